@@ -1,0 +1,128 @@
+use core::fmt;
+
+use crate::ParseError;
+
+/// The validity window of a signature, `<start>;<end>` in unix seconds (`q-key-time`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyTime {
+    start: u64,
+    end: u64,
+}
+
+/// Room for `u64::MAX;u64::MAX`.
+const MAX_TEXT: usize = 41;
+
+impl KeyTime {
+    /// A window from `start` to `end` (unix seconds).
+    pub const fn new(start: u64, end: u64) -> Self {
+        Self { start, end }
+    }
+
+    /// The window the official SDKs use: from `now - 60` to `now + expires`.
+    ///
+    /// ```
+    /// let kt = cos_sign_core::KeyTime::sdk_window(1_700_000_000, 300);
+    /// assert_eq!(kt.to_string(), "1699999940;1700000300");
+    /// ```
+    pub const fn sdk_window(now: u64, expires: u64) -> Self {
+        Self {
+            start: now.saturating_sub(60),
+            end: now.saturating_add(expires),
+        }
+    }
+
+    /// Start of the window.
+    pub const fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// End of the window.
+    pub const fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Whether `start <= now <= end`.
+    pub const fn contains(&self, now: u64) -> bool {
+        self.start <= now && now <= self.end
+    }
+
+    /// Parses `<start>;<end>` as COS writes it (decimal, no sign, no leading zeros).
+    ///
+    /// ```
+    /// use cos_sign_core::KeyTime;
+    /// assert_eq!(KeyTime::parse("1557989151;1557996351").unwrap(), KeyTime::new(1557989151, 1557996351));
+    /// assert!(KeyTime::parse("01;2").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        Self::parse_field(s.as_bytes(), "q-key-time")
+    }
+
+    pub(crate) fn parse_field(s: &[u8], field: &'static str) -> Result<Self, ParseError> {
+        let bad = ParseError::BadTime(field);
+        let mut parts = s.splitn(2, |&b| b == b';');
+        let start = parse_u64(parts.next().ok_or(bad)?).ok_or(bad)?;
+        let end = parse_u64(parts.next().ok_or(bad)?).ok_or(bad)?;
+        Ok(Self { start, end })
+    }
+
+    /// The text `<start>;<end>` in a stack buffer.
+    pub(crate) fn text(&self) -> TimeText {
+        let mut t = TimeText {
+            buf: [0; MAX_TEXT],
+            len: 0,
+        };
+        t.push_u64(self.start);
+        t.buf[t.len] = b';';
+        t.len += 1;
+        t.push_u64(self.end);
+        t
+    }
+}
+
+fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || (s.len() > 1 && s[0] == b'0') {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+pub(crate) struct TimeText {
+    buf: [u8; MAX_TEXT],
+    len: usize,
+}
+
+impl TimeText {
+    fn push_u64(&mut self, mut v: u64) {
+        let mut digits = [0u8; 20];
+        let mut n = 0;
+        loop {
+            digits[n] = b'0' + (v % 10) as u8;
+            n += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        for &d in digits[..n].iter().rev() {
+            self.buf[self.len] = d;
+            self.len += 1;
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl fmt::Display for KeyTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{};{}", self.start, self.end)
+    }
+}

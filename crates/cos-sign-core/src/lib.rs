@@ -1,0 +1,71 @@
+//! Tencent Cloud COS request signing (`q-sign-algorithm=sha1`) for any target: `no_std`,
+//! no allocator, no `unsafe`, no panics.
+//!
+//! ```text
+//! KeyTime      = "<start>;<end>"
+//! SignKey      = hex(HMAC-SHA1(SecretKey, KeyTime))
+//! HttpString   = lower(method) \n path \n params \n headers \n
+//! StringToSign = "sha1\n" KeyTime "\n" hex(SHA1(HttpString)) "\n"
+//! Signature    = hex(HMAC-SHA1(SignKey, StringToSign))
+//! ```
+//!
+//! The canonical string is streamed into SHA-1 as it is produced; names are sorted by their
+//! encoded, lowercased form without materialising it. Every text ([`Text`]) is written on
+//! demand into a buffer the caller owns; a buffer that is too small is
+//! [`Error::BufferTooSmall`], never a truncation.
+//!
+//! ```
+//! use cos_sign_core::{KeyTime, Request, SigningKey};
+//!
+//! let key = SigningKey::derive(b"BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz", KeyTime::new(1557989151, 1557996351));
+//! let headers = [
+//!     ("Host", "examplebucket-1250000000.cos.ap-beijing.myqcloud.com"),
+//!     ("Content-Type", "text/plain"),
+//!     ("Content-Length", "13"),
+//!     ("Content-MD5", "mQ/fVh815F3k6TAUm8m0eg=="),
+//!     ("x-cos-acl", "private"),
+//!     ("x-cos-grant-read", "uin=\"100000000011\""),
+//! ];
+//! let req = Request::new("PUT", "/exampleobject(腾讯云)").headers(&headers);
+//! let signed = key.sign(&req)?;
+//! assert_eq!(signed.signature(), "fc4e4717b501da12715d5fc84a4880a87ad2b7ab");
+//!
+//! let mut buf = [0u8; 512];
+//! let auth = signed.authorization("AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q").write_into(&mut buf)?;
+//! assert!(auth.ends_with("&q-signature=fc4e4717b501da12715d5fc84a4880a87ad2b7ab"));
+//! # Ok::<(), cos_sign_core::Error>(())
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod encode;
+mod error;
+mod keytime;
+mod post;
+mod sha;
+mod sign;
+mod text;
+mod verify;
+
+pub use encode::is_unreserved;
+pub use error::{Error, ParseError, VerifyError};
+pub use keytime::KeyTime;
+pub use post::{Base64, PostSignature, policy_base64};
+pub use sign::{
+    Authorization as AuthorizationText, HttpString, NameList, ParamsQuery, Request, Signed,
+    SigningKey, StringToSignOwned,
+};
+pub use text::Text;
+pub use verify::{Authorization, Rebuilt};
+
+/// The number of SHA-1 block compressions signing needs for an HttpString of
+/// `http_string_len` bytes with a [`SigningKey`] already derived (for benchmarks):
+/// the HttpString hash, plus the inner and outer HMAC of the StringToSign.
+pub const fn compressions_per_signature(http_string_len: usize, key_time_len: usize) -> usize {
+    // StringToSign = "sha1\n" + key time + "\n" + 40 + "\n"; inner HMAC continues after the pad block.
+    let sts = 5 + key_time_len + 1 + 40 + 1;
+    let inner = (64 + sts + 9).div_ceil(64) - 1;
+    let outer = (64usize + 20 + 9).div_ceil(64) - 1;
+    sha::Sha1::blocks_for(http_string_len) + inner + outer
+}

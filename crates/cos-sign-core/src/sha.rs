@@ -1,0 +1,174 @@
+//! SHA-1 with a caller-visible block buffer and HMAC-SHA1 with precomputed pads.
+//!
+//! The compression function comes from the `sha1` crate; this module only does the
+//! buffering and the Merkle–Damgård padding, so that the canonical request can be
+//! streamed in small pieces without an intermediate buffer.
+
+use sha1::block_api::compress;
+
+const IV: [u32; 5] = [
+    0x6745_2301,
+    0xEFCD_AB89,
+    0x98BA_DCFE,
+    0x1032_5476,
+    0xC3D2_E1F0,
+];
+
+/// Receives bytes: a hasher, a length counter, or an output buffer.
+pub trait ByteOut {
+    /// Takes the next bytes.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+/// Streaming SHA-1.
+#[derive(Clone)]
+pub(crate) struct Sha1 {
+    state: [u32; 5],
+    block: [u8; 64],
+    pos: usize,
+    /// Bytes already compressed.
+    done: u64,
+}
+
+impl Sha1 {
+    pub(crate) const fn new() -> Self {
+        Self::resume(IV, 0)
+    }
+
+    /// Continues from a state reached after `done` bytes (a multiple of 64).
+    pub(crate) const fn resume(state: [u32; 5], done: u64) -> Self {
+        Self {
+            state,
+            block: [0; 64],
+            pos: 0,
+            done,
+        }
+    }
+
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        if self.pos > 0 {
+            let take = (64 - self.pos).min(data.len());
+            let (head, rest) = data.split_at(take);
+            if let Some(dst) = self.block.get_mut(self.pos..self.pos + take) {
+                dst.copy_from_slice(head);
+            }
+            self.pos += take;
+            data = rest;
+            if self.pos < 64 {
+                return;
+            }
+            compress(&mut self.state, core::slice::from_ref(&self.block));
+            self.done += 64;
+            self.pos = 0;
+        }
+        let (blocks, rest) = data.as_chunks::<64>();
+        if !blocks.is_empty() {
+            compress(&mut self.state, blocks);
+            self.done += 64 * blocks.len() as u64;
+        }
+        if let Some(dst) = self.block.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        self.pos = rest.len();
+    }
+
+    pub(crate) fn finalize(mut self) -> [u8; 20] {
+        let bits = (self.done + self.pos as u64).wrapping_mul(8);
+        let pos = self.pos;
+        if let Some(b) = self.block.get_mut(pos) {
+            *b = 0x80;
+        }
+        if let Some(tail) = self.block.get_mut(pos + 1..) {
+            tail.fill(0);
+        }
+        if pos >= 56 {
+            compress(&mut self.state, core::slice::from_ref(&self.block));
+            self.block = [0; 64];
+        }
+        self.block[56..].copy_from_slice(&bits.to_be_bytes());
+        compress(&mut self.state, core::slice::from_ref(&self.block));
+        let mut out = [0u8; 20];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+
+    /// The number of compressions a message of `len` bytes needs.
+    pub(crate) const fn blocks_for(len: usize) -> usize {
+        (len + 9).div_ceil(64)
+    }
+}
+
+impl ByteOut for Sha1 {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+/// SHA-1 of one message.
+pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h = Sha1::new();
+    h.update(data);
+    h.finalize()
+}
+
+/// An HMAC-SHA1 key with its inner and outer pad blocks already compressed.
+#[derive(Clone)]
+pub(crate) struct HmacSha1 {
+    inner: [u32; 5],
+    outer: [u32; 5],
+}
+
+impl HmacSha1 {
+    pub(crate) fn new(key: &[u8]) -> Self {
+        let mut k = [0u8; 64];
+        if key.len() > 64 {
+            k[..20].copy_from_slice(&sha1(key));
+        } else if let Some(dst) = k.get_mut(..key.len()) {
+            dst.copy_from_slice(key);
+        }
+        let mut ipad = [0x36u8; 64];
+        let mut opad = [0x5cu8; 64];
+        for ((i, o), b) in ipad.iter_mut().zip(opad.iter_mut()).zip(k) {
+            *i ^= b;
+            *o ^= b;
+        }
+        let mut inner = IV;
+        compress(&mut inner, core::slice::from_ref(&ipad));
+        let mut outer = IV;
+        compress(&mut outer, core::slice::from_ref(&opad));
+        // Best effort: the padded key does not outlive this call.
+        k.fill(0);
+        ipad.fill(0);
+        opad.fill(0);
+        Self { inner, outer }
+    }
+
+    /// A hasher for the message, already past the inner pad.
+    pub(crate) const fn start(&self) -> Sha1 {
+        Sha1::resume(self.inner, 64)
+    }
+
+    pub(crate) fn finish(&self, inner: Sha1) -> [u8; 20] {
+        let digest = inner.finalize();
+        let mut outer = Sha1::resume(self.outer, 64);
+        outer.update(&digest);
+        outer.finalize()
+    }
+
+    pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 20] {
+        let mut h = self.start();
+        h.update(msg);
+        self.finish(h)
+    }
+}
+
+/// Lowercase hex of a 20-byte digest.
+pub(crate) fn hex20(digest: &[u8; 20]) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    // 40 bytes of room for 20 bytes of input: the encoder cannot fail here.
+    let _ = base16ct::lower::encode(digest, &mut out);
+    out
+}

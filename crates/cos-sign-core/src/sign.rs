@@ -1,0 +1,560 @@
+use core::cmp::Ordering;
+use core::fmt;
+
+use crate::encode::{cmp_names, put_name, put_query, put_value};
+use crate::sha::{ByteOut, HmacSha1, Sha1, hex20};
+use crate::text::{Render, Text};
+use crate::{Error, KeyTime};
+
+/// A request to sign: method, decoded path, and the params and headers to sign, all borrowed.
+///
+/// `N` is how many params and how many headers it may carry (32 unless
+/// [`with_capacity`](Request::with_capacity) says otherwise); the sort order lives in two
+/// `[u16; N]` arrays on the stack while signing. More than `N` is
+/// [`Error::TooManyParams`]/[`Error::TooManyHeaders`].
+///
+/// Exactly the params and headers given are signed: choosing them (the SDK's header
+/// allow-list, the `host` header) is the caller's job. Names that are equal once encoded and
+/// lowercased are signed once, with the value of the later pair, as qcloud_cos does.
+#[derive(Clone, Copy)]
+pub struct Request<'a, const N: usize = 32> {
+    /// HTTP method, lowercased (ASCII) when signed.
+    pub method: &'a str,
+    /// The decoded object path, `/` + key as the user wrote it (`/exampleobject(腾讯云)`).
+    pub path: &'a str,
+    /// Query params to sign, as `(name, value)`; a param without value is `(name, "")`.
+    pub params: &'a [(&'a str, &'a str)],
+    /// Headers to sign, as `(name, value)`.
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Request<'a> {
+    /// A request with no params and no headers, of the default capacity (32 of each).
+    pub const fn new(method: &'a str, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            params: &[],
+            headers: &[],
+        }
+    }
+}
+
+impl<'a, const N: usize> Request<'a, N> {
+    /// The same request with room for `M` params and `M` headers.
+    pub const fn with_capacity<const M: usize>(self) -> Request<'a, M> {
+        Request {
+            method: self.method,
+            path: self.path,
+            params: self.params,
+            headers: self.headers,
+        }
+    }
+
+    /// The same request with these params.
+    pub const fn params(mut self, params: &'a [(&'a str, &'a str)]) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// The same request with these headers.
+    pub const fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.headers = headers;
+        self
+    }
+}
+
+/// Shows names only: header and param values may carry tokens.
+impl<const N: usize> fmt::Debug for Request<'_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Names<'b>(&'b [(&'b str, &'b str)]);
+        impl fmt::Debug for Names<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.iter().map(|(n, _)| n))
+                    .finish()
+            }
+        }
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("params", &Names(self.params))
+            .field("headers", &Names(self.headers))
+            .finish()
+    }
+}
+
+/// The SignKey of one [`KeyTime`]: `hex(HMAC-SHA1(SecretKey, KeyTime))`, with its HMAC pads
+/// precomputed. Derive it once per key-time window and sign any number of requests with it.
+///
+/// ```
+/// use cos_sign_core::{KeyTime, Request, SigningKey};
+/// let key = SigningKey::derive(b"BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz", KeyTime::new(1557989151, 1557996351));
+/// let headers = [("Host", "examplebucket-1250000000.cos.ap-beijing.myqcloud.com")];
+/// let signed = key.sign(&Request::new("GET", "/a.txt").headers(&headers)).unwrap();
+/// let mut buf = [0u8; 512];
+/// let auth = signed.authorization("AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q").write_into(&mut buf).unwrap();
+/// assert!(auth.starts_with("q-sign-algorithm=sha1&q-ak=AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q&q-sign-time=1557989151;1557996351&"));
+/// assert!(auth.contains("&q-header-list=host&q-url-param-list=&q-signature="));
+/// ```
+#[derive(Clone)]
+pub struct SigningKey {
+    key_time: KeyTime,
+    hex: [u8; 40],
+    mac: HmacSha1,
+}
+
+impl SigningKey {
+    /// Derives the SignKey of `key_time` from the secret key.
+    pub fn derive(secret_key: &[u8], key_time: KeyTime) -> Self {
+        let text = key_time.text();
+        let hex = hex20(&HmacSha1::new(secret_key).mac(text.as_bytes()));
+        let mac = HmacSha1::new(&hex);
+        Self { key_time, hex, mac }
+    }
+
+    /// The key time this key signs for.
+    pub const fn key_time(&self) -> KeyTime {
+        self.key_time
+    }
+
+    /// The SignKey as 40 lowercase hex digits. It is secret: whoever holds it can sign for
+    /// the whole window.
+    pub fn expose_hex(&self) -> &str {
+        core::str::from_utf8(&self.hex).unwrap_or("")
+    }
+
+    /// Signs `req`: the sorted, deduplicated name lists and the signature.
+    ///
+    /// # Errors
+    /// [`Error::TooManyParams`] or [`Error::TooManyHeaders`] past the capacity `N`.
+    pub fn sign<'r, const N: usize>(&self, req: &Request<'r, N>) -> Result<Signed<'r, N>, Error> {
+        let params = Order::<N>::sort(req.params).ok_or(Error::TooManyParams { max: N })?;
+        let headers = Order::<N>::sort(req.headers).ok_or(Error::TooManyHeaders { max: N })?;
+        let mut signed = Signed {
+            method: req.method,
+            path: req.path,
+            params: req.params,
+            headers: req.headers,
+            param_order: params,
+            header_order: headers,
+            key_time: self.key_time,
+            signature: [0; 40],
+        };
+        let mut h = Sha1::new();
+        signed.http_string_render().0.render(&mut h);
+        let digest = hex20(&h.finalize());
+        signed.signature = self.sign_digest_hex(&digest);
+        Ok(signed)
+    }
+
+    /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex sha1>\n"))`.
+    pub(crate) fn sign_digest_hex(&self, digest_hex: &[u8; 40]) -> [u8; 40] {
+        let mut m = self.mac.start();
+        StringToSign {
+            key_time: self.key_time,
+            digest_hex,
+        }
+        .render(&mut m);
+        hex20(&self.mac.finish(m))
+    }
+
+    pub(crate) fn mac(&self) -> &HmacSha1 {
+        &self.mac
+    }
+}
+
+impl Drop for SigningKey {
+    fn drop(&mut self) {
+        self.hex.fill(0);
+        self.mac = HmacSha1::new(&[]);
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("key_time", &self.key_time)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Indices of the distinct names of a pair list, in signing order.
+#[derive(Clone, Copy)]
+pub(crate) struct Order<const N: usize> {
+    idx: [u16; N],
+    len: usize,
+}
+
+impl<const N: usize> Order<N> {
+    /// Stable insertion sort by encoded-lowercased name; of equal names the last pair stays.
+    fn sort(pairs: &[(&str, &str)]) -> Option<Self> {
+        const { assert!(N <= u16::MAX as usize, "capacity is at most 65535") };
+        if pairs.len() > N {
+            return None;
+        }
+        let mut o = Self {
+            idx: [0; N],
+            len: 0,
+        };
+        for (i, (name, _)) in pairs.iter().enumerate() {
+            let name = name.as_bytes();
+            // Find where it goes: after every name <= it (stability), replacing an equal one.
+            let mut j = o.len;
+            let mut replace = false;
+            while j > 0 {
+                let prev = pairs.get(usize::from(*o.idx.get(j - 1)?))?.0.as_bytes();
+                match cmp_names(prev, name) {
+                    Ordering::Greater => j -= 1,
+                    Ordering::Equal => {
+                        replace = true;
+                        break;
+                    }
+                    Ordering::Less => break,
+                }
+            }
+            let i = u16::try_from(i).ok()?;
+            if replace {
+                *o.idx.get_mut(j - 1)? = i;
+            } else {
+                o.idx.copy_within(j..o.len, j + 1);
+                *o.idx.get_mut(j)? = i;
+                o.len += 1;
+            }
+        }
+        Some(o)
+    }
+
+    pub(crate) fn iter<'p, 'a>(
+        &'p self,
+        pairs: &'p [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'p {
+        self.idx[..self.len]
+            .iter()
+            .filter_map(move |&i| pairs.get(usize::from(i)).copied())
+    }
+}
+
+/// A signed request: its signature, the `q-header-list` and `q-url-param-list`, and the
+/// texts built from them (Authorization, pre-signed query, HttpString, StringToSign).
+#[derive(Clone, Copy)]
+pub struct Signed<'r, const N: usize = 32> {
+    method: &'r str,
+    path: &'r str,
+    params: &'r [(&'r str, &'r str)],
+    headers: &'r [(&'r str, &'r str)],
+    param_order: Order<N>,
+    header_order: Order<N>,
+    key_time: KeyTime,
+    signature: [u8; 40],
+}
+
+impl<const N: usize> fmt::Debug for Signed<'_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signed")
+            .field("key_time", &self.key_time)
+            .field("header_list", &self.header_list())
+            .field("param_list", &self.param_list())
+            .field("signature", &self.signature())
+            .finish()
+    }
+}
+
+impl<'r, const N: usize> Signed<'r, N> {
+    /// `q-signature`: 40 lowercase hex digits.
+    pub fn signature(&self) -> &str {
+        core::str::from_utf8(&self.signature).unwrap_or("")
+    }
+
+    /// The key time signed for (`q-sign-time` and `q-key-time`).
+    pub const fn key_time(&self) -> KeyTime {
+        self.key_time
+    }
+
+    /// `q-header-list`: the signed header names, encoded, lowercased, sorted, `;`-joined.
+    pub fn header_list(&self) -> Text<NameList<'_, 'r, N>> {
+        Text(NameList {
+            pairs: self.headers,
+            order: &self.header_order,
+            query: false,
+        })
+    }
+
+    /// `q-url-param-list`.
+    pub fn param_list(&self) -> Text<NameList<'_, 'r, N>> {
+        Text(NameList {
+            pairs: self.params,
+            order: &self.param_order,
+            query: false,
+        })
+    }
+
+    /// The Authorization header value:
+    /// `q-sign-algorithm=sha1&q-ak=..&q-sign-time=..&q-key-time=..&q-header-list=..&q-url-param-list=..&q-signature=..`.
+    pub fn authorization<'s>(&'s self, secret_id: &'s str) -> Text<Authorization<'s, 'r, N>> {
+        Text(Authorization {
+            signed: self,
+            secret_id,
+            query: false,
+        })
+    }
+
+    /// The `q-*` pairs of a pre-signed URL, encoded as qcloud_cos's `urlencode` does
+    /// (`;` → `%3B`, `%` → `%25`, space → `+`). The request's params are not included;
+    /// [`params_query`](Signed::params_query) writes them.
+    pub fn presigned_query<'s>(&'s self, secret_id: &'s str) -> Text<Authorization<'s, 'r, N>> {
+        Text(Authorization {
+            signed: self,
+            secret_id,
+            query: true,
+        })
+    }
+
+    /// The request's params as a query (`name=value&...`, in the order given, names and
+    /// values encoded as `quote_plus` does), to follow the `q-*` pairs after a `&`.
+    pub fn params_query(&self) -> Text<ParamsQuery<'r>> {
+        Text(ParamsQuery {
+            params: self.params,
+        })
+    }
+
+    /// The canonical `HttpString` (`method\npath\nparams\nheaders\n`), as COS returns it in
+    /// `FormatString` on `SignatureDoesNotMatch`.
+    pub fn http_string(&self) -> Text<HttpString<'_, 'r, N>> {
+        self.http_string_render()
+    }
+
+    fn http_string_render(&self) -> Text<HttpString<'_, 'r, N>> {
+        Text(HttpString { signed: self })
+    }
+
+    /// The `StringToSign` (`sha1\n<KeyTime>\n<sha1 of HttpString>\n`).
+    pub fn string_to_sign(&self) -> Text<StringToSignOwned> {
+        let mut h = Sha1::new();
+        self.http_string_render().0.render(&mut h);
+        Text(StringToSignOwned {
+            key_time: self.key_time,
+            digest_hex: hex20(&h.finalize()),
+        })
+    }
+}
+
+/// Renders a sorted name list.
+#[derive(Clone, Copy)]
+pub struct NameList<'s, 'r, const N: usize> {
+    pairs: &'s [(&'r str, &'r str)],
+    order: &'s Order<N>,
+    query: bool,
+}
+
+impl<const N: usize> Render for NameList<'_, '_, N> {
+    fn render<O: ByteOut>(&self, o: &mut O) {
+        for (i, (name, _)) in self.order.iter(self.pairs).enumerate() {
+            if self.query {
+                if i > 0 {
+                    o.put(b"%3B");
+                }
+                // The encoded name is unreserved characters and `%`: quote_plus turns `%` into `%25`.
+                struct Pct<'o, O: ByteOut>(&'o mut O);
+                impl<O: ByteOut> ByteOut for Pct<'_, O> {
+                    fn put(&mut self, b: &[u8]) {
+                        if b.first() == Some(&b'%') {
+                            self.0.put(b"%25");
+                            self.0.put(b.get(1..).unwrap_or(&[]));
+                        } else {
+                            self.0.put(b);
+                        }
+                    }
+                }
+                put_name(&mut Pct(o), name.as_bytes());
+            } else {
+                if i > 0 {
+                    o.put(b";");
+                }
+                put_name(o, name.as_bytes());
+            }
+        }
+    }
+}
+
+/// Renders the Authorization, in header form or as pre-signed query pairs.
+#[derive(Clone, Copy)]
+pub struct Authorization<'s, 'r, const N: usize> {
+    signed: &'s Signed<'r, N>,
+    secret_id: &'s str,
+    query: bool,
+}
+
+impl<const N: usize> Render for Authorization<'_, '_, N> {
+    fn render<O: ByteOut>(&self, o: &mut O) {
+        let s = self.signed;
+        let kt = s.key_time.text();
+        let q = self.query;
+        o.put(b"q-sign-algorithm=sha1&q-ak=");
+        if q {
+            put_query(o, self.secret_id.as_bytes());
+        } else {
+            o.put(self.secret_id.as_bytes());
+        }
+        let put_time = |o: &mut O| {
+            if q {
+                put_query(o, kt.as_bytes());
+            } else {
+                o.put(kt.as_bytes());
+            }
+        };
+        o.put(b"&q-sign-time=");
+        put_time(o);
+        o.put(b"&q-key-time=");
+        put_time(o);
+        o.put(b"&q-header-list=");
+        NameList {
+            pairs: s.headers,
+            order: &s.header_order,
+            query: q,
+        }
+        .render(o);
+        o.put(b"&q-url-param-list=");
+        NameList {
+            pairs: s.params,
+            order: &s.param_order,
+            query: q,
+        }
+        .render(o);
+        o.put(b"&q-signature=");
+        o.put(&s.signature);
+    }
+}
+
+/// Renders the params as a `quote_plus`-encoded query.
+#[derive(Clone, Copy)]
+pub struct ParamsQuery<'r> {
+    params: &'r [(&'r str, &'r str)],
+}
+
+impl Render for ParamsQuery<'_> {
+    fn render<O: ByteOut>(&self, o: &mut O) {
+        for (i, (k, v)) in self.params.iter().enumerate() {
+            if i > 0 {
+                o.put(b"&");
+            }
+            put_query(o, k.as_bytes());
+            o.put(b"=");
+            put_query(o, v.as_bytes());
+        }
+    }
+}
+
+/// Renders the HttpString.
+#[derive(Clone, Copy)]
+pub struct HttpString<'s, 'r, const N: usize> {
+    signed: &'s Signed<'r, N>,
+}
+
+impl<const N: usize> Render for HttpString<'_, '_, N> {
+    fn render<O: ByteOut>(&self, o: &mut O) {
+        let s = self.signed;
+        put_method(o, s.method);
+        o.put(b"\n");
+        o.put(s.path.as_bytes());
+        o.put(b"\n");
+        put_pairs(o, s.param_order.iter(s.params));
+        o.put(b"\n");
+        put_pairs(o, s.header_order.iter(s.headers));
+        o.put(b"\n");
+    }
+}
+
+fn put_pairs<'a, O: ByteOut>(o: &mut O, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            o.put(b"&");
+        }
+        put_name(o, k.as_bytes());
+        o.put(b"=");
+        put_value(o, v.as_bytes());
+    }
+}
+
+/// Writes the method with ASCII letters lowercased, in whole UTF-8 pieces.
+pub(crate) fn put_method<O: ByteOut>(o: &mut O, method: &str) {
+    let m = method.as_bytes();
+    let mut run = 0;
+    for (i, &b) in m.iter().enumerate() {
+        if b.is_ascii_uppercase() {
+            if run < i {
+                o.put(&m[run..i]);
+            }
+            o.put(&[b.to_ascii_lowercase()]);
+            run = i + 1;
+        }
+    }
+    if run < m.len() {
+        o.put(&m[run..]);
+    }
+}
+
+/// Renders a StringToSign from a key time and the hex SHA-1 of the HttpString.
+pub(crate) struct StringToSign<'d> {
+    pub(crate) key_time: KeyTime,
+    pub(crate) digest_hex: &'d [u8; 40],
+}
+
+impl Render for StringToSign<'_> {
+    fn render<O: ByteOut>(&self, o: &mut O) {
+        o.put(b"sha1\n");
+        o.put(self.key_time.text().as_bytes());
+        o.put(b"\n");
+        o.put(self.digest_hex);
+        o.put(b"\n");
+    }
+}
+
+/// A StringToSign that owns its digest.
+#[derive(Clone, Copy)]
+pub struct StringToSignOwned {
+    pub(crate) key_time: KeyTime,
+    pub(crate) digest_hex: [u8; 40],
+}
+
+impl Render for StringToSignOwned {
+    fn render<O: ByteOut>(&self, o: &mut O) {
+        StringToSign {
+            key_time: self.key_time,
+            digest_hex: &self.digest_hex,
+        }
+        .render(o);
+    }
+}
+
+impl<const N: usize> fmt::Debug for NameList<'_, '_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NameList").finish_non_exhaustive()
+    }
+}
+
+impl<const N: usize> fmt::Debug for Authorization<'_, '_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorization").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ParamsQuery<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParamsQuery").finish_non_exhaustive()
+    }
+}
+
+impl<const N: usize> fmt::Debug for HttpString<'_, '_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpString").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for StringToSignOwned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StringToSignOwned").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,178 @@
+//! Texts the crate produces (Authorization, pre-signed query, HttpString...), each written on
+//! demand into whatever the caller owns.
+
+use core::fmt;
+
+use crate::Error;
+use crate::sha::ByteOut;
+
+mod sealed {
+    pub trait Render {
+        /// Writes the text into `o`.
+        fn render<O: crate::sha::ByteOut>(&self, o: &mut O);
+    }
+}
+pub(crate) use sealed::Render;
+
+/// A text that is produced on demand: measure it with [`len`](Text::len), write it into a
+/// byte buffer with [`write_into`](Text::write_into), into a `heapless::String` with
+/// [`to_heapless`](Text::to_heapless), or anywhere through [`fmt::Display`].
+#[derive(Clone, Copy)]
+pub struct Text<R>(pub(crate) R);
+
+struct Counter(usize);
+impl ByteOut for Counter {
+    #[inline]
+    fn put(&mut self, b: &[u8]) {
+        self.0 += b.len();
+    }
+}
+
+struct SliceOut<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+    overflow: bool,
+}
+impl ByteOut for SliceOut<'_> {
+    #[inline]
+    fn put(&mut self, b: &[u8]) {
+        let end = self.pos.saturating_add(b.len());
+        match self.buf.get_mut(self.pos..end) {
+            Some(dst) => dst.copy_from_slice(b),
+            None => self.overflow = true,
+        }
+        self.pos = end;
+    }
+}
+
+/// Every piece a renderer puts is whole UTF-8 (ASCII escapes, or whole `&str`s).
+struct FmtOut<'a, W: fmt::Write + ?Sized> {
+    w: &'a mut W,
+    result: fmt::Result,
+}
+impl<W: fmt::Write + ?Sized> ByteOut for FmtOut<'_, W> {
+    fn put(&mut self, b: &[u8]) {
+        if self.result.is_ok() {
+            self.result = match core::str::from_utf8(b) {
+                Ok(s) => self.w.write_str(s),
+                Err(_) => Err(fmt::Error),
+            };
+        }
+    }
+}
+
+impl<R: Render> Text<R> {
+    /// The text's length in bytes.
+    pub fn len(&self) -> usize {
+        let mut c = Counter(0);
+        self.0.render(&mut c);
+        c.0
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the text at the start of `buf` and returns it.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] when `buf` is shorter than [`len`](Text::len); `buf` holds
+    /// nothing usable then.
+    pub fn write_into<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        let needed = self.len();
+        let available = buf.len();
+        if needed > available {
+            return Err(Error::BufferTooSmall { needed, available });
+        }
+        let mut out = SliceOut {
+            buf,
+            pos: 0,
+            overflow: false,
+        };
+        self.0.render(&mut out);
+        let (pos, overflow) = (out.pos, out.overflow);
+        let written = buf.get(..pos).filter(|_| !overflow);
+        written
+            .and_then(|w| core::str::from_utf8(w).ok())
+            .ok_or(Error::BufferTooSmall {
+                needed: pos,
+                available,
+            })
+    }
+
+    /// The text as a `heapless::String` of capacity `M`.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] when the text is longer than `M`.
+    pub fn to_heapless<const M: usize>(&self) -> Result<heapless::String<M>, Error> {
+        let needed = self.len();
+        if needed > M {
+            return Err(Error::BufferTooSmall {
+                needed,
+                available: M,
+            });
+        }
+        let mut s = heapless::String::new();
+        let mut out = FmtOut {
+            w: &mut s,
+            result: Ok(()),
+        };
+        self.0.render(&mut out);
+        match out.result {
+            Ok(()) => Ok(s),
+            Err(_) => Err(Error::BufferTooSmall {
+                needed,
+                available: M,
+            }),
+        }
+    }
+}
+
+impl<R: Render> fmt::Display for Text<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = FmtOut {
+            w: f,
+            result: Ok(()),
+        };
+        self.0.render(&mut out);
+        out.result
+    }
+}
+
+impl<R: Render> fmt::Debug for Text<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Text(")?;
+        fmt::Display::fmt(self, f)?;
+        f.write_str(")")
+    }
+}
+
+impl<R: Render> PartialEq<str> for Text<R> {
+    fn eq(&self, other: &str) -> bool {
+        struct Cmp<'a> {
+            rest: &'a [u8],
+            ok: bool,
+        }
+        impl ByteOut for Cmp<'_> {
+            fn put(&mut self, b: &[u8]) {
+                match self.rest.strip_prefix(b) {
+                    Some(r) if self.ok => self.rest = r,
+                    _ => self.ok = false,
+                }
+            }
+        }
+        let mut c = Cmp {
+            rest: other.as_bytes(),
+            ok: true,
+        };
+        self.0.render(&mut c);
+        c.ok && c.rest.is_empty()
+    }
+}
+
+impl<R: Render> PartialEq<&str> for Text<R> {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
