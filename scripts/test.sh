@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace on a fresh machine: installs what it needs first
+# (toolchain target and components from rust-toolchain.toml, qemu-system-arm, the test venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+step() { printf '\n==> %s\n' "$*"; }
+start=$(date +%s)
+
+step "toolchain (rust-toolchain.toml)"
+rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+rustup target add thumbv7em-none-eabihf >/dev/null
+rustup component add clippy rustfmt >/dev/null
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+step "cos-sign-core for thumbv7em-none-eabihf"
+cargo build -p cos-sign-core --target thumbv7em-none-eabihf --release --locked
+
+step "done in $(( $(date +%s) - start )) s"
