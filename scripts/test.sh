@@ -22,4 +22,8 @@ cargo test --workspace --locked
 step "cos-sign-core for thumbv7em-none-eabihf"
 cargo build -p cos-sign-core --target thumbv7em-none-eabihf --release --locked
 
+step "firmware under qemu-system-arm (mps2-an386, Cortex-M4)"
+(cd examples/firmware && cargo fmt --check && cargo clippy --release --locked -- -D warnings)
+bash scripts/firmware-test.sh
+
 step "done in $(( $(date +%s) - start )) s"

@@ -33,7 +33,7 @@ fn escape(b: u8, hex: &[u8; 16]) -> [u8; 3] {
 }
 
 /// Writes `encode(s)` (uppercase escapes): how values are signed.
-pub(crate) fn put_value<O: ByteOut>(o: &mut O, s: &[u8]) {
+pub(crate) fn put_value<O: ByteOut + ?Sized>(o: &mut O, s: &[u8]) {
     let mut run = 0;
     for (i, &b) in s.iter().enumerate() {
         if !is_unreserved(b) {
@@ -50,7 +50,7 @@ pub(crate) fn put_value<O: ByteOut>(o: &mut O, s: &[u8]) {
 }
 
 /// Writes `lower(encode(s))`: how names are signed and listed.
-pub(crate) fn put_name<O: ByteOut>(o: &mut O, s: &[u8]) {
+pub(crate) fn put_name<O: ByteOut + ?Sized>(o: &mut O, s: &[u8]) {
     let mut run = 0;
     for (i, &b) in s.iter().enumerate() {
         if !is_unreserved(b) {
@@ -73,7 +73,7 @@ pub(crate) fn put_name<O: ByteOut>(o: &mut O, s: &[u8]) {
 }
 
 /// Writes `s` as Python's `quote_plus` does (space as `+`, uppercase escapes).
-pub(crate) fn put_query<O: ByteOut>(o: &mut O, s: &[u8]) {
+pub(crate) fn put_query<O: ByteOut + ?Sized>(o: &mut O, s: &[u8]) {
     let mut run = 0;
     for (i, &b) in s.iter().enumerate() {
         if !is_unreserved(b) {

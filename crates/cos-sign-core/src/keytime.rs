@@ -93,26 +93,39 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 19;
+    while i > 0 {
+        t[i - 1] = t[i] * 10;
+        i -= 1;
+    }
+    t
+};
+
 pub(crate) struct TimeText {
     buf: [u8; MAX_TEXT],
     len: usize,
 }
 
 impl TimeText {
+    /// Decimal digits by subtracting powers of ten: no 64-bit division, which costs
+    /// a kilobyte of code on 32-bit targets.
     fn push_u64(&mut self, mut v: u64) {
-        let mut digits = [0u8; 20];
-        let mut n = 0;
-        loop {
-            digits[n] = b'0' + (v % 10) as u8;
-            n += 1;
-            v /= 10;
-            if v == 0 {
-                break;
+        let mut started = false;
+        for (i, &p) in POW10.iter().enumerate() {
+            let mut d = 0u8;
+            while v >= p {
+                v -= p;
+                d += 1;
             }
-        }
-        for &d in digits[..n].iter().rev() {
-            self.buf[self.len] = d;
-            self.len += 1;
+            if d > 0 || started || i == POW10.len() - 1 {
+                started = true;
+                if let Some(slot) = self.buf.get_mut(self.len) {
+                    *slot = b'0' + d;
+                    self.len += 1;
+                }
+            }
         }
     }
 

@@ -75,7 +75,7 @@ pub fn policy_base64(policy_json: &[u8]) -> Text<Base64<'_>> {
 pub struct Base64<'a>(&'a [u8]);
 
 impl Render for Base64<'_> {
-    fn render<O: ByteOut>(&self, o: &mut O) {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         const ALPHABET: &[u8; 64] =
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         for chunk in self.0.chunks(3) {

@@ -219,7 +219,12 @@ impl<const N: usize> Order<N> {
             if replace {
                 *o.idx.get_mut(j - 1)? = i;
             } else {
-                o.idx.copy_within(j..o.len, j + 1);
+                // A hand-written shift: `copy_within` pulls `memmove` into firmware builds.
+                let mut k = o.len;
+                while k > j {
+                    *o.idx.get_mut(k)? = *o.idx.get(k - 1)?;
+                    k -= 1;
+                }
                 *o.idx.get_mut(j)? = i;
                 o.len += 1;
             }
@@ -350,15 +355,15 @@ pub struct NameList<'s, 'r, const N: usize> {
 }
 
 impl<const N: usize> Render for NameList<'_, '_, N> {
-    fn render<O: ByteOut>(&self, o: &mut O) {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         for (i, (name, _)) in self.order.iter(self.pairs).enumerate() {
             if self.query {
                 if i > 0 {
                     o.put(b"%3B");
                 }
                 // The encoded name is unreserved characters and `%`: quote_plus turns `%` into `%25`.
-                struct Pct<'o, O: ByteOut>(&'o mut O);
-                impl<O: ByteOut> ByteOut for Pct<'_, O> {
+                struct Pct<'o, O: ByteOut + ?Sized>(&'o mut O);
+                impl<O: ByteOut + ?Sized> ByteOut for Pct<'_, O> {
                     fn put(&mut self, b: &[u8]) {
                         if b.first() == Some(&b'%') {
                             self.0.put(b"%25");
@@ -388,7 +393,7 @@ pub struct Authorization<'s, 'r, const N: usize> {
 }
 
 impl<const N: usize> Render for Authorization<'_, '_, N> {
-    fn render<O: ByteOut>(&self, o: &mut O) {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         let s = self.signed;
         let kt = s.key_time.text();
         let q = self.query;
@@ -435,7 +440,7 @@ pub struct ParamsQuery<'r> {
 }
 
 impl Render for ParamsQuery<'_> {
-    fn render<O: ByteOut>(&self, o: &mut O) {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         for (i, (k, v)) in self.params.iter().enumerate() {
             if i > 0 {
                 o.put(b"&");
@@ -454,7 +459,7 @@ pub struct HttpString<'s, 'r, const N: usize> {
 }
 
 impl<const N: usize> Render for HttpString<'_, '_, N> {
-    fn render<O: ByteOut>(&self, o: &mut O) {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         let s = self.signed;
         put_method(o, s.method);
         o.put(b"\n");
@@ -467,7 +472,7 @@ impl<const N: usize> Render for HttpString<'_, '_, N> {
     }
 }
 
-fn put_pairs<'a, O: ByteOut>(o: &mut O, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
+fn put_pairs<'a, O: ByteOut + ?Sized>(o: &mut O, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
     for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
             o.put(b"&");
@@ -479,7 +484,7 @@ fn put_pairs<'a, O: ByteOut>(o: &mut O, pairs: impl Iterator<Item = (&'a str, &'
 }
 
 /// Writes the method with ASCII letters lowercased, in whole UTF-8 pieces.
-pub(crate) fn put_method<O: ByteOut>(o: &mut O, method: &str) {
+pub(crate) fn put_method<O: ByteOut + ?Sized>(o: &mut O, method: &str) {
     let m = method.as_bytes();
     let mut run = 0;
     for (i, &b) in m.iter().enumerate() {
@@ -503,7 +508,7 @@ pub(crate) struct StringToSign<'d> {
 }
 
 impl Render for StringToSign<'_> {
-    fn render<O: ByteOut>(&self, o: &mut O) {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         o.put(b"sha1\n");
         o.put(self.key_time.text().as_bytes());
         o.put(b"\n");
@@ -520,7 +525,7 @@ pub struct StringToSignOwned {
 }
 
 impl Render for StringToSignOwned {
-    fn render<O: ByteOut>(&self, o: &mut O) {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         StringToSign {
             key_time: self.key_time,
             digest_hex: &self.digest_hex,

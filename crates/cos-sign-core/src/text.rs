@@ -9,7 +9,7 @@ use crate::sha::ByteOut;
 mod sealed {
     pub trait Render {
         /// Writes the text into `o`.
-        fn render<O: crate::sha::ByteOut>(&self, o: &mut O);
+        fn render<O: crate::sha::ByteOut + ?Sized>(&self, o: &mut O);
     }
 }
 pub(crate) use sealed::Render;
@@ -65,7 +65,7 @@ impl<R: Render> Text<R> {
     /// The text's length in bytes.
     pub fn len(&self) -> usize {
         let mut c = Counter(0);
-        self.0.render(&mut c);
+        self.0.render(&mut c as &mut dyn ByteOut);
         c.0
     }
 

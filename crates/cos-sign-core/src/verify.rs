@@ -389,7 +389,7 @@ pub struct Rebuilt<'s, const N: usize> {
 
 struct Decode<'a>(Field<'a>);
 impl Decode<'_> {
-    fn put<O: ByteOut>(&self, o: &mut O) {
+    fn put<O: ByteOut + ?Sized>(&self, o: &mut O) {
         if self.0.query {
             for b in self.0.bytes() {
                 // Listed names decode to ASCII; anything else is written escaped so the
@@ -413,7 +413,7 @@ impl<const N: usize> core::fmt::Debug for Rebuilt<'_, N> {
 }
 
 impl<const N: usize> Render for Rebuilt<'_, N> {
-    fn render<O: ByteOut>(&self, o: &mut O) {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         put_method(o, self.req.method);
         o.put(b"\n");
         o.put(self.req.path.as_bytes());
