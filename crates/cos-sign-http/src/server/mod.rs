@@ -1,0 +1,428 @@
+//! A local COS-compatible object server.
+//!
+//! It answers PUT, GET, HEAD and DELETE Object, keeps objects in memory or in a folder, and
+//! verifies every request as COS does: the `Authorization` header or the `q-*` params of a
+//! pre-signed URL, recomputed over the listed headers and params taken from the request as
+//! received (the `host` header included, port and all), the time window against the server's
+//! clock, and the token of temporary keys. Failures are COS-style XML errors
+//! (`SignatureDoesNotMatch` with `StringToSign` and `FormatString`, `AccessDenied`,
+//! `InvalidAccessKeyId`, `NoSuchKey`, `BadDigest`, ...).
+//!
+//! The bucket comes from the `Host` header (`<bucket>.<endpoint>`), or from the target of an
+//! absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key HTTP/1.1`), so a
+//! client may reach the server as an HTTP proxy while keeping the real COS host in its URL.
+//! A host that names no bucket (an IP address, `localhost`, two labels or fewer) uses the
+//! configured default bucket.
+//!
+//! ```no_run
+//! use cos_sign_http::server::{self, Config, Credential};
+//! # async fn demo() -> std::io::Result<()> {
+//! let config = Config::new("127.0.0.1:0".parse().unwrap())
+//!     .data_dir("/tmp/cos-data")
+//!     .credential(Credential::permanent("AKIDexample", "secret"))
+//!     .default_bucket("examplebucket-1250000000");
+//! let handle = server::spawn(config).await?;
+//! println!("listening on {}", handle.url());
+//! handle.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod error;
+mod handler;
+mod store;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// Where objects are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Storage {
+    /// In memory, gone when the server stops.
+    #[default]
+    Memory,
+    /// Under a folder: `<dir>/<bucket>/<encoded key>`. Each upload is streamed into a
+    /// temporary file in the bucket's folder and renamed into place once complete and
+    /// checked, so a cut connection or a crash never leaves a partial object.
+    Disk(PathBuf),
+}
+
+/// A key pair the server accepts. A temporary key also requires its token
+/// (`x-cos-security-token`, header or query param) on every request.
+#[derive(Clone)]
+pub struct Credential {
+    secret_id: String,
+    secret_key: String,
+    token: Option<String>,
+}
+
+impl Credential {
+    /// A permanent key.
+    pub fn permanent(secret_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Self {
+            secret_id: secret_id.into(),
+            secret_key: secret_key.into(),
+            token: None,
+        }
+    }
+
+    /// A temporary key with its security token.
+    pub fn temporary(
+        secret_id: impl Into<String>,
+        secret_key: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
+        Self {
+            secret_id: secret_id.into(),
+            secret_key: secret_key.into(),
+            token: Some(token.into()),
+        }
+    }
+
+    /// Parses `ID:KEY` (permanent) or `ID:KEY:TOKEN` (temporary; the token may contain `:`).
+    ///
+    /// # Errors
+    /// A message (without the secret) when the id or the key is missing or empty.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut parts = spec.splitn(3, ':');
+        let id = parts.next().unwrap_or("");
+        let key = parts.next().unwrap_or("");
+        let token = parts.next();
+        if id.is_empty() || key.is_empty() {
+            return Err("a credential is ID:KEY or ID:KEY:TOKEN".to_owned());
+        }
+        Ok(match token {
+            Some(t) if !t.is_empty() => Self::temporary(id, key, t),
+            _ => Self::permanent(id, key),
+        })
+    }
+
+    /// The secret id.
+    pub fn secret_id(&self) -> &str {
+        &self.secret_id
+    }
+
+    /// Whether this is a temporary key (one with a token).
+    pub fn is_temporary(&self) -> bool {
+        self.token.is_some()
+    }
+}
+
+/// Shows the secret id only.
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .field("temporary", &self.token.is_some())
+            .finish()
+    }
+}
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub addr: SocketAddr,
+    /// Where objects are kept.
+    pub storage: Storage,
+    /// The keys accepted.
+    pub credentials: Vec<Credential>,
+    /// The bucket of requests whose host names none (an IP address, `localhost`).
+    pub default_bucket: Option<String>,
+    /// Seconds added to the system clock for the time-window check and the `Date` header
+    /// (to test expiry and clock skew).
+    pub clock_offset: i64,
+    /// Log one line per request to stderr (method, bucket, key, status, code, request id;
+    /// never credentials, signatures or query strings).
+    pub log: bool,
+}
+
+impl Config {
+    /// In memory, no credentials, no default bucket, no clock offset, no log.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            storage: Storage::Memory,
+            credentials: Vec::new(),
+            default_bucket: None,
+            clock_offset: 0,
+            log: false,
+        }
+    }
+
+    /// Keeps objects in memory.
+    pub fn memory(mut self) -> Self {
+        self.storage = Storage::Memory;
+        self
+    }
+
+    /// Keeps objects under `dir` (created if missing).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.storage = Storage::Disk(dir.into());
+        self
+    }
+
+    /// Accepts one more key.
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credentials.push(credential);
+        self
+    }
+
+    /// The bucket of requests whose host names none.
+    pub fn default_bucket(mut self, bucket: impl Into<String>) -> Self {
+        self.default_bucket = Some(bucket.into());
+        self
+    }
+
+    /// Seconds added to the system clock.
+    pub fn clock_offset(mut self, seconds: i64) -> Self {
+        self.clock_offset = seconds;
+        self
+    }
+
+    /// Logs one line per request to stderr.
+    pub fn log(mut self, on: bool) -> Self {
+        self.log = on;
+        self
+    }
+}
+
+/// State shared by all connections.
+struct State {
+    store: store::Store,
+    credentials: HashMap<String, Credential>,
+    default_bucket: Option<String>,
+    clock_offset: i64,
+    log: bool,
+    seed: u64,
+    counter: AtomicU64,
+    /// Response extensions that make hyper write header names as COS does (`ETag`,
+    /// `x-cos-request-id`, `Content-Length`).
+    header_case: hyper::http::Extensions,
+}
+
+impl State {
+    /// The server's clock: system time plus the configured offset.
+    fn now(&self) -> SystemTime {
+        let now = SystemTime::now();
+        let off = std::time::Duration::from_secs(self.clock_offset.unsigned_abs());
+        if self.clock_offset >= 0 {
+            now + off
+        } else {
+            now.checked_sub(off).unwrap_or(UNIX_EPOCH)
+        }
+    }
+
+    fn next_id(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A running server. Dropping it (or [`shutdown`](ServerHandle::shutdown)) stops accepting
+/// connections and closes the open ones.
+#[derive(Debug)]
+pub struct ServerHandle {
+    /// The address it listens on (the real port when `0` was asked).
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// `http://<addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and waits until every connection is closed.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Binds `config.addr` and serves in the background on the current tokio runtime.
+///
+/// # Errors
+/// Binding fails, or the data folder cannot be created.
+pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
+    let store = store::Store::open(&config.storage).await?;
+    let listener = TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        ^ u64::from(std::process::id()).rotate_left(32);
+    let state = Arc::new(State {
+        store,
+        credentials: config
+            .credentials
+            .into_iter()
+            .map(|c| (c.secret_id.clone(), c))
+            .collect(),
+        default_bucket: config.default_bucket.map(|b| b.to_ascii_lowercase()),
+        clock_offset: config.clock_offset,
+        log: config.log,
+        seed,
+        counter: AtomicU64::new(1),
+        header_case: cos_header_case().await,
+    });
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(accept_loop(listener, state, rx));
+    Ok(ServerHandle {
+        addr,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: oneshot::Receiver<()>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _peer)) => stream,
+                    Err(e) => {
+                        if state.log {
+                            eprintln!("cos-sign-server: accept failed: {e}");
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                conns.spawn(async move {
+                    let svc = service_fn(move |req| handler::handle(state.clone(), req));
+                    let _ = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
+}
+
+/// Header names as COS writes them. `SDK.put_object` returns the response headers as a plain,
+/// case-sensitive dict (`response['ETag']`), so the case on the wire matters.
+const COS_HEADER_NAMES: [&str; 10] = [
+    "Accept-Ranges",
+    "Connection",
+    "Content-Length",
+    "Content-Type",
+    "Date",
+    "ETag",
+    "Last-Modified",
+    "Server",
+    "x-cos-request-id",
+    "x-cos-trace-id",
+];
+
+/// hyper writes a response's header names in the case recorded in its extensions, a map it
+/// only builds itself while parsing with `preserve_header_case`. So parse one request
+/// carrying the COS names, in memory, and keep its extensions for every response.
+async fn cos_header_case() -> hyper::http::Extensions {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut client, server) = tokio::io::duplex(4096);
+    let (tx, rx) = oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+            let _ = tx.send(req.extensions().clone());
+        }
+        async {
+            Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Empty::<
+                bytes::Bytes,
+            >::new()))
+        }
+    });
+    let conn = http1::Builder::new()
+        .preserve_header_case(true)
+        .serve_connection(TokioIo::new(server), svc);
+    let mut head = String::from("GET / HTTP/1.1\r\nHost: localhost\r\n");
+    for name in COS_HEADER_NAMES {
+        if name != "Connection" && name != "Content-Length" {
+            head.push_str(name);
+            head.push_str(": x\r\n");
+        }
+    }
+    head.push_str("Content-Length: 0\r\nConnection: close\r\n\r\n");
+    let talk = async move {
+        let _ = client.write_all(head.as_bytes()).await;
+        let mut sink = Vec::new();
+        let _ = client.read_to_end(&mut sink).await;
+    };
+    let _ = tokio::join!(conn, talk);
+    rx.await.unwrap_or_default()
+}
+
+/// Runs the server until Ctrl-C (or SIGTERM on Unix). Prints `listening on http://ADDR` as its
+/// first line on stdout, so a parent process can read the port.
+///
+/// # Errors
+/// As [`spawn`].
+pub async fn run_until_ctrl_c(config: Config) -> std::io::Result<()> {
+    use std::io::Write;
+    let handle = spawn(config).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {}", handle.url())?;
+        out.flush()?;
+    }
+    wait_for_signal().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,390 @@
+//! Round trips against the local server with requests signed by cos-sign-core: Authorization
+//! header and pre-signed URLs, in memory and on disk.
+
+mod server_common;
+
+use cos_sign_http::server::{self, Config, Credential};
+use server_common::*;
+
+async fn header_round_trip(handle: &cos_sign_http::server::ServerHandle) {
+    let client = proxy_client(handle);
+    let key = "dir/hello 腾讯云 +%&=.txt";
+    let data = b"hello from cos-sign-core\n".repeat(100);
+    let md5 = md5_base64(&data);
+    let len = data.len().to_string();
+    let url = format!("http://{HOST}{}", url_path(key));
+
+    let headers = [
+        ("host", HOST),
+        ("content-type", "text/plain"),
+        ("content-md5", md5.as_str()),
+        ("content-length", len.as_str()),
+    ];
+    let auth = authorization("PUT", key, &[], &headers, ID, KEY, window());
+    let resp = client
+        .put(&url)
+        .header("authorization", auth)
+        .header("content-type", "text/plain")
+        .header("content-md5", &md5)
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["etag"], format!("\"{}\"", md5_hex(&data)));
+    assert!(!resp.headers()["x-cos-request-id"].is_empty());
+    assert!(httpdate::parse_http_date(resp.headers()["date"].to_str().unwrap()).is_ok());
+
+    let get_auth =
+        |method: &str| authorization(method, key, &[], &[("host", HOST)], ID, KEY, window());
+    let resp = client
+        .get(&url)
+        .header("authorization", get_auth("GET"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/plain");
+    assert_eq!(resp.headers()["content-length"], len.as_str());
+    assert_eq!(resp.headers()["etag"], format!("\"{}\"", md5_hex(&data)));
+    assert!(httpdate::parse_http_date(resp.headers()["last-modified"].to_str().unwrap()).is_ok());
+    assert_eq!(resp.bytes().await.unwrap(), data);
+
+    let resp = client
+        .head(&url)
+        .header("authorization", get_auth("HEAD"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-length"], len.as_str());
+
+    let resp = client
+        .delete(&url)
+        .header("authorization", get_auth("DELETE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+
+    let resp = client
+        .get(&url)
+        .header("authorization", get_auth("GET"))
+        .send()
+        .await
+        .unwrap();
+    let (status, code, body) = error_of(resp).await;
+    assert_eq!((status, code.as_str()), (404, "NoSuchKey"));
+    assert_eq!(
+        xml_field(&body, "Resource").unwrap(),
+        format!("{HOST}{}", url_path(key))
+    );
+    assert!(body.starts_with("<?xml version='1.0' encoding='utf-8' ?>\n<Error>"));
+
+    let resp = client
+        .head(&url)
+        .header("authorization", get_auth("HEAD"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+#[tokio::test]
+async fn header_auth_round_trip_in_memory() {
+    let handle = start_memory().await;
+    header_round_trip(&handle).await;
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn header_auth_round_trip_on_disk() {
+    let dir = TempDir::new("roundtrip");
+    let handle = start_disk(dir.path()).await;
+    header_round_trip(&handle).await;
+    assert!(dir.bucket_files().is_empty(), "{:?}", dir.bucket_files());
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn presigned_put_get_through_proxy_on_disk() {
+    let dir = TempDir::new("presigned");
+    let handle = start_disk(dir.path()).await;
+    let client = proxy_client(&handle);
+    let key = "presigned/a b+c ./d 品.bin";
+    let mut data = vec![0u8; 300_000];
+    Rng::new(7).fill(&mut data);
+
+    let resp = client
+        .put(presigned_url("PUT", key, window()))
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["etag"], format!("\"{}\"", md5_hex(&data)));
+    assert_eq!(
+        dir.bucket_files(),
+        vec!["presigned%2Fa%20b%2Bc%20.%2Fd%20%E5%93%81.bin".to_owned()]
+    );
+
+    let resp = client
+        .get(presigned_url("GET", key, window()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/octet-stream");
+    assert_eq!(resp.bytes().await.unwrap(), data);
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn params_are_decoded_as_forms_and_all_are_seen() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let key = "params.txt";
+    let put = presigned_url("PUT", key, window());
+    assert_eq!(
+        client.put(put).body("p").send().await.unwrap().status(),
+        200
+    );
+
+    let params = [("response-content-type", "text/plain; a b+c"), ("acl", "")];
+    let q = presigned_query("GET", key, &params, &[("host", HOST)], ID, KEY, window());
+    assert!(
+        q.ends_with("&response-content-type=text%2Fplain%3B+a+b%2Bc&acl="),
+        "{q}"
+    );
+    let url = format!("http://{HOST}/{key}?{q}");
+    let resp = client.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    // The same value with %20 for the spaces is the same param.
+    let url20 = url.replace("%3B+a+b", "%3B%20a%20b");
+    assert_ne!(url20, url);
+    assert_eq!(client.get(&url20).send().await.unwrap().status(), 200);
+    // A param value without `=` is the empty value.
+    let bare = url.replace("&acl=", "&acl");
+    assert_eq!(client.get(&bare).send().await.unwrap().status(), 200);
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn host_is_compared_as_received_with_its_port() {
+    let handle = start_memory().await;
+    let client = direct_client();
+    let host_port = handle.addr.to_string();
+    let url = format!("{}/k.txt", handle.url());
+    // Signed with the host as sent (IP and port): accepted, stored in the default bucket.
+    let auth = authorization(
+        "PUT",
+        "k.txt",
+        &[],
+        &[("host", &host_port)],
+        ID,
+        KEY,
+        window(),
+    );
+    let resp = client
+        .put(&url)
+        .header("authorization", auth)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // Signed without the port, as the SDK does for an IP: refused.
+    let auth = authorization(
+        "GET",
+        "k.txt",
+        &[],
+        &[("host", "127.0.0.1")],
+        ID,
+        KEY,
+        window(),
+    );
+    let resp = client
+        .get(&url)
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    let (status, code, body) = error_of(resp).await;
+    assert_eq!((status, code.as_str()), (403, "SignatureDoesNotMatch"));
+    assert!(
+        xml_field(&body, "FormatString")
+            .unwrap()
+            .ends_with(&format!("\nhost=127.0.0.1%3A{}\n", handle.addr.port()))
+    );
+    // The object is in the default bucket: the bucket's own host finds it.
+    let auth = authorization("GET", "k.txt", &[], &[("host", HOST)], ID, KEY, window());
+    let resp = proxy_client(&handle)
+        .get(format!("http://{HOST}/k.txt"))
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "x");
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn temporary_key_with_token_header_or_param() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let url = format!("http://{HOST}/tmp.txt");
+    let headers = [("host", HOST), ("x-cos-security-token", TOKEN)];
+    let auth = authorization("PUT", "tmp.txt", &[], &headers, TMP_ID, TMP_KEY, window());
+    let resp = client
+        .put(&url)
+        .header("authorization", auth)
+        .header("x-cos-security-token", TOKEN)
+        .body("tmp")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let params = [("x-cos-security-token", TOKEN)];
+    let q = presigned_query(
+        "GET",
+        "tmp.txt",
+        &params,
+        &[("host", HOST)],
+        TMP_ID,
+        TMP_KEY,
+        window(),
+    );
+    let resp = client.get(format!("{url}?{q}")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "tmp");
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_digest_stores_nothing() {
+    let dir = TempDir::new("baddigest");
+    for handle in [start_memory().await, start_disk(dir.path()).await] {
+        let client = proxy_client(&handle);
+        let key = "digest.txt";
+        let wrong = md5_base64(b"something else");
+        let headers = [("host", HOST), ("content-md5", wrong.as_str())];
+        let auth = authorization("PUT", key, &[], &headers, ID, KEY, window());
+        let resp = client
+            .put(format!("http://{HOST}/{key}"))
+            .header("authorization", auth)
+            .header("content-md5", &wrong)
+            .body("the body")
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_of(resp).await;
+        assert_eq!((status, code.as_str()), (400, "BadDigest"));
+
+        let headers = [("host", HOST), ("content-md5", "not base64!")];
+        let auth = authorization("PUT", key, &[], &headers, ID, KEY, window());
+        let resp = client
+            .put(format!("http://{HOST}/{key}"))
+            .header("authorization", auth)
+            .header("content-md5", "not base64!")
+            .body("the body")
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_of(resp).await;
+        assert_eq!((status, code.as_str()), (400, "InvalidDigest"));
+
+        let resp = client
+            .get(presigned_url("GET", key, window()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_of(resp).await.1, "NoSuchKey");
+        handle.shutdown().await;
+    }
+    assert!(dir.bucket_files().is_empty(), "{:?}", dir.bucket_files());
+}
+
+#[tokio::test]
+async fn unsigned_unknown_method_and_no_bucket() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let resp = client.get(format!("http://{HOST}/x")).send().await.unwrap();
+    let (status, code, body) = error_of(resp).await;
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert!(xml_field(&body, "RequestId").is_some_and(|r| !r.is_empty()));
+    assert!(xml_field(&body, "TraceId").is_some());
+
+    let resp = client
+        .post(format!("http://{HOST}/x"))
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(resp).await;
+    assert_eq!((status, code.as_str()), (405, "MethodNotAllowed"));
+    handle.shutdown().await;
+
+    // Without a default bucket an IP host names no bucket.
+    let config =
+        Config::new("127.0.0.1:0".parse().unwrap()).credential(Credential::permanent(ID, KEY));
+    let handle = server::spawn(config).await.unwrap();
+    let host = handle.addr.to_string();
+    let auth = authorization("GET", "x", &[], &[("host", &host)], ID, KEY, window());
+    let resp = direct_client()
+        .get(format!("{}/x", handle.url()))
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(resp).await;
+    assert_eq!((status, code.as_str()), (404, "NoSuchBucket"));
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn clock_offset_expires_or_skews() {
+    for (offset, code, message) in [
+        (1000, "AccessDenied", "Request has expired"),
+        (
+            -1000,
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the server's time is too large.",
+        ),
+    ] {
+        let handle = server::spawn(config().clock_offset(offset)).await.unwrap();
+        let resp = proxy_client(&handle)
+            .get(presigned_url("GET", "x", window()))
+            .send()
+            .await
+            .unwrap();
+        let date = httpdate::parse_http_date(resp.headers()["date"].to_str().unwrap()).unwrap();
+        let server_now = date
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!((server_now - (now() as i64 + offset)).abs() < 5);
+        let (status, got, body) = error_of(resp).await;
+        assert_eq!((status, got.as_str()), (403, code));
+        assert_eq!(xml_field(&body, "Message").unwrap(), message);
+        handle.shutdown().await;
+    }
+}
+
+#[test]
+fn credential_specs_and_debug_hide_secrets() {
+    let c = Credential::parse("AKIDx:Sup3rS3cret:T0k:3n").unwrap();
+    assert!(c.is_temporary());
+    assert_eq!(c.secret_id(), "AKIDx");
+    let shown = format!("{c:?}");
+    assert!(shown.contains("AKIDx"), "{shown}");
+    assert!(
+        !shown.contains("Sup3rS3cret") && !shown.contains("T0k"),
+        "{shown}"
+    );
+    assert!(!Credential::parse("AKIDx:key").unwrap().is_temporary());
+    assert!(Credential::parse("AKIDx").is_err());
+    assert!(Credential::parse(":key").is_err());
+    let config = config();
+    assert!(!format!("{config:?}").contains(KEY));
+    assert!(!format!("{config:?}").contains(TOKEN));
+}
