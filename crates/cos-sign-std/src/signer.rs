@@ -1,0 +1,526 @@
+//! The Rust signing API: pre-signed URLs, Authorization headers and object URLs for a
+//! credentials provider, an [`Endpoint`] and a [`Clock`].
+//!
+//! Rules are the SDK's (window `now-60 .. now+expires`, the header allow-list, the host from
+//! the URL), with two differences of intent: with a temporary key the token is added (param
+//! `x-cos-security-token` of a pre-signed URL, header `x-cos-security-token` of an
+//! Authorization) **and signed**, unless [`SignOptions::add_token`] is off; and the `q-*`
+//! pairs of a pre-signed URL are always encoded properly (no dict split of the Authorization).
+//!
+//! ```
+//! use cos_sign_std::{clock::Clock, config::Endpoint, credentials::{Credentials, StaticProvider}};
+//! use cos_sign_std::signer::{SignOptions, Signer};
+//! let signer = Signer::new(
+//!     StaticProvider::new(Credentials::new("AKIDexample", "secret").with_token("tok")),
+//!     Endpoint::from_region("ap-beijing")?,
+//! )
+//! .with_clock(Clock::fixed(1_700_000_000));
+//! let url = signer.presigned_download_url("b-125", "a.txt", &SignOptions::default())?;
+//! assert!(url.ends_with("&x-cos-security-token=tok"));
+//! assert!(url.contains("q-url-param-list=x-cos-security-token"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use cos_sign_core::{KeyTime, SigningKey};
+use zeroize::Zeroizing;
+
+use crate::clock::Clock;
+use crate::config::{ConfigError, Endpoint, signing_path};
+use crate::credentials::{Credentials, CredentialsError, CredentialsProvider};
+use crate::{Form, is_signed_header, py, sign_text, urlencode};
+
+/// The name of the token param and header.
+pub const TOKEN_NAME: &str = "x-cos-security-token";
+
+/// Why signing failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// No credentials.
+    Credentials(CredentialsError),
+    /// A bad bucket, key or endpoint.
+    Config(ConfigError),
+    /// The signer refused the request (too many params or headers).
+    Sign(cos_sign_core::Error),
+    /// The key time would start before 1970 or end past `u64` (clock or expiry out of range).
+    KeyTime,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Credentials(e) => write!(f, "credentials: {e}"),
+            Error::Config(e) => write!(f, "{e}"),
+            Error::Sign(e) => write!(f, "signing: {e}"),
+            Error::KeyTime => f.write_str("the key time is out of range (clock or expiry)"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Credentials(e) => Some(e),
+            Error::Config(e) => Some(e),
+            Error::Sign(e) => Some(e),
+            Error::KeyTime => None,
+        }
+    }
+}
+
+impl From<CredentialsError> for Error {
+    fn from(e: CredentialsError) -> Self {
+        Error::Credentials(e)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<cos_sign_core::Error> for Error {
+    fn from(e: cos_sign_core::Error) -> Self {
+        Error::Sign(e)
+    }
+}
+
+/// Options of one signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOptions {
+    /// How long the signature is valid (default 300 s); it is valid from 60 s before now.
+    pub expires: Duration,
+    /// Query params: signed, and appended to pre-signed URLs.
+    pub params: Vec<(String, String)>,
+    /// Headers the request will carry: those of the SDK's allow-list are signed (the client
+    /// must send them).
+    pub headers: Vec<(String, String)>,
+    /// Sign the host (default `true`); a `Host` header given in `headers` is signed as given.
+    pub sign_host: bool,
+    /// Add the temporary key's token and sign it (default `true`).
+    pub add_token: bool,
+    /// Use the CI endpoint (`ci.<region>`).
+    pub use_ci_endpoint: bool,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        Self {
+            expires: Duration::from_secs(300),
+            params: Vec::new(),
+            headers: Vec::new(),
+            sign_host: true,
+            add_token: true,
+            use_ci_endpoint: false,
+        }
+    }
+}
+
+impl SignOptions {
+    /// With this validity.
+    pub fn expires(mut self, d: Duration) -> Self {
+        self.expires = d;
+        self
+    }
+    /// With one more param.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+    /// With one more header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// Sign the host or not.
+    pub fn sign_host(mut self, on: bool) -> Self {
+        self.sign_host = on;
+        self
+    }
+    /// Add the token or not.
+    pub fn add_token(mut self, on: bool) -> Self {
+        self.add_token = on;
+        self
+    }
+    /// Use the CI endpoint or not.
+    pub fn use_ci_endpoint(mut self, on: bool) -> Self {
+        self.use_ci_endpoint = on;
+        self
+    }
+}
+
+/// The result of [`Signer::sign_parts`]: the Authorization value, and the token the request
+/// must carry as `x-cos-security-token` (it was signed as that header).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignedParts {
+    /// The Authorization header value.
+    pub authorization: String,
+    /// The temporary key's token, if any.
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for SignedParts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedParts")
+            .field("authorization", &self.authorization)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// A cached signing key: the secret it came from and its key time.
+struct CachedKey {
+    secret: Zeroizing<String>,
+    key: SigningKey,
+}
+
+const CACHE_SLOTS: usize = 4;
+
+/// Signs COS requests. Thread-safe; share it behind an `Arc`.
+pub struct Signer {
+    provider: Box<dyn CredentialsProvider>,
+    endpoint: Endpoint,
+    clock: Clock,
+    cache: Mutex<Vec<CachedKey>>,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("provider", &self.provider)
+            .field("endpoint", &self.endpoint)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// A signer on the system clock.
+    pub fn new(provider: impl CredentialsProvider + 'static, endpoint: Endpoint) -> Self {
+        Self {
+            provider: Box::new(provider),
+            endpoint,
+            clock: Clock::system(),
+            cache: Mutex::new(Vec::with_capacity(CACHE_SLOTS)),
+        }
+    }
+
+    /// Uses this clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock (set its skew through this reference to correct for a skewed local clock).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The current credentials from the provider.
+    ///
+    /// # Errors
+    /// The provider's.
+    pub fn credentials(&self) -> Result<Credentials, Error> {
+        Ok(self.provider.credentials()?)
+    }
+
+    /// The host of a bucket (the `Host` header of normal requests).
+    ///
+    /// # Errors
+    /// A bad bucket.
+    pub fn host(&self, bucket: &str) -> Result<String, Error> {
+        Ok(self.endpoint.host(Some(bucket))?)
+    }
+
+    /// The plain object URL (no signature).
+    ///
+    /// # Errors
+    /// A bad bucket or an empty key.
+    pub fn object_url(&self, bucket: &str, key: &str) -> Result<String, Error> {
+        Ok(self.endpoint.object_url(Some(bucket), key)?)
+    }
+
+    /// A pre-signed URL for `method` on `bucket`/`key`: the object URL, `?`, the `q-*` pairs,
+    /// then the params (and the token param of a temporary key).
+    ///
+    /// # Errors
+    /// No credentials, a bad bucket or key, too many params/headers.
+    pub fn presigned_url(
+        &self,
+        method: &str,
+        bucket: &str,
+        key: &str,
+        opts: &SignOptions,
+    ) -> Result<String, Error> {
+        let creds = self.credentials()?;
+        let url = if opts.use_ci_endpoint {
+            self.endpoint.ci_object_url(Some(bucket), key)?
+        } else {
+            self.endpoint.object_url(Some(bucket), key)?
+        };
+        let mut params: Vec<(&str, &str)> = opts
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let (true, Some(token)) = (opts.add_token, creds.token())
+            && !params
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(TOKEN_NAME))
+        {
+            params.push((TOKEN_NAME, token));
+        }
+        let hostname = if opts.sign_host {
+            url_host(&url)?
+        } else {
+            None
+        };
+        let headers = signed_headers(&opts.headers, hostname.as_deref());
+        let query = self.sign(
+            &creds,
+            method,
+            &signing_path(Some(key)),
+            &params,
+            &headers,
+            opts.expires,
+            Form::Query,
+        )?;
+        let mut out = url;
+        out.push('?');
+        out.push_str(&query);
+        if !params.is_empty() {
+            out.push('&');
+            out.push_str(&urlencode(&params));
+        }
+        Ok(out)
+    }
+
+    /// A pre-signed `GET` URL.
+    ///
+    /// # Errors
+    /// As [`presigned_url`](Signer::presigned_url).
+    pub fn presigned_download_url(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &SignOptions,
+    ) -> Result<String, Error> {
+        self.presigned_url("GET", bucket, key, opts)
+    }
+
+    /// The Authorization header value for a request of `method` on `bucket`/`key` carrying
+    /// `opts.params` and `opts.headers`. With a temporary key, the request must also carry
+    /// `x-cos-security-token: <token>` (signed here unless `add_token` is off).
+    ///
+    /// # Errors
+    /// As [`presigned_url`](Signer::presigned_url).
+    pub fn authorization(
+        &self,
+        method: &str,
+        bucket: &str,
+        key: &str,
+        opts: &SignOptions,
+    ) -> Result<String, Error> {
+        let creds = self.credentials()?;
+        let url = if opts.use_ci_endpoint {
+            self.endpoint.ci_object_url(Some(bucket), key)?
+        } else {
+            self.endpoint.object_url(Some(bucket), key)?
+        };
+        let params: Vec<(&str, &str)> = opts
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let hostname = if opts.sign_host {
+            url_host(&url)?
+        } else {
+            None
+        };
+        let mut headers = signed_headers(&opts.headers, hostname.as_deref());
+        if let (true, Some(token)) = (opts.add_token, creds.token())
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(TOKEN_NAME))
+        {
+            headers.push((TOKEN_NAME, token));
+        }
+        self.sign(
+            &creds,
+            method,
+            &signing_path(Some(key)),
+            &params,
+            &headers,
+            opts.expires,
+            Form::Header,
+        )
+    }
+
+    /// Signs a complete request as the HTTP layer will send it: `decoded_path` (`/` + key),
+    /// all its query params, all its headers (only the allow-listed ones are signed), and
+    /// `host` signed as the `host` header when `headers` has none (pass `None` not to sign
+    /// it). With a temporary key, `x-cos-security-token` is signed with the token (unless
+    /// `headers` has it already) and returned in [`SignedParts::token`] for the caller to
+    /// send. Valid 300 s from now (60 s back).
+    ///
+    /// # Errors
+    /// No credentials, too many params/headers.
+    pub fn sign_parts(
+        &self,
+        method: &str,
+        decoded_path: &str,
+        host: Option<&str>,
+        params: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Result<SignedParts, Error> {
+        self.sign_parts_for(
+            method,
+            decoded_path,
+            host,
+            params,
+            headers,
+            Duration::from_secs(300),
+        )
+    }
+
+    /// [`sign_parts`](Signer::sign_parts) valid for `expires`.
+    ///
+    /// # Errors
+    /// As [`sign_parts`](Signer::sign_parts).
+    pub fn sign_parts_for(
+        &self,
+        method: &str,
+        decoded_path: &str,
+        host: Option<&str>,
+        params: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        expires: Duration,
+    ) -> Result<SignedParts, Error> {
+        let creds = self.credentials()?;
+        let mut signed: Vec<(&str, &str)> = headers
+            .iter()
+            .copied()
+            .filter(|(k, _)| is_signed_header(k))
+            .collect();
+        if let Some(h) = host
+            && !signed.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
+            signed.push(("host", h));
+        }
+        let token = creds.token().map(str::to_owned);
+        if let Some(t) = &token
+            && !signed
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(TOKEN_NAME))
+        {
+            signed.push((TOKEN_NAME, t.as_str()));
+        }
+        let authorization = self.sign(
+            &creds,
+            method,
+            decoded_path,
+            params,
+            &signed,
+            expires,
+            Form::Header,
+        )?;
+        Ok(SignedParts {
+            authorization,
+            token,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn sign(
+        &self,
+        creds: &Credentials,
+        method: &str,
+        path: &str,
+        params: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        expires: Duration,
+        form: Form,
+    ) -> Result<String, Error> {
+        let now = u64::try_from(self.clock.now()).map_err(|_| Error::KeyTime)?;
+        if now < 60 {
+            return Err(Error::KeyTime);
+        }
+        let end = now.checked_add(expires.as_secs()).ok_or(Error::KeyTime)?;
+        let kt = KeyTime::new(now - 60, end);
+        let method = py::lower(method);
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let secret = creds.expose_secret_key();
+        let pos = cache
+            .iter()
+            .position(|c| c.key.key_time() == kt && c.secret.as_str() == secret);
+        let idx = match pos {
+            Some(i) => i,
+            None => {
+                if cache.len() >= CACHE_SLOTS {
+                    cache.remove(0);
+                }
+                cache.push(CachedKey {
+                    secret: Zeroizing::new(secret.to_owned()),
+                    key: SigningKey::derive(secret.as_bytes(), kt),
+                });
+                cache.len() - 1
+            }
+        };
+        let key = cache[idx].key.clone();
+        drop(cache);
+        Ok(sign_text(
+            &key,
+            creds.secret_id(),
+            &method,
+            path,
+            params,
+            headers,
+            form,
+        )?)
+    }
+
+    /// How many signing keys are cached (for tests of the reuse).
+    pub fn cached_keys(&self) -> usize {
+        self.cache.lock().map_or(0, |c| c.len())
+    }
+}
+
+fn url_host(url: &str) -> Result<Option<String>, Error> {
+    py::url_hostname(url).map_err(|_| {
+        Error::Config(ConfigError::UnsafeHost {
+            field: "host",
+            reason: "not a valid URL host",
+        })
+    })
+}
+
+/// The allow-listed headers, plus `host` when given and no `host` header is.
+fn signed_headers<'a>(
+    headers: &'a [(String, String)],
+    host: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(k, _)| is_signed_header(k))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if let Some(h) = host
+        && !out.iter().any(|(k, _)| py::lower(k) == "host")
+    {
+        out.push(("host", h));
+    }
+    out
+}

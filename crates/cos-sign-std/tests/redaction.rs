@@ -1,0 +1,174 @@
+//! Every public type that holds a secret key, a token or a signing key is formatted (`Debug`,
+//! pretty `Debug`, and `Display` where it has one) and the text searched for the secrets.
+
+use std::fmt::{Debug, Display};
+
+use cos_sign_core::{KeyTime, SigningKey};
+use cos_sign_std::clock::Clock;
+use cos_sign_std::compat::{self, CompatConfig, CompatKey, CompatOptions};
+use cos_sign_std::config::Endpoint;
+use cos_sign_std::credentials::{
+    CachingProvider, ChainProvider, Credentials, CredentialsError, CredentialsProvider,
+    ProfileProvider, Secret, StaticProvider,
+};
+use cos_sign_std::signer::{SignOptions, Signer};
+
+const KEY: &str = "Sk3yMARKERzz";
+const TOKEN: &str = "T0kenMARKERyy";
+
+fn secrets() -> Vec<String> {
+    let kt = KeyTime::sdk_window(1_700_000_000, 300);
+    let sign_key = SigningKey::derive(KEY.as_bytes(), kt)
+        .expose_hex()
+        .to_owned();
+    vec![
+        KEY.to_owned(),
+        TOKEN.to_owned(),
+        sign_key,
+        "MARKER".to_owned(),
+    ]
+}
+
+fn check_debug(what: &str, v: &impl Debug) {
+    for text in [format!("{v:?}"), format!("{v:#?}")] {
+        for s in secrets() {
+            assert!(!text.contains(&s), "{what} Debug shows a secret: {text}");
+        }
+    }
+}
+
+fn check_both(what: &str, v: &(impl Debug + Display)) {
+    check_debug(what, v);
+    let text = v.to_string();
+    for s in secrets() {
+        assert!(!text.contains(&s), "{what} Display shows a secret: {text}");
+    }
+}
+
+fn creds() -> Credentials {
+    Credentials::new("AKIDpublic", KEY).with_token(TOKEN)
+}
+
+#[test]
+fn credentials_types() {
+    check_both("Secret", &Secret::new(KEY));
+    check_both("Credentials", &creds());
+    check_debug("StaticProvider", &StaticProvider::new(creds()));
+    check_debug(
+        "ChainProvider",
+        &ChainProvider::new().push(StaticProvider::new(creds())),
+    );
+    let caching = CachingProvider::new(StaticProvider::new(creds()));
+    caching.credentials().unwrap();
+    check_debug("CachingProvider", &caching);
+    check_debug(
+        "ProfileProvider",
+        &ProfileProvider::new().with_path("/nonexistent"),
+    );
+}
+
+#[test]
+fn credential_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials");
+    let mut errors = Vec::new();
+    for text in [
+        format!("[default]\nsecret_id = AKID\nsecret_key = {KEY} \u{1}\ntoken = {TOKEN}\n"),
+        format!("[default]\nsecret_key = {KEY}\n"),
+        format!("[default]\nsecret_id = AKID\nsecret_key = {KEY}\ntoken = {TOKEN}\u{7}\n"),
+        format!("{KEY}\n"),
+        format!("[default\n{KEY}"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        errors.push(
+            ProfileProvider::new()
+                .with_path(&path)
+                .credentials()
+                .unwrap_err(),
+        );
+    }
+    errors.push(
+        Credentials::new("id", format!(" {KEY}"))
+            .validate("test")
+            .unwrap_err(),
+    );
+    errors.push(CredentialsError::Chain(errors.clone()));
+    for e in &errors {
+        check_both("CredentialsError", e);
+    }
+}
+
+#[test]
+fn compat_types() {
+    let opts = CompatOptions {
+        region: Some("ap-beijing".into()),
+        secret_id: Some("AKIDpublic".into()),
+        secret_key: Some(KEY.into()),
+        token: Some(TOKEN.into()),
+        secret_key_alias: Some(KEY.into()),
+        access_key: Some(KEY.into()),
+        ..CompatOptions::default()
+    };
+    check_debug("CompatOptions", &opts);
+    let conf = CompatConfig::new(opts.clone()).unwrap();
+    check_debug("CompatConfig", &conf);
+    check_debug("CompatKey", &CompatKey::text(KEY));
+    check_debug("CompatKey", &CompatKey::bytes(KEY.as_bytes()));
+    let inst = CompatConfig::new(CompatOptions {
+        region: Some("ap-beijing".into()),
+        credential_instance: true,
+        ..CompatOptions::default()
+    })
+    .unwrap()
+    .with_instance_credentials("AKIDpublic", CompatKey::text(KEY));
+    check_debug("CompatConfig (instance)", &inst);
+
+    // Errors raised with secrets around: spaces in the key, set_credential, bad calls.
+    let mut bad = opts.clone();
+    bad.secret_key = Some(format!("{KEY} "));
+    check_both("CompatError", &CompatConfig::new(bad).unwrap_err());
+    let mut c = conf.clone();
+    check_both(
+        "CompatError",
+        &c.set_credential("id".into(), format!(" {KEY}"), Some(TOKEN.into()))
+            .unwrap_err(),
+    );
+    check_both(
+        "CompatError",
+        &c.set_credential("id".into(), KEY.into(), None).unwrap_err(),
+    );
+    let e = compat::get_auth(
+        &conf,
+        "GET",
+        Some("a/b"),
+        Some("k"),
+        300,
+        &[],
+        &[],
+        None,
+        false,
+        1_700_000_000,
+    );
+    check_both("CompatError", &e.unwrap_err());
+}
+
+#[test]
+fn signer_types() {
+    let signer = Signer::new(
+        StaticProvider::new(creds()),
+        Endpoint::from_region("ap-beijing").unwrap(),
+    )
+    .with_clock(Clock::fixed(1_700_000_000));
+    let url = signer
+        .presigned_url("GET", "b-125", "k", &SignOptions::default())
+        .unwrap();
+    assert!(url.contains(TOKEN), "the token is in the URL on purpose");
+    assert!(signer.cached_keys() == 1);
+    check_debug("Signer", &signer);
+    let parts = signer.sign_parts("GET", "/k", Some("h"), &[], &[]).unwrap();
+    check_debug("SignedParts", &parts);
+    let err = signer
+        .presigned_url("GET", "a/b", "k", &SignOptions::default())
+        .unwrap_err();
+    check_both("signer::Error", &err);
+}
