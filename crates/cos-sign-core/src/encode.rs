@@ -8,89 +8,159 @@ use crate::sha::ByteOut;
 const UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const LOWER: &[u8; 16] = b"0123456789abcdef";
 
-const fn unreserved_table() -> [bool; 256] {
-    let mut t = [false; 256];
+/// `0x80 | b` where `b` stays as it is in COS's encoding, 0 where it is escaped: the top bit
+/// lets eight lookups be checked with one AND.
+const fn plain_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.' || b == b'~';
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.' || b == b'~' {
+            t[i] = 0x80 | b;
+        }
         i += 1;
     }
     t
 }
 
-static UNRESERVED: [bool; 256] = unreserved_table();
+static PLAIN: [u8; 256] = plain_table();
 
 /// Whether `b` stays as it is in COS's encoding (`A-Z a-z 0-9 - _ . ~`).
 #[inline]
 pub const fn is_unreserved(b: u8) -> bool {
-    UNRESERVED[b as usize]
+    PLAIN[b as usize] != 0
 }
 
-#[inline]
-fn escape(b: u8, hex: &[u8; 16]) -> [u8; 3] {
-    [b'%', hex[(b >> 4) as usize], hex[(b & 15) as usize]]
+/// The encodings the crate writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// `encode(s)`: values.
+    Value,
+    /// `lower(encode(s))`: names.
+    Name,
+    /// `quote_plus(s)`: pre-signed query values.
+    Query,
+    /// `quote_plus(lower(encode(s)))`: a name inside a pre-signed query's name list.
+    NameInQuery,
+}
+
+/// Room for the staged output of one call: small enough for a microcontroller's stack,
+/// large enough that a typical name or value is one `put`.
+const STAGE: usize = 64;
+
+/// Encodes `s` into a small stack buffer and hands it to `o` in whole chunks: one `put` per
+/// chunk instead of one per run and per escape.
+#[inline(always)]
+fn encode<O: ByteOut + ?Sized>(o: &mut O, s: &[u8], form: Form) {
+    let hex = match form {
+        Form::Value | Form::Query => UPPER,
+        Form::Name | Form::NameInQuery => LOWER,
+    };
+    let lower = matches!(form, Form::Name | Form::NameInQuery);
+    let mut buf = [0u8; STAGE];
+    let mut n = 0usize;
+    let mut rest = s;
+    while !rest.is_empty() {
+        // Eight bytes at once while they all stay as they are (the usual case); otherwise
+        // those eight (or the last few) one by one.
+        // (64-bit targets only: on a microcontroller the code size matters more.)
+        let word = if cfg!(target_pointer_width = "64") {
+            rest.split_first_chunk::<8>()
+        } else {
+            None
+        };
+        let (bytes, tail) = match word {
+            Some((word, tail)) => {
+                let all = word.iter().fold(0x80u8, |acc, &b| acc & PLAIN[b as usize]);
+                if all != 0 {
+                    if n > STAGE - 8 {
+                        o.put(buf.get(..n).unwrap_or(&[]));
+                        n = 0;
+                    }
+                    let w = if lower { lower8(*word) } else { *word };
+                    if let Some(d) = buf.get_mut(n..n + 8) {
+                        d.copy_from_slice(&w);
+                    }
+                    n += 8;
+                    rest = tail;
+                    continue;
+                }
+                (&word[..], tail)
+            }
+            None => rest.split_at(rest.len().min(8)),
+        };
+        rest = tail;
+        for &b in bytes {
+            // The longest piece one byte becomes is `%25xx`.
+            if n > STAGE - 5 {
+                o.put(buf.get(..n).unwrap_or(&[]));
+                n = 0;
+            }
+            let m = PLAIN[b as usize] & 0x7f;
+            if m != 0 {
+                let m = if lower { m.to_ascii_lowercase() } else { m };
+                if let Some(d) = buf.get_mut(n) {
+                    *d = m;
+                }
+                n += 1;
+            } else if form == Form::Query && b == b' ' {
+                if let Some(d) = buf.get_mut(n) {
+                    *d = b'+';
+                }
+                n += 1;
+            } else {
+                let (h, l) = (hex[(b >> 4) as usize], hex[(b & 15) as usize]);
+                if form == Form::NameInQuery {
+                    if let Some(d) = buf.get_mut(n..n + 5) {
+                        d.copy_from_slice(&[b'%', b'2', b'5', h, l]);
+                    }
+                    n += 5;
+                } else {
+                    if let Some(d) = buf.get_mut(n..n + 3) {
+                        d.copy_from_slice(&[b'%', h, l]);
+                    }
+                    n += 3;
+                }
+            }
+        }
+    }
+    if n > 0 {
+        o.put(buf.get(..n).unwrap_or(&[]));
+    }
+}
+
+/// ASCII-lowercases eight ASCII bytes at once: `A-Z` gain `0x20`, the rest stay.
+#[inline(always)]
+fn lower8(w: [u8; 8]) -> [u8; 8] {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = u64::from_le_bytes(w);
+    // Bytes are below 0x80, so these sums carry into no neighbour: a byte's top bit says
+    // `>= b'A'`, respectively `> b'Z'`.
+    let ge_a = x + ONES * (0x80 - u64::from(b'A'));
+    let gt_z = x + ONES * (0x80 - u64::from(b'Z') - 1);
+    let upper = ge_a & !gt_z & (ONES * 0x80);
+    (x | (upper >> 2)).to_le_bytes()
 }
 
 /// Writes `encode(s)` (uppercase escapes): how values are signed.
 pub(crate) fn put_value<O: ByteOut + ?Sized>(o: &mut O, s: &[u8]) {
-    let mut run = 0;
-    for (i, &b) in s.iter().enumerate() {
-        if !is_unreserved(b) {
-            if run < i {
-                o.put(&s[run..i]);
-            }
-            o.put(&escape(b, UPPER));
-            run = i + 1;
-        }
-    }
-    if run < s.len() {
-        o.put(&s[run..]);
-    }
+    encode(o, s, Form::Value);
 }
 
 /// Writes `lower(encode(s))`: how names are signed and listed.
 pub(crate) fn put_name<O: ByteOut + ?Sized>(o: &mut O, s: &[u8]) {
-    let mut run = 0;
-    for (i, &b) in s.iter().enumerate() {
-        if !is_unreserved(b) {
-            if run < i {
-                o.put(&s[run..i]);
-            }
-            o.put(&escape(b, LOWER));
-            run = i + 1;
-        } else if b.is_ascii_uppercase() {
-            if run < i {
-                o.put(&s[run..i]);
-            }
-            o.put(&[b.to_ascii_lowercase()]);
-            run = i + 1;
-        }
-    }
-    if run < s.len() {
-        o.put(&s[run..]);
-    }
+    encode(o, s, Form::Name);
 }
 
 /// Writes `s` as Python's `quote_plus` does (space as `+`, uppercase escapes).
 pub(crate) fn put_query<O: ByteOut + ?Sized>(o: &mut O, s: &[u8]) {
-    let mut run = 0;
-    for (i, &b) in s.iter().enumerate() {
-        if !is_unreserved(b) {
-            if run < i {
-                o.put(&s[run..i]);
-            }
-            if b == b' ' {
-                o.put(b"+");
-            } else {
-                o.put(&escape(b, UPPER));
-            }
-            run = i + 1;
-        }
-    }
-    if run < s.len() {
-        o.put(&s[run..]);
-    }
+    encode(o, s, Form::Query);
+}
+
+/// Writes `quote_plus(lower(encode(s)))`: a listed name in a pre-signed query, where the
+/// `%` of each escape becomes `%25`.
+pub(crate) fn put_name_in_query<O: ByteOut + ?Sized>(o: &mut O, s: &[u8]) {
+    encode(o, s, Form::NameInQuery);
 }
 
 /// The sort key of one byte of a name: where its encoded, lowercased form sorts.

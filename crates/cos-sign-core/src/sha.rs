@@ -45,7 +45,33 @@ impl Sha1 {
         }
     }
 
-    pub(crate) fn update(&mut self, mut data: &[u8]) {
+    #[inline]
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        // Short pieces (escapes, separators, a lowercased letter) are the common case of a
+        // streamed canonical string: copy them byte by byte instead of calling `memcpy`.
+        if data.len() <= 8 {
+            for &b in data {
+                self.push(b);
+            }
+        } else {
+            self.update_long(data);
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.block.get_mut(self.pos) {
+            *slot = b;
+        }
+        self.pos += 1;
+        if self.pos == 64 {
+            compress(&mut self.state, core::slice::from_ref(&self.block));
+            self.done += 64;
+            self.pos = 0;
+        }
+    }
+
+    fn update_long(&mut self, mut data: &[u8]) {
         if self.pos > 0 {
             let take = (64 - self.pos).min(data.len());
             let (head, rest) = data.split_at(take);
@@ -122,6 +148,12 @@ pub(crate) struct HmacSha1 {
 }
 
 impl HmacSha1 {
+    /// Overwrites both states (for `Drop` of a key), without compressing anything.
+    pub(crate) fn wipe(&mut self) {
+        self.inner = [0; 5];
+        self.outer = [0; 5];
+    }
+
     pub(crate) fn new(key: &[u8]) -> Self {
         let mut k = [0u8; 64];
         if key.len() > 64 {
@@ -170,5 +202,16 @@ pub(crate) fn hex20(digest: &[u8; 20]) -> [u8; 40] {
     let mut out = [0u8; 40];
     // 40 bytes of room for 20 bytes of input: the encoder cannot fail here.
     let _ = base16ct::lower::encode(digest, &mut out);
+    out
+}
+
+/// Lowercase hex of a public digest (the HttpString hash, a signature) by table lookup:
+/// faster than [`hex20`], which stays constant-time for secrets (the SignKey).
+pub(crate) fn hex20_public(digest: &[u8; 20]) -> [u8; 40] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 40];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
+        pair.copy_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+    }
     out
 }

@@ -1,8 +1,9 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use crate::encode::{cmp_names, put_name, put_query, put_value};
-use crate::sha::{ByteOut, HmacSha1, Sha1, hex20};
+use crate::encode::{cmp_names, put_name, put_name_in_query, put_query, put_value};
+use crate::keytime::TimeText;
+use crate::sha::{ByteOut, HmacSha1, Sha1, hex20, hex20_public};
 use crate::text::{Render, Text};
 use crate::{Error, KeyTime};
 
@@ -100,6 +101,8 @@ impl<const N: usize> fmt::Debug for Request<'_, N> {
 #[derive(Clone)]
 pub struct SigningKey {
     key_time: KeyTime,
+    /// `key_time` as text, formatted once.
+    key_time_text: TimeText,
     hex: [u8; 40],
     mac: HmacSha1,
 }
@@ -110,7 +113,12 @@ impl SigningKey {
         let text = key_time.text();
         let hex = hex20(&HmacSha1::new(secret_key).mac(text.as_bytes()));
         let mac = HmacSha1::new(&hex);
-        Self { key_time, hex, mac }
+        Self {
+            key_time,
+            key_time_text: text,
+            hex,
+            mac,
+        }
     }
 
     /// The key time this key signs for.
@@ -139,11 +147,12 @@ impl SigningKey {
             param_order: params,
             header_order: headers,
             key_time: self.key_time,
+            key_time_text: self.key_time_text,
             signature: [0; 40],
         };
         let mut h = Sha1::new();
         signed.http_string_render().0.render(&mut h);
-        let digest = hex20(&h.finalize());
+        let digest = hex20_public(&h.finalize());
         signed.signature = self.sign_digest_hex(&digest);
         Ok(signed)
     }
@@ -151,12 +160,12 @@ impl SigningKey {
     /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex sha1>\n"))`.
     pub(crate) fn sign_digest_hex(&self, digest_hex: &[u8; 40]) -> [u8; 40] {
         let mut m = self.mac.start();
-        StringToSign {
-            key_time: self.key_time,
-            digest_hex,
-        }
-        .render(&mut m);
-        hex20(&self.mac.finish(m))
+        m.update(b"sha1\n");
+        m.update(self.key_time_text.as_bytes());
+        m.update(b"\n");
+        m.update(digest_hex);
+        m.update(b"\n");
+        hex20_public(&self.mac.finish(m))
     }
 
     pub(crate) fn mac(&self) -> &HmacSha1 {
@@ -167,7 +176,7 @@ impl SigningKey {
 impl Drop for SigningKey {
     fn drop(&mut self) {
         self.hex.fill(0);
-        self.mac = HmacSha1::new(&[]);
+        self.mac.wipe();
         core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
     }
 }
@@ -253,6 +262,7 @@ pub struct Signed<'r, const N: usize = 32> {
     param_order: Order<N>,
     header_order: Order<N>,
     key_time: KeyTime,
+    key_time_text: TimeText,
     signature: [u8; 40],
 }
 
@@ -362,18 +372,7 @@ impl<const N: usize> Render for NameList<'_, '_, N> {
                     o.put(b"%3B");
                 }
                 // The encoded name is unreserved characters and `%`: quote_plus turns `%` into `%25`.
-                struct Pct<'o, O: ByteOut + ?Sized>(&'o mut O);
-                impl<O: ByteOut + ?Sized> ByteOut for Pct<'_, O> {
-                    fn put(&mut self, b: &[u8]) {
-                        if b.first() == Some(&b'%') {
-                            self.0.put(b"%25");
-                            self.0.put(b.get(1..).unwrap_or(&[]));
-                        } else {
-                            self.0.put(b);
-                        }
-                    }
-                }
-                put_name(&mut Pct(o), name.as_bytes());
+                put_name_in_query(o, name.as_bytes());
             } else {
                 if i > 0 {
                     o.put(b";");
@@ -395,7 +394,7 @@ pub struct Authorization<'s, 'r, const N: usize> {
 impl<const N: usize> Render for Authorization<'_, '_, N> {
     fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         let s = self.signed;
-        let kt = s.key_time.text();
+        let kt = &s.key_time_text;
         let q = self.query;
         o.put(b"q-sign-algorithm=sha1&q-ak=");
         if q {
@@ -483,21 +482,30 @@ fn put_pairs<'a, O: ByteOut + ?Sized>(o: &mut O, pairs: impl Iterator<Item = (&'
     }
 }
 
-/// Writes the method with ASCII letters lowercased, in whole UTF-8 pieces.
+/// Writes the method with ASCII letters lowercased, in whole UTF-8 pieces: a usual method in
+/// one `put` through a small buffer, a long one in runs.
 pub(crate) fn put_method<O: ByteOut + ?Sized>(o: &mut O, method: &str) {
     let m = method.as_bytes();
+    let mut buf = [0u8; 16];
+    if let Some(dst) = buf.get_mut(..m.len()) {
+        for (d, &b) in dst.iter_mut().zip(m) {
+            *d = b.to_ascii_lowercase();
+        }
+        o.put(dst);
+        return;
+    }
     let mut run = 0;
     for (i, &b) in m.iter().enumerate() {
         if b.is_ascii_uppercase() {
             if run < i {
-                o.put(&m[run..i]);
+                o.put(m.get(run..i).unwrap_or(&[]));
             }
             o.put(&[b.to_ascii_lowercase()]);
             run = i + 1;
         }
     }
     if run < m.len() {
-        o.put(&m[run..]);
+        o.put(m.get(run..).unwrap_or(&[]));
     }
 }
 

@@ -38,6 +38,12 @@ impl ByteOut for SliceOut<'_> {
     fn put(&mut self, b: &[u8]) {
         let end = self.pos.saturating_add(b.len());
         match self.buf.get_mut(self.pos..end) {
+            // Short pieces byte by byte rather than through `memcpy`.
+            Some(dst) if b.len() <= 8 => {
+                for (d, &s) in dst.iter_mut().zip(b) {
+                    *d = s;
+                }
+            }
             Some(dst) => dst.copy_from_slice(b),
             None => self.overflow = true,
         }
@@ -80,11 +86,9 @@ impl<R: Render> Text<R> {
     /// [`Error::BufferTooSmall`] when `buf` is shorter than [`len`](Text::len); `buf` holds
     /// nothing usable then.
     pub fn write_into<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        let needed = self.len();
+        // One pass: past the end of `buf` the writer only counts, so `pos` ends as the
+        // text's length either way.
         let available = buf.len();
-        if needed > available {
-            return Err(Error::BufferTooSmall { needed, available });
-        }
         let mut out = SliceOut {
             buf,
             pos: 0,

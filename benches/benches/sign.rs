@@ -1,0 +1,270 @@
+//! `cargo bench -p cos-sign-benches`: the three cases of `data/bench-cases.json`, for the
+//! Authorization string and for the pre-signed query, with the signing key derived once
+//! outside the loop (reuse) and inside it (no reuse); one SHA-1 block compression in the same
+//! run; then a table of each case's time ÷ (compressions it needs × block cost), and the heap
+//! allocations per signature counted by the bench binary's global allocator.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Instant;
+
+use cos_sign_benches::{
+    Case, Cases, borrow, derive_compressions, signature_compressions, write_presigned,
+};
+use cos_sign_core::SigningKey;
+use criterion::Criterion;
+
+/// One SHA-1 block compression, chained through the state as in a real hash.
+#[inline(always)]
+fn block(state: &mut [u32; 5], block: &[u8; 64]) {
+    sha1::block_api::compress(state, core::slice::from_ref(black_box(block)));
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Paired measurement for the ratio table: each round times `CASE_ITERS` runs of the case,
+/// then as many block compressions as those runs need, back to back, so a noisy neighbour
+/// slows both alike. Returns the medians of the case time, of the block time (ns), and of
+/// the per-round ratios.
+fn paired(mut case: impl FnMut(), needed: usize) -> (f64, f64, f64) {
+    const ROUNDS: usize = 1001;
+    const CASE_ITERS: u32 = 50;
+    let block_iters = CASE_ITERS * u32::try_from(needed).unwrap_or(u32::MAX);
+    let mut state = [
+        0x6745_2301u32,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
+    let data = [0x5au8; 64];
+    let (mut cases, mut blocks, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        for _ in 0..CASE_ITERS {
+            case();
+        }
+        let c = t.elapsed().as_nanos() as f64 / f64::from(CASE_ITERS);
+        let t = Instant::now();
+        for _ in 0..block_iters {
+            block(&mut state, &data);
+        }
+        let b = t.elapsed().as_nanos() as f64 / f64::from(block_iters);
+        cases.push(c);
+        blocks.push(b);
+        ratios.push(c / (b * needed as f64));
+    }
+    black_box(state);
+    (median(cases), median(blocks), median(ratios))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Authorization,
+    Presigned,
+}
+
+impl Output {
+    fn name(self) -> &'static str {
+        match self {
+            Output::Authorization => "authorization",
+            Output::Presigned => "presigned",
+        }
+    }
+}
+
+/// One signature: optionally derive, sign, write the output into the caller's (stack)
+/// buffer.
+#[inline(always)]
+fn one(
+    cases: &Cases,
+    reused: Option<&SigningKey>,
+    case_req: &cos_sign_core::Request<'_>,
+    out: Output,
+    buf: &mut [u8],
+) -> usize {
+    let derived;
+    let key = match reused {
+        Some(k) => k,
+        None => {
+            derived = SigningKey::derive(
+                black_box(cases.secret_key.as_bytes()),
+                black_box(cases.key_time()),
+            );
+            &derived
+        }
+    };
+    let signed = key.sign(black_box(case_req)).expect("the bench cases fit");
+    let text = match out {
+        Output::Authorization => signed
+            .authorization(black_box(&cases.secret_id))
+            .write_into(buf),
+        Output::Presigned => write_presigned(&signed, black_box(&cases.secret_id), buf),
+    };
+    black_box(text.expect("the caller's buffer holds every case")).len()
+}
+
+fn bench(c: &mut Criterion, cases: &Cases) {
+    let mut g = c.benchmark_group("sha1_block");
+    g.bench_function("compress", |b| {
+        let mut state = [
+            0x6745_2301u32,
+            0xEFCD_AB89,
+            0x98BA_DCFE,
+            0x1032_5476,
+            0xC3D2_E1F0,
+        ];
+        let data = [0x5au8; 64];
+        b.iter(|| block(&mut state, &data));
+    });
+    g.finish();
+
+    let key = SigningKey::derive(cases.secret_key.as_bytes(), cases.key_time());
+    for case in &cases.cases {
+        let (p, h) = (borrow(&case.params), borrow(&case.headers));
+        let req = case.request(&p, &h);
+        let mut g = c.benchmark_group(case.name.as_str());
+        for out in [Output::Authorization, Output::Presigned] {
+            for reuse in [true, false] {
+                let id = bench_id(case, out, reuse);
+                let name = id
+                    .split_once('/')
+                    .map(|(_, n)| n.to_owned())
+                    .unwrap_or_default();
+                g.bench_function(name, |b| {
+                    let mut buf = [0u8; 2048];
+                    b.iter(|| one(cases, reuse.then_some(&key), &req, out, &mut buf));
+                });
+            }
+        }
+        g.finish();
+    }
+}
+
+fn bench_id(case: &Case, out: Output, reuse: bool) -> String {
+    format!(
+        "{}/{}_{}",
+        case.name,
+        out.name(),
+        if reuse { "key_reused" } else { "key_derived" }
+    )
+}
+
+/// Heap allocations per signature, counted by the bench binary's global allocator.
+fn allocations(cases: &Cases) -> Vec<(String, f64)> {
+    const RUNS: u64 = 1000;
+    let key = SigningKey::derive(cases.secret_key.as_bytes(), cases.key_time());
+    let mut rows = Vec::new();
+    for case in &cases.cases {
+        let (p, h) = (borrow(&case.params), borrow(&case.headers));
+        let req = case.request(&p, &h);
+        for out in [Output::Authorization, Output::Presigned] {
+            for reuse in [true, false] {
+                let mut buf = [0u8; 2048];
+                let info = allocation_counter::measure(|| {
+                    for _ in 0..RUNS {
+                        black_box(one(cases, reuse.then_some(&key), &req, out, &mut buf));
+                    }
+                });
+                rows.push((
+                    bench_id(case, out, reuse),
+                    info.count_total as f64 / RUNS as f64,
+                ));
+            }
+        }
+    }
+    rows
+}
+
+fn main() {
+    let cases = Cases::load();
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c, &cases);
+    c.final_summary();
+
+    let kt_len = cases.key_time().to_string().len();
+    let derive = derive_compressions(cases.secret_key.len(), kt_len);
+    let key = SigningKey::derive(cases.secret_key.as_bytes(), cases.key_time());
+    let allocs: BTreeMap<String, f64> = allocations(&cases).into_iter().collect();
+    let boxed = allocation_counter::measure(|| {
+        black_box(Box::new(1u8));
+    });
+
+    println!();
+    println!("cos-sign-core vs the SHA-1 lower bound");
+    println!(
+        "  needed = SHA-1 compressions: per signature the HttpString blocks + 2 inner + 1 outer"
+    );
+    println!(
+        "           HMAC blocks; without key reuse + {derive} to derive the key (SignKey HMAC: 2 pad"
+    );
+    println!("           blocks + KeyTime + outer; then the SignKey's own 2 pad blocks)");
+    println!("  time   = one signature: (derive,) sign, write the output into a stack buffer");
+    println!(
+        "  ratio  = time / (needed x block), median of 1001 paired rounds (case, then blocks)"
+    );
+    println!("  goal   : typical <= 1.3 with the key derived, <= 1.2 with the key reused");
+    println!();
+    println!(
+        "{:<8} {:<13} {:<8} {:>8} {:>6} {:>9} {:>8} {:>9} {:>6} {:>6}",
+        "case",
+        "output",
+        "key",
+        "http len",
+        "needed",
+        "time ns",
+        "block ns",
+        "bound ns",
+        "ratio",
+        "allocs"
+    );
+    let mut worst_alloc = 0.0f64;
+    for case in &cases.cases {
+        let (p, h) = (borrow(&case.params), borrow(&case.headers));
+        let req = case.request(&p, &h);
+        let http_len = key
+            .sign(&req)
+            .expect("the bench cases fit")
+            .http_string()
+            .len();
+        for out in [Output::Authorization, Output::Presigned] {
+            for reuse in [true, false] {
+                let id = bench_id(case, out, reuse);
+                let needed =
+                    signature_compressions(http_len, kt_len) + if reuse { 0 } else { derive };
+                let mut buf = [0u8; 2048];
+                let (t, b, ratio) = paired(
+                    || {
+                        black_box(one(&cases, reuse.then_some(&key), &req, out, &mut buf));
+                    },
+                    needed,
+                );
+                let a = allocs.get(&id).copied().unwrap_or(f64::NAN);
+                worst_alloc = worst_alloc.max(a);
+                println!(
+                    "{:<8} {:<13} {:<8} {:>8} {:>6} {:>9.1} {:>8.1} {:>9.1} {:>6.2} {:>6}",
+                    case.name,
+                    out.name(),
+                    if reuse { "reused" } else { "derived" },
+                    http_len,
+                    needed,
+                    t,
+                    b,
+                    needed as f64 * b,
+                    ratio,
+                    a
+                );
+            }
+        }
+    }
+    println!();
+    println!(
+        "heap allocations per signature: {worst_alloc} (counter live: a Box counted {} time)",
+        boxed.count_total
+    );
+    assert_eq!(boxed.count_total, 1, "the counting allocator is not active");
+    assert!(worst_alloc == 0.0, "signing allocated on the heap");
+}

@@ -1,0 +1,106 @@
+//! Times the parts of one signature separately (derive, sign, each output) for profiling:
+//! `cargo run --release -p cos-sign-benches --example parts`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use cos_sign_benches::{Cases, borrow, write_presigned};
+use cos_sign_core::SigningKey;
+
+fn time(name: &str, mut f: impl FnMut()) {
+    const N: u32 = 200_000;
+    let mut best = f64::MAX;
+    for _ in 0..7 {
+        let t = Instant::now();
+        for _ in 0..N {
+            f();
+        }
+        best = best.min(t.elapsed().as_nanos() as f64 / f64::from(N));
+    }
+    println!("{name:<40} {best:>9.1} ns");
+}
+
+/// With arguments `<case> <part>` (part: sign, auth, presigned, derive), runs only that part
+/// 10 000 times, for `valgrind --tool=callgrind`.
+fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
+    let case = cases
+        .cases
+        .iter()
+        .find(|c| c.name == case)
+        .expect("a case name");
+    let (p, h) = (borrow(&case.params), borrow(&case.headers));
+    let req = case.request(&p, &h);
+    let signed = key.sign(&req).unwrap();
+    let mut buf = [0u8; 2048];
+    for _ in 0..10_000 {
+        match part {
+            "sign" => drop(black_box(key.sign(black_box(&req)).unwrap())),
+            "auth" => drop(black_box(
+                signed
+                    .authorization(black_box(&cases.secret_id))
+                    .write_into(&mut buf)
+                    .unwrap()
+                    .len(),
+            )),
+            "presigned" => drop(black_box(
+                write_presigned(&signed, black_box(&cases.secret_id), &mut buf)
+                    .unwrap()
+                    .len(),
+            )),
+            _ => drop(black_box(SigningKey::derive(
+                black_box(cases.secret_key.as_bytes()),
+                black_box(cases.key_time()),
+            ))),
+        }
+    }
+}
+
+fn main() {
+    let cases = Cases::load();
+    let key = SigningKey::derive(cases.secret_key.as_bytes(), cases.key_time());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [case, part] = args.as_slice() {
+        only(&cases, &key, case, part);
+        return;
+    }
+    let mut state = [0u32; 5];
+    let block = [0x5au8; 64];
+    time("sha1 block", || {
+        sha1::block_api::compress(&mut state, core::slice::from_ref(black_box(&block)))
+    });
+    time("derive", || {
+        black_box(SigningKey::derive(
+            black_box(cases.secret_key.as_bytes()),
+            black_box(cases.key_time()),
+        ));
+    });
+    for case in &cases.cases {
+        let (p, h) = (borrow(&case.params), borrow(&case.headers));
+        let req = case.request(&p, &h);
+        let signed = key.sign(&req).unwrap();
+        println!("{}: http len {}", case.name, signed.http_string().len());
+        time(&format!("{} sign", case.name), || {
+            black_box(key.sign(black_box(&req)).unwrap());
+        });
+        let mut buf = [0u8; 2048];
+        time(&format!("{} authorization write", case.name), || {
+            black_box(
+                signed
+                    .authorization(black_box(&cases.secret_id))
+                    .write_into(&mut buf)
+                    .unwrap()
+                    .len(),
+            );
+        });
+        time(&format!("{} authorization len", case.name), || {
+            black_box(signed.authorization(black_box(&cases.secret_id)).len());
+        });
+        time(&format!("{} presigned write", case.name), || {
+            black_box(
+                write_presigned(&signed, black_box(&cases.secret_id), &mut buf)
+                    .unwrap()
+                    .len(),
+            );
+        });
+    }
+}

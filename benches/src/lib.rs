@@ -1,0 +1,269 @@
+//! The benchmark cases of `data/bench-cases.json` (a copy of the shared `bench-cases.json`)
+//! and the honest count of SHA-1 block compressions each one needs, shared by the criterion
+//! bench `benches/sign.rs` and its tests.
+//!
+//! Run: `cargo bench -p cos-sign-benches`.
+
+use cos_sign_core::{Error, KeyTime, Request, Signed};
+use serde_json::Value;
+
+/// The fixed "now" of every case: the key time is `KeyTime::sdk_window(NOW, expired)`.
+pub const NOW: u64 = 1_700_000_000;
+
+/// The shared settings and the cases.
+#[derive(Debug, Clone)]
+pub struct Cases {
+    /// `q-ak`.
+    pub secret_id: String,
+    /// The secret key (a benchmark key, not a real one).
+    pub secret_key: String,
+    /// The signed `host` header value.
+    pub host: String,
+    /// Expiry in seconds (300, the SDK default).
+    pub expired: u64,
+    /// The cases, in file order.
+    pub cases: Vec<Case>,
+}
+
+/// One request to sign, as the SDK would: method, `/` + key, the given headers plus `host`,
+/// the given params.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `simple`, `typical` or `unicode`.
+    pub name: String,
+    /// HTTP method.
+    pub method: String,
+    /// Decoded path: `/` + key.
+    pub path: String,
+    /// Headers to sign, `host` last (where the SDK adds it).
+    pub headers: Vec<(String, String)>,
+    /// Params to sign, in file order.
+    pub params: Vec<(String, String)>,
+}
+
+fn pairs(v: &Value) -> Vec<(String, String)> {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn string(v: &Value, k: &str) -> String {
+    v[k].as_str().unwrap_or_default().to_owned()
+}
+
+impl Cases {
+    /// Parses the bundled `data/bench-cases.json`.
+    ///
+    /// # Panics
+    /// If the bundled file is not valid JSON (it is checked by this crate's tests).
+    pub fn load() -> Self {
+        let v: Value = serde_json::from_str(include_str!("../data/bench-cases.json"))
+            .expect("data/bench-cases.json is valid JSON");
+        let host = string(&v, "host");
+        let cases = v["cases"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                let mut headers = pairs(&c["headers"]);
+                headers.push(("host".to_owned(), host.clone()));
+                let key = string(c, "key");
+                Case {
+                    name: string(c, "name"),
+                    method: string(c, "method"),
+                    path: format!("/{}", key.strip_prefix('/').unwrap_or(&key)),
+                    headers,
+                    params: pairs(&c["params"]),
+                }
+            })
+            .collect();
+        Self {
+            secret_id: string(&v, "secret_id"),
+            secret_key: string(&v, "secret_key"),
+            host,
+            expired: v["expired"].as_u64().unwrap_or(300),
+            cases,
+        }
+    }
+
+    /// The key time of every case: `sdk_window(NOW, expired)`.
+    pub fn key_time(&self) -> KeyTime {
+        KeyTime::sdk_window(NOW, self.expired)
+    }
+}
+
+/// Borrows owned pairs as the core takes them.
+pub fn borrow(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+impl Case {
+    /// The request view over borrowed pairs.
+    pub fn request<'a>(
+        &'a self,
+        params: &'a [(&'a str, &'a str)],
+        headers: &'a [(&'a str, &'a str)],
+    ) -> Request<'a> {
+        Request::new(&self.method, &self.path)
+            .params(params)
+            .headers(headers)
+    }
+}
+
+/// SHA-1 compressions of a message of `len` bytes (with its padding).
+pub const fn sha1_blocks(len: usize) -> usize {
+    (len + 9).div_ceil(64)
+}
+
+/// Compressions to derive a [`cos_sign_core::SigningKey`] from scratch: the SignKey
+/// `HMAC-SHA1(SecretKey, KeyTime)` (the key hashed first if longer than a block, its ipad and
+/// opad blocks, the KeyTime after the ipad, the outer hash after the opad), plus the ipad and
+/// opad blocks of the SignKey itself, which the signature's HMAC needs and a reused key keeps.
+/// For a 32-byte secret and a 21-byte KeyTime: 2 + 1 + 1 + 2 = 6.
+pub const fn derive_compressions(secret_len: usize, key_time_len: usize) -> usize {
+    let key_hash = if secret_len > 64 {
+        sha1_blocks(secret_len)
+    } else {
+        0
+    };
+    let pads = 2;
+    let inner = sha1_blocks(64 + key_time_len) - 1;
+    let outer = sha1_blocks(64 + 20) - 1;
+    key_hash + pads + inner + outer + 2
+}
+
+/// Compressions of one signature with a derived key: the HttpString, then the inner and outer
+/// HMAC blocks of the StringToSign (the pads are in the key). The core's own
+/// [`cos_sign_core::compressions_per_signature`], checked against [`sha1_blocks`] in the tests.
+pub const fn signature_compressions(http_string_len: usize, key_time_len: usize) -> usize {
+    cos_sign_core::compressions_per_signature(http_string_len, key_time_len)
+}
+
+/// Writes the whole query of a pre-signed URL into `buf`: the `q-*` pairs, then `&` and the
+/// params when there are any (as qcloud_cos's `get_presigned_url` appends them).
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] if `buf` cannot hold it.
+pub fn write_presigned<'b>(
+    signed: &Signed<'_>,
+    secret_id: &str,
+    buf: &'b mut [u8],
+) -> Result<&'b str, Error> {
+    let available = buf.len();
+    let q = signed.presigned_query(secret_id).write_into(buf)?.len();
+    let params = signed.params_query();
+    let p = match buf.get_mut(q + 1..) {
+        Some(rest) => match params.write_into(rest) {
+            Ok(p) => p.len(),
+            Err(Error::BufferTooSmall { needed, .. }) => {
+                return Err(Error::BufferTooSmall {
+                    needed: q + 1 + needed,
+                    available,
+                });
+            }
+            Err(e) => return Err(e),
+        },
+        // Full after the q-* pairs: fine only without params.
+        None if params.is_empty() => 0,
+        None => {
+            return Err(Error::BufferTooSmall {
+                needed: q + 1 + params.len(),
+                available,
+            });
+        }
+    };
+    let end = if p == 0 {
+        q
+    } else {
+        if let Some(amp) = buf.get_mut(q) {
+            *amp = b'&';
+        }
+        q + 1 + p
+    };
+    let written = buf.get(..end).unwrap_or_default();
+    core::str::from_utf8(written).map_err(|_| Error::BufferTooSmall {
+        needed: end,
+        available,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cos_sign_core::SigningKey;
+
+    #[test]
+    fn cases_load_as_the_file_says() {
+        let c = Cases::load();
+        let names: Vec<_> = c.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["simple", "typical", "unicode"]);
+        assert_eq!(c.key_time().to_string(), "1699999940;1700000300");
+        let typical = &c.cases[1];
+        assert_eq!(typical.headers.len(), 5);
+        assert_eq!(typical.headers[4], ("host".to_owned(), c.host.clone()));
+        assert_eq!(typical.params.len(), 2);
+        assert_eq!(typical.path, "/exampleobject");
+    }
+
+    #[test]
+    fn compression_counts() {
+        // A message of 55 bytes fits one block with its padding, 56 needs two.
+        assert_eq!(sha1_blocks(0), 1);
+        assert_eq!(sha1_blocks(55), 1);
+        assert_eq!(sha1_blocks(56), 2);
+        assert_eq!(sha1_blocks(119), 2);
+        assert_eq!(sha1_blocks(120), 3);
+        // KeyTime of 21 bytes: the StringToSign is 5 + 21 + 1 + 40 + 1 = 68 bytes; after the
+        // 64-byte ipad block, 68 + 9 bytes of padding take 2 more blocks; the outer hash of
+        // 20 bytes takes 1 after the opad block.
+        for http in [0, 55, 56, 100, 1000] {
+            assert_eq!(
+                signature_compressions(http, 21),
+                sha1_blocks(http) + (sha1_blocks(64 + 68) - 1) + (sha1_blocks(64 + 20) - 1)
+            );
+            assert_eq!(signature_compressions(http, 21), sha1_blocks(http) + 3);
+        }
+        assert_eq!(derive_compressions(32, 21), 6);
+        assert_eq!(derive_compressions(65, 21), 8);
+    }
+
+    #[test]
+    fn presigned_query_appends_params() {
+        let c = Cases::load();
+        let key = SigningKey::derive(c.secret_key.as_bytes(), c.key_time());
+        for case in &c.cases {
+            let (p, h) = (borrow(&case.params), borrow(&case.headers));
+            let signed = key.sign(&case.request(&p, &h)).unwrap();
+            let mut buf = [0u8; 2048];
+            let q = write_presigned(&signed, &c.secret_id, &mut buf)
+                .unwrap()
+                .to_owned();
+            let mut expected = signed.presigned_query(&c.secret_id).to_string();
+            if !case.params.is_empty() {
+                expected = format!("{expected}&{}", signed.params_query());
+            }
+            assert_eq!(q, expected);
+            let mut exact = vec![0u8; q.len()];
+            assert_eq!(
+                write_presigned(&signed, &c.secret_id, &mut exact).unwrap(),
+                q
+            );
+            let mut short = vec![0u8; q.len() - 1];
+            assert_eq!(
+                write_presigned(&signed, &c.secret_id, &mut short),
+                Err(Error::BufferTooSmall {
+                    needed: q.len(),
+                    available: q.len() - 1
+                })
+            );
+        }
+    }
+}
