@@ -1,0 +1,237 @@
+//! `cos-sign verify`: checks a pre-signed URL or an Authorization value as COS would.
+
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use cos_sign_core::{Authorization, KeyTime, Request, VerifyError};
+use cos_sign_std::credentials::CredentialsProvider;
+use reqwest::Url;
+
+use crate::{CliError, CredArgs, no_credentials, parse_header, provider};
+
+/// The `q-*` fields of a pre-signed URL (not request params).
+const SIGNATURE_FIELDS: [&str; 7] = [
+    "q-sign-algorithm",
+    "q-ak",
+    "q-sign-time",
+    "q-key-time",
+    "q-header-list",
+    "q-url-param-list",
+    "q-signature",
+];
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// A pre-signed URL; or, with --authorization, the URL of the signed request.
+    url: String,
+    /// An Authorization header value to check instead of the URL's q-* params.
+    #[arg(long, value_name = "VALUE")]
+    authorization: Option<String>,
+    /// The request's method.
+    #[arg(short = 'X', long, default_value = "GET")]
+    method: String,
+    /// A header of the request, 'Name: value' (repeatable). `Host` defaults to the URL's.
+    #[arg(short = 'H', long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// The secret id to expect (default: the one the signature names, or your credentials').
+    #[arg(long)]
+    secret_id: Option<String>,
+    /// The secret key (default: from the environment or the profile file). Prefer the
+    /// environment: command lines are visible to other users.
+    #[arg(long)]
+    secret_key: Option<String>,
+    /// Check at this unix time instead of now.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    at: Option<u64>,
+    #[command(flatten)]
+    creds: CredArgs,
+}
+
+/// The raw value of `name` in an Authorization or query text (`&`-separated pairs).
+fn raw_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    text.split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn utc(t: u64) -> String {
+    httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_secs(t))
+}
+
+pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
+    let url = Url::parse(&a.url).map_err(|e| CliError::usage(format!("bad URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(CliError::usage("bad URL: http or https expected"));
+    }
+    if a.method.is_empty() || !a.method.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(CliError::usage(format!("bad method {:?}", a.method)));
+    }
+    let query = url.query().unwrap_or("");
+    let (text, from_query) = match &a.authorization {
+        Some(auth) => (auth.as_str(), false),
+        None => {
+            if raw_field(query, "q-signature").is_none() {
+                return Err(CliError::usage(
+                    "the URL has no q-signature: give a pre-signed URL, or --authorization VALUE \
+                     with the request's URL",
+                ));
+            }
+            (query, true)
+        }
+    };
+    let auth = match if from_query {
+        Authorization::from_query(text)
+    } else {
+        Authorization::parse(text)
+    } {
+        Ok(a) => a,
+        Err(e) => {
+            println!("invalid: not a well-formed COS signature: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut id_buf = [0u8; 512];
+    let signed_id = auth
+        .secret_id_into(&mut id_buf)
+        .ok()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or("")
+        .to_owned();
+
+    // The secret: --secret-key (id: --secret-id or the signature's), else the chain.
+    let (secret_id, secret_key) = match (&a.secret_id, &a.secret_key) {
+        (id, Some(key)) => (id.clone().unwrap_or_else(|| signed_id.clone()), key.clone()),
+        (id, None) => {
+            let c = provider(&a.creds).credentials().map_err(no_credentials)?;
+            (
+                id.clone().unwrap_or_else(|| c.secret_id().to_owned()),
+                c.expose_secret_key().to_owned(),
+            )
+        }
+    };
+
+    // The request as COS would see it.
+    let path = percent_encoding::percent_decode_str(url.path())
+        .decode_utf8()
+        .map_err(|_| CliError::usage("the URL path is not UTF-8 once decoded"))?
+        .into_owned();
+    let params: Vec<(String, String)> = url
+        .query_pairs()
+        .into_owned()
+        .filter(|(k, _)| !(from_query && SIGNATURE_FIELDS.contains(&k.as_str())))
+        .collect();
+    let mut headers = a.headers.clone();
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        let host = url.host_str().unwrap_or("");
+        headers.push((
+            "host".to_owned(),
+            match url.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_owned(),
+            },
+        ));
+    }
+    let p: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let h: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if p.len() > 512 || h.len() > 512 {
+        return Err(CliError::usage("more than 512 params or headers"));
+    }
+    let req = Request::new(&a.method, &path)
+        .params(&p)
+        .headers(&h)
+        .with_capacity::<512>();
+    let now = a.at.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    });
+    let window = raw_field(text, "q-sign-time").and_then(|t| KeyTime::parse(&decode(t)).ok());
+    let list = |field: &str, i: usize| {
+        raw_field(text, field)
+            .map(decode)
+            .and_then(|l| l.split(';').nth(i).map(str::to_owned))
+            .unwrap_or_else(|| format!("#{i}"))
+    };
+    match auth.verify(&req, &secret_id, secret_key.as_bytes(), now) {
+        Ok(()) => {
+            print!(
+                "valid: signed by {signed_id} for {} {path}",
+                a.method.to_ascii_uppercase()
+            );
+            if let Some(w) = window {
+                print!(
+                    "; valid from {} until {} ({} s left)",
+                    utc(w.start()),
+                    utc(w.end()),
+                    w.end().saturating_sub(now)
+                );
+            }
+            println!();
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let why = match e {
+                VerifyError::AccessKeyMismatch => format!(
+                    "signed by secret id {signed_id}, not {secret_id} (COS: InvalidAccessKeyId)"
+                ),
+                VerifyError::Expired { end, now } => format!(
+                    "expired at {} ({} s ago; COS: AccessDenied, Request has expired)",
+                    utc(end),
+                    now - end
+                ),
+                VerifyError::NotYetValid { start, now } => format!(
+                    "not valid before {} ({} s from now; COS: RequestTimeTooSkewed)",
+                    utc(start),
+                    start - now
+                ),
+                VerifyError::MissingHeader(i) => format!(
+                    "the signed header {:?} is not in the request (give it with -H)",
+                    list("q-header-list", i)
+                ),
+                VerifyError::MissingParam(i) => format!(
+                    "the signed param {:?} is not in the URL",
+                    list("q-url-param-list", i)
+                ),
+                VerifyError::SignatureMismatch => {
+                    "signature mismatch (COS: SignatureDoesNotMatch)".to_owned()
+                }
+                other => other.to_string(),
+            };
+            println!("invalid: {why}");
+            if e == VerifyError::SignatureMismatch {
+                println!(
+                    "recomputed StringToSign:\n{}",
+                    indent(&auth.string_to_sign(&req).to_string())
+                );
+                println!(
+                    "recomputed FormatString:\n{}",
+                    indent(&auth.http_string(&req).to_string())
+                );
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Each line indented, newlines shown as `\n`.
+fn indent(s: &str) -> String {
+    s.split_inclusive('\n')
+        .map(|l| format!("  {}", l.replace('\n', "\\n")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,251 @@
+//! Object calls through `cos_sign_http::Client` against the local server (loopback):
+//! permanent and temporary keys, IP mode and proxy mode, bytes, files and streams.
+
+mod client_common;
+
+use client_common::*;
+use cos_sign_http::{Client, Error};
+use reqwest::Method;
+
+async fn round_trip(client: &Client, key: &str, body: &[u8]) {
+    let put = client.put_object(BUCKET, key, body.to_vec()).await.unwrap();
+    assert_eq!(put.meta.etag.as_deref(), Some(md5_hex(body).as_str()));
+    assert!(put.meta.request_id.is_some());
+
+    let got = client.get_object(BUCKET, key).await.unwrap();
+    assert_eq!(&got.body[..], body);
+    assert_eq!(got.meta.content_length, Some(body.len() as u64));
+
+    let head = client.head_object(BUCKET, key).await.unwrap();
+    assert_eq!(head.content_length, Some(body.len() as u64));
+    assert_eq!(head.etag.as_deref(), Some(md5_hex(body).as_str()));
+
+    client.delete_object(BUCKET, key).await.unwrap();
+    let e = client.get_object(BUCKET, key).await.unwrap_err();
+    let cos = e.cos().expect("a COS error");
+    assert_eq!((cos.status, cos.code.as_str()), (404, "NoSuchKey"));
+    assert!(cos.request_id.is_some());
+    let e = client.head_object(BUCKET, key).await.unwrap_err();
+    let cos = e.cos().expect("a COS error");
+    assert_eq!((cos.status, cos.code.as_str()), (404, "NoSuchResource"));
+}
+
+#[tokio::test]
+async fn bytes_permanent_key_through_proxy() {
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(permanent())));
+    round_trip(&client, "hello.txt", b"hello, COS").await;
+    round_trip(&client, "dir/a b+c~%ü/./x.bin", &bytes(70_000, 1)).await;
+    round_trip(&client, "empty", b"").await;
+}
+
+#[tokio::test]
+async fn bytes_temporary_key_ip_mode() {
+    let server = start(config()).await;
+    let client = ip_client(server.addr, temporary());
+    round_trip(&client, "tmp/key.txt", b"temporary").await;
+    // Neither the client nor a signed request shows the secret key or the token.
+    let shown = format!("{client:?}");
+    assert!(shown.contains(TMP_ID) && !shown.contains(TMP_KEY) && !shown.contains(TOKEN));
+
+    // The same key without its token is refused: the client really sends it.
+    let signer = client.signer().unwrap();
+    let mut req = client
+        .object_request(Method::GET, BUCKET, "tmp/key.txt")
+        .unwrap()
+        .build()
+        .unwrap();
+    client.sign_request(&mut req).unwrap();
+    assert!(req.headers().contains_key("x-cos-security-token"));
+    let shown = format!("{req:?}");
+    assert!(
+        !shown.contains(TOKEN) && !shown.contains("q-signature"),
+        "{shown}"
+    );
+    req.headers_mut().remove("x-cos-security-token");
+    let resp = client.http().execute(req).await.unwrap();
+    assert_eq!(resp.status(), 403);
+    assert!(signer.credentials().unwrap().token().is_some());
+}
+
+#[tokio::test]
+async fn unknown_and_wrong_keys_are_typed_errors() {
+    let server = start(config()).await;
+    let wrong = proxy_client(
+        server.addr,
+        Some(cos_signer(cos_sign_std::credentials::Credentials::new(
+            ID,
+            "not-the-secret",
+        ))),
+    );
+    let e = wrong.put_object(BUCKET, "a/b.txt", "x").await.unwrap_err();
+    let cos = e.cos().expect("a COS error");
+    assert_eq!(
+        (cos.status, cos.code.as_str()),
+        (403, "SignatureDoesNotMatch")
+    );
+    let sts = cos.string_to_sign.as_deref().expect("StringToSign kept");
+    let fs = cos.format_string.as_deref().expect("FormatString kept");
+    assert!(sts.starts_with("sha1\n"), "{sts:?}");
+    assert!(fs.starts_with("put\n/a/b.txt\n"), "{fs:?}");
+    assert!(fs.contains("host=examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com"));
+    // StringToSign = sha1 \n key-time \n sha1(FormatString) \n
+    let lines: Vec<&str> = sts.split('\n').collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[2].len(), 40);
+    // No secret in the error's text.
+    assert!(!e.to_string().contains("not-the-secret"));
+    assert!(!format!("{e:?}").contains("not-the-secret"));
+
+    let unknown = proxy_client(
+        server.addr,
+        Some(cos_signer(cos_sign_std::credentials::Credentials::new(
+            "AKIDnobody",
+            "whatever",
+        ))),
+    );
+    let e = unknown.get_object(BUCKET, "a").await.unwrap_err();
+    assert_eq!(e.cos().unwrap().code, "InvalidAccessKeyId");
+}
+
+#[tokio::test]
+async fn files_streamed_both_ways_with_progress() {
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(temporary())));
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.bin");
+    let data = bytes(3 * 1024 * 1024 + 17, 7);
+    std::fs::write(&src, &data).unwrap();
+
+    let mut up = Progress::default();
+    let out = client
+        .put_object_from_file(BUCKET, "files/src.bin", &src, up.record())
+        .await
+        .unwrap();
+    up.check(data.len() as u64);
+    assert_eq!(out.meta.etag.as_deref(), Some(md5_hex(&data).as_str()));
+
+    let dst = dir.path().join("dst.bin");
+    let mut down = Progress::default();
+    let got = client
+        .get_object_to_file(BUCKET, "files/src.bin", &dst, down.record())
+        .await
+        .unwrap();
+    down.check(data.len() as u64);
+    assert!(got.md5_checked);
+    assert_eq!(got.md5, md5_hex(&data));
+    assert_eq!(std::fs::read(&dst).unwrap(), data);
+    // Only the two files: no temporary left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+
+    // A missing object leaves no file at all.
+    let none = dir.path().join("none.bin");
+    let e = client
+        .get_object_to_file(BUCKET, "files/none", &none, |_, _| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.cos().unwrap().code, "NoSuchKey");
+    assert!(!none.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+
+    // A missing source file is an I/O error naming it.
+    let e = client
+        .put_object_from_file(BUCKET, "x", dir.path().join("absent"), |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert!(e.to_string().contains("absent"));
+}
+
+#[tokio::test]
+async fn stream_upload_and_extra_headers() {
+    let server = start(config()).await;
+    let client = ip_client(server.addr, permanent());
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..10u64).map(|i| Ok(bytes(10_000, i + 1))).collect();
+    let all: Vec<u8> = chunks
+        .iter()
+        .flat_map(|c| c.as_ref().unwrap().clone())
+        .collect();
+    let out = client
+        .put_object_from_stream(
+            BUCKET,
+            "stream.bin",
+            futures_util::stream::iter(chunks),
+            Some(all.len() as u64),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.meta.etag.as_deref(), Some(md5_hex(&all).as_str()));
+    assert_eq!(
+        &client.get_object(BUCKET, "stream.bin").await.unwrap().body[..],
+        &all[..]
+    );
+
+    // Signed extra headers: a right Content-MD5 passes, a wrong one is BadDigest.
+    use base64::Engine;
+    let body = b"with headers";
+    let good =
+        base64::engine::general_purpose::STANDARD.encode(<md5::Md5 as md5::Digest>::digest(body));
+    let out = client
+        .put_object_with(
+            BUCKET,
+            "h.txt",
+            body.to_vec(),
+            &[
+                ("Content-Type", "text/plain"),
+                ("Content-MD5", &good),
+                ("x-cos-meta-Note", "one two"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.meta.etag.as_deref(), Some(md5_hex(body).as_str()));
+    let head = client.head_object(BUCKET, "h.txt").await.unwrap();
+    assert_eq!(head.content_type.as_deref(), Some("text/plain"));
+    let bad = base64::engine::general_purpose::STANDARD.encode([0u8; 16]);
+    let e = client
+        .put_object_with(BUCKET, "h.txt", body.to_vec(), &[("Content-MD5", &bad)])
+        .await
+        .unwrap_err();
+    assert_eq!(e.cos().unwrap().code, "BadDigest");
+}
+
+#[tokio::test]
+async fn sign_request_signs_query_params_and_headers() {
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(permanent())));
+    client.put_object(BUCKET, "q.txt", "query").await.unwrap();
+    let mut url = client.object_url(BUCKET, "q.txt").unwrap();
+    url.query_pairs_mut()
+        .append_pair("response-content-type", "text/x a+b")
+        .append_pair("versionId", "");
+    let req = client
+        .http()
+        .get(url)
+        .header("Range", "bytes=0-2")
+        .build()
+        .unwrap();
+    let mut signed = req.try_clone().unwrap();
+    client.sign_request(&mut signed).unwrap();
+    let auth = signed.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(auth.contains("q-header-list=host;range&"), "{auth}");
+    assert!(
+        auth.contains("q-url-param-list=response-content-type;versionid&"),
+        "{auth}"
+    );
+    let resp = client.execute(req).await.unwrap();
+    // (the local server ignores Range: the header is only signed and checked)
+    assert_eq!(resp.status(), 200);
+    assert_eq!(&resp.bytes().await.unwrap()[..], b"query");
+
+    // Changing a signed param after signing is caught by the server.
+    let mut tampered = signed.try_clone().unwrap();
+    let u = tampered.url().as_str().replace("versionId=", "versionId=1");
+    *tampered.url_mut() = reqwest::Url::parse(&u).unwrap();
+    let resp = client.http().execute(tampered).await.unwrap();
+    assert_eq!(resp.status(), 403);
+}
