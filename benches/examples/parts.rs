@@ -20,8 +20,9 @@ fn time(name: &str, mut f: impl FnMut()) {
     println!("{name:<40} {best:>9.1} ns");
 }
 
-/// With arguments `<case> <part>` (part: sign, auth, presigned, derive), runs only that part
-/// 10 000 times, for `valgrind --tool=callgrind`.
+/// With arguments `<case> <part>` (part: sign, auth, presigned, derive, none), runs only that
+/// part 10 000 times, for `valgrind --tool=callgrind` (`none`: the fixed cost of the program,
+/// to subtract).
 fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
     let case = cases
         .cases
@@ -47,6 +48,7 @@ fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
                     .unwrap()
                     .len(),
             )),
+            "none" => drop(black_box(&signed)),
             _ => drop(black_box(SigningKey::derive(
                 black_box(cases.secret_key.as_bytes()),
                 black_box(cases.key_time()),

@@ -70,9 +70,11 @@ impl KeyTime {
         let mut t = TimeText {
             buf: [0; MAX_TEXT],
             len: 0,
+            semi: 0,
         };
         t.push_u64(self.start);
         t.buf[t.len] = b';';
+        t.semi = t.len;
         t.len += 1;
         t.push_u64(self.end);
         t
@@ -103,10 +105,24 @@ const POW10: [u64; 20] = {
     t
 };
 
+/// `"00" "01" ... "99"`.
+static DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
 #[derive(Clone, Copy)]
 pub(crate) struct TimeText {
     buf: [u8; MAX_TEXT],
     len: usize,
+    /// Where the `;` is.
+    semi: usize,
 }
 
 impl TimeText {
@@ -137,26 +153,46 @@ impl TimeText {
     }
 
     fn push_u32(&mut self, mut v: u32) {
-        let mut digits = [0u8; 10];
-        let mut n = 0;
-        for slot in digits.iter_mut() {
-            *slot = b'0' + (v % 10) as u8;
-            n += 1;
-            v /= 10;
-            if v == 0 {
-                break;
+        // Two digits at a time from the last, into the end of a small buffer, then one copy.
+        let mut digits = [b'0'; 10];
+        let mut start = digits.len();
+        while v >= 10 {
+            let pair = (v % 100) as usize * 2;
+            v /= 100;
+            start -= 2;
+            if let (Some(d), Some(p)) = (
+                digits.get_mut(start..start + 2),
+                DIGIT_PAIRS.get(pair..pair + 2),
+            ) {
+                d.copy_from_slice(p);
             }
         }
-        for &d in digits.iter().take(n).rev() {
-            if let Some(slot) = self.buf.get_mut(self.len) {
-                *slot = d;
-                self.len += 1;
+        // A last single digit (pairs leave none of their own zeros in front: the last pair
+        // taken is at least 10), or the `0` of zero.
+        if v > 0 || start == digits.len() {
+            start -= 1;
+            if let Some(d) = digits.get_mut(start) {
+                *d = b'0' + v as u8;
             }
+        }
+        let digits = digits.get(start..).unwrap_or_default();
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + digits.len()) {
+            dst.copy_from_slice(digits);
+            self.len += digits.len();
         }
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// The start and the end, as decimal digits (the text around the `;`).
+    pub(crate) fn halves(&self) -> (&[u8], &[u8]) {
+        let (start, end) = self
+            .as_bytes()
+            .split_at_checked(self.semi)
+            .unwrap_or_default();
+        (start, end.get(1..).unwrap_or_default())
     }
 }
 

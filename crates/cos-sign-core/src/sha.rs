@@ -6,6 +6,12 @@
 
 use sha1::block_api::compress;
 
+#[cfg(target_pointer_width = "64")]
+use crate::encode::lower8;
+use crate::encode::{Form, encode_staged};
+#[cfg(target_pointer_width = "64")]
+use crate::encode::{STAGE, encode_staged_into};
+
 const IV: [u32; 5] = [
     0x6745_2301,
     0xEFCD_AB89,
@@ -18,6 +24,52 @@ const IV: [u32; 5] = [
 pub trait ByteOut {
     /// Takes the next bytes.
     fn put(&mut self, bytes: &[u8]);
+
+    /// Writes `s` encoded as `form` says and returns the encoded length.
+    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+        encode_staged(self, s, form)
+    }
+
+    /// Writes `s`, known to need no escape, ASCII-lowercased.
+    fn put_lower(&mut self, s: &[u8]) {
+        let mut buf = [0u8; 64];
+        for chunk in s.chunks(64) {
+            let dst = buf.get_mut(..chunk.len()).unwrap_or_default();
+            lower_into(dst, chunk);
+            self.put(dst);
+        }
+    }
+}
+
+/// ASCII-lowercases `s` into `dst` (as far as both go).
+#[inline(always)]
+pub(crate) fn lower_into(dst: &mut [u8], s: &[u8]) {
+    // Whole words, the last one overlapping the one before (64-bit targets only).
+    #[cfg(target_pointer_width = "64")]
+    {
+        let n = dst.len().min(s.len());
+        if let (Some(dst), Some(s)) = (dst.get_mut(..n), s.get(..n))
+            && let Some(&last) = s.last_chunk::<8>()
+        {
+            let mut rest = s;
+            let mut out: &mut [u8] = dst;
+            while let (Some((w, tail)), Some((d, out_tail))) = (
+                rest.split_first_chunk::<8>(),
+                core::mem::take(&mut out).split_first_chunk_mut::<8>(),
+            ) {
+                *d = lower8(u64::from_le_bytes(*w)).to_le_bytes();
+                rest = tail;
+                out = out_tail;
+            }
+            if let Some(d) = dst.last_chunk_mut::<8>() {
+                *d = lower8(u64::from_le_bytes(last)).to_le_bytes();
+            }
+            return;
+        }
+    }
+    for (d, &b) in dst.iter_mut().zip(s) {
+        *d = b.to_ascii_lowercase();
+    }
 }
 
 /// Streaming SHA-1.
@@ -59,16 +111,20 @@ impl Sha1 {
     }
 
     #[inline(always)]
-    fn push(&mut self, b: u8) {
+    pub(crate) fn push(&mut self, b: u8) {
         if let Some(slot) = self.block.get_mut(self.pos) {
             *slot = b;
         }
         self.pos += 1;
-        if self.pos == 64 {
-            compress(&mut self.state, core::slice::from_ref(&self.block));
-            self.done += 64;
-            self.pos = 0;
+        if self.pos >= 64 {
+            self.compress_block();
         }
+    }
+
+    fn compress_block(&mut self) {
+        compress(&mut self.state, core::slice::from_ref(&self.block));
+        self.done += 64;
+        self.pos = 0;
     }
 
     fn update_long(&mut self, mut data: &[u8]) {
@@ -130,6 +186,64 @@ impl ByteOut for Sha1 {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
         self.update(bytes);
+    }
+
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
+    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+        // Staged through a small buffer, then copied into the block: measured cheaper than
+        // encoding straight into the block.
+        encode_staged(self, s, form)
+    }
+}
+
+/// A hasher behind a small staging buffer: pieces and encodings gather there and reach the
+/// block buffer in a few large copies instead of many small ones.
+#[cfg(target_pointer_width = "64")]
+pub(crate) struct Staged<'h> {
+    h: &'h mut Sha1,
+    buf: [u8; STAGE],
+    n: usize,
+}
+
+#[cfg(target_pointer_width = "64")]
+impl<'h> Staged<'h> {
+    pub(crate) fn new(h: &'h mut Sha1) -> Self {
+        Self {
+            h,
+            buf: [0; STAGE],
+            n: 0,
+        }
+    }
+
+    /// Hashes what is staged.
+    pub(crate) fn finish(self) {
+        self.h.update(self.buf.get(..self.n).unwrap_or_default());
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+impl ByteOut for Staged<'_> {
+    #[inline(always)]
+    fn put(&mut self, b: &[u8]) {
+        if let Some(d) = self.buf.get_mut(self.n..self.n + b.len()) {
+            if b.len() <= 8 {
+                for (d, &s) in d.iter_mut().zip(b) {
+                    *d = s;
+                }
+            } else {
+                d.copy_from_slice(b);
+            }
+            self.n += b.len();
+        } else {
+            self.h.update(self.buf.get(..self.n).unwrap_or_default());
+            self.h.update(b);
+            self.n = 0;
+        }
+    }
+
+    #[inline(always)]
+    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+        encode_staged_into(&mut *self.h, &mut self.buf, &mut self.n, s, form)
     }
 }
 
@@ -197,7 +311,8 @@ impl HmacSha1 {
     }
 }
 
-/// Lowercase hex of a 20-byte digest.
+/// Lowercase hex of a 20-byte digest, in constant time (it hex-encodes the SignKey).
+#[cfg(not(target_pointer_width = "64"))]
 pub(crate) fn hex20(digest: &[u8; 20]) -> [u8; 40] {
     let mut out = [0u8; 40];
     // 40 bytes of room for 20 bytes of input: the encoder cannot fail here.
@@ -205,13 +320,64 @@ pub(crate) fn hex20(digest: &[u8; 20]) -> [u8; 40] {
     out
 }
 
+/// Lowercase hex of a 20-byte digest, in constant time (it hex-encodes the SignKey): word
+/// arithmetic only, no table, no branch on the data.
+#[cfg(target_pointer_width = "64")]
+pub(crate) fn hex20(digest: &[u8; 20]) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    for (o, d) in out.chunks_exact_mut(8).zip(digest.chunks_exact(4)) {
+        let mut word = [0u8; 4];
+        word.copy_from_slice(d);
+        o.copy_from_slice(&hex4(word));
+    }
+    out
+}
+
+/// Eight lowercase hex digits of four bytes.
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+fn hex4(b: [u8; 4]) -> [u8; 8] {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Spread the eight nibbles into eight bytes, most significant first (big-endian).
+    let x = u64::from(u32::from_be_bytes(b));
+    let x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+    let x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+    let x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+    // 1 in each byte whose nibble is 10 or more: those skip from `9` + 1 to `a`.
+    let letters = ((x + ONES * 6) >> 4) & ONES;
+    (x + ONES * u64::from(b'0') + letters * u64::from(b'a' - b'9' - 1)).to_be_bytes()
+}
+
 /// Lowercase hex of a public digest (the HttpString hash, a signature) by table lookup:
 /// faster than [`hex20`], which stays constant-time for secrets (the SignKey).
+#[cfg(not(target_pointer_width = "64"))]
 pub(crate) fn hex20_public(digest: &[u8; 20]) -> [u8; 40] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 40];
     for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
         pair.copy_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+    }
+    out
+}
+
+/// Lowercase hex of a public digest (the HttpString hash, a signature): two digits per
+/// table lookup.
+#[cfg(target_pointer_width = "64")]
+pub(crate) fn hex20_public(digest: &[u8; 20]) -> [u8; 40] {
+    /// `"00" "01" ... "ff"`.
+    static PAIRS: [[u8; 2]; 256] = {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = [HEX[i >> 4], HEX[i & 15]];
+            i += 1;
+        }
+        t
+    };
+    let mut out = [0u8; 40];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
+        pair.copy_from_slice(&PAIRS[b as usize]);
     }
     out
 }

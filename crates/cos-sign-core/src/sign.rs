@@ -3,6 +3,8 @@ use core::fmt;
 
 use crate::encode::{cmp_names, put_name, put_name_in_query, put_query, put_value};
 use crate::keytime::TimeText;
+#[cfg(target_pointer_width = "64")]
+use crate::sha::Staged;
 use crate::sha::{ByteOut, HmacSha1, Sha1, hex20, hex20_public};
 use crate::text::{Render, Text};
 use crate::{Error, KeyTime};
@@ -151,7 +153,19 @@ impl SigningKey {
             signature: [0; 40],
         };
         let mut h = Sha1::new();
-        signed.http_string_render().0.render(&mut h);
+        // Through a staging buffer on 64-bit targets (faster); straight into the hasher on
+        // small ones (less code).
+        #[cfg(target_pointer_width = "64")]
+        let (params_plain, headers_plain) = {
+            let mut staged = Staged::new(&mut h);
+            let plain = signed.http_string_render().0.render_pairs(&mut staged);
+            staged.finish();
+            plain
+        };
+        #[cfg(not(target_pointer_width = "64"))]
+        let (params_plain, headers_plain) = signed.http_string_render().0.render_pairs(&mut h);
+        signed.param_order.plain = params_plain;
+        signed.header_order.plain = headers_plain;
         let digest = hex20_public(&h.finalize());
         signed.signature = self.sign_digest_hex(&digest);
         Ok(signed)
@@ -195,6 +209,8 @@ impl fmt::Debug for SigningKey {
 pub(crate) struct Order<const N: usize> {
     idx: [u16; N],
     len: usize,
+    /// Bit `i` (for `i < 64`): the name of pair `i` needs no escape (found while hashing).
+    plain: u64,
 }
 
 impl<const N: usize> Order<N> {
@@ -207,6 +223,7 @@ impl<const N: usize> Order<N> {
         let mut o = Self {
             idx: [0; N],
             len: 0,
+            plain: 0,
         };
         for (i, (name, _)) in pairs.iter().enumerate() {
             let name = name.as_bytes();
@@ -241,14 +258,23 @@ impl<const N: usize> Order<N> {
         Some(o)
     }
 
-    pub(crate) fn iter<'p, 'a>(
-        &'p self,
-        pairs: &'p [(&'a str, &'a str)],
-    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'p {
-        self.idx[..self.len]
-            .iter()
-            .filter_map(move |&i| pairs.get(usize::from(i)).copied())
+    /// The indices of the signed pairs, in signing order.
+    #[inline]
+    fn indices(&self) -> &[u16] {
+        self.idx.get(..self.len).unwrap_or_default()
     }
+
+    /// Whether the name of pair `i` is known to need no escape.
+    #[inline]
+    fn is_plain(&self, i: u16) -> bool {
+        self.plain & bit(i) != 0
+    }
+}
+
+/// The bit of pair `i` in a plain-name mask (none past 63).
+#[inline]
+fn bit(i: u16) -> u64 {
+    1u64.checked_shl(u32::from(i)).unwrap_or(0)
 }
 
 /// A signed request: its signature, the `q-header-list` and `q-url-param-list`, and the
@@ -332,6 +358,7 @@ impl<'r, const N: usize> Signed<'r, N> {
     pub fn params_query(&self) -> Text<ParamsQuery<'r>> {
         Text(ParamsQuery {
             params: self.params,
+            plain: self.param_order.plain,
         })
     }
 
@@ -366,17 +393,20 @@ pub struct NameList<'s, 'r, const N: usize> {
 
 impl<const N: usize> Render for NameList<'_, '_, N> {
     fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
-        for (i, (name, _)) in self.order.iter(self.pairs).enumerate() {
-            if self.query {
-                if i > 0 {
-                    o.put(b"%3B");
-                }
+        for (j, &i) in self.order.indices().iter().enumerate() {
+            let Some((name, _)) = self.pairs.get(usize::from(i)) else {
+                continue;
+            };
+            if j > 0 {
+                o.put(if self.query { b"%3B" } else { b";" });
+            }
+            if self.order.is_plain(i) {
+                // No escape: both forms are the name lowercased.
+                o.put_lower(name.as_bytes());
+            } else if self.query {
                 // The encoded name is unreserved characters and `%`: quote_plus turns `%` into `%25`.
                 put_name_in_query(o, name.as_bytes());
             } else {
-                if i > 0 {
-                    o.put(b";");
-                }
                 put_name(o, name.as_bytes());
             }
         }
@@ -404,7 +434,11 @@ impl<const N: usize> Render for Authorization<'_, '_, N> {
         }
         let put_time = |o: &mut O| {
             if q {
-                put_query(o, kt.as_bytes());
+                // Digits stay as they are; the `;` is `%3B`.
+                let (start, end) = kt.halves();
+                o.put(start);
+                o.put(b"%3B");
+                o.put(end);
             } else {
                 o.put(kt.as_bytes());
             }
@@ -436,6 +470,8 @@ impl<const N: usize> Render for Authorization<'_, '_, N> {
 #[derive(Clone, Copy)]
 pub struct ParamsQuery<'r> {
     params: &'r [(&'r str, &'r str)],
+    /// Which names need no escape (bit `i` for pair `i`).
+    plain: u64,
 }
 
 impl Render for ParamsQuery<'_> {
@@ -444,7 +480,11 @@ impl Render for ParamsQuery<'_> {
             if i > 0 {
                 o.put(b"&");
             }
-            put_query(o, k.as_bytes());
+            if u16::try_from(i).is_ok_and(|i| self.plain & bit(i) != 0) {
+                o.put(k.as_bytes());
+            } else {
+                put_query(o, k.as_bytes());
+            }
             o.put(b"=");
             put_query(o, v.as_bytes());
         }
@@ -457,29 +497,51 @@ pub struct HttpString<'s, 'r, const N: usize> {
     signed: &'s Signed<'r, N>,
 }
 
-impl<const N: usize> Render for HttpString<'_, '_, N> {
-    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
+impl<const N: usize> HttpString<'_, '_, N> {
+    /// Renders the HttpString and returns which names need no escape (param names, header
+    /// names; bit `i` for pair `i`).
+    #[inline]
+    fn render_pairs<O: ByteOut + ?Sized>(&self, o: &mut O) -> (u64, u64) {
         let s = self.signed;
         put_method(o, s.method);
         o.put(b"\n");
         o.put(s.path.as_bytes());
         o.put(b"\n");
-        put_pairs(o, s.param_order.iter(s.params));
+        let params = put_pairs(o, &s.param_order, s.params);
         o.put(b"\n");
-        put_pairs(o, s.header_order.iter(s.headers));
+        let headers = put_pairs(o, &s.header_order, s.headers);
         o.put(b"\n");
+        (params, headers)
     }
 }
 
-fn put_pairs<'a, O: ByteOut + ?Sized>(o: &mut O, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
-    for (i, (k, v)) in pairs.enumerate() {
-        if i > 0 {
+impl<const N: usize> Render for HttpString<'_, '_, N> {
+    fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
+        self.render_pairs(o);
+    }
+}
+
+/// Writes `name=value&...` in signing order; returns which names needed no escape.
+fn put_pairs<O: ByteOut + ?Sized, const N: usize>(
+    o: &mut O,
+    order: &Order<N>,
+    pairs: &[(&str, &str)],
+) -> u64 {
+    let mut plain = 0;
+    for (j, &i) in order.indices().iter().enumerate() {
+        let Some((k, v)) = pairs.get(usize::from(i)) else {
+            continue;
+        };
+        if j > 0 {
             o.put(b"&");
         }
-        put_name(o, k.as_bytes());
+        if put_name(o, k.as_bytes()) == k.len() {
+            plain |= bit(i);
+        }
         o.put(b"=");
         put_value(o, v.as_bytes());
     }
+    plain
 }
 
 /// Writes the method with ASCII letters lowercased, in whole UTF-8 pieces: a usual method in

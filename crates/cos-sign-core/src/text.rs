@@ -4,7 +4,8 @@
 use core::fmt;
 
 use crate::Error;
-use crate::sha::ByteOut;
+use crate::encode::{Form, encode_staged, encoded_len};
+use crate::sha::{ByteOut, lower_into};
 
 mod sealed {
     pub trait Render {
@@ -26,6 +27,16 @@ impl ByteOut for Counter {
     fn put(&mut self, b: &[u8]) {
         self.0 += b.len();
     }
+
+    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+        let n = encoded_len(s, form);
+        self.0 += n;
+        n
+    }
+
+    fn put_lower(&mut self, s: &[u8]) {
+        self.0 += s.len();
+    }
 }
 
 struct SliceOut<'a> {
@@ -45,6 +56,21 @@ impl ByteOut for SliceOut<'_> {
                 }
             }
             Some(dst) => dst.copy_from_slice(b),
+            None => self.overflow = true,
+        }
+        self.pos = end;
+    }
+
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
+    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+        encode_staged(self, s, form)
+    }
+
+    #[inline]
+    fn put_lower(&mut self, s: &[u8]) {
+        let end = self.pos.saturating_add(s.len());
+        match self.buf.get_mut(self.pos..end) {
+            Some(dst) => lower_into(dst, s),
             None => self.overflow = true,
         }
         self.pos = end;
