@@ -414,7 +414,14 @@ impl CompatConfig {
                     config::check_host_part("endpoint", ep, false)?;
                 }
                 match bucket {
-                    Some(b) => format!("{}.{ep}", config::format_bucket(b, self.appid.as_deref())?),
+                    Some(b) => {
+                        let b = config::format_bucket(b, self.appid.as_deref())?;
+                        let mut u = String::with_capacity(b.len() + 1 + ep.len());
+                        u.push_str(&b);
+                        u.push('.');
+                        u.push_str(ep);
+                        u
+                    }
                     None => ep.to_owned(),
                 }
             }
@@ -434,7 +441,15 @@ impl CompatConfig {
                 if p.is_empty() {
                     return Err(CompatError::client("Key is required not empty"));
                 }
-                Ok(format!("{}://{url}/{}", self.scheme, config::url_path(p)))
+                let path = config::url_path(p);
+                let mut out =
+                    String::with_capacity(self.scheme.len() + 4 + url.len() + path.len() + 512);
+                out.push_str(self.scheme);
+                out.push_str("://");
+                out.push_str(&url);
+                out.push('/');
+                out.push_str(&path);
+                Ok(out)
             }
             None => Ok(format!("{}://{url}/", self.scheme)),
         }
@@ -616,13 +631,27 @@ fn auth_for(
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let hostname;
-    if sign_host && !signed_headers.iter().any(|(k, _)| py::lower(k) == "host") {
+    let is_host = |k: &str| {
+        if k.is_ascii() {
+            k.eq_ignore_ascii_case("host")
+        } else {
+            py::lower(k) == "host"
+        }
+    };
+    if sign_host && !signed_headers.iter().any(|(k, _)| is_host(k)) {
         hostname = py::url_hostname(url).map_err(CompatError::value)?;
         if let Some(h) = &hostname {
             signed_headers.push(("host", h.as_str()));
         }
     }
-    let method = py::lower(method);
+    let method: std::borrow::Cow<'_, str> = if method
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        py::lower(method).into()
+    } else {
+        method.into()
+    };
     let (start, end) = (now.checked_sub(60), now.checked_add(expired));
     let (Some(start), Some(end)) = (
         start.and_then(|s| u64::try_from(s).ok()),

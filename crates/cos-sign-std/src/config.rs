@@ -210,6 +210,20 @@ pub(crate) fn check_host_part(
 
 fn check_host_chars(field: &'static str, host: &str, strict: bool) -> Result<(), ConfigError> {
     let refuse = |reason| Err(ConfigError::UnsafeHost { field, reason });
+    if host.is_ascii() {
+        for &b in host.as_bytes() {
+            match b {
+                b'/' | b'?' | b'#' | b'@' | b'\\' => {
+                    return refuse("it contains one of / ? # @ \\");
+                }
+                b':' | b'[' | b']' | b'%' if strict => return refuse("it contains one of : [ ] %"),
+                b if b.is_ascii_control() => return refuse("it contains a control character"),
+                b' ' => return refuse("it contains whitespace"),
+                _ => {}
+            }
+        }
+        return Ok(());
+    }
     for c in host.chars() {
         match c {
             '/' | '?' | '#' | '@' | '\\' => {

@@ -94,14 +94,16 @@ pub const SIGNED_HEADERS: [&str; 17] = [
 pub fn is_signed_header(name: &str) -> bool {
     let check =
         |l: &str| SIGNED_HEADERS.contains(&l) || l.starts_with("x-cos-") || l.starts_with("x-ci-");
-    if name
-        .bytes()
-        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-    {
-        check(&py::lower(name))
-    } else {
-        check(name)
+    if name.is_ascii() {
+        // ASCII: compare case-insensitively, without building the lowercase copy
+        let b = name.as_bytes();
+        let prefix =
+            |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+        return prefix("x-cos-")
+            || prefix("x-ci-")
+            || SIGNED_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h));
     }
+    check(&py::lower(name))
 }
 
 /// The largest number of params (and of headers) one signature takes.

@@ -1,0 +1,1516 @@
+//! `cos_sign`: the Python module (pyo3) that stands in for the signing API of qcloud_cos
+//! 1.9.44 (`CosConfig`, `CosS3Client.get_auth`, `get_presigned_url`,
+//! `get_presigned_download_url`, `get_object_url`).
+//!
+//! The rules live in [`cos_sign_std::compat`]; this crate only converts Python values the way
+//! the SDK does (`str()` of non-strings, bytes decoded as UTF-8, Python truthiness, lone
+//! surrogates refused where the SDK's `to_bytes` refuses them) and raises the exception the
+//! SDK raises at the point where it raises it: when a conversion fails here, the checks the SDK
+//! makes *before* that point are run first (through compat), so the first error wins as in the
+//! SDK.
+//!
+//! The time is read at every signing call through Python's `time.time()` (looked up on the
+//! `time` module at call time), exactly like the SDK, so patching `time.time` works.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use cos_sign_std::compat::{
+    self, CompatConfig, CompatError, CompatErrorKind, CompatKey, CompatOptions,
+};
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::{PyAttributeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyModule, PyString, PyType};
+
+// ---------------------------------------------------------------------------------------------
+// exceptions
+
+static CLIENT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static REFUSED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+const EXC_MODULE: &str = "cos_sign._exceptions";
+const MSG_ENCODE: &str = "your unicode strings can not encoded in utf8, utf8 support only!";
+const MSG_DECODE: &str = "your bytes strings can not be decoded in utf8, utf8 support only!";
+const MSG_BAD_BYTES: &str =
+    "bytes that are not valid UTF-8 in a header or param are refused by cos_sign";
+
+/// `cos_sign.CosClientError(message)`.
+fn client_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
+    match CLIENT_ERROR.import(py, EXC_MODULE, "CosClientError") {
+        Ok(t) => PyErr::from_type(t.clone(), msg.into()),
+        Err(e) => e,
+    }
+}
+
+/// `cos_sign.CosRefusedError(message)`: a refusal qcloud_cos does not make.
+fn refused_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
+    match REFUSED_ERROR.import(py, EXC_MODULE, "CosRefusedError") {
+        Ok(t) => PyErr::from_type(t.clone(), msg.into()),
+        Err(e) => e,
+    }
+}
+
+/// Whether a compat error is one of the refusals cos-sign-std adds beyond the SDK (their
+/// messages say "refused"; none of the SDK's messages do).
+fn is_added_refusal(e: &CompatError) -> bool {
+    e.kind == CompatErrorKind::CosClientError && e.message.contains("refused")
+}
+
+fn compat_err(py: Python<'_>, e: CompatError) -> PyErr {
+    match e.kind {
+        CompatErrorKind::CosClientError if is_added_refusal(&e) => refused_error(py, e.message),
+        CompatErrorKind::ValueError => PyValueError::new_err(e.message),
+        CompatErrorKind::TypeError => PyTypeError::new_err(e.message),
+        CompatErrorKind::AttributeError => PyAttributeError::new_err(e.message),
+        _ => client_error(py, e.message),
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "object".to_owned(), |n| n.to_string())
+}
+
+fn no_endswith(obj: &Bound<'_, PyAny>) -> PyErr {
+    PyAttributeError::new_err(format!(
+        "'{}' object has no attribute 'endswith'",
+        type_name(obj)
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// conversions
+
+/// Why a value could not become text.
+enum Conv {
+    /// A `str` with a lone surrogate (the SDK's `to_bytes` raises `CosClientError`).
+    Surrogate,
+    /// `bytes` that are not UTF-8.
+    BadBytes,
+    /// A Python exception (from `str()` of an object).
+    Py(PyErr),
+}
+
+/// The SDK's `to_str` then `to_bytes`: `str` as is, `bytes` decoded, anything else `str()`.
+fn text_of(obj: &Bound<'_, PyAny>) -> Result<String, Conv> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s.to_str().map(str::to_owned).map_err(|_| Conv::Surrogate);
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return std::str::from_utf8(b.as_bytes())
+            .map(str::to_owned)
+            .map_err(|_| Conv::BadBytes);
+    }
+    let s = obj.str().map_err(Conv::Py)?;
+    s.to_str().map(str::to_owned).map_err(|_| Conv::Surrogate)
+}
+
+/// `"{}".format(obj)`: a `str` as is, anything else `str(obj)` (bytes as `b'...'`).
+fn format_of(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    let s = match obj.cast::<PyString>() {
+        Ok(s) => s.clone(),
+        Err(_) => obj.str()?,
+    };
+    s.to_str()
+        .map(str::to_owned)
+        .map_err(|_| client_error(py, MSG_ENCODE))
+}
+
+fn conv_err(py: Python<'_>, c: Conv) -> PyErr {
+    match c {
+        Conv::Surrogate => client_error(py, MSG_ENCODE),
+        Conv::BadBytes => refused_error(py, MSG_BAD_BYTES),
+        Conv::Py(e) => e,
+    }
+}
+
+/// `to_unicode` for a config value used as text (`str()` of other types, as `format` does):
+/// `None` stays `None`.
+fn unicode_opt(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return std::str::from_utf8(b.as_bytes())
+            .map(|s| Some(s.to_owned()))
+            .map_err(|_| client_error(py, MSG_DECODE));
+    }
+    match text_of(obj) {
+        Ok(s) => Ok(Some(s)),
+        Err(c) => Err(conv_err(py, c)),
+    }
+}
+
+/// `to_unicode(value)` as a Python object (bytes decoded, anything else unchanged).
+fn to_unicode<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return match std::str::from_utf8(b.as_bytes()) {
+            Ok(s) => Ok(PyString::new(py, s).into_any()),
+            Err(_) => Err(client_error(py, MSG_DECODE)),
+        };
+    }
+    Ok(obj.clone())
+}
+
+fn truthy(obj: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    match obj {
+        None => Ok(false),
+        Some(o) => o.is_truthy(),
+    }
+}
+
+/// A bucket argument as compat takes it. Values the SDK refuses because of their type or
+/// characters (bytes, int, a lone surrogate) become a name compat refuses the same way
+/// (`CosClientError`), so a call that does not use the bucket (a `Domain`) still succeeds.
+fn bucket_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<Cow<'a, str>> {
+    if obj.is_none() {
+        return None;
+    }
+    match obj.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
+        Some(s) => Some(Cow::Borrowed(s)),
+        None => Some(Cow::Borrowed("\u{fffd}")),
+    }
+}
+
+/// A key (`path`) argument as compat takes it.
+enum KeyArg<'a> {
+    /// A `str`, or `bytes` decoded.
+    Text(Cow<'a, str>),
+    /// `None` (allowed by `uri()` and `get_auth`: the path is then `/`).
+    None,
+}
+
+/// Converts a key as `uri()` does: `None` stays `None`; a falsy value is "Key is required not
+/// empty"; `bytes` are decoded; a lone surrogate fails `to_bytes` (`CosClientError`); another
+/// type fails `path[0]` (`TypeError`, which the SDK raises only after the host checks: the
+/// caller runs them first).
+fn key_arg<'a>(py: Python<'_>, obj: &'a Bound<'_, PyAny>) -> Result<KeyArg<'a>, PyErr> {
+    if obj.is_none() {
+        return Ok(KeyArg::None);
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return match s.to_str() {
+            Ok(t) => Ok(KeyArg::Text(Cow::Borrowed(t))),
+            Err(_) => Err(client_error(py, MSG_ENCODE)),
+        };
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return match std::str::from_utf8(b.as_bytes()) {
+            Ok(t) => Ok(KeyArg::Text(Cow::Owned(t.to_owned()))),
+            Err(_) => Err(client_error(py, MSG_DECODE)),
+        };
+    }
+    if !obj.is_truthy()? {
+        return Err(client_error(py, "Key is required not empty"));
+    }
+    Err(PyTypeError::new_err(format!(
+        "'{}' object is not subscriptable",
+        type_name(obj)
+    )))
+}
+
+impl KeyArg<'_> {
+    fn as_opt(&self) -> Option<&str> {
+        match self {
+            KeyArg::Text(t) => Some(t),
+            KeyArg::None => None,
+        }
+    }
+}
+
+/// Iterates a mapping's items in order (a dict directly, else through `.items()`).
+fn for_each_item<'py>(
+    obj: &Bound<'py, PyAny>,
+    mut f: impl FnMut(Bound<'py, PyAny>, Bound<'py, PyAny>) -> PyResult<()>,
+) -> PyResult<()> {
+    if let Ok(d) = obj.cast::<PyDict>() {
+        for (k, v) in d.iter() {
+            f(k, v)?;
+        }
+        return Ok(());
+    }
+    for item in obj.call_method0("items")?.try_iter()? {
+        let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
+        f(k, v)?;
+    }
+    Ok(())
+}
+
+/// `int(time.time())`, reading `time.time` at every call.
+fn now(py: Python<'_>) -> PyResult<i64> {
+    let time = TIME_MODULE.get_or_try_init(py, || py.import("time").map(Bound::unbind))?;
+    let t = time.bind(py).getattr(pyo3::intern!(py, "time"))?.call0()?;
+    if let Ok(f) = t.cast::<PyFloat>() {
+        let v = f.value().trunc();
+        if v.is_finite() && v.abs() < 9.0e18 {
+            // The value is integral and in range: the cast is exact.
+            #[allow(clippy::cast_possible_truncation)]
+            return Ok(v as i64);
+        }
+    }
+    if let (true, Ok(v)) = (t.is_instance_of::<PyInt>(), t.extract::<i64>()) {
+        return Ok(v);
+    }
+    // int(t), for any other number type time.time may have been patched to return
+    let builtins = py.import("builtins")?;
+    builtins.getattr("int")?.call1((t,))?.extract()
+}
+
+// ---------------------------------------------------------------------------------------------
+// CosConfig
+
+/// What a `CosConfig` holds for signing; replaced as a whole by `set_ip_port` and
+/// `set_credential`, so a call works on one consistent snapshot.
+#[derive(Debug, Clone)]
+struct State {
+    compat: CompatConfig,
+    /// `Appid` was given as a truthy non-string (the SDK refuses it when formatting a bucket).
+    appid_not_str: bool,
+    /// `SecretKey` holds a lone surrogate: the SDK refuses it when signing.
+    poisoned_key: bool,
+    /// `SignParams` truthiness.
+    sign_params: bool,
+    /// `Anonymous` truthiness.
+    anonymous: bool,
+    /// `Domain` was given (the bucket is then not used in URLs).
+    has_domain: bool,
+}
+
+/// `CosConfig` of qcloud_cos 1.9.44: every keyword argument, order and default of its
+/// `__init__`; the HTTP ones are stored (readable as the SDK's `_timeout`, `_proxies`, ...).
+#[pyclass(module = "cos_sign", frozen)]
+#[derive(Debug)]
+struct CosConfig {
+    state: Mutex<Arc<State>>,
+    /// The SDK's attributes (`_region`, `_timeout`, ...), without the secret key.
+    attrs: Py<PyDict>,
+    /// The `CredentialInstance`, read at every call.
+    cred: Option<Py<PyAny>>,
+}
+
+/// A keyword argument whose default is not `None` (so an explicit `None` can be told apart).
+#[derive(Debug, Clone)]
+struct Arg<'py>(Option<Bound<'py, PyAny>>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Arg<'py> {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Arg(Some(obj.to_owned())))
+    }
+}
+
+impl<'py> Arg<'py> {
+    const MISSING: Arg<'static> = Arg(None);
+
+    fn or_default<T>(self, py: Python<'py>, default: T) -> Bound<'py, PyAny>
+    where
+        T: IntoPyObject<'py>,
+    {
+        match self.0 {
+            Some(v) => v,
+            None => default
+                .into_bound_py_any(py)
+                .unwrap_or_else(|_| py.None().into_bound(py)),
+        }
+    }
+}
+
+fn opt_any<'py>(py: Python<'py>, v: Option<&Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
+    v.cloned().unwrap_or_else(|| py.None().into_bound(py))
+}
+
+/// `CosConfig.convert_secret_value` type handling: text for compat, or the error.
+fn secret_text(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<(String, bool)> {
+    let u = to_unicode(py, obj)?;
+    match u.cast::<PyString>() {
+        Ok(s) => match s.to_str() {
+            Ok(t) => Ok((t.to_owned(), false)),
+            // A lone surrogate: accepted here, refused when signing. Keep the spaces check.
+            Err(_) => {
+                let lossy = s.to_string_lossy().into_owned();
+                Ok((lossy, true))
+            }
+        },
+        Err(_) => Err(no_endswith(obj)),
+    }
+}
+
+#[pymethods]
+impl CosConfig {
+    #[new]
+    #[pyo3(signature = (Appid=None, Region=None, SecretId=None, SecretKey=None, Token=None,
+        CredentialInstance=None, Scheme=None, Timeout=None, Access_id=None, Access_key=None,
+        Secret_id=None, Secret_key=None, Endpoint=None, IP=None, Port=None, Anonymous=None,
+        UA=None, Proxies=None, Domain=None, ServiceDomain=None, KeepAlive=Arg::MISSING,
+        PoolConnections=Arg::MISSING, PoolMaxSize=Arg::MISSING, AllowRedirects=Arg::MISSING,
+        SignHost=Arg::MISSING, EndpointCi=None, EndpointPic=None, EnableOldDomain=Arg::MISSING,
+        EnableInternalDomain=Arg::MISSING, SignParams=Arg::MISSING,
+        AutoSwitchDomainOnRetry=Arg::MISSING, VerifySSL=None, SSLCert=None),
+        text_signature = "(Appid=None, Region=None, SecretId=None, SecretKey=None, Token=None, CredentialInstance=None, Scheme=None, Timeout=None, Access_id=None, Access_key=None, Secret_id=None, Secret_key=None, Endpoint=None, IP=None, Port=None, Anonymous=None, UA=None, Proxies=None, Domain=None, ServiceDomain=None, KeepAlive=True, PoolConnections=10, PoolMaxSize=10, AllowRedirects=False, SignHost=True, EndpointCi=None, EndpointPic=None, EnableOldDomain=True, EnableInternalDomain=True, SignParams=True, AutoSwitchDomainOnRetry=False, VerifySSL=None, SSLCert=None)")]
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn new<'py>(
+        py: Python<'py>,
+        Appid: Option<Bound<'py, PyAny>>,
+        Region: Option<Bound<'py, PyAny>>,
+        SecretId: Option<Bound<'py, PyAny>>,
+        SecretKey: Option<Bound<'py, PyAny>>,
+        Token: Option<Bound<'py, PyAny>>,
+        CredentialInstance: Option<Bound<'py, PyAny>>,
+        Scheme: Option<Bound<'py, PyAny>>,
+        Timeout: Option<Bound<'py, PyAny>>,
+        Access_id: Option<Bound<'py, PyAny>>,
+        Access_key: Option<Bound<'py, PyAny>>,
+        Secret_id: Option<Bound<'py, PyAny>>,
+        Secret_key: Option<Bound<'py, PyAny>>,
+        Endpoint: Option<Bound<'py, PyAny>>,
+        IP: Option<Bound<'py, PyAny>>,
+        Port: Option<Bound<'py, PyAny>>,
+        Anonymous: Option<Bound<'py, PyAny>>,
+        UA: Option<Bound<'py, PyAny>>,
+        Proxies: Option<Bound<'py, PyAny>>,
+        Domain: Option<Bound<'py, PyAny>>,
+        ServiceDomain: Option<Bound<'py, PyAny>>,
+        KeepAlive: Arg<'py>,
+        PoolConnections: Arg<'py>,
+        PoolMaxSize: Arg<'py>,
+        AllowRedirects: Arg<'py>,
+        SignHost: Arg<'py>,
+        EndpointCi: Option<Bound<'py, PyAny>>,
+        EndpointPic: Option<Bound<'py, PyAny>>,
+        EnableOldDomain: Arg<'py>,
+        EnableInternalDomain: Arg<'py>,
+        SignParams: Arg<'py>,
+        AutoSwitchDomainOnRetry: Arg<'py>,
+        VerifySSL: Option<Bound<'py, PyAny>>,
+        SSLCert: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Self> {
+        let keep_alive = KeepAlive.or_default(py, true);
+        let pool_connections = PoolConnections.or_default(py, 10);
+        let pool_maxsize = PoolMaxSize.or_default(py, 10);
+        let allow_redirects = AllowRedirects.or_default(py, false);
+        let sign_host = SignHost.or_default(py, true);
+        let enable_old = EnableOldDomain.or_default(py, true);
+        let enable_internal = EnableInternalDomain.or_default(py, true);
+        let sign_params = SignParams.or_default(py, true);
+        let auto_switch = AutoSwitchDomainOnRetry.or_default(py, false);
+
+        // In the SDK's order: to_unicode of Appid, Token, IP (bytes that are not UTF-8 refused).
+        let appid_u = match &Appid {
+            Some(a) => Some(to_unicode(py, a)?),
+            None => None,
+        };
+        let token_u = match &Token {
+            Some(t) => Some(to_unicode(py, t)?),
+            None => None,
+        };
+        let ip_u = match &IP {
+            Some(i) => Some(to_unicode(py, i)?),
+            None => None,
+        };
+        let appid_truthy = truthy(appid_u.as_ref())?;
+        let appid_is_str = appid_u
+            .as_ref()
+            .is_some_and(|a| a.is_instance_of::<PyString>());
+        let appid = if appid_truthy && appid_is_str {
+            unicode_opt(py, appid_u.as_ref())?
+        } else {
+            None
+        };
+
+        // Region: a non-string one is refused where the SDK formats it.
+        let endpoint_truthy = truthy(Endpoint.as_ref())?;
+        let endpoint_ci_truthy = truthy(EndpointCi.as_ref())?;
+        let region_truthy = truthy(Region.as_ref())?;
+        let region = match &Region {
+            Some(r) if region_truthy => match r.cast::<PyString>() {
+                Ok(s) => Some(
+                    s.to_str()
+                        .map_err(|_| client_error(py, MSG_ENCODE))?
+                        .to_owned(),
+                ),
+                Err(_) => {
+                    let used = !(endpoint_ci_truthy && (Domain.is_some() || endpoint_truthy));
+                    if used {
+                        return Err(client_error(py, "region is not string type"));
+                    }
+                    None
+                }
+            },
+            _ => None,
+        };
+        let endpoint = if Domain.is_none() {
+            if endpoint_truthy {
+                unicode_opt(py, Endpoint.as_ref())?
+            } else {
+                None
+            }
+        } else {
+            match &Endpoint {
+                Some(e) if !e.is_none() => Some(text_of(e).map_err(|c| conv_err(py, c))?),
+                _ => None,
+            }
+        };
+        let scheme = match &Scheme {
+            None => None,
+            Some(s) if s.is_none() => None,
+            Some(s) => {
+                let u = to_unicode(py, s)?;
+                Some(match u.cast::<PyString>() {
+                    Ok(t) => t.to_str().unwrap_or("").to_owned(),
+                    Err(_) => String::new(),
+                })
+            }
+        };
+        let endpoint_ci = if endpoint_ci_truthy {
+            unicode_opt(py, EndpointCi.as_ref())?
+        } else {
+            None
+        };
+        let domain = unicode_opt(py, Domain.as_ref())?;
+        let ip = unicode_opt(py, ip_u.as_ref())?;
+        let port = match &Port {
+            Some(p) if !p.is_none() => Some(format_of(py, p)?),
+            _ => None,
+        };
+        let anonymous = truthy(Anonymous.as_ref())?;
+
+        // The secret pair the SDK picks, converted (type errors are AttributeErrors there).
+        type Pair<'a, 'py> = (&'a Option<Bound<'py, PyAny>>, &'a Option<Bound<'py, PyAny>>);
+        let pairs: [Pair<'_, 'py>; 3] = [
+            (&SecretId, &SecretKey),
+            (&Secret_id, &Secret_key),
+            (&Access_id, &Access_key),
+        ];
+        let mut chosen: Option<usize> = None;
+        for (i, (a, b)) in pairs.iter().enumerate() {
+            if truthy(a.as_ref())? && truthy(b.as_ref())? {
+                chosen = Some(i);
+                break;
+            }
+        }
+        let cred_ok = match &CredentialInstance {
+            Some(c) if c.is_truthy()? => {
+                c.hasattr("secret_id")? && c.hasattr("secret_key")? && c.hasattr("token")?
+            }
+            _ => false,
+        };
+        let mut opts = CompatOptions {
+            appid,
+            region,
+            token: None,
+            credential_instance: chosen.is_none() && cred_ok,
+            scheme,
+            endpoint,
+            ip,
+            port,
+            anonymous: Some(anonymous),
+            domain,
+            sign_host: Some(sign_host.is_truthy()?),
+            endpoint_ci,
+            enable_old_domain: Some(enable_old.is_truthy()?),
+            enable_internal_domain: Some(enable_internal.is_truthy()?),
+            sign_params: Some(sign_params.is_truthy()?),
+            ..CompatOptions::default()
+        };
+        let mut poisoned_key = false;
+        let mut secret_error: Option<PyErr> = None;
+        if let Some(i) = chosen {
+            let (a, b) = pairs[i];
+            let (a, b) = (a.as_ref(), b.as_ref());
+            let id = a.map(|a| secret_text(py, a)).transpose();
+            let (id, key) = match id {
+                Ok(id) => {
+                    let key = b.map(|b| secret_text(py, b)).transpose();
+                    match key {
+                        Ok(key) => (id, key),
+                        Err(e) => {
+                            secret_error = Some(e);
+                            (id, Some(("x".to_owned(), false)))
+                        }
+                    }
+                }
+                Err(e) => {
+                    secret_error = Some(e);
+                    (Some(("x".to_owned(), false)), Some(("x".to_owned(), false)))
+                }
+            };
+            let (id, _) = id.unwrap_or_default();
+            let (key, poisoned) = key.unwrap_or_default();
+            poisoned_key = poisoned;
+            opts.secret_id = Some(id);
+            opts.secret_key = Some(key);
+        }
+        // The SDK's checks before the secrets come first; then a secret's type error.
+        let compat = CompatConfig::new(opts).map_err(|e| compat_err(py, e))?;
+        if let Some(e) = secret_error {
+            return Err(e);
+        }
+
+        let attrs = PyDict::new(py);
+        let set = |k: &str, v: Bound<'py, PyAny>| attrs.set_item(k, v);
+        set("_appid", opt_any(py, appid_u.as_ref()))?;
+        set("_token", opt_any(py, token_u.as_ref()))?;
+        set("_timeout", opt_any(py, Timeout.as_ref()))?;
+        set("_region", opt_any(py, Region.as_ref()))?;
+        set(
+            "_endpoint_ci",
+            compat.endpoint_ci().into_pyobject(py)?.into_any(),
+        )?;
+        set("_ip", opt_any(py, ip_u.as_ref()))?;
+        set("_port", opt_any(py, Port.as_ref()))?;
+        set("_anonymous", opt_any(py, Anonymous.as_ref()))?;
+        set("_ua", opt_any(py, UA.as_ref()))?;
+        set("_proxies", opt_any(py, Proxies.as_ref()))?;
+        set("_domain", opt_any(py, Domain.as_ref()))?;
+        set("_service_domain", opt_any(py, ServiceDomain.as_ref()))?;
+        set("_keep_alive", keep_alive)?;
+        set("_pool_connections", pool_connections)?;
+        set("_pool_maxsize", pool_maxsize)?;
+        set("_allow_redirects", allow_redirects)?;
+        set("_sign_host", sign_host)?;
+        set(
+            "_copy_part_threshold_size",
+            (5_i64 * 1024 * 1024 * 1024).into_pyobject(py)?.into_any(),
+        )?;
+        set("_enable_old_domain", enable_old)?;
+        set("_enable_internal_domain", enable_internal)?;
+        set("_sign_params", sign_params.clone())?;
+        set("_auto_switch_domain_on_retry", auto_switch)?;
+        set("_verify_ssl", opt_any(py, VerifySSL.as_ref()))?;
+        set("_ssl_cert", opt_any(py, SSLCert.as_ref()))?;
+        let _ = EndpointPic; // stored by the SDK, but it formats _endpoint_pic from EndpointCi
+        let pic = if endpoint_ci_truthy {
+            compat.endpoint_ci().map(str::to_owned)
+        } else {
+            match (&Region, region_truthy) {
+                (Some(r), true) => r
+                    .extract::<String>()
+                    .ok()
+                    .and_then(|r| cos_sign_std::config::format_region(&r, "pic.", true, false).ok())
+                    .map(|p| format!("{p}.myqcloud.com")),
+                _ => None,
+            }
+        };
+        set("_endpoint_pic", pic.into_pyobject(py)?.into_any())?;
+        set("_scheme", PyString::new(py, compat.scheme()).into_any())?;
+        set(
+            "_secret_id",
+            compat.secret_id().into_pyobject(py)?.into_any(),
+        )?;
+        let endpoint_attr = if Domain.is_none() {
+            compat.endpoint().into_pyobject(py)?.into_any()
+        } else {
+            opt_any(py, Endpoint.as_ref())
+        };
+        set("_endpoint", endpoint_attr)?;
+        let cred = if compat.uses_credential_instance() {
+            CredentialInstance.clone().map(Bound::unbind)
+        } else {
+            None
+        };
+        if chosen.is_none() && cred_ok {
+            set("_credential_inst", opt_any(py, CredentialInstance.as_ref()))?;
+        } else if chosen.is_none() && anonymous {
+            set("_credential_inst", py.None().into_bound(py))?;
+        }
+
+        Ok(CosConfig {
+            state: Mutex::new(Arc::new(State {
+                compat,
+                appid_not_str: appid_truthy && !appid_is_str,
+                poisoned_key,
+                sign_params: sign_params.is_truthy()?,
+                anonymous,
+                has_domain: Domain.is_some(),
+            })),
+            attrs: attrs.unbind(),
+            cred,
+        })
+    }
+
+    /// `CosConfig.uri(bucket=None, path=None, endpoint=None, domain=None, useAppid=False)`.
+    #[pyo3(signature = (bucket=None, path=None, endpoint=None, domain=None, useAppid=None),
+        text_signature = "($self, bucket=None, path=None, endpoint=None, domain=None, useAppid=False)")]
+    #[allow(non_snake_case)]
+    fn uri<'py>(
+        &self,
+        py: Python<'py>,
+        bucket: Option<Bound<'py, PyAny>>,
+        path: Option<Bound<'py, PyAny>>,
+        endpoint: Option<Bound<'py, PyAny>>,
+        domain: Option<Bound<'py, PyAny>>,
+        useAppid: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<String> {
+        let st = self.snapshot();
+        let none = py.None().into_bound(py);
+        let bucket = bucket.unwrap_or_else(|| none.clone());
+        let path = path.unwrap_or_else(|| none.clone());
+        let endpoint = unicode_opt(py, endpoint.as_ref())?;
+        let domain_given = domain.as_ref().is_some_and(|d| !d.is_none());
+        let mut domain = unicode_opt(py, domain.as_ref())?;
+        let b = bucket_arg(&bucket);
+        if b.is_none() && domain.is_none() && !st.has_domain && truthy(useAppid.as_ref())? {
+            // "{appid}.{endpoint}"
+            let appid = self.attrs.bind(py).get_item("_appid")?;
+            let appid = match appid {
+                Some(a) => format_of(py, &a)?,
+                None => "None".to_owned(),
+            };
+            let ep = endpoint
+                .as_deref()
+                .or(st.compat.endpoint())
+                .unwrap_or("None");
+            domain = Some(format!("{appid}.{ep}"));
+        }
+        let uses_bucket = !domain_given && !st.has_domain;
+        self.check_appid(py, &st, b.as_deref(), uses_bucket)?;
+        let key = match key_arg(py, &path) {
+            Ok(k) => k,
+            Err(e) => {
+                // the host checks come first
+                st.compat
+                    .uri(b.as_deref(), None, endpoint.as_deref(), domain.as_deref())
+                    .map_err(|e| compat_err(py, e))?;
+                return Err(e);
+            }
+        };
+        st.compat
+            .uri(
+                b.as_deref(),
+                key.as_opt(),
+                endpoint.as_deref(),
+                domain.as_deref(),
+            )
+            .map_err(|e| compat_err(py, e))
+    }
+
+    /// `CosConfig.get_host(Bucket=None, Appid=None)`.
+    #[pyo3(signature = (Bucket=None, Appid=None))]
+    #[allow(non_snake_case)]
+    fn get_host<'py>(
+        &self,
+        py: Python<'py>,
+        Bucket: Option<Bound<'py, PyAny>>,
+        Appid: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<String>> {
+        let st = self.snapshot();
+        let b = Bucket.as_ref().and_then(|b| bucket_arg(b));
+        let appid = match &Appid {
+            Some(a) if !a.is_none() => Some(format_of(py, a)?),
+            _ => None,
+        };
+        let r = st
+            .compat
+            .get_host(b.as_deref(), appid.as_deref())
+            .map_err(|e| compat_err(py, e))?;
+        self.check_appid(py, &st, b.as_deref(), true)?;
+        Ok(r)
+    }
+
+    /// `CosConfig.set_ip_port(IP, Port=None)`.
+    #[pyo3(signature = (IP, Port=None))]
+    #[allow(non_snake_case)]
+    fn set_ip_port<'py>(
+        &self,
+        py: Python<'py>,
+        IP: Bound<'py, PyAny>,
+        Port: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        let ip_u = to_unicode(py, &IP)?;
+        let ip = unicode_opt(py, Some(&ip_u))?;
+        let port = match &Port {
+            Some(p) if !p.is_none() => Some(format_of(py, p)?),
+            _ => None,
+        };
+        self.update(|s| s.compat.set_ip_port(ip, port));
+        let attrs = self.attrs.bind(py);
+        attrs.set_item("_ip", ip_u)?;
+        attrs.set_item("_port", opt_any(py, Port.as_ref()))?;
+        Ok(())
+    }
+
+    /// `CosConfig.set_credential(SecretId, SecretKey, Token=None)`; like qcloud_cos 1.9.44 it
+    /// raises `AttributeError` when `Token` is left out (after storing the id and key).
+    #[pyo3(signature = (SecretId, SecretKey, Token=None))]
+    #[allow(non_snake_case)]
+    fn set_credential<'py>(
+        &self,
+        py: Python<'py>,
+        SecretId: Bound<'py, PyAny>,
+        SecretKey: Bound<'py, PyAny>,
+        Token: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        let (id, _) = secret_text(py, &SecretId)?;
+        let (key, poisoned) = secret_text(py, &SecretKey)?;
+        // the token is converted after the id and key are stored
+        let (token, token_err) = match &Token {
+            Some(t) if !t.is_none() => match secret_text(py, t) {
+                Ok((t, _)) => (Some(t), None),
+                Err(e) => (None, Some(e)),
+            },
+            _ => (None, None),
+        };
+        let mut result = Ok(());
+        self.update(|s| {
+            result = s.compat.set_credential(id, key, token);
+            s.poisoned_key = poisoned;
+        });
+        let st = self.snapshot();
+        let attrs = self.attrs.bind(py);
+        attrs.set_item("_secret_id", st.compat.secret_id())?;
+        if let Some(e) = token_err {
+            return Err(e);
+        }
+        if result.is_ok() {
+            attrs.set_item("_token", st.compat.token())?;
+        }
+        result.map_err(|e| compat_err(py, e))
+    }
+
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        match self.attrs.bind(py).get_item(name)? {
+            Some(v) => Ok(v),
+            None => Err(PyAttributeError::new_err(format!(
+                "'CosConfig' object has no attribute '{name}'"
+            ))),
+        }
+    }
+}
+
+impl CosConfig {
+    fn snapshot(&self) -> Arc<State> {
+        Arc::clone(&self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn update(&self, f: impl FnOnce(&mut State)) {
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = State::clone(&guard);
+        f(&mut next);
+        *guard = Arc::new(next);
+    }
+
+    /// The SDK refuses a non-string `Appid` when it formats a bucket (after the bucket's own
+    /// checks).
+    fn check_appid(
+        &self,
+        py: Python<'_>,
+        st: &State,
+        bucket: Option<&str>,
+        uses_bucket: bool,
+    ) -> PyResult<()> {
+        if let (true, Some(b)) = (st.appid_not_str && uses_bucket, bucket) {
+            st.compat
+                .get_host(Some(b), None)
+                .map_err(|e| compat_err(py, e))?;
+            return Err(client_error(py, "appid is not string"));
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CosS3Client
+
+/// `CosS3Client(conf, retry=3, session=None)` of qcloud_cos 1.9.44, with its signing and URL
+/// methods.
+#[pyclass(module = "cos_sign", frozen)]
+#[derive(Debug)]
+struct CosS3Client {
+    conf: Py<CosConfig>,
+    retry: Py<PyAny>,
+    session: Py<PyAny>,
+}
+
+/// The SDK's stages inside `CosS3Auth.__call__`, in order: an error raised by this binding at
+/// one of them is raised only if the SDK raises nothing before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// `filter_headers` (`str.lower` of each header name).
+    Filter,
+    /// Quoting the kept headers and the params (after the host was taken from the URL).
+    Encode,
+    /// `Method.lower()`, the time, `Expired`, encoding the canonical string.
+    Late,
+}
+
+/// One signing call's converted arguments.
+struct Call<'a> {
+    method: Cow<'a, str>,
+    bucket: Option<Cow<'a, str>>,
+    key: KeyArg<'a>,
+    expired: i64,
+    headers: Vec<(String, String)>,
+    params: Vec<(String, String)>,
+    sign_host: Option<bool>,
+    use_ci: bool,
+    /// A param the signature does not use (`SignParams=False`) that cannot be converted: the
+    /// SDK's `urlencode(Params)` fails after signing.
+    deferred: Option<PyErr>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Auth,
+    Presign,
+}
+
+#[pymethods]
+impl CosS3Client {
+    #[new]
+    #[pyo3(signature = (conf, retry=Arg::MISSING, session=None),
+        text_signature = "(conf, retry=3, session=None)")]
+    fn new<'py>(
+        py: Python<'py>,
+        conf: Bound<'py, CosConfig>,
+        retry: Arg<'py>,
+        session: Option<Bound<'py, PyAny>>,
+    ) -> Self {
+        CosS3Client {
+            conf: conf.unbind(),
+            retry: retry.or_default(py, 3).unbind(),
+            session: opt_any(py, session.as_ref()).unbind(),
+        }
+    }
+
+    /// The `CosConfig` this client was made with.
+    fn get_conf(&self, py: Python<'_>) -> Py<CosConfig> {
+        self.conf.clone_ref(py)
+    }
+
+    /// `get_auth(Method, Bucket, Key, Expired=300, Headers={}, Params={}, SignHost=None,
+    /// UseCiEndPoint=False)`: the Authorization header value.
+    #[pyo3(signature = (Method, Bucket, Key, Expired=Arg::MISSING, Headers=None, Params=None,
+        SignHost=None, UseCiEndPoint=None),
+        text_signature = "($self, Method, Bucket, Key, Expired=300, Headers={}, Params={}, SignHost=None, UseCiEndPoint=False)")]
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn get_auth<'py>(
+        &self,
+        py: Python<'py>,
+        Method: Bound<'py, PyAny>,
+        Bucket: Bound<'py, PyAny>,
+        Key: Bound<'py, PyAny>,
+        Expired: Arg<'py>,
+        Headers: Option<Bound<'py, PyAny>>,
+        Params: Option<Bound<'py, PyAny>>,
+        SignHost: Option<Bound<'py, PyAny>>,
+        UseCiEndPoint: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<String> {
+        let out = self.sign(
+            py,
+            Kind::Auth,
+            &Method,
+            &Bucket,
+            &Key,
+            Expired,
+            Headers.as_ref(),
+            Params.as_ref(),
+            SignHost.as_ref(),
+            UseCiEndPoint.as_ref(),
+        )?;
+        // Like the SDK (whose requests.Request keeps the caller's dict), the caller's Headers
+        // get the Authorization.
+        if let Some(h) = Headers.as_ref().filter(|h| h.is_truthy().unwrap_or(false)) {
+            h.set_item("Authorization", &out)?;
+        }
+        Ok(out)
+    }
+
+    /// `get_presigned_url(Bucket, Key, Method, Expired=300, Params={}, Headers={},
+    /// UseCiEndPoint=False, SignHost=None)`: the pre-signed URL.
+    #[pyo3(signature = (Bucket, Key, Method, Expired=Arg::MISSING, Params=None, Headers=None,
+        UseCiEndPoint=None, SignHost=None),
+        text_signature = "($self, Bucket, Key, Method, Expired=300, Params={}, Headers={}, UseCiEndPoint=False, SignHost=None)")]
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn get_presigned_url<'py>(
+        &self,
+        py: Python<'py>,
+        Bucket: Bound<'py, PyAny>,
+        Key: Bound<'py, PyAny>,
+        Method: Bound<'py, PyAny>,
+        Expired: Arg<'py>,
+        Params: Option<Bound<'py, PyAny>>,
+        Headers: Option<Bound<'py, PyAny>>,
+        UseCiEndPoint: Option<Bound<'py, PyAny>>,
+        SignHost: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<String> {
+        self.presign(
+            py,
+            &Method,
+            &Bucket,
+            &Key,
+            Expired,
+            Headers.as_ref(),
+            Params.as_ref(),
+            SignHost.as_ref(),
+            UseCiEndPoint.as_ref(),
+        )
+    }
+
+    /// `get_presigned_download_url(Bucket, Key, Expired=300, Params={}, Headers={},
+    /// UseCiEndPoint=False, SignHost=None)`: the pre-signed GET URL.
+    #[pyo3(signature = (Bucket, Key, Expired=Arg::MISSING, Params=None, Headers=None,
+        UseCiEndPoint=None, SignHost=None),
+        text_signature = "($self, Bucket, Key, Expired=300, Params={}, Headers={}, UseCiEndPoint=False, SignHost=None)")]
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn get_presigned_download_url<'py>(
+        &self,
+        py: Python<'py>,
+        Bucket: Bound<'py, PyAny>,
+        Key: Bound<'py, PyAny>,
+        Expired: Arg<'py>,
+        Params: Option<Bound<'py, PyAny>>,
+        Headers: Option<Bound<'py, PyAny>>,
+        UseCiEndPoint: Option<Bound<'py, PyAny>>,
+        SignHost: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<String> {
+        let get = PyString::new(py, "GET").into_any();
+        self.presign(
+            py,
+            &get,
+            &Bucket,
+            &Key,
+            Expired,
+            Headers.as_ref(),
+            Params.as_ref(),
+            SignHost.as_ref(),
+            UseCiEndPoint.as_ref(),
+        )
+    }
+
+    /// `get_object_url(Bucket, Key)`: the object's URL, unsigned.
+    #[pyo3(signature = (Bucket, Key))]
+    #[allow(non_snake_case)]
+    fn get_object_url<'py>(
+        &self,
+        py: Python<'py>,
+        Bucket: Bound<'py, PyAny>,
+        Key: Bound<'py, PyAny>,
+    ) -> PyResult<String> {
+        self.conf
+            .get()
+            .uri(py, Some(Bucket), Some(Key), None, None, None)
+    }
+
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        match name {
+            "_conf" => Ok(self.conf.bind(py).clone().into_any()),
+            "_retry" => Ok(self.retry.bind(py).clone()),
+            "_session" => Ok(self.session.bind(py).clone()),
+            "_retry_exe_times" => Ok(0_i64.into_pyobject(py)?.into_any()),
+            _ => Err(PyAttributeError::new_err(format!(
+                "'CosS3Client' object has no attribute '{name}'"
+            ))),
+        }
+    }
+}
+
+impl CosS3Client {
+    /// A pre-signed URL; like the SDK (whose `get_auth` runs inside), a truthy `Headers`
+    /// mapping gets the Authorization string as its `Authorization` item.
+    #[allow(clippy::too_many_arguments)]
+    fn presign<'py>(
+        &self,
+        py: Python<'py>,
+        method: &Bound<'py, PyAny>,
+        bucket: &Bound<'py, PyAny>,
+        key: &Bound<'py, PyAny>,
+        expired: Arg<'py>,
+        headers: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyAny>>,
+        sign_host: Option<&Bound<'py, PyAny>>,
+        use_ci: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<String> {
+        let Some(h) = headers.filter(|h| h.is_truthy().unwrap_or(false)) else {
+            let e = expired;
+            return self.sign(
+                py,
+                Kind::Presign,
+                method,
+                bucket,
+                key,
+                e,
+                headers,
+                params,
+                sign_host,
+                use_ci,
+            );
+        };
+        let r = self.sign(
+            py,
+            Kind::Presign,
+            method,
+            bucket,
+            key,
+            expired.clone(),
+            headers,
+            params,
+            sign_host,
+            use_ci,
+        );
+        match &r {
+            Ok(url) => {
+                let plain_id = !self.secret_id(py)?.bytes().any(|b| b == b'&' || b == b'=');
+                let auth = match authorization_of_presigned(url).filter(|_| plain_id) {
+                    Some(a) => a,
+                    // a SecretId with '&' or '=': the query does not give the string back
+                    None => self.sign(
+                        py,
+                        Kind::Auth,
+                        method,
+                        bucket,
+                        key,
+                        expired,
+                        headers,
+                        params,
+                        sign_host,
+                        use_ci,
+                    )?,
+                };
+                h.set_item("Authorization", auth)?;
+            }
+            Err(_) => {
+                // The SDK's get_auth, which writes the Authorization, may have succeeded before
+                // the URL failed (an anonymous "", a SecretId with '&', params that do not
+                // encode): the same happens here.
+                if let Ok(auth) = self.sign(
+                    py,
+                    Kind::Auth,
+                    method,
+                    bucket,
+                    key,
+                    expired,
+                    headers,
+                    params,
+                    sign_host,
+                    use_ci,
+                ) {
+                    h.set_item("Authorization", auth)?;
+                }
+            }
+        }
+        r
+    }
+
+    /// The secret id a signing call uses now (`str()` of a `CredentialInstance`'s).
+    fn secret_id(&self, py: Python<'_>) -> PyResult<String> {
+        let conf = self.conf.get();
+        let st = conf.snapshot();
+        match (st.compat.secret_id(), &conf.cred) {
+            (Some(id), _) if !id.is_empty() => Ok(id.to_owned()),
+            (_, Some(c)) => format_of(py, &c.bind(py).getattr(pyo3::intern!(py, "secret_id"))?),
+            _ => Ok(String::new()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn sign<'py>(
+        &self,
+        py: Python<'py>,
+        kind: Kind,
+        method: &Bound<'py, PyAny>,
+        bucket: &Bound<'py, PyAny>,
+        key: &Bound<'py, PyAny>,
+        expired: Arg<'py>,
+        headers: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyAny>>,
+        sign_host: Option<&Bound<'py, PyAny>>,
+        use_ci: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<String> {
+        let conf = self.conf.get();
+        let st = conf.snapshot();
+        let use_ci = truthy(use_ci)?;
+        let sign_host = match sign_host {
+            Some(s) if !s.is_none() => Some(s.is_truthy()?),
+            _ => None,
+        };
+        let b = bucket_arg(bucket);
+
+        // uri(): the bucket (and the appid), then the key.
+        conf.check_appid(py, &st, b.as_deref(), !st.has_domain)?;
+        let endpoint = if use_ci {
+            st.compat.endpoint_ci()
+        } else {
+            None
+        };
+        let key = match key_arg(py, key) {
+            Ok(k) => k,
+            Err(e) => {
+                st.compat
+                    .uri(b.as_deref(), None, endpoint, None)
+                    .map_err(|e| compat_err(py, e))?;
+                return Err(e);
+            }
+        };
+
+        // CosS3Auth.__init__: a CredentialInstance is read now, at every call.
+        let instance;
+        let mut poisoned = st.poisoned_key;
+        let cc: &CompatConfig = match &conf.cred {
+            Some(c) if st.compat.secret_id().is_none_or(str::is_empty) => {
+                let c = c.bind(py);
+                let id = c.getattr(pyo3::intern!(py, "secret_id"))?;
+                let sk = c.getattr(pyo3::intern!(py, "secret_key"))?;
+                let id = format_of(py, &id)?;
+                let sk = if let Ok(s) = sk.cast::<PyString>() {
+                    match s.to_str() {
+                        Ok(t) => CompatKey::text(t),
+                        Err(_) => {
+                            // refused when signing, after everything else
+                            poisoned = true;
+                            CompatKey::text("")
+                        }
+                    }
+                } else if let Ok(bs) = sk.cast::<PyBytes>() {
+                    CompatKey::bytes(bs.as_bytes())
+                } else {
+                    CompatKey::Other(type_name(&sk))
+                };
+                instance = st.compat.with_instance_credentials(id, sk);
+                &instance
+            }
+            _ => &st.compat,
+        };
+
+        let call = Call {
+            method: Cow::Borrowed("get"),
+            bucket: b,
+            key,
+            expired: 300,
+            headers: Vec::new(),
+            params: Vec::new(),
+            sign_host,
+            use_ci,
+            deferred: None,
+        };
+        if st.anonymous {
+            // returns "" before looking at anything else (and get_presigned_url then fails)
+            return run(py, kind, cc, &call, 0);
+        }
+        let mut call = call;
+        if let Some(m) = method.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
+            call.method = Cow::Borrowed(m);
+        }
+        match self.convert(py, kind, &st, &mut call, method, expired, headers, params) {
+            Ok(()) => {}
+            Err((stage, e)) => return Err(precheck(py, kind, cc, &call, stage).unwrap_or(e)),
+        }
+        if poisoned {
+            // a secret key with a lone surrogate: the SDK fails in to_bytes(secret_key), after
+            // every other check of the call
+            return Err(precheck(py, kind, cc, &call, Stage::Late)
+                .unwrap_or_else(|| client_error(py, MSG_ENCODE)));
+        }
+        let now = now(py)?;
+        let out = run(py, kind, cc, &call, now)?;
+        if let Some(e) = call.deferred {
+            // urlencode(Params) quotes params the signature did not look at
+            if let Some(p) = params {
+                check_urlencode(py, p)?;
+            }
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    /// Converts method, Expired, headers and params in the SDK's order; on failure, the stage.
+    #[allow(clippy::too_many_arguments)]
+    fn convert<'py>(
+        &self,
+        py: Python<'py>,
+        kind: Kind,
+        st: &State,
+        call: &mut Call<'_>,
+        method: &Bound<'py, PyAny>,
+        expired: Arg<'py>,
+        headers: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> Result<(), (Stage, PyErr)> {
+        // filter_headers: every name must be a str; keep the allow-listed ones.
+        let mut encode_err: Option<PyErr> = None;
+        if let Some(h) = headers {
+            let truthy = h.is_truthy().map_err(|e| (Stage::Filter, e))?;
+            if truthy {
+                let mut filter_err: Option<PyErr> = None;
+                let mut kept: Vec<(String, String)> = Vec::new();
+                for_each_item(h, |k, v| {
+                    let Ok(ks) = k.cast::<PyString>() else {
+                        if filter_err.is_none() {
+                            filter_err = Some(PyTypeError::new_err(format!(
+                                "descriptor 'lower' for 'str' objects doesn't apply to a '{}' object",
+                                type_name(&k)
+                            )));
+                        }
+                        return Ok(());
+                    };
+                    let name = match ks.to_str() {
+                        Ok(n) => n,
+                        Err(_) => {
+                            let lower = ks.call_method0("lower")?;
+                            let lower = lower.cast::<PyString>()?.to_string_lossy().into_owned();
+                            if cos_sign_std::is_signed_header(&lower) && encode_err.is_none() {
+                                encode_err = Some(client_error(py, MSG_ENCODE));
+                            }
+                            return Ok(());
+                        }
+                    };
+                    if !cos_sign_std::is_signed_header(name) {
+                        return Ok(());
+                    }
+                    match text_of(&v) {
+                        Ok(val) => kept.push((name.to_owned(), val)),
+                        Err(Conv::Py(e)) => return Err(e),
+                        Err(c) => {
+                            if encode_err.is_none() {
+                                encode_err = Some(conv_err(py, c));
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+                .map_err(|e| (Stage::Filter, e))?;
+                if let Some(e) = filter_err {
+                    return Err((Stage::Filter, e));
+                }
+                call.headers = kept;
+            }
+        }
+        if let Some(e) = encode_err {
+            return Err((Stage::Encode, e));
+        }
+        // params: converted when signed (and always for the URL of a pre-signed call)
+        if let Some(p) = params {
+            let truthy = p.is_truthy().map_err(|e| (Stage::Encode, e))?;
+            if truthy && (st.sign_params || kind == Kind::Presign) {
+                let mut out: Vec<(String, String)> = Vec::new();
+                let mut err: Option<PyErr> = None;
+                for_each_item(p, |k, v| {
+                    match (text_of(&k), text_of(&v)) {
+                        (Ok(k), Ok(v)) => out.push((k, v)),
+                        (Err(Conv::Py(e)), _) | (_, Err(Conv::Py(e))) => return Err(e),
+                        (Err(c), _) | (_, Err(c)) => {
+                            if err.is_none() {
+                                err = Some(conv_err(py, c));
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+                .map_err(|e| (Stage::Encode, e))?;
+                if let Some(e) = err {
+                    if st.sign_params {
+                        return Err((Stage::Encode, e));
+                    }
+                    // not signed: only urlencode(Params), after signing, fails
+                    out.clear();
+                    call.deferred = Some(e);
+                }
+                call.params = out;
+            }
+        }
+        // format(): Method.lower()
+        if let Ok(s) = method.cast::<PyString>() {
+            match s.to_str() {
+                Ok(_) => {} // borrowed by the caller
+                Err(_) => {
+                    // lower() works; encoding the canonical string fails, after Expired
+                    expired_of(py, expired).map_err(|e| (Stage::Late, e))?;
+                    return Err((Stage::Late, client_error(py, MSG_ENCODE)));
+                }
+            }
+        } else {
+            let lowered = method
+                .call_method0(pyo3::intern!(py, "lower"))
+                .map_err(|e| (Stage::Late, e))?;
+            let text = lowered.str().map_err(|e| (Stage::Late, e))?;
+            let text = text.to_str().map(str::to_owned);
+            let expired_v = expired_of(py, expired).map_err(|e| (Stage::Late, e))?;
+            call.expired = expired_v;
+            call.method =
+                Cow::Owned(text.map_err(|_| (Stage::Late, client_error(py, MSG_ENCODE)))?);
+            return Ok(());
+        }
+        call.expired = expired_of(py, expired).map_err(|e| (Stage::Late, e))?;
+        Ok(())
+    }
+}
+
+/// The Authorization string back from a pre-signed URL: its first seven query pairs (the
+/// `q-*` ones) with their values `unquote_plus`-ed. `None` unless they are exactly those.
+fn authorization_of_presigned(url: &str) -> Option<String> {
+    const NAMES: [&str; 7] = [
+        "q-sign-algorithm",
+        "q-ak",
+        "q-sign-time",
+        "q-key-time",
+        "q-header-list",
+        "q-url-param-list",
+        "q-signature",
+    ];
+    let q = memchr::memchr(b'?', url.as_bytes())?;
+    let query = &url.as_bytes()[q + 1..];
+    let mut bytes: Vec<u8> = Vec::with_capacity(query.len());
+    let mut at = 0;
+    for (i, name) in NAMES.iter().enumerate() {
+        // "<name>=<value>" then '&' or the end
+        let rest = &query[at..];
+        let after = rest.strip_prefix(name.as_bytes())?.strip_prefix(b"=")?;
+        let end = memchr::memchr(b'&', after).unwrap_or(after.len());
+        at += name.len() + 1 + end + 1;
+        if i > 0 {
+            bytes.push(b'&');
+        }
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(b'=');
+        let mut v = &after[..end];
+        while let Some(p) = memchr::memchr2(b'%', b'+', v) {
+            bytes.extend_from_slice(&v[..p]);
+            if v[p] == b'+' {
+                bytes.push(b' ');
+                v = &v[p + 1..];
+            } else {
+                let hex = v.get(p + 1..p + 3)?;
+                let hi = char::from(hex[0]).to_digit(16)?;
+                let lo = char::from(hex[1]).to_digit(16)?;
+                bytes.push(u8::try_from(hi * 16 + lo).ok()?);
+                v = &v[p + 3..];
+            }
+        }
+        bytes.extend_from_slice(v);
+        if at > query.len() && i + 1 < NAMES.len() {
+            return None;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// `Expired` as the SDK adds it to an int: ints (and bools) as they are; a float or an int
+/// beyond 64 bits is refused (the SDK would sign a non-integer or huge key time); anything
+/// else is the SDK's `TypeError`.
+fn expired_of(py: Python<'_>, expired: Arg<'_>) -> PyResult<i64> {
+    let Some(e) = expired.0 else {
+        return Ok(300);
+    };
+    if e.is_instance_of::<PyInt>() || e.is_instance_of::<PyBool>() {
+        return e
+            .extract::<i64>()
+            .map_err(|_| refused_error(py, "an Expired beyond 64 bits is refused by cos_sign"));
+    }
+    if e.is_instance_of::<PyFloat>() {
+        return Err(refused_error(
+            py,
+            "an Expired that is not an integer is refused by cos_sign",
+        ));
+    }
+    if let Ok(i) = e.call_method0("__index__") {
+        return i
+            .extract::<i64>()
+            .map_err(|_| refused_error(py, "an Expired beyond 64 bits is refused by cos_sign"));
+    }
+    Err(PyTypeError::new_err(format!(
+        "unsupported operand type(s) for +: 'int' and '{}'",
+        type_name(&e)
+    )))
+}
+
+/// `urlencode(Params)` of the SDK, for params that were not signed: the same exceptions.
+fn check_urlencode(py: Python<'_>, params: &Bound<'_, PyAny>) -> PyResult<()> {
+    let parse = py.import("urllib.parse")?;
+    parse.getattr("urlencode")?.call1((params,))?;
+    Ok(())
+}
+
+/// Runs the compat call.
+fn run(py: Python<'_>, kind: Kind, cc: &CompatConfig, c: &Call<'_>, now: i64) -> PyResult<String> {
+    let r = match kind {
+        Kind::Auth => compat::get_auth(
+            cc,
+            &c.method,
+            c.bucket.as_deref(),
+            c.key.as_opt(),
+            c.expired,
+            &c.headers,
+            &c.params,
+            c.sign_host,
+            c.use_ci,
+            now,
+        ),
+        Kind::Presign => compat::get_presigned_url(
+            cc,
+            c.bucket.as_deref(),
+            c.key.as_opt(),
+            &c.method,
+            c.expired,
+            &c.params,
+            &c.headers,
+            c.use_ci,
+            c.sign_host,
+            now,
+        ),
+    };
+    r.map_err(|e| compat_err(py, e))
+}
+
+/// The error the SDK raises before `stage`, if any (`None`: the binding's own error stands).
+/// Runs compat's `get_auth` with neutral values for everything from `stage` on.
+fn precheck(
+    py: Python<'_>,
+    kind: Kind,
+    cc: &CompatConfig,
+    c: &Call<'_>,
+    stage: Stage,
+) -> Option<PyErr> {
+    let has_host = c
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("host"));
+    let sign_host = if stage > Stage::Filter && !has_host {
+        c.sign_host
+    } else {
+        Some(false)
+    };
+    let r = compat::get_auth(
+        cc,
+        "get",
+        c.bucket.as_deref(),
+        c.key.as_opt(),
+        0,
+        &[],
+        &[],
+        sign_host,
+        c.use_ci,
+        1_000_000_000,
+    );
+    match r {
+        Ok(s) if s.is_empty() => {
+            // anonymous: get_auth returns "" before the failing stage; a pre-signed URL then
+            // fails to split it
+            match kind {
+                Kind::Auth => None,
+                Kind::Presign => Some(PyValueError::new_err(
+                    "dictionary update sequence element #0 has length 1; 2 is required",
+                )),
+            }
+        }
+        Ok(_) => None,
+        Err(e) => match e.kind {
+            CompatErrorKind::CosClientError | CompatErrorKind::AttributeError => {
+                Some(compat_err(py, e))
+            }
+            CompatErrorKind::ValueError if stage > Stage::Filter => Some(compat_err(py, e)),
+            _ => None,
+        },
+    }
+}
+
+/// The `cos_sign` extension module.
+#[pymodule]
+fn _cos_sign(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<CosConfig>()?;
+    m.add_class::<CosS3Client>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
