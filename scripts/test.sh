@@ -12,6 +12,9 @@ rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
 rustup target add thumbv7em-none-eabihf >/dev/null
 rustup component add clippy rustfmt >/dev/null
 
+step "test venv (.venv: qcloud_cos 1.9.44, maturin, pytest, hypothesis)"
+bash scripts/venv.sh
+
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -25,5 +28,14 @@ cargo build -p cos-sign-core --target thumbv7em-none-eabihf --release --locked
 step "firmware under qemu-system-arm (mps2-an386, Cortex-M4)"
 (cd examples/firmware && cargo fmt --check && cargo clippy --release --locked -- -D warnings)
 bash scripts/firmware-test.sh
+
+step "cos_sign wheel (maturin, abi3) and its tests against the live qcloud_cos"
+rm -rf target/wheels-test
+.venv/bin/maturin build --release --locked -m crates/cos-sign-py/Cargo.toml -o target/wheels-test
+.venv/bin/pip install --quiet --force-reinstall --no-deps target/wheels-test/cos_sign-*.whl
+.venv/bin/python -m pytest -q tests/py/binding
+
+step "pytest: the official SDK against the local server"
+.venv/bin/python -m pytest -q tests/py/server
 
 step "done in $(( $(date +%s) - start )) s"
