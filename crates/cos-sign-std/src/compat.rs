@@ -598,6 +598,34 @@ fn signing_key(secret: &[u8], kt: KeyTime) -> SigningKey {
     })
 }
 
+/// The request URL (`CosConfig.uri`, on the CI endpoint when asked) and the signature over
+/// it: the shared first half of `get_auth` and `get_presigned_url`.
+#[allow(clippy::too_many_arguments)]
+fn url_and_auth(
+    conf: &CompatConfig,
+    bucket: Option<&str>,
+    key: Option<&str>,
+    method: &str,
+    expired: i64,
+    headers: &[(String, String)],
+    params: &[(String, String)],
+    use_ci_endpoint: bool,
+    sign_host: Option<bool>,
+    now: i64,
+    form: Form,
+) -> Result<(String, Auth), CompatError> {
+    let endpoint = if use_ci_endpoint {
+        conf.endpoint_ci.as_deref()
+    } else {
+        None
+    };
+    let url = conf.uri(bucket, key, endpoint, None)?;
+    let auth = auth_for(
+        conf, &url, method, key, expired, headers, params, sign_host, now, form,
+    )?;
+    Ok((url, auth))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn auth_for(
     conf: &CompatConfig,
@@ -703,24 +731,20 @@ pub fn get_auth(
     use_ci_endpoint: bool,
     now: i64,
 ) -> Result<String, CompatError> {
-    let endpoint = if use_ci_endpoint {
-        conf.endpoint_ci.as_deref()
-    } else {
-        None
-    };
-    let url = conf.uri(bucket, key, endpoint, None)?;
-    match auth_for(
+    let (_, auth) = url_and_auth(
         conf,
-        &url,
-        method,
+        bucket,
         key,
+        method,
         expired,
         headers,
         params,
+        use_ci_endpoint,
         sign_host,
         now,
         Form::Header,
-    )? {
+    )?;
+    match auth {
         Auth::Anonymous => Ok(String::new()),
         Auth::Signed(s, _) => Ok(s),
     }
@@ -744,24 +768,20 @@ pub fn get_presigned_url(
     sign_host: Option<bool>,
     now: i64,
 ) -> Result<String, CompatError> {
-    let endpoint = if use_ci_endpoint {
-        conf.endpoint_ci.as_deref()
-    } else {
-        None
-    };
-    let url = conf.uri(bucket, key, endpoint, None)?;
-    let auth = match auth_for(
+    let (url, auth) = url_and_auth(
         conf,
-        &url,
-        method,
+        bucket,
         key,
+        method,
         expired,
         headers,
         params,
+        use_ci_endpoint,
         sign_host,
         now,
         Form::Query,
-    )? {
+    )?;
+    let auth = match auth {
         Auth::Anonymous => String::new(),
         Auth::Signed(query, id) if !id.contains(['&', '=']) => {
             // Already the `q-*` query, as the SDK's `urlencode` of its dict renders it.
