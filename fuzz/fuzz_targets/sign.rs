@@ -3,7 +3,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use cos_sign_core::{Authorization, Error, KeyTime, Request, SigningKey, VerifyError};
+use cos_sign_core::{ParsedAuthorization, Error, KeyTime, Request, SigningKey, VerifyError};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../../crates/cos-sign-core/tests/common/reference.rs"]
@@ -93,11 +93,11 @@ fuzz_target!(|x: Input<'_>| {
     let now = x.start + x.now % (x.end - x.start).saturating_add(1).max(1);
     let raw = query.replace("%3B", ";");
     let mut forms = vec![
-        Authorization::from_query(&query).unwrap(),
-        Authorization::from_query(&raw).unwrap(),
+        ParsedAuthorization::from_query(&query).unwrap(),
+        ParsedAuthorization::from_query(&raw).unwrap(),
     ];
     if !x.secret_id.contains('&') {
-        forms.push(Authorization::parse(&auth).unwrap());
+        forms.push(ParsedAuthorization::parse(&auth).unwrap());
     }
     for a in &forms {
         assert_eq!(a.verify(&req, x.secret_id, x.secret_key, now), Ok(()));
@@ -112,13 +112,13 @@ fuzz_target!(|x: Input<'_>| {
     let mut badq = query.clone().into_bytes();
     badq[at] = if badq[at] == b'0' { b'1' } else { b'0' };
     let badq = String::from_utf8(badq).unwrap();
-    let a = Authorization::from_query(&badq).unwrap();
+    let a = ParsedAuthorization::from_query(&badq).unwrap();
     assert_eq!(
         a.verify(&req, x.secret_id, x.secret_key, now),
         Err(VerifyError::SignatureMismatch)
     );
     if !x.secret_id.contains('&') {
-        let a = Authorization::parse(&bad).unwrap();
+        let a = ParsedAuthorization::parse(&bad).unwrap();
         assert_eq!(
             a.verify(&req, x.secret_id, x.secret_key, now),
             Err(VerifyError::SignatureMismatch)

@@ -5,7 +5,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use cos_sign_core::{Authorization, Request};
+use cos_sign_core::{ParsedAuthorization, Request};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -73,7 +73,7 @@ fuzz_target!(|x: Input<'_>| {
         .params(&x.params)
         .headers(&x.headers)
         .with_capacity::<8>();
-    for parsed in [Authorization::parse(text), Authorization::from_query(text)] {
+    for parsed in [ParsedAuthorization::parse(text), ParsedAuthorization::from_query(text)] {
         let Ok(a) = parsed else { continue };
         let _ = a.verify(&req, x.secret_id, x.secret_key, x.now);
         let _ = a.is_for(x.secret_id);

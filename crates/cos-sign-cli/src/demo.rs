@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use cos_sign_http::Client;
-use cos_sign_http::server::{self, Config, Credential};
+use cos_sign_server::{self as server, Config, Credential};
 use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{Credentials, StaticProvider};
 use cos_sign_std::signer::{SignOptions, Signer};

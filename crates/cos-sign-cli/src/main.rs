@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use cos_sign_http::Client;
-use cos_sign_http::server::{self, Config, Credential};
+use cos_sign_server::{self as server, Config, Credential};
 use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{
     ChainProvider, CredentialsProvider, ENV_VARS, EnvProvider, ProfileProvider,

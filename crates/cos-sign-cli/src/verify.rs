@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use cos_sign_core::{Authorization, KeyTime, Request, VerifyError};
+use cos_sign_core::{KeyTime, ParsedAuthorization, Request, VerifyError};
 use cos_sign_std::credentials::CredentialsProvider;
 use reqwest::Url;
 
@@ -88,9 +88,9 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
         }
     };
     let auth = match if from_query {
-        Authorization::from_query(text)
+        ParsedAuthorization::from_query(text)
     } else {
-        Authorization::parse(text)
+        ParsedAuthorization::parse(text)
     } {
         Ok(a) => a,
         Err(e) => {

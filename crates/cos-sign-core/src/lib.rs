@@ -53,11 +53,11 @@ pub use error::{Error, ParseError, VerifyError};
 pub use keytime::KeyTime;
 pub use post::{Base64, PostSignature, policy_base64};
 pub use sign::{
-    Authorization as AuthorizationText, HttpString, NameList, ParamsQuery, Request, Signed,
-    SigningKey, StringToSignOwned,
+    AuthorizationText, HttpString, NameList, ParamsQuery, Request, Signed, SigningKey,
+    StringToSignOwned,
 };
 pub use text::Text;
-pub use verify::{Authorization, Rebuilt};
+pub use verify::{ParsedAuthorization, Rebuilt};
 
 /// The number of SHA-1 block compressions signing needs for an HttpString of
 /// `http_string_len` bytes with a [`SigningKey`] already derived (for benchmarks):

@@ -334,8 +334,8 @@ impl<'r, const N: usize> Signed<'r, N> {
 
     /// The Authorization header value:
     /// `q-sign-algorithm=sha1&q-ak=..&q-sign-time=..&q-key-time=..&q-header-list=..&q-url-param-list=..&q-signature=..`.
-    pub fn authorization<'s>(&'s self, secret_id: &'s str) -> Text<Authorization<'s, 'r, N>> {
-        Text(Authorization {
+    pub fn authorization<'s>(&'s self, secret_id: &'s str) -> Text<AuthorizationText<'s, 'r, N>> {
+        Text(AuthorizationText {
             signed: self,
             secret_id,
             query: false,
@@ -345,8 +345,8 @@ impl<'r, const N: usize> Signed<'r, N> {
     /// The `q-*` pairs of a pre-signed URL, encoded as qcloud_cos's `urlencode` does
     /// (`;` → `%3B`, `%` → `%25`, space → `+`). The request's params are not included;
     /// [`params_query`](Signed::params_query) writes them.
-    pub fn presigned_query<'s>(&'s self, secret_id: &'s str) -> Text<Authorization<'s, 'r, N>> {
-        Text(Authorization {
+    pub fn presigned_query<'s>(&'s self, secret_id: &'s str) -> Text<AuthorizationText<'s, 'r, N>> {
+        Text(AuthorizationText {
             signed: self,
             secret_id,
             query: true,
@@ -415,13 +415,13 @@ impl<const N: usize> Render for NameList<'_, '_, N> {
 
 /// Renders the Authorization, in header form or as pre-signed query pairs.
 #[derive(Clone, Copy)]
-pub struct Authorization<'s, 'r, const N: usize> {
+pub struct AuthorizationText<'s, 'r, const N: usize> {
     signed: &'s Signed<'r, N>,
     secret_id: &'s str,
     query: bool,
 }
 
-impl<const N: usize> Render for Authorization<'_, '_, N> {
+impl<const N: usize> Render for AuthorizationText<'_, '_, N> {
     fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         let s = self.signed;
         let kt = &s.key_time_text;
@@ -610,9 +610,9 @@ impl<const N: usize> fmt::Debug for NameList<'_, '_, N> {
     }
 }
 
-impl<const N: usize> fmt::Debug for Authorization<'_, '_, N> {
+impl<const N: usize> fmt::Debug for AuthorizationText<'_, '_, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Authorization").finish_non_exhaustive()
+        f.debug_struct("AuthorizationText").finish_non_exhaustive()
     }
 }
 

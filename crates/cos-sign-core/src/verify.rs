@@ -118,7 +118,7 @@ fn name_matches(raw: &[u8], listed: Field<'_>) -> bool {
 /// `q-*` params of a pre-signed URL.
 ///
 /// ```
-/// use cos_sign_core::{Authorization, KeyTime, Request, SigningKey};
+/// use cos_sign_core::{ParsedAuthorization, KeyTime, Request, SigningKey};
 /// let kt = KeyTime::new(1_700_000_000, 1_700_000_600);
 /// let key = SigningKey::derive(b"secret", kt);
 /// let headers = [("host", "b-1250000000.cos.ap-beijing.myqcloud.com")];
@@ -126,12 +126,12 @@ fn name_matches(raw: &[u8], listed: Field<'_>) -> bool {
 /// let signed = key.sign(&req).unwrap();
 /// let mut buf = [0u8; 400];
 /// let auth = signed.authorization("AKIDexample").write_into(&mut buf).unwrap();
-/// let parsed = Authorization::parse(auth).unwrap();
+/// let parsed = ParsedAuthorization::parse(auth).unwrap();
 /// assert!(parsed.verify(&req, "AKIDexample", b"secret", 1_700_000_100).is_ok());
 /// assert!(parsed.verify(&req, "AKIDexample", b"wrong", 1_700_000_100).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Authorization<'a> {
+pub struct ParsedAuthorization<'a> {
     secret_id: Field<'a>,
     sign_time: KeyTime,
     key_time: KeyTime,
@@ -150,7 +150,7 @@ const FIELDS: [&str; 7] = [
     "q-signature",
 ];
 
-impl<'a> Authorization<'a> {
+impl<'a> ParsedAuthorization<'a> {
     /// Parses the header form: `&`-separated `q-*=value` pairs, values as they stand.
     /// Other names are ignored; each `q-*` field must appear once.
     pub fn parse(header: &'a str) -> Result<Self, ParseError> {
@@ -383,7 +383,7 @@ fn lookup<'r>(pairs: &[(&'r str, &'r str)], listed: Field<'_>) -> Option<&'r str
 /// Renders the HttpString rebuilt from a request view.
 #[derive(Clone, Copy)]
 pub struct Rebuilt<'s, const N: usize> {
-    auth: &'s Authorization<'s>,
+    auth: &'s ParsedAuthorization<'s>,
     req: &'s Request<'s, N>,
 }
 

@@ -1,7 +1,7 @@
 //! Typed errors at every capacity limit: too many params or headers, output buffers one byte
 //! short (with the exact `needed`), and buffers of exactly `len()` bytes.
 
-use cos_sign_core::{Authorization, Error, KeyTime, Request, SigningKey, policy_base64};
+use cos_sign_core::{Error, KeyTime, ParsedAuthorization, Request, SigningKey, policy_base64};
 
 fn names(n: usize) -> Vec<(String, String)> {
     (0..n)
@@ -154,7 +154,7 @@ fn buffer_too_small_is_exact() {
     check_text!(signed.param_list());
     check_text!(policy_base64(b"{\"conditions\":[]}"));
 
-    let a = Authorization::parse(&auth).unwrap();
+    let a = ParsedAuthorization::parse(&auth).unwrap();
     check_text!(a.http_string(&req));
     check_text!(a.string_to_sign(&req));
     let mut exact = [0u8; 11];

@@ -3,7 +3,7 @@
 //! deriving a key, signing, writing the Authorization and the pre-signed query into stack
 //! buffers, and verifying make zero heap allocations.
 
-use cos_sign_core::{Authorization, KeyTime, Request, SigningKey};
+use cos_sign_core::{KeyTime, ParsedAuthorization, Request, SigningKey};
 
 #[test]
 fn signing_makes_zero_heap_allocations() {
@@ -57,7 +57,7 @@ fn signing_makes_zero_heap_allocations() {
         let hs = signed.http_string().to_heapless::<1024>().unwrap();
         lens = (auth.len(), query.len(), pq.len() + hs.len());
         // Verifying both forms allocates nothing either.
-        let a = Authorization::parse(auth).unwrap();
+        let a = ParsedAuthorization::parse(auth).unwrap();
         assert!(
             a.verify(
                 &req,
@@ -67,7 +67,7 @@ fn signing_makes_zero_heap_allocations() {
             )
             .is_ok()
         );
-        let q = Authorization::from_query(query).unwrap();
+        let q = ParsedAuthorization::from_query(query).unwrap();
         assert!(
             q.verify(
                 &req,

@@ -5,7 +5,7 @@
 mod common;
 
 use common::strategies::{method, pairs, path, secret_id, secret_key, text};
-use cos_sign_core::{Authorization, KeyTime, ParseError, Request, SigningKey, VerifyError};
+use cos_sign_core::{KeyTime, ParseError, ParsedAuthorization, Request, SigningKey, VerifyError};
 use proptest::prelude::*;
 
 const START: u64 = 1_700_000_000;
@@ -64,12 +64,12 @@ fn auth_texts(
     (header, query, raw)
 }
 
-fn parse_all(header: &str, query: &str, raw: &str) -> [Authorization<'static>; 3] {
+fn parse_all(header: &str, query: &str, raw: &str) -> [ParsedAuthorization<'static>; 3] {
     let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
     [
-        Authorization::parse(leak(header)).unwrap(),
-        Authorization::from_query(leak(query)).unwrap(),
-        Authorization::from_query(leak(raw)).unwrap(),
+        ParsedAuthorization::parse(leak(header)).unwrap(),
+        ParsedAuthorization::from_query(leak(query)).unwrap(),
+        ParsedAuthorization::from_query(leak(raw)).unwrap(),
     ]
 }
 
@@ -191,9 +191,9 @@ proptest! {
 
         // One byte of the signature, of q-sign-time, of q-key-time, of q-ak, in the texts.
         for (text, query) in [(&header, false), (&query, true), (&raw, true)] {
-            let parse = |s: &str| -> Result<Authorization<'static>, ParseError> {
+            let parse = |s: &str| -> Result<ParsedAuthorization<'static>, ParseError> {
                 let s: &'static str = Box::leak(s.to_owned().into_boxed_str());
-                if query { Authorization::from_query(s) } else { Authorization::parse(s) }
+                if query { ParsedAuthorization::from_query(s) } else { ParsedAuthorization::parse(s) }
             };
             let sig_at = text.find("q-signature=").unwrap() + "q-signature=".len() + pick % 40;
             let mut t = text.clone().into_bytes();
@@ -248,7 +248,7 @@ proptest! {
     ) {
         let (p, h) = (common::borrow(&params), common::borrow(&headers));
         let req = Request::new(&method, &path).params(&p).headers(&h);
-        for a in [Authorization::parse(&s), Authorization::from_query(&s)].into_iter().flatten() {
+        for a in [ParsedAuthorization::parse(&s), ParsedAuthorization::from_query(&s)].into_iter().flatten() {
             let _ = a.verify(&req, "AKID", b"secret", now);
             let _ = a.http_string(&req).to_string();
             let _ = a.string_to_sign(&req).to_string();
@@ -262,37 +262,37 @@ proptest! {
 #[test]
 fn parse_errors_are_typed() {
     let good = "q-sign-algorithm=sha1&q-ak=AKID&q-sign-time=1;2&q-key-time=1;2&q-header-list=host&q-url-param-list=&q-signature=0123456789abcdef0123456789abcdef01234567";
-    assert!(Authorization::parse(good).is_ok());
+    assert!(ParsedAuthorization::parse(good).is_ok());
     assert_eq!(
-        Authorization::parse(&good.replace("sha1&", "md5&")),
+        ParsedAuthorization::parse(&good.replace("sha1&", "md5&")),
         Err(ParseError::UnsupportedAlgorithm)
     );
     assert_eq!(
-        Authorization::parse(&good.replace("q-ak=AKID&", "")),
+        ParsedAuthorization::parse(&good.replace("q-ak=AKID&", "")),
         Err(ParseError::Missing("q-ak"))
     );
     assert_eq!(
-        Authorization::parse(&format!("{good}&q-ak=X")),
+        ParsedAuthorization::parse(&format!("{good}&q-ak=X")),
         Err(ParseError::Duplicate("q-ak"))
     );
     assert_eq!(
-        Authorization::parse(&good.replace("q-key-time=1;2", "q-key-time=01;2")),
+        ParsedAuthorization::parse(&good.replace("q-key-time=1;2", "q-key-time=01;2")),
         Err(ParseError::BadTime("q-key-time"))
     );
     assert_eq!(
-        Authorization::parse(&good.replace("01234567", "0123456")),
+        ParsedAuthorization::parse(&good.replace("01234567", "0123456")),
         Err(ParseError::BadSignature)
     );
     assert_eq!(
-        Authorization::parse(&good.replace("host", "host;;date")),
+        ParsedAuthorization::parse(&good.replace("host", "host;;date")),
         Err(ParseError::EmptyName("q-header-list"))
     );
     assert_eq!(
-        Authorization::from_query(&good.replace("q-ak=AKID", "q-ak=AK%2")),
+        ParsedAuthorization::from_query(&good.replace("q-ak=AKID", "q-ak=AK%2")),
         Err(ParseError::BadEscape)
     );
     assert_eq!(
-        Authorization::parse(&format!("{good}&junk")),
+        ParsedAuthorization::parse(&format!("{good}&junk")),
         Err(ParseError::NotAPair)
     );
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use client_common::*;
 use cos_sign_http::Client;
 use cos_sign_http::providers::CvmRoleProvider;
-use cos_sign_http::server::Credential;
+use cos_sign_server::Credential;
 use cos_sign_std::credentials::CredentialsProvider;
 use cos_sign_std::signer::Signer;
 

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use client_common::*;
 use cos_sign_http::Client;
 use cos_sign_http::providers::{StsAction, StsProvider, tc3_authorization};
-use cos_sign_http::server::Credential;
+use cos_sign_server::Credential;
 use cos_sign_std::credentials::{Credentials, CredentialsProvider, StaticProvider};
 use cos_sign_std::signer::Signer;
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cos_sign_core::{Authorization, Request, VerifyError};
+use cos_sign_core::{ParsedAuthorization, Request, VerifyError};
 use cos_sign_std::clock::Clock;
 use cos_sign_std::compat::{self, CompatConfig, CompatOptions};
 use cos_sign_std::config::Endpoint;
@@ -78,7 +78,7 @@ fn verify_url(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let auth = Authorization::from_query(&query).expect("q-* params parse");
+    let auth = ParsedAuthorization::from_query(&query).expect("q-* params parse");
     let req = Request::new(method, &path).params(&params).headers(headers);
     auth.verify(&req, ID, KEY.as_bytes(), u64::try_from(now).unwrap())
 }
@@ -154,7 +154,7 @@ fn token_is_added_and_signed() {
         auth.contains("&q-header-list=host;x-cos-security-token&"),
         "{auth}"
     );
-    let parsed = Authorization::parse(&auth).unwrap();
+    let parsed = ParsedAuthorization::parse(&auth).unwrap();
     let ok = [("Host", HOST), (TOKEN_NAME, "tok/en+=&")];
     let req = Request::new("GET", "/a.txt").headers(&ok);
     assert_eq!(
@@ -274,7 +274,7 @@ fn sign_parts_signs_the_full_request() {
         .sign_parts("PUT", "/a/b.txt", Some(HOST), &params, &headers)
         .unwrap();
     assert_eq!(parts.token.as_deref(), Some("tkn"));
-    let parsed = Authorization::parse(&parts.authorization).unwrap();
+    let parsed = ParsedAuthorization::parse(&parts.authorization).unwrap();
     let sent = [
         ("Content-Length", "5"),
         ("User-Agent", "x"),

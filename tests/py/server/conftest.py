@@ -23,7 +23,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 def server_binary():
     cargo = shutil.which("cargo") or os.path.expanduser("~/.cargo/bin/cargo")
     subprocess.run(
-        [cargo, "build", "-p", "cos-sign-http", "--bin", "cos-sign-server"],
+        [cargo, "build", "-p", "cos-sign-server", "--bin", "cos-sign-server"],
         cwd=ROOT,
         check=True,
     )

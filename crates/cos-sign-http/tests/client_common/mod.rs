@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use cos_sign_http::Client;
-use cos_sign_http::server::{self, Config, Credential, ServerHandle};
+use cos_sign_server::{self as server, Config, Credential, ServerHandle};
 use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{Credentials, StaticProvider};
 use cos_sign_std::signer::Signer;

@@ -1,4 +1,10 @@
-//! A local COS-compatible object server.
+//! A local Tencent Cloud COS-compatible object server, for trying clients and firmware
+//! without a cloud account.
+//!
+//! What it is: an HTTP/1.1 server (hyper + tokio) that verifies every request exactly as COS
+//! does and keeps objects in memory or in a folder. What it is not: a client (that is
+//! `cos-sign-http`), a signer (that is `cos-sign-core`, whose verification it uses), or a
+//! production object store. Layer: it sits on `cos-sign-core` only.
 //!
 //! It answers PUT, GET, HEAD and DELETE Object, keeps objects in memory or in a folder, and
 //! verifies every request as COS does: the `Authorization` header or the `q-*` params of a
@@ -15,7 +21,7 @@
 //! configured default bucket.
 //!
 //! ```no_run
-//! use cos_sign_http::server::{self, Config, Credential};
+//! use cos_sign_server::{self as server, Config, Credential};
 //! # async fn demo() -> std::io::Result<()> {
 //! let config = Config::new("127.0.0.1:0".parse().unwrap())
 //!     .data_dir("/tmp/cos-data")

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cos_sign_core::{KeyTime, Request, SigningKey};
-use cos_sign_http::server::{self, Config, Credential, ServerHandle};
+use cos_sign_server::{self as server, Config, Credential, ServerHandle};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 pub const ID: &str = "AKIDrustPermanentTestKey000000000001";

@@ -54,7 +54,7 @@ fn tmp_size(dir: &TempDir) -> Option<u64> {
         .map(|m| m.len())
 }
 
-async fn get_status(handle: &cos_sign_http::server::ServerHandle, key: &str) -> (u16, Vec<u8>) {
+async fn get_status(handle: &cos_sign_server::ServerHandle, key: &str) -> (u16, Vec<u8>) {
     let resp = proxy_client(handle)
         .get(presigned_url("GET", key, window()))
         .send()

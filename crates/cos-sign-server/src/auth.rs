@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::time::UNIX_EPOCH;
 
-use cos_sign_core::{Authorization, ParseError, Request, VerifyError};
+use cos_sign_core::{ParseError, ParsedAuthorization, Request, VerifyError};
 use hyper::header::{AUTHORIZATION, HeaderMap};
 
 use super::State;
@@ -63,9 +63,9 @@ pub(crate) fn authenticate(state: &State, v: &View<'_>) -> Result<String, CosErr
         None => return Err(CosError::access_denied("Access Denied.")),
     };
     let auth = if presigned {
-        Authorization::from_query(&auth_text)
+        ParsedAuthorization::from_query(&auth_text)
     } else {
-        Authorization::parse(&auth_text)
+        ParsedAuthorization::parse(&auth_text)
     }
     .map_err(malformed)?;
 

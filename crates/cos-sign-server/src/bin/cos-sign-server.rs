@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use cos_sign_http::server::{self, Config, Credential};
+use cos_sign_server::{self as server, Config, Credential};
 
 const USAGE: &str = "\
 cos-sign-server: a local COS-compatible object server that verifies COS signatures

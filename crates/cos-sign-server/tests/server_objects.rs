@@ -3,10 +3,10 @@
 
 mod server_common;
 
-use cos_sign_http::server::{self, Config, Credential};
+use cos_sign_server::{self as server, Config, Credential};
 use server_common::*;
 
-async fn header_round_trip(handle: &cos_sign_http::server::ServerHandle) {
+async fn header_round_trip(handle: &cos_sign_server::ServerHandle) {
     let client = proxy_client(handle);
     let key = "dir/hello 腾讯云 +%&=.txt";
     let data = b"hello from cos-sign-core\n".repeat(100);

@@ -26,7 +26,7 @@ fn canonical(
     )
 }
 
-async fn setup() -> (cos_sign_http::server::ServerHandle, reqwest::Client) {
+async fn setup() -> (cos_sign_server::ServerHandle, reqwest::Client) {
     let handle = start_memory().await;
     let client = proxy_client(&handle);
     let resp = client
