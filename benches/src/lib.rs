@@ -141,10 +141,13 @@ pub const fn derive_compressions(secret_len: usize, key_time_len: usize) -> usiz
 }
 
 /// Compressions of one signature with a derived key: the HttpString, then the inner and outer
-/// HMAC blocks of the StringToSign (the pads are in the key). The core's own
-/// [`cos_sign_core::compressions_per_signature`], checked against [`sha1_blocks`] in the tests.
+/// HMAC blocks of the StringToSign (the pads are in the key): after the 64-byte ipad block,
+/// `sha1\n<KeyTime>\n<40 hex>\n`; after the opad block, the 20-byte inner digest.
 pub const fn signature_compressions(http_string_len: usize, key_time_len: usize) -> usize {
-    cos_sign_core::compressions_per_signature(http_string_len, key_time_len)
+    let string_to_sign = 5 + key_time_len + 1 + 40 + 1;
+    let inner = sha1_blocks(64 + string_to_sign) - 1;
+    let outer = sha1_blocks(64 + 20) - 1;
+    sha1_blocks(http_string_len) + inner + outer
 }
 
 /// Writes the whole query of a pre-signed URL into `buf`: the `q-*` pairs, then `&` and the

@@ -3,7 +3,7 @@
 //! Only `A-Z a-z 0-9 - _ . ~` stay as they are; every other byte of the UTF-8 text becomes
 //! `%XX`. Names are lowercased *after* encoding, so their escapes use lowercase hex too.
 
-use crate::sha::ByteOut;
+use crate::sink::{ByteOut, Form, lower8};
 
 const UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const LOWER: &[u8; 16] = b"0123456789abcdef";
@@ -31,22 +31,46 @@ pub const fn is_unreserved(b: u8) -> bool {
     PLAIN[b as usize] != 0
 }
 
-/// The encodings the crate writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
-    /// `encode(s)`: values.
-    Value,
-    /// `lower(encode(s))`: names.
-    Name,
-    /// `quote_plus(s)`: pre-signed query values.
-    Query,
-    /// `quote_plus(lower(encode(s)))`: a name inside a pre-signed query's name list.
-    NameInQuery,
+/// Where the encoder writes: a buffer that hands on its bytes ("spills") when it fills, a
+/// hasher's block buffer or a small stack buffer in front of any [`ByteOut`].
+pub(crate) trait Stage {
+    /// The fill at which the encoder spills before writing more: the buffer has room for at
+    /// least 8 bytes after any fill below it (`buf().len() >= LIMIT + 7`).
+    const LIMIT: usize;
+
+    /// The buffer.
+    fn buf(&mut self) -> &mut [u8];
+
+    /// Hands on staged bytes of the `n` in the buffer (`n >= LIMIT`) and returns how many
+    /// stay (moved to the front).
+    fn spill(&mut self, n: usize) -> usize;
 }
 
-/// Room for the staged output of one call: small enough for a microcontroller's stack,
-/// large enough that a typical name or value is one `put`.
+/// Room for the staged output of one call in front of a [`ByteOut`]: small enough for a
+/// microcontroller's stack, large enough that a typical name or value is one `put`.
 pub(crate) const STAGE: usize = 64;
+
+/// A small stack buffer in front of any [`ByteOut`]: encodings reach it in a few large
+/// pieces instead of one per run and per escape.
+struct Staged<'o, O: ByteOut + ?Sized> {
+    o: &'o mut O,
+    buf: [u8; STAGE],
+}
+
+impl<O: ByteOut + ?Sized> Stage for Staged<'_, O> {
+    const LIMIT: usize = STAGE - 7;
+
+    #[inline(always)]
+    fn buf(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    #[inline]
+    fn spill(&mut self, n: usize) -> usize {
+        self.o.put(self.buf.get(..n).unwrap_or_default());
+        0
+    }
+}
 
 /// The length of the encoding of `s`.
 pub(crate) fn encoded_len(s: &[u8], form: Form) -> usize {
@@ -62,37 +86,40 @@ pub(crate) fn encoded_len(s: &[u8], form: Form) -> usize {
 }
 
 /// Encodes `s` into a small stack buffer and hands it to `o` in whole chunks: one `put` per
-/// chunk instead of one per run and per escape (measured faster than encoding straight into
-/// a hash block or an output buffer). Returns the encoded length.
+/// chunk instead of one per run and per escape. Returns the encoded length.
 #[cfg_attr(target_pointer_width = "64", inline(always))]
 pub(crate) fn encode_staged<O: ByteOut + ?Sized>(o: &mut O, s: &[u8], form: Form) -> usize {
-    let mut buf = [0u8; STAGE];
-    let mut n = 0;
-    let total = encode_staged_into(o, &mut buf, &mut n, s, form);
+    let mut st = Staged { o, buf: [0; STAGE] };
+    let (n, total) = encode_into(&mut st, 0, s, form);
     if n > 0 {
-        o.put(buf.get(..n).unwrap_or(&[]));
+        st.o.put(st.buf.get(..n).unwrap_or_default());
     }
     total
 }
 
-/// [`encode_staged`] into a buffer that already holds `*staged` bytes, which the caller
-/// flushes at the end; full buffers go to `o`. Returns the encoded length of `s`.
+/// Whether all eight bytes stay as they are.
+#[inline(always)]
+fn all_plain(w: &[u8; 8]) -> bool {
+    w.iter().fold(0x80u8, |acc, &b| acc & PLAIN[b as usize]) != 0
+}
+
+/// Encodes `s` as `form` says into `st`, whose buffer holds `n` bytes already, spilling
+/// whenever the fill reaches [`Stage::LIMIT`]. Returns the new fill (possibly `LIMIT` or
+/// more: the caller spills or flushes) and the encoded length of `s`.
 #[cfg_attr(target_pointer_width = "64", inline(always))]
-pub(crate) fn encode_staged_into<O: ByteOut + ?Sized>(
-    o: &mut O,
-    buf: &mut [u8; STAGE],
-    staged: &mut usize,
+pub(crate) fn encode_into<S: Stage + ?Sized>(
+    st: &mut S,
+    mut n: usize,
     s: &[u8],
     form: Form,
-) -> usize {
-    let start = *staged;
-    let mut total = 0;
+) -> (usize, usize) {
+    let start = n;
+    let mut spilled = 0;
     let hex = match form {
         Form::Value | Form::Query => UPPER,
         Form::Name | Form::NameInQuery => LOWER,
     };
     let lower = matches!(form, Form::Name | Form::NameInQuery);
-    let mut n = start;
     let mut rest = s;
     // Whether the last bytes staged are a whole word copied as it is.
     let mut after_word = false;
@@ -107,19 +134,18 @@ pub(crate) fn encode_staged_into<O: ByteOut + ?Sized>(
         };
         let (bytes, tail) = match word {
             Some((word, tail)) => {
-                let all = word.iter().fold(0x80u8, |acc, &b| acc & PLAIN[b as usize]);
-                if all != 0 {
-                    if n > STAGE - 8 {
-                        o.put(buf.get(..n).unwrap_or(&[]));
-                        total += n;
-                        n = 0;
+                if all_plain(word) {
+                    if n >= S::LIMIT {
+                        let m = st.spill(n);
+                        spilled += n - m;
+                        n = m;
                     }
                     let w = if lower {
                         lower8(u64::from_le_bytes(*word)).to_le_bytes()
                     } else {
                         *word
                     };
-                    if let Some(d) = buf.get_mut(n..n + 8) {
+                    if let Some(d) = st.buf().get_mut(n..n + 8) {
                         d.copy_from_slice(&w);
                     }
                     n += 8;
@@ -135,8 +161,8 @@ pub(crate) fn encode_staged_into<O: ByteOut + ?Sized>(
                 let r = rest.len();
                 if after_word
                     && let Some(last) = s.last_chunk::<8>()
-                    && let Some(d) = buf.get_mut((n + r).wrapping_sub(8)..n + r)
-                    && last.iter().fold(0x80u8, |acc, &b| acc & PLAIN[b as usize]) != 0
+                    && all_plain(last)
+                    && let Some(d) = st.buf().get_mut((n + r).wrapping_sub(8)..n + r)
                 {
                     let w = if lower {
                         lower8(u64::from_le_bytes(*last)).to_le_bytes()
@@ -153,13 +179,13 @@ pub(crate) fn encode_staged_into<O: ByteOut + ?Sized>(
         rest = tail;
         after_word = false;
         for &b in bytes {
-            // The longest piece one byte becomes is `%25xx`.
-            if n > STAGE - 5 {
-                o.put(buf.get(..n).unwrap_or(&[]));
-                total += n;
-                n = 0;
+            if n >= S::LIMIT {
+                let m = st.spill(n);
+                spilled += n - m;
+                n = m;
             }
             let m = PLAIN[b as usize] & 0x7f;
+            let buf = st.buf();
             if m != 0 {
                 let m = if lower { m.to_ascii_lowercase() } else { m };
                 if let Some(d) = buf.get_mut(n) {
@@ -187,23 +213,7 @@ pub(crate) fn encode_staged_into<O: ByteOut + ?Sized>(
             }
         }
     }
-    *staged = n;
-    (total + n) - start
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = ONES * 0x80;
-
-/// ASCII-lowercases eight bytes at once: `A-Z` gain `0x20`, the rest stay. Only the bytes
-/// before the first one of `0x80` or more are sure to be right.
-#[inline(always)]
-pub(crate) fn lower8(x: u64) -> u64 {
-    // Bytes below 0x80 carry into no neighbour: a byte's top bit says `>= b'A'`,
-    // respectively `> b'Z'`.
-    let ge_a = x.wrapping_add(ONES * (0x80 - u64::from(b'A')));
-    let gt_z = x.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1));
-    let upper = ge_a & !gt_z & HIGH;
-    x | (upper >> 2)
+    (n, n + spilled - start)
 }
 
 /// Writes `encode(s)` (uppercase escapes): how values are signed.

@@ -45,6 +45,7 @@ mod keytime;
 mod post;
 mod sha;
 mod sign;
+mod sink;
 mod text;
 mod verify;
 
@@ -58,14 +59,3 @@ pub use sign::{
 };
 pub use text::Text;
 pub use verify::{ParsedAuthorization, Rebuilt};
-
-/// The number of SHA-1 block compressions signing needs for an HttpString of
-/// `http_string_len` bytes with a [`SigningKey`] already derived (for benchmarks):
-/// the HttpString hash, plus the inner and outer HMAC of the StringToSign.
-pub const fn compressions_per_signature(http_string_len: usize, key_time_len: usize) -> usize {
-    // StringToSign = "sha1\n" + key time + "\n" + 40 + "\n"; inner HMAC continues after the pad block.
-    let sts = 5 + key_time_len + 1 + 40 + 1;
-    let inner = (64 + sts + 9).div_ceil(64) - 1;
-    let outer = (64usize + 20 + 9).div_ceil(64) - 1;
-    sha::Sha1::blocks_for(http_string_len) + inner + outer
-}

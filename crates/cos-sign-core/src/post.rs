@@ -2,9 +2,10 @@
 
 use core::fmt;
 
+use crate::SigningKey;
 use crate::sha::{hex20, sha1};
+use crate::sink::ByteOut;
 use crate::text::{Render, Text};
-use crate::{SigningKey, sha::ByteOut};
 
 /// The signature of a POST Object policy: `q-signature = hex(HMAC-SHA1(SignKey, hex(SHA1(policy))))`.
 ///

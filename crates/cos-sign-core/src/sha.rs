@@ -2,15 +2,15 @@
 //!
 //! The compression function comes from the `sha1` crate; this module only does the
 //! buffering and the Merkle–Damgård padding, so that the canonical request can be
-//! streamed in small pieces without an intermediate buffer.
+//! streamed in small pieces, and encoded straight into the block buffer, without an
+//! intermediate buffer.
 
 use sha1::block_api::compress;
 
-#[cfg(target_pointer_width = "64")]
-use crate::encode::lower8;
-use crate::encode::{Form, encode_staged};
-#[cfg(target_pointer_width = "64")]
-use crate::encode::{STAGE, encode_staged_into};
+use crate::encode::{Stage, encode_into};
+// `verify` names the sink trait through this module.
+pub(crate) use crate::sink::ByteOut;
+use crate::sink::{Form, lower_into};
 
 const IV: [u32; 5] = [
     0x6745_2301,
@@ -20,63 +20,16 @@ const IV: [u32; 5] = [
     0xC3D2_E1F0,
 ];
 
-/// Receives bytes: a hasher, a length counter, or an output buffer.
-pub trait ByteOut {
-    /// Takes the next bytes.
-    fn put(&mut self, bytes: &[u8]);
-
-    /// Writes `s` encoded as `form` says and returns the encoded length.
-    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
-        encode_staged(self, s, form)
-    }
-
-    /// Writes `s`, known to need no escape, ASCII-lowercased.
-    fn put_lower(&mut self, s: &[u8]) {
-        let mut buf = [0u8; 64];
-        for chunk in s.chunks(64) {
-            let dst = buf.get_mut(..chunk.len()).unwrap_or_default();
-            lower_into(dst, chunk);
-            self.put(dst);
-        }
-    }
-}
-
-/// ASCII-lowercases `s` into `dst` (as far as both go).
-#[inline(always)]
-pub(crate) fn lower_into(dst: &mut [u8], s: &[u8]) {
-    // Whole words, the last one overlapping the one before (64-bit targets only).
-    #[cfg(target_pointer_width = "64")]
-    {
-        let n = dst.len().min(s.len());
-        if let (Some(dst), Some(s)) = (dst.get_mut(..n), s.get(..n))
-            && let Some(&last) = s.last_chunk::<8>()
-        {
-            let mut rest = s;
-            let mut out: &mut [u8] = dst;
-            while let (Some((w, tail)), Some((d, out_tail))) = (
-                rest.split_first_chunk::<8>(),
-                core::mem::take(&mut out).split_first_chunk_mut::<8>(),
-            ) {
-                *d = lower8(u64::from_le_bytes(*w)).to_le_bytes();
-                rest = tail;
-                out = out_tail;
-            }
-            if let Some(d) = dst.last_chunk_mut::<8>() {
-                *d = lower8(u64::from_le_bytes(last)).to_le_bytes();
-            }
-            return;
-        }
-    }
-    for (d, &b) in dst.iter_mut().zip(s) {
-        *d = b.to_ascii_lowercase();
-    }
-}
-
 /// Streaming SHA-1.
+///
+/// The buffer holds two blocks: between calls fewer than 64 bytes wait in it, so that any
+/// piece of up to 64 bytes is one copy, and an encoder can write whole words past the end of
+/// the first block before it is compressed ([`Stage`]).
 #[derive(Clone)]
 pub(crate) struct Sha1 {
     state: [u32; 5],
-    block: [u8; 64],
+    buf: [u8; 128],
+    /// Bytes waiting in `buf` (below 64 between calls).
     pos: usize,
     /// Bytes already compressed.
     done: u64,
@@ -91,94 +44,85 @@ impl Sha1 {
     pub(crate) const fn resume(state: [u32; 5], done: u64) -> Self {
         Self {
             state,
-            block: [0; 64],
+            buf: [0; 128],
             pos: 0,
             done,
         }
     }
 
     #[inline]
-    pub(crate) fn update(&mut self, data: &[u8]) {
-        // Short pieces (escapes, separators, a lowercased letter) are the common case of a
-        // streamed canonical string: copy them byte by byte instead of calling `memcpy`.
-        if data.len() <= 8 {
-            for &b in data {
-                self.push(b);
-            }
-        } else {
-            self.update_long(data);
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn push(&mut self, b: u8) {
-        if let Some(slot) = self.block.get_mut(self.pos) {
-            *slot = b;
-        }
-        self.pos += 1;
-        if self.pos >= 64 {
-            self.compress_block();
-        }
-    }
-
-    fn compress_block(&mut self) {
-        compress(&mut self.state, core::slice::from_ref(&self.block));
-        self.done += 64;
-        self.pos = 0;
-    }
-
-    fn update_long(&mut self, mut data: &[u8]) {
-        if self.pos > 0 {
-            let take = (64 - self.pos).min(data.len());
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        // Pieces of up to 64 bytes (nearly all of a streamed canonical string) are one copy
+        // into the buffer, short ones byte by byte instead of through `memcpy`.
+        while !data.is_empty() {
+            let take = data.len().min(64);
             let (head, rest) = data.split_at(take);
-            if let Some(dst) = self.block.get_mut(self.pos..self.pos + take) {
-                dst.copy_from_slice(head);
+            if let Some(dst) = self.buf.get_mut(self.pos..self.pos + take) {
+                if take <= 8 {
+                    for (d, &s) in dst.iter_mut().zip(head) {
+                        *d = s;
+                    }
+                } else {
+                    dst.copy_from_slice(head);
+                }
             }
             self.pos += take;
-            data = rest;
-            if self.pos < 64 {
-                return;
+            if self.pos >= 64 {
+                self.pos = self.spill_block();
             }
-            compress(&mut self.state, core::slice::from_ref(&self.block));
-            self.done += 64;
-            self.pos = 0;
+            data = rest;
         }
-        let (blocks, rest) = data.as_chunks::<64>();
-        if !blocks.is_empty() {
-            compress(&mut self.state, blocks);
-            self.done += 64 * blocks.len() as u64;
+    }
+
+    /// Compresses the first block of the buffer and moves the second one to the front;
+    /// returns the bytes left waiting (`pos - 64`).
+    #[inline(never)]
+    fn spill_block(&mut self) -> usize {
+        let (lo, hi) = self.buf.split_at_mut(64);
+        if let Some(block) = lo.as_chunks::<64>().0.first() {
+            compress(&mut self.state, core::slice::from_ref(block));
         }
-        if let Some(dst) = self.block.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-        }
-        self.pos = rest.len();
+        lo.copy_from_slice(hi);
+        self.done += 64;
+        self.pos.saturating_sub(64)
     }
 
     pub(crate) fn finalize(mut self) -> [u8; 20] {
-        let bits = (self.done + self.pos as u64).wrapping_mul(8);
         let pos = self.pos;
-        if let Some(b) = self.block.get_mut(pos) {
+        let bits = (self.done + pos as u64).wrapping_mul(8);
+        if let Some(b) = self.buf.get_mut(pos) {
             *b = 0x80;
         }
-        if let Some(tail) = self.block.get_mut(pos + 1..) {
+        if let Some(tail) = self.buf.get_mut(pos + 1..) {
             tail.fill(0);
         }
-        if pos >= 56 {
-            compress(&mut self.state, core::slice::from_ref(&self.block));
-            self.block = [0; 64];
+        // One block, or two when the length does not fit after the message.
+        let blocks = if pos < 56 { 1 } else { 2 };
+        if let Some(len) = self.buf.get_mut(64 * blocks - 8..64 * blocks) {
+            len.copy_from_slice(&bits.to_be_bytes());
         }
-        self.block[56..].copy_from_slice(&bits.to_be_bytes());
-        compress(&mut self.state, core::slice::from_ref(&self.block));
+        let (chunks, _) = self.buf.as_chunks::<64>();
+        compress(&mut self.state, chunks.get(..blocks).unwrap_or_default());
         let mut out = [0u8; 20];
         for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
         out
     }
+}
 
-    /// The number of compressions a message of `len` bytes needs.
-    pub(crate) const fn blocks_for(len: usize) -> usize {
-        (len + 9).div_ceil(64)
+impl Stage for Sha1 {
+    const LIMIT: usize = 64;
+
+    #[inline(always)]
+    fn buf(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    #[inline(always)]
+    fn spill(&mut self, n: usize) -> usize {
+        self.pos = n;
+        self.spill_block()
     }
 }
 
@@ -190,60 +134,26 @@ impl ByteOut for Sha1 {
 
     #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
-        // Staged through a small buffer, then copied into the block: measured cheaper than
-        // encoding straight into the block.
-        encode_staged(self, s, form)
-    }
-}
-
-/// A hasher behind a small staging buffer: pieces and encodings gather there and reach the
-/// block buffer in a few large copies instead of many small ones.
-#[cfg(target_pointer_width = "64")]
-pub(crate) struct Staged<'h> {
-    h: &'h mut Sha1,
-    buf: [u8; STAGE],
-    n: usize,
-}
-
-#[cfg(target_pointer_width = "64")]
-impl<'h> Staged<'h> {
-    pub(crate) fn new(h: &'h mut Sha1) -> Self {
-        Self {
-            h,
-            buf: [0; STAGE],
-            n: 0,
+        // Straight into the block buffer.
+        let (n, len) = encode_into(self, self.pos, s, form);
+        self.pos = n;
+        if n >= 64 {
+            self.pos = self.spill_block();
         }
+        len
     }
 
-    /// Hashes what is staged.
-    pub(crate) fn finish(self) {
-        self.h.update(self.buf.get(..self.n).unwrap_or_default());
-    }
-}
-
-#[cfg(target_pointer_width = "64")]
-impl ByteOut for Staged<'_> {
-    #[inline(always)]
-    fn put(&mut self, b: &[u8]) {
-        if let Some(d) = self.buf.get_mut(self.n..self.n + b.len()) {
-            if b.len() <= 8 {
-                for (d, &s) in d.iter_mut().zip(b) {
-                    *d = s;
-                }
-            } else {
-                d.copy_from_slice(b);
+    #[inline]
+    fn put_lower(&mut self, s: &[u8]) {
+        for chunk in s.chunks(64) {
+            if let Some(dst) = self.buf.get_mut(self.pos..self.pos + chunk.len()) {
+                lower_into(dst, chunk);
             }
-            self.n += b.len();
-        } else {
-            self.h.update(self.buf.get(..self.n).unwrap_or_default());
-            self.h.update(b);
-            self.n = 0;
+            self.pos += chunk.len();
+            if self.pos >= 64 {
+                self.pos = self.spill_block();
+            }
         }
-    }
-
-    #[inline(always)]
-    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
-        encode_staged_into(&mut *self.h, &mut self.buf, &mut self.n, s, form)
     }
 }
 
@@ -298,10 +208,20 @@ impl HmacSha1 {
     }
 
     pub(crate) fn finish(&self, inner: Sha1) -> [u8; 20] {
-        let digest = inner.finalize();
-        let mut outer = Sha1::resume(self.outer, 64);
-        outer.update(&digest);
-        outer.finalize()
+        // The outer message is the 20-byte inner digest: one block after the pad block.
+        let mut block = [0u8; 64];
+        if let Some(d) = block.first_chunk_mut::<20>() {
+            *d = inner.finalize();
+        }
+        block[20] = 0x80;
+        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
+        let mut state = self.outer;
+        compress(&mut state, core::slice::from_ref(&block));
+        let mut out = [0u8; 20];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
     }
 
     pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 20] {

@@ -3,9 +3,8 @@ use core::fmt;
 
 use crate::encode::{cmp_names, put_name, put_name_in_query, put_query, put_value};
 use crate::keytime::TimeText;
-#[cfg(target_pointer_width = "64")]
-use crate::sha::Staged;
-use crate::sha::{ByteOut, HmacSha1, Sha1, hex20, hex20_public};
+use crate::sha::{HmacSha1, Sha1, hex20, hex20_public};
+use crate::sink::ByteOut;
 use crate::text::{Render, Text};
 use crate::{Error, KeyTime};
 
@@ -152,17 +151,8 @@ impl SigningKey {
             key_time_text: self.key_time_text,
             signature: [0; 40],
         };
+        // Encoded straight into the hasher's block buffer.
         let mut h = Sha1::new();
-        // Through a staging buffer on 64-bit targets (faster); straight into the hasher on
-        // small ones (less code).
-        #[cfg(target_pointer_width = "64")]
-        let (params_plain, headers_plain) = {
-            let mut staged = Staged::new(&mut h);
-            let plain = signed.http_string_render().0.render_pairs(&mut staged);
-            staged.finish();
-            plain
-        };
-        #[cfg(not(target_pointer_width = "64"))]
         let (params_plain, headers_plain) = signed.http_string_render().0.render_pairs(&mut h);
         signed.param_order.plain = params_plain;
         signed.header_order.plain = headers_plain;

@@ -4,13 +4,13 @@
 use core::fmt;
 
 use crate::Error;
-use crate::encode::{Form, encode_staged, encoded_len};
-use crate::sha::{ByteOut, lower_into};
+use crate::encode::{encode_staged, encoded_len};
+use crate::sink::{ByteOut, Form, lower_into};
 
 mod sealed {
     pub trait Render {
         /// Writes the text into `o`.
-        fn render<O: crate::sha::ByteOut + ?Sized>(&self, o: &mut O);
+        fn render<O: crate::sink::ByteOut + ?Sized>(&self, o: &mut O);
     }
 }
 pub(crate) use sealed::Render;
@@ -90,6 +90,10 @@ impl<W: fmt::Write + ?Sized> ByteOut for FmtOut<'_, W> {
                 Err(_) => Err(fmt::Error),
             };
         }
+    }
+
+    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+        encode_staged(self, s, form)
     }
 }
 
@@ -190,6 +194,10 @@ impl<R: Render> PartialEq<str> for Text<R> {
                     Some(r) if self.ok => self.rest = r,
                     _ => self.ok = false,
                 }
+            }
+
+            fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+                encode_staged(self, s, form)
             }
         }
         let mut c = Cmp {

@@ -1,0 +1,83 @@
+//! Where rendered bytes go ([`ByteOut`]: a hasher, a length counter, an output buffer) and the
+//! ASCII-lowercasing helpers both the encoder and the sinks use.
+//!
+//! The bottom of the module graph: `encode` and `sha` build on it, it builds on neither.
+
+/// The encodings a sink is asked to write (the encoder in `encode` produces them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `encode(s)`: values.
+    Value,
+    /// `lower(encode(s))`: names.
+    Name,
+    /// `quote_plus(s)`: pre-signed query values.
+    Query,
+    /// `quote_plus(lower(encode(s)))`: a name inside a pre-signed query's name list.
+    NameInQuery,
+}
+
+/// Receives bytes: a hasher, a length counter, or an output buffer. (Public in a private
+/// module: it appears in the bound of the sealed `Render` trait.)
+pub trait ByteOut {
+    /// Takes the next bytes.
+    fn put(&mut self, bytes: &[u8]);
+
+    /// Writes `s` encoded as `form` says and returns the encoded length.
+    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize;
+
+    /// Writes `s`, known to need no escape, ASCII-lowercased.
+    fn put_lower(&mut self, s: &[u8]) {
+        let mut buf = [0u8; 16];
+        for chunk in s.chunks(16) {
+            let dst = buf.get_mut(..chunk.len()).unwrap_or_default();
+            lower_into(dst, chunk);
+            self.put(dst);
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = ONES * 0x80;
+
+/// ASCII-lowercases eight bytes at once: `A-Z` gain `0x20`, the rest stay. Only the bytes
+/// before the first one of `0x80` or more are sure to be right.
+#[inline(always)]
+pub(crate) fn lower8(x: u64) -> u64 {
+    // Bytes below 0x80 carry into no neighbour: a byte's top bit says `>= b'A'`,
+    // respectively `> b'Z'`.
+    let ge_a = x.wrapping_add(ONES * (0x80 - u64::from(b'A')));
+    let gt_z = x.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1));
+    let upper = ge_a & !gt_z & HIGH;
+    x | (upper >> 2)
+}
+
+/// ASCII-lowercases `s` into `dst` (as far as both go).
+#[inline(always)]
+pub(crate) fn lower_into(dst: &mut [u8], s: &[u8]) {
+    // Whole words, the last one overlapping the one before (64-bit targets only).
+    #[cfg(target_pointer_width = "64")]
+    {
+        let n = dst.len().min(s.len());
+        if let (Some(dst), Some(s)) = (dst.get_mut(..n), s.get(..n))
+            && let Some(&last) = s.last_chunk::<8>()
+        {
+            let mut rest = s;
+            let mut out: &mut [u8] = dst;
+            while let (Some((w, tail)), Some((d, out_tail))) = (
+                rest.split_first_chunk::<8>(),
+                core::mem::take(&mut out).split_first_chunk_mut::<8>(),
+            ) {
+                *d = lower8(u64::from_le_bytes(*w)).to_le_bytes();
+                rest = tail;
+                out = out_tail;
+            }
+            if let Some(d) = dst.last_chunk_mut::<8>() {
+                *d = lower8(u64::from_le_bytes(last)).to_le_bytes();
+            }
+            return;
+        }
+    }
+    for (d, &b) in dst.iter_mut().zip(s) {
+        *d = b.to_ascii_lowercase();
+    }
+}
