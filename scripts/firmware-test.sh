@@ -4,7 +4,7 @@
 #   - the Authorization of the doc-put-no-date vector (examples/firmware/data/signatures.json)
 #   - a pre-signed query, against the official SDK (qcloud_cos get_presigned_url, time frozen)
 #   - the firmware exits through SYS_EXIT with success
-#   - .text of the release ELF <= 12 KiB, stack high-water mark of signing <= 3 KiB
+#   - .text of the release ELF <= 10 KiB, stack high-water mark of signing <= 2 KiB
 #   - the stack measurement reports a known 1024-byte use as 1024 plus a small frame
 # Installs what is missing: the rustup target, qemu-system-arm (apt-get), the test venv.
 # Usage: scripts/firmware-test.sh [--stock-mem]
@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 FW=$ROOT/examples/firmware
 TARGET=thumbv7em-none-eabihf
-TEXT_MAX=$((12 * 1024))
-STACK_MAX=$((3 * 1024))
+TEXT_MAX=$((10 * 1024))
+STACK_MAX=$((2 * 1024))
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
 export CARGO_TARGET_DIR=$ROOT/target/firmware
 ELF=$CARGO_TARGET_DIR/$TARGET/release/cos-sign-firmware
@@ -59,16 +59,7 @@ if [ "$STOCK_MEM" -eq 1 ]; then
 fi
 if ! (cd "$FW" && cargo build --release --target "$TARGET"); then
   fail "cargo build --release --target $TARGET in examples/firmware"
-  # The method itself: a function that puts a zeroed 1024-byte array on its stack must be
-# measured at 1024 bytes plus its frame and the memclr it calls (a few dozen bytes).
-cal=$(field stack-calibration)
-if [[ "$cal" =~ ^[0-9]+$ ]] && [ "$cal" -gt 1024 ] && [ "$cal" -le 1152 ]; then
-  pass "stack measurement calibrated: 1024-byte array measured as $cal bytes"
-else
-  fail "stack measurement: 1024-byte array measured as ${cal:-?} bytes (want 1025..1152)"
-fi
-
-finish
+  finish
 fi
 python3 "$FW/elf_size.py" "$ELF"
 

@@ -47,17 +47,11 @@ impl SigningKey {
     /// into the form's `policy` field).
     pub fn sign_post_policy(&self, policy_json: &[u8]) -> PostSignature {
         let string_to_sign = hex20(&sha1(policy_json));
-        let signature = hex20(&self.mac_bytes(&string_to_sign));
+        let signature = hex20(&self.mac().mac(&string_to_sign));
         PostSignature {
             string_to_sign,
             signature,
         }
-    }
-
-    fn mac_bytes(&self, msg: &[u8]) -> [u8; 20] {
-        let mut m = self.mac().start();
-        m.update(msg);
-        self.mac().finish(m)
     }
 }
 

@@ -1,11 +1,57 @@
 //! SHA-1 with a caller-visible block buffer and HMAC-SHA1 with precomputed pads.
 //!
-//! The compression function comes from the `sha1` crate; this module only does the
+//! The compression function comes from the `sha1` crate (SHA-NI where the CPU has it), except
+//! on bare-metal targets (`target_os = "none"`), where a rolled loop of FIPS 180-4's 80
+//! rounds takes a tenth of the code; this module does the
 //! buffering and the Merkle–Damgård padding, so that the canonical request can be
 //! streamed in small pieces, and encoded straight into the block buffer, without an
 //! intermediate buffer.
 
+#[cfg(not(target_os = "none"))]
 use sha1::block_api::compress;
+
+#[cfg(target_os = "none")]
+use compact_compress as compress;
+
+/// The SHA-1 compression function (FIPS 180-4, 6.1.2) as one rolled loop over the 80 rounds,
+/// with the message schedule in a 16-word ring: small code for microcontrollers, where the
+/// `sha1` crate's unrolled rounds cost over 2 KiB.
+#[cfg(any(test, target_os = "none"))]
+pub(crate) fn compact_compress(state: &mut [u32; 5], blocks: &[[u8; 64]]) {
+    for block in blocks {
+        let mut w = [0u32; 16];
+        for (w, b) in w.iter_mut().zip(block.as_chunks::<4>().0) {
+            *w = u32::from_be_bytes(*b);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = *state;
+        for i in 0..80usize {
+            if i >= 16 {
+                let x = w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15];
+                w[i & 15] = x.rotate_left(1);
+            }
+            let (f, k) = match i / 20 {
+                0 => ((b & c) | (!b & d), 0x5A82_7999),
+                1 => (b ^ c ^ d, 0x6ED9_EBA1),
+                2 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let t = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(w[i & 15]);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = t;
+        }
+        for (s, v) in state.iter_mut().zip([a, b, c, d, e]) {
+            *s = s.wrapping_add(v);
+        }
+    }
+}
 
 use crate::encode::{Stage, encode_into};
 // `verify` names the sink trait through this module.
@@ -103,11 +149,7 @@ impl Sha1 {
         }
         let (chunks, _) = self.buf.as_chunks::<64>();
         compress(&mut self.state, chunks.get(..blocks).unwrap_or_default());
-        let mut out = [0u8; 20];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        out
+        digest_of(self.state)
     }
 }
 
@@ -179,26 +221,27 @@ impl HmacSha1 {
     }
 
     pub(crate) fn new(key: &[u8]) -> Self {
-        let mut k = [0u8; 64];
-        if key.len() > 64 {
-            k[..20].copy_from_slice(&sha1(key));
-        } else if let Some(dst) = k.get_mut(..key.len()) {
-            dst.copy_from_slice(key);
-        }
-        let mut ipad = [0x36u8; 64];
-        let mut opad = [0x5cu8; 64];
-        for ((i, o), b) in ipad.iter_mut().zip(opad.iter_mut()).zip(k) {
-            *i ^= b;
-            *o ^= b;
+        // One pad block: the ipad, then turned into the opad in place.
+        let mut pad = [0x36u8; 64];
+        let digest;
+        let key = if key.len() > 64 {
+            digest = sha1(key);
+            &digest[..]
+        } else {
+            key
+        };
+        for (p, b) in pad.iter_mut().zip(key) {
+            *p ^= b;
         }
         let mut inner = IV;
-        compress(&mut inner, core::slice::from_ref(&ipad));
+        compress(&mut inner, core::slice::from_ref(&pad));
+        for p in &mut pad {
+            *p ^= 0x36 ^ 0x5c;
+        }
         let mut outer = IV;
-        compress(&mut outer, core::slice::from_ref(&opad));
+        compress(&mut outer, core::slice::from_ref(&pad));
         // Best effort: the padded key does not outlive this call.
-        k.fill(0);
-        ipad.fill(0);
-        opad.fill(0);
+        pad.fill(0);
         Self { inner, outer }
     }
 
@@ -208,27 +251,90 @@ impl HmacSha1 {
     }
 
     pub(crate) fn finish(&self, inner: Sha1) -> [u8; 20] {
-        // The outer message is the 20-byte inner digest: one block after the pad block.
+        self.outer_of(inner.finalize())
+    }
+
+    /// The outer hash of an inner digest: one block after the pad block.
+    fn outer_of(&self, inner: [u8; 20]) -> [u8; 20] {
         let mut block = [0u8; 64];
         if let Some(d) = block.first_chunk_mut::<20>() {
-            *d = inner.finalize();
+            *d = inner;
         }
         block[20] = 0x80;
         block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
         let mut state = self.outer;
         compress(&mut state, core::slice::from_ref(&block));
-        let mut out = [0u8; 20];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-            chunk.copy_from_slice(&word.to_be_bytes());
+        digest_of(state)
+    }
+
+    /// The HMAC of `parts` one after the other. A message of up to 119 bytes (every
+    /// StringToSign and KeyTime) is laid out with its padding in one two-block buffer and
+    /// compressed in place; a longer one is streamed.
+    pub(crate) fn mac_parts(&self, parts: &[&[u8]]) -> [u8; 20] {
+        let mut buf = [0u8; 128];
+        let mut n = 0;
+        for p in parts {
+            let end = n + p.len();
+            match buf.get_mut(n..end) {
+                Some(d) if end < 120 => d.copy_from_slice(p),
+                _ => return self.mac_streamed(parts),
+            }
+            n = end;
         }
-        out
+        if let Some(b) = buf.get_mut(n) {
+            *b = 0x80;
+        }
+        let blocks = if n < 56 { 1 } else { 2 };
+        let bits = ((64 + n) as u64).wrapping_mul(8);
+        if let Some(len) = buf.get_mut(64 * blocks - 8..64 * blocks) {
+            len.copy_from_slice(&bits.to_be_bytes());
+        }
+        let mut state = self.inner;
+        compress(
+            &mut state,
+            buf.as_chunks::<64>().0.get(..blocks).unwrap_or_default(),
+        );
+        // The outer message, the inner digest, in the same buffer: one block after the pad.
+        let (block, _) = buf.split_at_mut(64);
+        block.fill(0);
+        if let Some(d) = block.first_chunk_mut::<20>() {
+            *d = digest_of(state);
+        }
+        block[20] = 0x80;
+        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
+        let mut outer = self.outer;
+        compress(
+            &mut outer,
+            buf.as_chunks::<64>().0.get(..1).unwrap_or_default(),
+        );
+        digest_of(outer)
+    }
+
+    /// [`mac_parts`](Self::mac_parts) of a long message, in its own frame: the short path
+    /// keeps a small stack.
+    #[cold]
+    #[inline(never)]
+    fn mac_streamed(&self, parts: &[&[u8]]) -> [u8; 20] {
+        let mut h = self.start();
+        for p in parts {
+            h.update(p);
+        }
+        self.finish(h)
     }
 
     pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 20] {
-        let mut h = self.start();
-        h.update(msg);
-        self.finish(h)
+        self.mac_parts(&[msg])
     }
+}
+
+/// The big-endian bytes of a final state.
+#[inline]
+fn digest_of(state: [u32; 5]) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }
 
 /// Lowercase hex of a 20-byte digest, in constant time (it hex-encodes the SignKey).
@@ -300,4 +406,57 @@ pub(crate) fn hex20_public(digest: &[u8; 20]) -> [u8; 40] {
         pair.copy_from_slice(&PAIRS[b as usize]);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The compact compression function equals the `sha1` crate's on many states and blocks.
+    #[test]
+    fn compact_compress_equals_the_sha1_crate() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..200 {
+            let mut state = [0u32; 5];
+            for s in &mut state {
+                *s = next() as u32;
+            }
+            let mut blocks = [[0u8; 64]; 3];
+            for b in blocks.iter_mut().flatten() {
+                *b = next() as u8;
+            }
+            let n = (next() % 4) as usize;
+            let (mut a, mut b) = (state, state);
+            compact_compress(&mut a, &blocks[..n]);
+            sha1::block_api::compress(&mut b, &blocks[..n]);
+            assert_eq!(a, b);
+        }
+    }
+
+    /// `mac_parts` equals the `hmac` crate on keys and messages around the one-buffer limit
+    /// (short messages laid out in place, long ones streamed), split at any point.
+    #[test]
+    fn mac_parts_equals_the_hmac_crate() {
+        use hmac::{KeyInit, Mac};
+        let data: [u8; 300] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+        for key_len in [0, 20, 40, 64, 65, 100] {
+            let key = &data[..key_len];
+            let ours = HmacSha1::new(key);
+            for len in (0..140).chain([200, 300]) {
+                let msg = &data[..len];
+                let mut theirs = hmac::Hmac::<sha1::Sha1>::new_from_slice(key).unwrap();
+                theirs.update(msg);
+                let want: [u8; 20] = theirs.finalize().into_bytes().into();
+                assert_eq!(ours.mac(msg), want, "key {key_len}, message {len}");
+                let (a, b) = msg.split_at(len / 3);
+                assert_eq!(ours.mac_parts(&[a, b, &[]]), want, "split {len}");
+            }
+        }
+    }
 }

@@ -140,36 +140,45 @@ impl SigningKey {
     pub fn sign<'r, const N: usize>(&self, req: &Request<'r, N>) -> Result<Signed<'r, N>, Error> {
         let params = Order::<N>::sort(req.params).ok_or(Error::TooManyParams { max: N })?;
         let headers = Order::<N>::sort(req.headers).ok_or(Error::TooManyHeaders { max: N })?;
-        let mut signed = Signed {
+        // Encoded straight into the hasher's block buffer; the result is built last, in
+        // place (a smaller stack frame than filling in a copy).
+        let mut h = Sha1::new();
+        let (params_plain, headers_plain) = put_http_string(
+            &mut h,
+            req.method,
+            req.path,
+            (&params, req.params),
+            (&headers, req.headers),
+        );
+        let signature = self.sign_digest_hex(&hex20_public(&h.finalize()));
+        Ok(Signed {
             method: req.method,
             path: req.path,
             params: req.params,
             headers: req.headers,
-            param_order: params,
-            header_order: headers,
+            param_order: Order {
+                plain: params_plain,
+                ..params
+            },
+            header_order: Order {
+                plain: headers_plain,
+                ..headers
+            },
             key_time: self.key_time,
             key_time_text: self.key_time_text,
-            signature: [0; 40],
-        };
-        // Encoded straight into the hasher's block buffer.
-        let mut h = Sha1::new();
-        let (params_plain, headers_plain) = signed.http_string_render().0.render_pairs(&mut h);
-        signed.param_order.plain = params_plain;
-        signed.header_order.plain = headers_plain;
-        let digest = hex20_public(&h.finalize());
-        signed.signature = self.sign_digest_hex(&digest);
-        Ok(signed)
+            signature,
+        })
     }
 
     /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex sha1>\n"))`.
     pub(crate) fn sign_digest_hex(&self, digest_hex: &[u8; 40]) -> [u8; 40] {
-        let mut m = self.mac.start();
-        m.update(b"sha1\n");
-        m.update(self.key_time_text.as_bytes());
-        m.update(b"\n");
-        m.update(digest_hex);
-        m.update(b"\n");
-        hex20_public(&self.mac.finish(m))
+        hex20_public(&self.mac.mac_parts(&[
+            b"sha1\n",
+            self.key_time_text.as_bytes(),
+            b"\n",
+            digest_hex,
+            b"\n",
+        ]))
     }
 
     pub(crate) fn mac(&self) -> &HmacSha1 {
@@ -488,21 +497,39 @@ pub struct HttpString<'s, 'r, const N: usize> {
 }
 
 impl<const N: usize> HttpString<'_, '_, N> {
-    /// Renders the HttpString and returns which names need no escape (param names, header
-    /// names; bit `i` for pair `i`).
+    /// Renders the HttpString and returns which names need no escape.
     #[inline]
     fn render_pairs<O: ByteOut + ?Sized>(&self, o: &mut O) -> (u64, u64) {
         let s = self.signed;
-        put_method(o, s.method);
-        o.put(b"\n");
-        o.put(s.path.as_bytes());
-        o.put(b"\n");
-        let params = put_pairs(o, &s.param_order, s.params);
-        o.put(b"\n");
-        let headers = put_pairs(o, &s.header_order, s.headers);
-        o.put(b"\n");
-        (params, headers)
+        put_http_string(
+            o,
+            s.method,
+            s.path,
+            (&s.param_order, s.params),
+            (&s.header_order, s.headers),
+        )
     }
+}
+
+/// Writes the HttpString and returns which names need no escape (param names, header
+/// names; bit `i` for pair `i`).
+#[inline]
+fn put_http_string<O: ByteOut + ?Sized, const N: usize>(
+    o: &mut O,
+    method: &str,
+    path: &str,
+    params: (&Order<N>, &[(&str, &str)]),
+    headers: (&Order<N>, &[(&str, &str)]),
+) -> (u64, u64) {
+    put_method(o, method);
+    o.put(b"\n");
+    o.put(path.as_bytes());
+    o.put(b"\n");
+    let params = put_pairs(o, params.0, params.1);
+    o.put(b"\n");
+    let headers = put_pairs(o, headers.0, headers.1);
+    o.put(b"\n");
+    (params, headers)
 }
 
 impl<const N: usize> Render for HttpString<'_, '_, N> {
