@@ -153,7 +153,32 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                     after_word = true;
                     continue;
                 }
-                (&word[..], tail)
+                // Mixed: the plain bytes before the first escape as one word copy (the
+                // bytes past them are overwritten next), then the run of escapes up to the
+                // next plain byte; the next word starts after it.
+                let k = word.iter().take_while(|&&b| is_unreserved(b)).count();
+                if k > 0 {
+                    if n >= S::LIMIT {
+                        let m = st.spill(n);
+                        spilled += n - m;
+                        n = m;
+                    }
+                    let w = if lower {
+                        lower8(u64::from_le_bytes(*word)).to_le_bytes()
+                    } else {
+                        *word
+                    };
+                    if let Some(d) = st.buf().get_mut(n..n + 8) {
+                        d.copy_from_slice(&w);
+                    }
+                    n += k;
+                }
+                let escapes = word.get(k..).unwrap_or_default();
+                let e = escapes.iter().take_while(|&&b| !is_unreserved(b)).count();
+                (
+                    escapes.get(..e).unwrap_or_default(),
+                    rest.get(k + e..).unwrap_or_default(),
+                )
             }
             None => {
                 // The last few after a word copied as it is: the last eight bytes of `s`

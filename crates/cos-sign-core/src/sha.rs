@@ -56,7 +56,7 @@ pub(crate) fn compact_compress(state: &mut [u32; 5], blocks: &[[u8; 64]]) {
 use crate::encode::{Stage, encode_into};
 // `verify` names the sink trait through this module.
 pub(crate) use crate::sink::ByteOut;
-use crate::sink::{Form, lower_into};
+use crate::sink::{Form, copy_small, lower_into};
 
 const IV: [u32; 5] = [
     0x6745_2301,
@@ -99,18 +99,12 @@ impl Sha1 {
     #[inline]
     pub(crate) fn update(&mut self, mut data: &[u8]) {
         // Pieces of up to 64 bytes (nearly all of a streamed canonical string) are one copy
-        // into the buffer, short ones byte by byte instead of through `memcpy`.
+        // into the buffer, short ones without a `memcpy` call.
         while !data.is_empty() {
             let take = data.len().min(64);
             let (head, rest) = data.split_at(take);
             if let Some(dst) = self.buf.get_mut(self.pos..self.pos + take) {
-                if take <= 8 {
-                    for (d, &s) in dst.iter_mut().zip(head) {
-                        *d = s;
-                    }
-                } else {
-                    dst.copy_from_slice(head);
-                }
+                copy_small(dst, head);
             }
             self.pos += take;
             if self.pos >= 64 {

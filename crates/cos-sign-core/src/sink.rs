@@ -81,3 +81,49 @@ pub(crate) fn lower_into(dst: &mut [u8], s: &[u8]) {
         *d = b.to_ascii_lowercase();
     }
 }
+
+/// Copies `src` into `dst` when both have the same length. On 64-bit targets pieces of up to
+/// 32 bytes (nearly every piece of a signature) move as two overlapping fixed-size copies,
+/// not through a `memcpy` call; on small targets short pieces go byte by byte (less code).
+#[inline(always)]
+pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if dst.len() != n {
+        return;
+    }
+    #[cfg(target_pointer_width = "64")]
+    {
+        /// The first and the last `K` bytes, which cover all `n` for `K <= n <= 2K`.
+        #[inline(always)]
+        fn ends<const K: usize>(dst: &mut [u8], src: &[u8]) {
+            if let (Some(d), Some(s)) = (dst.first_chunk_mut::<K>(), src.first_chunk::<K>()) {
+                *d = *s;
+            }
+            if let (Some(d), Some(s)) = (dst.last_chunk_mut::<K>(), src.last_chunk::<K>()) {
+                *d = *s;
+            }
+        }
+        match n {
+            0 => {}
+            1..4 => {
+                for (d, &s) in dst.iter_mut().zip(src) {
+                    *d = s;
+                }
+            }
+            4..8 => ends::<4>(dst, src),
+            8..=16 => ends::<8>(dst, src),
+            17..=32 => ends::<16>(dst, src),
+            _ => dst.copy_from_slice(src),
+        }
+    }
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        if n <= 8 {
+            for (d, &s) in dst.iter_mut().zip(src) {
+                *d = s;
+            }
+        } else {
+            dst.copy_from_slice(src);
+        }
+    }
+}

@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::Error;
 use crate::encode::{encode_staged, encoded_len};
-use crate::sink::{ByteOut, Form, lower_into};
+use crate::sink::{ByteOut, Form, copy_small, lower_into};
 
 mod sealed {
     pub trait Render {
@@ -49,13 +49,7 @@ impl ByteOut for SliceOut<'_> {
     fn put(&mut self, b: &[u8]) {
         let end = self.pos.saturating_add(b.len());
         match self.buf.get_mut(self.pos..end) {
-            // Short pieces byte by byte rather than through `memcpy`.
-            Some(dst) if b.len() <= 8 => {
-                for (d, &s) in dst.iter_mut().zip(b) {
-                    *d = s;
-                }
-            }
-            Some(dst) => dst.copy_from_slice(b),
+            Some(dst) => copy_small(dst, b),
             None => self.overflow = true,
         }
         self.pos = end;
