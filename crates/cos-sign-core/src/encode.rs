@@ -97,7 +97,29 @@ pub(crate) fn encode_staged<O: ByteOut + ?Sized>(o: &mut O, s: &[u8], form: Form
     total
 }
 
-/// Whether all eight bytes stay as they are.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = ONES * 0x80;
+
+/// The top bit of each byte of the word `x` that stays as it is (`A-Z a-z 0-9 - _ . ~`),
+/// by word arithmetic: no table loads. Each test works on the low seven bits of every byte,
+/// where adding a constant of at most `0x7f` carries into no neighbour.
+#[inline(always)]
+fn plain_bits(x: u64) -> u64 {
+    let v = x & !HIGH;
+    // High bit of each byte of `v` in `lo..=hi`.
+    let range = |v: u64, lo: u8, hi: u8| {
+        v.wrapping_add(ONES * u64::from(0x80 - lo)) & !v.wrapping_add(ONES * u64::from(0x7f - hi))
+    };
+    // High bit of each byte of `v` equal to `c`.
+    let eq = |c: u8| !(v ^ (ONES * u64::from(c))).wrapping_add(ONES * 0x7f);
+    let letter = range(v | (ONES * 0x20), b'a', b'z');
+    let digit = range(v, b'0', b'9');
+    let dash_dot = range(v, b'-', b'.');
+    (letter | digit | dash_dot | eq(b'_') | eq(b'~')) & !x & HIGH
+}
+
+/// Whether all eight bytes stay as they are (by table: measured fewer instructions than
+/// [`plain_bits`] for this yes/no question).
 #[inline(always)]
 fn all_plain(w: &[u8; 8]) -> bool {
     w.iter().fold(0x80u8, |acc, &b| acc & PLAIN[b as usize]) != 0
@@ -156,7 +178,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                 // Mixed: the plain bytes before the first escape as one word copy (the
                 // bytes past them are overwritten next), then the run of escapes up to the
                 // next plain byte; the next word starts after it.
-                let k = word.iter().take_while(|&&b| is_unreserved(b)).count();
+                let k =
+                    ((!plain_bits(u64::from_le_bytes(*word)) & HIGH).trailing_zeros() / 8) as usize;
                 if k > 0 {
                     if n >= S::LIMIT {
                         let m = st.spill(n);
@@ -322,5 +345,31 @@ pub(crate) fn hex_val(b: u8) -> Option<u8> {
         b'a'..=b'f' => Some(b - b'a' + 10),
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word test agrees with the table on every byte value in every position.
+    #[test]
+    fn plain_bits_equals_the_table() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                for fill in [b'a', b'%', 0xff, b'Z'] {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    let bits = plain_bits(u64::from_le_bytes(w));
+                    for (i, &c) in w.iter().enumerate() {
+                        assert_eq!(
+                            bits >> (8 * i + 7) & 1 == 1,
+                            is_unreserved(c),
+                            "{w:?} byte {i}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -97,21 +97,37 @@ impl Sha1 {
     }
 
     #[inline]
-    pub(crate) fn update(&mut self, mut data: &[u8]) {
-        // Pieces of up to 64 bytes (nearly all of a streamed canonical string) are one copy
-        // into the buffer, short ones without a `memcpy` call.
-        while !data.is_empty() {
-            let take = data.len().min(64);
-            let (head, rest) = data.split_at(take);
-            if let Some(dst) = self.buf.get_mut(self.pos..self.pos + take) {
-                copy_small(dst, head);
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        // A piece that leaves the block unfilled (nearly every piece of a streamed canonical
+        // string) is one copy into the buffer, a short one without a `memcpy` call.
+        let end = self.pos + data.len();
+        if end < 64 {
+            if let Some(dst) = self.buf.get_mut(self.pos..end) {
+                copy_small(dst, data);
             }
-            self.pos += take;
-            if self.pos >= 64 {
-                self.pos = self.spill_block();
-            }
-            data = rest;
+            self.pos = end;
+        } else {
+            self.update_long(data);
         }
+    }
+
+    /// Fills and compresses the waiting block, compresses whole blocks straight from `data`,
+    /// keeps the rest.
+    fn update_long(&mut self, data: &[u8]) {
+        let (head, data) = data.split_at(64usize.saturating_sub(self.pos).min(data.len()));
+        if let Some(dst) = self.buf.get_mut(self.pos..self.pos + head.len()) {
+            dst.copy_from_slice(head);
+        }
+        if let Some(block) = self.buf.as_chunks::<64>().0.first() {
+            compress(&mut self.state, core::slice::from_ref(block));
+        }
+        let (blocks, rest) = data.as_chunks::<64>();
+        compress(&mut self.state, blocks);
+        self.done += 64 * (1 + blocks.len() as u64);
+        if let Some(dst) = self.buf.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        self.pos = rest.len();
     }
 
     /// Compresses the first block of the buffer and moves the second one to the front;
