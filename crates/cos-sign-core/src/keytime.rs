@@ -182,11 +182,13 @@ impl TimeText {
         }
     }
 
+    #[inline]
     pub(crate) fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
     }
 
     /// The start and the end, as decimal digits (the text around the `;`).
+    #[inline]
     pub(crate) fn halves(&self) -> (&[u8], &[u8]) {
         let (start, end) = self
             .as_bytes()

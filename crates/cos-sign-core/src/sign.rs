@@ -431,21 +431,22 @@ impl<const N: usize> Render for AuthorizationText<'_, '_, N> {
         } else {
             o.put(self.secret_id.as_bytes());
         }
-        let put_time = |o: &mut O| {
-            if q {
-                // Digits stay as they are; the `;` is `%3B`.
-                let (start, end) = kt.halves();
+        if q {
+            // Digits stay as they are; the `;` is `%3B`.
+            let (start, end) = kt.halves();
+            for label in [&b"&q-sign-time="[..], b"&q-key-time="] {
+                o.put(label);
                 o.put(start);
                 o.put(b"%3B");
                 o.put(end);
-            } else {
-                o.put(kt.as_bytes());
             }
-        };
-        o.put(b"&q-sign-time=");
-        put_time(o);
-        o.put(b"&q-key-time=");
-        put_time(o);
+        } else {
+            let kt = kt.as_bytes();
+            for label in [&b"&q-sign-time="[..], b"&q-key-time="] {
+                o.put(label);
+                o.put(kt);
+            }
+        }
         o.put(b"&q-header-list=");
         NameList {
             pairs: s.headers,
