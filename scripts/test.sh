@@ -38,4 +38,7 @@ rm -rf target/wheels-test
 step "pytest: the official SDK against the local server"
 .venv/bin/python -m pytest -q tests/py/server
 
+step "RISC-V firmware under qemu-system-riscv32 (virt, riscv32imc)"
+bash scripts/riscv-test.sh
+
 step "done in $(( $(date +%s) - start )) s"

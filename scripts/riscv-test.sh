@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# cos-sign-core on RISC-V: builds examples/riscv-firmware for riscv32imc-unknown-none-elf,
+# runs it under QEMU (qemu-system-riscv32 -machine virt, semihosting) and checks what it
+# prints:
+#   - the Authorization of the doc-put-no-date vector (crates/cos-sign-core/tests/data)
+#   - a pre-signed query, against the official SDK (examples/firmware/presign_oracle.py:
+#     qcloud_cos get_presigned_url, time frozen; the same request as the Cortex-M firmware)
+#   - the firmware exits through semihosting SYS_EXIT with success
+#   - .text of the release ELF <= 16 KiB, stack high-water mark of signing <= 3 KiB, and the
+#     stack measurement reports a known 1024-byte use as 1024 plus a small frame
+# Also fmt and clippy of the example. Installs what is missing: the rustup target,
+# qemu-system-misc (apt-get), the test venv.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FW=$ROOT/examples/riscv-firmware
+TARGET=riscv32imc-unknown-none-elf
+TEXT_MAX=$((16 * 1024))
+STACK_MAX=$((3 * 1024))
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
+export CARGO_TARGET_DIR=$ROOT/target/riscv-firmware
+ELF=$CARGO_TARGET_DIR/$TARGET/release/cos-sign-riscv-firmware
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok:   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+finish() {
+  echo "riscv: $passed passed, $failed failed"
+  if [ "$failed" -eq 0 ]; then exit 0; else exit 1; fi
+}
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- what the test needs --------------------------------------------------------------
+(cd "$FW" && rustup show active-toolchain >/dev/null) || { fail "no Rust toolchain"; finish; }
+(cd "$FW" && rustup target list --installed | grep -qx "$TARGET") \
+  || (cd "$FW" && rustup target add "$TARGET") || { fail "rustup target add $TARGET"; finish; }
+if ! command -v qemu-system-riscv32 >/dev/null; then
+  as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y qemu-system-misc \
+    || { fail "apt-get install qemu-system-misc"; finish; }
+fi
+if ! .venv/bin/python -c 'import qcloud_cos' 2>/dev/null; then
+  scripts/venv.sh || { fail "scripts/venv.sh"; finish; }
+fi
+
+# --- build ------------------------------------------------------------------------------
+if (cd "$FW" && cargo fmt --check && cargo clippy --release --locked -- -D warnings); then
+  pass "riscv-firmware: fmt and clippy"
+else
+  fail "riscv-firmware: fmt or clippy"
+fi
+if ! (cd "$FW" && cargo build --release --locked); then
+  fail "cargo build --release --target $TARGET in examples/riscv-firmware"
+  finish
+fi
+python3 "$ROOT/examples/firmware/elf_size.py" "$ELF"
+
+# --- run ---------------------------------------------------------------------------------
+out=$(timeout "$QEMU_TIMEOUT" qemu-system-riscv32 -machine virt -cpu rv32 -bios none -nographic \
+  -semihosting-config enable=on,target=native -kernel "$ELF" </dev/null)
+rc=$?
+echo "--- riscv firmware output (qemu exit $rc) ---"
+printf '%s\n' "$out"
+echo "---"
+field() { printf '%s\n' "$out" | sed -n "s/^$1: //p" | head -n 1; }
+if [ "$rc" -eq 0 ]; then
+  pass "firmware exited through semihosting SYS_EXIT with success"
+elif [ "$rc" -eq 124 ]; then
+  fail "firmware did not exit within ${QEMU_TIMEOUT}s"
+else
+  fail "firmware exit status $rc"
+fi
+
+# --- compare ---------------------------------------------------------------------------
+want_auth=$(python3 - "$ROOT/crates/cos-sign-core/tests/data/signatures.json" <<'PY'
+import json, sys
+vectors = json.load(open(sys.argv[1], encoding="utf-8"))["vectors"]
+print(next(v for v in vectors if v["name"] == "doc-put-no-date")["authorization"])
+PY
+)
+got_auth=$(field authorization)
+if [ -n "$want_auth" ] && [ "$got_auth" = "$want_auth" ]; then
+  pass "doc-put-no-date authorization equals the vector"
+else
+  fail "doc-put-no-date authorization"
+  echo "  want: $want_auth"
+  echo "  got:  $got_auth"
+fi
+want_query=$(.venv/bin/python "$ROOT/examples/firmware/presign_oracle.py")
+got_query=$(field presigned-query)
+if [ -n "$want_query" ] && [ "$got_query" = "$want_query" ]; then
+  pass "pre-signed query equals qcloud_cos get_presigned_url"
+else
+  fail "pre-signed query"
+  echo "  want: $want_query"
+  echo "  got:  $got_query"
+fi
+
+text=$(python3 "$ROOT/examples/firmware/elf_size.py" "$ELF" .text)
+echo "text: ${text:-?} bytes (limit $TEXT_MAX)"
+if [ -n "$text" ] && [ "$text" -le "$TEXT_MAX" ]; then
+  pass ".text $text <= $TEXT_MAX bytes"
+else
+  fail ".text ${text:-?} > $TEXT_MAX bytes"
+fi
+stack=$(field stack)
+echo "stack: ${stack:-?} bytes (limit $STACK_MAX; authorization $(field stack-authorization), presigned $(field stack-presigned))"
+if [[ "$stack" =~ ^[0-9]+$ ]] && [ "$stack" -le "$STACK_MAX" ]; then
+  pass "stack $stack <= $STACK_MAX bytes"
+else
+  fail "stack ${stack:-?} > $STACK_MAX bytes"
+fi
+cal=$(field stack-calibration)
+if [[ "$cal" =~ ^[0-9]+$ ]] && [ "$cal" -gt 1024 ] && [ "$cal" -le 1152 ]; then
+  pass "stack measurement calibrated: 1024-byte array measured as $cal bytes"
+else
+  fail "stack measurement: 1024-byte array measured as ${cal:-?} bytes (want 1025..1152)"
+fi
+
+finish
