@@ -62,7 +62,6 @@ rc=$?
 echo "--- riscv firmware output (qemu exit $rc) ---"
 printf '%s\n' "$out"
 echo "---"
-field() { printf '%s\n' "$out" | sed -n "s/^$1: //p" | head -n 1; }
 if [ "$rc" -eq 0 ]; then
   pass "firmware exited through semihosting SYS_EXIT with success"
 elif [ "$rc" -eq 124 ]; then
@@ -72,49 +71,16 @@ else
 fi
 
 # --- compare ---------------------------------------------------------------------------
-want_auth=$(python3 - "$ROOT/crates/cos-sign-core/tests/data/signatures.json" <<'PY'
-import json, sys
-vectors = json.load(open(sys.argv[1], encoding="utf-8"))["vectors"]
-print(next(v for v in vectors if v["name"] == "doc-put-no-date")["authorization"])
-PY
-)
-got_auth=$(field authorization)
-if [ -n "$want_auth" ] && [ "$got_auth" = "$want_auth" ]; then
-  pass "doc-put-no-date authorization equals the vector"
-else
-  fail "doc-put-no-date authorization"
-  echo "  want: $want_auth"
-  echo "  got:  $got_auth"
-fi
-want_query=$(.venv/bin/python "$ROOT/examples/firmware/presign_oracle.py")
-got_query=$(field presigned-query)
-if [ -n "$want_query" ] && [ "$got_query" = "$want_query" ]; then
-  pass "pre-signed query equals qcloud_cos get_presigned_url"
-else
-  fail "pre-signed query"
-  echo "  want: $want_query"
-  echo "  got:  $got_query"
-fi
-
+# shellcheck source=lib/firmware-checks.sh
+. "$ROOT/scripts/lib/firmware-checks.sh"
+fw_check_texts riscv
 text=$(python3 "$ROOT/examples/firmware/elf_size.py" "$ELF" .text)
 echo "text: ${text:-?} bytes (limit $TEXT_MAX)"
 if [ -n "$text" ] && [ "$text" -le "$TEXT_MAX" ]; then
-  pass ".text $text <= $TEXT_MAX bytes"
+  pass "riscv: .text $text <= $TEXT_MAX bytes"
 else
-  fail ".text ${text:-?} > $TEXT_MAX bytes"
+  fail "riscv: .text ${text:-?} > $TEXT_MAX bytes"
 fi
-stack=$(field stack)
-echo "stack: ${stack:-?} bytes (limit $STACK_MAX; authorization $(field stack-authorization), presigned $(field stack-presigned))"
-if [[ "$stack" =~ ^[0-9]+$ ]] && [ "$stack" -le "$STACK_MAX" ]; then
-  pass "stack $stack <= $STACK_MAX bytes"
-else
-  fail "stack ${stack:-?} > $STACK_MAX bytes"
-fi
-cal=$(field stack-calibration)
-if [[ "$cal" =~ ^[0-9]+$ ]] && [ "$cal" -gt 1024 ] && [ "$cal" -le 1152 ]; then
-  pass "stack measurement calibrated: 1024-byte array measured as $cal bytes"
-else
-  fail "stack measurement: 1024-byte array measured as ${cal:-?} bytes (want 1025..1152)"
-fi
+fw_check_stack riscv "$STACK_MAX"
 
 finish
