@@ -29,15 +29,15 @@ finish() {
   echo "riscv: $passed passed, $failed failed"
   if [ "$failed" -eq 0 ]; then exit 0; else exit 1; fi
 }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=lib/apt.sh
+. "$ROOT/scripts/lib/apt.sh"
 
 # --- what the test needs --------------------------------------------------------------
 (cd "$FW" && rustup show active-toolchain >/dev/null) || { fail "no Rust toolchain"; finish; }
 (cd "$FW" && rustup target list --installed | grep -qx "$TARGET") \
   || (cd "$FW" && rustup target add "$TARGET") || { fail "rustup target add $TARGET"; finish; }
 if ! command -v qemu-system-riscv32 >/dev/null; then
-  as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y qemu-system-misc \
-    || { fail "apt-get install qemu-system-misc"; finish; }
+  apt_install qemu-system-misc || { fail "apt-get install qemu-system-misc"; finish; }
 fi
 if ! .venv/bin/python -c 'import qcloud_cos' 2>/dev/null; then
   scripts/venv.sh || { fail "scripts/venv.sh"; finish; }
