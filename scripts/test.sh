@@ -41,4 +41,7 @@ step "pytest: the official SDK against the local server"
 step "RISC-V firmware under qemu-system-riscv32 (virt, riscv32imc)"
 bash scripts/riscv-test.sh
 
+step "C API: host test (ASan/UBSan), CMake consumer, C firmware under qemu-system-arm"
+bash scripts/c-test.sh
+
 step "done in $(( $(date +%s) - start )) s"
