@@ -44,4 +44,7 @@ bash scripts/riscv-test.sh
 step "C API: host test (ASan/UBSan), CMake consumer, C firmware under qemu-system-arm"
 bash scripts/c-test.sh
 
+step "WebAssembly package under node (vectors, recorded qcloud_cos calls)"
+bash scripts/wasm-test.sh
+
 step "done in $(( $(date +%s) - start )) s"
