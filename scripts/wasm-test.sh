@@ -54,6 +54,13 @@ if (cd "$W" && cargo fmt --check && cargo clippy --release --locked --target "$T
 else
   fail "cos-sign-wasm: fmt or clippy"
 fi
+# tests/alloc.rs on the host: the signing calls' heap allocations, counted.
+if (cd "$W" && CARGO_TARGET_DIR=$ROOT/target/wasm-host cargo clippy --release --locked --all-targets -- -D warnings \
+    && CARGO_TARGET_DIR=$ROOT/target/wasm-host cargo test --release --locked); then
+  pass "cos-sign-wasm: allocation counts on the host (cargo test)"
+else
+  fail "cos-sign-wasm: cargo test on the host"
+fi
 if ! (cd "$W" && cargo build --release --locked --target "$TARGET"); then
   fail "cargo build --release --target $TARGET"
   finish

@@ -178,16 +178,19 @@ pub fn sign(config: &Config, c: &SdkCall<'_>) -> Result<String, String> {
         }
         Call::PresignedUrl => {
             let query = signed.presigned_query(c.secret_id);
+            let p = signed.params_query();
+            // One reservation for the whole URL: the query, and the params after a `&`.
+            let (query_len, params_len) = (query.len(), p.len());
+            url.reserve(1 + query_len + 1 + params_len);
             url.push('?');
-            push_text(&mut url, query, query.len());
+            push_text(&mut url, query, query_len);
             if !c.params.is_empty() {
                 url.push('&');
                 if params.is_empty() {
                     // Params given but not signed (SignParams=False) still go in the URL.
                     url.push_str(&urlencode(c.params));
                 } else {
-                    let p = signed.params_query();
-                    push_text(&mut url, p, p.len());
+                    push_text(&mut url, p, params_len);
                 }
             }
             Ok(url)
