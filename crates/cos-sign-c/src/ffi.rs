@@ -247,33 +247,49 @@ struct Converted<'a> {
 }
 
 impl<'a> Converted<'a> {
+    /// Nothing read yet.
+    const EMPTY: Converted<'static> = Converted {
+        method: "",
+        path: "",
+        params: [("", ""); COS_SIGN_MAX_PAIRS],
+        params_len: 0,
+        headers: [("", ""); COS_SIGN_MAX_PAIRS],
+        headers_len: 0,
+    };
+
+    /// Reads `req` into `self` (in place: the arrays are not copied through a return value,
+    /// which would double their stack on small targets).
+    ///
     /// # Safety
     /// `req` is NULL or points to a request whose pointers are valid as documented.
-    unsafe fn read(req: *const CosSignRequest) -> Result<Self, Status> {
+    unsafe fn read(&mut self, req: *const CosSignRequest) -> Result<(), Status> {
         // SAFETY: NULL or a valid request (the caller's contract).
         let r = unsafe { req.as_ref() }.ok_or(Status::NullPointer)?;
-        let mut c = Converted {
-            // SAFETY: the request's strings and arrays are valid (the caller's contract).
-            method: unsafe { str_of(r.method) }?,
-            // SAFETY: as above.
-            path: unsafe { str_of(r.path) }?,
-            params: [("", ""); COS_SIGN_MAX_PAIRS],
-            params_len: r.params_len,
-            headers: [("", ""); COS_SIGN_MAX_PAIRS],
-            headers_len: r.headers_len,
-        };
+        // SAFETY: the request's strings and arrays are valid (the caller's contract).
+        self.method = unsafe { str_of(r.method) }?;
         // SAFETY: as above.
-        unsafe { pairs_of(r.params, r.params_len, &mut c.params, Status::TooManyParams) }?;
+        self.path = unsafe { str_of(r.path) }?;
+        // SAFETY: as above.
+        unsafe {
+            pairs_of(
+                r.params,
+                r.params_len,
+                &mut self.params,
+                Status::TooManyParams,
+            )
+        }?;
+        self.params_len = r.params_len;
         // SAFETY: as above.
         unsafe {
             pairs_of(
                 r.headers,
                 r.headers_len,
-                &mut c.headers,
+                &mut self.headers,
                 Status::TooManyHeaders,
             )
         }?;
-        Ok(c)
+        self.headers_len = r.headers_len;
+        Ok(())
     }
 
     fn request(&self) -> Request<'_, COS_SIGN_MAX_PAIRS> {
@@ -433,8 +449,9 @@ pub unsafe extern "C" fn cos_sign_sign(
         let out = unsafe { out.as_mut() }.ok_or(Status::NullPointer)?;
         // SAFETY: the caller's contract.
         let key = unsafe { key_of(key) }?;
+        let mut conv = Converted::EMPTY;
         // SAFETY: the caller's contract.
-        let conv = unsafe { Converted::read(req) }?;
+        unsafe { conv.read(req) }?;
         let signed = key.sign(&conv.request()).map_err(status_of)?;
         hex_out(&mut out.signature, signed.signature());
         Ok(Status::Ok)
@@ -466,6 +483,27 @@ fn presigned_query(
     Ok(needed)
 }
 
+/// Writes the text `kind` of a signed request (out of line: one frame for all the kinds,
+/// not one per kind in the caller's).
+#[inline(never)]
+fn write_text(
+    signed: &Signed<'_, COS_SIGN_MAX_PAIRS>,
+    id: &str,
+    kind: u32,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    Ok(match kind {
+        0 => signed.authorization(id).write_into(out)?.len(),
+        1 => signed.presigned_query(id).write_into(out)?.len(),
+        2 => signed.params_query().write_into(out)?.len(),
+        3 => presigned_query(signed, id, out)?,
+        4 => signed.http_string().write_into(out)?.len(),
+        5 => signed.string_to_sign().write_into(out)?.len(),
+        6 => signed.header_list().write_into(out)?.len(),
+        _ => signed.param_list().write_into(out)?.len(),
+    })
+}
+
 /// Signs `req` with `key` and writes the text `kind` (a [`CosSignText`]) into `buf`.
 /// `secret_id` is used by the texts that carry `q-ak`.
 ///
@@ -488,8 +526,9 @@ pub unsafe extern "C" fn cos_sign_write(
         }
         // SAFETY: the caller's contract.
         let key = unsafe { key_of(key) }?;
+        let mut conv = Converted::EMPTY;
         // SAFETY: the caller's contract.
-        let conv = unsafe { Converted::read(req) }?;
+        unsafe { conv.read(req) }?;
         // SAFETY: the caller's contract.
         let id = unsafe { str_of(secret_id) }?;
         if kind > CosSignText::ParamList as u32 {
@@ -497,20 +536,8 @@ pub unsafe extern "C" fn cos_sign_write(
         }
         let req = conv.request();
         let signed = key.sign(&req).map_err(status_of)?;
-        let write = |out: &mut [u8]| -> Result<usize, Error> {
-            Ok(match kind {
-                0 => signed.authorization(id).write_into(out)?.len(),
-                1 => signed.presigned_query(id).write_into(out)?.len(),
-                2 => signed.params_query().write_into(out)?.len(),
-                3 => presigned_query(&signed, id, out)?,
-                4 => signed.http_string().write_into(out)?.len(),
-                5 => signed.string_to_sign().write_into(out)?.len(),
-                6 => signed.header_list().write_into(out)?.len(),
-                _ => signed.param_list().write_into(out)?.len(),
-            })
-        };
         // SAFETY: the caller's contract.
-        Ok(unsafe { write_out(buf, cap, len, write) })
+        Ok(unsafe { write_out(buf, cap, len, |out| write_text(&signed, id, kind, out)) })
     })())
 }
 
@@ -622,8 +649,9 @@ pub unsafe extern "C" fn cos_sign_verify(
     collapse((|| {
         // SAFETY: the caller's contract.
         let auth = unsafe { str_of(authorization) }?;
+        let mut conv = Converted::EMPTY;
         // SAFETY: the caller's contract.
-        let conv = unsafe { Converted::read(req) }?;
+        unsafe { conv.read(req) }?;
         // SAFETY: the caller's contract.
         let id = unsafe { str_of(secret_id) }?;
         // SAFETY: the caller's contract.
