@@ -38,4 +38,13 @@ rm -rf target/wheels-test
 step "pytest: the official SDK against the local server"
 .venv/bin/python -m pytest -q tests/py/server
 
+step "RISC-V firmware under qemu-system-riscv32 (virt, riscv32imc)"
+bash scripts/riscv-test.sh
+
+step "C API: host test (ASan/UBSan), CMake consumer, C firmware under qemu-system-arm"
+bash scripts/c-test.sh
+
+step "WebAssembly package under node (vectors, recorded qcloud_cos calls)"
+bash scripts/wasm-test.sh
+
 step "done in $(( $(date +%s) - start )) s"

@@ -1,0 +1,309 @@
+//! Tencent Cloud COS signing for JavaScript (Node, Deno, workers, browsers), compiled to
+//! WebAssembly with wasm-bindgen. `js/index.js` wraps these exports as
+//! `cosSign.presignedUrl({...})`, `cosSign.authorization({...})` and
+//! `cosSign.signRequest({...})`.
+//!
+//! The outputs equal qcloud_cos 1.9.44's (`get_presigned_url`, `get_auth`) for the same
+//! inputs and time. The SDK's rules (hosts from the region, URL encoding, the header
+//! allow-list, the key-time window) come from cos-sign-std, all in [`sdk`]; the signing is
+//! cos-sign-core's. The signing path allocates nothing but the returned string: pairs are
+//! read into fixed arrays on the stack, the key and the signature live on the stack, and the
+//! texts are written straight into the returned string.
+//!
+//! Pairs cross from JavaScript packed: one string with every name and value one after the
+//! other, and their lengths in UTF-16 code units (JavaScript's `length`), two per pair.
+
+use cos_sign_core::{Error as CoreError, KeyTime, Request, SigningKey};
+use wasm_bindgen::prelude::*;
+
+mod sdk;
+
+/// The most params, and the most headers, one call takes.
+pub const MAX_PAIRS: usize = 64;
+
+/// Pairs read from a packed string, on the stack.
+pub struct Pairs<'a> {
+    items: [(&'a str, &'a str); MAX_PAIRS],
+    len: usize,
+}
+
+impl core::fmt::Debug for Pairs<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Pairs").field("len", &self.len).finish()
+    }
+}
+
+impl<'a> Pairs<'a> {
+    /// Splits `packed` by `lens` (UTF-16 code units, name then value, per pair).
+    ///
+    /// # Errors
+    /// More than [`MAX_PAIRS`] pairs, an odd number of lengths, or lengths that do not add
+    /// up to `packed`.
+    pub fn unpack(packed: &'a str, lens: &[u32], what: &str) -> Result<Self, String> {
+        if !lens.len().is_multiple_of(2) {
+            return Err(format!("{what}: lengths come in pairs"));
+        }
+        if lens.len() / 2 > MAX_PAIRS {
+            return Err(format!(
+                "{what}: more than {MAX_PAIRS} (refused by cos-sign)"
+            ));
+        }
+        let mut p = Pairs {
+            items: [("", ""); MAX_PAIRS],
+            len: 0,
+        };
+        let mut rest = packed;
+        let mut take = |units: u32| -> Result<&'a str, String> {
+            let mut seen = 0u32;
+            let mut end = 0;
+            for c in rest.chars() {
+                if seen >= units {
+                    break;
+                }
+                seen += c.len_utf16() as u32;
+                end += c.len_utf8();
+            }
+            if seen != units {
+                return Err(format!("{what}: lengths do not match the text"));
+            }
+            let (head, tail) = rest.split_at(end);
+            rest = tail;
+            Ok(head)
+        };
+        for (slot, l) in p.items.iter_mut().zip(lens.chunks_exact(2)) {
+            *slot = (take(l[0])?, take(l[1])?);
+            p.len += 1;
+        }
+        if !rest.is_empty() {
+            return Err(format!("{what}: lengths do not match the text"));
+        }
+        Ok(p)
+    }
+
+    /// The pairs, in the order given.
+    pub fn as_slice(&self) -> &[(&'a str, &'a str)] {
+        self.items.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// A whole number of seconds from a JavaScript number.
+fn seconds(v: f64, what: &str) -> Result<i64, String> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 {
+        Ok(v as i64)
+    } else {
+        Err(format!("{what} must be a whole number of seconds"))
+    }
+}
+
+/// Appends a core text to `out`, growing it once.
+fn push_text(out: &mut String, text: impl core::fmt::Display, len: usize) {
+    use core::fmt::Write;
+    out.reserve(len);
+    // Writing into a String cannot fail; the core's texts are whole UTF-8.
+    let _ = write!(out, "{text}");
+}
+
+/// The configuration of a call, as the wrapper passes it (`CosConfig`'s keywords).
+#[wasm_bindgen]
+#[derive(Debug, Default)]
+pub struct Config {
+    region: Option<String>,
+    endpoint: Option<String>,
+    scheme: Option<String>,
+    appid: Option<String>,
+    domain: Option<String>,
+    ip: Option<String>,
+    port: Option<String>,
+    sign_host: Option<bool>,
+    sign_params: Option<bool>,
+    enable_old_domain: Option<bool>,
+    enable_internal_domain: Option<bool>,
+}
+
+#[wasm_bindgen]
+impl Config {
+    /// `CosConfig(Region, Endpoint, Scheme, Appid, Domain, IP, Port, SignHost, SignParams,
+    /// EnableOldDomain, EnableInternalDomain)`; `undefined` for a keyword not given.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        region: Option<String>,
+        endpoint: Option<String>,
+        scheme: Option<String>,
+        appid: Option<String>,
+        domain: Option<String>,
+        ip: Option<String>,
+        port: Option<String>,
+        sign_host: Option<bool>,
+        sign_params: Option<bool>,
+        enable_old_domain: Option<bool>,
+        enable_internal_domain: Option<bool>,
+    ) -> Config {
+        Config {
+            region,
+            endpoint,
+            scheme,
+            appid,
+            domain,
+            ip,
+            port,
+            sign_host,
+            sign_params,
+            enable_old_domain,
+            enable_internal_domain,
+        }
+    }
+}
+
+/// `get_object_url`: the object's URL (no signature). The secrets are checked as `CosConfig`
+/// does when given; without them any stand in.
+///
+/// # Errors
+/// What qcloud_cos raises, as `"<ExceptionClass>: <message>"`, and the crate's refusals.
+#[wasm_bindgen(js_name = objectUrl)]
+pub fn object_url(
+    config: &Config,
+    secret_id: Option<String>,
+    secret_key: Option<String>,
+    bucket: &str,
+    key: &str,
+) -> Result<String, JsError> {
+    sdk::object_url(
+        config,
+        secret_id.as_deref().unwrap_or("-"),
+        secret_key.as_deref().unwrap_or("-"),
+        bucket,
+        key,
+    )
+    .map_err(|e| JsError::new(&e))
+}
+
+/// The SDK call to reproduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `get_auth`: the Authorization header value.
+    Authorization,
+    /// `get_presigned_url`: the URL.
+    PresignedUrl,
+}
+
+/// `get_presigned_url` (`presigned` true) or `get_auth` with `time.time()` = `now`.
+/// `sign_host` is the call's `SignHost` (`undefined`: the config's).
+///
+/// # Errors
+/// What qcloud_cos raises, as `"<ExceptionClass>: <message>"`, and the crate's refusals.
+#[wasm_bindgen(js_name = sdkSign)]
+#[allow(clippy::too_many_arguments)]
+pub fn sdk_sign(
+    presigned: bool,
+    config: &Config,
+    secret_id: &str,
+    secret_key: &str,
+    bucket: &str,
+    key: &str,
+    method: &str,
+    expires: f64,
+    params: &str,
+    params_lens: &[u32],
+    headers: &str,
+    headers_lens: &[u32],
+    sign_host: Option<bool>,
+    now: f64,
+) -> Result<String, JsError> {
+    let run = || -> Result<String, String> {
+        let params = Pairs::unpack(params, params_lens, "params")?;
+        let headers = Pairs::unpack(headers, headers_lens, "headers")?;
+        let call = sdk::SdkCall {
+            call: if presigned {
+                Call::PresignedUrl
+            } else {
+                Call::Authorization
+            },
+            secret_id,
+            secret_key,
+            bucket,
+            key,
+            method,
+            expires: seconds(expires, "expires")?,
+            params: params.as_slice(),
+            headers: headers.as_slice(),
+            sign_host,
+            now: seconds(now, "now")?,
+        };
+        sdk::sign(config, &call)
+    };
+    run().map_err(|e| JsError::new(&e))
+}
+
+/// Signs exactly the given request at the given key time (no SDK rules: every header and
+/// param given is signed) and returns its Authorization header value.
+///
+/// # Errors
+/// Times that are not whole non-negative seconds, more than [`MAX_PAIRS`] pairs.
+#[wasm_bindgen(js_name = signRequest)]
+#[allow(clippy::too_many_arguments)]
+pub fn sign_request(
+    secret_id: &str,
+    secret_key: &str,
+    start: f64,
+    end: f64,
+    method: &str,
+    path: &str,
+    params: &str,
+    params_lens: &[u32],
+    headers: &str,
+    headers_lens: &[u32],
+) -> Result<String, JsError> {
+    let run = || -> Result<String, String> {
+        let params = Pairs::unpack(params, params_lens, "params")?;
+        let headers = Pairs::unpack(headers, headers_lens, "headers")?;
+        let time = |v: f64, what: &str| {
+            seconds(v, what).and_then(|s| u64::try_from(s).map_err(|_| format!("{what} < 0")))
+        };
+        let key_time = KeyTime::new(time(start, "start")?, time(end, "end")?);
+        let key = SigningKey::derive(secret_key.as_bytes(), key_time);
+        let req = Request::new(method, path)
+            .with_capacity::<MAX_PAIRS>()
+            .params(params.as_slice())
+            .headers(headers.as_slice());
+        let signed = key.sign(&req).map_err(|e: CoreError| e.to_string())?;
+        let text = signed.authorization(secret_id);
+        let mut out = String::new();
+        push_text(&mut out, text, text.len());
+        Ok(out)
+    };
+    run().map_err(|e| JsError::new(&e))
+}
+
+/// Signs a POST Object policy (the JSON exactly as it is base64-encoded into the form) at
+/// the key time `start;end`: returns `"<string to sign>\n<signature>\n<policy base64>"`
+/// (`js/index.js` turns it into an object).
+///
+/// # Errors
+/// Times that are not whole non-negative seconds.
+#[wasm_bindgen(js_name = signPostPolicy)]
+pub fn sign_post_policy(
+    secret_key: &str,
+    start: f64,
+    end: f64,
+    policy_json: &str,
+) -> Result<String, JsError> {
+    let time = |v: f64, what: &str| {
+        seconds(v, what)
+            .and_then(|s| u64::try_from(s).map_err(|_| format!("{what} < 0")))
+            .map_err(|e| JsError::new(&e))
+    };
+    let key = SigningKey::derive(
+        secret_key.as_bytes(),
+        KeyTime::new(time(start, "start")?, time(end, "end")?),
+    );
+    let sig = key.sign_post_policy(policy_json.as_bytes());
+    let policy = cos_sign_core::policy_base64(policy_json.as_bytes());
+    let mut out = String::with_capacity(82 + policy.len());
+    out.push_str(sig.string_to_sign());
+    out.push('\n');
+    out.push_str(sig.signature());
+    out.push('\n');
+    push_text(&mut out, policy, policy.len());
+    Ok(out)
+}

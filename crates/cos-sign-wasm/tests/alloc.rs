@@ -1,0 +1,109 @@
+//! Heap allocations of the signing calls, counted on the host with allocation-counter (the
+//! code is the same on wasm32): `signRequest` allocates only the returned
+//! string; `sdkSign` only the configuration and URL that cos-sign-std builds, and the
+//! returned string (the URL, grown once at most): a number that does not grow with the pairs.
+
+use cos_sign_wasm::{Config, sdk_sign, sign_request};
+
+/// The result of `f` and how many allocations (and reallocations) it made.
+fn count<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let mut out = None;
+    let info = allocation_counter::measure(|| out = Some(f()));
+    (out.expect("ran"), info.count_total)
+}
+
+/// Packs pairs as js/index.js does (UTF-16 lengths).
+fn pack(pairs: &[(&str, &str)]) -> (String, Vec<u32>) {
+    let mut text = String::new();
+    let mut lens = Vec::new();
+    for (k, v) in pairs {
+        text.push_str(k);
+        text.push_str(v);
+        lens.push(k.encode_utf16().count() as u32);
+        lens.push(v.encode_utf16().count() as u32);
+    }
+    (text, lens)
+}
+
+#[test]
+fn sign_request_allocates_only_the_returned_string() {
+    let (params, plens) = pack(&[("versionId", "v 1"), ("acl", "")]);
+    let (headers, hlens) = pack(&[
+        (
+            "Host",
+            "examplebucket-1250000000.cos.ap-beijing.myqcloud.com",
+        ),
+        ("x-cos-meta-名", "值😀"),
+    ]);
+    let (auth, n) = count(|| {
+        sign_request(
+            "AKIDexample",
+            "secret",
+            1.0,
+            2.0,
+            "PUT",
+            "/a b.txt",
+            &params,
+            &plens,
+            &headers,
+            &hlens,
+        )
+    });
+    let auth = auth.unwrap_or_else(|_| panic!("signs"));
+    assert!(auth.starts_with("q-sign-algorithm=sha1&q-ak=AKIDexample&"));
+    assert_eq!(n, 1, "one allocation: the returned string");
+}
+
+#[test]
+fn sdk_sign_allocates_the_same_whatever_the_request_carries() {
+    let config = Config::new(
+        Some("ap-beijing".into()),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    );
+    let run = |pairs: &[(&str, &str)]| {
+        let (text, lens) = pack(pairs);
+        count(|| {
+            sdk_sign(
+                true,
+                &config,
+                "AKIDexample",
+                "secret",
+                "examplebucket-1250000000",
+                "docs/a.txt",
+                "GET",
+                300.0,
+                &text,
+                &lens,
+                &text,
+                &lens,
+                None,
+                1_700_000_000.0,
+            )
+            .unwrap_or_else(|_| panic!("signs"))
+        })
+    };
+    let (small, n_small) = run(&[("x-cos-a", "1")]);
+    let many: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("x-cos-meta-{i}"), format!("value {i}")))
+        .collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (big, n_big) = run(&many);
+    assert!(small.contains("q-header-list=host%3Bx-cos-a&"), "{small}");
+    assert!(big.len() > small.len() + 1000);
+    // The configuration and the URL (cos-sign-std), and the returned string grown once when
+    // the URL's spare room is too small: a fixed number, not one per pair.
+    assert!(
+        n_big == n_small || n_big == n_small + 1,
+        "{n_small} allocations for one pair, {n_big} for 40"
+    );
+    assert!(n_big <= 24, "{n_big} allocations");
+}
