@@ -852,6 +852,21 @@ enum Kind {
     Presign,
 }
 
+/// One signing call's Python arguments, as given.
+struct PyArgs<'a, 'py> {
+    kind: Kind,
+    method: &'a Bound<'py, PyAny>,
+    bucket: &'a Bound<'py, PyAny>,
+    key: &'a Bound<'py, PyAny>,
+    expired: Arg<'py>,
+    headers: Option<&'a Bound<'py, PyAny>>,
+    params: Option<&'a Bound<'py, PyAny>>,
+    sign_host: Option<&'a Bound<'py, PyAny>>,
+    use_ci: Option<&'a Bound<'py, PyAny>>,
+    /// `CosS3Auth`: the URL of the request signed (its headers are the caller's to set).
+    url: Option<&'a str>,
+}
+
 #[pymethods]
 impl CosS3Client {
     #[new]
@@ -893,30 +908,21 @@ impl CosS3Client {
         SignHost: Option<Bound<'py, PyAny>>,
         UseCiEndPoint: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
-        let out = self
-            .sign(
-                py,
-                Kind::Auth,
-                &Method,
-                &Bucket,
-                &Key,
-                Expired,
-                Headers.as_ref(),
-                Params.as_ref(),
-                SignHost.as_ref(),
-                UseCiEndPoint.as_ref(),
-                None,
-            )?
-            .map_err(|e| compat_err(py, e))?;
-        // Like the SDK (whose requests.Request keeps the caller's dict), the caller's Headers
-        // get the Authorization.
-        if let Some(h) = Headers.as_ref().filter(|h| h.is_truthy().unwrap_or(false)) {
-            h.set_item("Authorization", &out.signed.authorization)?;
-        }
-        match out.deferred {
-            Some(e) => Err(e),
-            None => Ok(out.signed.authorization),
-        }
+        self.call(
+            py,
+            PyArgs {
+                kind: Kind::Auth,
+                method: &Method,
+                bucket: &Bucket,
+                key: &Key,
+                expired: Expired,
+                headers: Headers.as_ref(),
+                params: Params.as_ref(),
+                sign_host: SignHost.as_ref(),
+                use_ci: UseCiEndPoint.as_ref(),
+                url: None,
+            },
+        )
     }
 
     /// `get_presigned_url(Bucket, Key, Method, Expired=300, Params={}, Headers={},
@@ -937,16 +943,20 @@ impl CosS3Client {
         UseCiEndPoint: Option<Bound<'py, PyAny>>,
         SignHost: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
-        self.presign(
+        self.call(
             py,
-            &Method,
-            &Bucket,
-            &Key,
-            Expired,
-            Headers.as_ref(),
-            Params.as_ref(),
-            SignHost.as_ref(),
-            UseCiEndPoint.as_ref(),
+            PyArgs {
+                kind: Kind::Presign,
+                method: &Method,
+                bucket: &Bucket,
+                key: &Key,
+                expired: Expired,
+                headers: Headers.as_ref(),
+                params: Params.as_ref(),
+                sign_host: SignHost.as_ref(),
+                use_ci: UseCiEndPoint.as_ref(),
+                url: None,
+            },
         )
     }
 
@@ -968,16 +978,20 @@ impl CosS3Client {
         SignHost: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
         let get = PyString::new(py, "GET").into_any();
-        self.presign(
+        self.call(
             py,
-            &get,
-            &Bucket,
-            &Key,
-            Expired,
-            Headers.as_ref(),
-            Params.as_ref(),
-            SignHost.as_ref(),
-            UseCiEndPoint.as_ref(),
+            PyArgs {
+                kind: Kind::Presign,
+                method: &get,
+                bucket: &Bucket,
+                key: &Key,
+                expired: Expired,
+                headers: Headers.as_ref(),
+                params: Params.as_ref(),
+                sign_host: SignHost.as_ref(),
+                use_ci: UseCiEndPoint.as_ref(),
+                url: None,
+            },
         )
     }
 
@@ -997,25 +1011,21 @@ impl CosS3Client {
         sign_host: Bound<'py, PyAny>,
     ) -> PyResult<String> {
         let none = py.None().into_bound(py);
-        let out = self
-            .sign(
-                py,
-                Kind::Auth,
-                &method,
-                &none,
-                &key,
-                Arg(Some(expire)),
-                Some(&headers),
-                Some(&params),
-                Some(&sign_host),
-                None,
-                Some(url),
-            )?
-            .map_err(|e| compat_err(py, e))?;
-        match out.deferred {
-            Some(e) => Err(e),
-            None => Ok(out.signed.authorization),
-        }
+        self.call(
+            py,
+            PyArgs {
+                kind: Kind::Auth,
+                method: &method,
+                bucket: &none,
+                key: &key,
+                expired: Arg(Some(expire)),
+                headers: Some(&headers),
+                params: Some(&params),
+                sign_host: Some(&sign_host),
+                use_ci: None,
+                url: Some(url),
+            },
+        )
     }
 
     /// `get_object_url(Bucket, Key)`: the object's URL, unsigned.
@@ -1051,37 +1061,13 @@ impl CosS3Client {
 }
 
 impl CosS3Client {
-    /// A pre-signed URL; like the SDK (whose `get_auth` runs inside), a truthy `Headers`
-    /// mapping gets the Authorization string as its `Authorization` item.
-    #[allow(clippy::too_many_arguments)]
-    fn presign<'py>(
-        &self,
-        py: Python<'py>,
-        method: &Bound<'py, PyAny>,
-        bucket: &Bound<'py, PyAny>,
-        key: &Bound<'py, PyAny>,
-        expired: Arg<'py>,
-        headers: Option<&Bound<'py, PyAny>>,
-        params: Option<&Bound<'py, PyAny>>,
-        sign_host: Option<&Bound<'py, PyAny>>,
-        use_ci: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<String> {
-        let r = self.sign(
-            py,
-            Kind::Presign,
-            method,
-            bucket,
-            key,
-            expired,
-            headers,
-            params,
-            sign_host,
-            use_ci,
-            None,
-        )?;
-        // The SDK's get_auth, run inside, writes the Authorization into a truthy Headers
-        // mapping, also when the URL then fails (an anonymous "", a SecretId with '&').
-        if let Some(h) = headers.filter(|h| h.is_truthy().unwrap_or(false)) {
+    /// Signs; like the SDK (whose `requests.Request` keeps the caller's dict), a truthy
+    /// `Headers` mapping gets the Authorization as its `Authorization` item, also when a
+    /// pre-signed URL then fails (an anonymous `""`, a SecretId with `&`).
+    fn call<'py>(&self, py: Python<'py>, a: PyArgs<'_, 'py>) -> PyResult<String> {
+        let (kind, headers, sets_headers) = (a.kind, a.headers, a.url.is_none());
+        let r = self.sign(py, a)?;
+        if let Some(h) = headers.filter(|h| sets_headers && h.is_truthy().unwrap_or(false)) {
             let auth = match &r {
                 Ok(out) => Some(out.signed.authorization.as_str()),
                 Err(e) => e.authorization.as_deref(),
@@ -1091,29 +1077,32 @@ impl CosS3Client {
             }
         }
         match r {
-            Ok(out) => match out.deferred {
-                Some(e) => Err(e),
-                None => Ok(out.signed.url),
-            },
+            Ok(Signed {
+                deferred: Some(e), ..
+            }) => Err(e),
+            Ok(Signed { signed, .. }) if kind == Kind::Auth => Ok(signed.authorization),
+            Ok(Signed { signed, .. }) => Ok(signed.url),
             Err(e) => Err(compat_err(py, e)),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn sign<'py>(
         &self,
         py: Python<'py>,
-        kind: Kind,
-        method: &Bound<'py, PyAny>,
-        bucket: &Bound<'py, PyAny>,
-        key: &Bound<'py, PyAny>,
-        expired: Arg<'py>,
-        headers: Option<&Bound<'py, PyAny>>,
-        params: Option<&Bound<'py, PyAny>>,
-        sign_host: Option<&Bound<'py, PyAny>>,
-        use_ci: Option<&Bound<'py, PyAny>>,
-        url: Option<&str>,
+        a: PyArgs<'_, 'py>,
     ) -> PyResult<Result<Signed, CompatError>> {
+        let PyArgs {
+            kind,
+            method,
+            bucket,
+            key,
+            expired,
+            headers,
+            params,
+            sign_host,
+            use_ci,
+            url,
+        } = a;
         let conf = self.conf.get();
         let st = conf.snapshot();
         let use_ci = truthy(use_ci)?;
