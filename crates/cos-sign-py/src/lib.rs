@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use cos_sign_qcloud::{
-    ErrorKind, Op, Presigned, SdkCall, SdkConfig as CompatConfig, SdkError as CompatError,
+    Bucket, ErrorKind, Op, Presigned, SdkCall, SdkConfig as CompatConfig, SdkError as CompatError,
     SdkKey as CompatKey, SdkOptions as CompatOptions, Stage,
 };
 use pyo3::IntoPyObjectExt;
@@ -158,17 +158,30 @@ fn truthy(obj: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
     }
 }
 
-/// A bucket argument as compat takes it. Values the SDK refuses because of their type or
-/// characters (bytes, int, a lone surrogate) become a name compat refuses the same way
-/// (`CosClientError`), so a call that does not use the bucket (a `Domain`) still succeeds.
-fn bucket_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<Cow<'a, str>> {
+/// A `Bucket` argument: a `str` (a lone surrogate replaced by U+FFFD, which the SDK's pattern
+/// refuses as it refuses the surrogate), or a value of another type.
+enum BucketArg<'a> {
+    Text(Cow<'a, str>),
+    NotString,
+}
+
+impl BucketArg<'_> {
+    fn get(&self) -> Bucket<'_> {
+        match self {
+            BucketArg::Text(t) => Bucket::Name(t),
+            BucketArg::NotString => Bucket::NotString,
+        }
+    }
+}
+
+fn bucket_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<BucketArg<'a>> {
     if obj.is_none() {
         return None;
     }
-    match obj.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
-        Some(s) => Some(Cow::Borrowed(s)),
-        None => Some(Cow::Borrowed("\u{fffd}")),
-    }
+    Some(match obj.cast::<PyString>() {
+        Ok(s) => BucketArg::Text(s.to_cow().unwrap_or_else(|_| s.to_string_lossy())),
+        Err(_) => BucketArg::NotString,
+    })
 }
 
 /// A key (`path`) argument as compat takes it.
@@ -671,20 +684,25 @@ impl CosConfig {
             domain = Some(format!("{appid}.{ep}"));
         }
         let uses_bucket = !domain_given && !st.has_domain;
-        self.check_appid(py, &st, b.as_deref(), uses_bucket)?;
+        self.check_appid(py, &st, b.as_ref().map(BucketArg::get), uses_bucket)?;
         let key = match key_arg(py, &path) {
             Ok(k) => k,
             Err(e) => {
                 // the host checks come first
                 st.compat
-                    .uri(b.as_deref(), None, endpoint.as_deref(), domain.as_deref())
+                    .uri(
+                        b.as_ref().map(BucketArg::get),
+                        None,
+                        endpoint.as_deref(),
+                        domain.as_deref(),
+                    )
                     .map_err(|e| compat_err(py, e))?;
                 return Err(e);
             }
         };
         st.compat
             .uri(
-                b.as_deref(),
+                b.as_ref().map(BucketArg::get),
                 key.as_opt(),
                 endpoint.as_deref(),
                 domain.as_deref(),
@@ -709,9 +727,9 @@ impl CosConfig {
         };
         let r = st
             .compat
-            .get_host(b.as_deref(), appid.as_deref())
+            .get_host(b.as_ref().map(BucketArg::get), appid.as_deref())
             .map_err(|e| compat_err(py, e))?;
-        self.check_appid(py, &st, b.as_deref(), true)?;
+        self.check_appid(py, &st, b.as_ref().map(BucketArg::get), true)?;
         Ok(r)
     }
 
@@ -803,7 +821,7 @@ impl CosConfig {
         &self,
         py: Python<'_>,
         st: &State,
-        bucket: Option<&str>,
+        bucket: Option<Bucket<'_>>,
         uses_bucket: bool,
     ) -> PyResult<()> {
         if let (true, Some(b)) = (st.appid_not_str && uses_bucket, bucket) {
@@ -832,7 +850,7 @@ struct CosS3Client {
 /// One signing call's converted arguments.
 struct Call<'a> {
     method: Cow<'a, str>,
-    bucket: Option<Cow<'a, str>>,
+    bucket: Option<BucketArg<'a>>,
     key: KeyArg<'a>,
     expired: i64,
     headers: Vec<(String, String)>,
@@ -1113,7 +1131,7 @@ impl CosS3Client {
         let b = bucket_arg(bucket);
 
         // uri(): the bucket (and the appid), then the key.
-        conf.check_appid(py, &st, b.as_deref(), !st.has_domain)?;
+        conf.check_appid(py, &st, b.as_ref().map(BucketArg::get), !st.has_domain)?;
         let endpoint = if use_ci {
             st.compat.endpoint_ci()
         } else {
@@ -1123,7 +1141,7 @@ impl CosS3Client {
             Ok(k) => k,
             Err(e) => {
                 st.compat
-                    .uri(b.as_deref(), None, endpoint, None)
+                    .uri(b.as_ref().map(BucketArg::get), None, endpoint, None)
                     .map_err(|e| compat_err(py, e))?;
                 return Err(e);
             }
@@ -1389,13 +1407,8 @@ struct Signed {
 
 /// Runs the compat call.
 fn run(kind: Kind, cc: &CompatConfig, c: &Call<'_>, now: i64) -> Result<Presigned, CompatError> {
-    let mut call = SdkCall::new(
-        op_of(kind),
-        &c.method,
-        c.bucket.as_deref(),
-        c.key.as_opt(),
-        now,
-    );
+    let mut call = SdkCall::new(op_of(kind), &c.method, None, c.key.as_opt(), now);
+    call.bucket = c.bucket.as_ref().map(BucketArg::get);
     call.expired = c.expired;
     call.headers = &c.headers;
     call.params = &c.params;
@@ -1415,7 +1428,8 @@ fn precheck(
     c: &Call<'_>,
     stage: Stage,
 ) -> Option<PyErr> {
-    let mut call = SdkCall::new(op_of(kind), "get", c.bucket.as_deref(), c.key.as_opt(), 0);
+    let mut call = SdkCall::new(op_of(kind), "get", None, c.key.as_opt(), 0);
+    call.bucket = c.bucket.as_ref().map(BucketArg::get);
     call.headers = &c.headers;
     call.sign_host = c.sign_host;
     call.use_ci_endpoint = c.use_ci;

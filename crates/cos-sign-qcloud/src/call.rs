@@ -6,7 +6,7 @@ use cos_sign_std::config;
 use cos_sign_std::percent::form_encode_pairs;
 use cos_sign_std::rules::{self, Form, is_signed_header};
 
-use crate::config::{SdkConfig, type_error};
+use crate::config::{Bucket, SdkConfig, type_error};
 use crate::error::SdkError;
 use crate::python;
 
@@ -31,7 +31,7 @@ pub struct SdkCall<'a> {
     /// `Method`, as given (the SDK signs `Method.lower()`).
     pub method: &'a str,
     /// `Bucket` (`None` signs the endpoint's URL).
-    pub bucket: Option<&'a str>,
+    pub bucket: Option<Bucket<'a>>,
     /// `Key` (`None`: the path `/`).
     pub key: Option<&'a str>,
     /// `Expired` (default 300).
@@ -64,7 +64,7 @@ impl<'a> SdkCall<'a> {
         Self {
             op,
             method,
-            bucket,
+            bucket: bucket.map(Bucket::Name),
             key,
             expired: 300,
             headers: &[],
@@ -284,5 +284,5 @@ pub fn object_url(
     bucket: Option<&str>,
     key: Option<&str>,
 ) -> Result<String, SdkError> {
-    conf.uri(bucket, key, None, None)
+    conf.uri(bucket.map(Bucket::Name), key, None, None)
 }

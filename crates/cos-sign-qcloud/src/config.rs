@@ -305,7 +305,7 @@ impl SdkConfig {
     /// As the SDK (bad bucket, empty path) plus the host refusals of the crate docs.
     pub fn uri(
         &self,
-        bucket: Option<&str>,
+        bucket: Option<Bucket<'_>>,
         path: Option<&str>,
         endpoint: Option<&str>,
         domain: Option<&str>,
@@ -370,7 +370,7 @@ impl SdkConfig {
     /// A bad bucket (the SDK's checks and the crate's).
     pub fn get_host(
         &self,
-        bucket: Option<&str>,
+        bucket: Option<Bucket<'_>>,
         appid: Option<&str>,
     ) -> Result<Option<String>, SdkError> {
         let ep = self.endpoint.as_deref().unwrap_or(python::STR_NONE);
@@ -515,8 +515,21 @@ fn refuse_newline(
     Ok(())
 }
 
+/// A `Bucket` argument of the SDK's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket<'a> {
+    /// A `str` (the binding passes a lone surrogate as U+FFFD: the SDK's pattern refuses both).
+    Name(&'a str),
+    /// A value of another type (`bytes`, `int`...): `format_bucket` raises
+    /// "bucket is not string".
+    NotString,
+}
+
 /// `format_bucket`, with the newline refusal.
-pub(crate) fn format_bucket(bucket: &str, appid: Option<&str>) -> Result<String, SdkError> {
+pub(crate) fn format_bucket(bucket: Bucket<'_>, appid: Option<&str>) -> Result<String, SdkError> {
+    let Bucket::Name(bucket) = bucket else {
+        return Err(SdkError::client("bucket is not string"));
+    };
     refuse_newline("bucket", bucket, b"-", true)?;
     Ok(config::format_bucket(bucket, appid)?)
 }

@@ -67,5 +67,5 @@ pub mod error;
 pub mod python;
 
 pub use call::{Op, Presigned, SdkCall, Stage, error_before, object_url, sign};
-pub use config::{SdkConfig, SdkKey, SdkOptions};
+pub use config::{Bucket, SdkConfig, SdkKey, SdkOptions};
 pub use error::{ErrorKind, SdkError};

@@ -2,7 +2,7 @@
 //! given stage: `error_before`, checked against the order of qcloud_cos 1.9.44's code
 //! (`CosConfig.uri`, `CosS3Auth.__init__`, the anonymous `""`, `urlparse(url).hostname`).
 
-use cos_sign_qcloud::{ErrorKind, Op, SdkCall, SdkConfig, SdkOptions, Stage, error_before};
+use cos_sign_qcloud::{Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkOptions, Stage, error_before};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -31,6 +31,20 @@ fn the_url_comes_first() {
             "bucket format is illegal, only digit, letter and - is allowed!"
         );
     }
+    // a Bucket that is not a str (bytes, int): format_bucket's own message
+    let mut call = SdkCall::new(Op::Auth, "GET", None, Some("k"), NOW);
+    call.bucket = Some(Bucket::NotString);
+    let e = error_before(&c, &call, Stage::Filter).unwrap();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::CosClientError, "bucket is not string")
+    );
+    // unused with a Domain, as in the SDK
+    let with_domain = conf(SdkOptions {
+        domain: Some("files.example.com".into()),
+        ..keys()
+    });
+    assert_eq!(error_before(&with_domain, &call, Stage::Late), None);
     let call = SdkCall::new(Op::Auth, "GET", Some("b-1"), Some(""), NOW);
     let e = error_before(&c, &call, Stage::Filter).unwrap();
     assert_eq!(

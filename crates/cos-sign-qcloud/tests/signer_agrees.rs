@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use cos_sign_qcloud::{Op, SdkCall, SdkConfig, SdkOptions, object_url, sign};
+use cos_sign_qcloud::{Bucket, Op, SdkCall, SdkConfig, SdkOptions, object_url, sign};
 use cos_sign_std::clock::Clock;
 use cos_sign_std::config::Endpoint;
 use cos_sign_std::credentials::{Credentials, StaticProvider};
@@ -80,6 +80,8 @@ fn without_token_the_signer_matches_the_sdk() {
     );
     assert_eq!(
         s.host(BUCKET).unwrap(),
-        conf.get_host(Some(BUCKET), None).unwrap().unwrap()
+        conf.get_host(Some(Bucket::Name(BUCKET)), None)
+            .unwrap()
+            .unwrap()
     );
 }

@@ -3,7 +3,7 @@
 //! byte, an `error` as an error of the same exception class.
 
 use cos_sign_qcloud::{
-    ErrorKind, Op, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions, object_url, sign,
+    Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions, object_url, sign,
 };
 use serde_json::Value;
 
@@ -117,13 +117,13 @@ fn run_with(conf: &SdkConfig, case: &Value) -> Result<Option<String>, SdkError> 
         "get_object_url" => object_url(conf, bucket.as_deref(), key.as_deref()).map(Some),
         "uri" => conf
             .uri(
-                s("bucket").as_deref(),
+                s("bucket").as_deref().map(Bucket::Name),
                 s("path").as_deref(),
                 s("endpoint").as_deref(),
                 s("domain").as_deref(),
             )
             .map(Some),
-        "get_host" => conf.get_host(bucket.as_deref(), s("Appid").as_deref()),
+        "get_host" => conf.get_host(bucket.as_deref().map(Bucket::Name), s("Appid").as_deref()),
         other => panic!("call {other} not handled"),
     }
 }
