@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._cos_sign import CosS3Client
+from ._exceptions import CosClientError
 
 try:
     from requests.auth import AuthBase
@@ -26,6 +27,15 @@ class CosS3Auth(AuthBase):
     def __init__(self, conf, key=None, params={}, expire=10000, sign_host=None):  # noqa: B006 (the SDK's defaults)
         self._client = CosS3Client(conf)
         self._anonymous = conf._anonymous
+        if key:  # as the SDK: to_unicode(key), then key[0] (a TypeError for an int or a float)
+            if isinstance(key, bytes):
+                try:
+                    key = key.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise CosClientError(
+                        "your bytes strings can not be decoded in utf8, utf8 support only!"
+                    ) from None
+            key[0]
         self._key = key if key else None  # the SDK signs the path "/" for a falsy key
         self._params = params
         self._expire = expire
