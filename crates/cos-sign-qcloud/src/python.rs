@@ -20,7 +20,7 @@ pub fn quote_plus_into(out: &mut String, s: &str) {
 
 /// Python's `str.lower()` of Python 3.11 (Unicode 14.0.0): full Unicode lowercasing with the
 /// final-sigma rule. Rust's `to_lowercase` implements the same algorithm on a newer Unicode
-/// version, which lowercases a few letters Python 3.11 leaves alone ([`NEWER_CASED`]); those
+/// version, which lowercases a few letters Python 3.11 leaves alone (`NEWER_CASED`); those
 /// stay as they are (Python sees them as unassigned, so not cased, which is also how the runs
 /// around them are lowercased here).
 pub fn lower(s: &str) -> String {

@@ -382,6 +382,24 @@ pub struct Endpoint {
 
 /// Builder of an [`Endpoint`]; the defaults are the SDK's (`https`, `EnableOldDomain=True`,
 /// `EnableInternalDomain=True`).
+///
+/// ```
+/// use cos_sign_std::config::{ConfigError, Endpoint, Scheme};
+/// let ep = Endpoint::builder()
+///     .region("cosgz")
+///     .appid("1250000000")
+///     .scheme(Scheme::Http)
+///     .enable_old_domain(false)
+///     .build()?;
+/// assert_eq!(ep.host(Some("b"))?, "b-1250000000.cos-internal.ap-guangzhou.tencentcos.cn");
+/// assert_eq!(ep.object_url(Some("b"), "k")?, "http://b-1250000000.cos-internal.ap-guangzhou.tencentcos.cn/k");
+/// // a value that would move the request to another host is refused
+/// assert_eq!(
+///     Endpoint::builder().region("ap-beijing").appid("1@evil.com").build(),
+///     Err(ConfigError::UnsafeHost { field: "appid", reason: "it contains one of / ? # @ \\" })
+/// );
+/// # Ok::<(), ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct EndpointBuilder {
     region: Option<String>,

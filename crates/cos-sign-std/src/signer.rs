@@ -401,6 +401,26 @@ impl Signer {
     /// `headers` has it already) and returned in [`SignedParts::token`] for the caller to
     /// send. Valid 300 s from now (60 s back).
     ///
+    /// ```
+    /// use cos_sign_std::{clock::Clock, config::Endpoint, credentials::{Credentials, StaticProvider}};
+    /// use cos_sign_std::{method::Method, signer::Signer};
+    /// let signer = Signer::new(
+    ///     StaticProvider::new(Credentials::new("AKIDexample", "secret").with_token("tok")),
+    ///     Endpoint::from_region("ap-beijing")?,
+    /// )
+    /// .with_clock(Clock::fixed(1_700_000_000));
+    /// let parts = signer.sign_parts(
+    ///     Method::Put,
+    ///     "/a.txt",
+    ///     Some("b-125.cos.ap-beijing.myqcloud.com"),
+    ///     &[("partNumber", "1")],
+    ///     &[("Content-Length", "5"), ("User-Agent", "x")],
+    /// )?;
+    /// assert!(parts.authorization.contains("&q-header-list=content-length;host;x-cos-security-token&q-url-param-list=partnumber&"));
+    /// assert_eq!(parts.token.as_deref(), Some("tok")); // send it as x-cos-security-token
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// No credentials, too many params/headers.
     pub fn sign_parts(
