@@ -285,8 +285,6 @@ fn now(py: Python<'_>) -> PyResult<i64> {
 #[derive(Debug, Clone)]
 struct State {
     compat: CompatConfig,
-    /// `Appid` was given as a truthy non-string (the SDK refuses it when formatting a bucket).
-    appid_not_str: bool,
     /// `SecretKey` holds a lone surrogate: the SDK refuses it when signing.
     poisoned_key: bool,
     /// `SignParams` truthiness.
@@ -517,6 +515,7 @@ impl CosConfig {
         };
         let mut opts = CompatOptions {
             appid,
+            appid_not_string: appid_truthy && !appid_is_str,
             region,
             token: None,
             credential_instance: chosen.is_none() && cred_ok,
@@ -638,7 +637,6 @@ impl CosConfig {
         Ok(CosConfig {
             state: Mutex::new(Arc::new(State {
                 compat,
-                appid_not_str: appid_truthy && !appid_is_str,
                 poisoned_key,
                 sign_params: sign_params.is_truthy()?,
                 anonymous,
@@ -667,7 +665,6 @@ impl CosConfig {
         let bucket = bucket.unwrap_or_else(|| none.clone());
         let path = path.unwrap_or_else(|| none.clone());
         let endpoint = unicode_opt(py, endpoint.as_ref())?;
-        let domain_given = domain.as_ref().is_some_and(|d| !d.is_none());
         let mut domain = unicode_opt(py, domain.as_ref())?;
         let b = bucket_arg(&bucket);
         if b.is_none() && domain.is_none() && !st.has_domain && truthy(useAppid.as_ref())? {
@@ -683,8 +680,6 @@ impl CosConfig {
                 .unwrap_or("None");
             domain = Some(format!("{appid}.{ep}"));
         }
-        let uses_bucket = !domain_given && !st.has_domain;
-        self.check_appid(py, &st, b.as_ref().map(BucketArg::get), uses_bucket)?;
         let key = match key_arg(py, &path) {
             Ok(k) => k,
             Err(e) => {
@@ -729,7 +724,6 @@ impl CosConfig {
             .compat
             .get_host(b.as_ref().map(BucketArg::get), appid.as_deref())
             .map_err(|e| compat_err(py, e))?;
-        self.check_appid(py, &st, b.as_ref().map(BucketArg::get), true)?;
         Ok(r)
     }
 
@@ -813,24 +807,6 @@ impl CosConfig {
         let mut next = State::clone(&guard);
         f(&mut next);
         *guard = Arc::new(next);
-    }
-
-    /// The SDK refuses a non-string `Appid` when it formats a bucket (after the bucket's own
-    /// checks).
-    fn check_appid(
-        &self,
-        py: Python<'_>,
-        st: &State,
-        bucket: Option<Bucket<'_>>,
-        uses_bucket: bool,
-    ) -> PyResult<()> {
-        if let (true, Some(b)) = (st.appid_not_str && uses_bucket, bucket) {
-            st.compat
-                .get_host(Some(b), None)
-                .map_err(|e| compat_err(py, e))?;
-            return Err(client_error(py, "appid is not string"));
-        }
-        Ok(())
     }
 }
 
@@ -1131,7 +1107,6 @@ impl CosS3Client {
         let b = bucket_arg(bucket);
 
         // uri(): the bucket (and the appid), then the key.
-        conf.check_appid(py, &st, b.as_ref().map(BucketArg::get), !st.has_domain)?;
         let endpoint = if use_ci {
             st.compat.endpoint_ci()
         } else {

@@ -65,6 +65,9 @@ pub(crate) fn type_error(type_name: &str) -> SdkError {
 pub struct SdkOptions {
     /// `Appid`.
     pub appid: Option<String>,
+    /// `Appid` was given as a truthy value that is not a `str`: the SDK refuses it ("appid is
+    /// not string") where it formats a bucket, after the bucket's own checks.
+    pub appid_not_string: bool,
     /// `Region`.
     pub region: Option<String>,
     /// `SecretId`.
@@ -114,6 +117,7 @@ impl fmt::Debug for SdkOptions {
         let red = |o: &Option<String>| o.as_ref().map(|_| "<redacted>");
         f.debug_struct("SdkOptions")
             .field("appid", &self.appid)
+            .field("appid_not_string", &self.appid_not_string)
             .field("region", &self.region)
             .field("secret_id", &self.secret_id)
             .field("secret_key", &red(&self.secret_key))
@@ -155,6 +159,7 @@ enum CredInst {
 pub struct SdkConfig {
     cache: Arc<KeyCache>,
     appid: Option<String>,
+    appid_not_string: bool,
     token: Option<Zeroizing<String>>,
     endpoint: Option<String>,
     endpoint_ci: Option<String>,
@@ -263,6 +268,7 @@ impl SdkConfig {
         Ok(SdkConfig {
             cache: Arc::default(),
             appid: o.appid,
+            appid_not_string: o.appid_not_string,
             token: o.token.map(Zeroizing::new),
             endpoint,
             endpoint_ci,
@@ -324,7 +330,7 @@ impl SdkConfig {
                 }
                 match bucket {
                     Some(b) => {
-                        let b = format_bucket(b, self.appid.as_deref())?;
+                        let b = self.format_bucket(b)?;
                         let mut u = String::with_capacity(b.len() + 1 + ep.len());
                         u.push_str(&b);
                         u.push('.');
@@ -375,7 +381,7 @@ impl SdkConfig {
     ) -> Result<Option<String>, SdkError> {
         let ep = self.endpoint.as_deref().unwrap_or(python::STR_NONE);
         if let Some(b) = bucket {
-            let b = format_bucket(b, self.appid.as_deref())?;
+            let b = self.format_bucket(b)?;
             return Ok(Some(format!("{b}.{ep}")));
         }
         Ok(appid.map(|a| format!("{a}.{ep}")))
@@ -436,6 +442,15 @@ impl SdkConfig {
     /// The secret id as stored (`None` for anonymous and `CredentialInstance` configs).
     pub fn secret_id(&self) -> Option<&str> {
         self.secret_id.as_deref()
+    }
+
+    /// `format_bucket(bucket, self._appid)`.
+    fn format_bucket(&self, bucket: Bucket<'_>) -> Result<String, SdkError> {
+        let name = format_bucket(bucket, self.appid.as_deref())?;
+        if self.appid_not_string {
+            return Err(SdkError::client("appid is not string"));
+        }
+        Ok(name)
     }
 
     /// `Anonymous`.

@@ -111,3 +111,25 @@ fn the_host_only_past_the_header_filter_and_only_when_signed() {
     call.sign_host = Some(false);
     assert_eq!(error_before(&c, &call, Stage::Late), None);
 }
+
+#[test]
+fn an_appid_that_is_not_a_string_fails_after_the_bucket_checks() {
+    let c = conf(SdkOptions {
+        appid_not_string: true,
+        ..keys()
+    });
+    let bad = SdkCall::new(Op::Auth, "GET", Some("a/b"), Some("k"), NOW);
+    assert_eq!(
+        error_before(&c, &bad, Stage::Filter).unwrap().message,
+        "bucket format is illegal, only digit, letter and - is allowed!"
+    );
+    let good = SdkCall::new(Op::Auth, "GET", Some("b"), Some("k"), NOW);
+    let e = error_before(&c, &good, Stage::Filter).unwrap();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::CosClientError, "appid is not string")
+    );
+    // no bucket, or a Domain: the appid is not used
+    let none = SdkCall::new(Op::Auth, "GET", None, Some("k"), NOW);
+    assert_eq!(error_before(&c, &none, Stage::Late), None);
+}
