@@ -972,20 +972,16 @@ impl CosS3Client {
         SignHost: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
         let get = PyString::new(py, "GET").into_any();
-        self.call(
+        self.get_presigned_url(
             py,
-            PyArgs {
-                kind: Kind::Presign,
-                method: &get,
-                bucket: &Bucket,
-                key: &Key,
-                expired: Expired,
-                headers: Headers.as_ref(),
-                params: Params.as_ref(),
-                sign_host: SignHost.as_ref(),
-                use_ci: UseCiEndPoint.as_ref(),
-                url: None,
-            },
+            Bucket,
+            Key,
+            get,
+            Expired,
+            Params,
+            Headers,
+            UseCiEndPoint,
+            SignHost,
         )
     }
 
