@@ -194,3 +194,41 @@ impl KeyCache {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_in_ascii_case() {
+        for yes in [
+            "Content-Type",
+            "HOST",
+            "x-cos-meta-é",
+            "X-CI-x",
+            "x-cos-İ",
+            "pic-operations",
+        ] {
+            assert!(is_signed_header(yes), "{yes}");
+        }
+        // Python lowercases U+0130 to "i\u{307}" and U+212A to "k": neither makes a listed name
+        for no in [
+            "x-c\u{130}-a",
+            "X-C\u{130}-a",
+            "User-Agent",
+            "x-cos",
+            "content-typ",
+            "hoſt",
+        ] {
+            assert!(!is_signed_header(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn key_time_window_bounds() {
+        assert_eq!(key_time(60, 0), Some(KeyTime::new(0, 60)));
+        assert_eq!(key_time(59, 300), None);
+        assert_eq!(key_time(100, -101), None);
+        assert_eq!(key_time(i64::MAX, 1), None);
+    }
+}
