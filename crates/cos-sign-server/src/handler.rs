@@ -16,20 +16,17 @@ use percent_encoding::percent_decode_str;
 use super::State;
 use super::auth::{View, authenticate};
 use super::error::CosError;
-use super::store::ContentBody;
 
-type Body = BoxBody<Bytes, std::io::Error>;
-
-const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
 /// How much of a refused upload is read and discarded before answering.
-const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+pub(crate) const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
-fn full(b: impl Into<Bytes>) -> Body {
+pub(crate) fn full(b: impl Into<Bytes>) -> Body {
     Full::new(b.into()).map_err(|never| match never {}).boxed()
 }
 
-fn empty() -> Body {
+pub(crate) fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed()
 }
 
@@ -68,16 +65,16 @@ fn valid_bucket(b: &str) -> bool {
 }
 
 /// What one request is about, for its answer and the log line.
-struct Ctx {
-    request_id: String,
-    trace_id: String,
-    resource: String,
-    date: HeaderValue,
-    head: bool,
+pub(crate) struct Ctx {
+    pub(crate) request_id: String,
+    pub(crate) trace_id: String,
+    pub(crate) resource: String,
+    pub(crate) date: HeaderValue,
+    pub(crate) head: bool,
 }
 
 impl Ctx {
-    fn base(&self, status: StatusCode) -> hyper::http::response::Builder {
+    pub(crate) fn base(&self, status: StatusCode) -> hyper::http::response::Builder {
         Response::builder()
             .status(status)
             .header(header::DATE, self.date.clone())
@@ -90,11 +87,14 @@ impl Ctx {
         let xml = e.to_xml(&self.resource, &self.request_id, &self.trace_id);
         let len = xml.len();
         let body = if self.head { empty() } else { full(xml) };
-        self.base(e.status)
+        let mut b = self
+            .base(e.status)
             .header(header::CONTENT_TYPE, "application/xml")
-            .header(header::CONTENT_LENGTH, len)
-            .body(body)
-            .unwrap_or_else(|_| Response::new(empty()))
+            .header(header::CONTENT_LENGTH, len);
+        for (name, value) in &e.headers {
+            b = b.header(*name, value.as_str());
+        }
+        b.body(body).unwrap_or_else(|_| Response::new(empty()))
     }
 }
 
@@ -186,17 +186,7 @@ async fn serve(
             return Err((e, key));
         }
     };
-    let result = match *req.method() {
-        Method::PUT => put(state, ctx, req, bucket, &key).await,
-        Method::DELETE => match state.store.delete(bucket, &key).await {
-            Ok(()) => Ok(ctx
-                .base(StatusCode::NO_CONTENT)
-                .body(empty())
-                .unwrap_or_else(|_| Response::new(empty()))),
-            Err(e) => Err(CosError::internal(format!("delete failed: {e}"))),
-        },
-        _ => get(state, ctx, bucket, &key).await,
-    };
+    let result = super::routes::dispatch(state, ctx, req, bucket, &key).await;
     match result {
         Ok(r) => Ok((r, key)),
         Err(e) => Err((e, key)),
@@ -213,7 +203,7 @@ fn precheck<'b>(
 ) -> Result<&'b str, CosError> {
     if !matches!(
         *req.method(),
-        Method::PUT | Method::GET | Method::HEAD | Method::DELETE
+        Method::PUT | Method::GET | Method::HEAD | Method::DELETE | Method::POST
     ) {
         return Err(CosError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -243,17 +233,27 @@ fn precheck<'b>(
         authority,
     };
     authenticate(state, &view)?;
-    if path.len() <= 1 {
-        return Err(CosError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "NotImplemented",
-            "Bucket operations are not supported by this server.",
-        ));
-    }
     Ok(bucket)
 }
 
-async fn put(
+/// DELETE Object; deleting a missing object succeeds.
+pub(crate) async fn delete(
+    state: &State,
+    ctx: &Ctx,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<Body>, CosError> {
+    match state.store.delete(bucket, key).await {
+        Ok(()) => Ok(ctx
+            .base(StatusCode::NO_CONTENT)
+            .body(empty())
+            .unwrap_or_else(|_| Response::new(empty()))),
+        Err(e) => Err(CosError::internal(format!("delete failed: {e}"))),
+    }
+}
+
+/// PUT Object.
+pub(crate) async fn put(
     state: &State,
     ctx: &Ctx,
     req: Request<Incoming>,
@@ -280,15 +280,16 @@ async fn put(
             }
         }
     };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or(DEFAULT_CONTENT_TYPE)
-        .to_owned();
+    let new = match super::object_ops::new_object(req.headers()) {
+        Ok(n) => n,
+        Err(e) => {
+            drain(req.into_body(), DRAIN_LIMIT).await;
+            return Err(e);
+        }
+    };
     let mut upload = state
         .store
-        .begin(bucket, key, &content_type)
+        .begin(bucket, key, new)
         .await
         .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
     let mut body = req.into_body();
@@ -324,42 +325,9 @@ async fn put(
         .unwrap_or_else(|_| Response::new(empty())))
 }
 
-async fn get(
-    state: &State,
-    ctx: &Ctx,
-    bucket: &str,
-    key: &str,
-) -> Result<Response<Body>, CosError> {
-    let found = state
-        .store
-        .get(bucket, key, ctx.head)
-        .await
-        .map_err(|e| CosError::internal(format!("cannot read the object: {e}")))?;
-    let Some((meta, content)) = found else {
-        return Err(CosError::no_such_key());
-    };
-    let builder = ctx
-        .base(StatusCode::OK)
-        .header(header::CONTENT_TYPE, meta.content_type.as_str())
-        .header(header::CONTENT_LENGTH, meta.len)
-        .header(header::ETAG, format!("\"{}\"", meta.etag))
-        .header(
-            header::LAST_MODIFIED,
-            httpdate::fmt_http_date(meta.modified),
-        )
-        .header(header::ACCEPT_RANGES, "none");
-    let body = match content {
-        Some(c) => ContentBody::new(c, meta.len).boxed(),
-        None => empty(),
-    };
-    builder
-        .body(body)
-        .map_err(|e| CosError::internal(format!("bad response: {e}")))
-}
-
 /// Reads and discards what is left of a request body (up to `limit` bytes), so a client still
 /// sending gets the error answer instead of a reset connection.
-async fn drain(mut body: Incoming, limit: u64) {
+pub(crate) async fn drain(mut body: Incoming, limit: u64) {
     let mut seen = 0u64;
     while seen <= limit {
         match body.frame().await {

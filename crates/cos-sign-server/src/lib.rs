@@ -34,9 +34,15 @@
 //! ```
 
 mod auth;
+mod bucket;
 mod error;
 mod handler;
+mod multipart;
+mod object_ops;
+mod parts;
+mod routes;
 mod store;
+mod xml;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -154,6 +160,9 @@ pub struct Config {
     /// Log one line per request to stderr (method, bucket, key, status, code, request id;
     /// never credentials, signatures or query strings).
     pub log: bool,
+    /// A multipart upload no part has reached for this long is removed with its parts
+    /// (checked at start and then every minute or so).
+    pub upload_expiry: std::time::Duration,
 }
 
 impl Config {
@@ -166,7 +175,14 @@ impl Config {
             default_bucket: None,
             clock_offset: 0,
             log: false,
+            upload_expiry: DEFAULT_UPLOAD_EXPIRY,
         }
+    }
+
+    /// How long an untouched multipart upload is kept.
+    pub fn upload_expiry(mut self, expiry: std::time::Duration) -> Self {
+        self.upload_expiry = expiry;
+        self
     }
 
     /// Keeps objects in memory.
@@ -206,9 +222,13 @@ impl Config {
     }
 }
 
+/// How long an untouched multipart upload is kept by default: one day.
+pub const DEFAULT_UPLOAD_EXPIRY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// State shared by all connections.
 struct State {
     store: store::Store,
+    parts: parts::Parts,
     credentials: HashMap<String, Credential>,
     default_bucket: Option<String>,
     clock_offset: i64,
@@ -285,8 +305,10 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
         ^ u64::from(std::process::id()).rotate_left(32);
+    let parts = parts::Parts::open(&config.storage).await?;
     let state = Arc::new(State {
         store,
+        parts,
         credentials: config
             .credentials
             .into_iter()
@@ -299,6 +321,8 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         counter: AtomicU64::new(1),
         header_case: cos_header_case().await,
     });
+    let _ = state.parts.sweep(config.upload_expiry).await;
+    tokio::spawn(sweep_loop(Arc::downgrade(&state), config.upload_expiry));
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(accept_loop(listener, state, rx));
     Ok(ServerHandle {
@@ -306,6 +330,24 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+/// Removes abandoned multipart uploads until the server is gone.
+async fn sweep_loop(state: std::sync::Weak<State>, expiry: std::time::Duration) {
+    let every = (expiry / 4).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(60),
+    );
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(state) = state.upgrade() else { break };
+        if let Ok(n) = state.parts.sweep(expiry).await
+            && n > 0
+            && state.log
+        {
+            eprintln!("cos-sign-server: removed {n} abandoned multipart upload(s)");
+        }
+    }
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: oneshot::Receiver<()>) {
@@ -343,14 +385,21 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: oneshot
 
 /// Header names as COS writes them. `SDK.put_object` returns the response headers as a plain,
 /// case-sensitive dict (`response['ETag']`), so the case on the wire matters.
-const COS_HEADER_NAMES: [&str; 10] = [
+const COS_HEADER_NAMES: [&str; 17] = [
     "Accept-Ranges",
+    "Cache-Control",
     "Connection",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Language",
     "Content-Length",
+    "Content-Range",
     "Content-Type",
     "Date",
     "ETag",
+    "Expires",
     "Last-Modified",
+    "Location",
     "Server",
     "x-cos-request-id",
     "x-cos-trace-id",

@@ -5,9 +5,10 @@
 //! would be longer than 200 bytes. The file holds a small text header, then the bytes:
 //!
 //! ```text
-//! cos-sign-object 1 <etag: 32 hex>\n
+//! cos-sign-object 1 <etag: 32 hex, or <32 hex>-<parts> for a multipart object>\n
 //! key: <percent-encoded key>\n
 //! content-type: <value>\n
+//! meta: <percent-encoded header name>:<percent-encoded value>\n   (zero or more)
 //! \n
 //! <object bytes>
 //! ```
@@ -51,6 +52,19 @@ pub(crate) struct Meta {
     pub etag: String,
     pub content_type: String,
     pub modified: SystemTime,
+    /// The other stored headers (lowercase names, in the order received): see
+    /// [`crate::object_ops::STORED_HEADERS`].
+    pub headers: Vec<(String, String)>,
+}
+
+/// What an upload stores besides its bytes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NewObject {
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    /// The ETag when it is known before the bytes (a completed multipart upload); otherwise
+    /// the MD5 of the bytes.
+    pub etag: Option<String>,
 }
 
 pub(crate) struct MemObject {
@@ -69,6 +83,23 @@ pub(crate) enum Store {
 pub(crate) enum Content {
     Memory(Bytes),
     File(tokio::fs::File),
+}
+
+impl Content {
+    /// Skips the first `n` bytes (`n` no larger than what is left).
+    pub async fn skip(&mut self, n: u64) -> io::Result<()> {
+        match self {
+            Content::Memory(b) => {
+                let n = usize::try_from(n).unwrap_or(usize::MAX).min(b.len());
+                *b = b.slice(n..);
+                Ok(())
+            }
+            Content::File(f) => {
+                let off = i64::try_from(n).map_err(|_| io::Error::other("offset too large"))?;
+                f.seek(io::SeekFrom::Current(off)).await.map(|_| ())
+            }
+        }
+    }
 }
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -115,17 +146,13 @@ impl Store {
                     Err(e) => return Err(e),
                 };
                 let fmeta = file.metadata().await?;
-                let (header_len, etag, stored_key, content_type) = read_header(&mut file).await?;
-                if stored_key != key {
+                let h = read_header(&mut file).await?;
+                if h.key != key {
                     // A different key with the same hashed name: not this object.
                     return Ok(None);
                 }
-                let meta = Meta {
-                    len: fmeta.len().saturating_sub(header_len),
-                    etag,
-                    content_type,
-                    modified: fmeta.modified().unwrap_or_else(|_| SystemTime::now()),
-                };
+                let header_len = h.len;
+                let meta = h.into_meta(&fmeta);
                 if head {
                     return Ok(Some((meta, None)));
                 }
@@ -158,8 +185,67 @@ impl Store {
         }
     }
 
+    /// Every object of a bucket whose key starts with `prefix`, in UTF-8 binary key order.
+    pub async fn list(&self, bucket: &str, prefix: &str) -> io::Result<Vec<(String, Meta)>> {
+        let mut out = match self {
+            Store::Memory(map) => {
+                let map = map
+                    .read()
+                    .map_err(|_| io::Error::other("store lock poisoned"))?;
+                map.iter()
+                    .filter(|((b, k), _)| b == bucket && k.starts_with(prefix))
+                    .map(|((_, k), o)| (k.clone(), o.meta.clone()))
+                    .collect::<Vec<_>>()
+            }
+            Store::Disk(dir) => {
+                let mut out = Vec::new();
+                let mut rd = match tokio::fs::read_dir(dir.join(bucket)).await {
+                    Ok(rd) => rd,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+                    Err(e) => return Err(e),
+                };
+                while let Some(entry) = rd.next_entry().await? {
+                    let name = entry.file_name();
+                    let name = name.to_string_lossy();
+                    // Temporary files, multipart folders: never objects (see `file_name`).
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    // A plain name decodes to its key: skip the file unless it matches.
+                    if !name.starts_with("%%")
+                        && !percent_decode_str(&name)
+                            .decode_utf8_lossy()
+                            .starts_with(prefix)
+                    {
+                        continue;
+                    }
+                    let mut file = match tokio::fs::File::open(entry.path()).await {
+                        Ok(f) => f,
+                        // Deleted or replaced meanwhile.
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e),
+                    };
+                    let fmeta = file.metadata().await?;
+                    if !fmeta.is_file() {
+                        continue;
+                    }
+                    let Ok(h) = read_header(&mut file).await else {
+                        continue;
+                    };
+                    if h.key.starts_with(prefix) {
+                        let key = h.key.clone();
+                        out.push((key, h.into_meta(&fmeta)));
+                    }
+                }
+                out
+            }
+        };
+        out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        Ok(out)
+    }
+
     /// Starts an upload.
-    pub async fn begin(&self, bucket: &str, key: &str, content_type: &str) -> io::Result<Upload> {
+    pub async fn begin(&self, bucket: &str, key: &str, new: NewObject) -> io::Result<Upload> {
         match self {
             Store::Memory(_) => Ok(Upload {
                 kind: UploadKind::Memory(Vec::new()),
@@ -167,7 +253,7 @@ impl Store {
                 len: 0,
                 bucket: bucket.to_owned(),
                 key: key.to_owned(),
-                content_type: content_type.to_owned(),
+                new,
             }),
             Store::Disk(dir) => {
                 let bucket_dir = dir.join(bucket);
@@ -184,12 +270,26 @@ impl Store {
                     .open(&tmp)
                     .await?;
                 let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
-                let header = format!(
-                    "{MAGIC}{}\nkey: {}\ncontent-type: {}\n\n",
-                    "0".repeat(32),
+                let mut header = format!(
+                    "{MAGIC}{}\nkey: {}\ncontent-type: {}\n",
+                    new.etag.clone().unwrap_or_else(|| "0".repeat(32)),
                     utf8_percent_encode(key, KEY_SET),
-                    content_type.replace(['\r', '\n'], " "),
+                    new.content_type.replace(['\r', '\n'], " "),
                 );
+                for (name, value) in &new.headers {
+                    header.push_str(&format!(
+                        "meta: {}:{}\n",
+                        utf8_percent_encode(name, KEY_SET),
+                        utf8_percent_encode(value, KEY_SET)
+                    ));
+                }
+                header.push('\n');
+                if header.len() > MAX_HEADER {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "the object's headers are too large",
+                    ));
+                }
                 file.write_all(header.as_bytes()).await?;
                 Ok(Upload {
                     kind: UploadKind::Disk {
@@ -201,7 +301,7 @@ impl Store {
                     len: 0,
                     bucket: bucket.to_owned(),
                     key: key.to_owned(),
-                    content_type: content_type.to_owned(),
+                    new,
                 })
             }
         }
@@ -235,7 +335,7 @@ pub(crate) struct Upload {
     len: u64,
     bucket: String,
     key: String,
-    content_type: String,
+    new: NewObject,
 }
 
 impl Upload {
@@ -256,9 +356,11 @@ impl Upload {
         self.md5.clone().finalize().into()
     }
 
-    /// Makes the object visible (replacing any previous one). Returns its ETag (MD5 hex).
+    /// Makes the object visible (replacing any previous one). Returns its ETag (unquoted:
+    /// the MD5 hex, or the preset one).
     pub async fn commit(self, store: &Store) -> io::Result<String> {
-        let etag = hex(&self.digest());
+        let preset = self.new.etag.is_some();
+        let etag = self.new.etag.clone().unwrap_or_else(|| hex(&self.digest()));
         match self.kind {
             UploadKind::Memory(buf) => {
                 let Store::Memory(map) = store else {
@@ -268,8 +370,9 @@ impl Upload {
                     meta: Meta {
                         len: self.len,
                         etag: etag.clone(),
-                        content_type: self.content_type,
+                        content_type: self.new.content_type,
                         modified: SystemTime::now(),
+                        headers: self.new.headers,
                     },
                     data: Bytes::from(buf),
                 };
@@ -284,9 +387,11 @@ impl Upload {
             } => {
                 file.flush().await?;
                 let mut file = file.into_inner();
-                file.seek(io::SeekFrom::Start(MAGIC.len() as u64)).await?;
-                file.write_all(etag.as_bytes()).await?;
-                file.flush().await?;
+                if !preset {
+                    file.seek(io::SeekFrom::Start(MAGIC.len() as u64)).await?;
+                    file.write_all(etag.as_bytes()).await?;
+                    file.flush().await?;
+                }
                 file.sync_all().await?;
                 drop(file);
                 let tmp = guard
@@ -301,8 +406,29 @@ impl Upload {
     }
 }
 
-/// Reads the header of an object file; returns (header length, etag, key, content type).
-async fn read_header(file: &mut tokio::fs::File) -> io::Result<(u64, String, String, String)> {
+/// The header of an object file.
+struct Header {
+    len: u64,
+    etag: String,
+    key: String,
+    content_type: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Header {
+    fn into_meta(self, fmeta: &std::fs::Metadata) -> Meta {
+        Meta {
+            len: fmeta.len().saturating_sub(self.len),
+            etag: self.etag,
+            content_type: self.content_type,
+            modified: fmeta.modified().unwrap_or_else(|_| SystemTime::now()),
+            headers: self.headers,
+        }
+    }
+}
+
+/// Reads the header of an object file.
+async fn read_header(file: &mut tokio::fs::File) -> io::Result<Header> {
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "not an object file");
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
@@ -328,14 +454,24 @@ async fn read_header(file: &mut tokio::fs::File) -> io::Result<(u64, String, Str
         .to_owned();
     let mut key = None;
     let mut content_type = String::new();
+    let mut headers = Vec::new();
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
     for line in lines {
         if let Some(k) = line.strip_prefix("key: ") {
-            key = Some(percent_decode_str(k).decode_utf8_lossy().into_owned());
+            key = Some(decode(k));
         } else if let Some(c) = line.strip_prefix("content-type: ") {
             content_type = c.to_owned();
+        } else if let Some((n, v)) = line.strip_prefix("meta: ").and_then(|m| m.split_once(':')) {
+            headers.push((decode(n), decode(v)));
         }
     }
-    Ok((end as u64, etag, key.ok_or_else(bad)?, content_type))
+    Ok(Header {
+        len: end as u64,
+        etag,
+        key: key.ok_or_else(bad)?,
+        content_type,
+        headers,
+    })
 }
 
 /// The file name of a key (see the module docs).
@@ -391,7 +527,8 @@ impl Body for ContentBody {
         match &mut this.content {
             None => Poll::Ready(None),
             Some(Content::Memory(b)) => {
-                let b = std::mem::take(b);
+                let mut b = std::mem::take(b);
+                b.truncate(usize::try_from(this.remaining).unwrap_or(usize::MAX));
                 this.remaining = 0;
                 this.content = None;
                 Poll::Ready(Some(Ok(Frame::data(b))))
