@@ -11,7 +11,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use super::State;
 use super::error::CosError;
 use super::handler::{Body, Ctx, empty, full};
-use super::object_ops::single_param;
+use super::request::VerifiedRequest;
 use super::xml::{XmlOut, iso8601};
 
 /// The default and largest `max-keys`.
@@ -56,12 +56,8 @@ pub(crate) fn put() -> CosError {
 }
 
 /// `max-keys` (or `max-uploads`, `max-parts`): default and cap `max`.
-pub(crate) fn max_param(
-    params: &[(String, String)],
-    name: &str,
-    max: usize,
-) -> Result<usize, CosError> {
-    match single_param(params, name)? {
+pub(crate) fn max_param(vreq: &VerifiedRequest, name: &str, max: usize) -> Result<usize, CosError> {
+    match vreq.param(name) {
         None => Ok(max),
         Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
             Ok(v.parse::<usize>().map_or(max, |n| n.min(max)))
@@ -71,8 +67,8 @@ pub(crate) fn max_param(
 }
 
 /// Whether `encoding-type=url` was asked (any other value is refused).
-pub(crate) fn url_encoding(params: &[(String, String)]) -> Result<bool, CosError> {
-    match single_param(params, "encoding-type")? {
+pub(crate) fn url_encoding(vreq: &VerifiedRequest) -> Result<bool, CosError> {
+    match vreq.param("encoding-type") {
         None => Ok(false),
         Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
         Some(_) => Err(invalid_argument("encoding-type may only be url.")),
@@ -141,14 +137,14 @@ pub(crate) fn page<'a>(
 pub(crate) async fn list_objects(
     state: &State,
     ctx: &Ctx,
-    params: &[(String, String)],
-    bucket: &str,
+    vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
-    let prefix = single_param(params, "prefix")?.unwrap_or("");
-    let delimiter = single_param(params, "delimiter")?.unwrap_or("");
-    let marker = single_param(params, "marker")?.unwrap_or("");
-    let max = max_param(params, "max-keys", MAX_KEYS)?;
-    let url = url_encoding(params)?;
+    let bucket = vreq.bucket.as_str();
+    let prefix = vreq.param("prefix").unwrap_or("");
+    let delimiter = vreq.param("delimiter").unwrap_or("");
+    let marker = vreq.param("marker").unwrap_or("");
+    let max = max_param(vreq, "max-keys", MAX_KEYS)?;
+    let url = url_encoding(vreq)?;
     let objects = state
         .store
         .list(bucket, prefix)

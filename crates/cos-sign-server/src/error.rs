@@ -11,8 +11,6 @@ pub(crate) struct CosError {
     pub message: String,
     pub string_to_sign: Option<String>,
     pub format_string: Option<String>,
-    /// Extra response headers (`Content-Range` of an `InvalidRange`).
-    pub headers: Vec<(&'static str, String)>,
 }
 
 impl CosError {
@@ -23,7 +21,6 @@ impl CosError {
             message: message.into(),
             string_to_sign: None,
             format_string: None,
-            headers: Vec::new(),
         }
     }
 

@@ -5,17 +5,18 @@ use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap};
-use hyper::{Request, Response, StatusCode};
+use hyper::header;
+use hyper::{Response, StatusCode};
 use tokio::io::AsyncReadExt;
 
 use super::State;
 use super::bucket::{enc, invalid_argument, max_param, url_encoding, xml_response};
 use super::error::CosError;
-use super::handler::{Body, Ctx, DRAIN_LIMIT, drain, empty};
-use super::object_ops::{new_object, single_param};
-use super::parts::multipart_etag;
-use super::store::Content;
+use super::handler::{Body, Ctx, Refused, drain, empty};
+use super::object_ops::stored_headers;
+use super::parts::{UploadInfo, multipart_etag};
+use super::request::VerifiedRequest;
+use super::store::{Content, WriteError};
 use super::xml::{XmlOut, iso8601, malformed};
 
 /// Part numbers COS accepts.
@@ -29,6 +30,17 @@ fn io_error(e: std::io::Error) -> CosError {
     CosError::internal(format!("storage failed: {e}"))
 }
 
+fn write_error(e: WriteError) -> CosError {
+    match e {
+        WriteError::Full => CosError::new(
+            StatusCode::BAD_REQUEST,
+            "EntityTooLarge",
+            "The memory store is full (see --memory-store-cap).",
+        ),
+        WriteError::Io(e) => io_error(e),
+    }
+}
+
 pub(crate) fn no_such_upload() -> CosError {
     CosError::new(
         StatusCode::NOT_FOUND,
@@ -37,10 +49,28 @@ pub(crate) fn no_such_upload() -> CosError {
     )
 }
 
-/// The next chunk of a request body.
-pub(crate) async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, CosError> {
+/// A refusal after the body was partly read: the connection closes.
+fn closing(error: CosError) -> Refused {
+    Refused { error, close: true }
+}
+
+/// The next chunk of a request body, within the server's idle timeout.
+pub(crate) async fn next_chunk(
+    state: &State,
+    body: &mut Incoming,
+) -> Result<Option<Bytes>, CosError> {
     loop {
-        match body.frame().await {
+        let frame = match tokio::time::timeout(state.limits.body_idle_timeout, body.frame()).await {
+            Err(_) => {
+                return Err(CosError::new(
+                    StatusCode::BAD_REQUEST,
+                    "RequestTimeout",
+                    "Your socket connection to the server was not read from or written to within the timeout period.",
+                ));
+            }
+            Ok(f) => f,
+        };
+        match frame {
             None => return Ok(None),
             Some(Err(e)) => {
                 return Err(CosError::new(
@@ -59,17 +89,19 @@ pub(crate) async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, Cos
 }
 
 /// A whole small request body (at most `limit` bytes).
-pub(crate) async fn read_small_body(body: Incoming, limit: usize) -> Result<Vec<u8>, CosError> {
-    let mut body = body;
+pub(crate) async fn read_small_body(
+    state: &State,
+    mut body: Incoming,
+    limit: usize,
+) -> Result<Vec<u8>, Refused> {
     let mut out = Vec::new();
-    while let Some(chunk) = next_chunk(&mut body).await? {
+    while let Some(chunk) = next_chunk(state, &mut body).await.map_err(closing)? {
         if out.len() + chunk.len() > limit {
-            drain(body, DRAIN_LIMIT).await;
-            return Err(CosError::new(
+            return Err(closing(CosError::new(
                 StatusCode::BAD_REQUEST,
                 "EntityTooLarge",
                 "Your proposed upload exceeds the maximum allowed size.",
-            ));
+            )));
         }
         out.extend_from_slice(&chunk);
     }
@@ -77,8 +109,8 @@ pub(crate) async fn read_small_body(body: Incoming, limit: usize) -> Result<Vec<
 }
 
 /// The decoded `Content-MD5`, if sent.
-pub(crate) fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, CosError> {
-    match super::object_ops::single_header(headers, "content-md5")? {
+pub(crate) fn content_md5(vreq: &VerifiedRequest) -> Result<Option<[u8; 16]>, CosError> {
+    match vreq.header("content-md5") {
         None => Ok(None),
         Some(v) => base64::engine::general_purpose::STANDARD
             .decode(v.trim())
@@ -95,20 +127,14 @@ pub(crate) fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, CosEr
     }
 }
 
-fn upload_id(params: &[(String, String)]) -> Result<&str, CosError> {
-    single_param(params, "uploadId")?.ok_or_else(no_such_upload)
-}
-
-/// The upload, checked to belong to this key.
+/// The upload named by `uploadId`, checked to belong to this key.
 async fn upload_of(
     state: &State,
-    params: &[(String, String)],
-    bucket: &str,
-    key: &str,
-) -> Result<(String, super::parts::UploadInfo), CosError> {
-    let id = upload_id(params)?;
-    match state.parts.info(bucket, id).await.map_err(io_error)? {
-        Some(info) if info.key == key => Ok((id.to_owned(), info)),
+    vreq: &VerifiedRequest,
+) -> Result<(String, UploadInfo), CosError> {
+    let id = vreq.param("uploadId").ok_or_else(no_such_upload)?;
+    match state.parts.info(&vreq.bucket, id).await.map_err(io_error)? {
+        Some(info) if info.key == vreq.key => Ok((id.to_owned(), info)),
         _ => Err(no_such_upload()),
     }
 }
@@ -121,14 +147,13 @@ fn owner(bucket: &str) -> &str {
 pub(crate) async fn initiate(
     state: &State,
     ctx: &Ctx,
-    headers: &HeaderMap,
-    bucket: &str,
-    key: &str,
+    vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
-    let new = new_object(headers)?;
+    let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
+    let headers = stored_headers(vreq)?;
     let id = state
         .parts
-        .create(bucket, key, new)
+        .create(bucket, key, headers)
         .await
         .map_err(io_error)?;
     let mut x = XmlOut::new("InitiateMultipartUploadResult");
@@ -146,53 +171,73 @@ pub(crate) async fn initiate(
 pub(crate) async fn upload_part(
     state: &State,
     ctx: &Ctx,
-    req: Request<Incoming>,
-    params: &[(String, String)],
-    bucket: &str,
-    key: &str,
-) -> Result<Response<Body>, CosError> {
+    vreq: &VerifiedRequest,
+    mut body: Incoming,
+) -> Result<Response<Body>, Refused> {
+    let bucket = vreq.bucket.as_str();
     let checked = async {
-        let number = single_param(params, "partNumber")?
+        let number = vreq
+            .param("partNumber")
             .and_then(|n| n.parse::<u32>().ok())
             .filter(|n| PART_NUMBERS.contains(n))
             .ok_or_else(|| invalid_argument("partNumber must be an integer from 1 to 10000."))?;
-        let md5 = content_md5(req.headers())?;
-        let (id, _) = upload_of(state, params, bucket, key).await?;
+        let md5 = content_md5(vreq)?;
+        let (id, _) = upload_of(state, vreq).await?;
+        let max = state.limits.max_object_size;
+        if hyper::body::Body::size_hint(&body)
+            .exact()
+            .is_some_and(|n| n > max)
+        {
+            return Err(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "EntityTooLarge",
+                format!(
+                    "Your proposed upload exceeds the maximum allowed part size ({max} bytes)."
+                ),
+            ));
+        }
         Ok::<_, CosError>((number, md5, id))
     }
     .await;
     let (number, expected, id) = match checked {
         Ok(c) => c,
-        Err(e) => {
-            drain(req.into_body(), DRAIN_LIMIT).await;
-            return Err(e);
+        Err(error) => {
+            let close = drain(state, body).await;
+            return Err(Refused { error, close });
         }
     };
     let Some(mut part) = state
         .parts
         .begin_part(bucket, &id, number)
         .await
-        .map_err(io_error)?
+        .map_err(|e| closing(io_error(e)))?
     else {
-        return Err(no_such_upload());
+        return Err(closing(no_such_upload()));
     };
-    let mut body = req.into_body();
-    while let Some(chunk) = next_chunk(&mut body).await? {
-        part.write(&chunk).await.map_err(io_error)?;
+    while let Some(chunk) = next_chunk(state, &mut body).await.map_err(closing)? {
+        if part.len().saturating_add(chunk.len() as u64) > state.limits.max_object_size {
+            return Err(closing(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "EntityTooLarge",
+                "Your proposed upload exceeds the maximum allowed part size.",
+            )));
+        }
+        part.write(&chunk).await.map_err(|e| closing(io_error(e)))?;
     }
     if expected.is_some_and(|e| e != part.digest()) {
-        return Err(CosError::bad_digest());
+        return Err(CosError::bad_digest().into());
     }
     let etag = part
         .commit(&state.parts)
         .await
         .map_err(io_error)?
         .ok_or_else(no_such_upload)?;
-    ctx.base(StatusCode::OK)
+    Ok(ctx
+        .base(StatusCode::OK)
         .header(header::ETAG, format!("\"{etag}\""))
         .header(header::CONTENT_LENGTH, 0)
         .body(empty())
-        .map_err(|e| CosError::internal(format!("bad response: {e}")))
+        .unwrap_or_else(|_| Response::new(empty())))
 }
 
 fn invalid_part(message: impl Into<String>) -> CosError {
@@ -226,21 +271,32 @@ pub(crate) fn complete_list(body: &[u8]) -> Result<Vec<(u32, String)>, CosError>
 pub(crate) async fn complete(
     state: &State,
     ctx: &Ctx,
-    req: Request<Incoming>,
-    params: &[(String, String)],
-    bucket: &str,
-    key: &str,
-) -> Result<Response<Body>, CosError> {
-    let found = upload_of(state, params, bucket, key).await;
-    let (id, info) = match found {
+    vreq: &VerifiedRequest,
+    body: Incoming,
+) -> Result<Response<Body>, Refused> {
+    let (id, info) = match upload_of(state, vreq).await {
         Ok(f) => f,
-        Err(e) => {
-            drain(req.into_body(), DRAIN_LIMIT).await;
-            return Err(e);
+        Err(error) => {
+            let close = drain(state, body).await;
+            return Err(Refused { error, close });
         }
     };
-    let body = read_small_body(req.into_body(), MAX_XML_BODY).await?;
-    let wanted = complete_list(&body)?;
+    let body = read_small_body(state, body, MAX_XML_BODY).await?;
+    join_parts(state, ctx, vreq, &id, info, &body)
+        .await
+        .map_err(Refused::from)
+}
+
+async fn join_parts(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    id: &str,
+    info: UploadInfo,
+    body: &[u8],
+) -> Result<Response<Body>, CosError> {
+    let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
+    let wanted = complete_list(body)?;
     if wanted.windows(2).any(|w| w[0].0 >= w[1].0) {
         return Err(CosError::new(
             StatusCode::BAD_REQUEST,
@@ -250,7 +306,7 @@ pub(crate) async fn complete(
     }
     let stored = state
         .parts
-        .parts(bucket, &id)
+        .parts(bucket, id)
         .await
         .map_err(io_error)?
         .ok_or_else(no_such_upload)?;
@@ -275,33 +331,39 @@ pub(crate) async fn complete(
     }
     let etags: Vec<&str> = chosen.iter().map(|p| p.etag.as_str()).collect();
     let etag = multipart_etag(&etags).ok_or_else(|| invalid_part("A part ETag is not valid."))?;
-    let mut new = info.new.clone();
-    new.etag = Some(etag.clone());
+    let total: u64 = chosen.iter().map(|p| p.size).sum();
+    if total > state.limits.max_object_size {
+        return Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "EntityTooLarge",
+            "The object would exceed the maximum allowed object size.",
+        ));
+    }
     let mut upload = state
         .store
-        .begin(bucket, key, new)
+        .begin_with_etag(bucket, key, info.headers, Some(etag.clone()))
         .await
         .map_err(io_error)?;
     let mut buf = vec![0u8; 256 * 1024];
     for part in &chosen {
         let content = state
             .parts
-            .open_part(bucket, &id, part)
+            .open_part(bucket, id, part)
             .await
             .map_err(|_| invalid_part(format!("Part {} is gone.", part.number)))?;
         match content {
-            Content::Memory(b) => upload.write(&b).await.map_err(io_error)?,
+            Content::Memory(b) => upload.write(&b).await.map_err(write_error)?,
             Content::File(mut f) => loop {
                 let n = f.read(&mut buf).await.map_err(io_error)?;
                 let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
                     break;
                 };
-                upload.write(chunk).await.map_err(io_error)?;
+                upload.write(chunk).await.map_err(write_error)?;
             },
         }
     }
     upload.commit(&state.store).await.map_err(io_error)?;
-    state.parts.remove(bucket, &id).await.map_err(io_error)?;
+    state.parts.remove(bucket, id).await.map_err(io_error)?;
 
     let location = format!(
         "{}/{}",
@@ -324,12 +386,15 @@ pub(crate) async fn complete(
 pub(crate) async fn abort(
     state: &State,
     ctx: &Ctx,
-    params: &[(String, String)],
-    bucket: &str,
-    key: &str,
+    vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
-    let (id, _) = upload_of(state, params, bucket, key).await?;
-    if !state.parts.remove(bucket, &id).await.map_err(io_error)? {
+    let (id, _) = upload_of(state, vreq).await?;
+    if !state
+        .parts
+        .remove(&vreq.bucket, &id)
+        .await
+        .map_err(io_error)?
+    {
         return Err(no_such_upload());
     }
     ctx.base(StatusCode::NO_CONTENT)
@@ -341,14 +406,13 @@ pub(crate) async fn abort(
 pub(crate) async fn list_parts(
     state: &State,
     ctx: &Ctx,
-    params: &[(String, String)],
-    bucket: &str,
-    key: &str,
+    vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
-    let (id, info) = upload_of(state, params, bucket, key).await?;
-    let max = max_param(params, "max-parts", 1000)?;
-    let url = url_encoding(params)?;
-    let marker = match single_param(params, "part-number-marker")? {
+    let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
+    let (id, info) = upload_of(state, vreq).await?;
+    let max = max_param(vreq, "max-parts", 1000)?;
+    let url = url_encoding(vreq)?;
+    let marker = match vreq.param("part-number-marker") {
         None => 0,
         Some(m) => m
             .parse::<u32>()
@@ -363,7 +427,7 @@ pub(crate) async fn list_parts(
     let after: Vec<_> = parts.iter().filter(|p| p.number > marker).collect();
     let page = after.get(..max.min(after.len())).unwrap_or_default();
     let truncated = page.len() < after.len();
-    let class = storage_class(&info.new.headers);
+    let class = storage_class(&info.headers);
     let owner = owner(bucket);
 
     let mut x = XmlOut::new("ListPartsResult");
@@ -415,15 +479,15 @@ fn storage_class(headers: &[(String, String)]) -> &str {
 pub(crate) async fn list_uploads(
     state: &State,
     ctx: &Ctx,
-    params: &[(String, String)],
-    bucket: &str,
+    vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
-    let prefix = single_param(params, "prefix")?.unwrap_or("");
-    let delimiter = single_param(params, "delimiter")?.unwrap_or("");
-    let key_marker = single_param(params, "key-marker")?.unwrap_or("");
-    let id_marker = single_param(params, "upload-id-marker")?.unwrap_or("");
-    let max = max_param(params, "max-uploads", 1000)?;
-    let url = url_encoding(params)?;
+    let bucket = vreq.bucket.as_str();
+    let prefix = vreq.param("prefix").unwrap_or("");
+    let delimiter = vreq.param("delimiter").unwrap_or("");
+    let key_marker = vreq.param("key-marker").unwrap_or("");
+    let id_marker = vreq.param("upload-id-marker").unwrap_or("");
+    let max = max_param(vreq, "max-uploads", 1000)?;
+    let url = url_encoding(vreq)?;
     let all = state.parts.uploads(bucket).await.map_err(io_error)?;
     let after = |key: &str, id: &str| {
         key.as_bytes() > key_marker.as_bytes()
@@ -482,7 +546,7 @@ pub(crate) async fn list_uploads(
         x.open("Upload")
             .field("Key", &enc(url, &info.key))
             .field("UploadId", id)
-            .field("StorageClass", storage_class(&info.new.headers))
+            .field("StorageClass", storage_class(&info.headers))
             .open("Initiator")
             .field("ID", owner)
             .field("DisplayName", owner)

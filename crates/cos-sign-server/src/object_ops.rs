@@ -1,14 +1,16 @@
 //! Object metadata, GET/HEAD with conditions, `Range` and `response-*` overrides.
 
-use hyper::header::{self, HeaderMap};
-use hyper::{Response, StatusCode};
 use std::time::SystemTime;
+
+use http_body_util::BodyExt;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Response, StatusCode};
 
 use super::State;
 use super::error::CosError;
 use super::handler::{Body, Ctx, empty};
-use super::store::{ContentBody, Meta, NewObject};
-use http_body_util::BodyExt;
+use super::request::VerifiedRequest;
+use super::store::{ContentBody, Meta};
 
 /// The headers kept with an object besides `Content-Type` and the `x-cos-meta-*` ones, and
 /// returned by GET and HEAD.
@@ -40,57 +42,13 @@ const MAX_USER_META: usize = 2 * 1024;
 
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
-/// The one value of a header, if present; a header sent twice is refused (a client and a
-/// proxy could each read a different one).
-pub(crate) fn single_header<'h>(
-    headers: &'h HeaderMap,
-    name: &str,
-) -> Result<Option<&'h str>, CosError> {
-    let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(CosError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidArgument",
-            format!("The header {name} is given more than once."),
-        ));
-    }
-    first.to_str().map(Some).map_err(|_| {
-        CosError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidArgument",
-            format!("The header {name} is not valid text."),
-        )
-    })
-}
-
-/// The one value of a query param, if present; a param given twice is refused.
-pub(crate) fn single_param<'p>(
-    params: &'p [(String, String)],
-    name: &str,
-) -> Result<Option<&'p str>, CosError> {
-    let mut it = params.iter().filter(|(k, _)| k == name);
-    let first = it.next().map(|(_, v)| v.as_str());
-    if it.next().is_some() {
-        return Err(CosError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidArgument",
-            format!("The parameter {name} is given more than once."),
-        ));
-    }
-    Ok(first)
-}
-
-/// The metadata an upload stores, from its request headers.
-pub(crate) fn new_object(headers: &HeaderMap) -> Result<NewObject, CosError> {
-    let content_type = single_header(headers, "content-type")?
-        .unwrap_or(DEFAULT_CONTENT_TYPE)
-        .to_owned();
-    let mut stored = Vec::new();
+/// The headers an upload stores with its object (`content-type` first), from the verified
+/// request.
+pub(crate) fn stored_headers(vreq: &VerifiedRequest) -> Result<Vec<(String, String)>, CosError> {
+    let content_type = vreq.header("content-type").unwrap_or(DEFAULT_CONTENT_TYPE);
+    let mut stored = vec![("content-type".to_owned(), content_type.to_owned())];
     for name in STORED_HEADERS {
-        if let Some(v) = single_header(headers, name)? {
+        if let Some(v) = vreq.header(name) {
             stored.push((name.to_owned(), v.to_owned()));
         }
     }
@@ -109,10 +67,8 @@ pub(crate) fn new_object(headers: &HeaderMap) -> Result<NewObject, CosError> {
         }
     }
     let mut user_size = 0;
-    for name in headers.keys() {
-        let name = name.as_str();
+    for (name, v) in vreq.headers() {
         if name.starts_with("x-cos-meta-") {
-            let v = single_header(headers, name)?.unwrap_or("");
             user_size += name.len() + v.len();
             stored.push((name.to_owned(), v.to_owned()));
         }
@@ -124,11 +80,7 @@ pub(crate) fn new_object(headers: &HeaderMap) -> Result<NewObject, CosError> {
             "Your metadata headers exceed the maximum allowed metadata size (2 KB).",
         ));
     }
-    Ok(NewObject {
-        content_type,
-        headers: stored,
-        etag: None,
-    })
+    Ok(stored)
 }
 
 /// One byte range, resolved against the object's length: first and last byte, inclusive.
@@ -207,35 +159,31 @@ fn seconds(t: SystemTime) -> u64 {
 }
 
 /// The `If-Match`, `If-None-Match`, `If-Modified-Since` and `If-Unmodified-Since` headers
-/// (names given by `prefix`: `""` for GET/HEAD, `"x-cos-copy-source-"` for copy), evaluated
-/// as RFC 9110 §13.2.2 orders them. Dates that do not parse are ignored.
-pub(crate) fn evaluate(
-    headers: &HeaderMap,
-    prefix: &str,
-    meta: &Meta,
-) -> Result<Condition, CosError> {
-    let get = |n: &str| single_header(headers, &format!("{prefix}{n}"));
+/// (`header` looks one up by its lowercase name), evaluated as RFC 9110 §13.2.2 orders them.
+/// Dates that do not parse are ignored.
+pub(crate) fn evaluate<'h>(header: impl Fn(&str) -> Option<&'h str>, meta: &Meta) -> Condition {
+    let get = |n: &str| header(n);
     let date = |v: Option<&str>| v.and_then(|d| httpdate::parse_http_date(d.trim()).ok());
     let modified = seconds(meta.modified);
-    if let Some(m) = get("if-match")? {
+    if let Some(m) = get("if-match") {
         if !etag_matches(m, &meta.etag) {
-            return Ok(Condition::Failed);
+            return Condition::Failed;
         }
-    } else if let Some(d) = date(get("if-unmodified-since")?)
+    } else if let Some(d) = date(get("if-unmodified-since"))
         && modified > seconds(d)
     {
-        return Ok(Condition::Failed);
+        return Condition::Failed;
     }
-    if let Some(m) = get("if-none-match")? {
+    if let Some(m) = get("if-none-match") {
         if etag_matches(m, &meta.etag) {
-            return Ok(Condition::NotModified);
+            return Condition::NotModified;
         }
-    } else if let Some(d) = date(get("if-modified-since")?)
+    } else if let Some(d) = date(get("if-modified-since"))
         && modified <= seconds(d)
     {
-        return Ok(Condition::NotModified);
+        return Condition::NotModified;
     }
-    Ok(Condition::Proceed)
+    Condition::Proceed
 }
 
 pub(crate) fn precondition_failed() -> CosError {
@@ -246,7 +194,8 @@ pub(crate) fn precondition_failed() -> CosError {
     )
 }
 
-/// The `response-*` query params GET may use to override response headers.
+/// The `response-*` query params GET may use to override response headers; honoured only
+/// when the signature covers them.
 const OVERRIDES: [(&str, &str); 6] = [
     ("response-content-type", "content-type"),
     ("response-content-language", "content-language"),
@@ -260,21 +209,20 @@ const OVERRIDES: [(&str, &str); 6] = [
 pub(crate) async fn get(
     state: &State,
     ctx: &Ctx,
-    headers: &HeaderMap,
-    params: &[(String, String)],
-    bucket: &str,
-    key: &str,
+    vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     let mut overrides = Vec::new();
     for (param, name) in OVERRIDES {
-        if let Some(v) = single_param(params, param)? {
+        if let Some(v) = vreq.param(param)
+            && vreq.is_signed_param(param)
+        {
             overrides.push((name, v));
         }
     }
-    let range_header = single_header(headers, "range")?;
+    let range_header = vreq.header("range");
     let found = state
         .store
-        .get(bucket, key, ctx.head)
+        .get(&vreq.bucket, &vreq.key, ctx.head)
         .await
         .map_err(|e| CosError::internal(format!("cannot read the object: {e}")))?;
     let Some((meta, content)) = found else {
@@ -282,7 +230,7 @@ pub(crate) async fn get(
     };
     let last_modified = httpdate::fmt_http_date(meta.modified);
     let etag = format!("\"{}\"", meta.etag);
-    match evaluate(headers, "", &meta)? {
+    match evaluate(|n| vreq.header(n), &meta) {
         Condition::Proceed => {}
         Condition::Failed => return Err(precondition_failed()),
         Condition::NotModified => {
@@ -297,14 +245,17 @@ pub(crate) async fn get(
     let range = match parse_range(range_header, meta.len) {
         Ok(r) => r,
         Err(()) => {
-            let mut e = CosError::new(
+            // The error answer, with the length the range missed.
+            let e = CosError::new(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "InvalidRange",
                 "The requested range is not satisfiable.",
             );
-            e.headers
-                .push(("content-range", format!("bytes */{}", meta.len)));
-            return Err(e);
+            let mut resp = ctx.error(&e);
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", meta.len)) {
+                resp.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(resp);
         }
     };
     let (status, len) = match range {
@@ -313,7 +264,6 @@ pub(crate) async fn get(
     };
     let mut builder = ctx
         .base(status)
-        .header(header::CONTENT_TYPE, meta.content_type.as_str())
         .header(header::CONTENT_LENGTH, len)
         .header(header::ETAG, etag)
         .header(header::LAST_MODIFIED, last_modified)
@@ -324,16 +274,25 @@ pub(crate) async fn get(
             format!("bytes {}-{}/{}", r.first, r.last, meta.len),
         );
     }
-    for (name, value) in &meta.headers {
-        if !overrides.iter().any(|(n, _)| n == name) {
-            builder = builder.header(name.as_str(), value.as_str());
+    let stored = meta
+        .headers
+        .iter()
+        .filter(|(n, _)| !overrides.iter().any(|(o, _)| o == n))
+        .map(|(n, v)| (n.as_str(), v.as_str()));
+    for (n, v) in stored.chain(overrides.iter().copied()) {
+        match (
+            HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            (Ok(n), Ok(v)) => builder = builder.header(n, v),
+            _ => {
+                return Err(CosError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidArgument",
+                    format!("The value for {n} cannot be a response header."),
+                ));
+            }
         }
-    }
-    for (name, value) in &overrides {
-        if let Some(h) = builder.headers_mut() {
-            h.remove(*name);
-        }
-        builder = builder.header(*name, *value);
     }
     let body = match content {
         Some(mut c) => {
@@ -384,19 +343,14 @@ mod tests {
         let meta = Meta {
             len: 1,
             etag: "abc".into(),
-            content_type: String::new(),
             modified: t,
             headers: Vec::new(),
         };
         let eval = |pairs: &[(&str, String)]| {
-            let mut h = HeaderMap::new();
-            for (n, v) in pairs {
-                h.append(
-                    hyper::header::HeaderName::from_bytes(n.as_bytes()).unwrap(),
-                    v.parse().unwrap(),
-                );
-            }
-            evaluate(&h, "", &meta).unwrap()
+            evaluate(
+                |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str()),
+                &meta,
+            )
         };
         let before = httpdate::fmt_http_date(t - std::time::Duration::from_secs(10));
         let at = httpdate::fmt_http_date(t);
@@ -447,9 +401,5 @@ mod tests {
             eval(&[("if-none-match", "\"x\"".into()), ("if-modified-since", at)]),
             Condition::Proceed
         );
-        let mut h = HeaderMap::new();
-        h.append("if-match", "\"a\"".parse().unwrap());
-        h.append("if-match", "\"b\"".parse().unwrap());
-        assert!(evaluate(&h, "", &meta).is_err());
     }
 }

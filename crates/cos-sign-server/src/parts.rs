@@ -22,7 +22,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use tokio::io::AsyncWriteExt;
 
 use super::Storage;
-use super::store::{Content, NewObject, hex};
+use super::store::{Content, hex};
 
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -39,7 +39,8 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 #[derive(Debug, Clone)]
 pub(crate) struct UploadInfo {
     pub key: String,
-    pub new: NewObject,
+    /// The headers the object will store (`content-type` first).
+    pub headers: Vec<(String, String)>,
     pub initiated: SystemTime,
 }
 
@@ -98,7 +99,12 @@ impl Parts {
     }
 
     /// Starts an upload; returns its id (hex, ordered by creation time).
-    pub async fn create(&self, bucket: &str, key: &str, new: NewObject) -> io::Result<String> {
+    pub async fn create(
+        &self,
+        bucket: &str,
+        key: &str,
+        headers: Vec<(String, String)>,
+    ) -> io::Result<String> {
         let now = SystemTime::now();
         let nanos = now
             .duration_since(UNIX_EPOCH)
@@ -111,7 +117,7 @@ impl Parts {
         );
         let info = UploadInfo {
             key: key.to_owned(),
-            new,
+            headers,
             initiated: now,
         };
         match self {
@@ -129,12 +135,11 @@ impl Parts {
                 let folder = Self::folder(root, bucket, &id);
                 tokio::fs::create_dir_all(&folder).await?;
                 let mut text = format!(
-                    "key: {}\ninitiated: {}\ncontent-type: {}\n",
+                    "key: {}\ninitiated: {}\n",
                     utf8_percent_encode(key, ENCODE),
                     secs(now),
-                    utf8_percent_encode(&info.new.content_type, ENCODE)
                 );
-                for (n, v) in &info.new.headers {
+                for (n, v) in &info.headers {
                     text.push_str(&format!(
                         "meta: {}:{}\n",
                         utf8_percent_encode(n, ENCODE),
@@ -380,7 +385,7 @@ async fn read_info(folder: &Path) -> io::Result<Option<UploadInfo>> {
     let mut key = None;
     let mut info = UploadInfo {
         key: String::new(),
-        new: NewObject::default(),
+        headers: Vec::new(),
         initiated: UNIX_EPOCH,
     };
     for line in text.lines() {
@@ -388,10 +393,8 @@ async fn read_info(folder: &Path) -> io::Result<Option<UploadInfo>> {
             key = Some(decode(k));
         } else if let Some(t) = line.strip_prefix("initiated: ") {
             info.initiated = UNIX_EPOCH + Duration::from_secs(t.parse().unwrap_or(0));
-        } else if let Some(c) = line.strip_prefix("content-type: ") {
-            info.new.content_type = decode(c);
         } else if let Some((n, v)) = line.strip_prefix("meta: ").and_then(|m| m.split_once(':')) {
-            info.new.headers.push((decode(n), decode(v)));
+            info.headers.push((decode(n), decode(v)));
         }
     }
     Ok(key.map(|k| UploadInfo { key: k, ..info }))
@@ -442,6 +445,11 @@ impl PartWriter {
 
     pub fn digest(&self) -> [u8; 16] {
         self.md5.clone().finalize().into()
+    }
+
+    /// Bytes received so far.
+    pub fn len(&self) -> u64 {
+        self.len
     }
 
     /// Stores the part (replacing one of the same number). `Ok(None)`: the upload is gone.

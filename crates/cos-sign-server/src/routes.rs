@@ -5,12 +5,14 @@
 //! sub-resource params and the copy-source header. Sub-resources this server does not keep
 //! (ACLs, versioning, lifecycle, ...) get COS's `NotImplemented`.
 
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Method, Response, StatusCode};
 
 use super::State;
-use super::auth::query_params;
 use super::error::CosError;
-use super::handler::{Body, Ctx};
+use super::handler::{Body, Ctx, Refused};
+use super::request::VerifiedRequest;
 use super::{bucket, handler, multipart, object_ops};
 
 /// The operations of this server.
@@ -106,37 +108,56 @@ pub(crate) fn route(
     }
 }
 
-/// Runs the operation a verified request asks for.
+/// Runs the operation a verified request asks for. Operations that take no body have what
+/// is left of it discarded first.
 pub(crate) async fn dispatch(
     state: &State,
     ctx: &Ctx,
-    req: Request<hyper::body::Incoming>,
-    bucket: &str,
-    key: &str,
-) -> Result<Response<Body>, CosError> {
-    let params = query_params(req.uri().query().unwrap_or(""));
+    vreq: &VerifiedRequest,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, Refused> {
+    let params: Vec<(String, String)> = vreq
+        .params()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
     let op = route(
-        req.method(),
-        !key.is_empty(),
+        &vreq.method,
+        !vreq.key.is_empty(),
         &params,
-        req.headers().contains_key("x-cos-copy-source"),
+        vreq.header("x-cos-copy-source").is_some(),
     );
+    // Operations that read the request body.
     match op {
+        Op::PutObject => return handler::put(state, ctx, vreq, body).await,
+        Op::UploadPart => return multipart::upload_part(state, ctx, vreq, body).await,
+        Op::Complete => return multipart::complete(state, ctx, vreq, body).await,
+        _ => {}
+    }
+    let close = handler::discard(state, headers, body).await;
+    let result = match op {
         Op::HeadBucket => Ok(bucket::head(ctx)),
-        Op::ListObjects => bucket::list_objects(state, ctx, &params, bucket).await,
+        Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
         Op::PutBucket => Err(bucket::put()),
-        Op::ListUploads => multipart::list_uploads(state, ctx, &params, bucket).await,
-        Op::DeleteMultiple => Err(not_implemented("Op::DeleteMultiple")), // PENDING
-        Op::GetObject => object_ops::get(state, ctx, req.headers(), &params, bucket, key).await,
-        Op::PutObject => handler::put(state, ctx, req, bucket, key).await,
-        Op::CopyObject => Err(not_implemented("Op::CopyObject")), // PENDING
-        Op::DeleteObject => handler::delete(state, ctx, bucket, key).await,
-        Op::Initiate => multipart::initiate(state, ctx, req.headers(), bucket, key).await,
-        Op::UploadPart => multipart::upload_part(state, ctx, req, &params, bucket, key).await,
-        Op::Complete => multipart::complete(state, ctx, req, &params, bucket, key).await,
-        Op::Abort => multipart::abort(state, ctx, &params, bucket, key).await,
-        Op::ListParts => multipart::list_parts(state, ctx, &params, bucket, key).await,
+        Op::ListUploads => multipart::list_uploads(state, ctx, vreq).await,
+        Op::GetObject => object_ops::get(state, ctx, vreq).await,
+        Op::DeleteObject => handler::delete(state, ctx, vreq).await,
+        Op::Initiate => multipart::initiate(state, ctx, vreq).await,
+        Op::Abort => multipart::abort(state, ctx, vreq).await,
+        Op::ListParts => multipart::list_parts(state, ctx, vreq).await,
         Op::NotImplemented(what) => Err(not_implemented(what)),
+        Op::DeleteMultiple | Op::CopyObject => Err(not_implemented("PENDING")),
+        Op::PutObject | Op::UploadPart | Op::Complete => Err(not_implemented("unreachable")),
+    };
+    match result {
+        Ok(mut r) => {
+            if close {
+                r.headers_mut()
+                    .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok(r)
+        }
+        Err(error) => Err(Refused { error, close }),
     }
 }
 
