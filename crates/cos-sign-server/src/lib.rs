@@ -34,6 +34,8 @@
 //! ```
 
 mod bucket;
+mod copy;
+mod delete_multiple;
 mod error;
 mod handler;
 pub mod limits;

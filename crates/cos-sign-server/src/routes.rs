@@ -13,7 +13,7 @@ use super::State;
 use super::error::CosError;
 use super::handler::{Body, Ctx, Refused};
 use super::request::VerifiedRequest;
-use super::{bucket, handler, multipart, object_ops};
+use super::{bucket, copy, delete_multiple, handler, multipart, object_ops};
 
 /// The operations of this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +132,7 @@ pub(crate) async fn dispatch(
         Op::PutObject => return handler::put(state, ctx, vreq, body).await,
         Op::UploadPart => return multipart::upload_part(state, ctx, vreq, body).await,
         Op::Complete => return multipart::complete(state, ctx, vreq, body).await,
+        Op::DeleteMultiple => return delete_multiple::delete(state, ctx, vreq, body).await,
         _ => {}
     }
     let close = handler::discard(state, headers, body).await;
@@ -146,8 +147,10 @@ pub(crate) async fn dispatch(
         Op::Abort => multipart::abort(state, ctx, vreq).await,
         Op::ListParts => multipart::list_parts(state, ctx, vreq).await,
         Op::NotImplemented(what) => Err(not_implemented(what)),
-        Op::DeleteMultiple | Op::CopyObject => Err(not_implemented("PENDING")),
-        Op::PutObject | Op::UploadPart | Op::Complete => Err(not_implemented("unreachable")),
+        Op::CopyObject => copy::copy(state, ctx, vreq).await,
+        Op::PutObject | Op::UploadPart | Op::Complete | Op::DeleteMultiple => {
+            Err(not_implemented("unreachable"))
+        }
     };
     match result {
         Ok(mut r) => {

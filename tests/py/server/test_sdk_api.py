@@ -330,3 +330,94 @@ def test_upload_file_and_download_file(server, client, tmp_path):
     uploads = server.data_dir / ".uploads" / BUCKET
     assert not uploads.exists() or list(uploads.iterdir()) == []
     assert [p.name for p in (server.data_dir / BUCKET).iterdir() if p.name.startswith(".")] == []
+
+
+def test_copy_object(client):
+    src = "copy/src 中.txt"
+    data = b"copy me\n" * 50
+    client.put_object(
+        Bucket=BUCKET, Key=src, Body=data, ContentType="text/plain", Metadata={"x-cos-meta-a": "1"}
+    )
+    source = {"Bucket": BUCKET, "Key": src, "Region": "ap-guangzhou"}
+    r = client.copy_object(Bucket=BUCKET, Key="copy/dst-copy", CopySource=source)
+    assert r["ETag"] == f'"{md5_hex(data)}"'
+    assert r["LastModified"].endswith(".000Z")
+    got = client.get_object(Bucket=BUCKET, Key="copy/dst-copy")
+    assert got["Body"].get_raw_stream().read() == data
+    assert got["Content-Type"] == "text/plain"
+    assert got["x-cos-meta-a"] == "1"
+    client.copy_object(
+        Bucket=BUCKET,
+        Key="copy/dst-replaced",
+        CopySource=source,
+        CopyStatus="Replaced",
+        ContentType="application/json",
+        Metadata={"x-cos-meta-b": "2"},
+    )
+    head = client.head_object(Bucket=BUCKET, Key="copy/dst-replaced")
+    assert head["Content-Type"] == "application/json"
+    assert head["x-cos-meta-b"] == "2" and "x-cos-meta-a" not in head
+    err = service_error(lambda: client.copy_object(Bucket=BUCKET, Key=src, CopySource=source))
+    assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidRequest")
+    missing = {"Bucket": BUCKET, "Key": "copy/none", "Region": "ap-guangzhou"}
+    err = service_error(lambda: client.copy_object(Bucket=BUCKET, Key="copy/x", CopySource=missing))
+    assert (err.get_status_code(), err.get_error_code()) == (404, "NoSuchKey")
+    err = service_error(
+        lambda: client.copy_object(
+            Bucket=BUCKET, Key="copy/x", CopySource=source, CopySourceIfMatch='"0"'
+        )
+    )
+    assert (err.get_status_code(), err.get_error_code()) == (412, "PreconditionFailed")
+
+
+def test_delete_objects(client):
+    keys = [f"multi/{i} &<>.txt" for i in range(5)]
+    for k in keys:
+        client.put_object(Bucket=BUCKET, Key=k, Body=b"x")
+    r = client.delete_objects(
+        Bucket=BUCKET,
+        Delete={"Object": [{"Key": k} for k in keys[:3]] + [{"Key": "multi/absent"}], "Quiet": "false"},
+    )
+    assert sorted(d["Key"] for d in r["Deleted"]) == sorted(keys[:3] + ["multi/absent"])
+    r = client.delete_objects(
+        Bucket=BUCKET, Delete={"Object": [{"Key": k} for k in keys[3:]], "Quiet": "true"}
+    )
+    assert "Deleted" not in r and "Error" not in r
+    listed = client.list_objects(Bucket=BUCKET, Prefix="multi/")
+    assert "Contents" not in listed
+
+
+def test_delete_objects_raw(server):
+    body = b"<Delete><Object><Key>raw/a</Key></Object></Delete>"
+    auth_client = cos_client()
+
+    def post(headers):
+        auth = auth_client.get_auth(
+            Method="POST", Bucket=BUCKET, Key="/", Headers=headers, Params={"delete": ""}
+        )
+        h = dict(headers, Authorization=auth, Host=f"{BUCKET}.cos.ap-guangzhou.myqcloud.com")
+        return requests.post(f"{server.url}/?delete", headers=h, data=body, timeout=30)
+
+    r = post({})
+    assert (r.status_code, parse_error(r.content)["Code"]) == (400, "MissingContentMD5")
+    r = post({"Content-MD5": base64.b64encode(hashlib.md5(b"other").digest()).decode()})
+    assert (r.status_code, parse_error(r.content)["Code"]) == (400, "BadDigest")
+    r = post({"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()})
+    assert r.status_code == 200
+    root = ET.fromstring(r.content)
+    assert root.tag == "DeleteResult"
+    assert root.findtext("Deleted/Key") == "raw/a"
+
+
+def test_unsupported_operations_answer_not_implemented(client):
+    for call in (
+        lambda: client.get_bucket_acl(Bucket=BUCKET),
+        lambda: client.get_bucket_versioning(Bucket=BUCKET),
+        lambda: client.get_bucket_lifecycle(Bucket=BUCKET),
+        lambda: client.get_object_tagging(Bucket=BUCKET, Key="x"),
+        lambda: client.delete_bucket(Bucket=BUCKET),
+    ):
+        err = service_error(call)
+        assert (err.get_status_code(), err.get_error_code()) == (501, "NotImplemented")
+    err = service_error(lambda: client.create_bucket(Bucket=BUCKET))
+    assert (err.get_status_code(), err.get_error_code()) == (409, "BucketAlreadyOwnedByYou")
