@@ -68,8 +68,8 @@ enum Command {
     /// Check a pre-signed URL or an Authorization value against a secret key.
     #[command(after_long_help = VERIFY_HELP)]
     Verify(verify::VerifyArgs),
-    /// Run the local COS-compatible server (PUT/GET/HEAD/DELETE Object, signatures verified).
-    #[command(after_long_help = SERVE_HELP)]
+    /// Run the local COS-compatible server (objects, listing, multipart, copy; signatures verified).
+    #[command(after_long_help = format!("{SERVE_HELP}\n\n{}", server::OPERATIONS))]
     Serve(ServeArgs),
     /// Upload a file through a pre-signed URL (--url) or with your credentials (BUCKET KEY).
     #[command(after_long_help = PUT_HELP)]

@@ -6,13 +6,17 @@
 //! `cos-sign-http`), a signer (that is `cos-sign-core`, whose verification it uses), or a
 //! production object store. Layer: it sits on `cos-sign-core` only.
 //!
-//! It answers PUT, GET, HEAD and DELETE Object, keeps objects in memory or in a folder, and
-//! verifies every request as COS does: the `Authorization` header or the `q-*` params of a
+//! It verifies every request as COS does: the `Authorization` header or the `q-*` params of a
 //! pre-signed URL, recomputed over the listed headers and params taken from the request as
 //! received (the `host` header included, port and all), the time window against the server's
-//! clock, and the token of temporary keys. Failures are COS-style XML errors
-//! (`SignatureDoesNotMatch` with `StringToSign` and `FormatString`, `AccessDenied`,
-//! `InvalidAccessKeyId`, `NoSuchKey`, `BadDigest`, ...).
+//! clock, and the token of temporary keys. Every operation below acts only on the request as
+//! verified ([`VerifiedRequest`]). Failures are COS-style XML errors (`SignatureDoesNotMatch`
+//! with `StringToSign` and `FormatString`, `AccessDenied`, `InvalidAccessKeyId`, `NoSuchKey`,
+//! `BadDigest`, ...).
+//!
+//! # Operations
+//!
+#![doc = concat!("```text\n", include_str!("operations.txt"), "```")]
 //!
 //! The bucket comes from the `Host` header (`<bucket>.<endpoint>`), or from the target of an
 //! absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key HTTP/1.1`), so a
@@ -239,6 +243,10 @@ impl Config {
         self
     }
 }
+
+/// The operations the server answers and those it does not, as `cos-sign-server --help` and
+/// `cos-sign serve --help` print them.
+pub const OPERATIONS: &str = include_str!("operations.txt");
 
 /// How long an untouched multipart upload is kept by default: one day.
 pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);

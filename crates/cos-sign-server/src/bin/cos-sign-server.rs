@@ -25,6 +25,7 @@ OPTIONS:
                                  environment: COS_SECRET_ID, COS_SECRET_KEY, COS_SECURITY_TOKEN
     --default-bucket NAME        bucket of requests whose Host names none (IP, localhost)
     --clock-offset SECONDS       add SECONDS (may be negative) to the server's clock
+    --upload-expiry SECONDS      remove multipart uploads untouched this long [default: 86400]
     --quiet                      do not log requests to stderr
     -h, --help                   print this help
 
@@ -63,6 +64,11 @@ fn parse(args: &[String]) -> Result<Config, String> {
                 config =
                     config.clock_offset(v.parse().map_err(|e| format!("--clock-offset {v}: {e}"))?);
             }
+            "--upload-expiry" => {
+                let v = value()?;
+                let secs: u64 = v.parse().map_err(|e| format!("--upload-expiry {v}: {e}"))?;
+                config = config.upload_expiry(std::time::Duration::from_secs(secs));
+            }
             "--quiet" => config = config.log(false),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -90,7 +96,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        print!("{USAGE}");
+        print!("{USAGE}\n{}", server::OPERATIONS);
         return ExitCode::SUCCESS;
     }
     let config = match parse(&args) {
