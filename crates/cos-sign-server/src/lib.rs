@@ -133,6 +133,17 @@ impl Credential {
     }
 }
 
+/// From `cos-sign-std`'s credentials (environment, profile file, ...): temporary when they
+/// carry a token.
+impl From<&cos_sign_std::credentials::Credentials> for Credential {
+    fn from(c: &cos_sign_std::credentials::Credentials) -> Self {
+        match c.token() {
+            Some(t) => Self::temporary(c.secret_id(), c.expose_secret_key(), t),
+            None => Self::permanent(c.secret_id(), c.expose_secret_key()),
+        }
+    }
+}
+
 /// Shows the secret id only.
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -248,37 +259,20 @@ impl State {
     }
 }
 
-/// `now` moved by `offset` seconds, saturating: never before the epoch, and never past the
-/// latest time the platform represents (an offset of `i64::MAX` is far in the future, not a
-/// panic).
-pub fn offset_clock(now: SystemTime, offset: i64) -> SystemTime {
-    let off = Duration::from_secs(offset.unsigned_abs());
-    let moved = if offset >= 0 {
-        now.checked_add(off)
-    } else {
-        now.checked_sub(off)
-    };
-    moved.unwrap_or_else(|| {
-        if offset >= 0 {
-            latest_time(now)
-        } else {
-            UNIX_EPOCH
-        }
-    })
-}
+/// The latest server clock: 9999-12-31T23:59:59Z, the last second an HTTP date can carry.
+pub const MAX_CLOCK_SECS: u64 = 253_402_300_799;
 
-/// The latest time after `now` the platform represents, found by halving steps.
-fn latest_time(now: SystemTime) -> SystemTime {
-    let mut t = now;
-    let mut step = Duration::from_secs(u64::MAX / 2);
-    while step > Duration::ZERO {
-        if let Some(next) = t.checked_add(step) {
-            t = next;
-        } else {
-            step /= 2;
-        }
-    }
-    t
+/// `now` moved by `offset` seconds, in whole seconds, clamped to the range an HTTP date
+/// represents: from the epoch to [`MAX_CLOCK_SECS`]. No offset panics (`i64::MAX` is the
+/// year 9999, `i64::MIN` the epoch).
+pub fn offset_clock(now: SystemTime, offset: i64) -> SystemTime {
+    let now_secs: i128 = match now.duration_since(UNIX_EPOCH) {
+        Ok(d) => i128::from(d.as_secs()),
+        Err(e) => -i128::from(e.duration().as_secs()),
+    };
+    let moved = now_secs.saturating_add(i128::from(offset));
+    let clamped = moved.clamp(0, i128::from(MAX_CLOCK_SECS));
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(clamped).unwrap_or(MAX_CLOCK_SECS))
 }
 
 /// Unix seconds of `t` (0 before the epoch).
@@ -458,6 +452,26 @@ async fn cos_header_case() -> hyper::http::Extensions {
     };
     let _ = tokio::join!(conn, talk);
     rx.await.unwrap_or_default()
+}
+
+/// The warning `--credential` prints: a command line is visible to other users.
+pub const ARGV_SECRET_WARNING: &str = "warning: --credential puts the secret key on the command line, where other \
+users of this machine can read it (ps, /proc); prefer COS_SECRET_ID/COS_SECRET_KEY, the profile \
+file or --credentials-file";
+
+/// Parses a duration flag value in seconds (fractions allowed, e.g. `0.5`): finite, not
+/// negative, at most a year.
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_seconds(v: &str) -> Result<Duration, String> {
+    let secs: f64 = v
+        .parse()
+        .map_err(|_| format!("{v} is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.0..=31_536_000.0).contains(&secs) {
+        return Err(format!("{v}: seconds must be between 0 and 31536000"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Runs the server until Ctrl-C (or SIGTERM on Unix). Prints `listening on http://ADDR` as its
