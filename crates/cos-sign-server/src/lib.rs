@@ -14,11 +14,30 @@
 //! (`SignatureDoesNotMatch` with `StringToSign` and `FormatString`, `AccessDenied`,
 //! `InvalidAccessKeyId`, `NoSuchKey`, `BadDigest`, ...).
 //!
-//! The bucket comes from the `Host` header (`<bucket>.<endpoint>`), or from the target of an
-//! absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key HTTP/1.1`), so a
-//! client may reach the server as an HTTP proxy while keeping the real COS host in its URL.
-//! A host that names no bucket (an IP address, `localhost`, two labels or fewer) uses the
-//! configured default bucket.
+//! **One request, one meaning.** Each request is read once into a [`VerifiedRequest`]
+//! (module [`request`]): the host, bucket, key, headers and params the signature is checked
+//! over are the very values the operations act on; nothing else of the HTTP request reaches
+//! them. The bucket comes from the host (`<bucket>.<endpoint>`): the `Host` header, or the
+//! target of an absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key
+//! HTTP/1.1`, so a client may use the server as an HTTP proxy), whose authority must then
+//! equal `Host` (ASCII case aside) and carry no userinfo. A host that names no bucket (an IP
+//! address, `localhost`, two labels or fewer) uses the configured default bucket.
+//!
+//! **Duplicates.** COS itself (and [`cos_sign_core::verify_request`]) uses the *last*
+//! occurrence of a header or param whose name appears more than once. This server accepts
+//! no such request: any header name sent twice (`Host` included), any query param whose
+//! decoded name appears twice (ASCII case aside), and any `q-*` field twice or misspelt, are
+//! 400 `InvalidArgument` before verification, so no operation can see an occurrence other
+//! than the one verified. Stored with an object and returned by GET/HEAD are exactly the
+//! verified `Content-Type`, `Content-Disposition`, `Content-Encoding`, `Cache-Control`,
+//! `Expires` and `x-cos-meta-*` of its PUT; the `response-*` overrides of a GET are applied
+//! only when the signature covers them.
+//!
+//! **Limits** ([`Limits`], [`limits`]): header-read timeout (30 s, hyper's timer), body idle
+//! timeout (60 s), 1,024 connections at once (more wait in the kernel's queue), 5 GiB per PUT
+//! (`EntityTooLarge`), 256 MiB in the memory store (`EntityTooLarge`), 850-byte keys
+//! (`KeyTooLong`); a refused request's body is read to 64 KiB at most, then the connection
+//! closes. The clock offset saturates (an HTTP date holds years up to 9999).
 //!
 //! ```no_run
 //! use cos_sign_server::{self as server, Config, Credential};
@@ -452,6 +471,41 @@ async fn cos_header_case() -> hyper::http::Extensions {
     };
     let _ = tokio::join!(conn, talk);
     rx.await.unwrap_or_default()
+}
+
+/// The server's request path without a socket, for the fuzz target: builds the method, target
+/// and headers as hyper does (invalid ones are `Err("hyper")`, which hyper answers with 400),
+/// then parses once, verifies and routes exactly as a connection does. `Ok` is a request the
+/// server would act on; `Err` carries the COS error code.
+#[doc(hidden)]
+pub fn fuzz_entry(
+    method: &[u8],
+    target: &[u8],
+    headers: &[(&[u8], &[u8])],
+    credentials: &[Credential],
+    default_bucket: Option<&str>,
+    now: u64,
+) -> Result<VerifiedRequest, &'static str> {
+    use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+    let method = hyper::Method::from_bytes(method).map_err(|_| "hyper")?;
+    let uri = hyper::Uri::try_from(target).map_err(|_| "hyper")?;
+    let mut map = HeaderMap::new();
+    for (n, v) in headers {
+        let name = HeaderName::from_bytes(n).map_err(|_| "hyper")?;
+        let value = HeaderValue::from_bytes(v).map_err(|_| "hyper")?;
+        map.append(name, value);
+    }
+    let credentials: HashMap<String, Credential> = credentials
+        .iter()
+        .map(|c| (c.secret_id.clone(), c.clone()))
+        .collect();
+    let verifier = request::Verifier {
+        credentials: &credentials,
+        now,
+    };
+    let default_bucket = default_bucket.map(str::to_ascii_lowercase);
+    handler::route(&method, &uri, &map, &verifier, default_bucket.as_deref())
+        .map_err(|(e, _)| e.code)
 }
 
 /// The warning `--credential` prints: a command line is visible to other users.
