@@ -151,9 +151,30 @@ fn precheck(
     state: &State,
     parts: &hyper::http::request::Parts,
 ) -> Result<VerifiedRequest, (CosError, String)> {
+    let verifier = Verifier {
+        credentials: &state.credentials,
+        now: super::unix_secs(state.now()),
+    };
+    route(
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &verifier,
+        state.default_bucket.as_deref(),
+    )
+}
+
+/// The request path shared by the server and the fuzz target: parse once, verify, route.
+pub(crate) fn route(
+    method: &Method,
+    uri: &hyper::Uri,
+    headers: &hyper::HeaderMap,
+    verifier: &Verifier<'_>,
+    default_bucket: Option<&str>,
+) -> Result<VerifiedRequest, (CosError, String)> {
     let dash = || "-".to_owned();
     if !matches!(
-        parts.method,
+        *method,
         Method::PUT | Method::GET | Method::HEAD | Method::DELETE | Method::POST
     ) {
         return Err((
@@ -165,8 +186,7 @@ fn precheck(
             dash(),
         ));
     }
-    let parsed = request::parse(&parts.uri, &parts.headers, state.default_bucket.as_deref())
-        .map_err(|e| (e, dash()))?;
+    let parsed = request::parse(uri, headers, default_bucket).map_err(|e| (e, dash()))?;
     let Some(bucket) = parsed.bucket.clone() else {
         return Err((
             CosError::new(
@@ -189,18 +209,8 @@ fn precheck(
         ));
     }
     request::check_key(&parsed.key).map_err(|e| (e, target.clone()))?;
-    let verifier = Verifier {
-        credentials: &state.credentials,
-        now: super::unix_secs(state.now()),
-    };
-    let vreq = request::verify(
-        &verifier,
-        &parts.method,
-        parts.uri.query().unwrap_or(""),
-        parsed,
-        bucket,
-    )
-    .map_err(|e| (e, target.clone()))?;
+    let vreq = request::verify(verifier, method, uri.query().unwrap_or(""), parsed, bucket)
+        .map_err(|e| (e, target.clone()))?;
     Ok(vreq)
 }
 
