@@ -129,6 +129,10 @@ type Served = Result<(Response<Body>, String), (Refused, String)>;
 
 async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>) -> Served {
     let (parts, body) = req.into_parts();
+    // A browser form upload carries its signature in the form, not in the request line.
+    if super::post_object::is_form_upload(&parts.method, parts.uri.path(), &parts.headers) {
+        return super::post_object::post(state, ctx, &parts, body).await;
+    }
     let checked = precheck(state, &parts);
     let vreq = match checked {
         Ok(v) => v,

@@ -65,6 +65,7 @@ pub mod limits;
 mod multipart;
 mod object_ops;
 mod parts;
+mod post_object;
 pub mod request;
 mod routes;
 mod store;
