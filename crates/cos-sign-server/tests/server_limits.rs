@@ -375,3 +375,50 @@ async fn orphaned_temporary_files_are_removed_on_open() {
     assert!(read_back(addr, &b).await.ends_with("BBB"));
     handle.shutdown().await;
 }
+
+/// Key times at the ends of u64 are compared, never added to: no overflow, typed answers.
+#[tokio::test]
+async fn extreme_key_times_answer_without_panicking() {
+    use cos_sign_core::KeyTime;
+    let handle = start(limits()).await;
+    let addr = handle.addr;
+    let cases = [
+        (KeyTime::new(0, u64::MAX), 404, "NoSuchKey"),
+        (
+            KeyTime::new(u64::MAX, u64::MAX),
+            403,
+            "RequestTimeTooSkewed",
+        ),
+        (KeyTime::new(0, 0), 403, "AccessDenied"),
+    ];
+    for (kt, status, code) in cases {
+        let auth = authorization("GET", "none", &[], &[("host", HOST)], ID, KEY, kt);
+        let req = format!(
+            "GET /none HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n"
+        );
+        let resp = exchange(addr, req.as_bytes(), Duration::from_secs(5)).await;
+        assert_eq!(
+            status_and_code(&resp),
+            (status, code.to_owned()),
+            "{kt:?}: {resp}"
+        );
+    }
+    // A time past u64 is a malformed Authorization, not a wrap-around.
+    let auth = authorization("GET", "none", &[], &[("host", HOST)], ID, KEY, window());
+    let kt = window();
+    let over = auth.replace(
+        &format!("q-key-time={};{}", kt.start(), kt.end()),
+        "q-key-time=0;18446744073709551616",
+    );
+    assert_ne!(over, auth);
+    let req = format!(
+        "GET /none HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {over}\r\nConnection: close\r\n\r\n"
+    );
+    let resp = exchange(addr, req.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(
+        status_and_code(&resp),
+        (400, "InvalidArgument".to_owned()),
+        "{resp}"
+    );
+    handle.shutdown().await;
+}
