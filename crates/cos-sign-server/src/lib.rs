@@ -380,7 +380,7 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
         ^ u64::from(std::process::id()).rotate_left(32);
-    let parts = parts::Parts::open(&config.storage).await?;
+    let parts = parts::Parts::open(&config.storage, config.limits.memory_store_cap).await?;
     let state = Arc::new(State {
         store,
         parts,

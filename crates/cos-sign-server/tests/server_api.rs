@@ -255,3 +255,36 @@ fn help_lists_the_operations() {
         assert!(text.contains(op), "{op} missing from --help");
     }
 }
+
+#[tokio::test]
+async fn memory_parts_count_against_the_memory_cap() {
+    let mut config = config();
+    config.limits.memory_store_cap = 2 * 1024 * 1024;
+    let handle = server::spawn(config).await.unwrap();
+    let client = proxy_client(&handle);
+    let key = "capped.bin";
+    let id = initiate(&client, key).await;
+    upload_part(&client, key, &id, 1, vec![1u8; 1536 * 1024]).await;
+    let resp = client
+        .put(signed(
+            "PUT",
+            key,
+            &[("partNumber", "2"), ("uploadId", &id)],
+        ))
+        .body(vec![2u8; 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    let (status, code, body) = error_of(resp).await;
+    assert_eq!((status, code.as_str()), (400, "EntityTooLarge"), "{body}");
+    // Aborting gives the room back.
+    let resp = client
+        .delete(signed("DELETE", key, &[("uploadId", &id)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let id = initiate(&client, key).await;
+    upload_part(&client, key, &id, 1, vec![1u8; 1536 * 1024]).await;
+    handle.shutdown().await;
+}
