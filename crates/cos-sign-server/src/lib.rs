@@ -6,19 +6,42 @@
 //! `cos-sign-http`), a signer (that is `cos-sign-core`, whose verification it uses), or a
 //! production object store. Layer: it sits on `cos-sign-core` only.
 //!
-//! It answers PUT, GET, HEAD and DELETE Object, keeps objects in memory or in a folder, and
-//! verifies every request as COS does: the `Authorization` header or the `q-*` params of a
+//! It verifies every request as COS does: the `Authorization` header or the `q-*` params of a
 //! pre-signed URL, recomputed over the listed headers and params taken from the request as
 //! received (the `host` header included, port and all), the time window against the server's
-//! clock, and the token of temporary keys. Failures are COS-style XML errors
-//! (`SignatureDoesNotMatch` with `StringToSign` and `FormatString`, `AccessDenied`,
-//! `InvalidAccessKeyId`, `NoSuchKey`, `BadDigest`, ...).
+//! clock, and the token of temporary keys. Every operation below acts only on the request as
+//! verified ([`VerifiedRequest`]). Failures are COS-style XML errors (`SignatureDoesNotMatch`
+//! with `StringToSign` and `FormatString`, `AccessDenied`, `InvalidAccessKeyId`, `NoSuchKey`,
+//! `BadDigest`, ...).
 //!
-//! The bucket comes from the `Host` header (`<bucket>.<endpoint>`), or from the target of an
-//! absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key HTTP/1.1`), so a
-//! client may reach the server as an HTTP proxy while keeping the real COS host in its URL.
-//! A host that names no bucket (an IP address, `localhost`, two labels or fewer) uses the
-//! configured default bucket.
+//! # Operations
+//!
+#![doc = concat!("```text\n", include_str!("operations.txt"), "```")]
+//!
+//! **One request, one meaning.** Each request is read once into a [`VerifiedRequest`]
+//! (module [`request`]): the host, bucket, key, headers and params the signature is checked
+//! over are the very values the operations act on; nothing else of the HTTP request reaches
+//! them. The bucket comes from the host (`<bucket>.<endpoint>`): the `Host` header, or the
+//! target of an absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key
+//! HTTP/1.1`, so a client may use the server as an HTTP proxy), whose authority must then
+//! equal `Host` (ASCII case aside) and carry no userinfo. A host that names no bucket (an IP
+//! address, `localhost`, two labels or fewer) uses the configured default bucket.
+//!
+//! **Duplicates.** COS itself (and [`cos_sign_core::verify_request`]) uses the *last*
+//! occurrence of a header or param whose name appears more than once. This server accepts
+//! no such request: any header name sent twice (`Host` included), any query param whose
+//! decoded name appears twice (ASCII case aside), and any `q-*` field twice or misspelt, are
+//! 400 `InvalidArgument` before verification, so no operation can see an occurrence other
+//! than the one verified. Stored with an object and returned by GET/HEAD are exactly the
+//! verified `Content-Type`, `Content-Disposition`, `Content-Encoding`, `Cache-Control`,
+//! `Expires` and `x-cos-meta-*` of its PUT; the `response-*` overrides of a GET are applied
+//! only when the signature covers them.
+//!
+//! **Limits** ([`Limits`], [`limits`]): header-read timeout (30 s, hyper's timer), body idle
+//! timeout (60 s), 1,024 connections at once (more wait in the kernel's queue), 5 GiB per PUT
+//! (`EntityTooLarge`), 256 MiB in the memory store (`EntityTooLarge`), 850-byte keys
+//! (`KeyTooLong`); a refused request's body is read to 64 KiB at most, then the connection
+//! closes. The clock offset saturates (an HTTP date holds years up to 9999).
 //!
 //! ```no_run
 //! use cos_sign_server::{self as server, Config, Credential};
@@ -33,10 +56,23 @@
 //! # Ok(()) }
 //! ```
 
-mod auth;
+mod bucket;
+mod copy;
+mod delete_multiple;
 mod error;
 mod handler;
+pub mod limits;
+mod multipart;
+mod object_ops;
+mod parts;
+mod post_object;
+pub mod request;
+mod routes;
 mod store;
+mod xml;
+
+pub use limits::Limits;
+pub use request::VerifiedRequest;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -44,13 +80,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use cos_sign_std::credentials::Secret;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// Where objects are kept.
@@ -61,17 +99,20 @@ pub enum Storage {
     Memory,
     /// Under a folder: `<dir>/<bucket>/<encoded key>`. Each upload is streamed into a
     /// temporary file in the bucket's folder and renamed into place once complete and
-    /// checked, so a cut connection or a crash never leaves a partial object.
+    /// checked, so a cut connection or a crash never leaves a partial object. Multipart
+    /// uploads in progress live under `<dir>/.uploads/<bucket>/<upload id>/` until Complete,
+    /// Abort or their expiry.
     Disk(PathBuf),
 }
 
 /// A key pair the server accepts. A temporary key also requires its token
-/// (`x-cos-security-token`, header or query param) on every request.
+/// (`x-cos-security-token`, header or query param) on every request. The key and the token
+/// are held in `cos-sign-std`'s [`Secret`] (zeroized on drop, never shown by `Debug`).
 #[derive(Clone)]
 pub struct Credential {
     secret_id: String,
-    secret_key: String,
-    token: Option<String>,
+    secret_key: Secret,
+    token: Option<Secret>,
 }
 
 impl Credential {
@@ -79,7 +120,7 @@ impl Credential {
     pub fn permanent(secret_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
         Self {
             secret_id: secret_id.into(),
-            secret_key: secret_key.into(),
+            secret_key: Secret::new(secret_key),
             token: None,
         }
     }
@@ -92,8 +133,8 @@ impl Credential {
     ) -> Self {
         Self {
             secret_id: secret_id.into(),
-            secret_key: secret_key.into(),
-            token: Some(token.into()),
+            secret_key: Secret::new(secret_key),
+            token: Some(Secret::new(token)),
         }
     }
 
@@ -126,6 +167,17 @@ impl Credential {
     }
 }
 
+/// From `cos-sign-std`'s credentials (environment, profile file, ...): temporary when they
+/// carry a token.
+impl From<&cos_sign_std::credentials::Credentials> for Credential {
+    fn from(c: &cos_sign_std::credentials::Credentials) -> Self {
+        match c.token() {
+            Some(t) => Self::temporary(c.secret_id(), c.expose_secret_key(), t),
+            None => Self::permanent(c.secret_id(), c.expose_secret_key()),
+        }
+    }
+}
+
 /// Shows the secret id only.
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -154,6 +206,11 @@ pub struct Config {
     /// Log one line per request to stderr (method, bucket, key, status, code, request id;
     /// never credentials, signatures or query strings).
     pub log: bool,
+    /// Timeouts and size limits.
+    pub limits: Limits,
+    /// A multipart upload no part has reached for this long is removed with its parts
+    /// (checked at start, then every minute or so).
+    pub upload_expiry: Duration,
 }
 
 impl Config {
@@ -166,7 +223,21 @@ impl Config {
             default_bucket: None,
             clock_offset: 0,
             log: false,
+            limits: Limits::default(),
+            upload_expiry: DEFAULT_UPLOAD_EXPIRY,
         }
+    }
+
+    /// How long an untouched multipart upload is kept.
+    pub fn upload_expiry(mut self, expiry: Duration) -> Self {
+        self.upload_expiry = expiry;
+        self
+    }
+
+    /// Sets the timeouts and size limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Keeps objects in memory.
@@ -206,13 +277,22 @@ impl Config {
     }
 }
 
+/// The operations the server answers and those it does not, as `cos-sign-server --help` and
+/// `cos-sign serve --help` print them.
+pub const OPERATIONS: &str = include_str!("operations.txt");
+
+/// How long an untouched multipart upload is kept by default: one day.
+pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+
 /// State shared by all connections.
 struct State {
     store: store::Store,
+    parts: parts::Parts,
     credentials: HashMap<String, Credential>,
     default_bucket: Option<String>,
     clock_offset: i64,
     log: bool,
+    limits: Limits,
     seed: u64,
     counter: AtomicU64,
     /// Response extensions that make hyper write header names as COS does (`ETag`,
@@ -223,18 +303,35 @@ struct State {
 impl State {
     /// The server's clock: system time plus the configured offset.
     fn now(&self) -> SystemTime {
-        let now = SystemTime::now();
-        let off = std::time::Duration::from_secs(self.clock_offset.unsigned_abs());
-        if self.clock_offset >= 0 {
-            now + off
-        } else {
-            now.checked_sub(off).unwrap_or(UNIX_EPOCH)
-        }
+        offset_clock(SystemTime::now(), self.clock_offset)
     }
 
     fn next_id(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+/// The latest server clock: 9999-12-31T23:59:59Z, the last second an HTTP date can carry.
+pub const MAX_CLOCK_SECS: u64 = 253_402_300_799;
+
+/// `now` moved by `offset` seconds, in whole seconds, clamped to the range an HTTP date
+/// represents: from the epoch to [`MAX_CLOCK_SECS`]. No offset panics (`i64::MAX` is the
+/// year 9999, `i64::MIN` the epoch).
+pub fn offset_clock(now: SystemTime, offset: i64) -> SystemTime {
+    let now_secs: i128 = match now.duration_since(UNIX_EPOCH) {
+        Ok(d) => i128::from(d.as_secs()),
+        Err(e) => -i128::from(e.duration().as_secs()),
+    };
+    let moved = now_secs.saturating_add(i128::from(offset));
+    let clamped = moved.clamp(0, i128::from(MAX_CLOCK_SECS));
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(clamped).unwrap_or(MAX_CLOCK_SECS))
+}
+
+/// Unix seconds of `t` (0 before the epoch).
+pub(crate) fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A running server. Dropping it (or [`shutdown`](ServerHandle::shutdown)) stops accepting
@@ -277,7 +374,7 @@ impl Drop for ServerHandle {
 /// # Errors
 /// Binding fails, or the data folder cannot be created.
 pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
-    let store = store::Store::open(&config.storage).await?;
+    let store = store::Store::open(&config.storage, config.limits.memory_store_cap).await?;
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let seed = SystemTime::now()
@@ -285,8 +382,10 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
         ^ u64::from(std::process::id()).rotate_left(32);
+    let parts = parts::Parts::open(&config.storage, config.limits.memory_store_cap).await?;
     let state = Arc::new(State {
         store,
+        parts,
         credentials: config
             .credentials
             .into_iter()
@@ -295,11 +394,14 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         default_bucket: config.default_bucket.map(|b| b.to_ascii_lowercase()),
         clock_offset: config.clock_offset,
         log: config.log,
+        limits: config.limits,
         seed,
         counter: AtomicU64::new(1),
         header_case: cos_header_case().await,
     });
     let (tx, rx) = oneshot::channel();
+    let _ = state.parts.sweep(config.upload_expiry).await;
+    tokio::spawn(sweep_loop(Arc::downgrade(&state), config.upload_expiry));
     let task = tokio::spawn(accept_loop(listener, state, rx));
     Ok(ServerHandle {
         addr,
@@ -308,34 +410,63 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
     })
 }
 
+/// Removes abandoned multipart uploads until the server is gone.
+async fn sweep_loop(state: std::sync::Weak<State>, expiry: Duration) {
+    let every = (expiry / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(state) = state.upgrade() else { break };
+        if let Ok(n) = state.parts.sweep(expiry).await
+            && n > 0
+            && state.log
+        {
+            eprintln!("cos-sign-server: removed {n} abandoned multipart upload(s)");
+        }
+    }
+}
+
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: oneshot::Receiver<()>) {
     let mut conns = JoinSet::new();
+    // Past the cap, no accept: further connections wait in the kernel's queue.
+    let slots = Arc::new(Semaphore::new(state.limits.max_connections.max(1)));
     loop {
-        tokio::select! {
+        let permit = tokio::select! {
             _ = &mut stop => break,
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _peer)) => stream,
-                    Err(e) => {
-                        if state.log {
-                            eprintln!("cos-sign-server: accept failed: {e}");
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                conns.spawn(async move {
-                    let svc = service_fn(move |req| handler::handle(state.clone(), req));
-                    let _ = http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let accepted = tokio::select! {
+            _ = &mut stop => break,
+            a = listener.accept() => a,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                if state.log {
+                    eprintln!("cos-sign-server: accept failed: {e}");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
             }
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        conns.spawn(async move {
+            let _permit = permit;
+            let header_timeout = state.limits.header_read_timeout;
+            let svc = service_fn(move |req| handler::handle(state.clone(), req));
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_headers(limits::MAX_HEADERS)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+        while conns.try_join_next().is_some() {}
     }
     conns.abort_all();
     while conns.join_next().await.is_some() {}
@@ -343,10 +474,17 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: oneshot
 
 /// Header names as COS writes them. `SDK.put_object` returns the response headers as a plain,
 /// case-sensitive dict (`response['ETag']`), so the case on the wire matters.
-const COS_HEADER_NAMES: [&str; 10] = [
+const COS_HEADER_NAMES: [&str; 17] = [
     "Accept-Ranges",
+    "Cache-Control",
     "Connection",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Language",
     "Content-Length",
+    "Content-Range",
+    "Expires",
+    "Location",
     "Content-Type",
     "Date",
     "ETag",
@@ -392,6 +530,61 @@ async fn cos_header_case() -> hyper::http::Extensions {
     };
     let _ = tokio::join!(conn, talk);
     rx.await.unwrap_or_default()
+}
+
+/// The server's request path without a socket, for the fuzz target: builds the method, target
+/// and headers as hyper does (invalid ones are `Err("hyper")`, which hyper answers with 400),
+/// then parses once, verifies and routes exactly as a connection does. `Ok` is a request the
+/// server would act on; `Err` carries the COS error code.
+#[doc(hidden)]
+pub fn fuzz_entry(
+    method: &[u8],
+    target: &[u8],
+    headers: &[(&[u8], &[u8])],
+    credentials: &[Credential],
+    default_bucket: Option<&str>,
+    now: u64,
+) -> Result<VerifiedRequest, &'static str> {
+    use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+    let method = hyper::Method::from_bytes(method).map_err(|_| "hyper")?;
+    let uri = hyper::Uri::try_from(target).map_err(|_| "hyper")?;
+    let mut map = HeaderMap::new();
+    for (n, v) in headers {
+        let name = HeaderName::from_bytes(n).map_err(|_| "hyper")?;
+        let value = HeaderValue::from_bytes(v).map_err(|_| "hyper")?;
+        map.append(name, value);
+    }
+    let credentials: HashMap<String, Credential> = credentials
+        .iter()
+        .map(|c| (c.secret_id.clone(), c.clone()))
+        .collect();
+    let verifier = request::Verifier {
+        credentials: &credentials,
+        now,
+    };
+    let default_bucket = default_bucket.map(str::to_ascii_lowercase);
+    handler::route(&method, &uri, &map, &verifier, default_bucket.as_deref())
+        .map_err(|(e, _)| e.code)
+}
+
+/// The warning `--credential` prints: a command line is visible to other users.
+pub const ARGV_SECRET_WARNING: &str = "warning: --credential puts the secret key on the command line, where other \
+users of this machine can read it (ps, /proc); prefer COS_SECRET_ID/COS_SECRET_KEY, the profile \
+file or --credentials-file";
+
+/// Parses a duration flag value in seconds (fractions allowed, e.g. `0.5`): finite, not
+/// negative, at most a year.
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_seconds(v: &str) -> Result<Duration, String> {
+    let secs: f64 = v
+        .parse()
+        .map_err(|_| format!("{v} is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.0..=31_536_000.0).contains(&secs) {
+        return Err(format!("{v}: seconds must be between 0 and 31536000"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Runs the server until Ctrl-C (or SIGTERM on Unix). Prints `listening on http://ADDR` as its
