@@ -38,4 +38,7 @@ rm -rf target/wheels-test
 step "pytest: the official SDK against the local server"
 .venv/bin/python -m pytest -q tests/py/server
 
+step "install lines, cargo package --workspace, maturin sdist (scripts/install-test.sh)"
+bash scripts/install-test.sh
+
 step "done in $(( $(date +%s) - start )) s"

@@ -4,6 +4,23 @@
 //! Exit codes: 0 success (and `verify`: valid), 1 failure (and `verify`: invalid),
 //! 2 bad usage or input (including missing credentials).
 
+/// `println!` that does not panic when stdout is closed (a write error is ignored: the
+/// reader has gone).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that does not panic when stderr is closed.
+macro_rules! esay {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 mod demo;
 mod progress;
 mod target;
@@ -398,7 +415,7 @@ impl From<cos_sign_http::Error> for CliError {
 
 /// Prints a warning on stderr.
 pub(crate) fn warn(message: &str) {
-    eprintln!("cos-sign: warning: {message}");
+    esay!("cos-sign: warning: {message}");
 }
 
 pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -616,7 +633,7 @@ fn signature_fields(text: &str, secret_id: &str) -> serde_json::Map<String, serd
 }
 
 fn print_json(v: &serde_json::Value) {
-    println!("{v}");
+    say!("{v}");
 }
 
 fn presign(a: &PresignArgs) -> Result<ExitCode, CliError> {
@@ -642,7 +659,7 @@ fn presign(a: &PresignArgs) -> Result<ExitCode, CliError> {
         m.extend(signature_fields(query, creds.secret_id()));
         print_json(&serde_json::Value::Object(m));
     } else {
-        println!("{url}");
+        say!("{url}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -678,10 +695,10 @@ fn auth(a: &AuthArgs) -> Result<ExitCode, CliError> {
         m.insert("security_token_header".into(), token_header.into());
         print_json(&serde_json::Value::Object(m));
     } else {
-        println!("{value}");
+        say!("{value}");
     }
     if token_header {
-        eprintln!(
+        esay!(
             "note: temporary key: the request must also carry the header x-cos-security-token \
              (your token; signed, not printed)"
         );
@@ -813,7 +830,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("cos-sign: {}", e.message);
+            esay!("cos-sign: {}", e.message);
             ExitCode::from(e.code)
         }
     }

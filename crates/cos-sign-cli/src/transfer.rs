@@ -440,7 +440,7 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         .get("etag")
         .and_then(|v| v.to_str().ok())
         .map(|e| e.trim_matches('"').to_owned());
-    println!(
+    say!(
         "uploaded {} ({len} bytes), ETag {}",
         if from_stdin {
             "standard input".into()
@@ -609,7 +609,7 @@ pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
     });
     bar.finish();
     let Some(out) = out else {
-        eprintln!(
+        esay!(
             "cos-sign: interrupted; nothing written to {}",
             a.output.display()
         );
@@ -638,9 +638,9 @@ pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
         line.push_str(&format!("\n  {k}: {v}"));
     }
     if to_stdout {
-        eprintln!("{line}");
+        esay!("{line}");
     } else {
-        println!("{line}");
+        say!("{line}");
     }
     Ok(ExitCode::SUCCESS)
 }

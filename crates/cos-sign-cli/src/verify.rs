@@ -114,17 +114,17 @@ impl Verdict {
                     "string_to_sign": self.recomputed.as_ref().map(|r| r.0.as_str()),
                     "format_string": self.recomputed.as_ref().map(|r| r.1.as_str()),
                 });
-                println!("{v}");
+                say!("{v}");
             }
             OutputFormat::Text => {
                 if self.reason.is_none() {
-                    println!("valid: {}", self.message);
+                    say!("valid: {}", self.message);
                 } else {
-                    println!("invalid: {}", self.message);
+                    say!("invalid: {}", self.message);
                 }
                 if let Some((sts, http)) = &self.recomputed {
-                    println!("recomputed StringToSign:\n{}", indent(sts));
-                    println!("recomputed FormatString:\n{}", indent(http));
+                    say!("recomputed StringToSign:\n{}", indent(sts));
+                    say!("recomputed FormatString:\n{}", indent(http));
                 }
             }
         }

@@ -1715,3 +1715,24 @@ fn help_layout_and_messages() {
         "{s}"
     );
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    for args in [
+        vec!["completions", "bash"],
+        vec!["man"],
+        vec!["presign", BUCKET, "a"],
+        vec!["presign", BUCKET, "a", "--output", "json"],
+        vec!["--help"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = cmd(&args, PERM)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
+}
