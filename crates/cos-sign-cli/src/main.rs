@@ -38,6 +38,7 @@ use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{
     ChainProvider, CredentialsError, CredentialsProvider, ENV_VARS, EnvProvider, ProfileProvider,
 };
+use cos_sign_std::method::{Method, UnsupportedMethod};
 use cos_sign_std::signer::{SignOptions, Signer};
 
 const MAIN_HELP: &str = "\
@@ -145,7 +146,8 @@ With a temporary key (COS_SECURITY_TOKEN) the URL carries the token as the
 x-cos-security-token param, as COS requires: treat such a URL as a secret.
 
 --output json prints one object: url, method, bucket, key, host, expires_in, valid_from,
-valid_until (unix seconds), signed_headers, signed_params, secret_id.";
+valid_until (unix seconds), headers (name: value, to send with the request), signed_headers,
+signed_params, secret_id.";
 
 const AUTH_HELP: &str = "\
 Prints only the value of the Authorization header; you send the request yourself, with every
@@ -550,19 +552,18 @@ pub(crate) fn no_credentials(e: &CredentialsError) -> CliError {
     CliError::usage(msg)
 }
 
-fn check_method(m: &str) -> Result<(), CliError> {
-    if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(CliError::usage(format!(
-            "bad method {m:?}: letters only (GET, PUT, HEAD, DELETE, POST...)"
-        )));
-    }
-    Ok(())
+fn parse_method(m: &str) -> Result<Method, CliError> {
+    m.parse().map_err(|_: UnsupportedMethod| {
+        CliError::usage(format!(
+            "bad method {m:?}: COS takes GET, PUT, POST, DELETE, HEAD or OPTIONS"
+        ))
+    })
 }
 
 /// What presign and auth sign, checked.
 struct Signing {
     signer: Signer,
-    method: String,
+    method: Method,
     bucket: String,
     key: String,
     opts: SignOptions,
@@ -574,7 +575,7 @@ fn signing(
     headers: &[(String, String)],
     no_sign_host: bool,
 ) -> Result<Signing, CliError> {
-    check_method(&a.method)?;
+    let method = parse_method(&a.method)?;
     let (bucket, key) = target::bucket_key(&a.bucket, a.key.as_deref())?;
     let signer = signer(&a.endpoint, &a.creds, Some(&bucket))?;
     let mut opts = SignOptions::default()
@@ -583,7 +584,6 @@ fn signing(
         .add_token(!a.no_token);
     opts.params = params.to_vec();
     opts.headers = headers.to_vec();
-    let method = a.method.to_ascii_uppercase();
     tracing::info!(
         method = method.as_str(),
         bucket = bucket.as_str(),
@@ -638,17 +638,18 @@ fn print_json(v: &serde_json::Value) {
 
 fn presign(a: &PresignArgs) -> Result<ExitCode, CliError> {
     let s = signing(&a.sign, &a.params, &a.headers, a.no_sign_host)?;
-    let url = s
+    let pre = s
         .signer
-        .presigned_url(&s.method, &s.bucket, &s.key, &s.opts)
+        .presign(s.method, &s.bucket, &s.key, &s.opts)
         .map_err(sign_error)?;
+    let url = pre.url;
     tracing::info!(url = %target::redact_url(&url), "pre-signed URL made");
     if a.sign.output == OutputFormat::Json {
         let creds = s.signer.credentials().map_err(sign_error)?;
         let query = url.split_once('?').map_or("", |(_, q)| q);
         let mut m = serde_json::Map::new();
         m.insert("url".into(), url.clone().into());
-        m.insert("method".into(), s.method.clone().into());
+        m.insert("method".into(), s.method.as_str().into());
         m.insert("bucket".into(), s.bucket.clone().into());
         m.insert("key".into(), s.key.clone().into());
         m.insert(
@@ -656,6 +657,15 @@ fn presign(a: &PresignArgs) -> Result<ExitCode, CliError> {
             s.signer.host(&s.bucket).map_err(sign_error)?.into(),
         );
         m.insert("expires_in".into(), a.sign.expires.into());
+        m.insert(
+            "headers".into(),
+            serde_json::Value::Object(
+                pre.headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone().into()))
+                    .collect(),
+            ),
+        );
         m.extend(signature_fields(query, creds.secret_id()));
         print_json(&serde_json::Value::Object(m));
     } else {
@@ -668,7 +678,7 @@ fn auth(a: &AuthArgs) -> Result<ExitCode, CliError> {
     let s = signing(&a.sign, &a.params, &a.headers, a.no_sign_host)?;
     let value = s
         .signer
-        .authorization(&s.method, &s.bucket, &s.key, &s.opts)
+        .authorization(s.method, &s.bucket, &s.key, &s.opts)
         .map_err(sign_error)?;
     tracing::info!("Authorization made (not logged)");
     let creds = s.signer.credentials().map_err(sign_error)?;
@@ -676,7 +686,7 @@ fn auth(a: &AuthArgs) -> Result<ExitCode, CliError> {
     if a.sign.output == OutputFormat::Json {
         let mut m = serde_json::Map::new();
         m.insert("authorization".into(), value.clone().into());
-        m.insert("method".into(), s.method.clone().into());
+        m.insert("method".into(), s.method.as_str().into());
         m.insert("bucket".into(), s.bucket.clone().into());
         m.insert("key".into(), s.key.clone().into());
         m.insert(

@@ -1231,6 +1231,7 @@ fn json_output_has_stable_fields() {
         [
             "bucket",
             "expires_in",
+            "headers",
             "host",
             "key",
             "method",
@@ -1244,6 +1245,10 @@ fn json_output_has_stable_fields() {
     );
     let url = p["url"].as_str().unwrap();
     assert_eq!(p["method"], "PUT");
+    assert_eq!(
+        p["headers"],
+        serde_json::json!({"Content-Type": "text/plain"})
+    );
     assert_eq!(p["host"], HOST);
     assert_eq!(p["secret_id"], TMP_ID);
     assert_eq!(p["expires_in"], 300);

@@ -32,6 +32,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use cos_sign_std::clock::Clock;
+use cos_sign_std::method::{Method as CosMethod, UnsupportedMethod};
 use cos_sign_std::signer::{Signer, TOKEN_NAME};
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
@@ -573,8 +574,12 @@ pub fn sign_request_with(
         })?;
         headers.push((name.as_str(), v));
     }
-    let method = req.method().as_str().to_owned();
-    let parts = signer.sign_parts_for(&method, &path, Some(&host), &params, &headers, expires)?;
+    let method: CosMethod = req
+        .method()
+        .as_str()
+        .parse()
+        .map_err(|e: UnsupportedMethod| Error::InvalidRequest(e.to_string()))?;
+    let parts = signer.sign_parts_for(method, &path, Some(&host), &params, &headers, expires)?;
     if let Some(token) = &parts.token
         && !req.headers().contains_key(TOKEN_NAME)
     {

@@ -7,6 +7,7 @@ mod client_common;
 use std::time::Instant;
 
 use client_common::*;
+use cos_sign_std::method::Method;
 use cos_sign_std::signer::SignOptions;
 
 const OBJECTS: u64 = 64;
@@ -41,8 +42,9 @@ async fn concurrent_presigned_file_transfers() {
         let (client, signer) = (client.clone(), signer.clone());
         tasks.spawn(async move {
             let url = signer
-                .presigned_url("PUT", BUCKET, &key, &SignOptions::default())
-                .unwrap();
+                .presign(Method::Put, BUCKET, &key, &SignOptions::default())
+                .unwrap()
+                .url;
             let out = client
                 .upload_presigned(&url, &path, |_, _| {})
                 .await
@@ -64,8 +66,9 @@ async fn concurrent_presigned_file_transfers() {
         let dst = back.join(format!("{i}.bin"));
         tasks.spawn(async move {
             let url = signer
-                .presigned_download_url(BUCKET, &key, &SignOptions::default())
-                .unwrap();
+                .presign(Method::Get, BUCKET, &key, &SignOptions::default())
+                .unwrap()
+                .url;
             let out = client
                 .download_presigned(&url, &dst, |_, _| {})
                 .await
