@@ -47,10 +47,13 @@ bash scripts/c-test.sh
 step "WebAssembly package under node (vectors, recorded qcloud_cos calls)"
 bash scripts/wasm-test.sh
 
-step "done in $(( $(date +%s) - start )) s"
-
 step "headless Chromium for the POST Object browser test (Debian's chromium)"
 command -v chromium >/dev/null 2>&1 || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 }
 .venv/bin/python -m pytest -q tests/py/browser
+
+step "install lines, cargo package --workspace, maturin sdist (scripts/install-test.sh)"
+bash scripts/install-test.sh
+
+step "done in $(( $(date +%s) - start )) s"

@@ -92,7 +92,7 @@ fn same_bytes(a: &Path, b: &Path) -> std::io::Result<bool> {
 }
 
 fn step(n: u32, text: impl std::fmt::Display) {
-    println!("[{n}/7] {text}");
+    say!("[{n}/7] {text}");
 }
 
 pub fn run(a: &DemoArgs) -> Result<ExitCode, CliError> {
@@ -119,7 +119,7 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode, CliError> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     result?;
-    println!(
+    say!(
         "demo succeeded: the local server verified both pre-signed URLs and the bytes came back intact"
     );
     Ok(ExitCode::SUCCESS)
@@ -268,6 +268,6 @@ async fn demo(a: &DemoArgs, dir: &Path) -> Result<(), CliError> {
         ),
     );
     handle.shutdown().await;
-    println!("done in {:.2} s", t0.elapsed().as_secs_f64());
+    say!("done in {:.2} s", t0.elapsed().as_secs_f64());
     Ok(())
 }

@@ -4,22 +4,39 @@
 //! Exit codes: 0 success (and `verify`: valid), 1 failure (and `verify`: invalid),
 //! 2 bad usage or input (including missing credentials).
 
+/// `println!` that does not panic when stdout is closed (a write error is ignored: the
+/// reader has gone).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that does not panic when stderr is closed.
+macro_rules! esay {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 mod demo;
 mod progress;
+mod target;
+mod transfer;
 mod verify;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use cos_sign_http::Client;
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use cos_sign_server::{self as server, Config, Credential};
 use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{
-    ChainProvider, CredentialsProvider, ENV_VARS, EnvProvider, ProfileProvider,
+    ChainProvider, CredentialsError, CredentialsProvider, ENV_VARS, EnvProvider, ProfileProvider,
 };
 use cos_sign_std::method::{Method, UnsupportedMethod};
 use cos_sign_std::signer::{SignOptions, Signer};
@@ -28,7 +45,10 @@ const MAIN_HELP: &str = "\
 Credentials are read from the environment (COS_SECRET_ID, COS_SECRET_KEY and, for a
 temporary key, COS_SECURITY_TOKEN; or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY/
 TENCENTCLOUD_SESSION_TOKEN), else from the profile file ~/.tencentcloud/credentials
-(section [default], or --profile NAME). Secret keys are never printed.
+(section [default]). An explicit --profile NAME or --profile-file FILE is used instead of
+the environment. Secret keys are never printed.
+
+Objects are named BUCKET KEY or cos://BUCKET/KEY.
 
 Examples:
   # Try everything offline in one command: local server, pre-signed upload and download
@@ -36,16 +56,30 @@ Examples:
 
   # A pre-signed download URL valid for 10 minutes
   export COS_SECRET_ID=AKID... COS_SECRET_KEY=...
-  cos-sign presign examplebucket-1250000000 photos/cat.jpg --region ap-beijing --expires 600
+  cos-sign presign cos://examplebucket-1250000000/photos/cat.jpg --region ap-beijing --expires 600
 
   # A pre-signed upload URL, then upload with curl
   curl --upload-file cat.jpg \"$(cos-sign presign -X PUT examplebucket-1250000000 photos/cat.jpg)\"
 
+  # The same as JSON, for scripts
+  cos-sign presign -X PUT cos://examplebucket-1250000000/photos/cat.jpg --output json
+
   # Is this URL's signature good for my key?
   cos-sign verify 'https://examplebucket-1250000000.cos.ap-beijing.myqcloud.com/a.txt?q-sign-algorithm=sha1&...'
 
+  # Upload and download with your credentials (- is standard input or output)
+  cos-sign put report.csv cos://examplebucket-1250000000/reports/report.csv --meta owner=ops
+  cos-sign get cos://examplebucket-1250000000/reports/report.csv -o - | head
+
   # A local COS-compatible server for tests (Ctrl-C stops it)
   COS_SECRET_ID=AKIDtest COS_SECRET_KEY=secret cos-sign serve --addr 127.0.0.1:9000 --data-dir ./cos-data
+
+  # Shell completions and the man page
+  cos-sign completions bash > ~/.local/share/bash-completion/completions/cos-sign
+  cos-sign man > cos-sign.1
+
+Diagnostics: -v (-vv, -vvv) or RUST_LOG=cos_sign=debug print what is done on stderr; they
+never show a secret key, a token or a signature.
 
 Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage or input.";
 
@@ -54,6 +88,9 @@ Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage 
 #[derive(Parser, Debug)]
 #[command(name = "cos-sign", version, after_long_help = MAIN_HELP)]
 struct Cli {
+    /// More diagnostics on stderr (-v, -vv, -vvv); RUST_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,47 +99,72 @@ struct Cli {
 enum Command {
     /// Print a pre-signed URL for an object (anyone holding it can do METHOD until it expires).
     #[command(after_long_help = PRESIGN_HELP)]
-    Presign(SignArgs),
-    /// Print the Authorization header value for a request on an object.
+    Presign(PresignArgs),
+    /// Print the Authorization header value for a request you send yourself.
     #[command(after_long_help = AUTH_HELP)]
-    Auth(SignArgs),
+    Auth(AuthArgs),
     /// Check a pre-signed URL or an Authorization value against a secret key.
     #[command(after_long_help = VERIFY_HELP)]
     Verify(verify::VerifyArgs),
     /// Run the local COS-compatible server (objects, listing, multipart, copy; signatures verified).
     #[command(after_long_help = format!("{SERVE_HELP}\n\n{}", server::OPERATIONS))]
     Serve(ServeArgs),
-    /// Upload a file through a pre-signed URL (--url) or with your credentials (BUCKET KEY).
+    /// Upload a file (or stdin) through a pre-signed URL (--url) or with your credentials.
     #[command(after_long_help = PUT_HELP)]
-    Put(PutArgs),
-    /// Download an object through a pre-signed URL (--url) or with your credentials.
+    Put(transfer::PutArgs),
+    /// Download an object (to a file or stdout) through a pre-signed URL (--url) or with your
+    /// credentials.
     #[command(after_long_help = GET_HELP)]
-    Get(GetArgs),
+    Get(transfer::GetArgs),
     /// Offline demo: local server, pre-signed upload and download of a file, bytes checked.
     #[command(after_long_help = DEMO_HELP)]
     Demo(demo::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_long_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of cos-sign.
+    Man,
 }
 
 const PRESIGN_HELP: &str = "\
 Examples:
   cos-sign presign examplebucket-1250000000 a.txt                    # GET, 300 s
+  cos-sign presign cos://examplebucket-1250000000/a.txt              # the same
   cos-sign presign -X PUT examplebucket-1250000000 dir/b.bin --expires 3600
   cos-sign presign examplebucket-1250000000 a.txt --param response-content-type=text/plain
-  cos-sign presign -X PUT examplebucket-1250000000 a.txt -H 'Content-Type: text/plain'
-      (a signed header must then be sent with exactly that value)
   cos-sign presign examplebucket-1250000000 a.txt --scheme http --region ap-beijing
+  cos-sign presign examplebucket-1250000000 a.txt --output json
+
+A header given with -H is signed: the request must then carry it with exactly that value:
+  url=$(cos-sign presign -X PUT examplebucket-1250000000 a.txt -H 'Content-Type: text/plain')
+  cos-sign put a.txt --url \"$url\" -H 'Content-Type: text/plain'
 
 With a temporary key (COS_SECURITY_TOKEN) the URL carries the token as the
-x-cos-security-token param, as COS requires: treat such a URL as a secret.";
+x-cos-security-token param, as COS requires: treat such a URL as a secret.
+
+--output json prints one object: url, method, bucket, key, host, expires_in, valid_from,
+valid_until (unix seconds), headers (name: value, to send with the request), signed_headers,
+signed_params, secret_id.";
 
 const AUTH_HELP: &str = "\
+Prints only the value of the Authorization header; you send the request yourself, with every
+header given here (-H) and every param (--param) in its URL, exactly as given.
+
 Examples:
   cos-sign auth -X PUT examplebucket-1250000000 a.txt -H 'Content-Type: text/plain'
   curl -X PUT -H \"Authorization: $(cos-sign auth -X PUT examplebucket-1250000000 a.txt)\" \\
        --upload-file a.txt https://examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt
+  cos-sign auth cos://examplebucket-1250000000/a.txt --output json
 
 With a temporary key, the request must also carry the header x-cos-security-token with
-the token (it is signed; its value is not printed).";
+the token (it is signed; its value is not printed).
+
+--output json prints one object: authorization, method, bucket, key, host, url, expires_in,
+valid_from, valid_until (unix seconds), signed_headers, signed_params, secret_id,
+security_token_header (true when the request must carry x-cos-security-token).";
 
 const SERVE_HELP: &str = "\
 The first line on stdout is `listening on http://ADDR`. Objects are kept in memory, or under
@@ -124,18 +186,25 @@ const PUT_HELP: &str = "\
 Examples:
   cos-sign put photo.jpg --url 'https://b-1250000000.cos.ap-guangzhou.myqcloud.com/photo.jpg?q-sign-algorithm=...'
   cos-sign put photo.jpg examplebucket-1250000000 photos/photo.jpg --region ap-beijing
+  cos-sign put photo.jpg cos://examplebucket-1250000000/photos/photo.jpg --meta camera=x100
+  tar c dir | cos-sign put - cos://examplebucket-1250000000/backup/dir.tar
   cos-sign put a.bin b-1250000000 a.bin --scheme http --proxy http://127.0.0.1:9000   # local server
 
-The file is streamed (never read into memory). A progress bar is drawn on stderr when it is
-a terminal.";
+The Content-Type is guessed from the file's extension (photo.jpg: image/jpeg) unless given
+with --content-type or -H. The file is streamed (never read into memory); standard input is
+first copied to a temporary file, as COS needs the length. A progress bar is drawn on stderr
+when it is a terminal.";
 
 const GET_HELP: &str = "\
 Examples:
   cos-sign get --url 'https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.bin?q-sign-algorithm=...' -o a.bin
   cos-sign get examplebucket-1250000000 photos/photo.jpg -o photo.jpg
+  cos-sign get cos://examplebucket-1250000000/logs/app.log -o - | grep ERROR
+  cos-sign get cos://examplebucket-1250000000/big.bin -H 'Range: bytes=0-1023' -o head.bin
 
 The object is streamed into a temporary file beside OUTPUT, checked against its MD5 ETag,
-and renamed into place only when complete.";
+and renamed into place only when complete. With -o - it is written to standard output and
+the summary goes to stderr.";
 
 const DEMO_HELP: &str = "\
 Everything runs on this machine (no network, no account): a local COS server on a free
@@ -143,29 +212,50 @@ loopback port with throwaway credentials, a pre-signed PUT URL used to upload a 
 file, a pre-signed GET URL used to download it, and a byte-for-byte check. Each step and
 URL is printed; exit code 0 means every step worked.";
 
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  cos-sign completions bash > ~/.local/share/bash-completion/completions/cos-sign
+  cos-sign completions zsh > ~/.zfunc/_cos-sign
+  cos-sign completions fish > ~/.config/fish/completions/cos-sign.fish";
+
 const VERIFY_HELP: &str = "\
 Examples:
   cos-sign verify 'https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt?q-sign-algorithm=sha1&q-ak=...'
   cos-sign verify -X PUT 'http://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt?q-sign-algorithm=...'
-  cos-sign verify --authorization 'q-sign-algorithm=sha1&q-ak=...' -X PUT \\
-      -H 'Content-Type: text/plain' https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt
+  cos-sign verify --authorization 'q-sign-algorithm=sha1&q-ak=...' -X PUT -H 'Content-Type: text/plain' https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt
+  cos-sign verify --output json 'https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt?q-sign-algorithm=...'
 
 The host is taken from the URL (with its port when not the default), unless -H 'Host: ...'
 is given. The secret key comes from --secret-key, else the environment or the profile file.
 Prints `valid` (exit 0) or `invalid: <why>` (exit 1): expired, not yet valid, another secret
 id, a signed header or param missing, or a signature mismatch (with the StringToSign and
-FormatString recomputed here, to compare with COS's SignatureDoesNotMatch answer).";
+FormatString recomputed here, to compare with COS's SignatureDoesNotMatch answer).
+
+--output json prints one object: valid, reason (null, or one of malformed, expired,
+not_yet_valid, access_key_mismatch, missing_header, missing_param, signature_mismatch,
+other), message, secret_id, method, path, checked_at, valid_from, valid_until,
+string_to_sign and format_string (on a mismatch, else null).";
+
+/// Text or JSON.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum OutputFormat {
+    /// Plain text.
+    #[default]
+    Text,
+    /// One JSON object.
+    Json,
+}
 
 /// Where requests go.
 #[derive(Args, Debug, Clone)]
-struct EndpointArgs {
-    /// COS region (ap-guangzhou, ap-beijing, ...; aliases like `gz` as in qcloud_cos).
+pub(crate) struct EndpointArgs {
+    /// COS region (ap-guangzhou, ap-beijing, ...; or a qcloud_cos alias such as cosgz).
     #[arg(long, env = "COS_REGION", default_value = "ap-guangzhou")]
     region: String,
-    /// Endpoint instead of the region's (e.g. `cos.ap-guangzhou.myqcloud.com`).
+    /// Endpoint host instead of the region's (e.g. `cos.ap-guangzhou.myqcloud.com`, no scheme).
     #[arg(long)]
     endpoint: Option<String>,
-    /// Custom domain bound to the bucket (replaces BUCKET.ENDPOINT in URLs).
+    /// Custom domain bound to the bucket (replaces BUCKET.ENDPOINT in URLs; no scheme).
     #[arg(long)]
     domain: Option<String>,
     /// URL scheme.
@@ -178,43 +268,72 @@ struct EndpointArgs {
 
 /// Where credentials come from (besides the environment).
 #[derive(Args, Debug, Clone)]
-struct CredArgs {
-    /// Profile (section) of the profile file, used when the environment has no key.
-    #[arg(long, default_value = "default")]
-    profile: String,
-    /// Profile file instead of ~/.tencentcloud/credentials.
+pub(crate) struct CredArgs {
+    /// Profile (section) of the profile file; when given, it is used instead of the
+    /// environment's credentials [default: default, after the environment].
+    #[arg(long)]
+    profile: Option<String>,
+    /// Profile file instead of ~/.tencentcloud/credentials; when given, it is used instead of
+    /// the environment's credentials.
     #[arg(long, value_name = "FILE")]
     profile_file: Option<PathBuf>,
 }
 
+/// What presign and auth share.
 #[derive(Args, Debug)]
 struct SignArgs {
-    /// HTTP method the URL or header is for.
+    /// HTTP method the signature is for.
     #[arg(short = 'X', long, default_value = "GET")]
     method: String,
-    /// Bucket, `<name>-<appid>` (e.g. examplebucket-1250000000).
+    /// Bucket, `<name>-<appid>` (e.g. examplebucket-1250000000), or cos://BUCKET/KEY.
+    #[arg(value_name = "BUCKET|cos://BUCKET/KEY")]
     bucket: String,
-    /// Object key (e.g. photos/cat.jpg).
-    key: String,
-    /// Validity in seconds (the signature is also valid from 60 s before now).
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=315_360_000))]
+    /// Object key (e.g. photos/cat.jpg); not after cos://BUCKET/KEY.
+    key: Option<String>,
+    /// Validity in seconds, 1 to 315360000 (the signature is also valid from 60 s before now).
+    #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = parse_expires)]
     expires: u64,
-    /// A query param to sign and append, NAME=VALUE (repeatable).
+    /// With a temporary key, do not add and sign x-cos-security-token (qcloud_cos's behaviour).
+    #[arg(long)]
+    no_token: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    #[command(flatten)]
+    creds: CredArgs,
+}
+
+#[derive(Args, Debug)]
+struct PresignArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// A query param to sign and append to the URL, NAME=VALUE (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
-    /// A header the request will carry, 'Name: value' (repeatable; allow-listed ones are signed).
+    /// A header the request will carry, 'Name: value' (repeatable; allow-listed ones are
+    /// signed, and must then be sent with that value).
     #[arg(short = 'H', long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
     headers: Vec<(String, String)>,
     /// Do not sign the host (the URL then works with any Host).
     #[arg(long)]
     no_sign_host: bool,
-    /// With a temporary key, do not add and sign x-cos-security-token (qcloud_cos's behaviour).
+}
+
+#[derive(Args, Debug)]
+struct AuthArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// A query param your request's URL carries, NAME=VALUE (repeatable; signed).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// A header your request carries, 'Name: value' (repeatable; allow-listed ones are signed).
+    #[arg(short = 'H', long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Do not sign the Host header (the request may then be sent with any Host).
     #[arg(long)]
-    no_token: bool,
-    #[command(flatten)]
-    endpoint: EndpointArgs,
-    #[command(flatten)]
-    creds: CredArgs,
+    no_sign_host: bool,
 }
 
 #[derive(Args, Debug)]
@@ -260,54 +379,13 @@ struct ServeArgs {
     creds: CredArgs,
 }
 
-/// How to reach COS for put/get.
-#[derive(Args, Debug)]
-struct TransferArgs {
-    /// A pre-signed URL (then no credentials are needed, and BUCKET KEY are not given).
-    #[arg(long)]
-    url: Option<String>,
-    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
-    #[arg(long)]
-    proxy: Option<String>,
-    /// No progress bar.
-    #[arg(long)]
-    no_progress: bool,
-    #[command(flatten)]
-    endpoint: EndpointArgs,
-    #[command(flatten)]
-    creds: CredArgs,
-}
-
-#[derive(Args, Debug)]
-struct PutArgs {
-    /// The file to upload.
-    file: PathBuf,
-    /// Bucket (with credentials; not with --url).
-    bucket: Option<String>,
-    /// Object key (with credentials; not with --url).
-    key: Option<String>,
-    #[command(flatten)]
-    transfer: TransferArgs,
-}
-
-#[derive(Args, Debug)]
-struct GetArgs {
-    /// Bucket (with credentials; not with --url).
-    bucket: Option<String>,
-    /// Object key (with credentials; not with --url).
-    key: Option<String>,
-    /// Where to write the object.
-    #[arg(short, long, value_name = "FILE")]
-    output: PathBuf,
-    #[command(flatten)]
-    transfer: TransferArgs,
-}
-
 /// A failure with its exit code.
 #[derive(Debug)]
 pub(crate) struct CliError {
     message: String,
     code: u8,
+    /// The HTTP exchange failed (connection, proxy, TLS): a hint may apply.
+    http: bool,
 }
 
 impl CliError {
@@ -316,6 +394,7 @@ impl CliError {
         Self {
             message: message.into(),
             code: 2,
+            http: false,
         }
     }
 
@@ -324,6 +403,7 @@ impl CliError {
         Self {
             message: message.into(),
             code: 1,
+            http: false,
         }
     }
 }
@@ -343,22 +423,34 @@ impl From<cos_sign_http::Error> for CliError {
             }
         }
         match e {
+            cos_sign_http::Error::Sign(cos_sign_std::signer::Error::Credentials(c)) => {
+                no_credentials(&c)
+            }
             cos_sign_http::Error::Sign(_) | cos_sign_http::Error::InvalidRequest(_) => {
                 CliError::usage(msg)
             }
+            cos_sign_http::Error::Http(_) => CliError {
+                http: true,
+                ..CliError::fail(msg)
+            },
             _ => CliError::fail(msg),
         }
     }
 }
 
-fn parse_param(s: &str) -> Result<(String, String), String> {
+/// Prints a warning on stderr.
+pub(crate) fn warn(message: &str) {
+    esay!("cos-sign: warning: {message}");
+}
+
+pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("expected NAME=VALUE, got {s:?}")),
     }
 }
 
-fn parse_header(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_header(s: &str) -> Result<(String, String), String> {
     match s.split_once(':') {
         Some((k, v)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) => {
             Ok((k.to_owned(), v.trim().to_owned()))
@@ -367,45 +459,120 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn endpoint(a: &EndpointArgs) -> Result<Endpoint, CliError> {
+/// `--expires`: whole seconds, 1 to 315360000 (ten years).
+fn parse_expires(s: &str) -> Result<u64, String> {
+    const MAX: u64 = 315_360_000;
+    match s.trim().parse::<i128>() {
+        Ok(n) if (1..=i128::from(MAX)).contains(&n) => Ok(n as u64),
+        Ok(n) if n <= 0 => Err(format!(
+            "the validity must be a positive number of seconds (1 to {MAX}), got {n}"
+        )),
+        Ok(_) => Err(format!("at most {MAX} seconds (ten years)")),
+        Err(_) => Err(format!(
+            "a whole number of seconds (1 to {MAX}) expected, got {s:?}"
+        )),
+    }
+}
+
+/// The endpoint of the flags, after the checks that only warn (region, bucket).
+fn endpoint(a: &EndpointArgs, bucket: Option<&str>) -> Result<Endpoint, CliError> {
     let mut b = Endpoint::builder()
         .region(a.region.clone())
         .scheme(Scheme::parse(&a.scheme).map_err(|e| CliError::usage(e.to_string()))?);
     if let Some(e) = &a.endpoint {
+        target::check_host_flag("--endpoint", e)?;
         b = b.endpoint(e.clone());
     }
     if let Some(d) = &a.domain {
+        target::check_host_flag("--domain", d)?;
         b = b.domain(d.clone());
     }
     if let Some(id) = &a.appid {
         b = b.appid(id.clone());
     }
-    b.build()
-        .map_err(|e| CliError::usage(format!("bad endpoint settings: {e}")))
+    let ep = b
+        .build()
+        .map_err(|e| CliError::usage(format!("bad endpoint settings: {e}")))?;
+    if a.endpoint.is_none()
+        && a.domain.is_none()
+        && let Some(w) = target::region_warning(&a.region)
+    {
+        warn(&w);
+    }
+    if let Some(w) = bucket.and_then(|b| target::bucket_warning(b, a.appid.as_deref())) {
+        warn(&w);
+    }
+    tracing::info!(
+        endpoint = ep.endpoint(),
+        scheme = a.scheme.as_str(),
+        "endpoint"
+    );
+    Ok(ep)
 }
 
-/// The environment, then the profile file.
+/// The environment, then the profile file; only the profile file when --profile or
+/// --profile-file is given (an explicit choice beats the environment).
 pub(crate) fn provider(c: &CredArgs) -> ChainProvider {
-    let mut profile = ProfileProvider::new().with_profile(c.profile.clone());
+    let mut profile = ProfileProvider::new()
+        .with_profile(c.profile.clone().unwrap_or_else(|| "default".to_owned()));
     if let Some(p) = &c.profile_file {
         profile = profile.with_path(p.clone());
     }
-    ChainProvider::new().push(EnvProvider::new()).push(profile)
+    if c.profile.is_some() || c.profile_file.is_some() {
+        tracing::info!(
+            profile = c.profile.as_deref().unwrap_or("default"),
+            "credentials: the profile file only (explicit --profile/--profile-file)"
+        );
+        ChainProvider::new().push(profile)
+    } else {
+        tracing::debug!("credentials: the environment, then the profile file");
+        ChainProvider::new().push(EnvProvider::new()).push(profile)
+    }
 }
 
 /// A signer whose credentials were checked to be there.
-fn signer(e: &EndpointArgs, c: &CredArgs) -> Result<Signer, CliError> {
+pub(crate) fn signer(
+    e: &EndpointArgs,
+    c: &CredArgs,
+    bucket: Option<&str>,
+) -> Result<Signer, CliError> {
     let provider = provider(c);
-    provider.credentials().map_err(no_credentials)?;
-    Ok(Signer::new(provider, endpoint(e)?))
+    let creds = provider.credentials().map_err(|e| no_credentials(&e))?;
+    tracing::info!(
+        secret_id = creds.secret_id(),
+        temporary = creds.token().is_some(),
+        "credentials found"
+    );
+    Ok(Signer::new(provider, endpoint(e, bucket)?))
 }
 
-pub(crate) fn no_credentials(e: impl std::fmt::Display) -> CliError {
+/// The missing-credentials message: what was looked at, then how to fix it, once.
+pub(crate) fn no_credentials(e: &CredentialsError) -> CliError {
+    fn flatten<'a>(e: &'a CredentialsError, out: &mut Vec<&'a CredentialsError>) {
+        match e {
+            CredentialsError::Chain(v) => v.iter().for_each(|e| flatten(e, out)),
+            other => out.push(other),
+        }
+    }
+    let mut all = Vec::new();
+    flatten(e, &mut all);
+    let mut msg = String::from("no usable credentials:");
+    for e in all {
+        let line = match e {
+            CredentialsError::NotFound { source, .. } if source.contains("environment") => {
+                format!("none in the {source}")
+            }
+            CredentialsError::NotFound { source, detail } => format!("none in {source}: {detail}"),
+            other => other.to_string(),
+        };
+        msg.push_str(&format!("\n  - {line}"));
+    }
     let (id, key, token) = ENV_VARS[0];
-    CliError::usage(format!(
-        "no usable credentials: {e}\n\nSet {id} and {key} (and {token} for a temporary key) in the \
-         environment, or write them to ~/.tencentcloud/credentials:\n  [default]\n  secret_id = AKID...\n  secret_key = ..."
-    ))
+    msg.push_str(&format!(
+        "\n\nSet {id} and {key} (and {token} for a temporary key) in the environment, or write \
+         them to ~/.tencentcloud/credentials:\n  [default]\n  secret_id = AKID...\n  secret_key = ..."
+    ));
+    CliError::usage(msg)
 }
 
 fn parse_method(m: &str) -> Result<Method, CliError> {
@@ -416,37 +583,155 @@ fn parse_method(m: &str) -> Result<Method, CliError> {
     })
 }
 
-fn sign_options(a: &SignArgs) -> SignOptions {
-    let mut o = SignOptions::default()
-        .expires(Duration::from_secs(a.expires))
-        .sign_host(!a.no_sign_host)
-        .add_token(!a.no_token);
-    o.params = a.params.clone();
-    o.headers = a.headers.clone();
-    o
+/// What presign and auth sign, checked.
+struct Signing {
+    signer: Signer,
+    method: Method,
+    bucket: String,
+    key: String,
+    opts: SignOptions,
 }
 
-fn presign(a: &SignArgs) -> Result<ExitCode, CliError> {
+fn signing(
+    a: &SignArgs,
+    params: &[(String, String)],
+    headers: &[(String, String)],
+    no_sign_host: bool,
+) -> Result<Signing, CliError> {
     let method = parse_method(&a.method)?;
-    let s = signer(&a.endpoint, &a.creds)?;
-    let url = s
-        .presign(method, &a.bucket, &a.key, &sign_options(a))
-        .map_err(sign_error)?
-        .url;
-    println!("{url}");
+    let (bucket, key) = target::bucket_key(&a.bucket, a.key.as_deref())?;
+    let signer = signer(&a.endpoint, &a.creds, Some(&bucket))?;
+    let mut opts = SignOptions::default()
+        .expires(Duration::from_secs(a.expires))
+        .sign_host(!no_sign_host)
+        .add_token(!a.no_token);
+    opts.params = params.to_vec();
+    opts.headers = headers.to_vec();
+    tracing::info!(
+        method = method.as_str(),
+        bucket = bucket.as_str(),
+        key = key.as_str(),
+        expires = a.expires,
+        "signing"
+    );
+    Ok(Signing {
+        signer,
+        method,
+        bucket,
+        key,
+        opts,
+    })
+}
+
+/// The fields of a signature text (`q-sign-time`, `q-header-list`...) for JSON output.
+fn signature_fields(text: &str, secret_id: &str) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::{Value, json};
+    let field = |name: &str| {
+        form_urlencoded::parse(text.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let list = |name: &str| -> Value {
+        let v = field(name).unwrap_or_default();
+        Value::from(
+            v.split(';')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (from, until) = field("q-sign-time")
+        .and_then(|t| {
+            let (a, b) = t.split_once(';')?;
+            Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?))
+        })
+        .map_or((Value::Null, Value::Null), |(a, b)| (json!(a), json!(b)));
+    let mut m = serde_json::Map::new();
+    m.insert("valid_from".into(), from);
+    m.insert("valid_until".into(), until);
+    m.insert("signed_headers".into(), list("q-header-list"));
+    m.insert("signed_params".into(), list("q-url-param-list"));
+    m.insert("secret_id".into(), json!(secret_id));
+    m
+}
+
+fn print_json(v: &serde_json::Value) {
+    say!("{v}");
+}
+
+fn presign(a: &PresignArgs) -> Result<ExitCode, CliError> {
+    let s = signing(&a.sign, &a.params, &a.headers, a.no_sign_host)?;
+    let pre = s
+        .signer
+        .presign(s.method, &s.bucket, &s.key, &s.opts)
+        .map_err(sign_error)?;
+    let url = pre.url;
+    tracing::info!(url = %target::redact_url(&url), "pre-signed URL made");
+    if a.sign.output == OutputFormat::Json {
+        let creds = s.signer.credentials().map_err(sign_error)?;
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        let mut m = serde_json::Map::new();
+        m.insert("url".into(), url.clone().into());
+        m.insert("method".into(), s.method.as_str().into());
+        m.insert("bucket".into(), s.bucket.clone().into());
+        m.insert("key".into(), s.key.clone().into());
+        m.insert(
+            "host".into(),
+            s.signer.host(&s.bucket).map_err(sign_error)?.into(),
+        );
+        m.insert("expires_in".into(), a.sign.expires.into());
+        m.insert(
+            "headers".into(),
+            serde_json::Value::Object(
+                pre.headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone().into()))
+                    .collect(),
+            ),
+        );
+        m.extend(signature_fields(query, creds.secret_id()));
+        print_json(&serde_json::Value::Object(m));
+    } else {
+        say!("{url}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn auth(a: &SignArgs) -> Result<ExitCode, CliError> {
-    let method = parse_method(&a.method)?;
-    let s = signer(&a.endpoint, &a.creds)?;
+fn auth(a: &AuthArgs) -> Result<ExitCode, CliError> {
+    let s = signing(&a.sign, &a.params, &a.headers, a.no_sign_host)?;
     let value = s
-        .authorization(method, &a.bucket, &a.key, &sign_options(a))
+        .signer
+        .authorization(s.method, &s.bucket, &s.key, &s.opts)
         .map_err(sign_error)?;
-    println!("{value}");
-    let temporary = s.credentials().map_err(sign_error)?.token().is_some();
-    if temporary && !a.no_token {
-        eprintln!(
+    tracing::info!("Authorization made (not logged)");
+    let creds = s.signer.credentials().map_err(sign_error)?;
+    let token_header = creds.token().is_some() && !a.sign.no_token;
+    if a.sign.output == OutputFormat::Json {
+        let mut m = serde_json::Map::new();
+        m.insert("authorization".into(), value.clone().into());
+        m.insert("method".into(), s.method.as_str().into());
+        m.insert("bucket".into(), s.bucket.clone().into());
+        m.insert("key".into(), s.key.clone().into());
+        m.insert(
+            "host".into(),
+            s.signer.host(&s.bucket).map_err(sign_error)?.into(),
+        );
+        m.insert(
+            "url".into(),
+            s.signer
+                .object_url(&s.bucket, &s.key)
+                .map_err(sign_error)?
+                .into(),
+        );
+        m.insert("expires_in".into(), a.sign.expires.into());
+        m.extend(signature_fields(&value, creds.secret_id()));
+        m.insert("security_token_header".into(), token_header.into());
+        print_json(&serde_json::Value::Object(m));
+    } else {
+        say!("{value}");
+    }
+    if token_header {
+        esay!(
             "note: temporary key: the request must also carry the header x-cos-security-token \
              (your token; signed, not printed)"
         );
@@ -456,12 +741,12 @@ fn auth(a: &SignArgs) -> Result<ExitCode, CliError> {
 
 fn sign_error(e: cos_sign_std::signer::Error) -> CliError {
     match e {
-        cos_sign_std::signer::Error::Credentials(c) => no_credentials(c),
+        cos_sign_std::signer::Error::Credentials(c) => no_credentials(&c),
         other => CliError::usage(other.to_string()),
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -491,7 +776,7 @@ fn serve(a: &ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(f) = &a.credentials_file {
         let c = ProfileProvider::new()
             .with_path(f.clone())
-            .with_profile(a.creds.profile.clone())
+            .with_profile(a.creds.profile.as_deref().unwrap_or("default"))
             .credentials()
             .map_err(|e| CliError::usage(format!("--credentials-file: {e}")))?;
         config = config.credential(Credential::from(&c));
@@ -533,162 +818,67 @@ fn serve(a: &ServeArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A client for put/get: with a signer unless a URL is given.
-fn transfer_client(t: &TransferArgs, need_signer: bool) -> Result<Client, CliError> {
-    let mut b = Client::builder();
-    if need_signer {
-        b = b.signer(Arc::new(signer(&t.endpoint, &t.creds)?));
-    }
-    if let Some(p) = &t.proxy {
-        let proxy =
-            reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
-        b = b.proxy(proxy);
-    }
-    b.build().map_err(CliError::from)
-}
-
-/// `--url` xor `BUCKET KEY`.
-fn target(
-    url: &Option<String>,
-    bucket: &Option<String>,
-    key: &Option<String>,
-) -> Result<Option<(String, String)>, CliError> {
-    match (url, bucket, key) {
-        (Some(_), None, None) => Ok(None),
-        (Some(_), _, _) => Err(CliError::usage("give either --url or BUCKET KEY, not both")),
-        (None, Some(b), Some(k)) => Ok(Some((b.clone(), k.clone()))),
-        (None, _, _) => Err(CliError::usage(
-            "give --url URL (a pre-signed URL) or BUCKET KEY (with credentials)",
-        )),
-    }
-}
-
-fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
-    let t = &a.transfer;
-    let target = target(&t.url, &a.bucket, &a.key)?;
-    if !a.file.is_file() {
-        return Err(CliError::usage(format!(
-            "{}: not a readable file",
-            a.file.display()
-        )));
-    }
-    let client = transfer_client(t, target.is_some())?;
-    let rt = runtime()?;
-    let mut bar = progress::Bar::new("upload", !t.no_progress);
-    let out = rt.block_on(async {
-        match (&target, &t.url) {
-            (Some((b, k)), _) => {
-                client
-                    .put_object_from_file(b, k, &a.file, |d, n| bar.update(d, n))
-                    .await
-            }
-            (None, Some(url)) => {
-                client
-                    .upload_presigned(url, &a.file, |d, n| bar.update(d, n))
-                    .await
-            }
-            (None, None) => unreachable!("target() checked"),
-        }
-    });
-    bar.finish();
-    let out = out?;
-    println!(
-        "uploaded {} ({} bytes), ETag {}",
-        a.file.display(),
-        out.bytes,
-        out.meta.etag.as_deref().unwrap_or("-")
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
-    let t = &a.transfer;
-    let target = target(&t.url, &a.bucket, &a.key)?;
-    check_output(&a.output)?;
-    let client = transfer_client(t, target.is_some())?;
-    let rt = runtime()?;
-    let mut bar = progress::Bar::new("download", !t.no_progress);
-    let out = rt.block_on(async {
-        let transfer = async {
-            match (&target, &t.url) {
-                (Some((b, k)), _) => {
-                    client
-                        .get_object_to_file(b, k, &a.output, |d, n| bar.update(d, n))
-                        .await
-                }
-                (None, Some(url)) => {
-                    client
-                        .download_presigned(url, &a.output, |d, n| bar.update(d, n))
-                        .await
-                }
-                (None, None) => unreachable!("target() checked"),
-            }
-        };
-        // Ctrl-C drops the transfer, which removes its temporary file.
-        tokio::select! {
-            out = transfer => Some(out),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    });
-    let Some(out) = out else {
-        bar.finish();
-        eprintln!(
-            "cos-sign: interrupted; nothing written to {}",
-            a.output.display()
-        );
-        return Ok(ExitCode::from(130));
+/// Diagnostics through `tracing` on stderr: RUST_LOG if set, else by -v count.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.is_empty() => EnvFilter::try_new(&v).unwrap_or_else(|e| {
+            warn(&format!("RUST_LOG={v:?} ignored: {e}"));
+            EnvFilter::new("off")
+        }),
+        _ => EnvFilter::new(match verbose {
+            0 => "off",
+            1 => "cos_sign=info",
+            2 => "cos_sign=debug",
+            _ => "cos_sign=trace",
+        }),
     };
-    bar.finish();
-    let out = out?;
-    println!(
-        "downloaded {} bytes to {}, MD5 {}{}",
-        out.bytes,
-        a.output.display(),
-        out.md5,
-        if out.md5_checked {
-            " (matches the ETag)"
-        } else {
-            ""
-        }
-    );
-    Ok(ExitCode::SUCCESS)
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
 }
 
-fn check_output(p: &Path) -> Result<(), CliError> {
-    if p.is_dir() {
-        return Err(CliError::usage(format!(
-            "{}: is a folder; give a file name",
-            p.display()
-        )));
-    }
-    let parent = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !parent.is_dir() {
-        return Err(CliError::usage(format!(
-            "{}: the folder does not exist",
-            parent.display()
-        )));
-    }
-    Ok(())
+/// Writes `bytes` to stdout; a closed pipe is a failure, not a panic.
+fn write_stdout(bytes: &[u8]) -> Result<ExitCode, CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map(|()| ExitCode::SUCCESS)
+        .map_err(|e| CliError::fail(format!("cannot write to standard output: {e}")))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let result = match &cli.command {
         Command::Presign(a) => presign(a),
         Command::Auth(a) => auth(a),
         Command::Verify(a) => verify::run(a),
         Command::Serve(a) => serve(a),
-        Command::Put(a) => put(a),
-        Command::Get(a) => get(a),
+        Command::Put(a) => transfer::put(a),
+        Command::Get(a) => transfer::get(a),
         Command::Demo(a) => demo::run(a),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "cos-sign", &mut buf);
+            write_stdout(&buf)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| CliError::fail(format!("cannot render the man page: {e}")))
+                .and_then(|()| write_stdout(&buf))
+        }
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("cos-sign: {}", e.message);
+            esay!("cos-sign: {}", e.message);
             ExitCode::from(e.code)
         }
     }

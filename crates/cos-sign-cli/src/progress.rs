@@ -83,7 +83,7 @@ impl Bar {
     /// Ends the bar's line.
     pub fn finish(&mut self) {
         if self.drawn {
-            eprintln!();
+            esay!();
         }
     }
 }

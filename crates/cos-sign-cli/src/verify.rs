@@ -8,7 +8,7 @@ use cos_sign_core::{KeyTime, ParsedAuthorization, Request, VerifyError};
 use cos_sign_std::credentials::CredentialsProvider;
 use reqwest::Url;
 
-use crate::{CliError, CredArgs, no_credentials, parse_header, provider};
+use crate::{CliError, CredArgs, OutputFormat, no_credentials, parse_header, provider};
 
 /// The `q-*` fields of a pre-signed URL (not request params).
 const SIGNATURE_FIELDS: [&str; 7] = [
@@ -44,6 +44,9 @@ pub struct VerifyArgs {
     /// Check at this unix time instead of now.
     #[arg(long, value_name = "UNIX_SECONDS")]
     at: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
     #[command(flatten)]
     creds: CredArgs,
 }
@@ -64,6 +67,69 @@ fn decode(s: &str) -> String {
 
 fn utc(t: u64) -> String {
     httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_secs(t))
+}
+
+/// `t` relative to the real current time `now`: `N s ago` or `in N s`.
+fn relative(t: u64, now: u64) -> String {
+    if t <= now {
+        format!("{} s ago", now - t)
+    } else {
+        format!("in {} s", t - now)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A verdict, printed as text or JSON.
+struct Verdict {
+    reason: Option<&'static str>,
+    message: String,
+    secret_id: String,
+    method: String,
+    path: String,
+    checked_at: u64,
+    window: Option<KeyTime>,
+    recomputed: Option<(String, String)>,
+}
+
+impl Verdict {
+    fn print(&self, format: OutputFormat) -> ExitCode {
+        match format {
+            OutputFormat::Json => {
+                let v = serde_json::json!({
+                    "valid": self.reason.is_none(),
+                    "reason": self.reason,
+                    "message": self.message,
+                    "secret_id": self.secret_id,
+                    "method": self.method,
+                    "path": self.path,
+                    "checked_at": self.checked_at,
+                    "valid_from": self.window.map(|w| w.start()),
+                    "valid_until": self.window.map(|w| w.end()),
+                    "string_to_sign": self.recomputed.as_ref().map(|r| r.0.as_str()),
+                    "format_string": self.recomputed.as_ref().map(|r| r.1.as_str()),
+                });
+                say!("{v}");
+            }
+            OutputFormat::Text => {
+                if self.reason.is_none() {
+                    say!("valid: {}", self.message);
+                } else {
+                    say!("invalid: {}", self.message);
+                }
+                if let Some((sts, http)) = &self.recomputed {
+                    say!("recomputed StringToSign:\n{}", indent(sts));
+                    say!("recomputed FormatString:\n{}", indent(http));
+                }
+            }
+        }
+        ExitCode::from(if self.reason.is_none() { 0 } else { 1 })
+    }
 }
 
 pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
@@ -87,6 +153,12 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
             (query, true)
         }
     };
+    let real_now = unix_now();
+    let now = a.at.unwrap_or(real_now);
+    let method = a.method.to_ascii_uppercase();
+    let url_path = percent_encoding::percent_decode_str(url.path())
+        .decode_utf8_lossy()
+        .into_owned();
     let auth = match if from_query {
         ParsedAuthorization::from_query(text)
     } else {
@@ -94,8 +166,17 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
     } {
         Ok(a) => a,
         Err(e) => {
-            println!("invalid: not a well-formed COS signature: {e}");
-            return Ok(ExitCode::from(1));
+            let v = Verdict {
+                reason: Some("malformed"),
+                message: format!("not a well-formed COS signature: {e}"),
+                secret_id: raw_field(text, "q-ak").map(decode).unwrap_or_default(),
+                method,
+                path: url_path,
+                checked_at: now,
+                window: None,
+                recomputed: None,
+            };
+            return Ok(v.print(a.output));
         }
     };
     let mut id_buf = [0u8; 512];
@@ -110,7 +191,9 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
     let (secret_id, secret_key) = match (&a.secret_id, &a.secret_key) {
         (id, Some(key)) => (id.clone().unwrap_or_else(|| signed_id.clone()), key.clone()),
         (id, None) => {
-            let c = provider(&a.creds).credentials().map_err(no_credentials)?;
+            let c = provider(&a.creds)
+                .credentials()
+                .map_err(|e| no_credentials(&e))?;
             (
                 id.clone().unwrap_or_else(|| c.secret_id().to_owned()),
                 c.expose_secret_key().to_owned(),
@@ -154,12 +237,6 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
         .params(&p)
         .headers(&h)
         .with_capacity::<512>();
-    let now = a.at.unwrap_or_else(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    });
     let window = raw_field(text, "q-sign-time").and_then(|t| KeyTime::parse(&decode(t)).ok());
     let list = |field: &str, i: usize| {
         raw_field(text, field)
@@ -167,65 +244,117 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
             .and_then(|l| l.split(';').nth(i).map(str::to_owned))
             .unwrap_or_else(|| format!("#{i}"))
     };
+    tracing::info!(
+        method = method.as_str(),
+        path = path.as_str(),
+        signed_by = signed_id.as_str(),
+        expected_id = secret_id.as_str(),
+        checked_at = now,
+        form = if from_query {
+            "pre-signed URL"
+        } else {
+            "Authorization"
+        },
+        "verifying"
+    );
+    let at = match a.at {
+        Some(t) => format!("; checked at {}", utc(t)),
+        None => String::new(),
+    };
+    let mut v = Verdict {
+        reason: None,
+        message: String::new(),
+        secret_id: signed_id.clone(),
+        method: method.clone(),
+        path: path.clone(),
+        checked_at: now,
+        window,
+        recomputed: None,
+    };
     match auth.verify(&req, &secret_id, secret_key.as_bytes(), now) {
         Ok(()) => {
-            print!(
-                "valid: signed by {signed_id} for {} {path}",
-                a.method.to_ascii_uppercase()
-            );
+            v.message = format!("signed by {signed_id} for {method} {path}");
             if let Some(w) = window {
-                print!(
-                    "; valid from {} until {} ({} s left)",
+                v.message.push_str(&format!(
+                    "; valid from {} until {} ({} s left{at})",
                     utc(w.start()),
                     utc(w.end()),
                     w.end().saturating_sub(now)
-                );
+                ));
             }
-            println!();
-            Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            let why = match e {
-                VerifyError::AccessKeyMismatch => format!(
-                    "signed by secret id {signed_id}, not {secret_id} (COS: InvalidAccessKeyId)"
+            let (reason, why) = match e {
+                VerifyError::AccessKeyMismatch => (
+                    "access_key_mismatch",
+                    format!(
+                        "signed by secret id {signed_id}, not {secret_id} (COS: InvalidAccessKeyId)"
+                    ),
                 ),
-                VerifyError::Expired { end, now } => format!(
-                    "expired at {} ({} s ago; COS: AccessDenied, Request has expired)",
-                    utc(end),
-                    now - end
+                VerifyError::Expired { end, .. } => (
+                    "expired",
+                    format!(
+                        "expired at {} ({}{at}; COS: AccessDenied, Request has expired)",
+                        utc(end),
+                        relative(end, real_now)
+                    ),
                 ),
-                VerifyError::NotYetValid { start, now } => format!(
-                    "not valid before {} ({} s from now; COS: RequestTimeTooSkewed)",
-                    utc(start),
-                    start - now
+                VerifyError::NotYetValid { start, .. } => (
+                    "not_yet_valid",
+                    format!(
+                        "not valid before {} ({}{at}; COS: RequestTimeTooSkewed)",
+                        utc(start),
+                        relative(start, real_now)
+                    ),
                 ),
-                VerifyError::MissingHeader(i) => format!(
-                    "the signed header {:?} is not in the request (give it with -H)",
-                    list("q-header-list", i)
+                VerifyError::MissingHeader(i) => (
+                    "missing_header",
+                    format!(
+                        "the signed header {:?} is not in the request (give it with -H)",
+                        list("q-header-list", i)
+                    ),
                 ),
-                VerifyError::MissingParam(i) => format!(
-                    "the signed param {:?} is not in the URL",
-                    list("q-url-param-list", i)
+                VerifyError::MissingParam(i) => (
+                    "missing_param",
+                    format!(
+                        "the signed param {:?} is not in the URL",
+                        list("q-url-param-list", i)
+                    ),
                 ),
-                VerifyError::SignatureMismatch => {
-                    "signature mismatch (COS: SignatureDoesNotMatch)".to_owned()
-                }
-                other => other.to_string(),
+                VerifyError::SignatureMismatch => (
+                    "signature_mismatch",
+                    "signature mismatch (COS: SignatureDoesNotMatch)".to_owned(),
+                ),
+                other => ("other", other.to_string()),
             };
-            println!("invalid: {why}");
+            v.reason = Some(reason);
+            v.message = why;
             if e == VerifyError::SignatureMismatch {
-                println!(
-                    "recomputed StringToSign:\n{}",
-                    indent(&auth.string_to_sign(&req).to_string())
-                );
-                println!(
-                    "recomputed FormatString:\n{}",
-                    indent(&auth.http_string(&req).to_string())
-                );
+                v.recomputed = Some((
+                    auth.string_to_sign(&req).to_string(),
+                    redact_token(&auth.http_string(&req).to_string()),
+                ));
             }
-            Ok(ExitCode::from(1))
         }
     }
+    Ok(v.print(a.output))
+}
+
+/// The FormatString with the temporary key's token value replaced by `REDACTED` (it is a
+/// secret; the StringToSign still holds its hash).
+fn redact_token(http_string: &str) -> String {
+    const NAME: &str = "x-cos-security-token=";
+    let mut out = String::with_capacity(http_string.len());
+    let mut rest = http_string;
+    while let Some(i) = rest.find(NAME) {
+        let after = &rest[i + NAME.len()..];
+        let end = after.find(['&', '\n']).unwrap_or(after.len());
+        out.push_str(&rest[..i + NAME.len()]);
+        out.push_str("REDACTED");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Each line indented, newlines shown as `\n`.

@@ -49,7 +49,10 @@ fn record(label: &str, out: &Output) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    OUTPUTS.lock().unwrap().push((label.to_owned(), text));
+    OUTPUTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((label.to_owned(), text));
 }
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -843,4 +846,898 @@ fn ctrl_c_during_get_leaves_no_file() {
     assert_eq!(code, Some(130), "{err}");
     assert!(err.contains("interrupted"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+// ---- Habits users bring (issue 12): cos://, headers, stdin/stdout, JSON, completions,
+// diagnostics, profiles, region and bucket checks, hints, help layout.
+
+/// Runs with `stdin` as standard input.
+fn run_with_stdin(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd(args, env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cos-sign runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    record(&args.join(" "), &out);
+    out
+}
+
+fn json(o: &Output) -> serde_json::Map<String, serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(o), stderr(o)));
+    assert_eq!(
+        stdout(o).trim().lines().count(),
+        1,
+        "one line: {}",
+        stdout(o)
+    );
+    v.as_object().expect("a JSON object").clone()
+}
+
+fn keys(m: &serde_json::Map<String, serde_json::Value>) -> Vec<&str> {
+    let mut k: Vec<&str> = m.keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+fn query_value(url: &str, name: &str) -> String {
+    url.split_once('?')
+        .unwrap()
+        .1
+        .split('&')
+        .find_map(|p| p.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} in {url}"))
+        .to_owned()
+}
+
+#[test]
+fn cos_uris_name_bucket_and_key() {
+    let plain = presign(&[BUCKET, "dir/a b.txt"], PERM);
+    let uri = presign(&[&format!("cos://{BUCKET}/dir/a b.txt")], PERM);
+    let base = |u: &str| u.split('?').next().unwrap().to_owned();
+    assert_eq!(base(&plain), base(&uri));
+    assert_eq!(base(&uri), format!("http://{HOST}/dir/a%20b.txt"));
+    let o = run(
+        &["auth", &format!("cos://{BUCKET}/k.txt"), "--output", "json"],
+        PERM,
+    );
+    let m = json(&o);
+    assert_eq!(
+        (m["bucket"].as_str(), m["key"].as_str()),
+        (Some(BUCKET), Some("k.txt"))
+    );
+    for (args, needle) in [
+        (vec!["presign", "cos://nokey"], "cos://BUCKET/KEY"),
+        (vec!["presign", "cos://b-1250000000/"], "cos://BUCKET/KEY"),
+        (
+            vec!["presign", "cos://b-1250000000/a", "extra"],
+            "already names the key",
+        ),
+        (
+            vec!["get", "cos://b-1250000000", "-o", "/tmp/x"],
+            "cos://BUCKET/KEY",
+        ),
+    ] {
+        let o = run(&args, PERM);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn put_and_get_headers_stdin_and_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&["--credential", &format!("{ID}:{KEY}")]);
+    let src = dir.path().join("notes.bin");
+    let bytes = data(70_000, 3);
+    std::fs::write(&src, &bytes).unwrap();
+    let src_s = src.to_str().unwrap();
+    let proxy = ["--proxy", server.url.as_str()];
+
+    // The help's own example: a URL pre-signed with a Content-Type works with put -H.
+    let url = presign(
+        &[
+            "-X",
+            "PUT",
+            BUCKET,
+            "h/notes.bin",
+            "-H",
+            "Content-Type: text/plain",
+        ],
+        PERM,
+    );
+    let mut a = vec![
+        "put",
+        src_s,
+        "--url",
+        &url,
+        "-H",
+        "Content-Type: text/plain",
+    ];
+    a.extend_from_slice(&proxy);
+    let o = run(&a, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Without it, the guess for .bin does not match what was signed: COS's 403, and a warning.
+    let mut a = vec!["put", src_s, "--url", &url];
+    a.extend_from_slice(&proxy);
+    let o = run(&a, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("SignatureDoesNotMatch"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("the URL signs content-type"),
+        "{}",
+        stderr(&o)
+    );
+    // The object keeps the signed type.
+    let o = run(
+        &[
+            "get",
+            &format!("cos://{BUCKET}/h/notes.bin"),
+            "-o",
+            "-",
+            "--scheme",
+            "http",
+            proxy[0],
+            proxy[1],
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, bytes, "get -o - writes the object to stdout");
+    assert!(
+        stderr(&o).contains("Content-Type: text/plain"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("-").exists() && !Path::new("-").exists());
+
+    // With credentials: the type guessed from the extension, or given; metadata.
+    let txt = dir.path().join("page.html");
+    std::fs::write(&txt, b"<p>hi</p>").unwrap();
+    let o = run(
+        &[
+            "put",
+            txt.to_str().unwrap(),
+            &format!("cos://{BUCKET}/h/page.html"),
+            "--meta",
+            "owner=ops",
+            "--scheme",
+            "http",
+            proxy[0],
+            proxy[1],
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        &[
+            "get",
+            BUCKET,
+            "h/page.html",
+            "-o",
+            dir.path().join("p").to_str().unwrap(),
+            "--scheme",
+            "http",
+            proxy[0],
+            proxy[1],
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Content-Type: text/html"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        &[
+            "put",
+            src_s,
+            &format!("cos://{BUCKET}/h/typed"),
+            "--content-type",
+            "application/x-custom",
+            "--scheme",
+            "http",
+            proxy[0],
+            proxy[1],
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        &[
+            "get",
+            &format!("cos://{BUCKET}/h/typed"),
+            "-o",
+            "-",
+            "--scheme",
+            "http",
+            proxy[0],
+            proxy[1],
+        ],
+        PERM,
+    );
+    assert!(
+        stderr(&o).contains("Content-Type: application/x-custom"),
+        "{}",
+        stderr(&o)
+    );
+
+    // put - reads stdin; the type comes from the key.
+    let o = run_with_stdin(
+        &[
+            "put",
+            "-",
+            &format!("cos://{BUCKET}/h/from-stdin.json"),
+            "--scheme",
+            "http",
+            proxy[0],
+            proxy[1],
+        ],
+        PERM,
+        b"{\"a\": 1}",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("standard input (8 bytes)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        &[
+            "get",
+            &format!("cos://{BUCKET}/h/from-stdin.json"),
+            "-o",
+            "-",
+            "--scheme",
+            "http",
+            proxy[0],
+            proxy[1],
+        ],
+        PERM,
+    );
+    assert_eq!(o.stdout, b"{\"a\": 1}");
+    assert!(
+        stderr(&o).contains("Content-Type: application/json"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A one-shot HTTP stand-in that records the request head and answers 200.
+fn capture_one() -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let h = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 65536];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut chunk).unwrap();
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let head = String::from_utf8_lossy(&buf).into_owned();
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nETag: \"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        head
+    });
+    (addr, h)
+}
+
+#[test]
+fn put_sends_and_signs_meta_and_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("photo.jpg");
+    std::fs::write(&f, b"jpeg").unwrap();
+    let (addr, h) = capture_one();
+    let o = run(
+        &[
+            "put",
+            f.to_str().unwrap(),
+            &format!("cos://{BUCKET}/p.jpg"),
+            "--meta",
+            "owner=ops",
+            "-H",
+            "x-cos-storage-class: STANDARD_IA",
+            "--scheme",
+            "http",
+            "--proxy",
+            &format!("http://{addr}"),
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let head = h.join().unwrap().to_ascii_lowercase();
+    assert!(head.contains("\r\ncontent-type: image/jpeg\r\n"), "{head}");
+    assert!(head.contains("\r\nx-cos-meta-owner: ops\r\n"), "{head}");
+    assert!(
+        head.contains("\r\nx-cos-storage-class: standard_ia\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains(
+            "q-header-list=content-length;content-type;host;x-cos-meta-owner;x-cos-storage-class"
+        ),
+        "{head}"
+    );
+    // get --content-type: the response-content-type param, signed.
+    let (addr, h) = capture_one();
+    let o = run(
+        &[
+            "get",
+            &format!("cos://{BUCKET}/p.jpg"),
+            "-o",
+            "-",
+            "--content-type",
+            "text/csv",
+            "-H",
+            "Range: bytes=0-3",
+            "--scheme",
+            "http",
+            "--proxy",
+            &format!("http://{addr}"),
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let head = h.join().unwrap();
+    assert!(
+        head.starts_with(&format!(
+            "GET http://{HOST}/p.jpg?response-content-type=text%2Fcsv HTTP/1.1"
+        )),
+        "{head}"
+    );
+    assert!(
+        head.contains("q-url-param-list=response-content-type&"),
+        "{head}"
+    );
+}
+
+#[test]
+fn json_output_has_stable_fields() {
+    let o = run(
+        &[
+            "presign",
+            "-X",
+            "PUT",
+            BUCKET,
+            "j.txt",
+            "--output",
+            "json",
+            "-H",
+            "Content-Type: text/plain",
+        ],
+        TEMP,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let p = json(&o);
+    assert_eq!(
+        keys(&p),
+        [
+            "bucket",
+            "expires_in",
+            "headers",
+            "host",
+            "key",
+            "method",
+            "secret_id",
+            "signed_headers",
+            "signed_params",
+            "url",
+            "valid_from",
+            "valid_until"
+        ]
+    );
+    let url = p["url"].as_str().unwrap();
+    assert_eq!(p["method"], "PUT");
+    assert_eq!(
+        p["headers"],
+        serde_json::json!({"Content-Type": "text/plain"})
+    );
+    assert_eq!(p["host"], HOST);
+    assert_eq!(p["secret_id"], TMP_ID);
+    assert_eq!(p["expires_in"], 300);
+    assert_eq!(
+        p["signed_headers"],
+        serde_json::json!(["content-type", "host"])
+    );
+    assert_eq!(
+        p["signed_params"],
+        serde_json::json!(["x-cos-security-token"])
+    );
+    let (from, until) = (
+        p["valid_from"].as_u64().unwrap(),
+        p["valid_until"].as_u64().unwrap(),
+    );
+    assert_eq!(until - from, 360);
+    assert_eq!(query_value(url, "q-sign-time"), format!("{from}%3B{until}"));
+
+    let o = run(&["auth", BUCKET, "j.txt", "--output", "json"], TEMP);
+    let m = json(&o);
+    assert_eq!(
+        keys(&m),
+        [
+            "authorization",
+            "bucket",
+            "expires_in",
+            "host",
+            "key",
+            "method",
+            "secret_id",
+            "security_token_header",
+            "signed_headers",
+            "signed_params",
+            "url",
+            "valid_from",
+            "valid_until"
+        ]
+    );
+    assert_eq!(m["security_token_header"], true);
+    assert_eq!(m["url"], format!("https://{HOST}/j.txt"));
+    assert!(
+        m["authorization"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("q-sign-algorithm=sha1&q-ak={TMP_ID}&"))
+    );
+
+    let verify_fields = [
+        "checked_at",
+        "format_string",
+        "message",
+        "method",
+        "path",
+        "reason",
+        "secret_id",
+        "string_to_sign",
+        "valid",
+        "valid_from",
+        "valid_until",
+    ];
+    let o = run(
+        &[
+            "verify",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: text/plain",
+            "--output",
+            "json",
+            url,
+        ],
+        TEMP,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v = json(&o);
+    assert_eq!(keys(&v), verify_fields);
+    assert_eq!(
+        (v["valid"].clone(), v["reason"].clone()),
+        (serde_json::json!(true), serde_json::Value::Null)
+    );
+    assert_eq!(
+        (v["valid_from"].as_u64(), v["valid_until"].as_u64()),
+        (Some(from), Some(until))
+    );
+    let o = run(
+        &[
+            "verify",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: text/html",
+            "--output",
+            "json",
+            url,
+        ],
+        TEMP,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert_eq!(keys(&v), verify_fields);
+    assert_eq!(v["reason"], "signature_mismatch");
+    assert!(v["string_to_sign"].as_str().unwrap().starts_with("sha1\n"));
+    assert!(
+        v["format_string"]
+            .as_str()
+            .unwrap()
+            .contains("content-type=text%2Fhtml")
+    );
+    assert!(
+        v["format_string"]
+            .as_str()
+            .unwrap()
+            .contains("x-cos-security-token=REDACTED"),
+        "the token is not shown"
+    );
+    let o = run(
+        &[
+            "verify",
+            "-X",
+            "PUT",
+            "--output",
+            "json",
+            "--at",
+            &(until + 10).to_string(),
+            url,
+        ],
+        TEMP,
+    );
+    assert_eq!(json(&o)["reason"], "expired");
+    let o = run(
+        &[
+            "verify",
+            "--output",
+            "json",
+            &url.replace("q-signature=", "q-signature=zz"),
+        ],
+        TEMP,
+    );
+    assert_eq!(json(&o)["reason"], "malformed");
+}
+
+#[test]
+fn completions_and_man_page() {
+    for (shell, needle) in [
+        ("bash", "complete -F _cos__sign"),
+        ("zsh", "#compdef cos-sign"),
+        ("fish", "complete -c cos-sign"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[cos-sign]"),
+    ] {
+        let o = run(&["completions", shell], &[]);
+        assert_eq!(o.status.code(), Some(0));
+        let s = stdout(&o);
+        assert!(s.contains(needle), "{shell}: {needle}");
+        assert!(s.contains("presign") && s.contains("expires"), "{shell}");
+    }
+    // The bash script parses.
+    let f = home().join("cos-sign.bash");
+    std::fs::write(&f, run(&["completions", "bash"], &[]).stdout).unwrap();
+    let ok = Command::new("bash").arg("-n").arg(&f).status().unwrap();
+    assert!(ok.success());
+    let o = run(&["man"], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = stdout(&o);
+    assert!(
+        s.starts_with(".ie") || s.contains(".TH cos-sign"),
+        "{}",
+        &s[..200.min(s.len())]
+    );
+    assert!(s.contains(".TH cos-sign 1") && s.contains("presign") && s.contains("Examples"));
+    assert!(run(&["completions", "tcsh"], &[]).status.code() == Some(2));
+}
+
+#[test]
+fn diagnostics_show_no_secret_or_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&["--credential", &format!("{TMP_ID}:{TMP_KEY}:{TOKEN}")]);
+    let f = dir.path().join("d.txt");
+    std::fs::write(&f, b"diagnostics").unwrap();
+    let url = presign(&["-X", "PUT", BUCKET, "d/u.txt"], TEMP);
+    let signature = query_value(&url, "q-signature");
+    let mut logs = String::new();
+    let obj = format!("cos://{BUCKET}/d/c.txt");
+    type Run<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let runs: Vec<Run<'_>> = vec![
+        (vec!["presign", "-vvv", BUCKET, "d/a"], TEMP.to_vec()),
+        (vec!["auth", "-vvv", BUCKET, "d/a"], TEMP.to_vec()),
+        (
+            vec![
+                "-vvv",
+                "put",
+                f.to_str().unwrap(),
+                "--url",
+                &url,
+                "--proxy",
+                &server.url,
+            ],
+            vec![],
+        ),
+        (
+            vec![
+                "put",
+                f.to_str().unwrap(),
+                &obj,
+                "--scheme",
+                "http",
+                "--proxy",
+                &server.url,
+            ],
+            [TEMP, &[("RUST_LOG", "trace")]].concat(),
+        ),
+        (
+            vec![
+                "-vv",
+                "get",
+                &obj,
+                "-o",
+                "-",
+                "--scheme",
+                "http",
+                "--proxy",
+                &server.url,
+            ],
+            TEMP.to_vec(),
+        ),
+        (vec!["-vvv", "verify", &url, "-X", "PUT"], TEMP.to_vec()),
+    ];
+    for (args, env) in &runs {
+        let o = run(args, env);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("INFO"), "{args:?} logs: {err}");
+        logs.push_str(&err);
+        // Signatures made in this run (printed on stdout) never reach the log.
+        for line in stdout(&o).lines() {
+            if let Some(i) = line.find("q-signature=") {
+                let sig: String = line[i + 12..].chars().take(40).collect();
+                assert!(!err.contains(&sig), "{args:?}: signature in the log");
+            }
+        }
+    }
+    assert!(
+        logs.contains("request") && logs.contains("response"),
+        "{logs}"
+    );
+    assert!(logs.contains("q-signature=REDACTED"), "{logs}");
+    for secret in [TMP_KEY, TOKEN, "cliSessionToken", &signature] {
+        assert!(
+            !logs.contains(secret),
+            "{secret:?} in the diagnostics:\n{logs}"
+        );
+    }
+    assert!(
+        !logs.to_ascii_lowercase().contains("authorization: q-"),
+        "{logs}"
+    );
+    // Nothing without -v or RUST_LOG.
+    let o = run(&["presign", BUCKET, "d/a"], TEMP);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn explicit_profile_beats_the_environment() {
+    let f = home().join("profiles.ini");
+    std::fs::write(
+        &f,
+        "[default]\nsecret_id = AKIDfromDefaultProfile\nsecret_key = k1\n\n[work]\nsecret_id = AKIDfromWorkProfile\nsecret_key = k2\n",
+    )
+    .unwrap();
+    let fs = f.to_str().unwrap();
+    let ak = |args: &[&str]| query_value(&presign(args, PERM), "q-ak");
+    assert_eq!(ak(&[BUCKET, "a"]), ID, "the environment by default");
+    assert_eq!(
+        ak(&[BUCKET, "a", "--profile-file", fs]),
+        "AKIDfromDefaultProfile"
+    );
+    assert_eq!(
+        ak(&[BUCKET, "a", "--profile-file", fs, "--profile", "work"]),
+        "AKIDfromWorkProfile"
+    );
+    // An explicit profile that does not exist is an error, not a silent fallback.
+    let o = run(
+        &[
+            "presign",
+            BUCKET,
+            "a",
+            "--profile-file",
+            fs,
+            "--profile",
+            "nope",
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("[nope]"), "{}", stderr(&o));
+}
+
+#[test]
+fn regions_and_buckets_are_checked() {
+    let warn_of = |args: &[&str]| {
+        let mut a = vec!["presign"];
+        a.extend_from_slice(args);
+        let o = run(&a, PERM);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        (stdout(&o), stderr(&o))
+    };
+    let (url, err) = warn_of(&[BUCKET, "a", "--region", "cosgz"]);
+    assert!(err.is_empty(), "{err}");
+    assert!(
+        url.starts_with(&format!("https://{HOST}/")),
+        "the SDK's alias: {url}"
+    );
+    for ok in ["ap-beijing", "na-ashburn", "cn-south", "ap-beijing-1"] {
+        assert!(warn_of(&[BUCKET, "a", "--region", ok]).1.is_empty(), "{ok}");
+    }
+    let (_, err) = warn_of(&[BUCKET, "a", "--region", "gz"]);
+    assert!(
+        err.contains("warning") && err.contains("did you mean cosgz"),
+        "{err}"
+    );
+    let (_, err) = warn_of(&[BUCKET, "a", "--region", "mars"]);
+    assert!(err.contains("\"mars\" is not a known COS region"), "{err}");
+    let (_, err) = warn_of(&[BUCKET, "a", "--region", "ap-beijing.evil.com"]);
+    assert!(err.contains("did you mean ap-beijing?"), "{err}");
+    let (_, err) = warn_of(&[BUCKET, "a", "--region", "ap-shangahi"]);
+    assert!(err.contains("did you mean ap-shanghai?"), "{err}");
+    let (_, err) = warn_of(&["examplebucket", "a"]);
+    assert!(err.contains("no -APPID suffix"), "{err}");
+    let (url, err) = warn_of(&["examplebucket", "a", "--appid", "1250000000"]);
+    assert!(err.is_empty() && url.contains(HOST), "{err}{url}");
+    // The SDK's pattern still refuses.
+    let o = run(&["presign", BUCKET, "a", "--region", "ap-beijing/x"], PERM);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn local_server_mistakes_get_hints() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&["--credential", &format!("{ID}:{KEY}")]);
+    let f = dir.path().join("a.txt");
+    std::fs::write(&f, b"a").unwrap();
+    // --proxy without --scheme http: https through the proxy is a CONNECT tunnel.
+    let o = run(
+        &[
+            "put",
+            f.to_str().unwrap(),
+            BUCKET,
+            "a.txt",
+            "--proxy",
+            &server.url,
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("add --scheme http"), "{}", stderr(&o));
+    let o = run(
+        &["get", BUCKET, "a.txt", "-o", "-", "--proxy", &server.url],
+        PERM,
+    );
+    assert!(stderr(&o).contains("add --scheme http"), "{}", stderr(&o));
+    // --endpoint with a scheme.
+    let o = run(
+        &[
+            "presign",
+            BUCKET,
+            "a",
+            "--endpoint",
+            "https://cos.ap-beijing.myqcloud.com",
+        ],
+        PERM,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("drop the scheme and write --endpoint cos.ap-beijing.myqcloud.com"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &[
+            "presign",
+            BUCKET,
+            "a",
+            "--endpoint",
+            "http://127.0.0.1:9000",
+        ],
+        PERM,
+    );
+    assert!(
+        stderr(&o).contains("--endpoint 127.0.0.1:9000 --scheme http"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn help_layout_and_messages() {
+    // Examples are never wrapped, whatever the terminal width.
+    for (args, line) in [
+        (
+            vec!["--help"],
+            "  curl --upload-file cat.jpg \"$(cos-sign presign -X PUT examplebucket-1250000000 photos/cat.jpg)\"",
+        ),
+        (
+            vec!["put", "--help"],
+            "  cos-sign put a.bin b-1250000000 a.bin --scheme http --proxy http://127.0.0.1:9000   # local server",
+        ),
+        (
+            vec!["verify", "--help"],
+            "  cos-sign verify --authorization 'q-sign-algorithm=sha1&q-ak=...' -X PUT -H 'Content-Type: text/plain' https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt",
+        ),
+    ] {
+        let o = run(&args, &[("COLUMNS", "40")]);
+        assert!(
+            stdout(&o).lines().any(|l| l == line),
+            "{args:?}: {line}\n{}",
+            stdout(&o)
+        );
+    }
+    // auth has its own help.
+    let auth = stdout(&run(&["auth", "--help"], &[]));
+    let presign_help = stdout(&run(&["presign", "--help"], &[]));
+    assert!(presign_help.contains("sign and append to the URL"));
+    assert!(presign_help.contains("works with any Host"));
+    assert!(
+        !auth.contains("sign and append") && !auth.contains("URL then works"),
+        "{auth}"
+    );
+    assert!(auth.contains("Prints only the value of the Authorization header"));
+    assert!(auth.contains("A header your request carries"));
+    // --expires -5: a clear message, not clap's '-- -5' tip.
+    let o = run(&["presign", BUCKET, "a", "--expires", "-5"], PERM);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("positive number of seconds"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("-- -5"), "{}", stderr(&o));
+    // The missing-credentials message says each thing once.
+    let o = run(&["presign", BUCKET, "a"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).matches("COS_SECRET_ID").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("none in the environment"),
+        "{}",
+        stderr(&o)
+    );
+    // verify --at in the past: times relative to now, with the time checked.
+    let url = presign(&[BUCKET, "a"], PERM);
+    let o = run(&["verify", "--at", "1", &url], PERM);
+    let s = stdout(&o);
+    assert!(
+        s.contains("not valid before") && s.contains(" s ago; checked at Thu, 01 Jan 1970"),
+        "{s}"
+    );
+    assert!(!s.contains("from now"), "{s}");
+    let o = run(
+        &["verify", "--at", &(now() + 100_000).to_string(), &url],
+        PERM,
+    );
+    let s = stdout(&o);
+    assert!(
+        s.contains("expired at") && s.contains(" (in ") && s.contains("; checked at"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    for args in [
+        vec!["completions", "bash"],
+        vec!["man"],
+        vec!["presign", BUCKET, "a"],
+        vec!["presign", BUCKET, "a", "--output", "json"],
+        vec!["--help"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = cmd(&args, PERM)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
 }

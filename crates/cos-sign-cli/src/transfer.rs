@@ -1,0 +1,666 @@
+//! `cos-sign put` and `cos-sign get`: one request each, with the caller's headers, through a
+//! pre-signed URL or signed with the credentials; files or standard input/output.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use clap::Args;
+use cos_sign_http::Client;
+use cos_sign_http::error::CosError;
+use md5::{Digest, Md5};
+use reqwest::{Method, Url};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::progress::Bar;
+use crate::target::{PROXY_HTTPS_HINT, bucket_key, is_sensitive, redact_url};
+use crate::{CliError, CredArgs, EndpointArgs, parse_header, parse_param};
+
+/// Upload chunk size.
+const CHUNK: usize = 256 * 1024;
+/// The longest wait for the next bytes of an answer.
+const READ_IDLE: Duration = Duration::from_secs(60);
+/// The most bytes of an error answer read.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// How to reach COS for put/get.
+#[derive(Args, Debug)]
+pub(crate) struct TransferArgs {
+    /// A pre-signed URL (then no credentials are needed, and BUCKET KEY are not given).
+    #[arg(long)]
+    url: Option<String>,
+    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
+    #[arg(long)]
+    proxy: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    #[command(flatten)]
+    creds: CredArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PutArgs {
+    /// The file to upload (`-`: standard input).
+    file: PathBuf,
+    /// Bucket, or cos://BUCKET/KEY (with credentials; not with --url).
+    #[arg(value_name = "BUCKET|cos://BUCKET/KEY")]
+    bucket: Option<String>,
+    /// Object key (with credentials; not with --url or cos://).
+    key: Option<String>,
+    /// A request header, 'Name: value' (repeatable; Content-Type, Content-MD5, x-cos-* and
+    /// the other allow-listed headers are signed).
+    #[arg(short = 'H', long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// The object's Content-Type (default: guessed from the file's extension, or the key's
+    /// when reading standard input).
+    #[arg(long, value_name = "TYPE")]
+    content_type: Option<String>,
+    /// User metadata, sent as the header x-cos-meta-NAME: VALUE (repeatable).
+    #[arg(long = "meta", value_name = "NAME=VALUE", value_parser = parse_param)]
+    meta: Vec<(String, String)>,
+    #[command(flatten)]
+    transfer: TransferArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct GetArgs {
+    /// Bucket, or cos://BUCKET/KEY (with credentials; not with --url).
+    #[arg(value_name = "BUCKET|cos://BUCKET/KEY")]
+    bucket: Option<String>,
+    /// Object key (with credentials; not with --url or cos://).
+    key: Option<String>,
+    /// Where to write the object (`-`: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// A request header, 'Name: value' (repeatable; e.g. 'Range: bytes=0-99'; allow-listed
+    /// headers are signed).
+    #[arg(short = 'H', long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Ask COS to answer with this Content-Type (the signed response-content-type param;
+    /// with credentials, or pre-sign it into the URL with --param).
+    #[arg(long, value_name = "TYPE")]
+    content_type: Option<String>,
+    #[command(flatten)]
+    transfer: TransferArgs,
+}
+
+/// What a transfer is aimed at.
+#[derive(Debug)]
+enum Target {
+    Url(Url),
+    Object { bucket: String, key: String },
+}
+
+impl Target {
+    fn resolve(
+        t: &TransferArgs,
+        bucket: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Self, CliError> {
+        match (&t.url, bucket) {
+            (Some(_), Some(_)) => Err(CliError::usage("give either --url or BUCKET KEY, not both")),
+            (Some(u), None) => {
+                let url =
+                    Url::parse(u).map_err(|e| CliError::usage(format!("--url: bad URL: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(CliError::usage("--url: http or https expected"));
+                }
+                Ok(Target::Url(url))
+            }
+            (None, Some(b)) => {
+                let (bucket, key) = bucket_key(b, key)?;
+                Ok(Target::Object { bucket, key })
+            }
+            (None, None) => Err(CliError::usage(
+                "give --url URL (a pre-signed URL) or BUCKET KEY / cos://BUCKET/KEY (with credentials)",
+            )),
+        }
+    }
+
+    fn is_https(&self, t: &TransferArgs) -> bool {
+        match self {
+            Target::Url(u) => u.scheme() == "https",
+            Target::Object { .. } => t.endpoint.scheme == "https",
+        }
+    }
+
+    /// The name the content type is guessed from when the data has none (stdin).
+    fn name(&self) -> String {
+        match self {
+            Target::Url(u) => u.path().rsplit('/').next().unwrap_or("").to_owned(),
+            Target::Object { key, .. } => key.clone(),
+        }
+    }
+
+    /// The headers a pre-signed URL signs (lowercase), besides host.
+    fn signed_headers(&self) -> Vec<String> {
+        let Target::Url(u) = self else {
+            return Vec::new();
+        };
+        u.query_pairs()
+            .find(|(k, _)| k == "q-header-list")
+            .map(|(_, v)| {
+                v.split(';')
+                    .filter(|h| !h.is_empty() && *h != "host")
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A client, with a signer when the target is an object (credentials needed).
+fn client(t: &TransferArgs, target: &Target) -> Result<Client, CliError> {
+    let mut b = Client::builder();
+    if let Target::Object { bucket, .. } = target {
+        b = b.signer(Arc::new(crate::signer(
+            &t.endpoint,
+            &t.creds,
+            Some(bucket),
+        )?));
+    }
+    if let Some(p) = &t.proxy {
+        let proxy =
+            reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
+        tracing::info!(proxy = %p, "sending through a proxy");
+        b = b.proxy(proxy);
+    }
+    b.build().map_err(CliError::from)
+}
+
+/// The request for `method` on `target` (not yet signed), with `params` appended.
+fn request(
+    client: &Client,
+    method: Method,
+    target: &Target,
+    headers: &[(String, String)],
+    params: &[(String, String)],
+) -> Result<reqwest::RequestBuilder, CliError> {
+    let mut req = match target {
+        Target::Url(u) => client.http().request(method.clone(), u.clone()),
+        Target::Object { bucket, key } => client.object_request(method.clone(), bucket, key)?,
+    };
+    if !params.is_empty() {
+        req = req.query(params);
+    }
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    Ok(req)
+}
+
+/// Logs a request without its secrets.
+fn log_request(req: &reqwest::Request, signed_by_client: bool) {
+    tracing::info!(
+        method = %req.method(),
+        url = %redact_url(req.url().as_str()),
+        signing = if signed_by_client { "credentials" } else { "pre-signed URL" },
+        "request"
+    );
+    for (k, v) in req.headers() {
+        let v = if is_sensitive(k.as_str()) {
+            "REDACTED"
+        } else {
+            v.to_str().unwrap_or("(not text)")
+        };
+        tracing::debug!(header = %k, value = %v, "request header");
+    }
+}
+
+/// Sends `req`: signed by the client for an object, as it is for a URL. An answer ≥ 400
+/// becomes the COS error.
+async fn send(
+    client: &Client,
+    target: &Target,
+    req: reqwest::Request,
+) -> Result<reqwest::Response, CliError> {
+    let object = matches!(target, Target::Object { .. });
+    log_request(&req, object);
+    let start = Instant::now();
+    let resp = if object {
+        client.execute(req).await?
+    } else {
+        let resp = client
+            .http()
+            .execute(req)
+            .await
+            .map_err(|e| CliError::from(cos_sign_http::Error::Http(e.without_url())))?;
+        if resp.status().as_u16() >= 400 {
+            return Err(cos_error(resp).await);
+        }
+        resp
+    };
+    tracing::info!(
+        status = resp.status().as_u16(),
+        ms = start.elapsed().as_millis() as u64,
+        request_id = resp
+            .headers()
+            .get("x-cos-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-"),
+        "response"
+    );
+    Ok(resp)
+}
+
+/// The COS error of an answer ≥ 400 (its body read up to a limit).
+async fn cos_error(mut resp: reqwest::Response) -> CliError {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_LIMIT {
+        match tokio::time::timeout(READ_IDLE, resp.chunk()).await {
+            Ok(Ok(Some(c))) => body.extend_from_slice(&c),
+            _ => break,
+        }
+    }
+    body.truncate(ERROR_BODY_LIMIT);
+    let e = CosError::from_response(status, &headers, &String::from_utf8_lossy(&body), false);
+    tracing::info!(status, code = %e.code, "COS error answer");
+    CliError::from(cos_sign_http::Error::Cos(Box::new(e)))
+}
+
+/// Adds the `--proxy` hint to a failed exchange sent over https through a proxy.
+fn with_hint(e: CliError, t: &TransferArgs, target: &Target) -> CliError {
+    if t.proxy.is_some() && target.is_https(t) && e.http {
+        CliError {
+            message: format!("{}\n{PROXY_HTTPS_HINT}", e.message),
+            ..e
+        }
+    } else {
+        e
+    }
+}
+
+/// A file as a stream of chunks, counting the bytes read in `done`.
+fn file_stream(
+    file: tokio::fs::File,
+    done: Arc<AtomicU64>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    futures_util::stream::try_unfold((file, done), |(mut f, done)| async move {
+        let mut buf = BytesMut::with_capacity(CHUNK);
+        while buf.len() < CHUNK {
+            if f.read_buf(&mut buf).await? == 0 {
+                break;
+            }
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        done.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        Ok(Some((buf.freeze(), (f, done))))
+    })
+}
+
+/// Standard input copied into a temporary file (COS needs the length before the body).
+fn spool_stdin() -> Result<tempfile::NamedTempFile, CliError> {
+    let mut tmp = tempfile::NamedTempFile::new().map_err(|e| {
+        CliError::fail(format!(
+            "cannot create a temporary file for standard input: {e}"
+        ))
+    })?;
+    let n = std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut())
+        .map_err(|e| CliError::fail(format!("cannot read standard input: {e}")))?;
+    tracing::debug!(bytes = n, "standard input spooled to a temporary file");
+    Ok(tmp)
+}
+
+/// The headers of an upload: `-H`, `--content-type` (or the guess), `--meta`.
+fn put_headers(
+    a: &PutArgs,
+    target: &Target,
+    from_stdin: bool,
+) -> Result<Vec<(String, String)>, CliError> {
+    let mut headers = a.headers.clone();
+    let given = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.clone());
+    match (&a.content_type, given) {
+        (Some(ct), Some(h)) if *ct != h => {
+            return Err(CliError::usage(format!(
+                "--content-type {ct:?} and -H 'Content-Type: {h}' disagree; give one"
+            )));
+        }
+        (Some(ct), None) => headers.push(("Content-Type".to_owned(), ct.clone())),
+        (Some(_), Some(_)) => {}
+        (None, Some(_)) => {}
+        (None, None) => {
+            let name = if from_stdin {
+                target.name()
+            } else {
+                a.file.to_string_lossy().into_owned()
+            };
+            if let Some(ct) = mime_guess::from_path(&name).first_raw() {
+                tracing::info!(content_type = ct, from = %name, "Content-Type guessed from the extension");
+                headers.push(("Content-Type".to_owned(), ct.to_owned()));
+                if target.signed_headers().iter().any(|h| h == "content-type") {
+                    crate::warn(&format!(
+                        "the URL signs content-type; sending the guess {ct:?}: if it was pre-signed \
+                         with another value, give that with -H 'Content-Type: ...'"
+                    ));
+                }
+            }
+        }
+    }
+    for (k, v) in &a.meta {
+        if !k
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(CliError::usage(format!(
+                "--meta {k:?}: letters, digits, - and _ only in a metadata name"
+            )));
+        }
+        headers.push((format!("x-cos-meta-{k}"), v.clone()));
+    }
+    let missing: Vec<String> = target
+        .signed_headers()
+        .into_iter()
+        .filter(|s| !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(s)))
+        .collect();
+    if !missing.is_empty() {
+        crate::warn(&format!(
+            "the URL signs the header(s) {}: give each with -H 'Name: value', with the value \
+             used when pre-signing, or COS answers SignatureDoesNotMatch",
+            missing.join(", ")
+        ));
+    }
+    Ok(headers)
+}
+
+/// Runs `fut` while redrawing `bar` from `done` every 100 ms.
+async fn with_bar<T>(
+    fut: impl std::future::Future<Output = T>,
+    done: &AtomicU64,
+    total: Option<u64>,
+    bar: &mut Bar,
+) -> T {
+    tokio::pin!(fut);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            out = &mut fut => {
+                bar.update(done.load(Ordering::Relaxed), total);
+                return out;
+            }
+            _ = tick.tick() => bar.update(done.load(Ordering::Relaxed), total),
+        }
+    }
+}
+
+pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
+    let t = &a.transfer;
+    let target = Target::resolve(t, a.bucket.as_deref(), a.key.as_deref())?;
+    let from_stdin = a.file.as_os_str() == "-";
+    if !from_stdin && !a.file.is_file() {
+        return Err(CliError::usage(format!(
+            "{}: not a readable file",
+            a.file.display()
+        )));
+    }
+    let headers = put_headers(a, &target, from_stdin)?;
+    let client = client(t, &target)?;
+    let spooled = if from_stdin {
+        Some(spool_stdin()?)
+    } else {
+        None
+    };
+    let path: &Path = spooled.as_ref().map_or(a.file.as_path(), |s| s.path());
+    let len = std::fs::metadata(path)
+        .map_err(|e| CliError::usage(format!("{}: {e}", a.file.display())))?
+        .len();
+    let rt = crate::runtime()?;
+    let mut bar = Bar::new("upload", !t.no_progress);
+    let done = Arc::new(AtomicU64::new(0));
+    let out = rt.block_on(async {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| CliError::fail(format!("{}: {e}", a.file.display())))?;
+        let body = reqwest::Body::wrap_stream(file_stream(file, done.clone()));
+        let req = request(&client, Method::PUT, &target, &headers, &[])?
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(body)
+            .build()
+            .map_err(|e| {
+                CliError::usage(format!("cannot build the request: {}", e.without_url()))
+            })?;
+        with_bar(send(&client, &target, req), &done, Some(len), &mut bar).await
+    });
+    bar.finish();
+    let resp = out.map_err(|e| with_hint(e, t, &target))?;
+    let etag = resp
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(|e| e.trim_matches('"').to_owned());
+    say!(
+        "uploaded {} ({len} bytes), ETag {}",
+        if from_stdin {
+            "standard input".into()
+        } else {
+            a.file.display().to_string()
+        },
+        etag.as_deref().unwrap_or("-")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where a download goes.
+enum Sink {
+    Stdout(tokio::io::Stdout),
+    File(tempfile::NamedTempFile, tokio::fs::File),
+}
+
+/// What a download got.
+#[derive(Debug)]
+struct Got {
+    bytes: u64,
+    md5: String,
+    md5_checked: bool,
+    content_type: Option<String>,
+    meta: Vec<(String, String)>,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+async fn download(
+    client: &Client,
+    target: &Target,
+    a: &GetArgs,
+    to_stdout: bool,
+    bar: &mut Bar,
+) -> Result<Got, CliError> {
+    let mut params = Vec::new();
+    if let Some(ct) = &a.content_type {
+        params.push(("response-content-type".to_owned(), ct.clone()));
+    }
+    let req = request(client, Method::GET, target, &a.headers, &params)?
+        .build()
+        .map_err(|e| CliError::usage(format!("cannot build the request: {}", e.without_url())))?;
+    let mut resp = send(client, target, req).await?;
+    let header = |n: &str| {
+        resp.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let total = header("content-length").and_then(|v| v.parse::<u64>().ok());
+    let etag = header("etag").map(|e| e.trim_matches('"').to_ascii_lowercase());
+    let content_type = header("content-type");
+    let meta: Vec<(String, String)> = resp
+        .headers()
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("x-cos-meta-"))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or("(not text)").to_owned(),
+            )
+        })
+        .collect();
+    let whole = resp.status().as_u16() == 200;
+    let mut sink = if to_stdout {
+        Sink::Stdout(tokio::io::stdout())
+    } else {
+        let dir = match a.output.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".cos-sign-")
+            .suffix(".part")
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                CliError::fail(format!(
+                    "{}: cannot create a temporary file: {e}",
+                    dir.display()
+                ))
+            })?;
+        let f = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| CliError::fail(format!("{}: {e}", dir.display())))?;
+        Sink::File(tmp, tokio::fs::File::from_std(f))
+    };
+    let mut md5 = Md5::new();
+    let mut n = 0u64;
+    let write_err =
+        |e: std::io::Error| CliError::fail(format!("cannot write {}: {e}", a.output.display()));
+    loop {
+        let chunk = tokio::time::timeout(READ_IDLE, resp.chunk())
+            .await
+            .map_err(|_| {
+                CliError::fail(format!("no data for {} s; giving up", READ_IDLE.as_secs()))
+            })?
+            .map_err(|e| CliError::from(cos_sign_http::Error::Http(e.without_url())))?;
+        let Some(chunk) = chunk else { break };
+        md5.update(&chunk);
+        n += chunk.len() as u64;
+        match &mut sink {
+            Sink::Stdout(o) => o.write_all(&chunk).await.map_err(write_err)?,
+            Sink::File(_, f) => f.write_all(&chunk).await.map_err(write_err)?,
+        }
+        bar.update(n, total);
+    }
+    let md5 = hex(&md5.finalize());
+    let md5_etag =
+        etag.filter(|e| whole && e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit()));
+    if let Some(e) = &md5_etag
+        && *e != md5
+    {
+        return Err(CliError::fail(format!(
+            "the bytes received do not match the object's ETag: MD5 {md5}, ETag {e}{}",
+            if to_stdout {
+                " (they were written to standard output)"
+            } else {
+                "; nothing written"
+            }
+        )));
+    }
+    match sink {
+        Sink::Stdout(mut o) => o.flush().await.map_err(write_err)?,
+        Sink::File(tmp, mut f) => {
+            f.flush().await.map_err(write_err)?;
+            f.sync_all().await.map_err(write_err)?;
+            drop(f);
+            tmp.persist(&a.output).map_err(|e| write_err(e.error))?;
+        }
+    }
+    Ok(Got {
+        bytes: n,
+        md5,
+        md5_checked: md5_etag.is_some(),
+        content_type,
+        meta,
+    })
+}
+
+pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
+    let t = &a.transfer;
+    let target = Target::resolve(t, a.bucket.as_deref(), a.key.as_deref())?;
+    let to_stdout = a.output.as_os_str() == "-";
+    if !to_stdout {
+        check_output(&a.output)?;
+    }
+    if a.content_type.is_some() && matches!(target, Target::Url(_)) {
+        return Err(CliError::usage(
+            "--content-type needs credentials (it adds a signed param); with a pre-signed URL, \
+             sign it in: cos-sign presign ... --param response-content-type=TYPE",
+        ));
+    }
+    let client = client(t, &target)?;
+    let rt = crate::runtime()?;
+    let mut bar = Bar::new("download", !t.no_progress);
+    let out = rt.block_on(async {
+        // Ctrl-C drops the transfer, which removes its temporary file.
+        tokio::select! {
+            out = download(&client, &target, a, to_stdout, &mut bar) => Some(out),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    bar.finish();
+    let Some(out) = out else {
+        esay!(
+            "cos-sign: interrupted; nothing written to {}",
+            a.output.display()
+        );
+        return Ok(ExitCode::from(130));
+    };
+    let got = out.map_err(|e| with_hint(e, t, &target))?;
+    let mut line = format!(
+        "downloaded {} bytes to {}, MD5 {}{}",
+        got.bytes,
+        if to_stdout {
+            "standard output".into()
+        } else {
+            a.output.display().to_string()
+        },
+        got.md5,
+        if got.md5_checked {
+            " (matches the ETag)"
+        } else {
+            ""
+        }
+    );
+    if let Some(ct) = &got.content_type {
+        line.push_str(&format!("\n  Content-Type: {ct}"));
+    }
+    for (k, v) in &got.meta {
+        line.push_str(&format!("\n  {k}: {v}"));
+    }
+    if to_stdout {
+        esay!("{line}");
+    } else {
+        say!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_output(p: &Path) -> Result<(), CliError> {
+    if p.is_dir() {
+        return Err(CliError::usage(format!(
+            "{}: is a folder; give a file name",
+            p.display()
+        )));
+    }
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(CliError::usage(format!(
+            "{}: the folder does not exist",
+            parent.display()
+        )));
+    }
+    Ok(())
+}
