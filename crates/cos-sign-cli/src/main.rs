@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use cos_sign_http::Client;
+use cos_sign_http::{Client, TransferOptions};
 use cos_sign_server::{self as server, Config, Credential};
 use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{
@@ -304,8 +304,8 @@ impl CliError {
     }
 }
 
-impl From<cos_sign_http::Error> for CliError {
-    fn from(e: cos_sign_http::Error) -> Self {
+impl From<cos_sign_http::ClientError> for CliError {
+    fn from(e: cos_sign_http::ClientError) -> Self {
         let mut msg = e.to_string();
         if let Some(cos) = e.cos() {
             if let Some(r) = &cos.resource {
@@ -319,7 +319,7 @@ impl From<cos_sign_http::Error> for CliError {
             }
         }
         match e {
-            cos_sign_http::Error::Sign(_) | cos_sign_http::Error::InvalidRequest(_) => {
+            cos_sign_http::ClientError::Sign(_) | cos_sign_http::ClientError::InvalidRequest(_) => {
                 CliError::usage(msg)
             }
             _ => CliError::fail(msg),
@@ -550,12 +550,21 @@ fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         match (&target, &t.url) {
             (Some((b, k)), _) => {
                 client
-                    .put_object_from_file(b, k, &a.file, |d, n| bar.update(d, n))
+                    .bucket(b.as_str())
+                    .upload_file(
+                        k,
+                        &a.file,
+                        TransferOptions::new().progress(|d, n| bar.update(d, n)),
+                    )
                     .await
             }
             (None, Some(url)) => {
                 client
-                    .upload_presigned(url, &a.file, |d, n| bar.update(d, n))
+                    .upload_presigned(
+                        url,
+                        &a.file,
+                        TransferOptions::new().progress(|d, n| bar.update(d, n)),
+                    )
                     .await
             }
             (None, None) => unreachable!("target() checked"),
@@ -584,12 +593,21 @@ fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
             match (&target, &t.url) {
                 (Some((b, k)), _) => {
                     client
-                        .get_object_to_file(b, k, &a.output, |d, n| bar.update(d, n))
+                        .bucket(b.as_str())
+                        .download_file(
+                            k,
+                            &a.output,
+                            TransferOptions::new().progress(|d, n| bar.update(d, n)),
+                        )
                         .await
                 }
                 (None, Some(url)) => {
                     client
-                        .download_presigned(url, &a.output, |d, n| bar.update(d, n))
+                        .download_presigned(
+                            url,
+                            &a.output,
+                            TransferOptions::new().progress(|d, n| bar.update(d, n)),
+                        )
                         .await
                 }
                 (None, None) => unreachable!("target() checked"),

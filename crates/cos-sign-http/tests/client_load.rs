@@ -7,6 +7,7 @@ mod client_common;
 use std::time::Instant;
 
 use client_common::*;
+use cos_sign_http::TransferOptions;
 use cos_sign_std::signer::SignOptions;
 
 const OBJECTS: u64 = 64;
@@ -44,7 +45,7 @@ async fn concurrent_presigned_file_transfers() {
                 .presigned_url("PUT", BUCKET, &key, &SignOptions::default())
                 .unwrap();
             let out = client
-                .upload_presigned(&url, &path, |_, _| {})
+                .upload_presigned(&url, &path, TransferOptions::new())
                 .await
                 .unwrap();
             assert_eq!(out.bytes, size);
@@ -67,7 +68,7 @@ async fn concurrent_presigned_file_transfers() {
                 .presigned_download_url(BUCKET, &key, &SignOptions::default())
                 .unwrap();
             let out = client
-                .download_presigned(&url, &dst, |_, _| {})
+                .download_presigned(&url, &dst, TransferOptions::new())
                 .await
                 .unwrap();
             assert_eq!((out.bytes, out.md5.as_str()), (size, md5.as_str()));

@@ -139,3 +139,159 @@ impl Progress {
         );
     }
 }
+
+/// One request as a stand-in saw it.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a stand-in answers.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Wait this long before answering.
+    pub delay: std::time::Duration,
+    /// Send only this many body bytes, then stall (keep the connection open, silent).
+    pub stall_after: Option<usize>,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            ..Self::default()
+        }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.to_owned(), v.to_owned()));
+        self
+    }
+    pub fn delay(mut self, d: std::time::Duration) -> Self {
+        self.delay = d;
+        self
+    }
+    pub fn stall_after(mut self, n: usize) -> Self {
+        self.stall_after = Some(n);
+        self
+    }
+}
+
+type Handler = dyn Fn(&Seen) -> Reply + Send + Sync;
+
+/// A tiny HTTP/1.1 stand-in on 127.0.0.1 (a thread per connection, one request per
+/// connection), answering what `handler` says and logging every request.
+pub struct StandIn {
+    pub addr: SocketAddr,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+}
+
+impl StandIn {
+    pub fn start(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Self {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { break };
+                let (log, handler) = (log.clone(), handler.clone());
+                std::thread::spawn(move || {
+                    let Some(req) = read_request(&mut s) else {
+                        return;
+                    };
+                    log.lock().unwrap().push(req.clone());
+                    let r = handler(&req);
+                    std::thread::sleep(r.delay);
+                    let mut head = format!(
+                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                        r.status,
+                        r.body.len()
+                    );
+                    for (k, v) in &r.headers {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    let _ = s.write_all(head.as_bytes());
+                    match r.stall_after {
+                        Some(n) => {
+                            let _ = s.write_all(&r.body[..n.min(r.body.len())]);
+                            let _ = s.flush();
+                            std::thread::sleep(std::time::Duration::from_secs(600));
+                        }
+                        None => {
+                            let _ = s.write_all(&r.body);
+                        }
+                    }
+                });
+            }
+        });
+        Self { addr, seen }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn count(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+}
+
+fn read_request(s: &mut std::net::TcpStream) -> Option<Seen> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    let end = loop {
+        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&got[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = got[end..].to_vec();
+    while body.len() < len {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(Seen {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
