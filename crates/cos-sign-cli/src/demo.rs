@@ -12,6 +12,7 @@ use cos_sign_http::{Client, TransferOptions};
 use cos_sign_server::{self as server, Config, Credential};
 use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{Credentials, StaticProvider};
+use cos_sign_std::method::Method;
 use cos_sign_std::signer::{SignOptions, Signer};
 use md5::{Digest, Md5};
 
@@ -174,8 +175,9 @@ async fn demo(a: &DemoArgs, dir: &Path) -> Result<(), CliError> {
     );
     let opts = SignOptions::default().expires(Duration::from_secs(300));
     let put_url = signer
-        .presigned_url("PUT", BUCKET, KEY, &opts)
-        .map_err(|e| CliError::fail(e.to_string()))?;
+        .presign(Method::Put, BUCKET, KEY, &opts)
+        .map_err(|e| CliError::fail(e.to_string()))?
+        .url;
     step(
         3,
         format!("pre-signed upload URL (PUT, valid 300 s):\n      {put_url}"),
@@ -216,8 +218,9 @@ async fn demo(a: &DemoArgs, dir: &Path) -> Result<(), CliError> {
 
     // 5. Pre-sign the download.
     let get_url = signer
-        .presigned_download_url(BUCKET, KEY, &opts)
-        .map_err(|e| CliError::fail(e.to_string()))?;
+        .presign(Method::Get, BUCKET, KEY, &opts)
+        .map_err(|e| CliError::fail(e.to_string()))?
+        .url;
     step(
         5,
         format!("pre-signed download URL (GET, valid 300 s):\n      {get_url}"),

@@ -21,6 +21,7 @@ use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{
     ChainProvider, CredentialsProvider, ENV_VARS, EnvProvider, ProfileProvider,
 };
+use cos_sign_std::method::{Method, UnsupportedMethod};
 use cos_sign_std::signer::{SignOptions, Signer};
 
 const MAIN_HELP: &str = "\
@@ -384,13 +385,12 @@ pub(crate) fn no_credentials(e: impl std::fmt::Display) -> CliError {
     ))
 }
 
-fn check_method(m: &str) -> Result<(), CliError> {
-    if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(CliError::usage(format!(
-            "bad method {m:?}: letters only (GET, PUT, HEAD, DELETE, POST...)"
-        )));
-    }
-    Ok(())
+fn parse_method(m: &str) -> Result<Method, CliError> {
+    m.parse().map_err(|_: UnsupportedMethod| {
+        CliError::usage(format!(
+            "bad method {m:?}: COS takes GET, PUT, POST, DELETE, HEAD or OPTIONS"
+        ))
+    })
 }
 
 fn sign_options(a: &SignArgs) -> SignOptions {
@@ -404,30 +404,21 @@ fn sign_options(a: &SignArgs) -> SignOptions {
 }
 
 fn presign(a: &SignArgs) -> Result<ExitCode, CliError> {
-    check_method(&a.method)?;
+    let method = parse_method(&a.method)?;
     let s = signer(&a.endpoint, &a.creds)?;
     let url = s
-        .presigned_url(
-            &a.method.to_ascii_uppercase(),
-            &a.bucket,
-            &a.key,
-            &sign_options(a),
-        )
-        .map_err(sign_error)?;
+        .presign(method, &a.bucket, &a.key, &sign_options(a))
+        .map_err(sign_error)?
+        .url;
     println!("{url}");
     Ok(ExitCode::SUCCESS)
 }
 
 fn auth(a: &SignArgs) -> Result<ExitCode, CliError> {
-    check_method(&a.method)?;
+    let method = parse_method(&a.method)?;
     let s = signer(&a.endpoint, &a.creds)?;
     let value = s
-        .authorization(
-            &a.method.to_ascii_uppercase(),
-            &a.bucket,
-            &a.key,
-            &sign_options(a),
-        )
+        .authorization(method, &a.bucket, &a.key, &sign_options(a))
         .map_err(sign_error)?;
     println!("{value}");
     let temporary = s.credentials().map_err(sign_error)?.token().is_some();

@@ -4,8 +4,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use bytes::Bytes;
+use cos_sign_std::method::Method;
+use cos_sign_std::signer::{PresignedRequest, SignOptions};
+use reqwest::Url;
 use reqwest::header::{self, HeaderMap};
-use reqwest::{Method, Url};
 
 use crate::client::{Client, DownloadOutput, GetOutput, ObjectMeta, Remake, UploadOutput};
 use crate::error::{ClientError, CosError};
@@ -79,6 +81,36 @@ impl Bucket {
         self.client.object_request(method, &self.name, key)
     }
 
+    /// A pre-signed request for `method` on `key`: the URL, the method, the headers to send,
+    /// and when it expires.
+    ///
+    /// ```
+    /// use cos_sign_http::{Client, Method};
+    /// use cos_sign_std::{config::Endpoint, credentials::{Credentials, StaticProvider}};
+    /// use cos_sign_std::signer::SignOptions;
+    /// let client = Client::builder()
+    ///     .credentials(StaticProvider::new(Credentials::new("AKIDexample", "secret")), Endpoint::from_region("ap-beijing")?)
+    ///     .build()?;
+    /// let p = client.bucket("examplebucket-1250000000").presign(Method::Put, "a.txt", &SignOptions::default())?;
+    /// assert_eq!(p.method, Method::Put);
+    /// assert!(p.url.starts_with("https://examplebucket-1250000000.cos.ap-beijing.myqcloud.com/a.txt?q-sign-algorithm=sha1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// No signer or credentials, a bad bucket or key.
+    pub fn presign(
+        &self,
+        method: Method,
+        key: &str,
+        opts: &SignOptions,
+    ) -> Result<PresignedRequest, ClientError> {
+        Ok(self
+            .client
+            .signer()?
+            .presign(method, &self.name, key, opts)?)
+    }
+
     /// Sends what `build` makes (rebuilt for a retry), signed.
     async fn call(
         &self,
@@ -118,7 +150,7 @@ impl Bucket {
         let resp = self
             .call(true, || {
                 Ok(self
-                    .request(Method::PUT, key)?
+                    .request(Method::Put, key)?
                     .headers(headers.clone())
                     .header(header::CONTENT_LENGTH, len)
                     .body(body.clone())
@@ -156,7 +188,7 @@ impl Bucket {
         Bytes: From<S::Ok>,
     {
         let mut req = self
-            .request(Method::PUT, key)?
+            .request(Method::Put, key)?
             .headers(opts.request_headers()?);
         if let Some(n) = content_length {
             req = req.header(header::CONTENT_LENGTH, n);
@@ -180,7 +212,7 @@ impl Bucket {
     pub async fn get(&self, key: &str) -> Result<GetOutput, ClientError> {
         let started = Instant::now();
         let resp = self
-            .call(true, || Ok(self.request(Method::GET, key)?.build()?))
+            .call(true, || Ok(self.request(Method::Get, key)?.build()?))
             .await?;
         let meta = ObjectMeta::from_headers(resp.headers());
         let body = resp
@@ -197,7 +229,7 @@ impl Bucket {
     /// Signing, HTTP, a timeout, or COS's error answer.
     pub async fn head(&self, key: &str) -> Result<ObjectMeta, ClientError> {
         let resp = self
-            .call(true, || Ok(self.request(Method::HEAD, key)?.build()?))
+            .call(true, || Ok(self.request(Method::Head, key)?.build()?))
             .await?;
         Ok(ObjectMeta::from_headers(resp.headers()))
     }
@@ -208,7 +240,7 @@ impl Bucket {
     /// Signing, HTTP, a timeout, or COS's error answer.
     pub async fn delete(&self, key: &str) -> Result<ObjectMeta, ClientError> {
         let resp = self
-            .call(true, || Ok(self.request(Method::DELETE, key)?.build()?))
+            .call(true, || Ok(self.request(Method::Delete, key)?.build()?))
             .await?;
         Ok(ObjectMeta::from_headers(resp.headers()))
     }
@@ -265,7 +297,7 @@ impl Bucket {
         let resp = self
             .call(false, || {
                 let mut req = self
-                    .request(Method::POST, key)?
+                    .request(Method::Post, key)?
                     .headers(headers.clone())
                     .build()?;
                 req.url_mut().set_query(Some("uploads"));
@@ -292,8 +324,9 @@ impl Bucket {
         url.query_pairs_mut()
             .append_pair("partNumber", &part_number.to_string())
             .append_pair("uploadId", upload_id);
-        let req = self.request(Method::PUT, key)?.build()?;
+        let req = self.request(Method::Put, key)?.build()?;
         let mut b = self.client.http().put(url);
+        // The object request's headers (the bucket's Host in IP mode).
         for (k, v) in req.headers() {
             b = b.header(k, v);
         }
@@ -349,7 +382,7 @@ impl Bucket {
         loop {
             let resp = self
                 .call(true, || {
-                    let mut req = self.request(Method::GET, key)?.build()?;
+                    let mut req = self.request(Method::Get, key)?.build()?;
                     {
                         let mut q = req.url_mut().query_pairs_mut();
                         q.append_pair("uploadId", upload_id);
@@ -393,7 +426,7 @@ impl Bucket {
         let resp = self
             .call(true, || {
                 let mut req = self
-                    .request(Method::POST, key)?
+                    .request(Method::Post, key)?
                     .header(header::CONTENT_TYPE, "application/xml")
                     .header(header::CONTENT_LENGTH, body.len())
                     .body(body.clone())
@@ -426,7 +459,7 @@ impl Bucket {
     /// Signing, HTTP, a timeout, COS's error answer.
     pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), ClientError> {
         self.call(true, || {
-            let mut req = self.request(Method::DELETE, key)?.build()?;
+            let mut req = self.request(Method::Delete, key)?.build()?;
             req.url_mut()
                 .query_pairs_mut()
                 .append_pair("uploadId", upload_id);

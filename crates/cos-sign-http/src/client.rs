@@ -44,6 +44,7 @@ use bytes::{Bytes, BytesMut};
 use cos_sign_std::clock::Clock;
 use cos_sign_std::config::Endpoint;
 use cos_sign_std::credentials::CredentialsProvider;
+use cos_sign_std::method::{Method as CosMethod, UnsupportedMethod};
 use cos_sign_std::signer::{Signer, TOKEN_NAME};
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
@@ -423,14 +424,14 @@ impl Client {
     /// No signer, a bad bucket or key.
     pub fn object_request(
         &self,
-        method: Method,
+        method: CosMethod,
         bucket: &str,
         key: &str,
     ) -> Result<reqwest::RequestBuilder, ClientError> {
         let url = self.object_url(bucket, key)?;
         let endpoint = self.signer()?.endpoint();
         let host = endpoint.host(Some(bucket)).map_err(sign_err)?;
-        let req = self.inner.http.request(method, url);
+        let req = self.inner.http.request(http_method(method), url);
         // IP mode (`Endpoint::builder().ip(..)`): the URL names the IP, `Host` the bucket.
         if endpoint.url_authority(Some(bucket)).map_err(sign_err)? != host {
             return Ok(req.header(header::HOST, host));
@@ -715,8 +716,12 @@ pub fn sign_request_with(
         })?;
         headers.push((name.as_str(), v));
     }
-    let method = req.method().as_str().to_owned();
-    let parts = signer.sign_parts_for(&method, &path, Some(&host), &params, &headers, expires)?;
+    let method: CosMethod = req
+        .method()
+        .as_str()
+        .parse()
+        .map_err(|e: UnsupportedMethod| ClientError::InvalidRequest(e.to_string()))?;
+    let parts = signer.sign_parts_for(method, &path, Some(&host), &params, &headers, expires)?;
     if let Some(token) = &parts.token
         && !req.headers().contains_key(TOKEN_NAME)
     {
@@ -748,6 +753,18 @@ pub fn skew_correction(err: &CosError, clock: &Clock) -> Option<i64> {
             && err.message.to_ascii_lowercase().contains("expired")
             && (server - clock.now()).abs() >= 60);
     skewed.then_some(skew)
+}
+
+/// The reqwest method of a COS method.
+pub(crate) fn http_method(m: CosMethod) -> Method {
+    match m {
+        CosMethod::Get => Method::GET,
+        CosMethod::Put => Method::PUT,
+        CosMethod::Post => Method::POST,
+        CosMethod::Delete => Method::DELETE,
+        CosMethod::Head => Method::HEAD,
+        CosMethod::Options => Method::OPTIONS,
+    }
 }
 
 fn sign_err(e: cos_sign_std::config::ConfigError) -> ClientError {

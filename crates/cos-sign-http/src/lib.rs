@@ -28,6 +28,8 @@ pub use bucket::{Bucket, PartInfo};
 pub use client::{
     Client, ClientBuilder, DownloadOutput, GetOutput, ObjectMeta, Timeouts, UploadOutput,
 };
+pub use cos_sign_std::method::Method;
+pub use cos_sign_std::signer::PresignedRequest;
 pub use error::{ClientError, CosError, TimeoutKind};
 pub use retry::RetryPolicy;
 pub use transfer::TransferOptions;

@@ -27,9 +27,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use cos_sign_std::method::Method;
 use futures_util::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
-use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -354,7 +354,7 @@ async fn single_put(
     let remake: Remake<'_> = Box::new(move || {
         let body = file_body(path, 0, len, Some((0, tx.clone())), None)?;
         Ok(Some(
-            b.request(Method::PUT, key)?
+            b.request(Method::Put, key)?
                 .headers(headers.clone())
                 .header(header::CONTENT_LENGTH, len)
                 .body(body)
@@ -447,7 +447,7 @@ pub(crate) async fn download_file(
         let h = headers.clone();
         let remake: Remake<'_> = Box::new(move || {
             Ok(Some(
-                b.request(Method::GET, key)?.headers(h.clone()).build()?,
+                b.request(Method::Get, key)?.headers(h.clone()).build()?,
             ))
         });
         let started = Instant::now();
@@ -553,7 +553,7 @@ async fn fetch_range(
     let headers = headers.clone();
     let remake: Remake<'_> = Box::new(move || {
         Ok(Some(
-            b.request(Method::GET, key)?
+            b.request(Method::Get, key)?
                 .headers(headers.clone())
                 .header(header::RANGE, range.as_str())
                 .build()?,

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use client_common::*;
 use cos_sign_http::TransferOptions;
+use cos_sign_std::method::Method;
 use cos_sign_std::signer::SignOptions;
 
 const OBJECTS: u64 = 64;
@@ -42,8 +43,9 @@ async fn concurrent_presigned_file_transfers() {
         let (client, signer) = (client.clone(), signer.clone());
         tasks.spawn(async move {
             let url = signer
-                .presigned_url("PUT", BUCKET, &key, &SignOptions::default())
-                .unwrap();
+                .presign(Method::Put, BUCKET, &key, &SignOptions::default())
+                .unwrap()
+                .url;
             let out = client
                 .upload_presigned(&url, &path, TransferOptions::new())
                 .await
@@ -65,8 +67,9 @@ async fn concurrent_presigned_file_transfers() {
         let dst = back.join(format!("{i}.bin"));
         tasks.spawn(async move {
             let url = signer
-                .presigned_download_url(BUCKET, &key, &SignOptions::default())
-                .unwrap();
+                .presign(Method::Get, BUCKET, &key, &SignOptions::default())
+                .unwrap()
+                .url;
             let out = client
                 .download_presigned(&url, &dst, TransferOptions::new())
                 .await

@@ -4,8 +4,8 @@
 mod client_common;
 
 use client_common::*;
+use cos_sign_http::Method;
 use cos_sign_http::{Client, ClientError as Error, TransferOptions};
-use reqwest::Method;
 
 async fn round_trip(client: &Client, key: &str, body: &[u8]) {
     let put = client.bucket(BUCKET).put(key, body.to_vec()).await.unwrap();
@@ -51,7 +51,7 @@ async fn bytes_temporary_key_ip_mode() {
     // The same key without its token is refused: the client really sends it.
     let signer = client.signer().unwrap();
     let mut req = client
-        .object_request(Method::GET, BUCKET, "tmp/key.txt")
+        .object_request(Method::Get, BUCKET, "tmp/key.txt")
         .unwrap()
         .build()
         .unwrap();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use client_common::*;
 use cos_sign_http::TransferOptions;
+use cos_sign_std::method::Method;
 use cos_sign_std::signer::SignOptions;
 
 #[tokio::test]
@@ -22,8 +23,9 @@ async fn presigned_upload_and_download_of_20_mib() {
     let total = data.len() as u64;
 
     let put_url = signer
-        .presigned_url("PUT", BUCKET, "big/file.bin", &SignOptions::default())
-        .unwrap();
+        .presign(Method::Put, BUCKET, "big/file.bin", &SignOptions::default())
+        .unwrap()
+        .url;
     assert!(put_url.starts_with(
         "http://examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com/big/file.bin?q-sign-algorithm=sha1"
     ));
@@ -38,8 +40,9 @@ async fn presigned_upload_and_download_of_20_mib() {
     assert_eq!(out.meta.etag.as_deref(), Some(md5_hex(&data).as_str()));
 
     let get_url = signer
-        .presigned_download_url(BUCKET, "big/file.bin", &SignOptions::default())
-        .unwrap();
+        .presign(Method::Get, BUCKET, "big/file.bin", &SignOptions::default())
+        .unwrap()
+        .url;
     let dst = dir.path().join("sub").join("copy.bin");
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     let mut down = Progress::default();
@@ -77,8 +80,9 @@ async fn tampered_and_expired_urls_are_refused() {
     std::fs::write(&src, b"payload").unwrap();
 
     let url = signer
-        .presigned_url("PUT", BUCKET, "t.txt", &SignOptions::default())
-        .unwrap();
+        .presign(Method::Put, BUCKET, "t.txt", &SignOptions::default())
+        .unwrap()
+        .url;
     // Another key.
     let other = url.replace("/t.txt?", "/u.txt?");
     let e = client
@@ -118,13 +122,14 @@ async fn tampered_and_expired_urls_are_refused() {
     let late = start(config().clock_offset(3600)).await;
     let late_client = proxy_client(late.addr, None);
     let short = signer
-        .presigned_url(
-            "PUT",
+        .presign(
+            Method::Put,
             BUCKET,
             "t.txt",
             &SignOptions::default().expires(Duration::from_secs(60)),
         )
-        .unwrap();
+        .unwrap()
+        .url;
     let e = late_client
         .upload_presigned(&short, &src, TransferOptions::new())
         .await

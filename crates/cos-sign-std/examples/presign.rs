@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use cos_sign_std::config::Endpoint;
 use cos_sign_std::credentials::{CredentialsError, CredentialsProvider, EnvProvider};
+use cos_sign_std::method::Method;
 use cos_sign_std::signer::{SignOptions, Signer, TOKEN_NAME};
 
 const USAGE: &str = "usage: presign <bucket> <key> [--region <region>] [--expires <seconds>]
@@ -102,9 +103,13 @@ fn main() -> ExitCode {
     let signer = Signer::new(env, endpoint);
     let opts = SignOptions::default().expires(Duration::from_secs(args.expires));
     let run = || -> Result<(), cos_sign_std::signer::Error> {
-        let put = signer.presigned_url("PUT", &args.bucket, &args.key, &opts)?;
-        let get = signer.presigned_download_url(&args.bucket, &args.key, &opts)?;
-        let auth = signer.authorization("GET", &args.bucket, &args.key, &opts)?;
+        let put = signer
+            .presign(Method::Put, &args.bucket, &args.key, &opts)?
+            .url;
+        let get = signer
+            .presign(Method::Get, &args.bucket, &args.key, &opts)?
+            .url;
+        let auth = signer.authorization(Method::Get, &args.bucket, &args.key, &opts)?;
         let host = signer.host(&args.bucket)?;
         println!("# valid {} s, from 60 s ago", args.expires);
         println!("upload (PUT):\n{put}\n");

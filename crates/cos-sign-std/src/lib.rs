@@ -11,14 +11,14 @@
 //!
 //! ```
 //! use cos_sign_std::{clock::Clock, config::Endpoint, credentials::{Credentials, StaticProvider}};
-//! use cos_sign_std::signer::{SignOptions, Signer};
+//! use cos_sign_std::{method::Method, signer::{SignOptions, Signer}};
 //!
 //! let signer = Signer::new(
 //!     StaticProvider::new(Credentials::new("AKIDexample", "secretkey")),
 //!     Endpoint::from_region("ap-guangzhou")?,
 //! )
 //! .with_clock(Clock::fixed(1_700_000_000));
-//! let url = signer.presigned_url("PUT", "examplebucket-1250000000", "a.txt", &SignOptions::default())?;
+//! let url = signer.presign(Method::Put, "examplebucket-1250000000", "a.txt", &SignOptions::default())?.url;
 //! assert!(url.starts_with("https://examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt?q-sign-algorithm=sha1&q-ak=AKIDexample&q-sign-time=1699999940%3B1700000300&"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -63,6 +63,7 @@ pub mod clock;
 pub mod compat;
 pub mod config;
 pub mod credentials;
+pub mod method;
 mod py;
 pub mod signer;
 

@@ -9,13 +9,13 @@
 //!
 //! ```
 //! use cos_sign_std::{clock::Clock, config::Endpoint, credentials::{Credentials, StaticProvider}};
-//! use cos_sign_std::signer::{SignOptions, Signer};
+//! use cos_sign_std::{method::Method, signer::{SignOptions, Signer}};
 //! let signer = Signer::new(
 //!     StaticProvider::new(Credentials::new("AKIDexample", "secret").with_token("tok")),
 //!     Endpoint::from_region("ap-beijing")?,
 //! )
 //! .with_clock(Clock::fixed(1_700_000_000));
-//! let url = signer.presigned_download_url("b-125", "a.txt", &SignOptions::default())?;
+//! let url = signer.presign(Method::Get, "b-125", "a.txt", &SignOptions::default())?.url;
 //! assert!(url.ends_with("&x-cos-security-token=tok"));
 //! assert!(url.contains("q-url-param-list=x-cos-security-token"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -23,7 +23,7 @@
 
 use std::fmt;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cos_sign_core::{KeyTime, SigningKey};
 use zeroize::Zeroizing;
@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 use crate::clock::Clock;
 use crate::config::{ConfigError, Endpoint, signing_path};
 use crate::credentials::{Credentials, CredentialsError, CredentialsProvider};
+use crate::method::Method;
 use crate::{Form, is_signed_header, py, sign_text, urlencode};
 
 /// The name of the token param and header.
@@ -173,6 +174,21 @@ impl fmt::Debug for SignedParts {
     }
 }
 
+/// A pre-signed request: what [`Signer::presign`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PresignedRequest {
+    /// The pre-signed URL (the token of a temporary key is in it, as a signed param).
+    pub url: String,
+    /// The method the URL is signed for; another method gets `SignatureDoesNotMatch`.
+    pub method: Method,
+    /// The headers the caller must send with the request, as given (the signed ones of
+    /// [`SignOptions::headers`]; `Host` is signed too but HTTP clients send it themselves).
+    pub headers: Vec<(String, String)>,
+    /// When the signature stops being valid.
+    pub expires_at: SystemTime,
+}
+
 /// A cached signing key: the secret it came from and its key time.
 struct CachedKey {
     secret: Zeroizing<String>,
@@ -250,18 +266,38 @@ impl Signer {
         Ok(self.endpoint.object_url(Some(bucket), key)?)
     }
 
-    /// A pre-signed URL for `method` on `bucket`/`key`: the object URL, `?`, the `q-*` pairs,
-    /// then the params (and the token param of a temporary key).
+    /// A pre-signed request for `method` on `bucket`/`key`: the URL (the object URL, `?`, the
+    /// `q-*` pairs, then the params and the token param of a temporary key), the headers the
+    /// caller must send with it (those of `opts.headers` that were signed) and when it expires.
+    ///
+    /// ```
+    /// use cos_sign_std::{clock::Clock, config::Endpoint, credentials::{Credentials, StaticProvider}};
+    /// use cos_sign_std::{method::Method, signer::{SignOptions, Signer}};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let signer = Signer::new(
+    ///     StaticProvider::new(Credentials::new("AKIDexample", "secret")),
+    ///     Endpoint::from_region("ap-beijing")?,
+    /// )
+    /// .with_clock(Clock::fixed(1_700_000_000));
+    /// let opts = SignOptions::default().header("Content-Type", "text/plain").header("User-Agent", "x");
+    /// let req = signer.presign(Method::Put, "b-125", "a.txt", &opts)?;
+    /// assert!(req.url.starts_with("https://b-125.cos.ap-beijing.myqcloud.com/a.txt?q-sign-algorithm=sha1&"));
+    /// assert!(req.url.contains("&q-header-list=content-type%3Bhost&"));
+    /// assert_eq!(req.method, Method::Put);
+    /// assert_eq!(req.headers, [("Content-Type".to_owned(), "text/plain".to_owned())]);
+    /// assert_eq!(req.expires_at, UNIX_EPOCH + Duration::from_secs(1_700_000_300));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
-    /// No credentials, a bad bucket or key, too many params/headers.
-    pub fn presigned_url(
+    /// No credentials, a bad bucket or key, too many params/headers, a key time out of range.
+    pub fn presign(
         &self,
-        method: &str,
+        method: Method,
         bucket: &str,
         key: &str,
         opts: &SignOptions,
-    ) -> Result<String, Error> {
+    ) -> Result<PresignedRequest, Error> {
         let creds = self.credentials()?;
         let url = if opts.use_ci_endpoint {
             self.endpoint.ci_object_url(Some(bucket), key)?
@@ -286,13 +322,14 @@ impl Signer {
             None
         };
         let headers = signed_headers(&opts.headers, hostname.as_deref());
+        let kt = self.key_time(opts.expires)?;
         let query = self.sign(
             &creds,
             method,
             &signing_path(Some(key)),
             &params,
             &headers,
-            opts.expires,
+            kt,
             Form::Query,
         )?;
         let mut out = url;
@@ -302,31 +339,42 @@ impl Signer {
             out.push('&');
             out.push_str(&urlencode(&params));
         }
-        Ok(out)
-    }
-
-    /// A pre-signed `GET` URL.
-    ///
-    /// # Errors
-    /// As [`presigned_url`](Signer::presigned_url).
-    pub fn presigned_download_url(
-        &self,
-        bucket: &str,
-        key: &str,
-        opts: &SignOptions,
-    ) -> Result<String, Error> {
-        self.presigned_url("GET", bucket, key, opts)
+        Ok(PresignedRequest {
+            url: out,
+            method,
+            headers: opts
+                .headers
+                .iter()
+                .filter(|(k, _)| is_signed_header(k))
+                .cloned()
+                .collect(),
+            expires_at: UNIX_EPOCH + Duration::from_secs(kt.end()),
+        })
     }
 
     /// The Authorization header value for a request of `method` on `bucket`/`key` carrying
     /// `opts.params` and `opts.headers`. With a temporary key, the request must also carry
     /// `x-cos-security-token: <token>` (signed here unless `add_token` is off).
     ///
+    /// ```
+    /// use cos_sign_std::{clock::Clock, config::Endpoint, credentials::{Credentials, StaticProvider}};
+    /// use cos_sign_std::{method::Method, signer::{SignOptions, Signer}};
+    /// let signer = Signer::new(
+    ///     StaticProvider::new(Credentials::new("AKIDexample", "secret")),
+    ///     Endpoint::from_region("ap-beijing")?,
+    /// )
+    /// .with_clock(Clock::fixed(1_700_000_000));
+    /// let auth = signer.authorization(Method::Get, "b-125", "a.txt", &SignOptions::default())?;
+    /// assert!(auth.starts_with("q-sign-algorithm=sha1&q-ak=AKIDexample&q-sign-time=1699999940;1700000300&"));
+    /// assert!(auth.contains("&q-header-list=host&q-url-param-list=&q-signature="));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
-    /// As [`presigned_url`](Signer::presigned_url).
+    /// As [`presign`](Signer::presign).
     pub fn authorization(
         &self,
-        method: &str,
+        method: Method,
         bucket: &str,
         key: &str,
         opts: &SignOptions,
@@ -355,13 +403,14 @@ impl Signer {
         {
             headers.push((TOKEN_NAME, token));
         }
+        let kt = self.key_time(opts.expires)?;
         self.sign(
             &creds,
             method,
             &signing_path(Some(key)),
             &params,
             &headers,
-            opts.expires,
+            kt,
             Form::Header,
         )
     }
@@ -377,7 +426,7 @@ impl Signer {
     /// No credentials, too many params/headers.
     pub fn sign_parts(
         &self,
-        method: &str,
+        method: Method,
         decoded_path: &str,
         host: Option<&str>,
         params: &[(&str, &str)],
@@ -399,7 +448,7 @@ impl Signer {
     /// As [`sign_parts`](Signer::sign_parts).
     pub fn sign_parts_for(
         &self,
-        method: &str,
+        method: Method,
         decoded_path: &str,
         host: Option<&str>,
         params: &[(&str, &str)],
@@ -425,13 +474,14 @@ impl Signer {
         {
             signed.push((TOKEN_NAME, t.as_str()));
         }
+        let kt = self.key_time(expires)?;
         let authorization = self.sign(
             &creds,
             method,
             decoded_path,
             params,
             &signed,
-            expires,
+            kt,
             Form::Header,
         )?;
         Ok(SignedParts {
@@ -440,24 +490,28 @@ impl Signer {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn sign(
-        &self,
-        creds: &Credentials,
-        method: &str,
-        path: &str,
-        params: &[(&str, &str)],
-        headers: &[(&str, &str)],
-        expires: Duration,
-        form: Form,
-    ) -> Result<String, Error> {
+    /// The key time of a signature valid for `expires` from now: the SDK's window
+    /// `now - 60 .. now + expires`.
+    fn key_time(&self, expires: Duration) -> Result<KeyTime, Error> {
         let now = u64::try_from(self.clock.now()).map_err(|_| Error::KeyTime)?;
         if now < 60 {
             return Err(Error::KeyTime);
         }
         let end = now.checked_add(expires.as_secs()).ok_or(Error::KeyTime)?;
-        let kt = KeyTime::new(now - 60, end);
-        let method = py::lower(method);
+        Ok(KeyTime::new(now - 60, end))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn sign(
+        &self,
+        creds: &Credentials,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        kt: KeyTime,
+        form: Form,
+    ) -> Result<String, Error> {
         let mut cache = self
             .cache
             .lock()
@@ -484,7 +538,7 @@ impl Signer {
         Ok(sign_text(
             &key,
             creds.secret_id(),
-            &method,
+            method.signed_form(),
             path,
             params,
             headers,
@@ -518,7 +572,7 @@ fn signed_headers<'a>(
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     if let Some(h) = host
-        && !out.iter().any(|(k, _)| py::lower(k) == "host")
+        && !out.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"))
     {
         out.push(("host", h));
     }

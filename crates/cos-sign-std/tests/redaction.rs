@@ -11,6 +11,7 @@ use cos_sign_std::credentials::{
     CachingProvider, ChainProvider, Credentials, CredentialsError, CredentialsProvider,
     ProfileProvider, Secret, StaticProvider,
 };
+use cos_sign_std::method::Method;
 use cos_sign_std::signer::{SignOptions, Signer};
 
 const KEY: &str = "Sk3yMARKERzz";
@@ -160,15 +161,18 @@ fn signer_types() {
     )
     .with_clock(Clock::fixed(1_700_000_000));
     let url = signer
-        .presigned_url("GET", "b-125", "k", &SignOptions::default())
-        .unwrap();
+        .presign(Method::Get, "b-125", "k", &SignOptions::default())
+        .unwrap()
+        .url;
     assert!(url.contains(TOKEN), "the token is in the URL on purpose");
     assert!(signer.cached_keys() == 1);
     check_debug("Signer", &signer);
-    let parts = signer.sign_parts("GET", "/k", Some("h"), &[], &[]).unwrap();
+    let parts = signer
+        .sign_parts(Method::Get, "/k", Some("h"), &[], &[])
+        .unwrap();
     check_debug("SignedParts", &parts);
     let err = signer
-        .presigned_url("GET", "a/b", "k", &SignOptions::default())
+        .presign(Method::Get, "a/b", "k", &SignOptions::default())
         .unwrap_err();
     check_both("signer::Error", &err);
 }

@@ -9,6 +9,7 @@ use cos_sign_std::clock::Clock;
 use cos_sign_std::compat::{self, CompatConfig, CompatOptions};
 use cos_sign_std::config::Endpoint;
 use cos_sign_std::credentials::{Credentials, StaticProvider};
+use cos_sign_std::method::Method;
 use cos_sign_std::signer::{SignOptions, Signer, TOKEN_NAME};
 
 const NOW: i64 = 1_700_000_000;
@@ -91,8 +92,9 @@ fn presigned_url_verifies_and_tampering_fails() {
         .header("Content-Type", "image/png")
         .header("User-Agent", "not signed");
     let url = s
-        .presigned_url("PUT", BUCKET, "dir/a b+c./d", &opts)
-        .unwrap();
+        .presign(Method::Put, BUCKET, "dir/a b+c./d", &opts)
+        .unwrap()
+        .url;
     assert!(url.starts_with(&format!("https://{HOST}/dir/a%20b%2Bc.%2Fd?q-sign-algorithm=sha1&q-ak={ID}&q-sign-time=1699999940%3B1700000300&")));
     let headers = [
         ("Host", HOST),
@@ -126,8 +128,9 @@ fn presigned_url_verifies_and_tampering_fails() {
 fn token_is_added_and_signed() {
     let s = signer(Some("tok/en+=&"));
     let url = s
-        .presigned_download_url(BUCKET, "a.txt", &SignOptions::default())
-        .unwrap();
+        .presign(Method::Get, BUCKET, "a.txt", &SignOptions::default())
+        .unwrap()
+        .url;
     assert!(
         url.contains("q-url-param-list=x-cos-security-token&"),
         "{url}"
@@ -148,7 +151,7 @@ fn token_is_added_and_signed() {
 
     // Header form: the token header is listed and signed.
     let auth = s
-        .authorization("GET", BUCKET, "a.txt", &SignOptions::default())
+        .authorization(Method::Get, BUCKET, "a.txt", &SignOptions::default())
         .unwrap();
     assert!(
         auth.contains("&q-header-list=host;x-cos-security-token&"),
@@ -170,7 +173,7 @@ fn token_is_added_and_signed() {
 
     // Turned off: no token anywhere, same as the SDK.
     let off = SignOptions::default().add_token(false);
-    let url = s.presigned_download_url(BUCKET, "a.txt", &off).unwrap();
+    let url = s.presign(Method::Get, BUCKET, "a.txt", &off).unwrap().url;
     assert!(!url.contains("security-token"), "{url}");
 }
 
@@ -215,7 +218,9 @@ fn without_token_the_signer_matches_the_sdk() {
         )
         .unwrap();
         assert_eq!(
-            s.presigned_url(method, BUCKET, "/k/./ü", &opts).unwrap(),
+            s.presign(method.parse().unwrap(), BUCKET, "/k/./ü", &opts)
+                .unwrap()
+                .url,
             want
         );
         let want = compat::get_auth(
@@ -232,7 +237,8 @@ fn without_token_the_signer_matches_the_sdk() {
         )
         .unwrap();
         assert_eq!(
-            s.authorization(method, BUCKET, "/k/./ü", &opts).unwrap(),
+            s.authorization(method.parse().unwrap(), BUCKET, "/k/./ü", &opts)
+                .unwrap(),
             want
         );
     }
@@ -250,7 +256,10 @@ fn without_token_the_signer_matches_the_sdk() {
         NOW,
     )
     .unwrap();
-    assert_eq!(s.authorization("GET", BUCKET, "k", &no_host).unwrap(), want);
+    assert_eq!(
+        s.authorization(Method::Get, BUCKET, "k", &no_host).unwrap(),
+        want
+    );
     assert_eq!(
         s.object_url(BUCKET, "k").unwrap(),
         compat::get_object_url(&conf, Some(BUCKET), Some("k")).unwrap()
@@ -271,7 +280,7 @@ fn sign_parts_signs_the_full_request() {
         ("x-cos-meta-a", "b"),
     ];
     let parts = s
-        .sign_parts("PUT", "/a/b.txt", Some(HOST), &params, &headers)
+        .sign_parts(Method::Put, "/a/b.txt", Some(HOST), &params, &headers)
         .unwrap();
     assert_eq!(parts.token.as_deref(), Some("tkn"));
     let parsed = ParsedAuthorization::parse(&parts.authorization).unwrap();
@@ -307,12 +316,12 @@ fn signing_keys_are_reused_within_a_key_time() {
     let s = signer(None);
     let o = SignOptions::default();
     for _ in 0..10 {
-        s.presigned_url("GET", BUCKET, "a", &o).unwrap();
-        s.authorization("PUT", BUCKET, "b", &o).unwrap();
+        s.presign(Method::Get, BUCKET, "a", &o).unwrap();
+        s.authorization(Method::Put, BUCKET, "b", &o).unwrap();
     }
     assert_eq!(s.cached_keys(), 1);
-    s.presigned_url(
-        "GET",
+    s.presign(
+        Method::Get,
         BUCKET,
         "a",
         &o.clone().expires(Duration::from_secs(60)),
@@ -321,12 +330,12 @@ fn signing_keys_are_reused_within_a_key_time() {
     assert_eq!(s.cached_keys(), 2);
     // The skew moves the window: a new key, and the signature follows the corrected time.
     s.clock().set_skew(100);
-    let url = s.presigned_url("GET", BUCKET, "a", &o).unwrap();
+    let url = s.presign(Method::Get, BUCKET, "a", &o).unwrap().url;
     assert!(url.contains("q-sign-time=1700000040%3B1700000400"), "{url}");
     assert_eq!(s.cached_keys(), 3);
     for i in 0..10 {
         s.clock().set_skew(200 + i);
-        s.presigned_url("GET", BUCKET, "a", &o).unwrap();
+        s.presign(Method::Get, BUCKET, "a", &o).unwrap();
     }
     assert!(s.cached_keys() <= 4, "the cache is bounded");
 }
@@ -335,21 +344,21 @@ fn signing_keys_are_reused_within_a_key_time() {
 fn refusals() {
     let s = signer(None);
     let o = SignOptions::default();
-    assert!(s.presigned_url("GET", "a/b", "k", &o).is_err());
-    assert!(s.presigned_url("GET", "ab\n", "k", &o).is_err());
-    assert!(s.presigned_url("GET", BUCKET, "", &o).is_err());
+    assert!(s.presign(Method::Get, "a/b", "k", &o).is_err());
+    assert!(s.presign(Method::Get, "ab\n", "k", &o).is_err());
+    assert!(s.presign(Method::Get, BUCKET, "", &o).is_err());
     let many = SignOptions {
         params: (0..5000)
             .map(|i| (format!("p{i}"), String::new()))
             .collect(),
         ..SignOptions::default()
     };
-    assert!(s.presigned_url("GET", BUCKET, "k", &many).is_err());
+    assert!(s.presign(Method::Get, BUCKET, "k", &many).is_err());
     let some = SignOptions {
         params: (0..600).map(|i| (format!("p{i}"), String::new())).collect(),
         ..SignOptions::default()
     };
-    let url = s.presigned_url("GET", BUCKET, "k", &some).unwrap();
+    let url = s.presign(Method::Get, BUCKET, "k", &some).unwrap().url;
     assert_eq!(verify_url(&url, "GET", &[("host", HOST)], NOW), Ok(()));
 }
 
@@ -357,8 +366,9 @@ fn refusals() {
 fn many_threads_share_a_signer() {
     let s = std::sync::Arc::new(signer(Some("t")));
     let want = s
-        .presigned_url("GET", BUCKET, "x", &SignOptions::default())
-        .unwrap();
+        .presign(Method::Get, BUCKET, "x", &SignOptions::default())
+        .unwrap()
+        .url;
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let s = s.clone();
@@ -366,8 +376,9 @@ fn many_threads_share_a_signer() {
             std::thread::spawn(move || {
                 for _ in 0..200 {
                     assert_eq!(
-                        s.presigned_url("GET", BUCKET, "x", &SignOptions::default())
-                            .unwrap(),
+                        s.presign(Method::Get, BUCKET, "x", &SignOptions::default())
+                            .unwrap()
+                            .url,
                         want
                     );
                 }
