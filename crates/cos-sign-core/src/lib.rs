@@ -41,6 +41,7 @@
 
 mod encode;
 mod error;
+pub mod fields;
 mod keytime;
 mod post;
 mod sha;
@@ -57,7 +58,10 @@ pub use sign::{
     StringToSignOwned,
 };
 pub use text::Text;
-pub use verify::{ParsedAuthorization, Rebuilt};
+pub use verify::{
+    AuthorizationSource, MAX_SECRET_ID, ParsedAuthorization, Rebuilt, RequestAuthError,
+    verify_request,
+};
 
 /// The number of SHA-1 block compressions signing needs for an HttpString of
 /// `http_string_len` bytes with a [`SigningKey`] already derived (for benchmarks):

@@ -140,15 +140,7 @@ pub struct ParsedAuthorization<'a> {
     signature: [u8; 40],
 }
 
-const FIELDS: [&str; 7] = [
-    "q-sign-algorithm",
-    "q-ak",
-    "q-sign-time",
-    "q-key-time",
-    "q-header-list",
-    "q-url-param-list",
-    "q-signature",
-];
+const FIELDS: [&str; 7] = crate::fields::ALL;
 
 impl<'a> ParsedAuthorization<'a> {
     /// Parses the header form: `&`-separated `q-*=value` pairs, values as they stand.
@@ -432,5 +424,109 @@ impl<const N: usize> Render for Rebuilt<'_, N> {
             }
             o.put(b"\n");
         }
+    }
+}
+
+/// Where a request carries its Authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizationSource<'a> {
+    /// The value of the `Authorization` header.
+    Header(&'a str),
+    /// The raw query string (after `?`) of a pre-signed URL, holding the `q-*` params.
+    Query(&'a str),
+}
+
+/// Why [`verify_request`] refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestAuthError {
+    /// The Authorization does not parse (COS: `InvalidArgument`).
+    Malformed(ParseError),
+    /// No secret is known for its `q-ak` (COS: `InvalidAccessKeyId`).
+    UnknownAccessKey,
+    /// The secret is known, but a check failed.
+    Rejected(VerifyError),
+}
+
+impl core::fmt::Display for RequestAuthError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            RequestAuthError::Malformed(e) => write!(f, "malformed authorization: {e}"),
+            RequestAuthError::UnknownAccessKey => f.write_str("unknown secret id"),
+            RequestAuthError::Rejected(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for RequestAuthError {}
+
+/// The longest secret id [`verify_request`] looks up (COS's are 36 bytes).
+pub const MAX_SECRET_ID: usize = 256;
+
+/// Verifies a request as COS does, in one call: parses the Authorization (header form or the
+/// `q-*` params of a pre-signed URL), looks up the secret of its `q-ak` with `secret_for`
+/// (given the decoded id), checks both time windows against `now` (unix seconds), then the
+/// signature recomputed over `req` (see [`ParsedAuthorization::verify`]), compared in
+/// constant time. Returns the parsed Authorization, whose lists say what was signed.
+///
+/// Which occurrence counts when something appears twice: a `q-*` field twice is
+/// [`ParseError::Duplicate`]; of several headers or params in `req` whose names are equal
+/// once encoded and lowercased, the **last** is the one verified (as COS and qcloud_cos do).
+/// A caller that acts on a header or param must therefore act on that same occurrence, or
+/// refuse requests where a signed name appears more than once (the local server refuses).
+///
+/// ```
+/// use cos_sign_core::{AuthorizationSource, KeyTime, Request, SigningKey, verify_request};
+/// let key = SigningKey::derive(b"secret", KeyTime::new(100, 200));
+/// let headers = [("host", "b-1250000000.cos.ap-beijing.myqcloud.com")];
+/// let req = Request::new("GET", "/k").headers(&headers);
+/// let mut buf = [0u8; 400];
+/// let auth = key.sign(&req).unwrap().authorization("AKIDx").write_into(&mut buf).unwrap();
+/// let secret = |id: &[u8]| (id == b"AKIDx").then_some(b"secret");
+/// assert!(verify_request(AuthorizationSource::Header(auth), &req, 150, secret).is_ok());
+/// assert!(verify_request(AuthorizationSource::Header(auth), &req, 201, secret).is_err());
+/// ```
+///
+/// # Errors
+/// The first check that fails, as a [`RequestAuthError`].
+pub fn verify_request<'a, const N: usize, K, F>(
+    source: AuthorizationSource<'a>,
+    req: &Request<'_, N>,
+    now: u64,
+    secret_for: F,
+) -> Result<ParsedAuthorization<'a>, RequestAuthError>
+where
+    F: FnOnce(&[u8]) -> Option<K>,
+    K: AsRef<[u8]>,
+{
+    let auth = match source {
+        AuthorizationSource::Header(h) => ParsedAuthorization::parse(h),
+        AuthorizationSource::Query(q) => ParsedAuthorization::from_query(q),
+    }
+    .map_err(RequestAuthError::Malformed)?;
+    let mut buf = [0u8; MAX_SECRET_ID];
+    let id = auth
+        .secret_id_into(&mut buf)
+        .map_err(|_| RequestAuthError::UnknownAccessKey)?;
+    let id_str = core::str::from_utf8(id).map_err(|_| RequestAuthError::UnknownAccessKey)?;
+    let secret = secret_for(id).ok_or(RequestAuthError::UnknownAccessKey)?;
+    auth.verify(req, id_str, secret.as_ref(), now)
+        .map_err(RequestAuthError::Rejected)?;
+    Ok(auth)
+}
+
+impl<'a> ParsedAuthorization<'a> {
+    /// Whether `name` (as sent, any case) is in `q-header-list`.
+    pub fn signs_header(&self, name: &str) -> bool {
+        self.header_list
+            .names()
+            .any(|n| name_matches(name.as_bytes(), n))
+    }
+
+    /// Whether `name` (decoded) is in `q-url-param-list`.
+    pub fn signs_param(&self, name: &str) -> bool {
+        self.param_list
+            .names()
+            .any(|n| name_matches(name.as_bytes(), n))
     }
 }

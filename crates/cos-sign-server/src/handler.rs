@@ -1,7 +1,6 @@
-//! One HTTP request: bucket and key, verification, then the object operation.
+//! One HTTP request: read once and verified ([`crate::request`]), then the object operation.
 
 use std::convert::Infallible;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -11,73 +10,34 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use percent_encoding::percent_decode_str;
 
 use super::State;
-use super::auth::{View, authenticate};
 use super::error::CosError;
-use super::store::ContentBody;
+use super::limits::DRAIN_LIMIT;
+use super::request::{self, VerifiedRequest, Verifier};
+use super::store::WriteError;
 
-type Body = BoxBody<Bytes, std::io::Error>;
+pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
-const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
-
-/// How much of a refused upload is read and discarded before answering.
-const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
-
-fn full(b: impl Into<Bytes>) -> Body {
+pub(crate) fn full(b: impl Into<Bytes>) -> Body {
     Full::new(b.into()).map_err(|never| match never {}).boxed()
 }
 
-fn empty() -> Body {
+pub(crate) fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed()
 }
 
-/// The host part of a `Host` value (no port, no brackets).
-fn host_name(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    }
-}
-
-/// The bucket a host names: its first label when it has more than two labels and is not an
-/// IP address.
-pub(crate) fn bucket_from_host(host: &str) -> Option<&str> {
-    let name = host_name(host);
-    if name.parse::<IpAddr>().is_ok() || host.starts_with('[') {
-        return None;
-    }
-    let labels = name.trim_end_matches('.').split('.').count();
-    if labels > 2 {
-        name.split('.').next().filter(|l| !l.is_empty())
-    } else {
-        None
-    }
-}
-
-fn valid_bucket(b: &str) -> bool {
-    !b.is_empty()
-        && b.len() <= 128
-        && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-        && !b.starts_with('-')
-        && !b.ends_with('-')
-}
-
 /// What one request is about, for its answer and the log line.
-struct Ctx {
-    request_id: String,
-    trace_id: String,
-    resource: String,
-    date: HeaderValue,
-    head: bool,
+pub(crate) struct Ctx {
+    pub(crate) request_id: String,
+    pub(crate) trace_id: String,
+    pub(crate) resource: String,
+    pub(crate) date: HeaderValue,
+    pub(crate) head: bool,
 }
 
 impl Ctx {
-    fn base(&self, status: StatusCode) -> hyper::http::response::Builder {
+    pub(crate) fn base(&self, status: StatusCode) -> hyper::http::response::Builder {
         Response::builder()
             .status(status)
             .header(header::DATE, self.date.clone())
@@ -86,7 +46,7 @@ impl Ctx {
             .header("x-cos-trace-id", self.trace_id.as_str())
     }
 
-    fn error(&self, e: &CosError) -> Response<Body> {
+    pub(crate) fn error(&self, e: &CosError) -> Response<Body> {
         let xml = e.to_xml(&self.resource, &self.request_id, &self.trace_id);
         let len = xml.len();
         let body = if self.head { empty() } else { full(xml) };
@@ -98,17 +58,31 @@ impl Ctx {
     }
 }
 
+/// A refusal, and whether the connection must close (the body was not read to its end).
+pub(crate) struct Refused {
+    pub(crate) error: CosError,
+    pub(crate) close: bool,
+}
+
+impl From<CosError> for Refused {
+    fn from(error: CosError) -> Self {
+        Self {
+            error,
+            close: false,
+        }
+    }
+}
+
 pub(crate) async fn handle(
     state: Arc<State>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let id = state.next_id();
     let date = httpdate::fmt_http_date(state.now());
-    let authority = req.uri().authority().map(|a| a.as_str().to_owned());
-    // An absolute-form target's authority wins over `Host` (RFC 9112 §3.2.2); proxied
-    // clients send both alike. The signature check still uses `Host` as received.
-    let host = authority
-        .clone()
+    let host_for_log = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
         .or_else(|| {
             req.headers()
                 .get(header::HOST)
@@ -116,30 +90,33 @@ pub(crate) async fn handle(
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    let raw_path = req.uri().path().to_owned();
     let ctx = Ctx {
         request_id: format!("{:016x}{:08x}", state.seed, id),
         trace_id: format!("{:08x}{:016x}", id, state.seed.rotate_left(17)),
-        resource: format!("{host}{raw_path}"),
+        resource: format!("{host_for_log}{}", req.uri().path()),
         date: HeaderValue::from_str(&date).unwrap_or(HeaderValue::from_static("")),
         head: req.method() == Method::HEAD,
     };
     let method = req.method().clone();
-    let bucket = bucket_from_host(&host)
-        .map(str::to_ascii_lowercase)
-        .or_else(|| state.default_bucket.clone());
-    let (mut resp, code, key) = match serve(&state, &ctx, req, bucket.as_deref(), authority).await {
-        Ok((resp, key)) => (resp, None, key),
-        Err((e, key)) => (ctx.error(&e), Some(e.code), key),
+    let (mut resp, code, target) = match serve(&state, &ctx, req).await {
+        Ok((resp, target)) => (resp, None, target),
+        Err((refused, target)) => {
+            let mut r = ctx.error(&refused.error);
+            if refused.close {
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            (r, Some(refused.error.code), target)
+        }
     };
-    *resp.extensions_mut() = state.header_case.clone();
+    let case = state.header_case.clone();
+    resp.extensions_mut().extend(case);
     if state.log {
         eprintln!(
-            "{} {} {}/{} -> {} {} id={}",
+            "{} {} {} -> {} {} id={}",
             ctx.date.to_str().unwrap_or(""),
             method,
-            bucket.as_deref().unwrap_or("-"),
-            key,
+            target,
             resp.status().as_u16(),
             code.unwrap_or(""),
             ctx.request_id
@@ -148,119 +125,118 @@ pub(crate) async fn handle(
     Ok(resp)
 }
 
-type Served = Result<(Response<Body>, String), (CosError, String)>;
+type Served = Result<(Response<Body>, String), (Refused, String)>;
 
-async fn serve(
-    state: &State,
-    ctx: &Ctx,
-    req: Request<Incoming>,
-    bucket: Option<&str>,
-    authority: Option<String>,
-) -> Served {
-    let path = percent_decode_str(req.uri().path())
-        .decode_utf8()
-        .map(|p| p.into_owned());
-    let key = match &path {
-        Ok(p) => p.strip_prefix('/').unwrap_or(p).to_owned(),
-        Err(_) => String::new(),
-    };
-    let checked = match &path {
-        Ok(p) => precheck(state, &req, p, bucket, authority.as_deref()),
-        Err(_) => Err(CosError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidURI",
-            "The path is not valid percent-encoded UTF-8.",
-        )),
-    };
-    let bucket = match checked {
-        Ok(b) => b,
-        Err(e) => {
-            // A client waiting for `100 Continue` has sent no body: answer at once.
-            let waits = req
-                .headers()
-                .get(header::EXPECT)
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-            if !waits {
-                drain(req.into_body(), DRAIN_LIMIT).await;
-            }
-            return Err((e, key));
+async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>) -> Served {
+    let (parts, body) = req.into_parts();
+    let checked = precheck(state, &parts);
+    let vreq = match checked {
+        Ok(v) => v,
+        Err((e, target)) => {
+            let close = discard(state, &parts.headers, body).await;
+            return Err((Refused { error: e, close }, target));
         }
     };
-    let result = match *req.method() {
-        Method::PUT => put(state, ctx, req, bucket, &key).await,
-        Method::DELETE => match state.store.delete(bucket, &key).await {
-            Ok(()) => Ok(ctx
-                .base(StatusCode::NO_CONTENT)
-                .body(empty())
-                .unwrap_or_else(|_| Response::new(empty()))),
-            Err(e) => Err(CosError::internal(format!("delete failed: {e}"))),
-        },
-        _ => get(state, ctx, bucket, &key).await,
-    };
+    let target = format!("{}/{}", vreq.bucket, vreq.key);
+    let result = super::routes::dispatch(state, ctx, &vreq, &parts.headers, body).await;
     match result {
-        Ok(r) => Ok((r, key)),
-        Err(e) => Err((e, key)),
+        Ok(r) => Ok((r, target)),
+        Err(e) => Err((e, target)),
     }
 }
 
-/// Method, bucket and signature checks, in COS's order; the bucket when all pass.
-fn precheck<'b>(
+/// Method, host, bucket, key and signature checks, in COS's order; the verified request
+/// when all pass. The `String` of an error names the target for the log.
+fn precheck(
     state: &State,
-    req: &Request<Incoming>,
-    path: &str,
-    bucket: Option<&'b str>,
-    authority: Option<&str>,
-) -> Result<&'b str, CosError> {
+    parts: &hyper::http::request::Parts,
+) -> Result<VerifiedRequest, (CosError, String)> {
+    let dash = || "-".to_owned();
     if !matches!(
-        *req.method(),
-        Method::PUT | Method::GET | Method::HEAD | Method::DELETE
+        parts.method,
+        Method::PUT | Method::GET | Method::HEAD | Method::DELETE | Method::POST
     ) {
-        return Err(CosError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            "The specified method is not allowed against this resource.",
+        return Err((
+            CosError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+            ),
+            dash(),
         ));
     }
-    let Some(bucket) = bucket else {
-        return Err(CosError::new(
-            StatusCode::NOT_FOUND,
-            "NoSuchBucket",
-            "The specified bucket does not exist (the Host names none and no default bucket is set).",
+    let parsed = request::parse(&parts.uri, &parts.headers, state.default_bucket.as_deref())
+        .map_err(|e| (e, dash()))?;
+    let Some(bucket) = parsed.bucket.clone() else {
+        return Err((
+            CosError::new(
+                StatusCode::NOT_FOUND,
+                "NoSuchBucket",
+                "The specified bucket does not exist (the Host names none and no default bucket is set).",
+            ),
+            dash(),
         ));
     };
-    if !valid_bucket(bucket) {
-        return Err(CosError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidBucketName",
-            "The specified bucket is not valid.",
+    let target = format!("{bucket}/{}", parsed.key);
+    if !request::valid_bucket(&bucket) {
+        return Err((
+            CosError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidBucketName",
+                "The specified bucket is not valid.",
+            ),
+            target,
         ));
     }
-    let view = View {
-        method: req.method().as_str(),
-        path,
-        raw_query: req.uri().query().unwrap_or(""),
-        headers: req.headers(),
-        authority,
+    request::check_key(&parsed.key).map_err(|e| (e, target.clone()))?;
+    let verifier = Verifier {
+        credentials: &state.credentials,
+        now: super::unix_secs(state.now()),
     };
-    authenticate(state, &view)?;
-    if path.len() <= 1 {
-        return Err(CosError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "NotImplemented",
-            "Bucket operations are not supported by this server.",
-        ));
-    }
-    Ok(bucket)
+    let vreq = request::verify(
+        &verifier,
+        &parts.method,
+        parts.uri.query().unwrap_or(""),
+        parsed,
+        bucket,
+    )
+    .map_err(|e| (e, target.clone()))?;
+    Ok(vreq)
 }
 
-async fn put(
+fn entity_too_large(limit: u64) -> CosError {
+    CosError::new(
+        StatusCode::BAD_REQUEST,
+        "EntityTooLarge",
+        format!("Your proposed upload exceeds the maximum allowed object size ({limit} bytes)."),
+    )
+}
+
+/// DELETE Object; deleting a missing object succeeds.
+pub(crate) async fn delete(
     state: &State,
     ctx: &Ctx,
-    req: Request<Incoming>,
-    bucket: &str,
-    key: &str,
+    vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
-    let expected_md5 = match req.headers().get("content-md5") {
+    match state.store.delete(&vreq.bucket, &vreq.key).await {
+        Ok(()) => Ok(ctx
+            .base(StatusCode::NO_CONTENT)
+            .body(empty())
+            .unwrap_or_else(|_| Response::new(empty()))),
+        Err(e) => Err(CosError::internal(format!("delete failed: {e}"))),
+    }
+}
+
+/// PUT Object.
+pub(crate) async fn put(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    mut body: Incoming,
+) -> Result<Response<Body>, Refused> {
+    let limits = &state.limits;
+    let refuse = |error: CosError| Refused { error, close: true };
+    let expected_md5 = match vreq.header("content-md5") {
         None => None,
         Some(v) => {
             let decoded = base64::engine::general_purpose::STANDARD
@@ -270,47 +246,85 @@ async fn put(
             match decoded {
                 Some(d) => Some(d),
                 None => {
-                    drain(req.into_body(), DRAIN_LIMIT).await;
-                    return Err(CosError::new(
-                        StatusCode::BAD_REQUEST,
-                        "InvalidDigest",
-                        "The Content-MD5 you specified is not valid.",
-                    ));
+                    let close = drain(state, body).await;
+                    return Err(Refused {
+                        error: CosError::new(
+                            StatusCode::BAD_REQUEST,
+                            "InvalidDigest",
+                            "The Content-MD5 you specified is not valid.",
+                        ),
+                        close,
+                    });
                 }
             }
         }
     };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or(DEFAULT_CONTENT_TYPE)
-        .to_owned();
+    // The most this upload may hold: the object size limit, and the memory store's room.
+    let room = state.store.room();
+    let max = room.map_or(limits.max_object_size, |r| r.min(limits.max_object_size));
+    let declared = hyper::body::Body::size_hint(&body).exact();
+    if let Some(n) = declared
+        && n > max
+    {
+        return Err(refuse(entity_too_large(max)));
+    }
+    let headers = match super::object_ops::stored_headers(vreq) {
+        Ok(h) => h,
+        Err(error) => {
+            let close = drain(state, body).await;
+            return Err(Refused { error, close });
+        }
+    };
     let mut upload = state
         .store
-        .begin(bucket, key, &content_type)
+        .begin(&vreq.bucket, &vreq.key, headers)
         .await
-        .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
-    let mut body = req.into_body();
-    while let Some(frame) = body.frame().await {
+        .map_err(|e| refuse(CosError::internal(format!("cannot store the object: {e}"))))?;
+    loop {
+        let frame = match tokio::time::timeout(limits.body_idle_timeout, body.frame()).await {
+            Err(_) => {
+                return Err(refuse(CosError::new(
+                    StatusCode::BAD_REQUEST,
+                    "RequestTimeout",
+                    "Your socket connection to the server was not read from or written to within the timeout period.",
+                )));
+            }
+            Ok(None) => break,
+            Ok(Some(f)) => f,
+        };
         let frame = frame.map_err(|e| {
-            CosError::new(
+            refuse(CosError::new(
                 StatusCode::BAD_REQUEST,
                 "IncompleteBody",
                 format!("The request body ended early: {e}"),
-            )
+            ))
         })?;
         if let Ok(data) = frame.into_data() {
-            upload
-                .write(&data)
-                .await
-                .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
+            let total = upload.len().saturating_add(data.len() as u64);
+            if total > limits.max_object_size {
+                return Err(refuse(entity_too_large(limits.max_object_size)));
+            }
+            match upload.write(&data).await {
+                Ok(()) => {}
+                Err(WriteError::Full) => {
+                    return Err(refuse(CosError::new(
+                        StatusCode::BAD_REQUEST,
+                        "EntityTooLarge",
+                        "The memory store is full (see --memory-store-cap).",
+                    )));
+                }
+                Err(WriteError::Io(e)) => {
+                    return Err(refuse(CosError::internal(format!(
+                        "cannot store the object: {e}"
+                    ))));
+                }
+            }
         }
     }
     if let Some(expected) = expected_md5
         && upload.digest() != expected
     {
-        return Err(CosError::bad_digest());
+        return Err(CosError::bad_digest().into());
     }
     let etag = upload
         .commit(&state.store)
@@ -324,73 +338,42 @@ async fn put(
         .unwrap_or_else(|_| Response::new(empty())))
 }
 
-async fn get(
-    state: &State,
-    ctx: &Ctx,
-    bucket: &str,
-    key: &str,
-) -> Result<Response<Body>, CosError> {
-    let found = state
-        .store
-        .get(bucket, key, ctx.head)
-        .await
-        .map_err(|e| CosError::internal(format!("cannot read the object: {e}")))?;
-    let Some((meta, content)) = found else {
-        return Err(CosError::no_such_key());
-    };
-    let builder = ctx
-        .base(StatusCode::OK)
-        .header(header::CONTENT_TYPE, meta.content_type.as_str())
-        .header(header::CONTENT_LENGTH, meta.len)
-        .header(header::ETAG, format!("\"{}\"", meta.etag))
-        .header(
-            header::LAST_MODIFIED,
-            httpdate::fmt_http_date(meta.modified),
-        )
-        .header(header::ACCEPT_RANGES, "none");
-    let body = match content {
-        Some(c) => ContentBody::new(c, meta.len).boxed(),
-        None => empty(),
-    };
-    builder
-        .body(body)
-        .map_err(|e| CosError::internal(format!("bad response: {e}")))
-}
-
-/// Reads and discards what is left of a request body (up to `limit` bytes), so a client still
-/// sending gets the error answer instead of a reset connection.
-async fn drain(mut body: Incoming, limit: u64) {
-    let mut seen = 0u64;
-    while seen <= limit {
-        match body.frame().await {
-            Some(Ok(f)) => seen += f.data_ref().map_or(0, |d| d.len() as u64),
-            _ => break,
-        }
+/// Reads what is left of a refused request's body, unless the client waits for
+/// `100 Continue` (it has sent nothing). True when the connection must close: the body goes
+/// on past [`DRAIN_LIMIT`], stalls, or was never read.
+pub(crate) async fn discard(state: &State, headers: &hyper::HeaderMap, body: Incoming) -> bool {
+    let waits = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if waits {
+        return !hyper::body::Body::is_end_stream(&body);
     }
+    drain(state, body).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bucket_from_host_rules() {
-        assert_eq!(
-            bucket_from_host("examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com"),
-            Some("examplebucket-1250000000")
-        );
-        assert_eq!(
-            bucket_from_host("b-1.cos.ap-beijing.myqcloud.com:8080"),
-            Some("b-1")
-        );
-        assert_eq!(bucket_from_host("127.0.0.1:8080"), None);
-        assert_eq!(bucket_from_host("127.0.0.1"), None);
-        assert_eq!(bucket_from_host("[::1]:80"), None);
-        assert_eq!(bucket_from_host("localhost:9000"), None);
-        assert_eq!(bucket_from_host("example.com"), None);
-        assert_eq!(bucket_from_host(""), None);
-        assert!(valid_bucket("examplebucket-1250000000"));
-        assert!(!valid_bucket("a_b"));
-        assert!(!valid_bucket("-a"));
+/// Reads and discards up to [`DRAIN_LIMIT`] bytes of a body, so a client still sending gets
+/// the answer instead of a reset. True when the body was not read to its end.
+pub(crate) async fn drain(state: &State, mut body: Incoming) -> bool {
+    if hyper::body::Body::size_hint(&body)
+        .exact()
+        .is_some_and(|n| n > DRAIN_LIMIT)
+    {
+        return true;
+    }
+    let mut seen = 0u64;
+    loop {
+        if hyper::body::Body::is_end_stream(&body) {
+            return false;
+        }
+        match tokio::time::timeout(state.limits.body_idle_timeout, body.frame()).await {
+            Ok(Some(Ok(f))) => {
+                seen = seen.saturating_add(f.data_ref().map_or(0, |d| d.len() as u64));
+                if seen > DRAIN_LIMIT {
+                    return true;
+                }
+            }
+            Ok(None) => return false,
+            Ok(Some(Err(_))) | Err(_) => return true,
+        }
     }
 }

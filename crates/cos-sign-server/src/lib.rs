@@ -33,10 +33,22 @@
 //! # Ok(()) }
 //! ```
 
-mod auth;
+mod bucket;
+mod copy;
+mod delete_multiple;
 mod error;
 mod handler;
+pub mod limits;
+mod multipart;
+mod object_ops;
+mod parts;
+pub mod request;
+mod routes;
 mod store;
+mod xml;
+
+pub use limits::Limits;
+pub use request::VerifiedRequest;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -44,13 +56,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use cos_sign_std::credentials::Secret;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// Where objects are kept.
@@ -66,12 +80,13 @@ pub enum Storage {
 }
 
 /// A key pair the server accepts. A temporary key also requires its token
-/// (`x-cos-security-token`, header or query param) on every request.
+/// (`x-cos-security-token`, header or query param) on every request. The key and the token
+/// are held in `cos-sign-std`'s [`Secret`] (zeroized on drop, never shown by `Debug`).
 #[derive(Clone)]
 pub struct Credential {
     secret_id: String,
-    secret_key: String,
-    token: Option<String>,
+    secret_key: Secret,
+    token: Option<Secret>,
 }
 
 impl Credential {
@@ -79,7 +94,7 @@ impl Credential {
     pub fn permanent(secret_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
         Self {
             secret_id: secret_id.into(),
-            secret_key: secret_key.into(),
+            secret_key: Secret::new(secret_key),
             token: None,
         }
     }
@@ -92,8 +107,8 @@ impl Credential {
     ) -> Self {
         Self {
             secret_id: secret_id.into(),
-            secret_key: secret_key.into(),
-            token: Some(token.into()),
+            secret_key: Secret::new(secret_key),
+            token: Some(Secret::new(token)),
         }
     }
 
@@ -154,6 +169,11 @@ pub struct Config {
     /// Log one line per request to stderr (method, bucket, key, status, code, request id;
     /// never credentials, signatures or query strings).
     pub log: bool,
+    /// Timeouts and size limits.
+    pub limits: Limits,
+    /// A multipart upload no part has reached for this long is removed with its parts
+    /// (checked at start, then every minute or so).
+    pub upload_expiry: Duration,
 }
 
 impl Config {
@@ -166,7 +186,21 @@ impl Config {
             default_bucket: None,
             clock_offset: 0,
             log: false,
+            limits: Limits::default(),
+            upload_expiry: DEFAULT_UPLOAD_EXPIRY,
         }
+    }
+
+    /// How long an untouched multipart upload is kept.
+    pub fn upload_expiry(mut self, expiry: Duration) -> Self {
+        self.upload_expiry = expiry;
+        self
+    }
+
+    /// Sets the timeouts and size limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Keeps objects in memory.
@@ -206,13 +240,18 @@ impl Config {
     }
 }
 
+/// How long an untouched multipart upload is kept by default: one day.
+pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+
 /// State shared by all connections.
 struct State {
     store: store::Store,
+    parts: parts::Parts,
     credentials: HashMap<String, Credential>,
     default_bucket: Option<String>,
     clock_offset: i64,
     log: bool,
+    limits: Limits,
     seed: u64,
     counter: AtomicU64,
     /// Response extensions that make hyper write header names as COS does (`ETag`,
@@ -223,18 +262,52 @@ struct State {
 impl State {
     /// The server's clock: system time plus the configured offset.
     fn now(&self) -> SystemTime {
-        let now = SystemTime::now();
-        let off = std::time::Duration::from_secs(self.clock_offset.unsigned_abs());
-        if self.clock_offset >= 0 {
-            now + off
-        } else {
-            now.checked_sub(off).unwrap_or(UNIX_EPOCH)
-        }
+        offset_clock(SystemTime::now(), self.clock_offset)
     }
 
     fn next_id(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+/// `now` moved by `offset` seconds, saturating: never before the epoch, and never past the
+/// latest time the platform represents (an offset of `i64::MAX` is far in the future, not a
+/// panic).
+pub fn offset_clock(now: SystemTime, offset: i64) -> SystemTime {
+    let off = Duration::from_secs(offset.unsigned_abs());
+    let moved = if offset >= 0 {
+        now.checked_add(off)
+    } else {
+        now.checked_sub(off)
+    };
+    moved.unwrap_or_else(|| {
+        if offset >= 0 {
+            latest_time(now)
+        } else {
+            UNIX_EPOCH
+        }
+    })
+}
+
+/// The latest time after `now` the platform represents, found by halving steps.
+fn latest_time(now: SystemTime) -> SystemTime {
+    let mut t = now;
+    let mut step = Duration::from_secs(u64::MAX / 2);
+    while step > Duration::ZERO {
+        if let Some(next) = t.checked_add(step) {
+            t = next;
+        } else {
+            step /= 2;
+        }
+    }
+    t
+}
+
+/// Unix seconds of `t` (0 before the epoch).
+pub(crate) fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A running server. Dropping it (or [`shutdown`](ServerHandle::shutdown)) stops accepting
@@ -277,7 +350,7 @@ impl Drop for ServerHandle {
 /// # Errors
 /// Binding fails, or the data folder cannot be created.
 pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
-    let store = store::Store::open(&config.storage).await?;
+    let store = store::Store::open(&config.storage, config.limits.memory_store_cap).await?;
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let seed = SystemTime::now()
@@ -285,8 +358,10 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
         ^ u64::from(std::process::id()).rotate_left(32);
+    let parts = parts::Parts::open(&config.storage).await?;
     let state = Arc::new(State {
         store,
+        parts,
         credentials: config
             .credentials
             .into_iter()
@@ -295,11 +370,14 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         default_bucket: config.default_bucket.map(|b| b.to_ascii_lowercase()),
         clock_offset: config.clock_offset,
         log: config.log,
+        limits: config.limits,
         seed,
         counter: AtomicU64::new(1),
         header_case: cos_header_case().await,
     });
     let (tx, rx) = oneshot::channel();
+    let _ = state.parts.sweep(config.upload_expiry).await;
+    tokio::spawn(sweep_loop(Arc::downgrade(&state), config.upload_expiry));
     let task = tokio::spawn(accept_loop(listener, state, rx));
     Ok(ServerHandle {
         addr,
@@ -308,34 +386,63 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
     })
 }
 
+/// Removes abandoned multipart uploads until the server is gone.
+async fn sweep_loop(state: std::sync::Weak<State>, expiry: Duration) {
+    let every = (expiry / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(state) = state.upgrade() else { break };
+        if let Ok(n) = state.parts.sweep(expiry).await
+            && n > 0
+            && state.log
+        {
+            eprintln!("cos-sign-server: removed {n} abandoned multipart upload(s)");
+        }
+    }
+}
+
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: oneshot::Receiver<()>) {
     let mut conns = JoinSet::new();
+    // Past the cap, no accept: further connections wait in the kernel's queue.
+    let slots = Arc::new(Semaphore::new(state.limits.max_connections.max(1)));
     loop {
-        tokio::select! {
+        let permit = tokio::select! {
             _ = &mut stop => break,
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _peer)) => stream,
-                    Err(e) => {
-                        if state.log {
-                            eprintln!("cos-sign-server: accept failed: {e}");
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                conns.spawn(async move {
-                    let svc = service_fn(move |req| handler::handle(state.clone(), req));
-                    let _ = http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let accepted = tokio::select! {
+            _ = &mut stop => break,
+            a = listener.accept() => a,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                if state.log {
+                    eprintln!("cos-sign-server: accept failed: {e}");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
             }
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        conns.spawn(async move {
+            let _permit = permit;
+            let header_timeout = state.limits.header_read_timeout;
+            let svc = service_fn(move |req| handler::handle(state.clone(), req));
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_headers(limits::MAX_HEADERS)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+        while conns.try_join_next().is_some() {}
     }
     conns.abort_all();
     while conns.join_next().await.is_some() {}
@@ -343,10 +450,17 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: oneshot
 
 /// Header names as COS writes them. `SDK.put_object` returns the response headers as a plain,
 /// case-sensitive dict (`response['ETag']`), so the case on the wire matters.
-const COS_HEADER_NAMES: [&str; 10] = [
+const COS_HEADER_NAMES: [&str; 17] = [
     "Accept-Ranges",
+    "Cache-Control",
     "Connection",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Language",
     "Content-Length",
+    "Content-Range",
+    "Expires",
+    "Location",
     "Content-Type",
     "Date",
     "ETag",

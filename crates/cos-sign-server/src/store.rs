@@ -1,20 +1,24 @@
 //! Object storage: in memory, or one file per object under a folder.
 //!
 //! On disk an object is `<dir>/<bucket>/<name>`, where `<name>` is the key percent-encoded
-//! (everything but `A-Z a-z 0-9 - _ . ~`, and a leading `.`), or `%%<md5 of key>` when that
-//! would be longer than 200 bytes. The file holds a small text header, then the bytes:
+//! (everything but `A-Z a-z 0-9 - _ . ~`, and a leading `.`). An encoded key longer than
+//! 200 bytes is cut into 200-byte pieces: `<dir>/<bucket>/%%long/d<piece>/.../f<last>`, so
+//! every key has its own path and no two keys share a file (no hash is involved). The file
+//! holds a small text header, then the bytes:
 //!
 //! ```text
-//! cos-sign-object 1 <etag: 32 hex>\n
+//! cos-sign-object 2 <etag: 32 hex, or <32 hex>-<parts> for a completed multipart upload>\n
 //! key: <percent-encoded key>\n
-//! content-type: <value>\n
+//! h: <header name> <percent-encoded value>\n      (one line per stored header)
 //! \n
 //! <object bytes>
 //! ```
 //!
 //! An upload is written to `<dir>/<bucket>/.tmp-<unique>` and renamed into place after the
-//! whole body arrived, its MD5 checked and the file synced; a temporary file is removed as
-//! soon as its upload fails or is dropped.
+//! whole body arrived, its MD5 checked and the file synced; the folder is synced after the
+//! rename. A temporary file is removed as soon as its upload fails or is dropped, and the
+//! ones a crash left behind are removed when the store opens (no key maps to a name that
+//! starts with `.`).
 
 use std::collections::HashMap;
 use std::io;
@@ -33,9 +37,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, ReadBuf};
 
 use super::Storage;
 
-const MAGIC: &str = "cos-sign-object 1 ";
+const MAGIC: &str = "cos-sign-object 2 ";
 const MAX_NAME: usize = 200;
+const LONG_DIR: &str = "%%long";
 const MAX_HEADER: usize = 64 * 1024;
+const TMP_PREFIX: &str = ".tmp-";
 
 const KEY_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -49,7 +55,10 @@ pub(crate) struct Meta {
     pub len: u64,
     /// MD5 hex, unquoted.
     pub etag: String,
-    pub content_type: String,
+    /// The headers stored with the object (lowercase names: `content-type`,
+    /// `content-disposition`, `content-encoding`, `cache-control`, `expires`,
+    /// `x-cos-meta-*`), exactly as the upload that was verified sent them.
+    pub headers: Vec<(String, String)>,
     pub modified: SystemTime,
 }
 
@@ -61,7 +70,12 @@ pub(crate) struct MemObject {
 type MemMap = RwLock<HashMap<(String, String), Arc<MemObject>>>;
 
 pub(crate) enum Store {
-    Memory(MemMap),
+    Memory {
+        map: MemMap,
+        /// Bytes held: stored objects plus reservations of uploads in progress.
+        used: Arc<AtomicU64>,
+        cap: u64,
+    },
     Disk(PathBuf),
 }
 
@@ -71,17 +85,58 @@ pub(crate) enum Content {
     File(tokio::fs::File),
 }
 
+/// Why an upload's bytes were refused.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    /// The memory store would pass its cap.
+    Full,
+    Io(io::Error),
+}
+
+impl Content {
+    /// Skips the first `n` bytes (`n` no larger than what is left).
+    pub async fn skip(&mut self, n: u64) -> io::Result<()> {
+        match self {
+            Content::Memory(b) => {
+                let n = usize::try_from(n).unwrap_or(usize::MAX).min(b.len());
+                *b = b.slice(n..);
+                Ok(())
+            }
+            Content::File(f) => {
+                let off = i64::try_from(n).map_err(|_| io::Error::other("offset too large"))?;
+                f.seek(io::SeekFrom::Current(off)).await.map(|_| ())
+            }
+        }
+    }
+}
+
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
-    pub async fn open(storage: &Storage) -> io::Result<Self> {
+    /// Opens the store; on disk, removes the temporary files a crash left behind.
+    pub async fn open(storage: &Storage, memory_cap: u64) -> io::Result<Self> {
         Ok(match storage {
-            Storage::Memory => Store::Memory(RwLock::new(HashMap::new())),
+            Storage::Memory => Store::Memory {
+                map: RwLock::new(HashMap::new()),
+                used: Arc::new(AtomicU64::new(0)),
+                cap: memory_cap,
+            },
             Storage::Disk(dir) => {
                 tokio::fs::create_dir_all(dir).await?;
+                remove_orphans(dir).await?;
                 Store::Disk(dir.clone())
             }
         })
+    }
+
+    /// Bytes the memory store can still take (`None` on disk: no cap).
+    pub fn room(&self) -> Option<u64> {
+        match self {
+            Store::Memory { used, cap, .. } => {
+                Some(cap.saturating_sub(used.load(Ordering::Acquire)))
+            }
+            Store::Disk(_) => None,
+        }
     }
 
     fn object_path(dir: &Path, bucket: &str, key: &str) -> PathBuf {
@@ -96,7 +151,7 @@ impl Store {
         head: bool,
     ) -> io::Result<Option<(Meta, Option<Content>)>> {
         match self {
-            Store::Memory(map) => {
+            Store::Memory { map, .. } => {
                 let map = map
                     .read()
                     .map_err(|_| io::Error::other("store lock poisoned"))?;
@@ -111,19 +166,31 @@ impl Store {
                 let path = Self::object_path(dir, bucket, key);
                 let mut file = match tokio::fs::File::open(&path).await {
                     Ok(f) => f,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                        ) =>
+                    {
+                        return Ok(None);
+                    }
                     Err(e) => return Err(e),
                 };
                 let fmeta = file.metadata().await?;
-                let (header_len, etag, stored_key, content_type) = read_header(&mut file).await?;
-                if stored_key != key {
-                    // A different key with the same hashed name: not this object.
+                if !fmeta.is_file() {
                     return Ok(None);
+                }
+                let (header_len, etag, stored_key, headers) = read_header(&mut file).await?;
+                if stored_key != key {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "the object file holds another key",
+                    ));
                 }
                 let meta = Meta {
                     len: fmeta.len().saturating_sub(header_len),
                     etag,
-                    content_type,
+                    headers,
                     modified: fmeta.modified().unwrap_or_else(|_| SystemTime::now()),
                 };
                 if head {
@@ -138,11 +205,13 @@ impl Store {
     /// Deletes an object; deleting a missing one is not an error.
     pub async fn delete(&self, bucket: &str, key: &str) -> io::Result<()> {
         match self {
-            Store::Memory(map) => {
+            Store::Memory { map, used, .. } => {
                 let mut map = map
                     .write()
                     .map_err(|_| io::Error::other("store lock poisoned"))?;
-                map.remove(&(bucket.to_owned(), key.to_owned()));
+                if let Some(old) = map.remove(&(bucket.to_owned(), key.to_owned())) {
+                    release(used, old.meta.len);
+                }
                 Ok(())
             }
             Store::Disk(dir) => {
@@ -152,28 +221,124 @@ impl Store {
                 }
                 match tokio::fs::remove_file(&path).await {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-                    _ => Ok(()),
+                    _ => sync_dir(path.parent()).await,
                 }
             }
         }
     }
 
-    /// Starts an upload.
-    pub async fn begin(&self, bucket: &str, key: &str, content_type: &str) -> io::Result<Upload> {
+    /// Every object of a bucket whose key starts with `prefix`, in UTF-8 binary key order.
+    pub async fn list(&self, bucket: &str, prefix: &str) -> io::Result<Vec<(String, Meta)>> {
+        let mut out = match self {
+            Store::Memory { map, .. } => {
+                let map = map
+                    .read()
+                    .map_err(|_| io::Error::other("store lock poisoned"))?;
+                map.iter()
+                    .filter(|((b, k), _)| b == bucket && k.starts_with(prefix))
+                    .map(|((_, k), o)| (k.clone(), o.meta.clone()))
+                    .collect::<Vec<_>>()
+            }
+            Store::Disk(dir) => {
+                let mut out = Vec::new();
+                let mut folders = vec![dir.join(bucket)];
+                while let Some(folder) = folders.pop() {
+                    let mut rd = match tokio::fs::read_dir(&folder).await {
+                        Ok(rd) => rd,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e),
+                    };
+                    while let Some(entry) = rd.next_entry().await? {
+                        let name = entry.file_name();
+                        let name = name.to_string_lossy();
+                        // Temporary files: never objects (no key maps to a leading `.`).
+                        if name.starts_with('.') {
+                            continue;
+                        }
+                        let ft = entry.file_type().await?;
+                        if ft.is_dir() {
+                            // The pieces of long keys (see `file_name`).
+                            folders.push(entry.path());
+                            continue;
+                        }
+                        // A plain name decodes to its key: skip it unless it matches.
+                        if folder.ends_with(bucket)
+                            && !percent_decode_str(&name)
+                                .decode_utf8_lossy()
+                                .starts_with(prefix)
+                        {
+                            continue;
+                        }
+                        let mut file = match tokio::fs::File::open(entry.path()).await {
+                            Ok(f) => f,
+                            // Deleted meanwhile.
+                            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                            Err(e) => return Err(e),
+                        };
+                        let fmeta = file.metadata().await?;
+                        let Ok((header_len, etag, key, headers)) = read_header(&mut file).await
+                        else {
+                            continue;
+                        };
+                        if key.starts_with(prefix) {
+                            let meta = Meta {
+                                len: fmeta.len().saturating_sub(header_len),
+                                etag,
+                                headers,
+                                modified: fmeta.modified().unwrap_or_else(|_| SystemTime::now()),
+                            };
+                            out.push((key, meta));
+                        }
+                    }
+                }
+                out
+            }
+        };
+        out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        Ok(out)
+    }
+
+    /// Starts an upload that will store `headers` with the object.
+    pub async fn begin(
+        &self,
+        bucket: &str,
+        key: &str,
+        headers: Vec<(String, String)>,
+    ) -> io::Result<Upload> {
+        self.begin_with_etag(bucket, key, headers, None).await
+    }
+
+    /// Starts an upload whose ETag is known before its bytes (a completed multipart
+    /// upload's); `None` for the MD5 of the bytes.
+    pub async fn begin_with_etag(
+        &self,
+        bucket: &str,
+        key: &str,
+        headers: Vec<(String, String)>,
+        etag: Option<String>,
+    ) -> io::Result<Upload> {
         match self {
-            Store::Memory(_) => Ok(Upload {
-                kind: UploadKind::Memory(Vec::new()),
+            Store::Memory { used, cap, .. } => Ok(Upload {
+                kind: UploadKind::Memory {
+                    buf: Vec::new(),
+                    reservation: Reservation {
+                        used: used.clone(),
+                        n: 0,
+                    },
+                    cap: *cap,
+                },
                 md5: Md5::new(),
                 len: 0,
                 bucket: bucket.to_owned(),
                 key: key.to_owned(),
-                content_type: content_type.to_owned(),
+                headers,
+                etag,
             }),
             Store::Disk(dir) => {
                 let bucket_dir = dir.join(bucket);
                 tokio::fs::create_dir_all(&bucket_dir).await?;
                 let tmp = bucket_dir.join(format!(
-                    ".tmp-{}-{}",
+                    "{TMP_PREFIX}{}-{}",
                     std::process::id(),
                     TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
                 ));
@@ -184,12 +349,19 @@ impl Store {
                     .open(&tmp)
                     .await?;
                 let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
-                let header = format!(
-                    "{MAGIC}{}\nkey: {}\ncontent-type: {}\n\n",
-                    "0".repeat(32),
+                let mut header = format!(
+                    "{MAGIC}{}\nkey: {}\n",
+                    etag.clone().unwrap_or_else(|| "0".repeat(32)),
                     utf8_percent_encode(key, KEY_SET),
-                    content_type.replace(['\r', '\n'], " "),
                 );
+                for (n, v) in &headers {
+                    header.push_str(&format!(
+                        "h: {} {}\n",
+                        utf8_percent_encode(n, KEY_SET),
+                        utf8_percent_encode(v, KEY_SET)
+                    ));
+                }
+                header.push('\n');
                 file.write_all(header.as_bytes()).await?;
                 Ok(Upload {
                     kind: UploadKind::Disk {
@@ -201,11 +373,51 @@ impl Store {
                     len: 0,
                     bucket: bucket.to_owned(),
                     key: key.to_owned(),
-                    content_type: content_type.to_owned(),
+                    headers,
+                    etag,
                 })
             }
         }
     }
+}
+
+fn release(used: &AtomicU64, n: u64) {
+    let _ = used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+        Some(u.saturating_sub(n))
+    });
+}
+
+/// Removes `.tmp-*` files left in the bucket folders by a crash.
+async fn remove_orphans(dir: &Path) -> io::Result<()> {
+    let mut buckets = tokio::fs::read_dir(dir).await?;
+    while let Some(bucket) = buckets.next_entry().await? {
+        if !bucket.file_type().await?.is_dir() {
+            continue;
+        }
+        let mut entries = tokio::fs::read_dir(bucket.path()).await?;
+        let mut removed = false;
+        while let Some(e) = entries.next_entry().await? {
+            if e.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                tokio::fs::remove_file(e.path()).await?;
+                removed = true;
+            }
+        }
+        if removed {
+            sync_dir(Some(&bucket.path())).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Syncs a folder, so a rename or removal in it survives a crash.
+async fn sync_dir(dir: Option<&Path>) -> io::Result<()> {
+    #[cfg(unix)]
+    if let Some(d) = dir {
+        tokio::fs::File::open(d).await?.sync_all().await?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Removes the temporary file on drop unless it was renamed into place.
@@ -219,8 +431,24 @@ impl Drop for TempFile {
     }
 }
 
+/// Bytes of the memory store's count held by one upload; released on drop.
+struct Reservation {
+    used: Arc<AtomicU64>,
+    n: u64,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        release(&self.used, self.n);
+    }
+}
+
 enum UploadKind {
-    Memory(Vec<u8>),
+    Memory {
+        buf: Vec<u8>,
+        reservation: Reservation,
+        cap: u64,
+    },
     Disk {
         file: tokio::io::BufWriter<tokio::fs::File>,
         guard: TempFile,
@@ -235,20 +463,41 @@ pub(crate) struct Upload {
     len: u64,
     bucket: String,
     key: String,
-    content_type: String,
+    headers: Vec<(String, String)>,
+    /// The ETag given at the start, if any.
+    etag: Option<String>,
 }
 
 impl Upload {
-    pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.md5.update(data);
-        self.len += data.len() as u64;
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), WriteError> {
+        let n = data.len() as u64;
         match &mut self.kind {
-            UploadKind::Memory(buf) => {
+            UploadKind::Memory {
+                buf,
+                reservation,
+                cap,
+            } => {
+                let cap = *cap;
+                reservation
+                    .used
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                        u.checked_add(n).filter(|&t| t <= cap)
+                    })
+                    .map_err(|_| WriteError::Full)?;
+                reservation.n = reservation.n.saturating_add(n);
+                buf.try_reserve(data.len()).map_err(|_| WriteError::Full)?;
                 buf.extend_from_slice(data);
-                Ok(())
             }
-            UploadKind::Disk { file, .. } => file.write_all(data).await,
+            UploadKind::Disk { file, .. } => file.write_all(data).await.map_err(WriteError::Io)?,
         }
+        self.md5.update(data);
+        self.len = self.len.saturating_add(n);
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
     }
 
     /// The MD5 of everything written.
@@ -256,26 +505,38 @@ impl Upload {
         self.md5.clone().finalize().into()
     }
 
-    /// Makes the object visible (replacing any previous one). Returns its ETag (MD5 hex).
+    /// Makes the object visible (replacing any previous one). Returns its ETag (MD5 hex, or
+    /// the one given at the start).
     pub async fn commit(self, store: &Store) -> io::Result<String> {
-        let etag = hex(&self.digest());
+        let preset = self.etag.is_some();
+        let etag = self.etag.clone().unwrap_or_else(|| hex(&self.digest()));
         match self.kind {
-            UploadKind::Memory(buf) => {
-                let Store::Memory(map) = store else {
+            UploadKind::Memory {
+                buf,
+                mut reservation,
+                ..
+            } => {
+                let Store::Memory { map, used, .. } = store else {
                     return Err(io::Error::other("upload and store differ"));
                 };
                 let obj = MemObject {
                     meta: Meta {
                         len: self.len,
                         etag: etag.clone(),
-                        content_type: self.content_type,
+                        headers: self.headers,
                         modified: SystemTime::now(),
                     },
                     data: Bytes::from(buf),
                 };
-                map.write()
+                let old = map
+                    .write()
                     .map_err(|_| io::Error::other("store lock poisoned"))?
                     .insert((self.bucket, self.key), Arc::new(obj));
+                // The stored object now holds the reserved bytes.
+                reservation.n = 0;
+                if let Some(old) = old {
+                    release(used, old.meta.len);
+                }
             }
             UploadKind::Disk {
                 mut file,
@@ -284,25 +545,42 @@ impl Upload {
             } => {
                 file.flush().await?;
                 let mut file = file.into_inner();
-                file.seek(io::SeekFrom::Start(MAGIC.len() as u64)).await?;
-                file.write_all(etag.as_bytes()).await?;
-                file.flush().await?;
+                if !preset {
+                    file.seek(io::SeekFrom::Start(MAGIC.len() as u64)).await?;
+                    file.write_all(etag.as_bytes()).await?;
+                    file.flush().await?;
+                }
                 file.sync_all().await?;
                 drop(file);
                 let tmp = guard
                     .0
                     .clone()
                     .ok_or_else(|| io::Error::other("no temp file"))?;
+                let parent = dest.parent().map(Path::to_path_buf);
+                if let Some(p) = &parent {
+                    tokio::fs::create_dir_all(p).await?;
+                }
                 tokio::fs::rename(&tmp, &dest).await?;
                 guard.0 = None;
+                sync_dir(parent.as_deref()).await?;
+                if let Some(bucket_dir) = tmp.parent()
+                    && Some(bucket_dir) != parent.as_deref()
+                {
+                    sync_dir(Some(bucket_dir)).await?;
+                }
             }
         }
         Ok(etag)
     }
 }
 
-/// Reads the header of an object file; returns (header length, etag, key, content type).
-async fn read_header(file: &mut tokio::fs::File) -> io::Result<(u64, String, String, String)> {
+/// The headers a stored header line list may hold.
+type StoredHeaders = Vec<(String, String)>;
+
+/// Reads the header of an object file; returns (header length, etag, key, stored headers).
+async fn read_header(
+    file: &mut tokio::fs::File,
+) -> io::Result<(u64, String, String, StoredHeaders)> {
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "not an object file");
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
@@ -327,27 +605,39 @@ async fn read_header(file: &mut tokio::fs::File) -> io::Result<(u64, String, Str
         .ok_or_else(bad)?
         .to_owned();
     let mut key = None;
-    let mut content_type = String::new();
+    let mut headers = Vec::new();
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
     for line in lines {
         if let Some(k) = line.strip_prefix("key: ") {
-            key = Some(percent_decode_str(k).decode_utf8_lossy().into_owned());
-        } else if let Some(c) = line.strip_prefix("content-type: ") {
-            content_type = c.to_owned();
+            key = Some(decode(k));
+        } else if let Some(h) = line.strip_prefix("h: ")
+            && let Some((n, v)) = h.split_once(' ')
+        {
+            headers.push((decode(n), decode(v)));
         }
     }
-    Ok((end as u64, etag, key.ok_or_else(bad)?, content_type))
+    Ok((end as u64, etag, key.ok_or_else(bad)?, headers))
 }
 
-/// The file name of a key (see the module docs).
-pub(crate) fn file_name(key: &str) -> String {
+/// The relative path of a key's file under its bucket folder (see the module docs).
+pub(crate) fn file_name(key: &str) -> PathBuf {
     let mut name = utf8_percent_encode(key, KEY_SET).to_string();
     if name.starts_with('.') {
         name.replace_range(..1, "%2E");
     }
-    if name.len() > MAX_NAME {
-        name = format!("%%{}", hex(&Md5::digest(key.as_bytes()).into()));
+    if name.len() <= MAX_NAME {
+        return PathBuf::from(name);
     }
-    name
+    // Encoded names are ASCII, so byte pieces are valid strings.
+    let bytes = name.as_bytes();
+    let mut path = PathBuf::from(LONG_DIR);
+    let mut pieces = bytes.chunks(MAX_NAME).peekable();
+    while let Some(piece) = pieces.next() {
+        let piece = String::from_utf8_lossy(piece);
+        let kind = if pieces.peek().is_some() { 'd' } else { 'f' };
+        path.push(format!("{kind}{piece}"));
+    }
+    path
 }
 
 pub(crate) fn hex(bytes: &[u8; 16]) -> String {
@@ -391,7 +681,8 @@ impl Body for ContentBody {
         match &mut this.content {
             None => Poll::Ready(None),
             Some(Content::Memory(b)) => {
-                let b = std::mem::take(b);
+                let mut b = std::mem::take(b);
+                b.truncate(usize::try_from(this.remaining).unwrap_or(usize::MAX));
                 this.remaining = 0;
                 this.content = None;
                 Poll::Ready(Some(Ok(Frame::data(b))))
@@ -437,12 +728,33 @@ mod tests {
 
     #[test]
     fn file_names_stay_inside_the_bucket_folder() {
-        assert_eq!(file_name("a/b c.txt"), "a%2Fb%20c.txt");
-        assert_eq!(file_name(".."), "%2E.");
-        assert_eq!(file_name("."), "%2E");
-        assert_eq!(file_name("腾"), "%E8%85%BE");
-        let long = "k".repeat(300);
-        let n = file_name(&long);
-        assert!(n.starts_with("%%") && n.len() == 34, "{n}");
+        assert_eq!(file_name("a/b c.txt"), PathBuf::from("a%2Fb%20c.txt"));
+        assert_eq!(file_name(".."), PathBuf::from("%2E."));
+        assert_eq!(file_name("."), PathBuf::from("%2E"));
+        assert_eq!(file_name("腾"), PathBuf::from("%E8%85%BE"));
+    }
+
+    #[test]
+    fn long_keys_get_distinct_paths_without_hashing() {
+        let a = "k".repeat(400);
+        let b = format!("{a}..");
+        let c = "k".repeat(401);
+        let pa = file_name(&a);
+        let pb = file_name(&b);
+        let pc = file_name(&c);
+        assert_eq!(
+            pa,
+            PathBuf::from(LONG_DIR)
+                .join(format!("d{}", "k".repeat(200)))
+                .join(format!("f{}", "k".repeat(200)))
+        );
+        assert_eq!(pb.file_name().and_then(|f| f.to_str()), Some("f.."));
+        assert!(pa != pb && pb != pc && pa != pc);
+        for p in [&pa, &pb, &pc] {
+            assert!(
+                p.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+            );
+        }
     }
 }

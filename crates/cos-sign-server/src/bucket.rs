@@ -1,0 +1,254 @@
+//! Bucket operations: HEAD Bucket, PUT Bucket, GET Bucket (List Objects, version 1).
+//!
+//! Buckets exist implicitly: every valid bucket name names a bucket, empty until an object is
+//! written to it. HEAD Bucket therefore answers 200 and PUT Bucket answers COS's 409
+//! `BucketAlreadyOwnedByYou`; DELETE Bucket is not implemented.
+
+use hyper::header;
+use hyper::{Response, StatusCode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::State;
+use super::error::CosError;
+use super::handler::{Body, Ctx, empty, full};
+use super::request::VerifiedRequest;
+use super::xml::{XmlOut, iso8601};
+
+/// The default and largest `max-keys`.
+pub(crate) const MAX_KEYS: usize = 1000;
+
+/// What `encoding-type=url` encodes: everything but `A-Z a-z 0-9 - _ . ~ /`.
+const URL_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+pub(crate) fn xml_response(ctx: &Ctx, status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let len = body.len();
+    ctx.base(status)
+        .header(header::CONTENT_TYPE, "application/xml")
+        .header(header::CONTENT_LENGTH, len)
+        .body(if ctx.head { empty() } else { full(body) })
+        .unwrap_or_else(|_| Response::new(empty()))
+}
+
+pub(crate) fn invalid_argument(message: impl Into<String>) -> CosError {
+    CosError::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
+}
+
+/// HEAD Bucket: every valid bucket exists.
+pub(crate) fn head(ctx: &Ctx) -> Response<Body> {
+    ctx.base(StatusCode::OK)
+        .header(header::CONTENT_LENGTH, 0)
+        .body(empty())
+        .unwrap_or_else(|_| Response::new(empty()))
+}
+
+/// PUT Bucket: the bucket already exists (implicitly) and is the caller's.
+pub(crate) fn put() -> CosError {
+    CosError::new(
+        StatusCode::CONFLICT,
+        "BucketAlreadyOwnedByYou",
+        "Buckets exist implicitly on this server; this one is already yours.",
+    )
+}
+
+/// `max-keys` (or `max-uploads`, `max-parts`): default and cap `max`.
+pub(crate) fn max_param(vreq: &VerifiedRequest, name: &str, max: usize) -> Result<usize, CosError> {
+    match vreq.param(name) {
+        None => Ok(max),
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(v.parse::<usize>().map_or(max, |n| n.min(max)))
+        }
+        Some(_) => Err(invalid_argument(format!("{name} must be a number."))),
+    }
+}
+
+/// Whether `encoding-type=url` was asked (any other value is refused).
+pub(crate) fn url_encoding(vreq: &VerifiedRequest) -> Result<bool, CosError> {
+    match vreq.param("encoding-type") {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
+        Some(_) => Err(invalid_argument("encoding-type may only be url.")),
+    }
+}
+
+/// A value as written in a listing: percent-encoded under `encoding-type=url`.
+pub(crate) fn enc(url: bool, v: &str) -> String {
+    if url {
+        utf8_percent_encode(v, URL_ENCODED).to_string()
+    } else {
+        v.to_owned()
+    }
+}
+
+/// One entry of a listing: a key, or a common prefix.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Entry<'a> {
+    Key(usize),
+    Prefix(&'a str),
+}
+
+/// The page of a sorted key list after `marker`, grouped by `delimiter`: its entries, and
+/// the next marker when more remain.
+pub(crate) fn page<'a>(
+    keys: &'a [&'a str],
+    prefix: &str,
+    delimiter: &str,
+    marker: &str,
+    max: usize,
+) -> (Vec<Entry<'a>>, Option<&'a str>) {
+    let mut out = Vec::new();
+    let mut last: Option<&'a str> = None;
+    for (i, key) in keys.iter().enumerate() {
+        let key: &'a str = key;
+        if !key.starts_with(prefix) || key.as_bytes() <= marker.as_bytes() {
+            continue;
+        }
+        let cp = (!delimiter.is_empty())
+            .then(|| {
+                key.get(prefix.len()..)
+                    .and_then(|rest| rest.find(delimiter))
+                    .and_then(|at| key.get(..prefix.len() + at + delimiter.len()))
+            })
+            .flatten();
+        let entry = match cp {
+            // Every key under a prefix at or before the marker was listed with it.
+            Some(cp) if cp.as_bytes() <= marker.as_bytes() => continue,
+            Some(cp) if out.last() == Some(&Entry::Prefix(cp)) => continue,
+            Some(cp) => Entry::Prefix(cp),
+            None => Entry::Key(i),
+        };
+        if out.len() == max {
+            return (out, last);
+        }
+        last = Some(match entry {
+            Entry::Prefix(p) => p,
+            Entry::Key(_) => key,
+        });
+        out.push(entry);
+    }
+    (out, None)
+}
+
+/// GET Bucket (List Objects v1).
+pub(crate) async fn list_objects(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    let bucket = vreq.bucket.as_str();
+    let prefix = vreq.param("prefix").unwrap_or("");
+    let delimiter = vreq.param("delimiter").unwrap_or("");
+    let marker = vreq.param("marker").unwrap_or("");
+    let max = max_param(vreq, "max-keys", MAX_KEYS)?;
+    let url = url_encoding(vreq)?;
+    let objects = state
+        .store
+        .list(bucket, prefix)
+        .await
+        .map_err(|e| CosError::internal(format!("cannot list the bucket: {e}")))?;
+    let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
+    let (entries, next) = page(&keys, prefix, delimiter, marker, max);
+    let owner = bucket.rsplit('-').next().unwrap_or(bucket);
+
+    let mut x = XmlOut::new("ListBucketResult");
+    x.field("Name", bucket);
+    if url {
+        x.field("EncodingType", "url");
+    }
+    x.field("Prefix", &enc(url, prefix))
+        .field("Marker", &enc(url, marker))
+        .field("MaxKeys", &max.to_string());
+    if !delimiter.is_empty() {
+        x.field("Delimiter", &enc(url, delimiter));
+    }
+    x.field("IsTruncated", if next.is_some() { "true" } else { "false" });
+    if let Some(n) = next {
+        x.field("NextMarker", &enc(url, n));
+    }
+    for e in &entries {
+        if let Entry::Prefix(p) = e {
+            x.open("CommonPrefixes")
+                .field("Prefix", &enc(url, p))
+                .close("CommonPrefixes");
+        }
+    }
+    for e in &entries {
+        let Entry::Key(i) = e else { continue };
+        let Some((key, meta)) = objects.get(*i) else {
+            continue;
+        };
+        let class = meta
+            .headers
+            .iter()
+            .find(|(n, _)| n == "x-cos-storage-class")
+            .map_or("STANDARD", |(_, v)| v.as_str());
+        x.open("Contents")
+            .field("Key", &enc(url, key))
+            .field("LastModified", &iso8601(meta.modified))
+            .field("ETag", &format!("\"{}\"", meta.etag))
+            .field("Size", &meta.len.to_string())
+            .open("Owner")
+            .field("ID", owner)
+            .field("DisplayName", owner)
+            .close("Owner")
+            .field("StorageClass", class)
+            .close("Contents");
+    }
+    Ok(xml_response(
+        ctx,
+        StatusCode::OK,
+        x.finish("ListBucketResult"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names<'a>(keys: &'a [&'a str], entries: &[Entry<'a>]) -> Vec<&'a str> {
+        entries
+            .iter()
+            .map(|e| match e {
+                Entry::Key(i) => keys[*i],
+                Entry::Prefix(p) => p,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_with_delimiter_and_marker() {
+        let keys = ["a/1", "a/2", "a/b/3", "b", "c/1", "c/2", "d"];
+        let (e, next) = page(&keys, "", "/", "", 1000);
+        assert_eq!(names(&keys, &e), ["a/", "b", "c/", "d"]);
+        assert_eq!(next, None);
+        let (e, next) = page(&keys, "", "/", "", 2);
+        assert_eq!(names(&keys, &e), ["a/", "b"]);
+        assert_eq!(next, Some("b"));
+        let (e, next) = page(&keys, "", "/", "b", 1);
+        assert_eq!(names(&keys, &e), ["c/"]);
+        assert_eq!(next, Some("c/"));
+        let (e, next) = page(&keys, "", "/", "c/", 1);
+        assert_eq!(names(&keys, &e), ["d"]);
+        assert_eq!(next, None);
+        let (e, _) = page(&keys, "a/", "/", "", 1000);
+        assert_eq!(names(&keys, &e), ["a/1", "a/2", "a/b/"]);
+        let (e, next) = page(&keys, "", "", "a/2", 2);
+        assert_eq!(names(&keys, &e), ["a/b/3", "b"]);
+        assert_eq!(next, Some("b"));
+        let (e, next) = page(&keys, "", "", "", 0);
+        assert!(e.is_empty());
+        assert_eq!(next, None);
+        let (e, _) = page(&keys, "", "", "d", 10);
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn url_encoding_keeps_slashes() {
+        assert_eq!(enc(true, "a b/+c%中"), "a%20b/%2Bc%25%E4%B8%AD");
+        assert_eq!(enc(false, "a b"), "a b");
+    }
+}

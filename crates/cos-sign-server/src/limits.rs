@@ -1,0 +1,56 @@
+//! Every limit of the server, in one place. Each has a [`Limits`] field (set by a flag of
+//! `cos-sign-server` / `cos-sign serve`) except the COS rules that are not configurable.
+
+use std::time::Duration;
+
+/// The longest key COS accepts, in bytes (UTF-8); longer is `KeyTooLong`.
+pub const MAX_KEY_LEN: usize = 850;
+
+/// How much of a refused request's body is read (and discarded) before the answer; a body
+/// still longer closes the connection after the answer.
+pub const DRAIN_LIMIT: u64 = 64 * 1024;
+
+/// Default [`Limits::header_read_timeout`]: 30 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default [`Limits::body_idle_timeout`]: 60 s.
+pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default [`Limits::max_connections`]: 1,024.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default [`Limits::max_object_size`]: 5 GiB, COS's limit for one PUT.
+pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// Default [`Limits::memory_store_cap`]: 256 MiB.
+pub const DEFAULT_MEMORY_STORE_CAP: u64 = 256 * 1024 * 1024;
+/// The most headers one request may carry (hyper's own default, made explicit).
+pub const MAX_HEADERS: usize = 100;
+
+/// The server's limits. Every one answers with a COS error code or closes the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time allowed for a connection to send a whole request head (hyper's header-read
+    /// timeout, on tokio's timer); past it the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Time a request body may stay silent; past it the upload fails (`RequestTimeout`) and
+    /// the connection is closed.
+    pub body_idle_timeout: Duration,
+    /// Connections served at once; further ones wait in the kernel's accept queue (nothing
+    /// is allocated for them) until one closes.
+    pub max_connections: usize,
+    /// The largest object one PUT may upload; larger is `EntityTooLarge` (a declared
+    /// `Content-Length` is refused before any byte is read).
+    pub max_object_size: u64,
+    /// Bytes the memory store may hold in total (objects and uploads in progress); an
+    /// upload that would pass it is `EntityTooLarge`, and nothing of it is kept.
+    pub memory_store_cap: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_object_size: DEFAULT_MAX_OBJECT_SIZE,
+            memory_store_cap: DEFAULT_MEMORY_STORE_CAP,
+        }
+    }
+}

@@ -1,0 +1,592 @@
+//! Multipart upload: Initiate, Upload Part, Complete, Abort, List Parts, List Multipart
+//! Uploads.
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header;
+use hyper::{Response, StatusCode};
+use tokio::io::AsyncReadExt;
+
+use super::State;
+use super::bucket::{enc, invalid_argument, max_param, url_encoding, xml_response};
+use super::error::CosError;
+use super::handler::{Body, Ctx, Refused, drain, empty};
+use super::object_ops::stored_headers;
+use super::parts::{UploadInfo, multipart_etag};
+use super::request::VerifiedRequest;
+use super::store::{Content, WriteError};
+use super::xml::{XmlOut, iso8601, malformed};
+
+/// Part numbers COS accepts.
+const PART_NUMBERS: std::ops::RangeInclusive<u32> = 1..=10_000;
+/// Smallest part but the last.
+pub(crate) const MIN_PART: u64 = 1024 * 1024;
+/// Largest XML request body read (Complete with 10,000 parts fits easily).
+pub(crate) const MAX_XML_BODY: usize = 2 * 1024 * 1024;
+
+fn io_error(e: std::io::Error) -> CosError {
+    CosError::internal(format!("storage failed: {e}"))
+}
+
+fn write_error(e: WriteError) -> CosError {
+    match e {
+        WriteError::Full => CosError::new(
+            StatusCode::BAD_REQUEST,
+            "EntityTooLarge",
+            "The memory store is full (see --memory-store-cap).",
+        ),
+        WriteError::Io(e) => io_error(e),
+    }
+}
+
+pub(crate) fn no_such_upload() -> CosError {
+    CosError::new(
+        StatusCode::NOT_FOUND,
+        "NoSuchUpload",
+        "The specified multipart upload does not exist.",
+    )
+}
+
+/// A refusal after the body was partly read: the connection closes.
+fn closing(error: CosError) -> Refused {
+    Refused { error, close: true }
+}
+
+/// The next chunk of a request body, within the server's idle timeout.
+pub(crate) async fn next_chunk(
+    state: &State,
+    body: &mut Incoming,
+) -> Result<Option<Bytes>, CosError> {
+    loop {
+        let frame = match tokio::time::timeout(state.limits.body_idle_timeout, body.frame()).await {
+            Err(_) => {
+                return Err(CosError::new(
+                    StatusCode::BAD_REQUEST,
+                    "RequestTimeout",
+                    "Your socket connection to the server was not read from or written to within the timeout period.",
+                ));
+            }
+            Ok(f) => f,
+        };
+        match frame {
+            None => return Ok(None),
+            Some(Err(e)) => {
+                return Err(CosError::new(
+                    StatusCode::BAD_REQUEST,
+                    "IncompleteBody",
+                    format!("The request body ended early: {e}"),
+                ));
+            }
+            Some(Ok(f)) => {
+                if let Ok(data) = f.into_data() {
+                    return Ok(Some(data));
+                }
+            }
+        }
+    }
+}
+
+/// A whole small request body (at most `limit` bytes).
+pub(crate) async fn read_small_body(
+    state: &State,
+    mut body: Incoming,
+    limit: usize,
+) -> Result<Vec<u8>, Refused> {
+    let mut out = Vec::new();
+    while let Some(chunk) = next_chunk(state, &mut body).await.map_err(closing)? {
+        if out.len() + chunk.len() > limit {
+            return Err(closing(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "EntityTooLarge",
+                "Your proposed upload exceeds the maximum allowed size.",
+            )));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// The decoded `Content-MD5`, if sent.
+pub(crate) fn content_md5(vreq: &VerifiedRequest) -> Result<Option<[u8; 16]>, CosError> {
+    match vreq.header("content-md5") {
+        None => Ok(None),
+        Some(v) => base64::engine::general_purpose::STANDARD
+            .decode(v.trim())
+            .ok()
+            .and_then(|d| <[u8; 16]>::try_from(d).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                CosError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidDigest",
+                    "The Content-MD5 you specified is not valid.",
+                )
+            }),
+    }
+}
+
+/// The upload named by `uploadId`, checked to belong to this key.
+async fn upload_of(
+    state: &State,
+    vreq: &VerifiedRequest,
+) -> Result<(String, UploadInfo), CosError> {
+    let id = vreq.param("uploadId").ok_or_else(no_such_upload)?;
+    match state.parts.info(&vreq.bucket, id).await.map_err(io_error)? {
+        Some(info) if info.key == vreq.key => Ok((id.to_owned(), info)),
+        _ => Err(no_such_upload()),
+    }
+}
+
+fn owner(bucket: &str) -> &str {
+    bucket.rsplit('-').next().unwrap_or(bucket)
+}
+
+/// POST Object?uploads.
+pub(crate) async fn initiate(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
+    let headers = stored_headers(vreq)?;
+    let id = state
+        .parts
+        .create(bucket, key, headers)
+        .await
+        .map_err(io_error)?;
+    let mut x = XmlOut::new("InitiateMultipartUploadResult");
+    x.field("Bucket", bucket)
+        .field("Key", key)
+        .field("UploadId", &id);
+    Ok(xml_response(
+        ctx,
+        StatusCode::OK,
+        x.finish("InitiateMultipartUploadResult"),
+    ))
+}
+
+/// PUT Object?partNumber=N&uploadId=ID.
+pub(crate) async fn upload_part(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    mut body: Incoming,
+) -> Result<Response<Body>, Refused> {
+    let bucket = vreq.bucket.as_str();
+    let checked = async {
+        let number = vreq
+            .param("partNumber")
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| PART_NUMBERS.contains(n))
+            .ok_or_else(|| invalid_argument("partNumber must be an integer from 1 to 10000."))?;
+        let md5 = content_md5(vreq)?;
+        let (id, _) = upload_of(state, vreq).await?;
+        let max = state.limits.max_object_size;
+        if hyper::body::Body::size_hint(&body)
+            .exact()
+            .is_some_and(|n| n > max)
+        {
+            return Err(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "EntityTooLarge",
+                format!(
+                    "Your proposed upload exceeds the maximum allowed part size ({max} bytes)."
+                ),
+            ));
+        }
+        Ok::<_, CosError>((number, md5, id))
+    }
+    .await;
+    let (number, expected, id) = match checked {
+        Ok(c) => c,
+        Err(error) => {
+            let close = drain(state, body).await;
+            return Err(Refused { error, close });
+        }
+    };
+    let Some(mut part) = state
+        .parts
+        .begin_part(bucket, &id, number)
+        .await
+        .map_err(|e| closing(io_error(e)))?
+    else {
+        return Err(closing(no_such_upload()));
+    };
+    while let Some(chunk) = next_chunk(state, &mut body).await.map_err(closing)? {
+        if part.len().saturating_add(chunk.len() as u64) > state.limits.max_object_size {
+            return Err(closing(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "EntityTooLarge",
+                "Your proposed upload exceeds the maximum allowed part size.",
+            )));
+        }
+        part.write(&chunk).await.map_err(|e| closing(io_error(e)))?;
+    }
+    if expected.is_some_and(|e| e != part.digest()) {
+        return Err(CosError::bad_digest().into());
+    }
+    let etag = part
+        .commit(&state.parts)
+        .await
+        .map_err(io_error)?
+        .ok_or_else(no_such_upload)?;
+    Ok(ctx
+        .base(StatusCode::OK)
+        .header(header::ETAG, format!("\"{etag}\""))
+        .header(header::CONTENT_LENGTH, 0)
+        .body(empty())
+        .unwrap_or_else(|_| Response::new(empty())))
+}
+
+fn invalid_part(message: impl Into<String>) -> CosError {
+    CosError::new(StatusCode::BAD_REQUEST, "InvalidPart", message)
+}
+
+/// The (part number, ETag) list of a Complete Multipart Upload body.
+pub(crate) fn complete_list(body: &[u8]) -> Result<Vec<(u32, String)>, CosError> {
+    let root = super::xml::parse(body)?;
+    if root.name != "CompleteMultipartUpload" {
+        return Err(malformed());
+    }
+    let mut out = Vec::new();
+    for part in root.all("Part") {
+        let number = part
+            .child("PartNumber")
+            .and_then(|n| n.text.trim().parse::<u32>().ok())
+            .ok_or_else(malformed)?;
+        let etag = part.child("ETag").ok_or_else(malformed)?.text.trim();
+        let etag = etag.strip_prefix('"').unwrap_or(etag);
+        let etag = etag.strip_suffix('"').unwrap_or(etag);
+        out.push((number, etag.to_ascii_lowercase()));
+    }
+    if out.is_empty() || out.len() > 10_000 {
+        return Err(malformed());
+    }
+    Ok(out)
+}
+
+/// POST Object?uploadId=ID: joins the listed parts into the object.
+pub(crate) async fn complete(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    body: Incoming,
+) -> Result<Response<Body>, Refused> {
+    let (id, info) = match upload_of(state, vreq).await {
+        Ok(f) => f,
+        Err(error) => {
+            let close = drain(state, body).await;
+            return Err(Refused { error, close });
+        }
+    };
+    let body = read_small_body(state, body, MAX_XML_BODY).await?;
+    join_parts(state, ctx, vreq, &id, info, &body)
+        .await
+        .map_err(Refused::from)
+}
+
+async fn join_parts(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    id: &str,
+    info: UploadInfo,
+    body: &[u8],
+) -> Result<Response<Body>, CosError> {
+    let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
+    let wanted = complete_list(body)?;
+    if wanted.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidPartOrder",
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        ));
+    }
+    let stored = state
+        .parts
+        .parts(bucket, id)
+        .await
+        .map_err(io_error)?
+        .ok_or_else(no_such_upload)?;
+    let mut chosen = Vec::with_capacity(wanted.len());
+    for (i, (number, etag)) in wanted.iter().enumerate() {
+        let part = stored
+            .iter()
+            .find(|p| p.number == *number && &p.etag == etag)
+            .ok_or_else(|| {
+                invalid_part(format!(
+                    "Part {number} could not be found, or its ETag does not match."
+                ))
+            })?;
+        if i + 1 < wanted.len() && part.size < MIN_PART {
+            return Err(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "EntityTooSmall",
+                format!("Part {number} is smaller than the minimum allowed part size (1 MB)."),
+            ));
+        }
+        chosen.push(part.clone());
+    }
+    let etags: Vec<&str> = chosen.iter().map(|p| p.etag.as_str()).collect();
+    let etag = multipart_etag(&etags).ok_or_else(|| invalid_part("A part ETag is not valid."))?;
+    let total: u64 = chosen.iter().map(|p| p.size).sum();
+    if total > state.limits.max_object_size {
+        return Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "EntityTooLarge",
+            "The object would exceed the maximum allowed object size.",
+        ));
+    }
+    let mut upload = state
+        .store
+        .begin_with_etag(bucket, key, info.headers, Some(etag.clone()))
+        .await
+        .map_err(io_error)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    for part in &chosen {
+        let content = state
+            .parts
+            .open_part(bucket, id, part)
+            .await
+            .map_err(|_| invalid_part(format!("Part {} is gone.", part.number)))?;
+        match content {
+            Content::Memory(b) => upload.write(&b).await.map_err(write_error)?,
+            Content::File(mut f) => loop {
+                let n = f.read(&mut buf).await.map_err(io_error)?;
+                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                    break;
+                };
+                upload.write(chunk).await.map_err(write_error)?;
+            },
+        }
+    }
+    upload.commit(&state.store).await.map_err(io_error)?;
+    state.parts.remove(bucket, id).await.map_err(io_error)?;
+
+    let location = format!(
+        "{}/{}",
+        ctx.resource.split('/').next().unwrap_or(bucket),
+        key
+    );
+    let mut x = XmlOut::new("CompleteMultipartUploadResult");
+    x.field("Location", &location)
+        .field("Bucket", bucket)
+        .field("Key", key)
+        .field("ETag", &format!("\"{etag}\""));
+    Ok(xml_response(
+        ctx,
+        StatusCode::OK,
+        x.finish("CompleteMultipartUploadResult"),
+    ))
+}
+
+/// DELETE Object?uploadId=ID.
+pub(crate) async fn abort(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    let (id, _) = upload_of(state, vreq).await?;
+    if !state
+        .parts
+        .remove(&vreq.bucket, &id)
+        .await
+        .map_err(io_error)?
+    {
+        return Err(no_such_upload());
+    }
+    ctx.base(StatusCode::NO_CONTENT)
+        .body(empty())
+        .map_err(|e| CosError::internal(format!("bad response: {e}")))
+}
+
+/// GET Object?uploadId=ID: the parts received so far.
+pub(crate) async fn list_parts(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
+    let (id, info) = upload_of(state, vreq).await?;
+    let max = max_param(vreq, "max-parts", 1000)?;
+    let url = url_encoding(vreq)?;
+    let marker = match vreq.param("part-number-marker") {
+        None => 0,
+        Some(m) => m
+            .parse::<u32>()
+            .map_err(|_| invalid_argument("part-number-marker must be a number."))?,
+    };
+    let parts = state
+        .parts
+        .parts(bucket, &id)
+        .await
+        .map_err(io_error)?
+        .ok_or_else(no_such_upload)?;
+    let after: Vec<_> = parts.iter().filter(|p| p.number > marker).collect();
+    let page = after.get(..max.min(after.len())).unwrap_or_default();
+    let truncated = page.len() < after.len();
+    let class = storage_class(&info.headers);
+    let owner = owner(bucket);
+
+    let mut x = XmlOut::new("ListPartsResult");
+    x.field("Bucket", bucket);
+    if url {
+        x.field("Encoding-type", "url");
+    }
+    x.field("Key", &enc(url, key))
+        .field("UploadId", &id)
+        .open("Initiator")
+        .field("ID", owner)
+        .field("DisplayName", owner)
+        .close("Initiator")
+        .open("Owner")
+        .field("ID", owner)
+        .field("DisplayName", owner)
+        .close("Owner")
+        .field("StorageClass", class)
+        .field("PartNumberMarker", &marker.to_string())
+        .field(
+            "NextPartNumberMarker",
+            &page.last().map_or(marker, |p| p.number).to_string(),
+        )
+        .field("MaxParts", &max.to_string())
+        .field("IsTruncated", if truncated { "true" } else { "false" });
+    for p in page {
+        x.open("Part")
+            .field("PartNumber", &p.number.to_string())
+            .field("LastModified", &iso8601(p.modified))
+            .field("ETag", &format!("\"{}\"", p.etag))
+            .field("Size", &p.size.to_string())
+            .close("Part");
+    }
+    Ok(xml_response(
+        ctx,
+        StatusCode::OK,
+        x.finish("ListPartsResult"),
+    ))
+}
+
+fn storage_class(headers: &[(String, String)]) -> &str {
+    headers
+        .iter()
+        .find(|(n, _)| n == "x-cos-storage-class")
+        .map_or("STANDARD", |(_, v)| v.as_str())
+}
+
+/// GET Bucket?uploads: the uploads in progress.
+pub(crate) async fn list_uploads(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    let bucket = vreq.bucket.as_str();
+    let prefix = vreq.param("prefix").unwrap_or("");
+    let delimiter = vreq.param("delimiter").unwrap_or("");
+    let key_marker = vreq.param("key-marker").unwrap_or("");
+    let id_marker = vreq.param("upload-id-marker").unwrap_or("");
+    let max = max_param(vreq, "max-uploads", 1000)?;
+    let url = url_encoding(vreq)?;
+    let all = state.parts.uploads(bucket).await.map_err(io_error)?;
+    let after = |key: &str, id: &str| {
+        key.as_bytes() > key_marker.as_bytes()
+            || (key == key_marker && !id_marker.is_empty() && id > id_marker)
+    };
+    let mut uploads = Vec::new();
+    let mut prefixes: Vec<&str> = Vec::new();
+    let mut next = None;
+    for (id, info) in &all {
+        let key = info.key.as_str();
+        if !key.starts_with(prefix) || !after(key, id) {
+            continue;
+        }
+        let cp = (!delimiter.is_empty())
+            .then(|| {
+                key.get(prefix.len()..)
+                    .and_then(|rest| rest.find(delimiter))
+                    .and_then(|at| key.get(..prefix.len() + at + delimiter.len()))
+            })
+            .flatten();
+        if let Some(cp) = cp
+            && (prefixes.last() == Some(&cp) || cp.as_bytes() <= key_marker.as_bytes())
+        {
+            continue;
+        }
+        if uploads.len() + prefixes.len() == max {
+            next = Some(());
+            break;
+        }
+        match cp {
+            Some(cp) => prefixes.push(cp),
+            None => uploads.push((id, info)),
+        }
+    }
+    let owner = owner(bucket);
+    let mut x = XmlOut::new("ListMultipartUploadsResult");
+    x.field("Bucket", bucket);
+    if url {
+        x.field("Encoding-Type", "url");
+    }
+    x.field("KeyMarker", &enc(url, key_marker))
+        .field("UploadIdMarker", id_marker);
+    if next.is_some()
+        && let Some((id, info)) = uploads.last()
+    {
+        x.field("NextKeyMarker", &enc(url, &info.key))
+            .field("NextUploadIdMarker", id);
+    }
+    x.field("MaxUploads", &max.to_string())
+        .field("IsTruncated", if next.is_some() { "true" } else { "false" })
+        .field("Prefix", &enc(url, prefix));
+    if !delimiter.is_empty() {
+        x.field("Delimiter", &enc(url, delimiter));
+    }
+    for (id, info) in &uploads {
+        x.open("Upload")
+            .field("Key", &enc(url, &info.key))
+            .field("UploadId", id)
+            .field("StorageClass", storage_class(&info.headers))
+            .open("Initiator")
+            .field("ID", owner)
+            .field("DisplayName", owner)
+            .close("Initiator")
+            .open("Owner")
+            .field("ID", owner)
+            .field("DisplayName", owner)
+            .close("Owner")
+            .field("Initiated", &iso8601(info.initiated))
+            .close("Upload");
+    }
+    for p in prefixes {
+        x.open("CommonPrefixes")
+            .field("Prefix", &enc(url, p))
+            .close("CommonPrefixes");
+    }
+    Ok(xml_response(
+        ctx,
+        StatusCode::OK,
+        x.finish("ListMultipartUploadsResult"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_bodies() {
+        let l = complete_list(
+            b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"AB\"</ETag></Part>\
+              <Part><ETag>cd</ETag><PartNumber> 3 </PartNumber></Part></CompleteMultipartUpload>",
+        )
+        .unwrap();
+        assert_eq!(l, vec![(1, "ab".to_owned()), (3, "cd".to_owned())]);
+        assert!(complete_list(b"<CompleteMultipartUpload></CompleteMultipartUpload>").is_err());
+        assert!(
+            complete_list(b"<Other><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part></Other>")
+                .is_err()
+        );
+        assert!(complete_list(b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>").is_err());
+    }
+}

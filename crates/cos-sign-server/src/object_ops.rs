@@ -1,0 +1,405 @@
+//! Object metadata, GET/HEAD with conditions, `Range` and `response-*` overrides.
+
+use std::time::SystemTime;
+
+use http_body_util::BodyExt;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Response, StatusCode};
+
+use super::State;
+use super::error::CosError;
+use super::handler::{Body, Ctx, empty};
+use super::request::VerifiedRequest;
+use super::store::{ContentBody, Meta};
+
+/// The headers kept with an object besides `Content-Type` and the `x-cos-meta-*` ones, and
+/// returned by GET and HEAD.
+pub(crate) const STORED_HEADERS: [&str; 6] = [
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+    "x-cos-storage-class",
+];
+
+/// The storage classes COS accepts in `x-cos-storage-class`.
+const STORAGE_CLASSES: [&str; 10] = [
+    "STANDARD",
+    "STANDARD_IA",
+    "ARCHIVE",
+    "DEEP_ARCHIVE",
+    "INTELLIGENT_TIERING",
+    "MAZ_STANDARD",
+    "MAZ_STANDARD_IA",
+    "MAZ_INTELLIGENT_TIERING",
+    "MAZ_ARCHIVE",
+    "MAZ_DEEP_ARCHIVE",
+];
+
+/// COS's limit on the user metadata (`x-cos-meta-*` names and values together).
+const MAX_USER_META: usize = 2 * 1024;
+
+const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// The headers an upload stores with its object (`content-type` first), from the verified
+/// request.
+pub(crate) fn stored_headers(vreq: &VerifiedRequest) -> Result<Vec<(String, String)>, CosError> {
+    let content_type = vreq.header("content-type").unwrap_or(DEFAULT_CONTENT_TYPE);
+    let mut stored = vec![("content-type".to_owned(), content_type.to_owned())];
+    for name in STORED_HEADERS {
+        if let Some(v) = vreq.header(name) {
+            stored.push((name.to_owned(), v.to_owned()));
+        }
+    }
+    if let Some((_, class)) = stored.iter().find(|(n, _)| n == "x-cos-storage-class") {
+        let class = class.to_ascii_uppercase();
+        if !STORAGE_CLASSES.contains(&class.as_str()) {
+            return Err(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidStorageClass",
+                "The storage class you specified is not valid.",
+            ));
+        }
+        stored.retain(|(n, _)| n != "x-cos-storage-class");
+        if class != "STANDARD" {
+            stored.push(("x-cos-storage-class".to_owned(), class));
+        }
+    }
+    let mut user_size = 0;
+    for (name, v) in vreq.headers() {
+        if name.starts_with("x-cos-meta-") {
+            user_size += name.len() + v.len();
+            stored.push((name.to_owned(), v.to_owned()));
+        }
+    }
+    if user_size > MAX_USER_META {
+        return Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "MetadataTooLarge",
+            "Your metadata headers exceed the maximum allowed metadata size (2 KB).",
+        ));
+    }
+    Ok(stored)
+}
+
+/// One byte range, resolved against the object's length: first and last byte, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ByteRange {
+    pub first: u64,
+    pub last: u64,
+}
+
+/// A `Range` header against an object of `len` bytes: `Ok(None)` for the whole object (no
+/// header, another unit, several ranges or a malformed one, all ignored as HTTP says),
+/// `Err(())` when it cannot be satisfied (416).
+pub(crate) fn parse_range(value: Option<&str>, len: u64) -> Result<Option<ByteRange>, ()> {
+    let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
+    let num = |s: &str| -> Option<u64> {
+        let s = s.trim();
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    match (a.trim().is_empty(), num(a), num(b)) {
+        // bytes=-N: the last N bytes.
+        (true, _, Some(n)) => {
+            if n == 0 || len == 0 {
+                return Err(());
+            }
+            Ok(Some(ByteRange {
+                first: len.saturating_sub(n),
+                last: len - 1,
+            }))
+        }
+        (false, Some(first), end) if b.trim().is_empty() || end.is_some() => {
+            if let Some(e) = end
+                && e < first
+            {
+                return Ok(None);
+            }
+            if first >= len {
+                return Err(());
+            }
+            let last = end.map_or(len - 1, |e| e.min(len - 1));
+            Ok(Some(ByteRange { first, last }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The outcome of the `If-*` headers.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Condition {
+    Proceed,
+    NotModified,
+    Failed,
+}
+
+fn etag_matches(list: &str, etag: &str) -> bool {
+    list.split(',').any(|t| {
+        let t = t.trim();
+        let t = t.strip_prefix("W/").unwrap_or(t);
+        t == "*" || t.trim_matches('"') == etag
+    })
+}
+
+fn seconds(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The `If-Match`, `If-None-Match`, `If-Modified-Since` and `If-Unmodified-Since` headers
+/// (`header` looks one up by its lowercase name), evaluated as RFC 9110 §13.2.2 orders them.
+/// Dates that do not parse are ignored.
+pub(crate) fn evaluate<'h>(header: impl Fn(&str) -> Option<&'h str>, meta: &Meta) -> Condition {
+    let get = |n: &str| header(n);
+    let date = |v: Option<&str>| v.and_then(|d| httpdate::parse_http_date(d.trim()).ok());
+    let modified = seconds(meta.modified);
+    if let Some(m) = get("if-match") {
+        if !etag_matches(m, &meta.etag) {
+            return Condition::Failed;
+        }
+    } else if let Some(d) = date(get("if-unmodified-since"))
+        && modified > seconds(d)
+    {
+        return Condition::Failed;
+    }
+    if let Some(m) = get("if-none-match") {
+        if etag_matches(m, &meta.etag) {
+            return Condition::NotModified;
+        }
+    } else if let Some(d) = date(get("if-modified-since"))
+        && modified <= seconds(d)
+    {
+        return Condition::NotModified;
+    }
+    Condition::Proceed
+}
+
+pub(crate) fn precondition_failed() -> CosError {
+    CosError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "PreconditionFailed",
+        "At least one of the preconditions you specified did not hold.",
+    )
+}
+
+/// The `response-*` query params GET may use to override response headers; honoured only
+/// when the signature covers them.
+const OVERRIDES: [(&str, &str); 6] = [
+    ("response-content-type", "content-type"),
+    ("response-content-language", "content-language"),
+    ("response-expires", "expires"),
+    ("response-cache-control", "cache-control"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-encoding", "content-encoding"),
+];
+
+/// GET or HEAD Object.
+pub(crate) async fn get(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    let mut overrides = Vec::new();
+    for (param, name) in OVERRIDES {
+        if let Some(v) = vreq.param(param)
+            && vreq.is_signed_param(param)
+        {
+            overrides.push((name, v));
+        }
+    }
+    let range_header = vreq.header("range");
+    let found = state
+        .store
+        .get(&vreq.bucket, &vreq.key, ctx.head)
+        .await
+        .map_err(|e| CosError::internal(format!("cannot read the object: {e}")))?;
+    let Some((meta, content)) = found else {
+        return Err(CosError::no_such_key());
+    };
+    let last_modified = httpdate::fmt_http_date(meta.modified);
+    let etag = format!("\"{}\"", meta.etag);
+    match evaluate(|n| vreq.header(n), &meta) {
+        Condition::Proceed => {}
+        Condition::Failed => return Err(precondition_failed()),
+        Condition::NotModified => {
+            return ctx
+                .base(StatusCode::NOT_MODIFIED)
+                .header(header::ETAG, etag)
+                .header(header::LAST_MODIFIED, last_modified)
+                .body(empty())
+                .map_err(|e| CosError::internal(format!("bad response: {e}")));
+        }
+    }
+    let range = match parse_range(range_header, meta.len) {
+        Ok(r) => r,
+        Err(()) => {
+            // The error answer, with the length the range missed.
+            let e = CosError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "InvalidRange",
+                "The requested range is not satisfiable.",
+            );
+            let mut resp = ctx.error(&e);
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", meta.len)) {
+                resp.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(resp);
+        }
+    };
+    let (status, len) = match range {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, r.last - r.first + 1),
+        None => (StatusCode::OK, meta.len),
+    };
+    let mut builder = ctx
+        .base(status)
+        .header(header::CONTENT_LENGTH, len)
+        .header(header::ETAG, etag)
+        .header(header::LAST_MODIFIED, last_modified)
+        .header(header::ACCEPT_RANGES, "bytes");
+    if let Some(r) = range {
+        builder = builder.header(
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{}", r.first, r.last, meta.len),
+        );
+    }
+    let stored = meta
+        .headers
+        .iter()
+        .filter(|(n, _)| !overrides.iter().any(|(o, _)| o == n))
+        .map(|(n, v)| (n.as_str(), v.as_str()));
+    for (n, v) in stored.chain(overrides.iter().copied()) {
+        match (
+            HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            (Ok(n), Ok(v)) => builder = builder.header(n, v),
+            _ => {
+                return Err(CosError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidArgument",
+                    format!("The value for {n} cannot be a response header."),
+                ));
+            }
+        }
+    }
+    let body = match content {
+        Some(mut c) => {
+            if let Some(r) = range {
+                c.skip(r.first)
+                    .await
+                    .map_err(|e| CosError::internal(format!("cannot read the object: {e}")))?;
+            }
+            ContentBody::new(c, len).boxed()
+        }
+        None => empty(),
+    };
+    builder
+        .body(body)
+        .map_err(|e| CosError::internal(format!("bad response: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let r = |f, l| Ok(Some(ByteRange { first: f, last: l }));
+        assert_eq!(parse_range(Some("bytes=0-0"), 10), r(0, 0));
+        assert_eq!(parse_range(Some("bytes=2-"), 10), r(2, 9));
+        assert_eq!(parse_range(Some("bytes=2-100"), 10), r(2, 9));
+        assert_eq!(parse_range(Some("bytes=-3"), 10), r(7, 9));
+        assert_eq!(parse_range(Some("bytes=-30"), 10), r(0, 9));
+        assert_eq!(parse_range(Some("bytes=10-"), 10), Err(()));
+        assert_eq!(parse_range(Some("bytes=-0"), 10), Err(()));
+        assert_eq!(parse_range(Some("bytes=0-"), 0), Err(()));
+        assert_eq!(parse_range(Some("bytes=5-2"), 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=0-1,3-4"), 10), Ok(None));
+        assert_eq!(parse_range(Some("items=0-1"), 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=a-1"), 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=+1-2"), 10), Ok(None));
+        assert_eq!(
+            parse_range(Some("bytes=99999999999999999999999-"), 10),
+            Ok(None)
+        );
+        assert_eq!(parse_range(None, 10), Ok(None));
+    }
+
+    #[test]
+    fn conditions() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let meta = Meta {
+            len: 1,
+            etag: "abc".into(),
+            modified: t,
+            headers: Vec::new(),
+        };
+        let eval = |pairs: &[(&str, String)]| {
+            evaluate(
+                |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str()),
+                &meta,
+            )
+        };
+        let before = httpdate::fmt_http_date(t - std::time::Duration::from_secs(10));
+        let at = httpdate::fmt_http_date(t);
+        assert_eq!(eval(&[]), Condition::Proceed);
+        assert_eq!(eval(&[("if-match", "\"abc\"".into())]), Condition::Proceed);
+        assert_eq!(
+            eval(&[("if-match", "\"x\", \"abc\"".into())]),
+            Condition::Proceed
+        );
+        assert_eq!(eval(&[("if-match", "\"abd\"".into())]), Condition::Failed);
+        assert_eq!(
+            eval(&[("if-none-match", "\"abc\"".into())]),
+            Condition::NotModified
+        );
+        assert_eq!(
+            eval(&[("if-none-match", "*".into())]),
+            Condition::NotModified
+        );
+        assert_eq!(
+            eval(&[("if-none-match", "\"x\"".into())]),
+            Condition::Proceed
+        );
+        assert_eq!(
+            eval(&[("if-modified-since", at.clone())]),
+            Condition::NotModified
+        );
+        assert_eq!(
+            eval(&[("if-modified-since", before.clone())]),
+            Condition::Proceed
+        );
+        assert_eq!(
+            eval(&[("if-unmodified-since", before.clone())]),
+            Condition::Failed
+        );
+        assert_eq!(
+            eval(&[("if-unmodified-since", at.clone())]),
+            Condition::Proceed
+        );
+        // If-Match wins over If-Unmodified-Since, If-None-Match over If-Modified-Since.
+        assert_eq!(
+            eval(&[
+                ("if-match", "\"abc\"".into()),
+                ("if-unmodified-since", before.clone())
+            ]),
+            Condition::Proceed
+        );
+        assert_eq!(
+            eval(&[("if-none-match", "\"x\"".into()), ("if-modified-since", at)]),
+            Condition::Proceed
+        );
+    }
+}

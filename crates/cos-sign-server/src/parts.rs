@@ -1,0 +1,550 @@
+//! Multipart uploads in progress: their parts, in memory or on disk.
+//!
+//! On disk an upload is a folder `<dir>/.uploads/<bucket>/<upload id>/` (a bucket name never
+//! starts with `.`, so it is never a bucket folder), holding `info` (the key and the
+//! metadata of the object to be) and one file per part, `<part number>.<md5 hex>`. A part is
+//! streamed into a `.tmp-*` file of that folder and renamed into place once it is whole, so
+//! a part is either complete or absent. Nothing here is visible as an object: Complete copies
+//! the parts into a new object file that is renamed into place atomically (see `store`),
+//! then removes the folder. Abort removes it; uploads untouched for longer than the server's
+//! upload expiry are removed by [`Parts::sweep`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use tokio::io::AsyncWriteExt;
+
+use super::Storage;
+use super::store::{Content, hex};
+
+const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Largest upload id accepted from a request.
+const MAX_ID: usize = 64;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A multipart upload's object to be.
+#[derive(Debug, Clone)]
+pub(crate) struct UploadInfo {
+    pub key: String,
+    /// The headers the object will store (`content-type` first).
+    pub headers: Vec<(String, String)>,
+    pub initiated: SystemTime,
+}
+
+/// One stored part.
+#[derive(Debug, Clone)]
+pub(crate) struct PartInfo {
+    pub number: u32,
+    /// MD5 hex, unquoted.
+    pub etag: String,
+    pub size: u64,
+    pub modified: SystemTime,
+}
+
+pub(crate) struct MemUpload {
+    info: UploadInfo,
+    touched: SystemTime,
+    parts: BTreeMap<u32, (PartInfo, Bytes)>,
+}
+
+type MemUploads = Mutex<HashMap<(String, String), MemUpload>>;
+
+pub(crate) enum Parts {
+    Memory(MemUploads),
+    Disk(PathBuf),
+}
+
+/// Whether a request's upload id can be one of ours (and is safe as a file name).
+pub(crate) fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn poisoned() -> io::Error {
+    io::Error::other("upload lock poisoned")
+}
+
+fn secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Parts {
+    pub async fn open(storage: &Storage) -> io::Result<Self> {
+        Ok(match storage {
+            Storage::Memory => Parts::Memory(Mutex::new(HashMap::new())),
+            Storage::Disk(dir) => {
+                let root = dir.join(".uploads");
+                tokio::fs::create_dir_all(&root).await?;
+                Parts::Disk(root)
+            }
+        })
+    }
+
+    fn folder(root: &Path, bucket: &str, id: &str) -> PathBuf {
+        root.join(bucket).join(id)
+    }
+
+    /// Starts an upload; returns its id (hex, ordered by creation time).
+    pub async fn create(
+        &self,
+        bucket: &str,
+        key: &str,
+        headers: Vec<(String, String)>,
+    ) -> io::Result<String> {
+        let now = SystemTime::now();
+        let nanos = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let id = format!(
+            "{nanos:024x}{:08x}{:08x}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff
+        );
+        let info = UploadInfo {
+            key: key.to_owned(),
+            headers,
+            initiated: now,
+        };
+        match self {
+            Parts::Memory(m) => {
+                m.lock().map_err(|_| poisoned())?.insert(
+                    (bucket.to_owned(), id.clone()),
+                    MemUpload {
+                        info,
+                        touched: now,
+                        parts: BTreeMap::new(),
+                    },
+                );
+            }
+            Parts::Disk(root) => {
+                let folder = Self::folder(root, bucket, &id);
+                tokio::fs::create_dir_all(&folder).await?;
+                let mut text = format!(
+                    "key: {}\ninitiated: {}\n",
+                    utf8_percent_encode(key, ENCODE),
+                    secs(now),
+                );
+                for (n, v) in &info.headers {
+                    text.push_str(&format!(
+                        "meta: {}:{}\n",
+                        utf8_percent_encode(n, ENCODE),
+                        utf8_percent_encode(v, ENCODE)
+                    ));
+                }
+                let tmp = folder.join(".tmp-info");
+                tokio::fs::write(&tmp, text).await?;
+                tokio::fs::rename(&tmp, folder.join("info")).await?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// The upload, if it exists in this bucket.
+    pub async fn info(&self, bucket: &str, id: &str) -> io::Result<Option<UploadInfo>> {
+        if !valid_id(id) {
+            return Ok(None);
+        }
+        match self {
+            Parts::Memory(m) => Ok(m
+                .lock()
+                .map_err(|_| poisoned())?
+                .get(&(bucket.to_owned(), id.to_owned()))
+                .map(|u| u.info.clone())),
+            Parts::Disk(root) => read_info(&Self::folder(root, bucket, id)).await,
+        }
+    }
+
+    /// Starts receiving part `number` of an upload (`None`: no such upload).
+    pub async fn begin_part(
+        &self,
+        bucket: &str,
+        id: &str,
+        number: u32,
+    ) -> io::Result<Option<PartWriter>> {
+        if self.info(bucket, id).await?.is_none() {
+            return Ok(None);
+        }
+        let sink = match self {
+            Parts::Memory(_) => PartSink::Memory(Vec::new()),
+            Parts::Disk(root) => {
+                let folder = Self::folder(root, bucket, id);
+                let tmp = folder.join(format!(
+                    ".tmp-{}-{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                ));
+                let file = match tokio::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)
+                    .await
+                {
+                    Ok(f) => f,
+                    // Aborted meanwhile.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+                PartSink::Disk {
+                    file: tokio::io::BufWriter::with_capacity(256 * 1024, file),
+                    tmp: TempPath(Some(tmp)),
+                    folder,
+                }
+            }
+        };
+        Ok(Some(PartWriter {
+            sink,
+            md5: Md5::new(),
+            len: 0,
+            bucket: bucket.to_owned(),
+            id: id.to_owned(),
+            number,
+        }))
+    }
+
+    /// The parts of an upload, by number (`None`: no such upload).
+    pub async fn parts(&self, bucket: &str, id: &str) -> io::Result<Option<Vec<PartInfo>>> {
+        if !valid_id(id) {
+            return Ok(None);
+        }
+        match self {
+            Parts::Memory(m) => Ok(m
+                .lock()
+                .map_err(|_| poisoned())?
+                .get(&(bucket.to_owned(), id.to_owned()))
+                .map(|u| u.parts.values().map(|(p, _)| p.clone()).collect())),
+            Parts::Disk(root) => {
+                let folder = Self::folder(root, bucket, id);
+                let mut rd = match tokio::fs::read_dir(&folder).await {
+                    Ok(rd) => rd,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+                let mut parts: BTreeMap<u32, PartInfo> = BTreeMap::new();
+                while let Some(entry) = rd.next_entry().await? {
+                    let name = entry.file_name();
+                    let Some((n, etag)) = name.to_str().and_then(|n| n.split_once('.')) else {
+                        continue;
+                    };
+                    let Ok(number) = n.parse::<u32>() else {
+                        continue;
+                    };
+                    let Ok(meta) = entry.metadata().await else {
+                        continue;
+                    };
+                    let part = PartInfo {
+                        number,
+                        etag: etag.to_owned(),
+                        size: meta.len(),
+                        modified: meta.modified().unwrap_or(UNIX_EPOCH),
+                    };
+                    // Two files for one number only while a part is being replaced.
+                    match parts.get(&number) {
+                        Some(old) if old.modified > part.modified => {}
+                        _ => {
+                            parts.insert(number, part);
+                        }
+                    }
+                }
+                if parts.is_empty() && !folder.join("info").exists() {
+                    return Ok(None);
+                }
+                Ok(Some(parts.into_values().collect()))
+            }
+        }
+    }
+
+    /// The bytes of a stored part.
+    pub async fn open_part(&self, bucket: &str, id: &str, part: &PartInfo) -> io::Result<Content> {
+        match self {
+            Parts::Memory(m) => m
+                .lock()
+                .map_err(|_| poisoned())?
+                .get(&(bucket.to_owned(), id.to_owned()))
+                .and_then(|u| u.parts.get(&part.number))
+                .filter(|(p, _)| p.etag == part.etag)
+                .map(|(_, b)| Content::Memory(b.clone()))
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "part gone")),
+            Parts::Disk(root) => {
+                let path = Self::folder(root, bucket, id)
+                    .join(format!("{:05}.{}", part.number, part.etag));
+                Ok(Content::File(tokio::fs::File::open(path).await?))
+            }
+        }
+    }
+
+    /// Removes an upload and its parts; `false` when there was none.
+    pub async fn remove(&self, bucket: &str, id: &str) -> io::Result<bool> {
+        if !valid_id(id) {
+            return Ok(false);
+        }
+        match self {
+            Parts::Memory(m) => Ok(m
+                .lock()
+                .map_err(|_| poisoned())?
+                .remove(&(bucket.to_owned(), id.to_owned()))
+                .is_some()),
+            Parts::Disk(root) => {
+                match tokio::fs::remove_dir_all(Self::folder(root, bucket, id)).await {
+                    Ok(()) => Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Every upload of a bucket: (id, info), sorted by key then id (creation order).
+    pub async fn uploads(&self, bucket: &str) -> io::Result<Vec<(String, UploadInfo)>> {
+        let mut out: Vec<(String, UploadInfo)> = match self {
+            Parts::Memory(m) => m
+                .lock()
+                .map_err(|_| poisoned())?
+                .iter()
+                .filter(|((b, _), _)| b == bucket)
+                .map(|((_, id), u)| (id.clone(), u.info.clone()))
+                .collect(),
+            Parts::Disk(root) => {
+                let mut out = Vec::new();
+                let mut rd = match tokio::fs::read_dir(root.join(bucket)).await {
+                    Ok(rd) => rd,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+                    Err(e) => return Err(e),
+                };
+                while let Some(entry) = rd.next_entry().await? {
+                    let id = entry.file_name().to_string_lossy().into_owned();
+                    if !valid_id(&id) {
+                        continue;
+                    }
+                    if let Ok(Some(info)) = read_info(&entry.path()).await {
+                        out.push((id, info));
+                    }
+                }
+                out
+            }
+        };
+        out.sort_by(|a, b| (a.1.key.as_bytes(), &a.0).cmp(&(b.1.key.as_bytes(), &b.0)));
+        Ok(out)
+    }
+
+    /// Removes the uploads no part has reached for longer than `expiry`. Returns how many.
+    pub async fn sweep(&self, expiry: Duration) -> io::Result<usize> {
+        let now = SystemTime::now();
+        let stale = |t: SystemTime| now.duration_since(t).is_ok_and(|d| d > expiry);
+        match self {
+            Parts::Memory(m) => {
+                let mut m = m.lock().map_err(|_| poisoned())?;
+                let before = m.len();
+                m.retain(|_, u| !stale(u.touched));
+                Ok(before - m.len())
+            }
+            Parts::Disk(root) => {
+                let mut removed = 0;
+                let mut buckets = tokio::fs::read_dir(root).await?;
+                while let Some(b) = buckets.next_entry().await? {
+                    let Ok(mut uploads) = tokio::fs::read_dir(b.path()).await else {
+                        continue;
+                    };
+                    while let Some(u) = uploads.next_entry().await? {
+                        // A folder's time changes whenever a part file is added.
+                        let touched = u.metadata().await.and_then(|m| m.modified());
+                        if touched.is_ok_and(stale)
+                            && tokio::fs::remove_dir_all(u.path()).await.is_ok()
+                        {
+                            removed += 1;
+                        }
+                    }
+                }
+                Ok(removed)
+            }
+        }
+    }
+}
+
+async fn read_info(folder: &Path) -> io::Result<Option<UploadInfo>> {
+    let text = match tokio::fs::read_to_string(folder.join("info")).await {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let mut key = None;
+    let mut info = UploadInfo {
+        key: String::new(),
+        headers: Vec::new(),
+        initiated: UNIX_EPOCH,
+    };
+    for line in text.lines() {
+        if let Some(k) = line.strip_prefix("key: ") {
+            key = Some(decode(k));
+        } else if let Some(t) = line.strip_prefix("initiated: ") {
+            info.initiated = UNIX_EPOCH + Duration::from_secs(t.parse().unwrap_or(0));
+        } else if let Some((n, v)) = line.strip_prefix("meta: ").and_then(|m| m.split_once(':')) {
+            info.headers.push((decode(n), decode(v)));
+        }
+    }
+    Ok(key.map(|k| UploadInfo { key: k, ..info }))
+}
+
+/// Removes the temporary file on drop unless it was renamed into place.
+struct TempPath(Option<PathBuf>);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+enum PartSink {
+    Memory(Vec<u8>),
+    Disk {
+        file: tokio::io::BufWriter<tokio::fs::File>,
+        tmp: TempPath,
+        folder: PathBuf,
+    },
+}
+
+/// A part being received. Dropping it discards it.
+pub(crate) struct PartWriter {
+    sink: PartSink,
+    md5: Md5,
+    len: u64,
+    bucket: String,
+    id: String,
+    number: u32,
+}
+
+impl PartWriter {
+    pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.md5.update(data);
+        self.len += data.len() as u64;
+        match &mut self.sink {
+            PartSink::Memory(v) => {
+                v.extend_from_slice(data);
+                Ok(())
+            }
+            PartSink::Disk { file, .. } => file.write_all(data).await,
+        }
+    }
+
+    pub fn digest(&self) -> [u8; 16] {
+        self.md5.clone().finalize().into()
+    }
+
+    /// Bytes received so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Stores the part (replacing one of the same number). `Ok(None)`: the upload is gone.
+    pub async fn commit(self, parts: &Parts) -> io::Result<Option<String>> {
+        let etag = hex(&self.digest());
+        let info = PartInfo {
+            number: self.number,
+            etag: etag.clone(),
+            size: self.len,
+            modified: SystemTime::now(),
+        };
+        match self.sink {
+            PartSink::Memory(v) => {
+                let Parts::Memory(m) = parts else {
+                    return Err(io::Error::other("part and store differ"));
+                };
+                let mut m = m.lock().map_err(|_| poisoned())?;
+                let Some(u) = m.get_mut(&(self.bucket, self.id)) else {
+                    return Ok(None);
+                };
+                u.touched = info.modified;
+                u.parts.insert(self.number, (info, Bytes::from(v)));
+            }
+            PartSink::Disk {
+                mut file,
+                mut tmp,
+                folder,
+            } => {
+                file.flush().await?;
+                file.into_inner().sync_all().await?;
+                let prefix = format!("{:05}.", self.number);
+                let name = format!("{prefix}{etag}");
+                let from = tmp
+                    .0
+                    .clone()
+                    .ok_or_else(|| io::Error::other("no temp file"))?;
+                match tokio::fs::rename(&from, folder.join(&name)).await {
+                    Ok(()) => tmp.0 = None,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                }
+                // The part this one replaces.
+                if let Ok(mut rd) = tokio::fs::read_dir(&folder).await {
+                    while let Ok(Some(entry)) = rd.next_entry().await {
+                        let n = entry.file_name();
+                        let n = n.to_string_lossy();
+                        if n.starts_with(&prefix) && n != name {
+                            let _ = tokio::fs::remove_file(entry.path()).await;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Some(etag))
+    }
+}
+
+/// COS's multipart ETag: MD5 of the parts' binary MD5s, `-`, the number of parts.
+pub(crate) fn multipart_etag(part_etags: &[&str]) -> Option<String> {
+    let mut md5 = Md5::new();
+    for e in part_etags {
+        let bytes = (0..e.len())
+            .step_by(2)
+            .map(|i| e.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect::<Option<Vec<u8>>>()?;
+        if bytes.len() != 16 {
+            return None;
+        }
+        md5.update(&bytes);
+    }
+    Some(format!(
+        "{}-{}",
+        hex(&md5.finalize().into()),
+        part_etags.len()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_etags() {
+        assert!(valid_id("0123abcdef"));
+        assert!(!valid_id("../x"));
+        assert!(!valid_id(""));
+        assert!(!valid_id(&"a".repeat(65)));
+        let a = hex(&Md5::digest(b"a").into());
+        let b = hex(&Md5::digest(b"b").into());
+        let mut cat = Md5::digest(b"a").to_vec();
+        cat.extend_from_slice(&Md5::digest(b"b"));
+        assert_eq!(
+            multipart_etag(&[&a, &b]).unwrap(),
+            format!("{}-2", hex(&Md5::digest(&cat).into()))
+        );
+        assert!(multipart_etag(&["zz"]).is_none());
+    }
+}

@@ -1,0 +1,233 @@
+//! The routing table: which operation a verified request asks for.
+//!
+//! Every request reaches this table only after its signature verified (see `handler`); the
+//! table picks the operation from the method, whether the path names an object, the
+//! sub-resource params and the copy-source header. Sub-resources this server does not keep
+//! (ACLs, versioning, lifecycle, ...) get COS's `NotImplemented`.
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Method, Response, StatusCode};
+
+use super::State;
+use super::error::CosError;
+use super::handler::{Body, Ctx, Refused};
+use super::request::VerifiedRequest;
+use super::{bucket, copy, delete_multiple, handler, multipart, object_ops};
+
+/// The operations of this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    HeadBucket,
+    ListObjects,
+    PutBucket,
+    ListUploads,
+    DeleteMultiple,
+    GetObject,
+    PutObject,
+    CopyObject,
+    DeleteObject,
+    Initiate,
+    UploadPart,
+    Complete,
+    Abort,
+    ListParts,
+    NotImplemented(&'static str),
+}
+
+/// Sub-resources (query params) of COS operations this server does not implement.
+pub(crate) const UNSUPPORTED: [&str; 32] = [
+    "accelerate",
+    "acl",
+    "analytics",
+    "append",
+    "cors",
+    "domain",
+    "encryption",
+    "intelligenttiering",
+    "inventory",
+    "lifecycle",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "origin",
+    "policy",
+    "referer",
+    "rename",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "symlink",
+    "tagging",
+    "torrent",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+    "ci-process",
+    "image_process",
+];
+
+/// Picks the operation.
+pub(crate) fn route(
+    method: &Method,
+    object: bool,
+    params: &[(String, String)],
+    copy_source: bool,
+) -> Op {
+    let has = |n: &str| params.iter().any(|(k, _)| k == n);
+    if let Some(sub) = UNSUPPORTED.iter().find(|s| has(s)) {
+        return Op::NotImplemented(sub);
+    }
+    match (object, method.as_str()) {
+        (false, "HEAD") => Op::HeadBucket,
+        (false, "GET") if has("uploads") => Op::ListUploads,
+        (false, "GET") => Op::ListObjects,
+        (false, "PUT") => Op::PutBucket,
+        (false, "POST") if has("delete") => Op::DeleteMultiple,
+        (false, "DELETE") => Op::NotImplemented("DELETE Bucket"),
+        (true, "GET" | "HEAD") if has("uploadId") => Op::ListParts,
+        (true, "GET" | "HEAD") => Op::GetObject,
+        (true, "PUT") if has("uploadId") || has("partNumber") => {
+            if copy_source {
+                Op::NotImplemented("Upload Part - Copy")
+            } else {
+                Op::UploadPart
+            }
+        }
+        (true, "PUT") if copy_source => Op::CopyObject,
+        (true, "PUT") => Op::PutObject,
+        (true, "POST") if has("uploads") => Op::Initiate,
+        (true, "POST") if has("uploadId") => Op::Complete,
+        (true, "DELETE") if has("uploadId") => Op::Abort,
+        (true, "DELETE") => Op::DeleteObject,
+        _ => Op::NotImplemented("this request"),
+    }
+}
+
+/// Runs the operation a verified request asks for. Operations that take no body have what
+/// is left of it discarded first.
+pub(crate) async fn dispatch(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, Refused> {
+    let params: Vec<(String, String)> = vreq
+        .params()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let op = route(
+        &vreq.method,
+        !vreq.key.is_empty(),
+        &params,
+        vreq.header("x-cos-copy-source").is_some(),
+    );
+    // Operations that read the request body.
+    match op {
+        Op::PutObject => return handler::put(state, ctx, vreq, body).await,
+        Op::UploadPart => return multipart::upload_part(state, ctx, vreq, body).await,
+        Op::Complete => return multipart::complete(state, ctx, vreq, body).await,
+        Op::DeleteMultiple => return delete_multiple::delete(state, ctx, vreq, body).await,
+        _ => {}
+    }
+    let close = handler::discard(state, headers, body).await;
+    let result = match op {
+        Op::HeadBucket => Ok(bucket::head(ctx)),
+        Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
+        Op::PutBucket => Err(bucket::put()),
+        Op::ListUploads => multipart::list_uploads(state, ctx, vreq).await,
+        Op::GetObject => object_ops::get(state, ctx, vreq).await,
+        Op::DeleteObject => handler::delete(state, ctx, vreq).await,
+        Op::Initiate => multipart::initiate(state, ctx, vreq).await,
+        Op::Abort => multipart::abort(state, ctx, vreq).await,
+        Op::ListParts => multipart::list_parts(state, ctx, vreq).await,
+        Op::NotImplemented(what) => Err(not_implemented(what)),
+        Op::CopyObject => copy::copy(state, ctx, vreq).await,
+        Op::PutObject | Op::UploadPart | Op::Complete | Op::DeleteMultiple => {
+            Err(not_implemented("unreachable"))
+        }
+    };
+    match result {
+        Ok(mut r) => {
+            if close {
+                r.headers_mut()
+                    .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok(r)
+        }
+        Err(error) => Err(Refused { error, close }),
+    }
+}
+
+/// COS's `NotImplemented` answer.
+pub(crate) fn not_implemented(what: &str) -> CosError {
+    CosError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplemented",
+        format!(
+            "A header or query you provided requested a function that is not implemented ({what})."
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(names: &[&str]) -> Vec<(String, String)> {
+        names
+            .iter()
+            .map(|n| ((*n).to_owned(), String::new()))
+            .collect()
+    }
+
+    #[test]
+    fn routing_table() {
+        let r = |m: Method, object, params: &[&str], copy| route(&m, object, &p(params), copy);
+        assert_eq!(r(Method::HEAD, false, &[], false), Op::HeadBucket);
+        assert_eq!(r(Method::GET, false, &["prefix"], false), Op::ListObjects);
+        assert_eq!(r(Method::GET, false, &["uploads"], false), Op::ListUploads);
+        assert_eq!(
+            r(Method::POST, false, &["delete"], false),
+            Op::DeleteMultiple
+        );
+        assert_eq!(r(Method::PUT, false, &[], false), Op::PutBucket);
+        assert_eq!(r(Method::PUT, true, &[], false), Op::PutObject);
+        assert_eq!(r(Method::PUT, true, &[], true), Op::CopyObject);
+        assert_eq!(
+            r(Method::PUT, true, &["partNumber", "uploadId"], false),
+            Op::UploadPart
+        );
+        assert_eq!(r(Method::POST, true, &["uploads"], false), Op::Initiate);
+        assert_eq!(r(Method::POST, true, &["uploadId"], false), Op::Complete);
+        assert_eq!(r(Method::DELETE, true, &["uploadId"], false), Op::Abort);
+        assert_eq!(r(Method::GET, true, &["uploadId"], false), Op::ListParts);
+        assert_eq!(r(Method::GET, true, &[], false), Op::GetObject);
+        assert_eq!(r(Method::DELETE, true, &[], false), Op::DeleteObject);
+        assert_eq!(
+            r(Method::GET, false, &["acl"], false),
+            Op::NotImplemented("acl")
+        );
+        assert_eq!(
+            r(Method::PUT, false, &["versioning"], false),
+            Op::NotImplemented("versioning")
+        );
+        assert_eq!(
+            r(Method::PUT, true, &["tagging"], false),
+            Op::NotImplemented("tagging")
+        );
+        assert!(matches!(
+            r(Method::POST, true, &[], false),
+            Op::NotImplemented(_)
+        ));
+        assert!(matches!(
+            r(Method::DELETE, false, &[], false),
+            Op::NotImplemented(_)
+        ));
+    }
+}
