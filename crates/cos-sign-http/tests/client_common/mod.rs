@@ -168,6 +168,10 @@ pub struct Reply {
     pub delay: std::time::Duration,
     /// Send only this many body bytes, then stall (keep the connection open, silent).
     pub stall_after: Option<usize>,
+    /// Announce this Content-Length and send no body (a HEAD answer).
+    pub head_len: Option<u64>,
+    /// Close the connection without answering.
+    pub hang_up: bool,
 }
 
 impl Reply {
@@ -189,6 +193,16 @@ impl Reply {
     pub fn stall_after(mut self, n: usize) -> Self {
         self.stall_after = Some(n);
         self
+    }
+    pub fn head_len(mut self, n: u64) -> Self {
+        self.head_len = Some(n);
+        self
+    }
+    pub fn hang_up() -> Self {
+        Self {
+            hang_up: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -220,10 +234,13 @@ impl StandIn {
                     log.lock().unwrap().push(req.clone());
                     let r = handler(&req);
                     std::thread::sleep(r.delay);
+                    if r.hang_up {
+                        return;
+                    }
                     let mut head = format!(
                         "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
                         r.status,
-                        r.body.len()
+                        r.head_len.unwrap_or(r.body.len() as u64)
                     );
                     for (k, v) in &r.headers {
                         head.push_str(&format!("{k}: {v}\r\n"));
@@ -294,4 +311,72 @@ fn read_request(s: &mut std::net::TcpStream) -> Option<Seen> {
         headers,
         body,
     })
+}
+
+/// Forwards `req` (as a proxy received it: absolute-form target) to the server at `to`, and
+/// returns its answer as a [`Reply`].
+pub fn forward(req: &Seen, to: SocketAddr) -> Reply {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(to).unwrap();
+    let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
+    for (k, v) in &req.headers {
+        if !k.eq_ignore_ascii_case("connection") && !k.eq_ignore_ascii_case("proxy-connection") {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&req.body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let text = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = text.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut reply = Reply::new(status, Vec::new());
+    let mut chunked = false;
+    let mut head_only = None;
+    for l in lines {
+        let Some((k, v)) = l.split_once(':') else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        if k.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = v.eq_ignore_ascii_case("chunked");
+        } else if k.eq_ignore_ascii_case("content-length") {
+            head_only = v.parse::<u64>().ok();
+        } else if !k.eq_ignore_ascii_case("connection") {
+            reply = reply.header(k, v);
+        }
+    }
+    let mut body = raw[end..].to_vec();
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let i = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n =
+                usize::from_str_radix(std::str::from_utf8(&rest[..i]).unwrap().trim(), 16).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[i + 2..i + 2 + n]);
+            rest = &rest[i + 2 + n + 2..];
+        }
+        body = out;
+    }
+    if req.method == "HEAD" {
+        if let Some(n) = head_only {
+            reply = reply.head_len(n);
+        }
+    }
+    reply.body = body;
+    reply
 }
