@@ -372,10 +372,10 @@ pub fn forward(req: &Seen, to: SocketAddr) -> Reply {
         }
         body = out;
     }
-    if req.method == "HEAD" {
-        if let Some(n) = head_only {
-            reply = reply.head_len(n);
-        }
+    if req.method == "HEAD"
+        && let Some(n) = head_only
+    {
+        reply = reply.head_len(n);
     }
     reply.body = body;
     reply
