@@ -118,6 +118,7 @@ pub struct ClientBuilder {
     provider: Option<Arc<dyn CredentialsProvider>>,
     http: Option<reqwest::Client>,
     proxy: Option<reqwest::Proxy>,
+    no_proxy: bool,
     timeouts: Timeouts,
     retry: RetryPolicy,
     expires: Option<Duration>,
@@ -156,6 +157,12 @@ impl ClientBuilder {
     /// HTTP proxy while URLs keep the real COS host).
     pub fn proxy(mut self, proxy: reqwest::Proxy) -> Self {
         self.proxy = Some(proxy);
+        self
+    }
+
+    /// Ignores the proxies of the environment (`HTTP_PROXY`...).
+    pub fn no_proxy(mut self) -> Self {
+        self.no_proxy = true;
         self
     }
 
@@ -207,6 +214,9 @@ impl ClientBuilder {
                     .connect_timeout(self.timeouts.connect)
                     .read_timeout(self.timeouts.read_idle)
                     .redirect(reqwest::redirect::Policy::none());
+                if self.no_proxy {
+                    b = b.no_proxy();
+                }
                 if let Some(p) = self.proxy {
                     b = b.proxy(p);
                 }
