@@ -160,13 +160,7 @@ impl Bucket {
         if let Some(p) = opts.progress_mut() {
             p(len, Some(len));
         }
-        Ok(UploadOutput {
-            meta: ObjectMeta::from_headers(resp.headers()),
-            bytes: len,
-            parts: 0,
-            parts_skipped: 0,
-            upload_id: None,
-        })
+        Ok(UploadOutput::single(resp.headers(), len))
     }
 
     /// PUT Object from a stream of byte chunks. With `content_length` the request carries it
@@ -196,13 +190,10 @@ impl Bucket {
         let mut once = Some(req.body(reqwest::Body::wrap_stream(stream)).build()?);
         let remake: Remake<'_> = Box::new(move || Ok(once.take()));
         let resp = self.client.send(remake, true, true).await?;
-        Ok(UploadOutput {
-            meta: ObjectMeta::from_headers(resp.headers()),
-            bytes: content_length.unwrap_or(0),
-            parts: 0,
-            parts_skipped: 0,
-            upload_id: None,
-        })
+        Ok(UploadOutput::single(
+            resp.headers(),
+            content_length.unwrap_or(0),
+        ))
     }
 
     /// GET Object into memory.

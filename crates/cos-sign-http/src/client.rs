@@ -340,6 +340,19 @@ pub struct UploadOutput {
     pub upload_id: Option<String>,
 }
 
+impl UploadOutput {
+    /// The result of one PUT of `bytes` bytes answered with `headers`.
+    pub(crate) fn single(headers: &HeaderMap, bytes: u64) -> Self {
+        Self {
+            meta: ObjectMeta::from_headers(headers),
+            bytes,
+            parts: 0,
+            parts_skipped: 0,
+            upload_id: None,
+        }
+    }
+}
+
 /// How a request is built again for a retry: `Ok(None)` when it cannot be (a stream).
 pub(crate) type Remake<'a> =
     Box<dyn FnMut() -> Result<Option<reqwest::Request>, ClientError> + Send + 'a>;
@@ -486,13 +499,7 @@ impl Client {
             opts.progress_mut(),
         )
         .await?;
-        Ok(UploadOutput {
-            meta: ObjectMeta::from_headers(resp.headers()),
-            bytes: len,
-            parts: 0,
-            parts_skipped: 0,
-            upload_id: None,
-        })
+        Ok(UploadOutput::single(resp.headers(), len))
     }
 
     /// Downloads a pre-signed `GET` URL into the file `path`: streamed into a temporary

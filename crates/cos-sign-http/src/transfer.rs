@@ -369,13 +369,7 @@ async fn single_put(
         opts.progress_mut(),
     )
     .await?;
-    Ok(UploadOutput {
-        meta: ObjectMeta::from_headers(resp.headers()),
-        bytes: len,
-        parts: 0,
-        parts_skipped: 0,
-        upload_id: None,
-    })
+    Ok(UploadOutput::single(resp.headers(), len))
 }
 
 /// Uploads part `n` (`len` bytes of `path` at `offset`), streamed and hashed; returns its
