@@ -2,7 +2,7 @@
 //! 1.9.44 (`CosConfig`, `CosS3Client.get_auth`, `get_presigned_url`,
 //! `get_presigned_download_url`, `get_object_url`).
 //!
-//! The rules live in [`cos_sign_std::compat`]; this crate only converts Python values the way
+//! The rules live in [`cos_sign_qcloud`]; this crate only converts Python values the way
 //! the SDK does (`str()` of non-strings, bytes decoded as UTF-8, Python truthiness, lone
 //! surrogates refused where the SDK's `to_bytes` refuses them) and raises the exception the
 //! SDK raises at the point where it raises it: when a conversion fails here, the checks the SDK
@@ -15,8 +15,9 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cos_sign_std::compat::{
-    self, CompatConfig, CompatError, CompatErrorKind, CompatKey, CompatOptions,
+use cos_sign_qcloud::{
+    Bucket, ErrorKind, Op, Presigned, SdkCall, SdkConfig as CompatConfig, SdkError as CompatError,
+    SdkKey as CompatKey, SdkOptions as CompatOptions, Stage,
 };
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyAttributeError, PyTypeError, PyValueError};
@@ -53,18 +54,12 @@ fn refused_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     }
 }
 
-/// Whether a compat error is one of the refusals cos-sign-std adds beyond the SDK (their
-/// messages say "refused"; none of the SDK's messages do).
-fn is_added_refusal(e: &CompatError) -> bool {
-    e.kind == CompatErrorKind::CosClientError && e.message.contains("refused")
-}
-
 fn compat_err(py: Python<'_>, e: CompatError) -> PyErr {
     match e.kind {
-        CompatErrorKind::CosClientError if is_added_refusal(&e) => refused_error(py, e.message),
-        CompatErrorKind::ValueError => PyValueError::new_err(e.message),
-        CompatErrorKind::TypeError => PyTypeError::new_err(e.message),
-        CompatErrorKind::AttributeError => PyAttributeError::new_err(e.message),
+        ErrorKind::Refused => refused_error(py, e.message),
+        ErrorKind::ValueError => PyValueError::new_err(e.message),
+        ErrorKind::TypeError => PyTypeError::new_err(e.message),
+        ErrorKind::AttributeError => PyAttributeError::new_err(e.message),
         _ => client_error(py, e.message),
     }
 }
@@ -163,17 +158,30 @@ fn truthy(obj: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
     }
 }
 
-/// A bucket argument as compat takes it. Values the SDK refuses because of their type or
-/// characters (bytes, int, a lone surrogate) become a name compat refuses the same way
-/// (`CosClientError`), so a call that does not use the bucket (a `Domain`) still succeeds.
-fn bucket_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<Cow<'a, str>> {
+/// A `Bucket` argument: a `str` (a lone surrogate replaced by U+FFFD, which the SDK's pattern
+/// refuses as it refuses the surrogate), or a value of another type.
+enum BucketArg<'a> {
+    Text(Cow<'a, str>),
+    NotString,
+}
+
+impl BucketArg<'_> {
+    fn get(&self) -> Bucket<'_> {
+        match self {
+            BucketArg::Text(t) => Bucket::Name(t),
+            BucketArg::NotString => Bucket::NotString,
+        }
+    }
+}
+
+fn bucket_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<BucketArg<'a>> {
     if obj.is_none() {
         return None;
     }
-    match obj.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
-        Some(s) => Some(Cow::Borrowed(s)),
-        None => Some(Cow::Borrowed("\u{fffd}")),
-    }
+    Some(match obj.cast::<PyString>() {
+        Ok(s) => BucketArg::Text(s.to_cow().unwrap_or_else(|_| s.to_string_lossy())),
+        Err(_) => BucketArg::NotString,
+    })
 }
 
 /// A key (`path`) argument as compat takes it.
@@ -219,6 +227,15 @@ impl KeyArg<'_> {
             KeyArg::Text(t) => Some(t),
             KeyArg::None => None,
         }
+    }
+}
+
+/// Whether the SDK's `filter_headers` keeps a header of this name (`str.lower(name)` in the
+/// allow-list).
+fn keeps_header(name: &Bound<'_, PyString>) -> bool {
+    match name.to_str() {
+        Ok(n) => cos_sign_std::rules::is_signed_header(n),
+        Err(_) => cos_sign_std::rules::is_signed_header(&name.to_string_lossy()),
     }
 }
 
@@ -268,8 +285,6 @@ fn now(py: Python<'_>) -> PyResult<i64> {
 #[derive(Debug, Clone)]
 struct State {
     compat: CompatConfig,
-    /// `Appid` was given as a truthy non-string (the SDK refuses it when formatting a bucket).
-    appid_not_str: bool,
     /// `SecretKey` holds a lone surrogate: the SDK refuses it when signing.
     poisoned_key: bool,
     /// `SignParams` truthiness.
@@ -500,6 +515,7 @@ impl CosConfig {
         };
         let mut opts = CompatOptions {
             appid,
+            appid_not_string: appid_truthy && !appid_is_str,
             region,
             token: None,
             credential_instance: chosen.is_none() && cred_ok,
@@ -621,7 +637,6 @@ impl CosConfig {
         Ok(CosConfig {
             state: Mutex::new(Arc::new(State {
                 compat,
-                appid_not_str: appid_truthy && !appid_is_str,
                 poisoned_key,
                 sign_params: sign_params.is_truthy()?,
                 anonymous,
@@ -650,7 +665,6 @@ impl CosConfig {
         let bucket = bucket.unwrap_or_else(|| none.clone());
         let path = path.unwrap_or_else(|| none.clone());
         let endpoint = unicode_opt(py, endpoint.as_ref())?;
-        let domain_given = domain.as_ref().is_some_and(|d| !d.is_none());
         let mut domain = unicode_opt(py, domain.as_ref())?;
         let b = bucket_arg(&bucket);
         if b.is_none() && domain.is_none() && !st.has_domain && truthy(useAppid.as_ref())? {
@@ -666,21 +680,24 @@ impl CosConfig {
                 .unwrap_or("None");
             domain = Some(format!("{appid}.{ep}"));
         }
-        let uses_bucket = !domain_given && !st.has_domain;
-        self.check_appid(py, &st, b.as_deref(), uses_bucket)?;
         let key = match key_arg(py, &path) {
             Ok(k) => k,
             Err(e) => {
                 // the host checks come first
                 st.compat
-                    .uri(b.as_deref(), None, endpoint.as_deref(), domain.as_deref())
+                    .uri(
+                        b.as_ref().map(BucketArg::get),
+                        None,
+                        endpoint.as_deref(),
+                        domain.as_deref(),
+                    )
                     .map_err(|e| compat_err(py, e))?;
                 return Err(e);
             }
         };
         st.compat
             .uri(
-                b.as_deref(),
+                b.as_ref().map(BucketArg::get),
                 key.as_opt(),
                 endpoint.as_deref(),
                 domain.as_deref(),
@@ -705,9 +722,8 @@ impl CosConfig {
         };
         let r = st
             .compat
-            .get_host(b.as_deref(), appid.as_deref())
+            .get_host(b.as_ref().map(BucketArg::get), appid.as_deref())
             .map_err(|e| compat_err(py, e))?;
-        self.check_appid(py, &st, b.as_deref(), true)?;
         Ok(r)
     }
 
@@ -792,24 +808,6 @@ impl CosConfig {
         f(&mut next);
         *guard = Arc::new(next);
     }
-
-    /// The SDK refuses a non-string `Appid` when it formats a bucket (after the bucket's own
-    /// checks).
-    fn check_appid(
-        &self,
-        py: Python<'_>,
-        st: &State,
-        bucket: Option<&str>,
-        uses_bucket: bool,
-    ) -> PyResult<()> {
-        if let (true, Some(b)) = (st.appid_not_str && uses_bucket, bucket) {
-            st.compat
-                .get_host(Some(b), None)
-                .map_err(|e| compat_err(py, e))?;
-            return Err(client_error(py, "appid is not string"));
-        }
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -825,28 +823,18 @@ struct CosS3Client {
     session: Py<PyAny>,
 }
 
-/// The SDK's stages inside `CosS3Auth.__call__`, in order: an error raised by this binding at
-/// one of them is raised only if the SDK raises nothing before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Stage {
-    /// `filter_headers` (`str.lower` of each header name).
-    Filter,
-    /// Quoting the kept headers and the params (after the host was taken from the URL).
-    Encode,
-    /// `Method.lower()`, the time, `Expired`, encoding the canonical string.
-    Late,
-}
-
 /// One signing call's converted arguments.
 struct Call<'a> {
     method: Cow<'a, str>,
-    bucket: Option<Cow<'a, str>>,
+    bucket: Option<BucketArg<'a>>,
     key: KeyArg<'a>,
     expired: i64,
     headers: Vec<(String, String)>,
     params: Vec<(String, String)>,
     sign_host: Option<bool>,
     use_ci: bool,
+    /// `CosS3Auth`: the URL of the request signed (instead of the bucket and key's).
+    url: Option<String>,
     /// A param the signature does not use (`SignParams=False`) that cannot be converted: the
     /// SDK's `urlencode(Params)` fails after signing.
     deferred: Option<PyErr>,
@@ -856,6 +844,21 @@ struct Call<'a> {
 enum Kind {
     Auth,
     Presign,
+}
+
+/// One signing call's Python arguments, as given.
+struct PyArgs<'a, 'py> {
+    kind: Kind,
+    method: &'a Bound<'py, PyAny>,
+    bucket: &'a Bound<'py, PyAny>,
+    key: &'a Bound<'py, PyAny>,
+    expired: Arg<'py>,
+    headers: Option<&'a Bound<'py, PyAny>>,
+    params: Option<&'a Bound<'py, PyAny>>,
+    sign_host: Option<&'a Bound<'py, PyAny>>,
+    use_ci: Option<&'a Bound<'py, PyAny>>,
+    /// `CosS3Auth`: the URL of the request signed (its headers are the caller's to set).
+    url: Option<&'a str>,
 }
 
 #[pymethods]
@@ -899,24 +902,21 @@ impl CosS3Client {
         SignHost: Option<Bound<'py, PyAny>>,
         UseCiEndPoint: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
-        let out = self.sign(
+        self.call(
             py,
-            Kind::Auth,
-            &Method,
-            &Bucket,
-            &Key,
-            Expired,
-            Headers.as_ref(),
-            Params.as_ref(),
-            SignHost.as_ref(),
-            UseCiEndPoint.as_ref(),
-        )?;
-        // Like the SDK (whose requests.Request keeps the caller's dict), the caller's Headers
-        // get the Authorization.
-        if let Some(h) = Headers.as_ref().filter(|h| h.is_truthy().unwrap_or(false)) {
-            h.set_item("Authorization", &out)?;
-        }
-        Ok(out)
+            PyArgs {
+                kind: Kind::Auth,
+                method: &Method,
+                bucket: &Bucket,
+                key: &Key,
+                expired: Expired,
+                headers: Headers.as_ref(),
+                params: Params.as_ref(),
+                sign_host: SignHost.as_ref(),
+                use_ci: UseCiEndPoint.as_ref(),
+                url: None,
+            },
+        )
     }
 
     /// `get_presigned_url(Bucket, Key, Method, Expired=300, Params={}, Headers={},
@@ -937,16 +937,20 @@ impl CosS3Client {
         UseCiEndPoint: Option<Bound<'py, PyAny>>,
         SignHost: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
-        self.presign(
+        self.call(
             py,
-            &Method,
-            &Bucket,
-            &Key,
-            Expired,
-            Headers.as_ref(),
-            Params.as_ref(),
-            SignHost.as_ref(),
-            UseCiEndPoint.as_ref(),
+            PyArgs {
+                kind: Kind::Presign,
+                method: &Method,
+                bucket: &Bucket,
+                key: &Key,
+                expired: Expired,
+                headers: Headers.as_ref(),
+                params: Params.as_ref(),
+                sign_host: SignHost.as_ref(),
+                use_ci: UseCiEndPoint.as_ref(),
+                url: None,
+            },
         )
     }
 
@@ -968,16 +972,49 @@ impl CosS3Client {
         SignHost: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
         let get = PyString::new(py, "GET").into_any();
-        self.presign(
+        self.get_presigned_url(
             py,
-            &get,
-            &Bucket,
-            &Key,
+            Bucket,
+            Key,
+            get,
             Expired,
-            Headers.as_ref(),
-            Params.as_ref(),
-            SignHost.as_ref(),
-            UseCiEndPoint.as_ref(),
+            Params,
+            Headers,
+            UseCiEndPoint,
+            SignHost,
+        )
+    }
+
+    /// What `CosS3Auth(conf, key, params, expire, sign_host)(r)` computes for a request of
+    /// `method` to `url` carrying `headers`: its Authorization (`cos_sign.CosS3Auth` calls it).
+    #[pyo3(signature = (method, url, key, expire, headers, params, sign_host))]
+    #[allow(clippy::too_many_arguments)]
+    fn _sign_request<'py>(
+        &self,
+        py: Python<'py>,
+        method: Bound<'py, PyAny>,
+        url: &str,
+        key: Bound<'py, PyAny>,
+        expire: Bound<'py, PyAny>,
+        headers: Bound<'py, PyAny>,
+        params: Bound<'py, PyAny>,
+        sign_host: Bound<'py, PyAny>,
+    ) -> PyResult<String> {
+        let none = py.None().into_bound(py);
+        self.call(
+            py,
+            PyArgs {
+                kind: Kind::Auth,
+                method: &method,
+                bucket: &none,
+                key: &key,
+                expired: Arg(Some(expire)),
+                headers: Some(&headers),
+                params: Some(&params),
+                sign_host: Some(&sign_host),
+                use_ci: None,
+                url: Some(url),
+            },
         )
     }
 
@@ -1001,6 +1038,11 @@ impl CosS3Client {
             "_retry" => Ok(self.retry.bind(py).clone()),
             "_session" => Ok(self.session.bind(py).clone()),
             "_retry_exe_times" => Ok(0_i64.into_pyobject(py)?.into_any()),
+            _ if !name.starts_with('_') => Err(PyAttributeError::new_err(format!(
+                "'CosS3Client' object has no attribute '{name}': cos_sign covers signing only \
+                 (get_auth, get_presigned_url, get_presigned_download_url, get_object_url); \
+                 for {name} use qcloud_cos.CosS3Client"
+            ))),
             _ => Err(PyAttributeError::new_err(format!(
                 "'CosS3Client' object has no attribute '{name}'"
             ))),
@@ -1009,117 +1051,48 @@ impl CosS3Client {
 }
 
 impl CosS3Client {
-    /// A pre-signed URL; like the SDK (whose `get_auth` runs inside), a truthy `Headers`
-    /// mapping gets the Authorization string as its `Authorization` item.
-    #[allow(clippy::too_many_arguments)]
-    fn presign<'py>(
+    /// Signs; like the SDK (whose `requests.Request` keeps the caller's dict), a truthy
+    /// `Headers` mapping gets the Authorization as its `Authorization` item, also when a
+    /// pre-signed URL then fails (an anonymous `""`, a SecretId with `&`).
+    fn call<'py>(&self, py: Python<'py>, a: PyArgs<'_, 'py>) -> PyResult<String> {
+        let (kind, headers, sets_headers) = (a.kind, a.headers, a.url.is_none());
+        let r = self.sign(py, a)?;
+        if let Some(h) = headers.filter(|h| sets_headers && h.is_truthy().unwrap_or(false)) {
+            let auth = match &r {
+                Ok(out) => Some(out.signed.authorization.as_str()),
+                Err(e) => e.authorization.as_deref(),
+            };
+            if let Some(a) = auth {
+                h.set_item("Authorization", a)?;
+            }
+        }
+        match r {
+            Ok(Signed {
+                deferred: Some(e), ..
+            }) => Err(e),
+            Ok(Signed { signed, .. }) if kind == Kind::Auth => Ok(signed.authorization),
+            Ok(Signed { signed, .. }) => Ok(signed.url),
+            Err(e) => Err(compat_err(py, e)),
+        }
+    }
+
+    fn sign<'py>(
         &self,
         py: Python<'py>,
-        method: &Bound<'py, PyAny>,
-        bucket: &Bound<'py, PyAny>,
-        key: &Bound<'py, PyAny>,
-        expired: Arg<'py>,
-        headers: Option<&Bound<'py, PyAny>>,
-        params: Option<&Bound<'py, PyAny>>,
-        sign_host: Option<&Bound<'py, PyAny>>,
-        use_ci: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<String> {
-        let Some(h) = headers.filter(|h| h.is_truthy().unwrap_or(false)) else {
-            let e = expired;
-            return self.sign(
-                py,
-                Kind::Presign,
-                method,
-                bucket,
-                key,
-                e,
-                headers,
-                params,
-                sign_host,
-                use_ci,
-            );
-        };
-        let r = self.sign(
-            py,
-            Kind::Presign,
+        a: PyArgs<'_, 'py>,
+    ) -> PyResult<Result<Signed, CompatError>> {
+        let PyArgs {
+            kind,
             method,
             bucket,
             key,
-            expired.clone(),
+            expired,
             headers,
             params,
             sign_host,
             use_ci,
-        );
-        match &r {
-            Ok(url) => {
-                let plain_id = !self.secret_id(py)?.bytes().any(|b| b == b'&' || b == b'=');
-                let auth = match authorization_of_presigned(url).filter(|_| plain_id) {
-                    Some(a) => a,
-                    // a SecretId with '&' or '=': the query does not give the string back
-                    None => self.sign(
-                        py,
-                        Kind::Auth,
-                        method,
-                        bucket,
-                        key,
-                        expired,
-                        headers,
-                        params,
-                        sign_host,
-                        use_ci,
-                    )?,
-                };
-                h.set_item("Authorization", auth)?;
-            }
-            Err(_) => {
-                // The SDK's get_auth, which writes the Authorization, may have succeeded before
-                // the URL failed (an anonymous "", a SecretId with '&', params that do not
-                // encode): the same happens here.
-                if let Ok(auth) = self.sign(
-                    py,
-                    Kind::Auth,
-                    method,
-                    bucket,
-                    key,
-                    expired,
-                    headers,
-                    params,
-                    sign_host,
-                    use_ci,
-                ) {
-                    h.set_item("Authorization", auth)?;
-                }
-            }
-        }
-        r
-    }
-
-    /// The secret id a signing call uses now (`str()` of a `CredentialInstance`'s).
-    fn secret_id(&self, py: Python<'_>) -> PyResult<String> {
-        let conf = self.conf.get();
-        let st = conf.snapshot();
-        match (st.compat.secret_id(), &conf.cred) {
-            (Some(id), _) if !id.is_empty() => Ok(id.to_owned()),
-            (_, Some(c)) => format_of(py, &c.bind(py).getattr(pyo3::intern!(py, "secret_id"))?),
-            _ => Ok(String::new()),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn sign<'py>(
-        &self,
-        py: Python<'py>,
-        kind: Kind,
-        method: &Bound<'py, PyAny>,
-        bucket: &Bound<'py, PyAny>,
-        key: &Bound<'py, PyAny>,
-        expired: Arg<'py>,
-        headers: Option<&Bound<'py, PyAny>>,
-        params: Option<&Bound<'py, PyAny>>,
-        sign_host: Option<&Bound<'py, PyAny>>,
-        use_ci: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<String> {
+            url,
+        } = a;
         let conf = self.conf.get();
         let st = conf.snapshot();
         let use_ci = truthy(use_ci)?;
@@ -1130,7 +1103,6 @@ impl CosS3Client {
         let b = bucket_arg(bucket);
 
         // uri(): the bucket (and the appid), then the key.
-        conf.check_appid(py, &st, b.as_deref(), !st.has_domain)?;
         let endpoint = if use_ci {
             st.compat.endpoint_ci()
         } else {
@@ -1140,7 +1112,7 @@ impl CosS3Client {
             Ok(k) => k,
             Err(e) => {
                 st.compat
-                    .uri(b.as_deref(), None, endpoint, None)
+                    .uri(b.as_ref().map(BucketArg::get), None, endpoint, None)
                     .map_err(|e| compat_err(py, e))?;
                 return Err(e);
             }
@@ -1184,11 +1156,15 @@ impl CosS3Client {
             params: Vec::new(),
             sign_host,
             use_ci,
+            url: url.map(str::to_owned),
             deferred: None,
         };
         if st.anonymous {
             // returns "" before looking at anything else (and get_presigned_url then fails)
-            return run(py, kind, cc, &call, 0);
+            return Ok(run(kind, cc, &call, 0).map(|signed| Signed {
+                signed,
+                deferred: None,
+            }));
         }
         let mut call = call;
         if let Some(m) = method.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
@@ -1205,15 +1181,16 @@ impl CosS3Client {
                 .unwrap_or_else(|| client_error(py, MSG_ENCODE)));
         }
         let now = now(py)?;
-        let out = run(py, kind, cc, &call, now)?;
-        if let Some(e) = call.deferred {
-            // urlencode(Params) quotes params the signature did not look at
-            if let Some(p) = params {
-                check_urlencode(py, p)?;
-            }
-            return Err(e);
-        }
-        Ok(out)
+        Ok(run(kind, cc, &call, now).map(|signed| {
+            // urlencode(Params) quotes params the signature did not look at, after signing
+            let deferred = call
+                .deferred
+                .map(|e| match params.map(|p| check_urlencode(py, p)) {
+                    Some(Err(first)) => first,
+                    _ => e,
+                });
+            Signed { signed, deferred }
+        }))
     }
 
     /// Converts method, Expired, headers and params in the SDK's order; on failure, the stage.
@@ -1233,7 +1210,25 @@ impl CosS3Client {
         let mut encode_err: Option<PyErr> = None;
         if let Some(h) = headers {
             let truthy = h.is_truthy().map_err(|e| (Stage::Filter, e))?;
-            if truthy {
+            if truthy && !h.is_instance_of::<PyDict>() && !h.hasattr("items").unwrap_or(false) {
+                // filter_headers iterates it: `str.lower(item)` of each item
+                // and `data[item]` of the allow-listed ones
+                for item in h.try_iter().map_err(|e| (Stage::Filter, e))? {
+                    let item = item.map_err(|e| (Stage::Filter, e))?;
+                    let e = match item.cast::<PyString>() {
+                        Err(_) => PyTypeError::new_err(format!(
+                            "descriptor 'lower' for 'str' objects doesn't apply to a '{}' object",
+                            type_name(&item)
+                        )),
+                        Ok(name) if keeps_header(name) => PyTypeError::new_err(format!(
+                            "{} indices must be integers or slices, not str",
+                            type_name(h)
+                        )),
+                        Ok(_) => continue,
+                    };
+                    return Err((Stage::Filter, e));
+                }
+            } else if truthy {
                 let mut filter_err: Option<PyErr> = None;
                 let mut kept: Vec<(String, String)> = Vec::new();
                 for_each_item(h, |k, v| {
@@ -1251,13 +1246,13 @@ impl CosS3Client {
                         Err(_) => {
                             let lower = ks.call_method0("lower")?;
                             let lower = lower.cast::<PyString>()?.to_string_lossy().into_owned();
-                            if cos_sign_std::is_signed_header(&lower) && encode_err.is_none() {
+                            if cos_sign_std::rules::is_signed_header(&lower) && encode_err.is_none() {
                                 encode_err = Some(client_error(py, MSG_ENCODE));
                             }
                             return Ok(());
                         }
                     };
-                    if !cos_sign_std::is_signed_header(name) {
+                    if !cos_sign_std::rules::is_signed_header(name) {
                         return Ok(());
                     }
                     match text_of(&v) {
@@ -1338,55 +1333,6 @@ impl CosS3Client {
     }
 }
 
-/// The Authorization string back from a pre-signed URL: its first seven query pairs (the
-/// `q-*` ones) with their values `unquote_plus`-ed. `None` unless they are exactly those.
-fn authorization_of_presigned(url: &str) -> Option<String> {
-    const NAMES: [&str; 7] = [
-        "q-sign-algorithm",
-        "q-ak",
-        "q-sign-time",
-        "q-key-time",
-        "q-header-list",
-        "q-url-param-list",
-        "q-signature",
-    ];
-    let q = memchr::memchr(b'?', url.as_bytes())?;
-    let query = &url.as_bytes()[q + 1..];
-    let mut bytes: Vec<u8> = Vec::with_capacity(query.len());
-    let mut at = 0;
-    for (i, name) in NAMES.iter().enumerate() {
-        // "<name>=<value>" then '&' or the end
-        let rest = &query[at..];
-        let after = rest.strip_prefix(name.as_bytes())?.strip_prefix(b"=")?;
-        let end = memchr::memchr(b'&', after).unwrap_or(after.len());
-        at += name.len() + 1 + end + 1;
-        if i > 0 {
-            bytes.push(b'&');
-        }
-        bytes.extend_from_slice(name.as_bytes());
-        bytes.push(b'=');
-        let mut v = &after[..end];
-        while let Some(p) = memchr::memchr2(b'%', b'+', v) {
-            bytes.extend_from_slice(&v[..p]);
-            if v[p] == b'+' {
-                bytes.push(b' ');
-                v = &v[p + 1..];
-            } else {
-                let hex = v.get(p + 1..p + 3)?;
-                let hi = char::from(hex[0]).to_digit(16)?;
-                let lo = char::from(hex[1]).to_digit(16)?;
-                bytes.push(u8::try_from(hi * 16 + lo).ok()?);
-                v = &v[p + 3..];
-            }
-        }
-        bytes.extend_from_slice(v);
-        if at > query.len() && i + 1 < NAMES.len() {
-            return None;
-        }
-    }
-    String::from_utf8(bytes).ok()
-}
-
 /// `Expired` as the SDK adds it to an int: ints (and bools) as they are; a float or an int
 /// beyond 64 bits is refused (the SDK would sign a non-integer or huge key time); anything
 /// else is the SDK's `TypeError`.
@@ -1423,39 +1369,29 @@ fn check_urlencode(py: Python<'_>, params: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
+/// A signed call, and the error the SDK raises after signing (params it did not sign that
+/// `urlencode` cannot quote).
+struct Signed {
+    signed: Presigned,
+    deferred: Option<PyErr>,
+}
+
 /// Runs the compat call.
-fn run(py: Python<'_>, kind: Kind, cc: &CompatConfig, c: &Call<'_>, now: i64) -> PyResult<String> {
-    let r = match kind {
-        Kind::Auth => compat::get_auth(
-            cc,
-            &c.method,
-            c.bucket.as_deref(),
-            c.key.as_opt(),
-            c.expired,
-            &c.headers,
-            &c.params,
-            c.sign_host,
-            c.use_ci,
-            now,
-        ),
-        Kind::Presign => compat::get_presigned_url(
-            cc,
-            c.bucket.as_deref(),
-            c.key.as_opt(),
-            &c.method,
-            c.expired,
-            &c.params,
-            &c.headers,
-            c.use_ci,
-            c.sign_host,
-            now,
-        ),
-    };
-    r.map_err(|e| compat_err(py, e))
+fn run(kind: Kind, cc: &CompatConfig, c: &Call<'_>, now: i64) -> Result<Presigned, CompatError> {
+    let mut call = SdkCall::new(op_of(kind), &c.method, None, c.key.as_opt(), now);
+    call.bucket = c.bucket.as_ref().map(BucketArg::get);
+    call.expired = c.expired;
+    call.headers = &c.headers;
+    call.params = &c.params;
+    call.sign_host = c.sign_host;
+    call.use_ci_endpoint = c.use_ci;
+    call.url = c.url.as_deref();
+    cos_sign_qcloud::sign(cc, &call)
 }
 
 /// The error the SDK raises before `stage`, if any (`None`: the binding's own error stands).
-/// Runs compat's `get_auth` with neutral values for everything from `stage` on.
+/// The error the SDK raises before a value of `c` fails at `stage` (the ordering is
+/// [`cos_sign_qcloud::error_before`]'s).
 fn precheck(
     py: Python<'_>,
     kind: Kind,
@@ -1463,46 +1399,19 @@ fn precheck(
     c: &Call<'_>,
     stage: Stage,
 ) -> Option<PyErr> {
-    let has_host = c
-        .headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("host"));
-    let sign_host = if stage > Stage::Filter && !has_host {
-        c.sign_host
-    } else {
-        Some(false)
-    };
-    let r = compat::get_auth(
-        cc,
-        "get",
-        c.bucket.as_deref(),
-        c.key.as_opt(),
-        0,
-        &[],
-        &[],
-        sign_host,
-        c.use_ci,
-        1_000_000_000,
-    );
-    match r {
-        Ok(s) if s.is_empty() => {
-            // anonymous: get_auth returns "" before the failing stage; a pre-signed URL then
-            // fails to split it
-            match kind {
-                Kind::Auth => None,
-                Kind::Presign => Some(PyValueError::new_err(
-                    "dictionary update sequence element #0 has length 1; 2 is required",
-                )),
-            }
-        }
-        Ok(_) => None,
-        Err(e) => match e.kind {
-            CompatErrorKind::CosClientError | CompatErrorKind::AttributeError => {
-                Some(compat_err(py, e))
-            }
-            CompatErrorKind::ValueError if stage > Stage::Filter => Some(compat_err(py, e)),
-            _ => None,
-        },
+    let mut call = SdkCall::new(op_of(kind), "get", None, c.key.as_opt(), 0);
+    call.bucket = c.bucket.as_ref().map(BucketArg::get);
+    call.headers = &c.headers;
+    call.sign_host = c.sign_host;
+    call.use_ci_endpoint = c.use_ci;
+    call.url = c.url.as_deref();
+    cos_sign_qcloud::error_before(cc, &call, stage).map(|e| compat_err(py, e))
+}
+
+fn op_of(kind: Kind) -> Op {
+    match kind {
+        Kind::Auth => Op::Auth,
+        Kind::Presign => Op::Presign,
     }
 }
 

@@ -19,6 +19,14 @@ enum Base {
 }
 
 /// A clock in unix seconds with an adjustable skew.
+///
+/// ```
+/// use cos_sign_std::clock::Clock;
+/// let clock = Clock::fixed(1_700_000_000);
+/// assert_eq!(clock.now(), 1_700_000_000);
+/// clock.set_skew(-30); // the server's Date said the local clock is 30 s ahead
+/// assert_eq!(clock.now(), 1_699_999_970);
+/// ```
 #[derive(Debug)]
 pub struct Clock {
     base: Base,

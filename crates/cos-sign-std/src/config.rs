@@ -1,6 +1,6 @@
 //! COS endpoints, hosts and object URLs: the rules of qcloud_cos 1.9.44 (`CosConfig.__init__`,
-//! `uri()`, `get_host()`, `format_region`, `format_endpoint`, `format_bucket`), plus the host
-//! checks listed in the [crate documentation](crate#refusals-added-beyond-qcloud_cos).
+//! `uri()`, `get_host()`, `format_region`, `format_endpoint`, `format_bucket`) in Rust terms,
+//! plus the host checks listed in the [crate documentation](crate#refusals).
 //!
 //! ```
 //! use cos_sign_std::config::Endpoint;
@@ -14,8 +14,9 @@
 //! ```
 
 use std::fmt;
+use std::net::Ipv6Addr;
 
-use crate::py;
+use crate::percent;
 
 /// Why an endpoint, bucket, key or URL was refused. The messages of the refusals qcloud_cos
 /// makes are its own, word for word.
@@ -76,8 +77,8 @@ const LEGACY: [&str; 6] = [
 /// `format_region(region, module, EnableOldDomain, EnableInternalDomain)`.
 ///
 /// # Errors
-/// The SDK's: empty, or not matching `^[A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9]$`; and this
-/// crate's: a trailing newline (which Python's `$` lets through).
+/// The SDK's: empty, or not matching `^[A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9]$` (the whole
+/// string: a trailing newline does not match).
 pub fn format_region(
     region: &str,
     module: &str,
@@ -87,13 +88,7 @@ pub fn format_region(
     if region.is_empty() {
         return Err(ConfigError::Sdk("region is required not empty!"));
     }
-    if !py::strict_name_match(region, b".-", false) {
-        if py::trailing_newline_match(region, b".-", false) {
-            return Err(ConfigError::UnsafeHost {
-                field: "region",
-                reason: "it ends with a newline",
-            });
-        }
+    if !name_match(region, b".-", false) {
         return Err(ConfigError::Sdk(
             "region format is illegal, only digit, letter and - is allowed!",
         ));
@@ -157,19 +152,13 @@ pub fn format_endpoint(
 ///
 /// # Errors
 /// The SDK's: empty, or not matching `^[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]$` /
-/// `^[A-Za-z0-9]$`; this crate's: a trailing newline, an appid with a character that would
+/// `^[A-Za-z0-9]$` (the whole string); this crate's: an appid with a character that would
 /// change the host.
 pub fn format_bucket(bucket: &str, appid: Option<&str>) -> Result<String, ConfigError> {
     if bucket.is_empty() {
         return Err(ConfigError::Sdk("bucket is required not empty"));
     }
-    if !py::strict_name_match(bucket, b"-", true) {
-        if py::trailing_newline_match(bucket, b"-", true) {
-            return Err(ConfigError::UnsafeHost {
-                field: "bucket",
-                reason: "it ends with a newline",
-            });
-        }
+    if !name_match(bucket, b"-", true) {
         return Err(ConfigError::Sdk(
             "bucket format is illegal, only digit, letter and - is allowed!",
         ));
@@ -190,15 +179,34 @@ pub fn format_bucket(bucket: &str, appid: Option<&str>) -> Result<String, Config
     }
 }
 
+/// Whether `s` matches `[A-Za-z0-9][A-Za-z0-9<extra>]*[A-Za-z0-9]` as a whole (or is one
+/// alphanumeric character when `single` is set).
+pub fn name_match(s: &str, extra: &[u8], single: bool) -> bool {
+    let edge = |c: u8| c.is_ascii_alphanumeric();
+    match s.as_bytes() {
+        [] => false,
+        [c] => single && edge(*c),
+        [first, mid @ .., last] => {
+            edge(*first) && edge(*last) && mid.iter().all(|&c| edge(c) || extra.contains(&c))
+        }
+    }
+}
+
+/// Characters outside ASCII whose NFKC form holds one of `/?#@:` (Unicode 14.0.0): a host
+/// holding one would be read as another host once normalized (IDNA, `urlsplit`). Generated with
+/// Python 3.11's `[c for c in range(0x80, 0x110000) if any(x in normalize('NFKC', chr(c)) for
+/// x in '/?#@:')]`.
+pub const NFKC_DELIMITERS: [char; 19] = [
+    '\u{2047}', '\u{2048}', '\u{2049}', '\u{2100}', '\u{2101}', '\u{2105}', '\u{2106}', '\u{2A74}',
+    '\u{FE13}', '\u{FE16}', '\u{FE55}', '\u{FE56}', '\u{FE5F}', '\u{FE6B}', '\u{FF03}', '\u{FF0F}',
+    '\u{FF1A}', '\u{FF1F}', '\u{FF20}',
+];
+
 /// Checks a value that becomes (part of) the URL's host: refuses what would move the host
 /// elsewhere (`/ ? # @ \\`, whitespace, control characters, characters whose NFKC form is one
 /// of `/?#@:`) and an empty value. With `strict` (an appid, which lands inside the bucket
 /// label), `: [ ] %` are refused too.
-pub(crate) fn check_host_part(
-    field: &'static str,
-    value: &str,
-    strict: bool,
-) -> Result<(), ConfigError> {
+pub fn check_host_part(field: &'static str, value: &str, strict: bool) -> Result<(), ConfigError> {
     if value.is_empty() {
         return Err(ConfigError::UnsafeHost {
             field,
@@ -232,7 +240,7 @@ fn check_host_chars(field: &'static str, host: &str, strict: bool) -> Result<(),
             ':' | '[' | ']' | '%' if strict => return refuse("it contains one of : [ ] %"),
             c if c.is_control() => return refuse("it contains a control character"),
             c if c.is_whitespace() => return refuse("it contains whitespace"),
-            c if py::NFKC_URL_DELIMS.contains(&c) => {
+            c if NFKC_DELIMITERS.contains(&c) => {
                 return refuse("it contains a character that NFKC-normalizes to a URL delimiter");
             }
             _ => {}
@@ -241,34 +249,49 @@ fn check_host_chars(field: &'static str, host: &str, strict: bool) -> Result<(),
     Ok(())
 }
 
-/// For the Rust API: the authority must also parse (Python `urlsplit` rules: balanced and
-/// valid brackets) and, after an optional `[...]`, end in at most a `:<digits>` port.
+/// For the Rust API: the authority must also parse as `host[:port]` or `[IPv6][:port]`, the
+/// port being 1 to 5 digits.
 fn check_authority(field: &'static str, value: &str) -> Result<(), ConfigError> {
     check_host_part(field, value, false)?;
     let refuse = |reason| Err(ConfigError::UnsafeHost { field, reason });
-    if py::url_hostname(&format!("https://{value}/")).is_err() {
-        return refuse("it is not a valid URL host");
-    }
-    let tail = value.rsplit_once(']').map_or(value, |(_, t)| t);
-    let host_tail = if value.contains(']') { tail } else { value };
-    match host_tail.split_once(':') {
-        None => Ok(()),
-        Some((_, port))
-            if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            Ok(())
+    let port = if let Some(rest) = value.strip_prefix('[') {
+        let Some((inside, after)) = rest.split_once(']') else {
+            return refuse("it is not a valid URL host");
+        };
+        // an IPv6 address, with an optional non-empty zone (`fe80::1%eth0`)
+        let addr = match inside.split_once('%') {
+            Some((a, zone)) if !zone.is_empty() => a,
+            Some(_) => return refuse("it is not a valid URL host"),
+            None => inside,
+        };
+        if addr.parse::<Ipv6Addr>().is_err() {
+            return refuse("it is not a valid URL host");
         }
-        Some(_) => refuse("a ':' not followed by a port number"),
+        match after.strip_prefix(':') {
+            Some(port) => Some(port),
+            None if after.is_empty() => None,
+            None => return refuse("it is not a valid URL host"),
+        }
+    } else if value.contains(['[', ']']) {
+        return refuse("it is not a valid URL host");
+    } else {
+        value.split_once(':').map(|(_, p)| p)
+    };
+    match port {
+        Some(p) if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) => {
+            refuse("a ':' not followed by a port number")
+        }
+        _ => Ok(()),
     }
 }
 
 /// Checks an `IP` setting: like a host, but `:`, `[` and `]` are allowed (IPv6 forms).
-pub(crate) fn check_ip(ip: &str) -> Result<(), ConfigError> {
+pub fn check_ip(ip: &str) -> Result<(), ConfigError> {
     check_host_part("ip", ip, false)
 }
 
 /// Checks a `Port` setting given as text: ASCII digits only.
-pub(crate) fn check_port(port: &str) -> Result<(), ConfigError> {
+pub fn check_port(port: &str) -> Result<(), ConfigError> {
     if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ConfigError::UnsafeHost {
             field: "port",
@@ -282,7 +305,7 @@ pub(crate) fn check_port(port: &str) -> Result<(), ConfigError> {
 /// every `./` replaced by `.%2F`.
 pub fn url_path(key: &str) -> String {
     let key = key.strip_prefix('/').unwrap_or(key);
-    let q = py::quote(key, b"/");
+    let q = percent::encode_path(key);
     if q.contains("./") {
         q.replace("./", ".%2F")
     } else {
@@ -359,6 +382,24 @@ pub struct Endpoint {
 
 /// Builder of an [`Endpoint`]; the defaults are the SDK's (`https`, `EnableOldDomain=True`,
 /// `EnableInternalDomain=True`).
+///
+/// ```
+/// use cos_sign_std::config::{ConfigError, Endpoint, Scheme};
+/// let ep = Endpoint::builder()
+///     .region("cosgz")
+///     .appid("1250000000")
+///     .scheme(Scheme::Http)
+///     .enable_old_domain(false)
+///     .build()?;
+/// assert_eq!(ep.host(Some("b"))?, "b-1250000000.cos-internal.ap-guangzhou.tencentcos.cn");
+/// assert_eq!(ep.object_url(Some("b"), "k")?, "http://b-1250000000.cos-internal.ap-guangzhou.tencentcos.cn/k");
+/// // a value that would move the request to another host is refused
+/// assert_eq!(
+///     Endpoint::builder().region("ap-beijing").appid("1@evil.com").build(),
+///     Err(ConfigError::UnsafeHost { field: "appid", reason: "it contains one of / ? # @ \\" })
+/// );
+/// # Ok::<(), ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct EndpointBuilder {
     region: Option<String>,
@@ -598,17 +639,29 @@ impl Endpoint {
         Ok(format!("{}://{authority}/{}", self.scheme, url_path(key)))
     }
 
-    /// The host that is signed for a URL: the URL's hostname, lowercased, without port (what
-    /// the SDK signs when no `Host` header is given).
+    /// The host that is signed (when no `Host` header is given): the host of the URL's
+    /// authority (the IP in IP mode), without port or brackets, in ASCII lowercase.
+    ///
+    /// ```
+    /// use cos_sign_std::config::Endpoint;
+    /// let ep = Endpoint::builder().region("ap-beijing").ip("::1", Some(8080)).build()?;
+    /// assert_eq!(ep.signed_host(Some("b-125"), false)?, "::1");
+    /// let ep = Endpoint::builder().region("ap-beijing").domain("Files.Example.COM:8443").build()?;
+    /// assert_eq!(ep.signed_host(Some("b-125"), false)?, "files.example.com");
+    /// # Ok::<(), cos_sign_std::config::ConfigError>(())
+    /// ```
     ///
     /// # Errors
     /// An invalid bucket.
-    pub fn signed_host(&self, bucket: Option<&str>) -> Result<Option<String>, ConfigError> {
-        let url = format!("{}://{}/", self.scheme, self.url_authority(bucket)?);
-        py::url_hostname(&url).map_err(|_| ConfigError::UnsafeHost {
-            field: "host",
-            reason: "not a valid URL host",
-        })
+    pub fn signed_host(&self, bucket: Option<&str>, ci: bool) -> Result<String, ConfigError> {
+        let authority = self.url_authority_with(bucket, ci)?;
+        let host = match authority.strip_prefix('[') {
+            Some(rest) => rest.split_once(']').map_or(rest, |(h, _)| h),
+            None => authority
+                .split_once(':')
+                .map_or(authority.as_str(), |(h, _)| h),
+        };
+        Ok(host.to_ascii_lowercase())
     }
 }
 
@@ -626,10 +679,12 @@ mod tests {
             format_region("ap-beijing", "cos.", false, true).unwrap(),
             "cos-internal.ap-beijing"
         );
-        assert!(matches!(
+        assert_eq!(
             f("ap-beijing\n"),
-            Err(ConfigError::UnsafeHost { .. })
-        ));
+            Err(ConfigError::Sdk(
+                "region format is illegal, only digit, letter and - is allowed!"
+            ))
+        );
         assert!(matches!(f("evil.com/"), Err(ConfigError::Sdk(_))));
         assert!(matches!(f("a"), Err(ConfigError::Sdk(_))));
     }
@@ -643,14 +698,11 @@ mod tests {
             format_bucket("a/b", None),
             Err(ConfigError::Sdk(_))
         ));
-        assert!(matches!(
-            format_bucket("ab\n", None),
-            Err(ConfigError::UnsafeHost { .. })
+        let illegal = Err(ConfigError::Sdk(
+            "bucket format is illegal, only digit, letter and - is allowed!",
         ));
-        assert!(matches!(
-            format_bucket("a\n", None),
-            Err(ConfigError::UnsafeHost { .. })
-        ));
+        assert_eq!(format_bucket("ab\n", None), illegal);
+        assert_eq!(format_bucket("a\n", None), illegal);
         assert!(matches!(
             format_bucket("ab", Some("1@evil.com")),
             Err(ConfigError::UnsafeHost { .. })

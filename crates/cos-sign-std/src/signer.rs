@@ -22,17 +22,16 @@
 //! ```
 
 use std::fmt;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cos_sign_core::{KeyTime, SigningKey};
-use zeroize::Zeroizing;
+use cos_sign_core::KeyTime;
 
 use crate::clock::Clock;
 use crate::config::{ConfigError, Endpoint, signing_path};
 use crate::credentials::{Credentials, CredentialsError, CredentialsProvider};
 use crate::method::Method;
-use crate::{Form, is_signed_header, py, sign_text, urlencode};
+use crate::percent::form_encode_pairs;
+use crate::rules::{self, Form, KeyCache, is_signed_header, with_host};
 
 /// The name of the token param and header.
 pub const TOKEN_NAME: &str = "x-cos-security-token";
@@ -91,8 +90,22 @@ impl From<cos_sign_core::Error> for Error {
     }
 }
 
-/// Options of one signature.
+/// Options of one signature: start from `SignOptions::default()` and chain the setters (or
+/// assign the public fields).
+///
+/// ```
+/// use cos_sign_std::signer::SignOptions;
+/// use std::time::Duration;
+/// let o = SignOptions::default()
+///     .expires(Duration::from_secs(60))
+///     .param("uploadId", "u1")
+///     .header("Content-Type", "text/plain")
+///     .sign_host(true);
+/// assert_eq!(o.params, [("uploadId".to_owned(), "u1".to_owned())]);
+/// assert!(o.add_token && !o.use_ci_endpoint);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignOptions {
     /// How long the signature is valid (default 300 s); it is valid from 60 s before now.
     pub expires: Duration,
@@ -189,20 +202,12 @@ pub struct PresignedRequest {
     pub expires_at: SystemTime,
 }
 
-/// A cached signing key: the secret it came from and its key time.
-struct CachedKey {
-    secret: Zeroizing<String>,
-    key: SigningKey,
-}
-
-const CACHE_SLOTS: usize = 4;
-
 /// Signs COS requests. Thread-safe; share it behind an `Arc`.
 pub struct Signer {
     provider: Box<dyn CredentialsProvider>,
     endpoint: Endpoint,
     clock: Clock,
-    cache: Mutex<Vec<CachedKey>>,
+    cache: KeyCache,
 }
 
 impl fmt::Debug for Signer {
@@ -222,7 +227,7 @@ impl Signer {
             provider: Box::new(provider),
             endpoint,
             clock: Clock::system(),
-            cache: Mutex::new(Vec::with_capacity(CACHE_SLOTS)),
+            cache: KeyCache::default(),
         }
     }
 
@@ -299,16 +304,8 @@ impl Signer {
         opts: &SignOptions,
     ) -> Result<PresignedRequest, Error> {
         let creds = self.credentials()?;
-        let url = if opts.use_ci_endpoint {
-            self.endpoint.ci_object_url(Some(bucket), key)?
-        } else {
-            self.endpoint.object_url(Some(bucket), key)?
-        };
-        let mut params: Vec<(&str, &str)> = opts
-            .params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let url = self.url_for(bucket, key, opts)?;
+        let mut params = pairs(&opts.params);
         if let (true, Some(token)) = (opts.add_token, creds.token())
             && !params
                 .iter()
@@ -316,28 +313,23 @@ impl Signer {
         {
             params.push((TOKEN_NAME, token));
         }
-        let hostname = if opts.sign_host {
-            url_host(&url)?
-        } else {
-            None
-        };
-        let headers = signed_headers(&opts.headers, hostname.as_deref());
+        let host = self.host_to_sign(bucket, opts)?;
+        let mut headers = signed_pairs(&opts.headers);
+        with_host(&mut headers, host.as_deref());
         let kt = self.key_time(opts.expires)?;
-        let query = self.sign(
-            &creds,
+        let what = What {
             method,
-            &signing_path(Some(key)),
-            &params,
-            &headers,
-            kt,
-            Form::Query,
-        )?;
+            path: &signing_path(Some(key)),
+            params: &params,
+            headers: &headers,
+        };
+        let query = self.sign(&creds, &what, kt, Form::Query)?;
         let mut out = url;
         out.push('?');
         out.push_str(&query);
         if !params.is_empty() {
             out.push('&');
-            out.push_str(&urlencode(&params));
+            out.push_str(&form_encode_pairs(&params));
         }
         Ok(PresignedRequest {
             url: out,
@@ -380,22 +372,11 @@ impl Signer {
         opts: &SignOptions,
     ) -> Result<String, Error> {
         let creds = self.credentials()?;
-        let url = if opts.use_ci_endpoint {
-            self.endpoint.ci_object_url(Some(bucket), key)?
-        } else {
-            self.endpoint.object_url(Some(bucket), key)?
-        };
-        let params: Vec<(&str, &str)> = opts
-            .params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let hostname = if opts.sign_host {
-            url_host(&url)?
-        } else {
-            None
-        };
-        let mut headers = signed_headers(&opts.headers, hostname.as_deref());
+        self.url_for(bucket, key, opts)?;
+        let params = pairs(&opts.params);
+        let host = self.host_to_sign(bucket, opts)?;
+        let mut headers = signed_pairs(&opts.headers);
+        with_host(&mut headers, host.as_deref());
         if let (true, Some(token)) = (opts.add_token, creds.token())
             && !headers
                 .iter()
@@ -404,15 +385,13 @@ impl Signer {
             headers.push((TOKEN_NAME, token));
         }
         let kt = self.key_time(opts.expires)?;
-        self.sign(
-            &creds,
+        let what = What {
             method,
-            &signing_path(Some(key)),
-            &params,
-            &headers,
-            kt,
-            Form::Header,
-        )
+            path: &signing_path(Some(key)),
+            params: &params,
+            headers: &headers,
+        };
+        self.sign(&creds, &what, kt, Form::Header)
     }
 
     /// Signs a complete request as the HTTP layer will send it: `decoded_path` (`/` + key),
@@ -421,6 +400,26 @@ impl Signer {
     /// it). With a temporary key, `x-cos-security-token` is signed with the token (unless
     /// `headers` has it already) and returned in [`SignedParts::token`] for the caller to
     /// send. Valid 300 s from now (60 s back).
+    ///
+    /// ```
+    /// use cos_sign_std::{clock::Clock, config::Endpoint, credentials::{Credentials, StaticProvider}};
+    /// use cos_sign_std::{method::Method, signer::Signer};
+    /// let signer = Signer::new(
+    ///     StaticProvider::new(Credentials::new("AKIDexample", "secret").with_token("tok")),
+    ///     Endpoint::from_region("ap-beijing")?,
+    /// )
+    /// .with_clock(Clock::fixed(1_700_000_000));
+    /// let parts = signer.sign_parts(
+    ///     Method::Put,
+    ///     "/a.txt",
+    ///     Some("b-125.cos.ap-beijing.myqcloud.com"),
+    ///     &[("partNumber", "1")],
+    ///     &[("Content-Length", "5"), ("User-Agent", "x")],
+    /// )?;
+    /// assert!(parts.authorization.contains("&q-header-list=content-length;host;x-cos-security-token&q-url-param-list=partnumber&"));
+    /// assert_eq!(parts.token.as_deref(), Some("tok")); // send it as x-cos-security-token
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// No credentials, too many params/headers.
@@ -461,11 +460,7 @@ impl Signer {
             .copied()
             .filter(|(k, _)| is_signed_header(k))
             .collect();
-        if let Some(h) = host
-            && !signed.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"))
-        {
-            signed.push(("host", h));
-        }
+        with_host(&mut signed, host);
         let token = creds.token().map(str::to_owned);
         if let Some(t) = &token
             && !signed
@@ -475,106 +470,88 @@ impl Signer {
             signed.push((TOKEN_NAME, t.as_str()));
         }
         let kt = self.key_time(expires)?;
-        let authorization = self.sign(
-            &creds,
+        let what = What {
             method,
-            decoded_path,
+            path: decoded_path,
             params,
-            &signed,
-            kt,
-            Form::Header,
-        )?;
+            headers: &signed,
+        };
+        let authorization = self.sign(&creds, &what, kt, Form::Header)?;
         Ok(SignedParts {
             authorization,
             token,
         })
     }
 
-    /// The key time of a signature valid for `expires` from now: the SDK's window
-    /// `now - 60 .. now + expires`.
+    /// The key time of a signature valid for `expires` from now ([`rules::key_time`]).
     fn key_time(&self, expires: Duration) -> Result<KeyTime, Error> {
-        let now = u64::try_from(self.clock.now()).map_err(|_| Error::KeyTime)?;
-        if now < 60 {
-            return Err(Error::KeyTime);
-        }
-        let end = now.checked_add(expires.as_secs()).ok_or(Error::KeyTime)?;
-        Ok(KeyTime::new(now - 60, end))
+        let expires = i64::try_from(expires.as_secs()).map_err(|_| Error::KeyTime)?;
+        rules::key_time(self.clock.now(), expires).ok_or(Error::KeyTime)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The object URL the options ask for (on the CI endpoint or not).
+    fn url_for(&self, bucket: &str, key: &str, opts: &SignOptions) -> Result<String, Error> {
+        Ok(if opts.use_ci_endpoint {
+            self.endpoint.ci_object_url(Some(bucket), key)?
+        } else {
+            self.endpoint.object_url(Some(bucket), key)?
+        })
+    }
+
+    /// The host to sign when no `Host` header is given (`None`: `sign_host` is off).
+    fn host_to_sign(&self, bucket: &str, opts: &SignOptions) -> Result<Option<String>, Error> {
+        if !opts.sign_host {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.endpoint
+                .signed_host(Some(bucket), opts.use_ci_endpoint)?,
+        ))
+    }
+
+    /// Signs with the cached key of this secret and key time.
     fn sign(
         &self,
         creds: &Credentials,
-        method: Method,
-        path: &str,
-        params: &[(&str, &str)],
-        headers: &[(&str, &str)],
+        what: &What<'_>,
         kt: KeyTime,
         form: Form,
     ) -> Result<String, Error> {
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let secret = creds.expose_secret_key();
-        let pos = cache
-            .iter()
-            .position(|c| c.key.key_time() == kt && c.secret.as_str() == secret);
-        let idx = match pos {
-            Some(i) => i,
-            None => {
-                if cache.len() >= CACHE_SLOTS {
-                    cache.remove(0);
-                }
-                cache.push(CachedKey {
-                    secret: Zeroizing::new(secret.to_owned()),
-                    key: SigningKey::derive(secret.as_bytes(), kt),
-                });
-                cache.len() - 1
-            }
-        };
-        let key = cache[idx].key.clone();
-        drop(cache);
-        Ok(sign_text(
+        let key = self.cache.get(creds.expose_secret_key().as_bytes(), kt);
+        Ok(rules::render(
             &key,
             creds.secret_id(),
-            method.signed_form(),
-            path,
-            params,
-            headers,
+            what.method.signed_form(),
+            what.path,
+            what.params,
+            what.headers,
             form,
         )?)
     }
 
     /// How many signing keys are cached (for tests of the reuse).
     pub fn cached_keys(&self) -> usize {
-        self.cache.lock().map_or(0, |c| c.len())
+        self.cache.len()
     }
 }
 
-fn url_host(url: &str) -> Result<Option<String>, Error> {
-    py::url_hostname(url).map_err(|_| {
-        Error::Config(ConfigError::UnsafeHost {
-            field: "host",
-            reason: "not a valid URL host",
-        })
-    })
+/// What one signature covers.
+struct What<'a> {
+    method: Method,
+    path: &'a str,
+    params: &'a [(&'a str, &'a str)],
+    headers: &'a [(&'a str, &'a str)],
 }
 
-/// The allow-listed headers, plus `host` when given and no `host` header is.
-fn signed_headers<'a>(
-    headers: &'a [(String, String)],
-    host: Option<&'a str>,
-) -> Vec<(&'a str, &'a str)> {
-    let mut out: Vec<(&str, &str)> = headers
+fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// The allow-listed headers of `headers`.
+fn signed_pairs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
         .iter()
         .filter(|(k, _)| is_signed_header(k))
         .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    if let Some(h) = host
-        && !out.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"))
-    {
-        out.push(("host", h));
-    }
-    out
+        .collect()
 }

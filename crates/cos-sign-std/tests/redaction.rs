@@ -5,7 +5,6 @@ use std::fmt::{Debug, Display};
 
 use cos_sign_core::{KeyTime, SigningKey};
 use cos_sign_std::clock::Clock;
-use cos_sign_std::compat::{self, CompatConfig, CompatKey, CompatOptions};
 use cos_sign_std::config::Endpoint;
 use cos_sign_std::credentials::{
     CachingProvider, ChainProvider, Credentials, CredentialsError, CredentialsProvider,
@@ -97,60 +96,6 @@ fn credential_errors() {
     for e in &errors {
         check_both("CredentialsError", e);
     }
-}
-
-#[test]
-fn compat_types() {
-    let opts = CompatOptions {
-        region: Some("ap-beijing".into()),
-        secret_id: Some("AKIDpublic".into()),
-        secret_key: Some(KEY.into()),
-        token: Some(TOKEN.into()),
-        secret_key_alias: Some(KEY.into()),
-        access_key: Some(KEY.into()),
-        ..CompatOptions::default()
-    };
-    check_debug("CompatOptions", &opts);
-    let conf = CompatConfig::new(opts.clone()).unwrap();
-    check_debug("CompatConfig", &conf);
-    check_debug("CompatKey", &CompatKey::text(KEY));
-    check_debug("CompatKey", &CompatKey::bytes(KEY.as_bytes()));
-    let inst = CompatConfig::new(CompatOptions {
-        region: Some("ap-beijing".into()),
-        credential_instance: true,
-        ..CompatOptions::default()
-    })
-    .unwrap()
-    .with_instance_credentials("AKIDpublic", CompatKey::text(KEY));
-    check_debug("CompatConfig (instance)", &inst);
-
-    // Errors raised with secrets around: spaces in the key, set_credential, bad calls.
-    let mut bad = opts.clone();
-    bad.secret_key = Some(format!("{KEY} "));
-    check_both("CompatError", &CompatConfig::new(bad).unwrap_err());
-    let mut c = conf.clone();
-    check_both(
-        "CompatError",
-        &c.set_credential("id".into(), format!(" {KEY}"), Some(TOKEN.into()))
-            .unwrap_err(),
-    );
-    check_both(
-        "CompatError",
-        &c.set_credential("id".into(), KEY.into(), None).unwrap_err(),
-    );
-    let e = compat::get_auth(
-        &conf,
-        "GET",
-        Some("a/b"),
-        Some("k"),
-        300,
-        &[],
-        &[],
-        None,
-        false,
-        1_700_000_000,
-    );
-    check_both("CompatError", &e.unwrap_err());
 }
 
 #[test]

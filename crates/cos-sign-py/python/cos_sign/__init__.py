@@ -2,10 +2,12 @@
 
 Replace ``from qcloud_cos import CosConfig, CosS3Client`` with
 ``from cos_sign import CosConfig, CosS3Client``: same keywords, same strings, same exceptions.
-The signing rules are implemented in Rust (crates cos-sign-core and cos-sign-std).
+``CosS3Auth`` replaces ``qcloud_cos.cos_auth.CosS3Auth``. The signing rules are implemented in
+Rust (crates cos-sign-core, cos-sign-std and cos-sign-qcloud).
 """
 
 from ._exceptions import CosClientError, CosException, CosRefusedError, CosServiceError
 from ._cos_sign import CosConfig, CosS3Client, __version__
+from ._auth import CosS3Auth
 
-__all__ = ["CosConfig", "CosS3Client", "CosClientError", "CosRefusedError", "CosServiceError", "CosException", "__version__"]
+__all__ = ["CosConfig", "CosS3Client", "CosS3Auth", "CosClientError", "CosRefusedError", "CosServiceError", "CosException", "__version__"]

@@ -1,4 +1,5 @@
 from ._cos_sign import CosConfig as CosConfig, CosS3Client as CosS3Client, __version__ as __version__
+from ._auth import CosS3Auth as CosS3Auth
 from ._exceptions import (
     CosClientError as CosClientError,
     CosException as CosException,
@@ -6,4 +7,4 @@ from ._exceptions import (
     CosServiceError as CosServiceError,
 )
 
-__all__ = ["CosConfig", "CosS3Client", "CosClientError", "CosRefusedError", "CosServiceError", "CosException", "__version__"]
+__all__ = ["CosConfig", "CosS3Client", "CosS3Auth", "CosClientError", "CosRefusedError", "CosServiceError", "CosException", "__version__"]

@@ -1,94 +1,29 @@
-//! Small re-implementations of the Python (3.11) standard-library behaviour qcloud_cos relies
-//! on: `urllib.parse.quote`/`quote_plus`, `urlsplit(..).hostname` with its `ValueError`s,
-//! `str.lower()` and `re.match(r'...$')`.
+//! The Python (3.11) behaviour qcloud_cos relies on, in one place: `urllib.parse.quote` /
+//! `quote_plus`, `urlsplit(..).hostname` with its `ValueError`s, `str.lower()` with Python's
+//! Unicode 14 case tables, `re.match(r'...$')` accepting a trailing newline, `str(None)`.
 
-/// `urllib.parse.quote(s.encode('utf-8'), safe)`.
-pub(crate) fn quote(s: &str, safe: &[u8]) -> String {
+use cos_sign_std::config::{NFKC_DELIMITERS, name_match};
+use cos_sign_std::percent;
+
+/// `urllib.parse.quote(s.encode('utf-8'), safe)`: Python 3.7+ keeps exactly RFC 3986's
+/// unreserved set, so this is std's percent codec.
+pub fn quote(s: &str, safe: &[u8]) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    quote_into(&mut out, s, safe, false);
+    percent::encode_into(&mut out, s, safe, false);
     out
 }
 
 /// `urllib.parse.quote_plus(s, safe='')`: space becomes `+`.
-pub(crate) fn quote_plus_into(out: &mut String, s: &str) {
-    quote_into(out, s, b"", true);
-}
-
-/// Bytes `quote` never encodes (`always_safe` of Python 3.7+: `A-Z a-z 0-9 _ . - ~`).
-const ALWAYS_SAFE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        // the cast is exact: i < 256
-        #[allow(clippy::cast_possible_truncation)]
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-' || b == b'~';
-        i += 1;
-    }
-    t
-};
-
-fn quote_into(out: &mut String, s: &str, safe: &[u8], plus: bool) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut keep = ALWAYS_SAFE;
-    for &c in safe {
-        keep[usize::from(c)] = true;
-    }
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len());
-    // Escaped bytes are gathered in a small ASCII buffer and appended in pieces.
-    let mut buf = [0u8; 192];
-    let mut n = 0;
-    let mut run = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if keep[usize::from(b)] {
-            continue;
-        }
-        // A non-empty run is safe ASCII bytes, so both its ends are char boundaries.
-        if run < i {
-            if n > 0 {
-                push_ascii(out, &buf[..n]);
-                n = 0;
-            }
-            out.push_str(&s[run..i]);
-        }
-        run = i + 1;
-        if n + 3 > buf.len() {
-            push_ascii(out, &buf[..n]);
-            n = 0;
-        }
-        if plus && b == b' ' {
-            buf[n] = b'+';
-            n += 1;
-        } else {
-            buf[n] = b'%';
-            buf[n + 1] = HEX[usize::from(b >> 4)];
-            buf[n + 2] = HEX[usize::from(b & 15)];
-            n += 3;
-        }
-    }
-    if n > 0 {
-        push_ascii(out, &buf[..n]);
-    }
-    // Past the last escaped byte: safe ASCII up to the end (or nothing).
-    if let Some(rest) = s.get(run..) {
-        out.push_str(rest);
-    }
-}
-
-/// Appends bytes known to be ASCII.
-fn push_ascii(out: &mut String, buf: &[u8]) {
-    if let Ok(t) = core::str::from_utf8(buf) {
-        out.push_str(t);
-    }
+pub fn quote_plus_into(out: &mut String, s: &str) {
+    percent::encode_into(out, s, b"", true);
 }
 
 /// Python's `str.lower()` of Python 3.11 (Unicode 14.0.0): full Unicode lowercasing with the
 /// final-sigma rule. Rust's `to_lowercase` implements the same algorithm on a newer Unicode
-/// version, which lowercases a few letters Python 3.11 leaves alone ([`NEWER_CASED`]); those
+/// version, which lowercases a few letters Python 3.11 leaves alone (`NEWER_CASED`); those
 /// stay as they are (Python sees them as unassigned, so not cased, which is also how the runs
 /// around them are lowercased here).
-pub(crate) fn lower(s: &str) -> String {
+pub fn lower(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();
     }
@@ -128,16 +63,6 @@ fn newer_cased(c: char) -> bool {
     u >= 0x1C89 && NEWER_CASED.iter().any(|&(a, b)| a <= u && u <= b)
 }
 
-/// Characters outside ASCII whose NFKC form contains one of `/?#@:`, as Python 3.11's
-/// `unicodedata` (Unicode 14.0.0) computes it; `urlsplit` refuses a netloc holding one.
-/// Generated with `[c for c in range(0x80, 0x110000) if any(x in normalize('NFKC', chr(c))
-/// for x in '/?#@:')]`.
-pub(crate) const NFKC_URL_DELIMS: [char; 19] = [
-    '\u{2047}', '\u{2048}', '\u{2049}', '\u{2100}', '\u{2101}', '\u{2105}', '\u{2106}', '\u{2A74}',
-    '\u{FE13}', '\u{FE16}', '\u{FE55}', '\u{FE56}', '\u{FE5F}', '\u{FE6B}', '\u{FF03}', '\u{FF0F}',
-    '\u{FF1A}', '\u{FF1F}', '\u{FF20}',
-];
-
 const C0_OR_SPACE: &[char] = &[
     '\x00', '\x01', '\x02', '\x03', '\x04', '\x05', '\x06', '\x07', '\x08', '\t', '\n', '\x0b',
     '\x0c', '\r', '\x0e', '\x0f', '\x10', '\x11', '\x12', '\x13', '\x14', '\x15', '\x16', '\x17',
@@ -146,7 +71,7 @@ const C0_OR_SPACE: &[char] = &[
 
 /// `urllib.parse.urlparse(url).hostname` of Python 3.11.7, with the `ValueError`s `urlsplit`
 /// raises (message returned as `Err`).
-pub(crate) fn url_hostname(url: &str) -> Result<Option<String>, String> {
+pub fn url_hostname(url: &str) -> Result<Option<String>, String> {
     // Fast path: `scheme://host[:port]/...` with a plain ASCII host.
     if let Some(rest) = url
         .strip_prefix("https://")
@@ -212,7 +137,7 @@ pub(crate) fn url_hostname(url: &str) -> Result<Option<String>, String> {
             .map_or("", |(_, r)| r.split_once(']').map_or(r, |(h, _)| h));
         check_bracketed_host(bracketed)?;
     }
-    if !netloc.is_ascii() && netloc.contains(NFKC_URL_DELIMS) {
+    if !netloc.is_ascii() && netloc.contains(NFKC_DELIMITERS) {
         return Err(format!(
             "netloc '{netloc}' contains invalid characters under NFKC normalization"
         ));
@@ -344,26 +269,16 @@ fn parse_ipv6(s: &str) -> bool {
     parts[..hi].iter().all(|p| hextet(p)) && parts[n - lo..].iter().all(|p| hextet(p))
 }
 
-/// `re.match(r'^[A-Za-z0-9][A-Za-z0-9<extra>]*[A-Za-z0-9]$', s)` (or the one-character form
-/// when `single` is set) — **without** Python's `$` quirk of accepting a trailing `\n`: that
-/// case is reported separately by [`trailing_newline_match`].
-pub(crate) fn strict_name_match(s: &str, extra: &[u8], single: bool) -> bool {
-    let b = s.as_bytes();
-    let edge = |c: u8| c.is_ascii_alphanumeric();
-    match b {
-        [] => false,
-        [c] => single && edge(*c),
-        [first, mid @ .., last] => {
-            edge(*first) && edge(*last) && mid.iter().all(|&c| edge(c) || extra.contains(&c))
-        }
-    }
+/// Whether Python's `re.match(r'^[A-Za-z0-9][A-Za-z0-9<extra>]*[A-Za-z0-9]$', s)` (or the
+/// one-character form when `single` is set) accepts `s` only thanks to a trailing newline:
+/// Python's `$` also matches before a final `\n`.
+pub fn dollar_accepts_only_with_newline(s: &str, extra: &[u8], single: bool) -> bool {
+    s.strip_suffix('\n')
+        .is_some_and(|t| name_match(t, extra, single))
 }
 
-/// Whether Python's `re.match(...$)` would accept `s` only thanks to a trailing newline.
-pub(crate) fn trailing_newline_match(s: &str, extra: &[u8], single: bool) -> bool {
-    s.strip_suffix('\n')
-        .is_some_and(|t| strict_name_match(t, extra, single))
-}
+/// `str(None)`: the text Python formats a missing value as (`"{}.{}".format(None, ...)`).
+pub const STR_NONE: &str = "None";
 
 #[cfg(test)]
 mod tests {

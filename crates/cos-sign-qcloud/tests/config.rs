@@ -2,39 +2,33 @@
 //! is refused by the Rust API and, as `CosClientError`, by the compat facade, although
 //! qcloud_cos 1.9.44 accepts some of them. The SDK's own refusals are kept.
 
-use cos_sign_std::compat::{self, CompatConfig, CompatErrorKind, CompatOptions};
+use cos_sign_qcloud::{ErrorKind, Op, SdkCall, SdkConfig, SdkError, SdkOptions, sign};
 use cos_sign_std::config::{ConfigError, Endpoint, Scheme};
 
-fn base() -> CompatOptions {
-    CompatOptions {
+fn base() -> SdkOptions {
+    SdkOptions {
         region: Some("ap-beijing".into()),
         secret_id: Some("AKIDid".into()),
         secret_key: Some("key".into()),
-        ..CompatOptions::default()
+        ..SdkOptions::default()
     }
 }
 
 /// The compat call that uses the setting: a pre-signed URL for bucket `b`, key `k`.
-fn compat_presign(o: CompatOptions, bucket: &str) -> Result<String, compat::CompatError> {
-    let conf = CompatConfig::new(o)?;
-    compat::get_presigned_url(
-        &conf,
-        Some(bucket),
-        Some("k"),
-        "GET",
-        300,
-        &[],
-        &[],
-        false,
-        None,
-        1_700_000_000,
-    )
+fn compat_presign(o: SdkOptions, bucket: &str) -> Result<String, SdkError> {
+    let conf = SdkConfig::new(o)?;
+    let call = SdkCall::new(Op::Presign, "GET", Some(bucket), Some("k"), 1_700_000_000);
+    Ok(sign(&conf, &call)?.url)
 }
 
-fn refused_by_compat(o: CompatOptions, bucket: &str) {
+fn refused_by_compat(o: SdkOptions, bucket: &str) {
     let e = compat_presign(o.clone(), bucket)
         .expect_err(&format!("{o:?} / {bucket:?} must be refused"));
-    assert_eq!(e.kind, CompatErrorKind::CosClientError, "{e}");
+    // the SDK's own refusal, or one this layer adds
+    assert!(
+        matches!(e.kind, ErrorKind::CosClientError | ErrorKind::Refused),
+        "{e}"
+    );
 }
 
 #[test]
@@ -54,17 +48,34 @@ fn regions() {
         let r = Endpoint::from_region(bad);
         assert!(r.is_err(), "{bad:?}");
         refused_by_compat(
-            CompatOptions {
+            SdkOptions {
                 region: Some(bad.into()),
                 ..base()
             },
             "b",
         );
     }
-    assert!(matches!(
+    // The Rust API matches the whole string (no Python `$`): the SDK's own message.
+    assert_eq!(
         Endpoint::from_region("ap-beijing\n"),
-        Err(ConfigError::UnsafeHost { .. })
-    ));
+        Err(ConfigError::Sdk(
+            "region format is illegal, only digit, letter and - is allowed!"
+        ))
+    );
+    // This layer refuses what the SDK's `$` lets through, as an added refusal.
+    let e = compat_presign(
+        SdkOptions {
+            region: Some("ap-beijing\n".into()),
+            ..base()
+        },
+        "b",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Refused);
+    assert_eq!(
+        e.message,
+        "region refused: it ends with a newline (it would change or break the request host)"
+    );
     for good in [
         "ap-beijing",
         "cosgz",
@@ -76,7 +87,7 @@ fn regions() {
         assert!(Endpoint::from_region(good).is_ok(), "{good}");
         assert!(
             compat_presign(
-                CompatOptions {
+                SdkOptions {
                     region: Some(good.into()),
                     ..base()
                 },
@@ -117,7 +128,7 @@ fn buckets_and_appids() {
             "{bad_appid:?}: {r:?}"
         );
         refused_by_compat(
-            CompatOptions {
+            SdkOptions {
                 appid: Some(bad_appid.into()),
                 ..base()
             },
@@ -190,7 +201,7 @@ fn endpoints_domains_ips_ports() {
         let r = Endpoint::builder().endpoint(bad).build();
         assert!(r.is_err(), "endpoint {bad:?}");
         refused_by_compat(
-            CompatOptions {
+            SdkOptions {
                 endpoint: Some(bad.into()),
                 ..base()
             },
@@ -199,7 +210,7 @@ fn endpoints_domains_ips_ports() {
         let r = Endpoint::builder().region("ap-beijing").domain(bad).build();
         assert!(r.is_err(), "domain {bad:?}");
         refused_by_compat(
-            CompatOptions {
+            SdkOptions {
                 domain: Some(bad.into()),
                 ..base()
             },
@@ -207,7 +218,7 @@ fn endpoints_domains_ips_ports() {
         );
     }
     refused_by_compat(
-        CompatOptions {
+        SdkOptions {
             domain: Some(String::new()),
             ..base()
         },
@@ -221,7 +232,7 @@ fn endpoints_domains_ips_ports() {
         assert!(Endpoint::builder().endpoint(good).build().is_ok(), "{good}");
         assert!(
             compat_presign(
-                CompatOptions {
+                SdkOptions {
                     endpoint: Some(good.into()),
                     ..base()
                 },
@@ -231,7 +242,7 @@ fn endpoints_domains_ips_ports() {
         );
         assert!(
             compat_presign(
-                CompatOptions {
+                SdkOptions {
                     domain: Some(good.into()),
                     ..base()
                 },
@@ -258,7 +269,7 @@ fn endpoints_domains_ips_ports() {
             "{bad_ip:?}"
         );
         refused_by_compat(
-            CompatOptions {
+            SdkOptions {
                 ip: Some(bad_ip.into()),
                 ..base()
             },
@@ -267,7 +278,7 @@ fn endpoints_domains_ips_ports() {
     }
     for bad_port in ["80@evil.com", "80/x", "", "x", "-1", "80 "] {
         refused_by_compat(
-            CompatOptions {
+            SdkOptions {
                 ip: Some("127.0.0.1".into()),
                 port: Some(bad_port.into()),
                 ..base()
@@ -285,7 +296,7 @@ fn endpoints_domains_ips_ports() {
         ep.object_url(Some("b-1"), "k").unwrap(),
         "https://[::1]:443/k"
     );
-    assert_eq!(ep.signed_host(Some("b-1")).unwrap().as_deref(), Some("::1"));
+    assert_eq!(ep.signed_host(Some("b-1"), false).unwrap(), "::1");
     let ep = Endpoint::builder()
         .region("ap-beijing")
         .ip("127.0.0.1", Some(8080))
@@ -306,14 +317,14 @@ fn sdk_refusals_are_kept() {
     assert!(Scheme::parse("HTTPS").is_err());
     assert!(Scheme::parse("ftp").is_err());
     refused_by_compat(
-        CompatOptions {
+        SdkOptions {
             scheme: Some("HTTPS".into()),
             ..base()
         },
         "b",
     );
     refused_by_compat(
-        CompatOptions {
+        SdkOptions {
             region: None,
             ..base()
         },
@@ -322,12 +333,12 @@ fn sdk_refusals_are_kept() {
     assert!(Endpoint::builder().build().is_err());
     let ep = Endpoint::from_region("ap-beijing").unwrap();
     assert!(ep.object_url(Some("b"), "").is_err());
-    let e = CompatConfig::new(CompatOptions {
+    let e = SdkConfig::new(SdkOptions {
         secret_key: Some(" k".into()),
         ..base()
     })
     .unwrap_err();
-    assert_eq!(e.kind, CompatErrorKind::CosClientError);
+    assert_eq!(e.kind, ErrorKind::CosClientError);
 }
 
 #[test]

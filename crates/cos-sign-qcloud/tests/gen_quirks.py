@@ -4,7 +4,7 @@ aimed at the corners the 600 shared vectors do not reach: anonymous configs, sec
 SignParams=False, keys None or starting with '/', negative expiries, uri() overrides, get_host
 with Appid, and inputs this crate refuses on purpose (marked "refused_by_crate").
 
-Run with the project venv:  .venv/bin/python crates/cos-sign-std/tests/gen_quirks.py [SEED N OUT]
+Run with the project venv:  .venv/bin/python crates/cos-sign-qcloud/tests/gen_quirks.py [SEED N OUT]
 (defaults: the seed and size of the committed file, written to tests/data/quirks.json).
 """
 

@@ -1,8 +1,10 @@
 //! Every call of `tests/data/qcloud_cos-1.9.44.json` (600 calls of the official SDK with
-//! `time.time()` fixed) reproduced through `cos_sign_std::compat`: an `ok` answer byte for
+//! `time.time()` fixed) reproduced through `cos_sign_qcloud`: an `ok` answer byte for
 //! byte, an `error` as an error of the same exception class.
 
-use cos_sign_std::compat::{self, CompatConfig, CompatError, CompatKey, CompatOptions};
+use cos_sign_qcloud::{
+    Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions, object_url, sign,
+};
 use serde_json::Value;
 
 /// Python's `str()` of a JSON scalar as the binding would convert it.
@@ -42,8 +44,8 @@ fn pairs(v: Option<&Value>) -> Vec<(String, String)> {
     }
 }
 
-fn options(config: &serde_json::Map<String, Value>) -> CompatOptions {
-    let mut o = CompatOptions::default();
+fn options(config: &serde_json::Map<String, Value>) -> SdkOptions {
+    let mut o = SdkOptions::default();
     for (k, v) in config {
         // A keyword given as None: the SDK's `None` for text settings, falsy for flags.
         let s = || (!v.is_null()).then(|| py_str(v));
@@ -74,13 +76,13 @@ fn options(config: &serde_json::Map<String, Value>) -> CompatOptions {
     o
 }
 
-fn run(case: &Value) -> Result<Option<String>, CompatError> {
+fn run(case: &Value) -> Result<Option<String>, SdkError> {
     let config = case["config"].as_object().expect("config");
-    let conf = CompatConfig::new(options(config))?;
+    let conf = SdkConfig::new(options(config))?;
     run_with(&conf, case)
 }
 
-fn run_with(conf: &CompatConfig, case: &Value) -> Result<Option<String>, CompatError> {
+fn run_with(conf: &SdkConfig, case: &Value) -> Result<Option<String>, SdkError> {
     let kw = case["kwargs"].as_object().expect("kwargs");
     let now = case["now"].as_i64().expect("now");
     let s = |name: &str| kw.get(name).filter(|v| !v.is_null()).map(py_str);
@@ -91,57 +93,37 @@ fn run_with(conf: &CompatConfig, case: &Value) -> Result<Option<String>, CompatE
     let params = pairs(kw.get("Params"));
     let bucket = s("Bucket");
     let key = s("Key");
+    let method = s("Method");
+    let op = match case["call"].as_str().expect("call") {
+        "get_auth" => Some(Op::Auth),
+        "get_presigned_url" | "get_presigned_download_url" => Some(Op::Presign),
+        _ => None,
+    };
+    if let Some(op) = op {
+        let method = method.as_deref().unwrap_or("GET");
+        let mut call = SdkCall::new(op, method, bucket.as_deref(), key.as_deref(), now);
+        call.expired = expired;
+        call.headers = &headers;
+        call.params = &params;
+        call.sign_host = sign_host;
+        call.use_ci_endpoint = ci;
+        let out = sign(conf, &call)?;
+        return Ok(Some(match op {
+            Op::Auth => out.authorization,
+            Op::Presign => out.url,
+        }));
+    }
     match case["call"].as_str().expect("call") {
-        "get_auth" => compat::get_auth(
-            conf,
-            &s("Method").expect("Method"),
-            bucket.as_deref(),
-            key.as_deref(),
-            expired,
-            &headers,
-            &params,
-            sign_host,
-            ci,
-            now,
-        )
-        .map(Some),
-        "get_presigned_url" => compat::get_presigned_url(
-            conf,
-            bucket.as_deref(),
-            key.as_deref(),
-            &s("Method").expect("Method"),
-            expired,
-            &params,
-            &headers,
-            ci,
-            sign_host,
-            now,
-        )
-        .map(Some),
-        "get_presigned_download_url" => compat::get_presigned_download_url(
-            conf,
-            bucket.as_deref(),
-            key.as_deref(),
-            expired,
-            &params,
-            &headers,
-            ci,
-            sign_host,
-            now,
-        )
-        .map(Some),
-        "get_object_url" => {
-            compat::get_object_url(conf, bucket.as_deref(), key.as_deref()).map(Some)
-        }
+        "get_object_url" => object_url(conf, bucket.as_deref(), key.as_deref()).map(Some),
         "uri" => conf
             .uri(
-                s("bucket").as_deref(),
+                s("bucket").as_deref().map(Bucket::Name),
                 s("path").as_deref(),
                 s("endpoint").as_deref(),
                 s("domain").as_deref(),
             )
             .map(Some),
-        "get_host" => conf.get_host(bucket.as_deref(), s("Appid").as_deref()),
+        "get_host" => conf.get_host(bucket.as_deref().map(Bucket::Name), s("Appid").as_deref()),
         other => panic!("call {other} not handled"),
     }
 }
@@ -162,7 +144,7 @@ fn check_file(text: &str) -> (usize, usize, usize, Vec<String>) {
                 // error.
                 if sdk_error.and_then(Value::as_str) == Some(e.kind.name()) {
                     errs += 1;
-                } else if e.kind == compat::CompatErrorKind::CosClientError {
+                } else if e.kind == ErrorKind::Refused {
                     added += 1;
                 } else {
                     failures.push(format!("{id}: refused input, want CosClientError, got {e}"));
@@ -229,12 +211,12 @@ fn oracle_quirks() {
 
 /// Runs one step of a scenario on `conf`; `Ok(None)` for the calls that return `None`.
 fn step(
-    conf: &mut CompatConfig,
+    conf: &mut SdkConfig,
     inst: Option<&Value>,
     call: &str,
     kw: &serde_json::Map<String, Value>,
     now: i64,
-) -> Result<Option<String>, CompatError> {
+) -> Result<Option<String>, SdkError> {
     let s = |name: &str| kw.get(name).filter(|v| !v.is_null()).map(py_str);
     match call {
         "set_credential" => conf
@@ -252,9 +234,9 @@ fn step(
             // A CredentialInstance is read at every call, as the binding does.
             let per_call = inst.map(|i| {
                 let key = match i["secret_key_type"].as_str() {
-                    Some("str") => CompatKey::text(i["secret_key"].as_str().unwrap()),
+                    Some("str") => SdkKey::text(i["secret_key"].as_str().unwrap()),
                     // bytes were stored as latin-1 text: one char per byte.
-                    Some("bytes") => CompatKey::bytes(
+                    Some("bytes") => SdkKey::bytes(
                         i["secret_key"]
                             .as_str()
                             .unwrap()
@@ -262,7 +244,7 @@ fn step(
                             .map(|c| u8::try_from(u32::from(c)).unwrap())
                             .collect::<Vec<u8>>(),
                     ),
-                    Some(other) => CompatKey::Other(other.to_owned()),
+                    Some(other) => SdkKey::Other(other.to_owned()),
                     None => panic!("no key type"),
                 };
                 conf.with_instance_credentials(i["secret_id"].as_str().unwrap(), key)
@@ -291,7 +273,7 @@ fn oracle_scenarios() {
         let mut o = options(config);
         o.credential_instance = sc.get("instance").is_some();
         let now = sc["now"].as_i64().unwrap();
-        let mut conf = CompatConfig::new(o);
+        let mut conf = SdkConfig::new(o);
         for (n, st) in sc["steps"].as_array().unwrap().iter().enumerate() {
             steps += 1;
             let call = st["call"].as_str().unwrap();

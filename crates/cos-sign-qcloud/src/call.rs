@@ -1,0 +1,288 @@
+//! One signing call of `CosS3Client` (`get_auth`, `get_presigned_url`,
+//! `get_presigned_download_url`) or of `CosS3Auth`: an [`SdkCall`] in, a [`Presigned`] out,
+//! signed once.
+
+use cos_sign_std::config;
+use cos_sign_std::percent::form_encode_pairs;
+use cos_sign_std::rules::{self, Form, is_signed_header};
+
+use crate::config::{Bucket, SdkConfig, type_error};
+use crate::error::SdkError;
+use crate::python;
+
+/// Which SDK call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `get_auth` (and `CosS3Auth`): the Authorization.
+    Auth,
+    /// `get_presigned_url` / `get_presigned_download_url`: the URL with the `q-*` pairs and
+    /// the params.
+    Presign,
+}
+
+/// The arguments of one call, converted as the SDK converts them (`str()` of non-strings,
+/// pairs in the caller's order). Build it with [`SdkCall::new`] and set what differs from the
+/// SDK's defaults.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SdkCall<'a> {
+    /// The call.
+    pub op: Op,
+    /// `Method`, as given (the SDK signs `Method.lower()`).
+    pub method: &'a str,
+    /// `Bucket` (`None` signs the endpoint's URL).
+    pub bucket: Option<Bucket<'a>>,
+    /// `Key` (`None`: the path `/`).
+    pub key: Option<&'a str>,
+    /// `Expired` (default 300).
+    pub expired: i64,
+    /// `Headers`.
+    pub headers: &'a [(String, String)],
+    /// `Params`.
+    pub params: &'a [(String, String)],
+    /// `SignHost` (`None`: the config's).
+    pub sign_host: Option<bool>,
+    /// `UseCiEndPoint`.
+    pub use_ci_endpoint: bool,
+    /// `CosS3Auth`: the URL of the request being signed, instead of the one `CosConfig.uri`
+    /// builds from the bucket and key.
+    pub url: Option<&'a str>,
+    /// `int(time.time())`.
+    pub now: i64,
+}
+
+impl<'a> SdkCall<'a> {
+    /// A call with the SDK's defaults: `Expired=300`, no headers or params, `SignHost=None`,
+    /// `UseCiEndPoint=False`.
+    pub fn new(
+        op: Op,
+        method: &'a str,
+        bucket: Option<&'a str>,
+        key: Option<&'a str>,
+        now: i64,
+    ) -> Self {
+        Self {
+            op,
+            method,
+            bucket: bucket.map(Bucket::Name),
+            key,
+            expired: 300,
+            headers: &[],
+            params: &[],
+            sign_host: None,
+            use_ci_endpoint: false,
+            url: None,
+            now,
+        }
+    }
+}
+
+/// What a call gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Presigned {
+    /// [`Op::Presign`]: the pre-signed URL; [`Op::Auth`]: the request URL.
+    pub url: String,
+    /// The Authorization (`""` for an anonymous config).
+    pub authorization: String,
+}
+
+/// Makes the call (see the [crate docs](crate) for the quirks kept and the refusals added).
+///
+/// ```
+/// use cos_sign_qcloud::{Op, SdkCall, SdkConfig, SdkOptions, sign};
+/// let conf = SdkConfig::new(SdkOptions {
+///     region: Some("ap-beijing".into()),
+///     secret_id: Some("AKIDexample".into()),
+///     secret_key: Some("secret".into()),
+///     ..SdkOptions::default()
+/// })?;
+/// let call = SdkCall::new(Op::Presign, "GET", Some("b-125"), Some("a.txt"), 1_700_000_000);
+/// let out = sign(&conf, &call)?;
+/// assert!(out.url.starts_with("https://b-125.cos.ap-beijing.myqcloud.com/a.txt?q-sign-algorithm=sha1&q-ak=AKIDexample&q-sign-time=1699999940%3B1700000300&"));
+/// assert!(out.authorization.starts_with("q-sign-algorithm=sha1&q-ak=AKIDexample&q-sign-time=1699999940;1700000300&"));
+/// # Ok::<(), cos_sign_qcloud::SdkError>(())
+/// ```
+///
+/// # Errors
+/// As the SDK, plus the added refusals ([`ErrorKind::Refused`](crate::ErrorKind::Refused)).
+pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
+    let url = request_url(conf, call)?;
+    let authorization = authorization(conf, &url, call)?;
+    if call.op == Op::Auth {
+        return Ok(Presigned { url, authorization });
+    }
+    match presigned_url(url, &authorization, call.params) {
+        Ok(url) => Ok(Presigned { url, authorization }),
+        Err(mut e) => {
+            e.authorization = Some(authorization);
+            Err(e)
+        }
+    }
+}
+
+/// Where, in the SDK's order of checks, a value the caller could not convert (a header name
+/// that is not a `str`, text with a lone surrogate, an `Expired` of the wrong type...) fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// `filter_headers`: `str.lower` of each header name.
+    Filter,
+    /// Quoting the kept headers and the params, after the host was taken from the URL.
+    Encode,
+    /// `Method.lower()`, `Expired`, encoding the canonical string.
+    Late,
+}
+
+/// The error the SDK raises **before** a value of `call` fails at `stage`, if any (`None`:
+/// that value's own error stands). `call.headers` are the headers converted so far. The SDK
+/// checks, in order: the URL (`CosConfig.uri`), the credentials (`CosS3Auth.__init__`), an
+/// anonymous config (`""`, which a pre-signed URL then fails to split), then, past the header
+/// filter, the host it takes from the URL (`urlsplit`'s `ValueError`).
+///
+/// ```
+/// use cos_sign_qcloud::{ErrorKind, Op, SdkCall, SdkConfig, SdkOptions, Stage, error_before};
+/// let conf = SdkConfig::new(SdkOptions {
+///     region: Some("ap-beijing".into()),
+///     secret_id: Some("AKIDexample".into()),
+///     secret_key: Some("secret".into()),
+///     domain: Some("[bad".into()),
+///     ..SdkOptions::default()
+/// })?;
+/// let call = SdkCall::new(Op::Auth, "GET", Some("b-125"), Some("k"), 1_700_000_000);
+/// assert_eq!(error_before(&conf, &call, Stage::Filter), None);
+/// let e = error_before(&conf, &call, Stage::Encode).unwrap();
+/// assert_eq!((e.kind, e.message.as_str()), (ErrorKind::ValueError, "Invalid IPv6 URL"));
+/// # Ok::<(), cos_sign_qcloud::SdkError>(())
+/// ```
+pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Option<SdkError> {
+    let url = match request_url(conf, call) {
+        Ok(u) => u,
+        Err(e) => return Some(e),
+    };
+    if let Err(e) = conf.auth_secrets() {
+        return Some(e);
+    }
+    if conf.anonymous() {
+        return match call.op {
+            Op::Auth => None,
+            Op::Presign => presigned_url(url, "", &[]).err(),
+        };
+    }
+    let sign_host = call.sign_host.unwrap_or(conf.sign_host());
+    let has_host = call
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("host"));
+    if stage > Stage::Filter && sign_host && !has_host {
+        return python::url_hostname(&url).err().map(SdkError::value);
+    }
+    None
+}
+
+/// The URL a call signs: `call.url`, else `CosConfig.uri` (on the CI endpoint when asked).
+fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError> {
+    match call.url {
+        Some(u) => Ok(u.to_owned()),
+        None => {
+            let endpoint = if call.use_ci_endpoint {
+                conf.endpoint_ci()
+            } else {
+                None
+            };
+            conf.uri(call.bucket, call.key, endpoint, None)
+        }
+    }
+}
+
+/// `CosS3Auth.__call__`: the Authorization of a request to `url`.
+fn authorization(conf: &SdkConfig, url: &str, call: &SdkCall<'_>) -> Result<String, SdkError> {
+    let (secret_id, secret_key) = conf.auth_secrets()?;
+    if conf.anonymous() {
+        return Ok(String::new());
+    }
+    let sign_host = call.sign_host.unwrap_or(conf.sign_host());
+    let params: Vec<(&str, &str)> = if conf.sign_params() {
+        pairs(call.params)
+    } else {
+        Vec::new()
+    };
+    let mut headers: Vec<(&str, &str)> = call
+        .headers
+        .iter()
+        .filter(|(k, _)| is_signed_header(k))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let hostname;
+    if sign_host && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        hostname = python::url_hostname(url).map_err(SdkError::value)?;
+        rules::with_host(&mut headers, hostname.as_deref());
+    }
+    let method = python::lower(call.method);
+    let Some(kt) = rules::key_time(call.now, call.expired) else {
+        return Err(SdkError::refused(
+            "the key time would start or end before 1970 (refused by cos-sign)",
+        ));
+    };
+    let key_bytes = match &secret_key {
+        Some(k) => k.key_bytes()?,
+        None => return Err(type_error("NoneType")),
+    };
+    let sk = conf.key_cache().get(key_bytes, kt);
+    rules::render(
+        &sk,
+        &secret_id,
+        &method,
+        &config::signing_path(call.key),
+        &params,
+        &headers,
+        Form::Header,
+    )
+    .map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
+}
+
+/// `url + '?' + urlencode(dict([item.split('=', 1) for item in sign.split('&')]))`, then
+/// `'&' + urlencode(Params)` when there are params.
+fn presigned_url(
+    url: String,
+    authorization: &str,
+    params: &[(String, String)],
+) -> Result<String, SdkError> {
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(8);
+    for (i, item) in authorization.split('&').enumerate() {
+        let Some((k, v)) = item.split_once('=') else {
+            return Err(SdkError::value(format!(
+                "dictionary update sequence element #{i} has length 1; 2 is required"
+            )));
+        };
+        match pairs.iter_mut().find(|(pk, _)| *pk == k) {
+            Some(p) => p.1 = v,
+            None => pairs.push((k, v)),
+        }
+    }
+    let mut out = url;
+    out.push('?');
+    out.push_str(&form_encode_pairs(&pairs));
+    for (k, v) in params {
+        out.push('&');
+        python::quote_plus_into(&mut out, k);
+        out.push('=');
+        python::quote_plus_into(&mut out, v);
+    }
+    Ok(out)
+}
+
+fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// `CosS3Client.get_object_url(Bucket, Key)`.
+///
+/// # Errors
+/// As [`SdkConfig::uri`].
+pub fn object_url(
+    conf: &SdkConfig,
+    bucket: Option<&str>,
+    key: Option<&str>,
+) -> Result<String, SdkError> {
+    conf.uri(bucket.map(Bucket::Name), key, None, None)
+}

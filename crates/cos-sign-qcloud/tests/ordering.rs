@@ -1,0 +1,135 @@
+//! Which error the SDK raises first when a value the binding could not convert fails at a
+//! given stage: `error_before`, checked against the order of qcloud_cos 1.9.44's code
+//! (`CosConfig.uri`, `CosS3Auth.__init__`, the anonymous `""`, `urlparse(url).hostname`).
+
+use cos_sign_qcloud::{Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkOptions, Stage, error_before};
+
+const NOW: i64 = 1_700_000_000;
+
+fn conf(o: SdkOptions) -> SdkConfig {
+    SdkConfig::new(o).unwrap()
+}
+
+fn keys() -> SdkOptions {
+    SdkOptions {
+        region: Some("ap-beijing".into()),
+        secret_id: Some("AKIDa".into()),
+        secret_key: Some("k".into()),
+        ..SdkOptions::default()
+    }
+}
+
+#[test]
+fn the_url_comes_first() {
+    let c = conf(keys());
+    let call = SdkCall::new(Op::Auth, "GET", Some("a/b"), Some("k"), NOW);
+    for stage in [Stage::Filter, Stage::Encode, Stage::Late] {
+        let e = error_before(&c, &call, stage).unwrap();
+        assert_eq!(e.kind, ErrorKind::CosClientError);
+        assert_eq!(
+            e.message,
+            "bucket format is illegal, only digit, letter and - is allowed!"
+        );
+    }
+    // a Bucket that is not a str (bytes, int): format_bucket's own message
+    let mut call = SdkCall::new(Op::Auth, "GET", None, Some("k"), NOW);
+    call.bucket = Some(Bucket::NotString);
+    let e = error_before(&c, &call, Stage::Filter).unwrap();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::CosClientError, "bucket is not string")
+    );
+    // unused with a Domain, as in the SDK
+    let with_domain = conf(SdkOptions {
+        domain: Some("files.example.com".into()),
+        ..keys()
+    });
+    assert_eq!(error_before(&with_domain, &call, Stage::Late), None);
+    let call = SdkCall::new(Op::Auth, "GET", Some("b-1"), Some(""), NOW);
+    let e = error_before(&c, &call, Stage::Filter).unwrap();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::CosClientError, "Key is required not empty")
+    );
+}
+
+#[test]
+fn then_the_credentials_then_anonymous() {
+    // set_credential on an anonymous-less config without a CredentialInstance: the SDK's
+    // CosS3Auth reads conf._credential_inst, which was never set
+    let mut c = conf(keys());
+    c.set_credential(String::new(), "k".into(), Some("t".into()))
+        .unwrap();
+    let call = SdkCall::new(Op::Auth, "GET", Some("b-1"), Some("k"), NOW);
+    let e = error_before(&c, &call, Stage::Filter).unwrap();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            ErrorKind::AttributeError,
+            "'CosConfig' object has no attribute '_credential_inst'"
+        )
+    );
+
+    let anon = conf(SdkOptions {
+        region: Some("ap-beijing".into()),
+        anonymous: Some(true),
+        ..SdkOptions::default()
+    });
+    let auth = SdkCall::new(Op::Auth, "GET", Some("b-1"), Some("k"), NOW);
+    assert_eq!(error_before(&anon, &auth, Stage::Late), None);
+    let presign = SdkCall::new(Op::Presign, "GET", Some("b-1"), Some("k"), NOW);
+    let e = error_before(&anon, &presign, Stage::Filter).unwrap();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            ErrorKind::ValueError,
+            "dictionary update sequence element #0 has length 1; 2 is required"
+        )
+    );
+}
+
+#[test]
+fn the_host_only_past_the_header_filter_and_only_when_signed() {
+    let c = conf(SdkOptions {
+        domain: Some("[bad".into()),
+        ..keys()
+    });
+    let mut call = SdkCall::new(Op::Presign, "GET", Some("b-1"), Some("k"), NOW);
+    assert_eq!(error_before(&c, &call, Stage::Filter), None);
+    for stage in [Stage::Encode, Stage::Late] {
+        let e = error_before(&c, &call, stage).unwrap();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::ValueError, "Invalid IPv6 URL")
+        );
+    }
+    // a Host header given, or SignHost=False: the URL's host is not parsed
+    let headers = [("HOST".to_owned(), "h".to_owned())];
+    call.headers = &headers;
+    assert_eq!(error_before(&c, &call, Stage::Late), None);
+    call.headers = &[];
+    call.sign_host = Some(false);
+    assert_eq!(error_before(&c, &call, Stage::Late), None);
+}
+
+#[test]
+fn an_appid_that_is_not_a_string_fails_after_the_bucket_checks() {
+    let c = conf(SdkOptions {
+        appid_not_string: true,
+        ..keys()
+    });
+    let bad = SdkCall::new(Op::Auth, "GET", Some("a/b"), Some("k"), NOW);
+    assert_eq!(
+        error_before(&c, &bad, Stage::Filter).unwrap().message,
+        "bucket format is illegal, only digit, letter and - is allowed!"
+    );
+    let good = SdkCall::new(Op::Auth, "GET", Some("b"), Some("k"), NOW);
+    let e = error_before(&c, &good, Stage::Filter).unwrap();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::CosClientError, "appid is not string")
+    );
+    // no bucket, or a Domain: the appid is not used
+    let none = SdkCall::new(Op::Auth, "GET", None, Some("k"), NOW);
+    assert_eq!(error_before(&c, &none, Stage::Late), None);
+}

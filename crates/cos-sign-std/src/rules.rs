@@ -1,0 +1,234 @@
+//! The COS signing rules the SDK applies, stated once and shared by the [`Signer`] and the
+//! qcloud_cos compatibility layer (`cos-sign-qcloud`): which headers are signed, the key-time
+//! window, how the host is signed, the pair limit, and one cache of signing keys.
+//!
+//! ```
+//! use cos_sign_std::rules::{is_signed_header, key_time, with_host};
+//! assert!(is_signed_header("Content-Type") && is_signed_header("X-COS-meta-a"));
+//! assert!(!is_signed_header("User-Agent"));
+//! let kt = key_time(1_700_000_000, 300).unwrap();
+//! assert_eq!((kt.start(), kt.end()), (1_699_999_940, 1_700_000_300));
+//! assert_eq!(key_time(59, 300), None);
+//! let mut h = vec![("Content-Type", "text/plain")];
+//! with_host(&mut h, Some("b.cos.ap-beijing.myqcloud.com"));
+//! assert_eq!(h[1], ("host", "b.cos.ap-beijing.myqcloud.com"));
+//! ```
+//!
+//! [`Signer`]: crate::signer::Signer
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use cos_sign_core::{Error as CoreError, KeyTime, Request, SigningKey};
+use zeroize::Zeroizing;
+
+/// The header names the SDK signs (besides `x-cos-*` and `x-ci-*`), lowercase.
+pub const SIGNED_HEADERS: [&str; 17] = [
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-type",
+    "content-md5",
+    "content-length",
+    "expect",
+    "expires",
+    "host",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-unmodified-since",
+    "origin",
+    "range",
+    "transfer-encoding",
+    "pic-operations",
+];
+
+/// Whether a header of this name is signed: in [`SIGNED_HEADERS`] or starting with `x-cos-` or
+/// `x-ci-`, compared in ASCII case (HTTP header names are ASCII and case-insensitive).
+///
+/// This equals the SDK's test on `str.lower(name)` for every name: the only non-ASCII
+/// characters Unicode lowercases to ASCII are `K` (U+212A, to `k`, which no listed name holds)
+/// and `İ` (U+0130, to `i` followed by U+0307, which breaks the match).
+pub fn is_signed_header(name: &str) -> bool {
+    let b = name.as_bytes();
+    let prefix = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    prefix("x-cos-")
+        || prefix("x-ci-")
+        || SIGNED_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// The SDK's key-time window for a signature made at `now` and valid `expires` seconds:
+/// `now - 60 .. now + expires`. `None` when it would start before 1970 or overflow.
+pub fn key_time(now: i64, expires: i64) -> Option<KeyTime> {
+    let start = u64::try_from(now.checked_sub(60)?).ok()?;
+    let end = u64::try_from(now.checked_add(expires)?).ok()?;
+    Some(KeyTime::new(start, end))
+}
+
+/// Host signing: adds `("host", host)` to the signed headers unless they have a `host` header
+/// already (which is then signed as given). `None`: the host is not signed.
+pub fn with_host<'a>(headers: &mut Vec<(&'a str, &'a str)>, host: Option<&'a str>) {
+    if let Some(h) = host
+        && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"))
+    {
+        headers.push(("host", h));
+    }
+}
+
+/// The largest number of params (and of headers) one signature takes.
+pub const MAX_PAIRS: usize = 4096;
+
+/// Which text of a signature to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// The Authorization header value (`q-sign-algorithm=sha1&q-ak=...`).
+    Header,
+    /// The `q-*` pairs of a pre-signed URL, encoded for a query string.
+    Query,
+}
+
+/// Signs `method` (as signed: lowercase), the decoded `path`, `params` and the headers to sign
+/// with `key`, and renders the chosen [`Form`], with a capacity fitted to the pair count.
+///
+/// # Errors
+/// More than [`MAX_PAIRS`] params or headers.
+pub fn render(
+    key: &SigningKey,
+    secret_id: &str,
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    form: Form,
+) -> Result<String, CoreError> {
+    fn go<const N: usize>(
+        key: &SigningKey,
+        secret_id: &str,
+        req: Request<'_, N>,
+        form: Form,
+    ) -> Result<String, CoreError> {
+        let signed = key.sign(&req)?;
+        let text = match form {
+            Form::Header => signed.authorization(secret_id),
+            Form::Query => signed.presigned_query(secret_id),
+        };
+        let mut buf = [0u8; 1024];
+        match text.write_into(&mut buf) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(CoreError::BufferTooSmall { needed, .. }) => {
+                let mut big = vec![0u8; needed];
+                Ok(text.write_into(&mut big)?.to_owned())
+            }
+            Err(e) => Err(e),
+        }
+    }
+    if params.len() > MAX_PAIRS {
+        return Err(CoreError::TooManyParams { max: MAX_PAIRS });
+    }
+    if headers.len() > MAX_PAIRS {
+        return Err(CoreError::TooManyHeaders { max: MAX_PAIRS });
+    }
+    let req = Request::new(method, path).params(params).headers(headers);
+    let n = params.len().max(headers.len());
+    if n <= 32 {
+        go(key, secret_id, req, form)
+    } else if n <= 512 {
+        go(key, secret_id, req.with_capacity::<512>(), form)
+    } else {
+        go(key, secret_id, req.with_capacity::<MAX_PAIRS>(), form)
+    }
+}
+
+/// How many signing keys a [`KeyCache`] keeps.
+pub const KEY_CACHE_SLOTS: usize = 4;
+
+/// The signing keys derived last (up to [`KEY_CACHE_SLOTS`]), each with the secret key it came
+/// from (zeroized when dropped): signatures in the same key time reuse the key. Thread-safe.
+///
+/// ```
+/// use cos_sign_std::rules::{KeyCache, key_time};
+/// let cache = KeyCache::default();
+/// let kt = key_time(1_700_000_000, 300).unwrap();
+/// let a = cache.get(b"secret", kt);
+/// let b = cache.get(b"secret", kt);
+/// assert!(a.key_time() == b.key_time() && cache.len() == 1);
+/// ```
+#[derive(Default)]
+pub struct KeyCache {
+    slots: Mutex<Vec<(Zeroizing<Vec<u8>>, SigningKey)>>,
+}
+
+impl fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyCache")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyCache {
+    /// The signing key of `secret` for `kt`, derived once.
+    pub fn get(&self, secret: &[u8], kt: KeyTime) -> SigningKey {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, k)) = slots
+            .iter()
+            .find(|(s, k)| k.key_time() == kt && s.as_slice() == secret)
+        {
+            return k.clone();
+        }
+        if slots.len() >= KEY_CACHE_SLOTS {
+            slots.remove(0);
+        }
+        let key = SigningKey::derive(secret, kt);
+        slots.push((Zeroizing::new(secret.to_vec()), key.clone()));
+        key
+    }
+
+    /// How many keys are cached.
+    pub fn len(&self) -> usize {
+        self.slots.lock().map_or(0, |s| s.len())
+    }
+
+    /// Whether no key is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_in_ascii_case() {
+        for yes in [
+            "Content-Type",
+            "HOST",
+            "x-cos-meta-é",
+            "X-CI-x",
+            "x-cos-İ",
+            "pic-operations",
+        ] {
+            assert!(is_signed_header(yes), "{yes}");
+        }
+        // Python lowercases U+0130 to "i\u{307}" and U+212A to "k": neither makes a listed name
+        for no in [
+            "x-c\u{130}-a",
+            "X-C\u{130}-a",
+            "User-Agent",
+            "x-cos",
+            "content-typ",
+            "hoſt",
+        ] {
+            assert!(!is_signed_header(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn key_time_window_bounds() {
+        assert_eq!(key_time(60, 0), Some(KeyTime::new(0, 60)));
+        assert_eq!(key_time(59, 300), None);
+        assert_eq!(key_time(100, -101), None);
+        assert_eq!(key_time(i64::MAX, 1), None);
+    }
+}
