@@ -39,3 +39,9 @@ step "pytest: the official SDK against the local server"
 .venv/bin/python -m pytest -q tests/py/server
 
 step "done in $(( $(date +%s) - start )) s"
+
+step "headless Chromium for the POST Object browser test (Debian's chromium)"
+command -v chromium >/dev/null 2>&1 || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
+.venv/bin/python -m pytest -q tests/py/browser

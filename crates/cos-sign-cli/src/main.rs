@@ -45,7 +45,7 @@ Examples:
   cos-sign verify 'https://examplebucket-1250000000.cos.ap-beijing.myqcloud.com/a.txt?q-sign-algorithm=sha1&...'
 
   # A local COS-compatible server for tests (Ctrl-C stops it)
-  cos-sign serve --addr 127.0.0.1:9000 --data-dir ./cos-data --credential AKIDtest:secret
+  COS_SECRET_ID=AKIDtest COS_SECRET_KEY=secret cos-sign serve --addr 127.0.0.1:9000 --data-dir ./cos-data
 
 Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage or input.";
 
@@ -69,8 +69,8 @@ enum Command {
     /// Check a pre-signed URL or an Authorization value against a secret key.
     #[command(after_long_help = VERIFY_HELP)]
     Verify(verify::VerifyArgs),
-    /// Run the local COS-compatible server (PUT/GET/HEAD/DELETE Object, signatures verified).
-    #[command(after_long_help = SERVE_HELP)]
+    /// Run the local COS-compatible server (objects, listing, multipart, copy; signatures verified).
+    #[command(after_long_help = format!("{SERVE_HELP}\n\n{}", server::OPERATIONS))]
     Serve(ServeArgs),
     /// Upload a file through a pre-signed URL (--url) or with your credentials (BUCKET KEY).
     #[command(after_long_help = PUT_HELP)]
@@ -110,9 +110,14 @@ The first line on stdout is `listening on http://ADDR`. Objects are kept in memo
 the server also works as an HTTP proxy, so pre-signed URLs keeping the real COS host work with
 `curl --proxy http://ADDR`.
 
+The keys accepted come from the environment (COS_SECRET_ID, COS_SECRET_KEY and, for a
+temporary key, COS_SECURITY_TOKEN), from --credentials-file FILE (a profile file), or from
+~/.tencentcloud/credentials. --credential ID:KEY still works but puts the secret on the
+command line, where other users of the machine can read it.
+
 Examples:
-  cos-sign serve --addr 127.0.0.1:9000 --credential AKIDtest:secret
-  COS_SECRET_ID=AKIDtest COS_SECRET_KEY=secret cos-sign serve --data-dir ./cos-data
+  COS_SECRET_ID=AKIDtest COS_SECRET_KEY=secret cos-sign serve --addr 127.0.0.1:9000
+  cos-sign serve --credentials-file ./cos-test-credentials --data-dir ./cos-data
   curl --proxy http://127.0.0.1:9000 --upload-file a.txt \"$(cos-sign presign -X PUT --scheme http b-1250000000 a.txt)\"";
 
 const PUT_HELP: &str = "\
@@ -220,10 +225,28 @@ struct ServeArgs {
     /// Keep objects under this folder (default: in memory, lost on exit).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// A key the server accepts, ID:KEY or ID:KEY:TOKEN for a temporary key (repeatable).
-    /// Default: the credentials of the environment or the profile file.
+    /// Accept the key of this profile file ([default] secret_id, secret_key, token).
+    #[arg(long, value_name = "FILE")]
+    credentials_file: Option<PathBuf>,
+    /// Discouraged (argv is visible to other users): a key to accept, ID:KEY[:TOKEN].
     #[arg(long = "credential", value_name = "ID:KEY[:TOKEN]")]
     credentials: Vec<String>,
+    /// Seconds a connection may take to send a request head.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = server::parse_seconds)]
+    header_read_timeout: std::time::Duration,
+    /// Seconds a request body may stay silent.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = server::parse_seconds)]
+    body_idle_timeout: std::time::Duration,
+    /// Connections served at once (more wait to be accepted).
+    #[arg(long, value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    max_connections: u32,
+    /// Largest object one PUT may upload (EntityTooLarge above).
+    #[arg(long, value_name = "BYTES", default_value_t = server::limits::DEFAULT_MAX_OBJECT_SIZE)]
+    max_object_size: u64,
+    /// Bytes the memory store may hold (EntityTooLarge past it).
+    #[arg(long, value_name = "BYTES", default_value_t = server::limits::DEFAULT_MEMORY_STORE_CAP)]
+    memory_store_cap: u64,
     /// Bucket of requests whose Host names none (an IP address, localhost).
     #[arg(long)]
     default_bucket: Option<String>,
@@ -448,29 +471,44 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 fn serve(a: &ServeArgs) -> Result<ExitCode, CliError> {
     let mut config = Config::new(a.addr)
         .log(!a.quiet)
-        .clock_offset(a.clock_offset);
+        .clock_offset(a.clock_offset)
+        .limits(server::Limits {
+            header_read_timeout: a.header_read_timeout,
+            body_idle_timeout: a.body_idle_timeout,
+            max_connections: usize::try_from(a.max_connections).unwrap_or(1),
+            max_object_size: a.max_object_size,
+            memory_store_cap: a.memory_store_cap,
+        });
     if let Some(d) = &a.data_dir {
         config = config.data_dir(d.clone());
     }
     if let Some(b) = &a.default_bucket {
         config = config.default_bucket(b.clone());
     }
+    if !a.credentials.is_empty() {
+        eprintln!("cos-sign serve: {}", server::ARGV_SECRET_WARNING);
+    }
+    if let Some(f) = &a.credentials_file {
+        let c = ProfileProvider::new()
+            .with_path(f.clone())
+            .with_profile(a.creds.profile.clone())
+            .credentials()
+            .map_err(|e| CliError::usage(format!("--credentials-file: {e}")))?;
+        config = config.credential(Credential::from(&c));
+    }
     for spec in &a.credentials {
         config = config.credential(
             Credential::parse(spec).map_err(|e| CliError::usage(format!("--credential: {e}")))?,
         );
     }
-    if a.credentials.is_empty() {
+    if config.credentials.is_empty() {
         let c = provider(&a.creds).credentials().map_err(|e| {
             CliError::usage(format!(
-                "the server needs a key to accept: give --credential ID:KEY[:TOKEN], or set \
-                 COS_SECRET_ID/COS_SECRET_KEY ({e})"
+                "the server needs a key to accept: set COS_SECRET_ID/COS_SECRET_KEY, or give \
+                 --credentials-file FILE ({e})"
             ))
         })?;
-        config = config.credential(match c.token() {
-            Some(t) => Credential::temporary(c.secret_id(), c.expose_secret_key(), t),
-            None => Credential::permanent(c.secret_id(), c.expose_secret_key()),
-        });
+        config = config.credential(Credential::from(&c));
     }
     for c in &config.credentials {
         eprintln!(

@@ -14,6 +14,12 @@
 //! demand into a buffer the caller owns; a buffer that is too small is
 //! [`Error::BufferTooSmall`], never a truncation.
 //!
+//! Verification ([`verify_request`], [`ParsedAuthorization::verify`]) follows COS: the field
+//! names are in [`fields`]; a `q-*` field twice is an error; of several headers or params in
+//! a [`Request`] whose names are equal once encoded and lowercased, the **last** one is
+//! verified, so a caller acting on such a request must act on that same occurrence (or refuse
+//! duplicates, as the local server does).
+//!
 //! ```
 //! use cos_sign_core::{KeyTime, Request, SigningKey};
 //!

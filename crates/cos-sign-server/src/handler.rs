@@ -129,6 +129,10 @@ type Served = Result<(Response<Body>, String), (Refused, String)>;
 
 async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>) -> Served {
     let (parts, body) = req.into_parts();
+    // A browser form upload carries its signature in the form, not in the request line.
+    if super::post_object::is_form_upload(&parts.method, parts.uri.path(), &parts.headers) {
+        return super::post_object::post(state, ctx, &parts, body).await;
+    }
     let checked = precheck(state, &parts);
     let vreq = match checked {
         Ok(v) => v,
@@ -151,9 +155,30 @@ fn precheck(
     state: &State,
     parts: &hyper::http::request::Parts,
 ) -> Result<VerifiedRequest, (CosError, String)> {
+    let verifier = Verifier {
+        credentials: &state.credentials,
+        now: super::unix_secs(state.now()),
+    };
+    route(
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &verifier,
+        state.default_bucket.as_deref(),
+    )
+}
+
+/// The request path shared by the server and the fuzz target: parse once, verify, route.
+pub(crate) fn route(
+    method: &Method,
+    uri: &hyper::Uri,
+    headers: &hyper::HeaderMap,
+    verifier: &Verifier<'_>,
+    default_bucket: Option<&str>,
+) -> Result<VerifiedRequest, (CosError, String)> {
     let dash = || "-".to_owned();
     if !matches!(
-        parts.method,
+        *method,
         Method::PUT | Method::GET | Method::HEAD | Method::DELETE | Method::POST
     ) {
         return Err((
@@ -165,8 +190,7 @@ fn precheck(
             dash(),
         ));
     }
-    let parsed = request::parse(&parts.uri, &parts.headers, state.default_bucket.as_deref())
-        .map_err(|e| (e, dash()))?;
+    let parsed = request::parse(uri, headers, default_bucket).map_err(|e| (e, dash()))?;
     let Some(bucket) = parsed.bucket.clone() else {
         return Err((
             CosError::new(
@@ -189,18 +213,8 @@ fn precheck(
         ));
     }
     request::check_key(&parsed.key).map_err(|e| (e, target.clone()))?;
-    let verifier = Verifier {
-        credentials: &state.credentials,
-        now: super::unix_secs(state.now()),
-    };
-    let vreq = request::verify(
-        &verifier,
-        &parts.method,
-        parts.uri.query().unwrap_or(""),
-        parsed,
-        bucket,
-    )
-    .map_err(|e| (e, target.clone()))?;
+    let vreq = request::verify(verifier, method, uri.query().unwrap_or(""), parsed, bucket)
+        .map_err(|e| (e, target.clone()))?;
     Ok(vreq)
 }
 

@@ -6,19 +6,42 @@
 //! `cos-sign-http`), a signer (that is `cos-sign-core`, whose verification it uses), or a
 //! production object store. Layer: it sits on `cos-sign-core` only.
 //!
-//! It answers PUT, GET, HEAD and DELETE Object, keeps objects in memory or in a folder, and
-//! verifies every request as COS does: the `Authorization` header or the `q-*` params of a
+//! It verifies every request as COS does: the `Authorization` header or the `q-*` params of a
 //! pre-signed URL, recomputed over the listed headers and params taken from the request as
 //! received (the `host` header included, port and all), the time window against the server's
-//! clock, and the token of temporary keys. Failures are COS-style XML errors
-//! (`SignatureDoesNotMatch` with `StringToSign` and `FormatString`, `AccessDenied`,
-//! `InvalidAccessKeyId`, `NoSuchKey`, `BadDigest`, ...).
+//! clock, and the token of temporary keys. Every operation below acts only on the request as
+//! verified ([`VerifiedRequest`]). Failures are COS-style XML errors (`SignatureDoesNotMatch`
+//! with `StringToSign` and `FormatString`, `AccessDenied`, `InvalidAccessKeyId`, `NoSuchKey`,
+//! `BadDigest`, ...).
 //!
-//! The bucket comes from the `Host` header (`<bucket>.<endpoint>`), or from the target of an
-//! absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key HTTP/1.1`), so a
-//! client may reach the server as an HTTP proxy while keeping the real COS host in its URL.
-//! A host that names no bucket (an IP address, `localhost`, two labels or fewer) uses the
-//! configured default bucket.
+//! # Operations
+//!
+#![doc = concat!("```text\n", include_str!("operations.txt"), "```")]
+//!
+//! **One request, one meaning.** Each request is read once into a [`VerifiedRequest`]
+//! (module [`request`]): the host, bucket, key, headers and params the signature is checked
+//! over are the very values the operations act on; nothing else of the HTTP request reaches
+//! them. The bucket comes from the host (`<bucket>.<endpoint>`): the `Host` header, or the
+//! target of an absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key
+//! HTTP/1.1`, so a client may use the server as an HTTP proxy), whose authority must then
+//! equal `Host` (ASCII case aside) and carry no userinfo. A host that names no bucket (an IP
+//! address, `localhost`, two labels or fewer) uses the configured default bucket.
+//!
+//! **Duplicates.** COS itself (and [`cos_sign_core::verify_request`]) uses the *last*
+//! occurrence of a header or param whose name appears more than once. This server accepts
+//! no such request: any header name sent twice (`Host` included), any query param whose
+//! decoded name appears twice (ASCII case aside), and any `q-*` field twice or misspelt, are
+//! 400 `InvalidArgument` before verification, so no operation can see an occurrence other
+//! than the one verified. Stored with an object and returned by GET/HEAD are exactly the
+//! verified `Content-Type`, `Content-Disposition`, `Content-Encoding`, `Cache-Control`,
+//! `Expires` and `x-cos-meta-*` of its PUT; the `response-*` overrides of a GET are applied
+//! only when the signature covers them.
+//!
+//! **Limits** ([`Limits`], [`limits`]): header-read timeout (30 s, hyper's timer), body idle
+//! timeout (60 s), 1,024 connections at once (more wait in the kernel's queue), 5 GiB per PUT
+//! (`EntityTooLarge`), 256 MiB in the memory store (`EntityTooLarge`), 850-byte keys
+//! (`KeyTooLong`); a refused request's body is read to 64 KiB at most, then the connection
+//! closes. The clock offset saturates (an HTTP date holds years up to 9999).
 //!
 //! ```no_run
 //! use cos_sign_server::{self as server, Config, Credential};
@@ -42,6 +65,7 @@ pub mod limits;
 mod multipart;
 mod object_ops;
 mod parts;
+mod post_object;
 pub mod request;
 mod routes;
 mod store;
@@ -138,6 +162,17 @@ impl Credential {
     /// Whether this is a temporary key (one with a token).
     pub fn is_temporary(&self) -> bool {
         self.token.is_some()
+    }
+}
+
+/// From `cos-sign-std`'s credentials (environment, profile file, ...): temporary when they
+/// carry a token.
+impl From<&cos_sign_std::credentials::Credentials> for Credential {
+    fn from(c: &cos_sign_std::credentials::Credentials) -> Self {
+        match c.token() {
+            Some(t) => Self::temporary(c.secret_id(), c.expose_secret_key(), t),
+            None => Self::permanent(c.secret_id(), c.expose_secret_key()),
+        }
     }
 }
 
@@ -240,6 +275,10 @@ impl Config {
     }
 }
 
+/// The operations the server answers and those it does not, as `cos-sign-server --help` and
+/// `cos-sign serve --help` print them.
+pub const OPERATIONS: &str = include_str!("operations.txt");
+
 /// How long an untouched multipart upload is kept by default: one day.
 pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
@@ -270,37 +309,20 @@ impl State {
     }
 }
 
-/// `now` moved by `offset` seconds, saturating: never before the epoch, and never past the
-/// latest time the platform represents (an offset of `i64::MAX` is far in the future, not a
-/// panic).
-pub fn offset_clock(now: SystemTime, offset: i64) -> SystemTime {
-    let off = Duration::from_secs(offset.unsigned_abs());
-    let moved = if offset >= 0 {
-        now.checked_add(off)
-    } else {
-        now.checked_sub(off)
-    };
-    moved.unwrap_or_else(|| {
-        if offset >= 0 {
-            latest_time(now)
-        } else {
-            UNIX_EPOCH
-        }
-    })
-}
+/// The latest server clock: 9999-12-31T23:59:59Z, the last second an HTTP date can carry.
+pub const MAX_CLOCK_SECS: u64 = 253_402_300_799;
 
-/// The latest time after `now` the platform represents, found by halving steps.
-fn latest_time(now: SystemTime) -> SystemTime {
-    let mut t = now;
-    let mut step = Duration::from_secs(u64::MAX / 2);
-    while step > Duration::ZERO {
-        if let Some(next) = t.checked_add(step) {
-            t = next;
-        } else {
-            step /= 2;
-        }
-    }
-    t
+/// `now` moved by `offset` seconds, in whole seconds, clamped to the range an HTTP date
+/// represents: from the epoch to [`MAX_CLOCK_SECS`]. No offset panics (`i64::MAX` is the
+/// year 9999, `i64::MIN` the epoch).
+pub fn offset_clock(now: SystemTime, offset: i64) -> SystemTime {
+    let now_secs: i128 = match now.duration_since(UNIX_EPOCH) {
+        Ok(d) => i128::from(d.as_secs()),
+        Err(e) => -i128::from(e.duration().as_secs()),
+    };
+    let moved = now_secs.saturating_add(i128::from(offset));
+    let clamped = moved.clamp(0, i128::from(MAX_CLOCK_SECS));
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(clamped).unwrap_or(MAX_CLOCK_SECS))
 }
 
 /// Unix seconds of `t` (0 before the epoch).
@@ -358,7 +380,7 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
         ^ u64::from(std::process::id()).rotate_left(32);
-    let parts = parts::Parts::open(&config.storage).await?;
+    let parts = parts::Parts::open(&config.storage, config.limits.memory_store_cap).await?;
     let state = Arc::new(State {
         store,
         parts,
@@ -506,6 +528,61 @@ async fn cos_header_case() -> hyper::http::Extensions {
     };
     let _ = tokio::join!(conn, talk);
     rx.await.unwrap_or_default()
+}
+
+/// The server's request path without a socket, for the fuzz target: builds the method, target
+/// and headers as hyper does (invalid ones are `Err("hyper")`, which hyper answers with 400),
+/// then parses once, verifies and routes exactly as a connection does. `Ok` is a request the
+/// server would act on; `Err` carries the COS error code.
+#[doc(hidden)]
+pub fn fuzz_entry(
+    method: &[u8],
+    target: &[u8],
+    headers: &[(&[u8], &[u8])],
+    credentials: &[Credential],
+    default_bucket: Option<&str>,
+    now: u64,
+) -> Result<VerifiedRequest, &'static str> {
+    use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+    let method = hyper::Method::from_bytes(method).map_err(|_| "hyper")?;
+    let uri = hyper::Uri::try_from(target).map_err(|_| "hyper")?;
+    let mut map = HeaderMap::new();
+    for (n, v) in headers {
+        let name = HeaderName::from_bytes(n).map_err(|_| "hyper")?;
+        let value = HeaderValue::from_bytes(v).map_err(|_| "hyper")?;
+        map.append(name, value);
+    }
+    let credentials: HashMap<String, Credential> = credentials
+        .iter()
+        .map(|c| (c.secret_id.clone(), c.clone()))
+        .collect();
+    let verifier = request::Verifier {
+        credentials: &credentials,
+        now,
+    };
+    let default_bucket = default_bucket.map(str::to_ascii_lowercase);
+    handler::route(&method, &uri, &map, &verifier, default_bucket.as_deref())
+        .map_err(|(e, _)| e.code)
+}
+
+/// The warning `--credential` prints: a command line is visible to other users.
+pub const ARGV_SECRET_WARNING: &str = "warning: --credential puts the secret key on the command line, where other \
+users of this machine can read it (ps, /proc); prefer COS_SECRET_ID/COS_SECRET_KEY, the profile \
+file or --credentials-file";
+
+/// Parses a duration flag value in seconds (fractions allowed, e.g. `0.5`): finite, not
+/// negative, at most a year.
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_seconds(v: &str) -> Result<Duration, String> {
+    let secs: f64 = v
+        .parse()
+        .map_err(|_| format!("{v} is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.0..=31_536_000.0).contains(&secs) {
+        return Err(format!("{v}: seconds must be between 0 and 31536000"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Runs the server until Ctrl-C (or SIGTERM on Unix). Prints `listening on http://ADDR` as its

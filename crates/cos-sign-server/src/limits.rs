@@ -54,3 +54,7 @@ impl Default for Limits {
         }
     }
 }
+
+/// The largest [`Limits::max_connections`] the flags accept (a semaphore's bound is far
+/// higher; this keeps a typo from meaning "unlimited").
+pub const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;

@@ -222,7 +222,13 @@ pub(crate) async fn upload_part(
                 "Your proposed upload exceeds the maximum allowed part size.",
             )));
         }
-        part.write(&chunk).await.map_err(|e| closing(io_error(e)))?;
+        part.write(&chunk).await.map_err(|e| {
+            closing(if e.kind() == std::io::ErrorKind::StorageFull {
+                write_error(WriteError::Full)
+            } else {
+                io_error(e)
+            })
+        })?;
     }
     if expected.is_some_and(|e| e != part.digest()) {
         return Err(CosError::bad_digest().into());

@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -60,7 +60,30 @@ pub(crate) struct MemUpload {
     parts: BTreeMap<u32, (PartInfo, Bytes)>,
 }
 
-type MemUploads = Mutex<HashMap<(String, String), MemUpload>>;
+/// Uploads in memory, and the bytes their parts hold (counted against a cap, as the memory
+/// store's objects are).
+pub(crate) struct MemUploads {
+    map: Mutex<HashMap<(String, String), MemUpload>>,
+    used: Arc<AtomicU64>,
+    cap: u64,
+}
+
+impl std::ops::Deref for MemUploads {
+    type Target = Mutex<HashMap<(String, String), MemUpload>>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+fn release(used: &AtomicU64, n: u64) {
+    let _ = used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+        Some(u.saturating_sub(n))
+    });
+}
+
+fn parts_size(u: &MemUpload) -> u64 {
+    u.parts.values().map(|(p, _)| p.size).sum()
+}
 
 pub(crate) enum Parts {
     Memory(MemUploads),
@@ -83,9 +106,14 @@ fn secs(t: SystemTime) -> u64 {
 }
 
 impl Parts {
-    pub async fn open(storage: &Storage) -> io::Result<Self> {
+    /// `memory_cap`: the most bytes the parts of in-memory uploads may hold together.
+    pub async fn open(storage: &Storage, memory_cap: u64) -> io::Result<Self> {
         Ok(match storage {
-            Storage::Memory => Parts::Memory(Mutex::new(HashMap::new())),
+            Storage::Memory => Parts::Memory(MemUploads {
+                map: Mutex::new(HashMap::new()),
+                used: Arc::new(AtomicU64::new(0)),
+                cap: memory_cap,
+            }),
             Storage::Disk(dir) => {
                 let root = dir.join(".uploads");
                 tokio::fs::create_dir_all(&root).await?;
@@ -180,7 +208,12 @@ impl Parts {
             return Ok(None);
         }
         let sink = match self {
-            Parts::Memory(_) => PartSink::Memory(Vec::new()),
+            Parts::Memory(m) => PartSink::Memory {
+                buf: Vec::new(),
+                used: m.used.clone(),
+                reserved: 0,
+                cap: m.cap,
+            },
             Parts::Disk(root) => {
                 let folder = Self::folder(root, bucket, id);
                 let tmp = folder.join(format!(
@@ -293,11 +326,16 @@ impl Parts {
             return Ok(false);
         }
         match self {
-            Parts::Memory(m) => Ok(m
-                .lock()
-                .map_err(|_| poisoned())?
-                .remove(&(bucket.to_owned(), id.to_owned()))
-                .is_some()),
+            Parts::Memory(m) => {
+                let gone = m
+                    .lock()
+                    .map_err(|_| poisoned())?
+                    .remove(&(bucket.to_owned(), id.to_owned()));
+                if let Some(u) = &gone {
+                    release(&m.used, parts_size(u));
+                }
+                Ok(gone.is_some())
+            }
             Parts::Disk(root) => {
                 match tokio::fs::remove_dir_all(Self::folder(root, bucket, id)).await {
                     Ok(()) => Ok(true),
@@ -347,10 +385,18 @@ impl Parts {
         let stale = |t: SystemTime| now.duration_since(t).is_ok_and(|d| d > expiry);
         match self {
             Parts::Memory(m) => {
-                let mut m = m.lock().map_err(|_| poisoned())?;
-                let before = m.len();
-                m.retain(|_, u| !stale(u.touched));
-                Ok(before - m.len())
+                let mut map = m.lock().map_err(|_| poisoned())?;
+                let before = map.len();
+                let mut freed = 0;
+                map.retain(|_, u| {
+                    let keep = !stale(u.touched);
+                    if !keep {
+                        freed += parts_size(u);
+                    }
+                    keep
+                });
+                release(&m.used, freed);
+                Ok(before - map.len())
             }
             Parts::Disk(root) => {
                 let mut removed = 0;
@@ -412,7 +458,13 @@ impl Drop for TempPath {
 }
 
 enum PartSink {
-    Memory(Vec<u8>),
+    Memory {
+        buf: Vec<u8>,
+        used: Arc<AtomicU64>,
+        /// Bytes of `used` this part holds; released on drop unless committed.
+        reserved: u64,
+        cap: u64,
+    },
     Disk {
         file: tokio::io::BufWriter<tokio::fs::File>,
         tmp: TempPath,
@@ -435,8 +487,20 @@ impl PartWriter {
         self.md5.update(data);
         self.len += data.len() as u64;
         match &mut self.sink {
-            PartSink::Memory(v) => {
-                v.extend_from_slice(data);
+            PartSink::Memory {
+                buf,
+                used,
+                reserved,
+                cap,
+            } => {
+                let n = data.len() as u64;
+                let cap = *cap;
+                used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                    u.checked_add(n).filter(|&t| t <= cap)
+                })
+                .map_err(|_| io::Error::new(io::ErrorKind::StorageFull, "memory store full"))?;
+                *reserved += n;
+                buf.extend_from_slice(data);
                 Ok(())
             }
             PartSink::Disk { file, .. } => file.write_all(data).await,
@@ -453,7 +517,7 @@ impl PartWriter {
     }
 
     /// Stores the part (replacing one of the same number). `Ok(None)`: the upload is gone.
-    pub async fn commit(self, parts: &Parts) -> io::Result<Option<String>> {
+    pub async fn commit(mut self, parts: &Parts) -> io::Result<Option<String>> {
         let etag = hex(&self.digest());
         let info = PartInfo {
             number: self.number,
@@ -461,25 +525,26 @@ impl PartWriter {
             size: self.len,
             modified: SystemTime::now(),
         };
-        match self.sink {
-            PartSink::Memory(v) => {
+        match &mut self.sink {
+            PartSink::Memory { buf, reserved, .. } => {
                 let Parts::Memory(m) = parts else {
                     return Err(io::Error::other("part and store differ"));
                 };
-                let mut m = m.lock().map_err(|_| poisoned())?;
-                let Some(u) = m.get_mut(&(self.bucket, self.id)) else {
+                let mut map = m.lock().map_err(|_| poisoned())?;
+                let Some(u) = map.get_mut(&(self.bucket.clone(), self.id.clone())) else {
                     return Ok(None);
                 };
                 u.touched = info.modified;
-                u.parts.insert(self.number, (info, Bytes::from(v)));
+                let data = Bytes::from(std::mem::take(buf));
+                // The stored part now holds the reserved bytes.
+                *reserved = 0;
+                if let Some((old, _)) = u.parts.insert(self.number, (info, data)) {
+                    release(&m.used, old.size);
+                }
             }
-            PartSink::Disk {
-                mut file,
-                mut tmp,
-                folder,
-            } => {
+            PartSink::Disk { file, tmp, folder } => {
                 file.flush().await?;
-                file.into_inner().sync_all().await?;
+                file.get_ref().sync_all().await?;
                 let prefix = format!("{:05}.", self.number);
                 let name = format!("{prefix}{etag}");
                 let from = tmp
@@ -492,7 +557,7 @@ impl PartWriter {
                     Err(e) => return Err(e),
                 }
                 // The part this one replaces.
-                if let Ok(mut rd) = tokio::fs::read_dir(&folder).await {
+                if let Ok(mut rd) = tokio::fs::read_dir(&*folder).await {
                     while let Ok(Some(entry)) = rd.next_entry().await {
                         let n = entry.file_name();
                         let n = n.to_string_lossy();
@@ -504,6 +569,14 @@ impl PartWriter {
             }
         }
         Ok(Some(etag))
+    }
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        if let PartSink::Memory { used, reserved, .. } = &self.sink {
+            release(used, *reserved);
+        }
     }
 }
 

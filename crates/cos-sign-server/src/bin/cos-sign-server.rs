@@ -1,15 +1,16 @@
 //! `cos-sign-server`: the local COS-compatible server as a standalone program.
 //!
 //! ```text
-//! cos-sign-server [--addr 127.0.0.1:0] [--data-dir DIR] [--credential ID:KEY[:TOKEN]]...
-//!                 [--default-bucket NAME] [--clock-offset SECONDS] [--quiet]
+//! cos-sign-server [--addr 127.0.0.1:0] [--data-dir DIR] [--credentials-file FILE]
+//!                 [--default-bucket NAME] [--clock-offset SECONDS] [--quiet] [limits]
 //! ```
 //! Prints `listening on http://ADDR` as its first line on stdout, then serves until Ctrl-C or
 //! SIGTERM.
 
 use std::process::ExitCode;
 
-use cos_sign_server::{self as server, Config, Credential};
+use cos_sign_server::{self as server, Config, Credential, limits};
+use cos_sign_std::credentials::{CredentialsProvider, EnvProvider, ProfileProvider};
 
 const USAGE: &str = "\
 cos-sign-server: a local COS-compatible object server that verifies COS signatures
@@ -17,15 +18,25 @@ cos-sign-server: a local COS-compatible object server that verifies COS signatur
 USAGE:
     cos-sign-server [OPTIONS]
 
+Keys accepted: those of the environment (COS_SECRET_ID, COS_SECRET_KEY, COS_SECURITY_TOKEN),
+of --credentials-file FILE (a profile file: [default] secret_id, secret_key, token), else of
+~/.tencentcloud/credentials.
+
 OPTIONS:
     --addr ADDR                  address to listen on [default: 127.0.0.1:0, a free port]
     --data-dir DIR               keep objects under DIR (default: in memory)
-    --credential ID:KEY[:TOKEN]  accept this key (repeatable); with TOKEN it is a temporary
-                                 key that requires x-cos-security-token. Also read from the
-                                 environment: COS_SECRET_ID, COS_SECRET_KEY, COS_SECURITY_TOKEN
+    --credentials-file FILE      accept the key of this profile file
+    --profile NAME               profile (section) of the profile file [default: default]
     --default-bucket NAME        bucket of requests whose Host names none (IP, localhost)
     --clock-offset SECONDS       add SECONDS (may be negative) to the server's clock
+    --upload-expiry SECS         remove multipart uploads untouched this long [default: 86400]
+    --header-read-timeout SECS   time to send a request head [default: 30]
+    --body-idle-timeout SECS     time a request body may stay silent [default: 60]
+    --max-connections N          connections served at once [default: 1024]
+    --max-object-size BYTES      largest PUT, EntityTooLarge above [default: 5368709120]
+    --memory-store-cap BYTES     bytes the memory store holds at most [default: 268435456]
     --quiet                      do not log requests to stderr
+    --credential ID:KEY[:TOKEN]  (discouraged: the command line is visible to other users)
     -h, --help                   print this help
 
 The first line on stdout is `listening on http://ADDR`.
@@ -38,6 +49,8 @@ fn parse(args: &[String]) -> Result<Config, String> {
             .map_err(|e| format!("default address: {e}"))?,
     )
     .log(true);
+    let mut file = None;
+    let mut profile = "default".to_owned();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -50,38 +63,72 @@ fn parse(args: &[String]) -> Result<Config, String> {
                 .or_else(|| it.next().cloned())
                 .ok_or_else(|| format!("{name} needs a value"))
         };
+        let number = |v: String| -> Result<u64, String> {
+            v.parse().map_err(|e| format!("{name} {v}: {e}"))
+        };
         match name {
             "--addr" => {
                 let v = value()?;
                 config.addr = v.parse().map_err(|e| format!("--addr {v}: {e}"))?;
             }
             "--data-dir" => config = config.data_dir(value()?),
-            "--credential" => config = config.credential(Credential::parse(&value()?)?),
+            "--credential" => {
+                eprintln!("cos-sign-server: {}", server::ARGV_SECRET_WARNING);
+                config = config.credential(Credential::parse(&value()?)?);
+            }
+            "--credentials-file" => file = Some(value()?),
+            "--profile" => profile = value()?,
             "--default-bucket" => config = config.default_bucket(value()?),
             "--clock-offset" => {
                 let v = value()?;
                 config =
                     config.clock_offset(v.parse().map_err(|e| format!("--clock-offset {v}: {e}"))?);
             }
+            "--upload-expiry" => {
+                config.upload_expiry =
+                    server::parse_seconds(&value()?).map_err(|e| format!("{name} {e}"))?;
+            }
+            "--header-read-timeout" => {
+                config.limits.header_read_timeout =
+                    server::parse_seconds(&value()?).map_err(|e| format!("{name} {e}"))?;
+            }
+            "--body-idle-timeout" => {
+                config.limits.body_idle_timeout =
+                    server::parse_seconds(&value()?).map_err(|e| format!("{name} {e}"))?;
+            }
+            "--max-connections" => {
+                let n = number(value()?)?;
+                config.limits.max_connections = usize::try_from(n)
+                    .ok()
+                    .filter(|n| (1..=limits::MAX_CONNECTIONS_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        format!("{name}: between 1 and {}", limits::MAX_CONNECTIONS_LIMIT)
+                    })?;
+            }
+            "--max-object-size" => config.limits.max_object_size = number(value()?)?,
+            "--memory-store-cap" => config.limits.memory_store_cap = number(value()?)?,
             "--quiet" => config = config.log(false),
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if let (Ok(id), Ok(key)) = (
-        std::env::var("COS_SECRET_ID"),
-        std::env::var("COS_SECRET_KEY"),
-    ) && !id.is_empty()
-        && !key.is_empty()
-    {
-        let cred = match std::env::var("COS_SECURITY_TOKEN") {
-            Ok(t) if !t.is_empty() => Credential::temporary(id, key, t),
-            _ => Credential::permanent(id, key),
-        };
-        config = config.credential(cred);
+    if let Ok(c) = EnvProvider::new().credentials() {
+        config = config.credential(Credential::from(&c));
+    }
+    let profile_provider = match &file {
+        Some(f) => ProfileProvider::new().with_path(f).with_profile(&profile),
+        None => ProfileProvider::new().with_profile(&profile),
+    };
+    if file.is_some() || config.credentials.is_empty() {
+        match profile_provider.credentials() {
+            Ok(c) => config = config.credential(Credential::from(&c)),
+            Err(e) if file.is_some() => return Err(format!("--credentials-file: {e}")),
+            Err(_) => {}
+        }
     }
     if config.credentials.is_empty() {
         return Err(
-            "no credential: give --credential ID:KEY or set COS_SECRET_ID/COS_SECRET_KEY".into(),
+            "no credential: set COS_SECRET_ID/COS_SECRET_KEY, or give --credentials-file FILE"
+                .into(),
         );
     }
     Ok(config)
@@ -90,7 +137,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        print!("{USAGE}");
+        print!("{USAGE}\n{}", server::OPERATIONS);
         return ExitCode::SUCCESS;
     }
     let config = match parse(&args) {
