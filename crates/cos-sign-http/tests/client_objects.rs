@@ -268,7 +268,10 @@ async fn sign_request_signs_query_params_and_headers() {
 
     // Changing a signed param after signing is caught by the server.
     let mut tampered = signed.try_clone().unwrap();
-    let u = tampered.url().as_str().replace("response-cache-control=", "response-cache-control=1");
+    let u = tampered
+        .url()
+        .as_str()
+        .replace("response-cache-control=", "response-cache-control=1");
     *tampered.url_mut() = reqwest::Url::parse(&u).unwrap();
     let resp = client.http().execute(tampered).await.unwrap();
     assert_eq!(resp.status(), 403);
