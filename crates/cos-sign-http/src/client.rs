@@ -289,6 +289,20 @@ impl ObjectMeta {
         }
     }
 
+    /// Checks `md5` (hex) against the ETag when it is an MD5: whether it was checked.
+    ///
+    /// # Errors
+    /// [`ClientError::Integrity`] when they differ.
+    pub fn check_md5(&self, md5: &str) -> Result<bool, ClientError> {
+        match self.md5_etag() {
+            Some(e) if !e.eq_ignore_ascii_case(md5) => Err(ClientError::Integrity {
+                expected: e,
+                actual: md5.to_owned(),
+            }),
+            e => Ok(e.is_some()),
+        }
+    }
+
     /// The ETag when it is an MD5 (32 hex digits: a simple upload), lowercase.
     pub fn md5_etag(&self) -> Option<String> {
         self.etag
@@ -671,18 +685,10 @@ impl Client {
             });
         }
         let md5 = hex(&md5.finalize());
-        let etag_md5 = meta.md5_etag();
-        if let Some(e) = &etag_md5
-            && *e != md5
-        {
-            return Err(ClientError::Integrity {
-                expected: e.clone(),
-                actual: md5,
-            });
-        }
+        let md5_checked = meta.check_md5(&md5)?;
         tmp.persist(path).await?;
         Ok(DownloadOutput {
-            md5_checked: etag_md5.is_some(),
+            md5_checked,
             meta,
             bytes: done,
             md5,

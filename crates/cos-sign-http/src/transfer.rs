@@ -489,15 +489,7 @@ pub(crate) async fn download_file(
         });
     }
     let md5 = range_md5(&tmp.path, 0, size).await?;
-    let etag_md5 = meta.md5_etag();
-    if let Some(e) = &etag_md5
-        && *e != md5
-    {
-        return Err(ClientError::Integrity {
-            expected: e.clone(),
-            actual: md5,
-        });
-    }
+    let md5_checked = meta.check_md5(&md5)?;
     let f = tokio::fs::OpenOptions::new()
         .write(true)
         .open(&tmp.path)
@@ -509,7 +501,7 @@ pub(crate) async fn download_file(
     drop(f);
     tmp.persist(path).await?;
     Ok(DownloadOutput {
-        md5_checked: etag_md5.is_some(),
+        md5_checked,
         meta,
         bytes: size,
         md5,

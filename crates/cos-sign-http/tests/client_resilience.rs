@@ -263,3 +263,53 @@ async fn what_is_not_retried() {
     assert!(c.bucket(BUCKET).get("k").await.is_err());
     assert_eq!(s.count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_are_checked_before_the_rename() {
+    const SIZE: usize = 3 << 20;
+    let data = Arc::new(bytes(SIZE, 9));
+    // An MD5 ETag that is not the MD5 of the bytes served.
+    let wrong = md5_hex(b"other bytes");
+    let (d, w) = (data.clone(), wrong.clone());
+    let s = StandIn::start(move |req| {
+        let etag = format!("\"{w}\"");
+        if req.method == "HEAD" {
+            return Reply::new(200, "")
+                .head_len(SIZE as u64)
+                .header("ETag", &etag);
+        }
+        match req.header("range") {
+            Some(r) => {
+                let (a, b) = r.trim_start_matches("bytes=").split_once('-').unwrap();
+                let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+                Reply::new(206, d[a..=b].to_vec())
+                    .header("Content-Range", &format!("bytes {a}-{b}/{SIZE}"))
+                    .header("ETag", &etag)
+            }
+            None => Reply::new(200, d.to_vec()).header("ETag", &etag),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("out.bin");
+    let bucket = client(s.addr).bucket(BUCKET);
+    for threshold in [1u64 << 20, 64 << 20] {
+        let e = bucket
+            .download_file(
+                "obj",
+                &dst,
+                TransferOptions::new()
+                    .part_size(1 << 20)
+                    .multipart_threshold(threshold),
+            )
+            .await
+            .unwrap_err();
+        match &e {
+            ClientError::Integrity { expected, actual } => {
+                assert_eq!(expected, &wrong);
+                assert_eq!(actual, &md5_hex(&data));
+            }
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file");
+    }
+}
