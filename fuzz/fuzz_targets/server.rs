@@ -168,7 +168,10 @@ fuzz_target!(|x: Input<'_>| {
                 target_path = out;
             }
             Change::SlashAsEscape => {
-                target_path = format!("/{}", target_path[1..].replace('/', "%2F"))
+                target_path = match target_path.strip_prefix('/') {
+                    Some(rest) => format!("/{}", rest.replace('/', "%2F")),
+                    None => target_path.replace('/', "%2F"),
+                }
             }
             Change::RawPath(p) => target_path = (*p).to_owned(),
             Change::Method(m) => method_sent = METHODS[usize::from(*m) % METHODS.len()].into(),

@@ -99,7 +99,9 @@ pub enum Storage {
     Memory,
     /// Under a folder: `<dir>/<bucket>/<encoded key>`. Each upload is streamed into a
     /// temporary file in the bucket's folder and renamed into place once complete and
-    /// checked, so a cut connection or a crash never leaves a partial object.
+    /// checked, so a cut connection or a crash never leaves a partial object. Multipart
+    /// uploads in progress live under `<dir>/.uploads/<bucket>/<upload id>/` until Complete,
+    /// Abort or their expiry.
     Disk(PathBuf),
 }
 

@@ -38,6 +38,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, ReadBuf};
 use super::Storage;
 
 const MAGIC: &str = "cos-sign-object 2 ";
+const MAGIC_V1: &str = "cos-sign-object 1 ";
 const MAX_NAME: usize = 200;
 const LONG_DIR: &str = "%%long";
 const MAX_HEADER: usize = 64 * 1024;
@@ -599,9 +600,11 @@ async fn read_header(
     };
     let text = std::str::from_utf8(buf.get(..end).ok_or_else(bad)?).map_err(|_| bad())?;
     let mut lines = text.lines();
-    let etag = lines
-        .next()
-        .and_then(|l| l.strip_prefix(MAGIC))
+    let first = lines.next().ok_or_else(bad)?;
+    // Version 1 files (content type only) are still read.
+    let etag = first
+        .strip_prefix(MAGIC)
+        .or_else(|| first.strip_prefix(MAGIC_V1))
         .ok_or_else(bad)?
         .to_owned();
     let mut key = None;
@@ -610,6 +613,8 @@ async fn read_header(
     for line in lines {
         if let Some(k) = line.strip_prefix("key: ") {
             key = Some(decode(k));
+        } else if let Some(c) = line.strip_prefix("content-type: ") {
+            headers.push(("content-type".to_owned(), c.to_owned()));
         } else if let Some(h) = line.strip_prefix("h: ")
             && let Some((n, v)) = h.split_once(' ')
         {
@@ -725,6 +730,29 @@ impl Body for ContentBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn version_1_files_are_read() {
+        let dir = std::env::temp_dir().join(format!("cos-sign-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("obj");
+        let etag = "0123456789abcdef0123456789abcdef";
+        std::fs::write(
+            &path,
+            format!("{MAGIC_V1}{etag}\nkey: a%20b\ncontent-type: text/plain\n\nbytes"),
+        )
+        .unwrap();
+        let mut f = tokio::fs::File::open(&path).await.unwrap();
+        let (len, e, key, headers) = read_header(&mut f).await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!((e.as_str(), key.as_str()), (etag, "a b"));
+        assert_eq!(
+            headers,
+            vec![("content-type".to_owned(), "text/plain".to_owned())]
+        );
+        let header = format!("{MAGIC_V1}{etag}\nkey: a%20b\ncontent-type: text/plain\n\n");
+        assert_eq!(len as usize, header.len());
+    }
 
     #[test]
     fn file_names_stay_inside_the_bucket_folder() {

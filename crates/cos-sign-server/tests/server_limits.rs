@@ -422,3 +422,34 @@ async fn extreme_key_times_answer_without_panicking() {
     );
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_silent_body_times_out_and_nothing_is_stored() {
+    let handle = start(Limits {
+        body_idle_timeout: Duration::from_secs(1),
+        ..limits()
+    })
+    .await;
+    let addr = handle.addr;
+    let mut req = put_head("stalled", 10, "").into_bytes();
+    req.extend_from_slice(b"abc");
+    let started = Instant::now();
+    let resp = exchange(addr, &req, Duration::from_secs(8)).await;
+    let waited = started.elapsed();
+    assert_eq!(
+        status_and_code(&resp),
+        (400, "RequestTimeout".to_owned()),
+        "{resp}"
+    );
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    let got = read_back(addr, "stalled").await;
+    assert_eq!(
+        status_and_code(&got),
+        (404, "NoSuchKey".to_owned()),
+        "{got}"
+    );
+    handle.shutdown().await;
+}
