@@ -343,9 +343,9 @@ impl From<cos_sign_http::ClientError> for CliError {
             }
         }
         match e {
-            cos_sign_http::ClientError::Sign(_) | cos_sign_http::ClientError::InvalidRequest(_) => {
-                CliError::usage(msg)
-            }
+            cos_sign_http::ClientError::Sign(_)
+            | cos_sign_http::ClientError::Credentials(_)
+            | cos_sign_http::ClientError::InvalidRequest(_) => CliError::usage(msg),
             _ => CliError::fail(msg),
         }
     }
