@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use cos_sign_http::Client;
+use cos_sign_http::{Client, TransferOptions};
 use cos_sign_server::{self as server, Config, Credential};
 use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{Credentials, StaticProvider};
@@ -192,7 +192,11 @@ async fn demo(a: &DemoArgs, dir: &Path) -> Result<(), CliError> {
         .build()?;
     let mut bar = Bar::new("upload", true);
     let up = client
-        .upload_presigned(&put_url, &src, |d, t| bar.update(d, t))
+        .upload_presigned(
+            &put_url,
+            &src,
+            TransferOptions::new().progress(|d, t| bar.update(d, t)),
+        )
         .await;
     bar.finish();
     let up = up?;
@@ -226,7 +230,11 @@ async fn demo(a: &DemoArgs, dir: &Path) -> Result<(), CliError> {
     let dst = dir.join("downloaded.bin");
     let mut bar = Bar::new("download", true);
     let down = client
-        .download_presigned(&get_url, &dst, |d, t| bar.update(d, t))
+        .download_presigned(
+            &get_url,
+            &dst,
+            TransferOptions::new().progress(|d, t| bar.update(d, t)),
+        )
         .await;
     bar.finish();
     let down = down?;
@@ -249,7 +257,7 @@ async fn demo(a: &DemoArgs, dir: &Path) -> Result<(), CliError> {
     }
     let tampered = get_url.replace("/demo/hello%20cos.bin?", "/demo/other.bin?");
     let refused = match client
-        .download_presigned(&tampered, dir.join("tampered.bin"), |_, _| {})
+        .download_presigned(&tampered, dir.join("tampered.bin"), TransferOptions::new())
         .await
     {
         Err(e) => e

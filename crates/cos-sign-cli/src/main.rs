@@ -408,8 +408,8 @@ impl CliError {
     }
 }
 
-impl From<cos_sign_http::Error> for CliError {
-    fn from(e: cos_sign_http::Error) -> Self {
+impl From<cos_sign_http::ClientError> for CliError {
+    fn from(e: cos_sign_http::ClientError) -> Self {
         let mut msg = e.to_string();
         if let Some(cos) = e.cos() {
             if let Some(r) = &cos.resource {
@@ -423,13 +423,12 @@ impl From<cos_sign_http::Error> for CliError {
             }
         }
         match e {
-            cos_sign_http::Error::Sign(cos_sign_std::signer::Error::Credentials(c)) => {
-                no_credentials(&c)
-            }
-            cos_sign_http::Error::Sign(_) | cos_sign_http::Error::InvalidRequest(_) => {
+            cos_sign_http::ClientError::Sign(cos_sign_std::signer::Error::Credentials(c))
+            | cos_sign_http::ClientError::Credentials(c) => no_credentials(&c),
+            cos_sign_http::ClientError::Sign(_) | cos_sign_http::ClientError::InvalidRequest(_) => {
                 CliError::usage(msg)
             }
-            cos_sign_http::Error::Http(_) => CliError {
+            cos_sign_http::ClientError::Http(_) => CliError {
                 http: true,
                 ..CliError::fail(msg)
             },

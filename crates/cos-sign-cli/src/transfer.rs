@@ -184,7 +184,13 @@ fn request(
 ) -> Result<reqwest::RequestBuilder, CliError> {
     let mut req = match target {
         Target::Url(u) => client.http().request(method.clone(), u.clone()),
-        Target::Object { bucket, key } => client.object_request(method.clone(), bucket, key)?,
+        Target::Object { bucket, key } => {
+            let cos_method: cos_sign_http::Method = method
+                .as_str()
+                .parse()
+                .map_err(|e| CliError::usage(format!("{e}")))?;
+            client.object_request(cos_method, bucket, key)?
+        }
     };
     if !params.is_empty() {
         req = req.query(params);
@@ -230,7 +236,7 @@ async fn send(
             .http()
             .execute(req)
             .await
-            .map_err(|e| CliError::from(cos_sign_http::Error::Http(e.without_url())))?;
+            .map_err(|e| CliError::from(cos_sign_http::ClientError::Http(e.without_url())))?;
         if resp.status().as_u16() >= 400 {
             return Err(cos_error(resp).await);
         }
@@ -263,7 +269,7 @@ async fn cos_error(mut resp: reqwest::Response) -> CliError {
     body.truncate(ERROR_BODY_LIMIT);
     let e = CosError::from_response(status, &headers, &String::from_utf8_lossy(&body), false);
     tracing::info!(status, code = %e.code, "COS error answer");
-    CliError::from(cos_sign_http::Error::Cos(Box::new(e)))
+    CliError::from(cos_sign_http::ClientError::Cos(Box::new(e)))
 }
 
 /// Adds the `--proxy` hint to a failed exchange sent over https through a proxy.
@@ -541,7 +547,7 @@ async fn download(
             .map_err(|_| {
                 CliError::fail(format!("no data for {} s; giving up", READ_IDLE.as_secs()))
             })?
-            .map_err(|e| CliError::from(cos_sign_http::Error::Http(e.without_url())))?;
+            .map_err(|e| CliError::from(cos_sign_http::ClientError::Http(e.without_url())))?;
         let Some(chunk) = chunk else { break };
         md5.update(&chunk);
         n += chunk.len() as u64;

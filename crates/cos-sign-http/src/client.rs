@@ -1,70 +1,153 @@
-//! An async COS client on `reqwest`: signs requests with a [`Signer`], object calls
-//! (PUT/GET/HEAD/DELETE), and streaming transfers through pre-signed URLs.
+//! The async COS client on `reqwest`: signing, timeouts, retries, and pre-signed transfers.
+//! Object calls go through a [`Bucket`] handle ([`Client::bucket`]).
 //!
-//! * [`Client::sign_request`] signs a `reqwest::Request` whose headers are final: the `host`
-//!   as it will be sent (the URL's host, with the port when not the scheme's default), every
-//!   allow-listed header of the request (`content-type`, `content-md5`, `x-cos-*`, ...), the
-//!   URL's percent-decoded path and form-decoded query params. With a temporary key the
-//!   `x-cos-security-token` header is added and signed.
-//! * Every signed call that COS answers with `RequestTimeTooSkewed` (or "Request has expired"
-//!   while the answer's `Date` is a minute or more away from the local clock) is retried once
-//!   after setting the signer clock's skew from that `Date` ([`skew_correction`]). Requests
-//!   whose body cannot be replayed (a caller's stream) are not retried.
-//! * Transfers of files stream in chunks (256 KiB): an upload never holds the file in memory;
-//!   a download is written to a temporary file in the target folder and renamed into place
-//!   only once complete and, when the ETag is an MD5, checked against it.
+//! * **Signing.** [`Client::sign_request`] signs a `reqwest::Request` whose headers are
+//!   final: the `host` as it will be sent, every allow-listed header, the URL's
+//!   percent-decoded path and form-decoded query params. With a temporary key the
+//!   `x-cos-security-token` header is added and signed. Before signing, the client awaits
+//!   the provider's async view ([`CredentialsProvider::credentials_async`]) when it was built
+//!   with [`ClientBuilder::credentials`], so a refresh never blocks a runtime thread.
+//! * **Never hangs.** [`Timeouts`]: connect (10 s), read-idle (30 s: no byte for that long
+//!   fails the request, also in the middle of a body), each request (10 min), waiting for
+//!   credentials (30 s). A timeout is [`ClientError::Timeout`] with its [`TimeoutKind`].
+//! * **Retries.** [`RetryPolicy`] (see [`retry`](crate::retry)): connection errors, timeouts
+//!   before the answer, 5xx, 429 and `SlowDown`, for idempotent requests whose body can be
+//!   built again, with exponential backoff and jitter. A clock-skew answer
+//!   (`RequestTimeTooSkewed`, or "Request has expired" with a `Date` a minute or more away)
+//!   is retried once after correcting the signer clock ([`skew_correction`]).
+//! * **Files** stream in 256 KiB chunks; downloads go to a temporary file beside the target,
+//!   renamed into place only once complete and checked; it is removed on any failure and when
+//!   the future is dropped.
 //!
 //! ```no_run
-//! use cos_sign_http::client::Client;
-//! use cos_sign_std::{config::Endpoint, credentials::EnvProvider, signer::Signer};
+//! use cos_sign_http::{Client, TransferOptions};
+//! use cos_sign_std::config::Endpoint;
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = Client::new(Signer::new(EnvProvider::new(), Endpoint::from_region("ap-guangzhou")?))?;
-//! client.put_object("examplebucket-1250000000", "a.txt", "hello").await?;
-//! let got = client.get_object("examplebucket-1250000000", "a.txt").await?;
-//! assert_eq!(&got.body[..], b"hello");
+//! let client = Client::builder()
+//!     .credentials(cos_sign_http::providers::default_chain(), Endpoint::from_region("ap-guangzhou")?)
+//!     .build()?;
+//! let bucket = client.bucket("examplebucket-1250000000");
+//! bucket.put("a.txt", "hello").await?;
+//! assert_eq!(&bucket.get("a.txt").await?.body[..], b"hello");
+//! bucket
+//!     .upload_file("big.iso", "/tmp/big.iso", TransferOptions::new().concurrency(8))
+//!     .await?;
 //! # Ok(()) }
 //! ```
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use cos_sign_std::clock::Clock;
+use cos_sign_std::config::Endpoint;
+use cos_sign_std::credentials::CredentialsProvider;
 use cos_sign_std::method::{Method as CosMethod, UnsupportedMethod};
 use cos_sign_std::signer::{Signer, TOKEN_NAME};
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, Url};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::error::{CosError, Error};
+use crate::bucket::Bucket;
+use crate::error::{ClientError, CosError, TimeoutKind};
+use crate::hex;
+use crate::retry::{RetryPolicy, is_transient_answer, is_transient_failure};
+use crate::transfer::TransferOptions;
 
-/// The chunk size of file uploads.
-const CHUNK: usize = 256 * 1024;
+/// The chunk size of file streams.
+pub(crate) const CHUNK: usize = 256 * 1024;
+
+/// The client's time limits. Every network wait is bounded by one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// Connecting, TCP and TLS (default 10 s).
+    pub connect: Duration,
+    /// The longest silence while waiting for an answer or its body (default 30 s).
+    pub read_idle: Duration,
+    /// One whole request, answer and body (default 10 min; a multipart part or a range is
+    /// one request).
+    pub request: Duration,
+    /// Waiting for credentials from the provider (default 30 s).
+    pub credentials: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            read_idle: Duration::from_secs(30),
+            request: Duration::from_secs(600),
+            credentials: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Timeouts {
+    /// With this connect timeout.
+    pub fn connect(mut self, d: Duration) -> Self {
+        self.connect = d;
+        self
+    }
+    /// With this read-idle timeout.
+    pub fn read_idle(mut self, d: Duration) -> Self {
+        self.read_idle = d;
+        self
+    }
+    /// With this per-request timeout.
+    pub fn request(mut self, d: Duration) -> Self {
+        self.request = d;
+        self
+    }
+    /// With this credentials wait.
+    pub fn credentials(mut self, d: Duration) -> Self {
+        self.credentials = d;
+        self
+    }
+}
 
 /// Builds a [`Client`].
 #[derive(Debug, Default)]
 pub struct ClientBuilder {
     signer: Option<Arc<Signer>>,
+    provider: Option<Arc<dyn CredentialsProvider>>,
     http: Option<reqwest::Client>,
     proxy: Option<reqwest::Proxy>,
-    timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
+    no_proxy: bool,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
     expires: Option<Duration>,
 }
 
 impl ClientBuilder {
-    /// Signs with this signer (without one, only the pre-signed URL calls work).
+    /// Signs with this signer. Its provider is called through its sync view only; prefer
+    /// [`credentials`](ClientBuilder::credentials) for network providers.
     pub fn signer(mut self, signer: impl Into<Arc<Signer>>) -> Self {
         self.signer = Some(signer.into());
+        self.provider = None;
         self
     }
 
-    /// Uses this reqwest client (the proxy and timeouts of this builder are then ignored).
+    /// Signs for `endpoint` with the credentials of `provider`, awaiting its async view
+    /// before each signature (a refresh then never blocks a runtime thread).
+    pub fn credentials(
+        mut self,
+        provider: impl CredentialsProvider + 'static,
+        endpoint: Endpoint,
+    ) -> Self {
+        let p: Arc<dyn CredentialsProvider> = Arc::new(provider);
+        self.signer = Some(Arc::new(Signer::new(p.clone(), endpoint)));
+        self.provider = Some(p);
+        self
+    }
+
+    /// Uses this reqwest client (the proxy and the connect and read-idle timeouts of this
+    /// builder are then the caller's business; the request timeout still applies).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -77,15 +160,39 @@ impl ClientBuilder {
         self
     }
 
-    /// A timeout for each whole request (none by default: large transfers take long).
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
+    /// Ignores the proxies of the environment (`HTTP_PROXY`...).
+    pub fn no_proxy(mut self) -> Self {
+        self.no_proxy = true;
         self
     }
 
-    /// A timeout for connecting (default 10 s).
+    /// The time limits.
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    /// A timeout for each whole request.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeouts.request = d;
+        self
+    }
+
+    /// A timeout for connecting.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = Some(d);
+        self.timeouts.connect = d;
+        self
+    }
+
+    /// The longest silence while waiting for data.
+    pub fn read_idle_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.read_idle = d;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, r: RetryPolicy) -> Self {
+        self.retry = r;
         self
     }
 
@@ -99,15 +206,16 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// The reqwest client cannot be built (TLS backend).
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(self) -> Result<Client, ClientError> {
         let http = match self.http {
             Some(h) => h,
             None => {
                 let mut b = reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                    .connect_timeout(self.timeouts.connect)
+                    .read_timeout(self.timeouts.read_idle)
                     .redirect(reqwest::redirect::Policy::none());
-                if let Some(t) = self.timeout {
-                    b = b.timeout(t);
+                if self.no_proxy {
+                    b = b.no_proxy();
                 }
                 if let Some(p) = self.proxy {
                     b = b.proxy(p);
@@ -116,19 +224,32 @@ impl ClientBuilder {
             }
         };
         Ok(Client {
-            signer: self.signer,
-            http,
-            expires: self.expires.unwrap_or(Duration::from_secs(300)),
+            inner: Arc::new(Inner {
+                signer: self.signer,
+                provider: self.provider,
+                http,
+                expires: self.expires.unwrap_or(Duration::from_secs(300)),
+                timeouts: self.timeouts,
+                retry: self.retry,
+            }),
         })
     }
+}
+
+#[derive(Debug)]
+struct Inner {
+    signer: Option<Arc<Signer>>,
+    provider: Option<Arc<dyn CredentialsProvider>>,
+    http: reqwest::Client,
+    expires: Duration,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
 }
 
 /// An async COS client. Cheap to clone (the signer and the connection pool are shared).
 #[derive(Debug, Clone)]
 pub struct Client {
-    signer: Option<Arc<Signer>>,
-    http: reqwest::Client,
-    expires: Duration,
+    inner: Arc<Inner>,
 }
 
 /// What COS says about an object (from the response headers).
@@ -145,10 +266,12 @@ pub struct ObjectMeta {
     pub last_modified: Option<String>,
     /// `x-cos-request-id`.
     pub request_id: Option<String>,
+    /// `x-cos-meta-*` headers (names without the prefix, lowercase).
+    pub metadata: Vec<(String, String)>,
 }
 
 impl ObjectMeta {
-    fn from_headers(h: &HeaderMap) -> Self {
+    pub(crate) fn from_headers(h: &HeaderMap) -> Self {
         let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
         Self {
             content_length: get("content-length").and_then(|v| v.parse().ok()),
@@ -156,7 +279,36 @@ impl ObjectMeta {
             content_type: get("content-type"),
             last_modified: get("last-modified"),
             request_id: get("x-cos-request-id"),
+            metadata: h
+                .iter()
+                .filter_map(|(k, v)| {
+                    let name = k.as_str().strip_prefix("x-cos-meta-")?;
+                    Some((name.to_owned(), v.to_str().ok()?.to_owned()))
+                })
+                .collect(),
         }
+    }
+
+    /// Checks `md5` (hex) against the ETag when it is an MD5: whether it was checked.
+    ///
+    /// # Errors
+    /// [`ClientError::Integrity`] when they differ.
+    pub fn check_md5(&self, md5: &str) -> Result<bool, ClientError> {
+        match self.md5_etag() {
+            Some(e) if !e.eq_ignore_ascii_case(md5) => Err(ClientError::Integrity {
+                expected: e,
+                actual: md5.to_owned(),
+            }),
+            e => Ok(e.is_some()),
+        }
+    }
+
+    /// The ETag when it is an MD5 (32 hex digits: a simple upload), lowercase.
+    pub fn md5_etag(&self) -> Option<String> {
+        self.etag
+            .as_deref()
+            .filter(|e| e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(str::to_ascii_lowercase)
     }
 }
 
@@ -182,6 +334,8 @@ pub struct DownloadOutput {
     pub md5: String,
     /// Whether the MD5 was checked against an MD5 ETag (and matched).
     pub md5_checked: bool,
+    /// Ranged requests used (0: one plain GET).
+    pub ranges: u32,
 }
 
 /// The result of an upload.
@@ -190,16 +344,40 @@ pub struct DownloadOutput {
 pub struct UploadOutput {
     /// The headers' facts (`etag`, `request_id`).
     pub meta: ObjectMeta,
-    /// Bytes sent.
+    /// Bytes of the object.
     pub bytes: u64,
+    /// Parts of a multipart upload (0: one PUT).
+    pub parts: u32,
+    /// Parts found already uploaded and not sent again (a resumed upload).
+    pub parts_skipped: u32,
+    /// The multipart upload id, if multipart.
+    pub upload_id: Option<String>,
 }
 
+impl UploadOutput {
+    /// The result of one PUT of `bytes` bytes answered with `headers`.
+    pub(crate) fn single(headers: &HeaderMap, bytes: u64) -> Self {
+        Self {
+            meta: ObjectMeta::from_headers(headers),
+            bytes,
+            parts: 0,
+            parts_skipped: 0,
+            upload_id: None,
+        }
+    }
+}
+
+/// How a request is built again for a retry: `Ok(None)` when it cannot be (a stream).
+pub(crate) type Remake<'a> =
+    Box<dyn FnMut() -> Result<Option<reqwest::Request>, ClientError> + Send + 'a>;
+
 impl Client {
-    /// A client signing with `signer`, with a default reqwest client (rustls, no redirects).
+    /// A client signing with `signer`, with the default reqwest client (rustls, no
+    /// redirects) and the default timeouts and retries.
     ///
     /// # Errors
     /// As [`ClientBuilder::build`].
-    pub fn new(signer: impl Into<Arc<Signer>>) -> Result<Self, Error> {
+    pub fn new(signer: impl Into<Arc<Signer>>) -> Result<Self, ClientError> {
         Self::builder().signer(signer).build()
     }
 
@@ -208,53 +386,71 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// A handle on `bucket` (`examplebucket-1250000000`): object calls by key.
+    pub fn bucket(&self, bucket: impl Into<String>) -> Bucket {
+        Bucket::new(self.clone(), bucket.into())
+    }
+
     /// The signer.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] when the client was built without one.
-    pub fn signer(&self) -> Result<&Signer, Error> {
-        self.signer
-            .as_deref()
-            .ok_or_else(|| Error::InvalidRequest("this client has no signer (credentials)".into()))
+    /// [`ClientError::InvalidRequest`] when the client was built without one.
+    pub fn signer(&self) -> Result<&Signer, ClientError> {
+        self.inner.signer.as_deref().ok_or_else(|| {
+            ClientError::InvalidRequest("this client has no signer (credentials)".into())
+        })
     }
 
     /// The reqwest client.
     pub fn http(&self) -> &reqwest::Client {
-        &self.http
+        &self.inner.http
     }
 
-    /// The URL of an object (endpoint rules of the signer's [`Endpoint`](cos_sign_std::config::Endpoint)).
+    /// The time limits.
+    pub fn timeouts(&self) -> Timeouts {
+        self.inner.timeouts
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.retry
+    }
+
+    /// The URL of an object (endpoint rules of the signer's [`Endpoint`]).
     ///
     /// # Errors
     /// No signer, a bad bucket or key.
-    pub fn object_url(&self, bucket: &str, key: &str) -> Result<Url, Error> {
+    pub fn object_url(&self, bucket: &str, key: &str) -> Result<Url, ClientError> {
         let url = self.signer()?.object_url(bucket, key)?;
-        Url::parse(&url).map_err(|e| Error::InvalidRequest(format!("object URL: {e}")))
+        Url::parse(&url).map_err(|e| ClientError::InvalidRequest(format!("object URL: {e}")))
     }
 
     /// Signs `req` in place: removes any `Authorization`, adds `x-cos-security-token` for a
     /// temporary key, then sets `Authorization` over the method, the decoded path and query
     /// params of its URL, its `Host` (the header if set, else the URL's host and non-default
-    /// port) and its allow-listed headers. Call it after the headers are final; headers added
-    /// afterwards are not signed (harmless unless COS requires them signed).
+    /// port) and its allow-listed headers. Call it after the headers are final.
     ///
     /// # Errors
     /// No signer or credentials, a path or header value that is not UTF-8.
-    pub fn sign_request(&self, req: &mut reqwest::Request) -> Result<(), Error> {
-        sign_request_with(self.signer()?, req, self.expires)
+    pub fn sign_request(&self, req: &mut reqwest::Request) -> Result<(), ClientError> {
+        sign_request_with(self.signer()?, req, self.inner.expires)
     }
 
-    /// Signs and sends `req`; a status ≥ 400 becomes [`Error::Cos`]. A clock-skew error is
-    /// corrected and the request retried once when its body can be replayed.
+    /// Signs and sends `req`, with the client's retries (when its body can be cloned) and
+    /// timeouts; a status ≥ 400 becomes [`ClientError::Cos`].
     ///
     /// # Errors
-    /// Signing, HTTP, or COS's error answer.
-    pub async fn execute(&self, req: reqwest::Request) -> Result<Response, Error> {
+    /// Signing, HTTP, a timeout, or COS's error answer.
+    pub async fn execute(&self, req: reqwest::Request) -> Result<Response, ClientError> {
         let backup = req.try_clone();
         let mut first = Some(req);
-        let mut backup = backup;
-        self.send_signed(move || Ok(first.take().or_else(|| backup.take())))
-            .await
+        let idempotent = first.as_ref().is_some_and(|r| r.method() != Method::POST);
+        let remake: Remake<'_> = Box::new(move || {
+            Ok(first
+                .take()
+                .or_else(|| backup.as_ref().and_then(reqwest::Request::try_clone)))
+        });
+        self.send(remake, true, idempotent).await
     }
 
     /// A request builder for `method` on an object, to add headers to and pass to
@@ -265,14 +461,14 @@ impl Client {
     /// No signer, a bad bucket or key.
     pub fn object_request(
         &self,
-        method: Method,
+        method: CosMethod,
         bucket: &str,
         key: &str,
-    ) -> Result<reqwest::RequestBuilder, Error> {
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
         let url = self.object_url(bucket, key)?;
         let endpoint = self.signer()?.endpoint();
         let host = endpoint.host(Some(bucket)).map_err(sign_err)?;
-        let req = self.http.request(method, url);
+        let req = self.inner.http.request(http_method(method), url);
         // IP mode (`Endpoint::builder().ip(..)`): the URL names the IP, `Host` the bucket.
         if endpoint.url_authority(Some(bucket)).map_err(sign_err)? != host {
             return Ok(req.header(header::HOST, host));
@@ -280,255 +476,224 @@ impl Client {
         Ok(req)
     }
 
-    /// PUT Object from bytes in memory.
+    /// Uploads the file `path` with a `PUT` to a pre-signed URL, streamed, with
+    /// `Content-Length` and the options' headers (which the URL must have signed if COS
+    /// requires it). No signer needed. Retried like a signed PUT (the file is re-read).
     ///
     /// # Errors
-    /// Signing, HTTP, or COS's error answer.
-    pub async fn put_object(
+    /// A bad URL, the file, HTTP, a timeout, or COS's error answer.
+    pub async fn upload_presigned(
         &self,
-        bucket: &str,
-        key: &str,
-        body: impl Into<Bytes>,
-    ) -> Result<UploadOutput, Error> {
-        self.put_object_with(bucket, key, body, &[]).await
-    }
-
-    /// PUT Object from bytes with extra headers (`content-type`, `content-md5`,
-    /// `x-cos-meta-*`, ...), which are signed when allow-listed.
-    ///
-    /// # Errors
-    /// Signing, HTTP, or COS's error answer.
-    pub async fn put_object_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: impl Into<Bytes>,
-        headers: &[(&str, &str)],
-    ) -> Result<UploadOutput, Error> {
-        let body: Bytes = body.into();
-        let len = body.len() as u64;
-        let mut req = self.object_request(Method::PUT, bucket, key)?;
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = req.header(header::CONTENT_LENGTH, len).body(body).build()?;
-        let resp = self.execute(req).await?;
-        Ok(UploadOutput {
-            meta: ObjectMeta::from_headers(resp.headers()),
-            bytes: len,
-        })
-    }
-
-    /// PUT Object from a file, streamed (replayed from the file for a skew retry).
-    /// `progress(done, Some(total))` is called as chunks are read (from 0 again if the
-    /// request is replayed).
-    ///
-    /// # Errors
-    /// The file, signing, HTTP, or COS's error answer.
-    pub async fn put_object_from_file<P>(
-        &self,
-        bucket: &str,
-        key: &str,
+        url: &str,
         path: impl AsRef<Path>,
-        mut progress: P,
-    ) -> Result<UploadOutput, Error>
-    where
-        P: FnMut(u64, Option<u64>) + Send,
-    {
+        mut opts: TransferOptions<'_>,
+    ) -> Result<UploadOutput, ClientError> {
         let path = path.as_ref();
-        self.object_url(bucket, key)?;
+        let url = parse_url(url)?;
         let len = file_len(path).await?;
-        let (tx, rx) = mpsc::unbounded_channel::<u64>();
-        let make = || -> Result<Option<reqwest::Request>, Error> {
-            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            let _ = tx.send(0);
-            let body = reqwest::Body::wrap_stream(file_stream(
-                tokio::fs::File::from_std(file),
-                Some(tx.clone()),
-            ));
+        let headers = opts.request_headers()?;
+        let (tx, rx) = mpsc::unbounded_channel::<(usize, u64)>();
+        let remake: Remake<'_> = Box::new(move || {
+            let body = file_body(path, 0, len, Some((0, tx.clone())), None)?;
             Ok(Some(
-                self.object_request(Method::PUT, bucket, key)?
+                self.inner
+                    .http
+                    .put(url.clone())
+                    .headers(headers.clone())
                     .header(header::CONTENT_LENGTH, len)
                     .body(body)
                     .build()?,
             ))
-        };
-        let resp = with_progress(self.send_signed(make), rx, Some(len), &mut progress).await?;
-        Ok(UploadOutput {
-            meta: ObjectMeta::from_headers(resp.headers()),
-            bytes: len,
-        })
-    }
-
-    /// PUT Object from a stream of byte chunks. With `content_length`, the request carries
-    /// it (COS requires it for PUT Object); without, the body is sent chunked. Not retried
-    /// after a skew error (the stream cannot be replayed): the error is returned.
-    ///
-    /// # Errors
-    /// Signing, HTTP, the stream's error, or COS's error answer.
-    pub async fn put_object_from_stream<S>(
-        &self,
-        bucket: &str,
-        key: &str,
-        stream: S,
-        content_length: Option<u64>,
-    ) -> Result<UploadOutput, Error>
-    where
-        S: futures_util::TryStream + Send + 'static,
-        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-        Bytes: From<S::Ok>,
-    {
-        let mut req = self.object_request(Method::PUT, bucket, key)?;
-        if let Some(n) = content_length {
-            req = req.header(header::CONTENT_LENGTH, n);
-        }
-        let req = req.body(reqwest::Body::wrap_stream(stream)).build()?;
-        let resp = self.execute(req).await?;
-        Ok(UploadOutput {
-            meta: ObjectMeta::from_headers(resp.headers()),
-            bytes: content_length.unwrap_or(0),
-        })
-    }
-
-    /// GET Object into memory.
-    ///
-    /// # Errors
-    /// Signing, HTTP, or COS's error answer.
-    pub async fn get_object(&self, bucket: &str, key: &str) -> Result<GetOutput, Error> {
-        let req = self.object_request(Method::GET, bucket, key)?.build()?;
-        let resp = self.execute(req).await?;
-        let meta = ObjectMeta::from_headers(resp.headers());
-        let body = resp.bytes().await?;
-        Ok(GetOutput { body, meta })
-    }
-
-    /// GET Object streamed into the file `path` (through a temporary file in its folder,
-    /// renamed on success; checked against an MD5 ETag).
-    ///
-    /// # Errors
-    /// Signing, HTTP, COS's error answer, the file, or [`Error::Integrity`].
-    pub async fn get_object_to_file<P>(
-        &self,
-        bucket: &str,
-        key: &str,
-        path: impl AsRef<Path>,
-        mut progress: P,
-    ) -> Result<DownloadOutput, Error>
-    where
-        P: FnMut(u64, Option<u64>) + Send,
-    {
-        let req = self.object_request(Method::GET, bucket, key)?.build()?;
-        let resp = self.execute(req).await?;
-        save_response(resp, path.as_ref(), &mut progress).await
-    }
-
-    /// HEAD Object. A missing object is [`Error::Cos`] with code `NoSuchResource` (as
-    /// qcloud_cos names it; HEAD answers have no body).
-    ///
-    /// # Errors
-    /// Signing, HTTP, or COS's error answer.
-    pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, Error> {
-        let req = self.object_request(Method::HEAD, bucket, key)?.build()?;
-        let resp = self.execute(req).await?;
-        Ok(ObjectMeta::from_headers(resp.headers()))
-    }
-
-    /// DELETE Object (COS answers 204 whether or not it existed).
-    ///
-    /// # Errors
-    /// Signing, HTTP, or COS's error answer.
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, Error> {
-        let req = self.object_request(Method::DELETE, bucket, key)?.build()?;
-        let resp = self.execute(req).await?;
-        Ok(ObjectMeta::from_headers(resp.headers()))
-    }
-
-    /// Uploads the file `path` with a `PUT` to a pre-signed URL, streamed, with
-    /// `Content-Length`. No signer needed.
-    ///
-    /// # Errors
-    /// A bad URL, the file, HTTP, or COS's error answer.
-    pub async fn upload_presigned<P>(
-        &self,
-        url: &str,
-        path: impl AsRef<Path>,
-        mut progress: P,
-    ) -> Result<UploadOutput, Error>
-    where
-        P: FnMut(u64, Option<u64>) + Send,
-    {
-        let path = path.as_ref();
-        let url = parse_url(url)?;
-        let len = file_len(path).await?;
-        let file = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| Error::io(path, e))?;
-        let (tx, rx) = mpsc::unbounded_channel::<u64>();
-        let req = self
-            .http
-            .put(url)
-            .header(header::CONTENT_LENGTH, len)
-            .body(reqwest::Body::wrap_stream(file_stream(file, Some(tx))));
-        let send = async {
-            let resp = req.send().await?;
-            check(resp, false).await
-        };
-        let resp = with_progress(send, rx, Some(len), &mut progress).await?;
-        Ok(UploadOutput {
-            meta: ObjectMeta::from_headers(resp.headers()),
-            bytes: len,
-        })
+        });
+        let resp = with_progress(
+            self.send(remake, false, true),
+            rx,
+            1,
+            Some(len),
+            opts.progress_mut(),
+        )
+        .await?;
+        Ok(UploadOutput::single(resp.headers(), len))
     }
 
     /// Downloads a pre-signed `GET` URL into the file `path`: streamed into a temporary
-    /// file in the same folder, renamed into place once complete (and checked against an MD5
-    /// ETag). No signer needed.
+    /// file in the same folder, renamed into place once complete (and checked against an
+    /// MD5 ETag). No signer needed.
     ///
     /// # Errors
-    /// A bad URL, HTTP, COS's error answer, the file, or [`Error::Integrity`].
-    pub async fn download_presigned<P>(
+    /// A bad URL, HTTP, a timeout, COS's error answer, the file, [`ClientError::Length`] or
+    /// [`ClientError::Integrity`].
+    pub async fn download_presigned(
         &self,
         url: &str,
         path: impl AsRef<Path>,
-        mut progress: P,
-    ) -> Result<DownloadOutput, Error>
-    where
-        P: FnMut(u64, Option<u64>) + Send,
-    {
+        mut opts: TransferOptions<'_>,
+    ) -> Result<DownloadOutput, ClientError> {
         let url = parse_url(url)?;
-        let resp = self.http.get(url).send().await?;
-        let resp = check(resp, false).await?;
-        save_response(resp, path.as_ref(), &mut progress).await
+        let headers = opts.request_headers()?;
+        let http = &self.inner.http;
+        let remake: Remake<'_> = Box::new(move || {
+            Ok(Some(
+                http.get(url.clone()).headers(headers.clone()).build()?,
+            ))
+        });
+        let started = Instant::now();
+        let resp = self.send(remake, false, true).await?;
+        self.save_response(resp, path.as_ref(), opts.progress_mut(), started)
+            .await
     }
 
-    /// Sends the requests `make` builds, signed, retrying once after a skew correction when
-    /// `make` can build another (`Ok(None)`: it cannot).
-    async fn send_signed<F>(&self, mut make: F) -> Result<Response, Error>
-    where
-        F: FnMut() -> Result<Option<reqwest::Request>, Error> + Send,
-    {
-        let signer = self.signer()?;
-        let mut req = make()?.ok_or_else(|| Error::InvalidRequest("no request to send".into()))?;
-        let mut retried = false;
-        loop {
-            self.sign_request(&mut req)?;
-            let head = req.method() == Method::HEAD;
-            let resp = self.http.execute(req).await?;
-            if resp.status().as_u16() < 400 {
-                return Ok(resp);
-            }
-            let err = read_error(resp, head).await;
-            if !retried
-                && let Some(skew) = skew_correction(&err, signer.clock())
-                && let Some(next) = make()?
-            {
-                signer.clock().set_skew(skew);
-                req = next;
-                retried = true;
-                continue;
-            }
-            return Err(err.into());
+    /// Awaits the provider's async view so that signing then finds a fresh key.
+    async fn warm_credentials(&self) -> Result<(), ClientError> {
+        let Some(p) = &self.inner.provider else {
+            return Ok(());
+        };
+        let limit = self.inner.timeouts.credentials;
+        match tokio::time::timeout(limit, p.credentials_async()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(ClientError::Credentials(e)),
+            Err(_) => Err(ClientError::Timeout {
+                kind: TimeoutKind::Credentials,
+                after: limit,
+            }),
         }
+    }
+
+    /// A reqwest failure as a client error: timeouts typed by what timed out.
+    pub(crate) fn transport_error(&self, e: reqwest::Error, started: Instant) -> ClientError {
+        if !e.is_timeout() {
+            return e.into();
+        }
+        let t = self.inner.timeouts;
+        let (kind, after) = if e.is_connect() {
+            (TimeoutKind::Connect, t.connect)
+        } else if started.elapsed() + Duration::from_millis(20) >= t.request {
+            (TimeoutKind::Request, t.request)
+        } else {
+            (TimeoutKind::ReadIdle, t.read_idle)
+        };
+        ClientError::Timeout { kind, after }
+    }
+
+    /// Sends the requests `remake` builds (signed when `sign`), with the per-request
+    /// timeout, the retry policy (when `idempotent` and `remake` can build another) and one
+    /// skew correction. A status ≥ 400 is an error.
+    pub(crate) async fn send(
+        &self,
+        mut remake: Remake<'_>,
+        sign: bool,
+        idempotent: bool,
+    ) -> Result<Response, ClientError> {
+        let retry = self.inner.retry;
+        let mut attempt = 0u32;
+        let mut skew_fixed = false;
+        let mut next = remake()?;
+        loop {
+            let mut req =
+                next.ok_or_else(|| ClientError::InvalidRequest("no request to send".into()))?;
+            if sign {
+                self.warm_credentials().await?;
+                self.sign_request(&mut req)?;
+            }
+            if req.timeout().is_none() {
+                *req.timeout_mut() = Some(self.inner.timeouts.request);
+            }
+            let head = req.method() == Method::HEAD;
+            let started = Instant::now();
+            let failure = match self.inner.http.execute(req).await {
+                Ok(resp) if resp.status().as_u16() < 400 => return Ok(resp),
+                Ok(resp) => {
+                    let err = read_error(resp, head).await;
+                    if sign
+                        && !skew_fixed
+                        && let Some(skew) = skew_correction(&err, self.signer()?.clock())
+                        && let Some(again) = remake()?
+                    {
+                        self.signer()?.clock().set_skew(skew);
+                        skew_fixed = true;
+                        next = Some(again);
+                        continue;
+                    }
+                    let transient = is_transient_answer(&err);
+                    (ClientError::from(err), transient)
+                }
+                Err(e) => {
+                    let e = self.transport_error(e, started);
+                    let transient = is_transient_failure(&e);
+                    (e, transient)
+                }
+            };
+            let (err, transient) = failure;
+            if !(transient && idempotent && attempt < retry.max_retries) {
+                return Err(err);
+            }
+            let Some(again) = remake()? else {
+                return Err(err);
+            };
+            tokio::time::sleep(retry.delay(attempt)).await;
+            attempt += 1;
+            next = Some(again);
+        }
+    }
+
+    /// Streams the body of `resp` into `path` through a temporary file.
+    pub(crate) async fn save_response(
+        &self,
+        resp: Response,
+        path: &Path,
+        progress: Option<&mut crate::transfer::ProgressFn<'_>>,
+        started: Instant,
+    ) -> Result<DownloadOutput, ClientError> {
+        let meta = ObjectMeta::from_headers(resp.headers());
+        let total = resp.content_length().or(meta.content_length);
+        let tmp = TempFile::beside(path);
+        let mut progress = progress;
+        let mut report = |d: u64| {
+            if let Some(p) = progress.as_deref_mut() {
+                p(d, total);
+            }
+        };
+        let mut file = tokio::fs::File::create(&tmp.path)
+            .await
+            .map_err(|e| ClientError::io(&tmp.path, e))?;
+        let mut md5 = Md5::new();
+        let mut done = 0u64;
+        report(0);
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.transport_error(e, started))?;
+            md5.update(&chunk);
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| ClientError::io(&tmp.path, e))?;
+            done += chunk.len() as u64;
+            report(done);
+        }
+        file.flush()
+            .await
+            .map_err(|e| ClientError::io(&tmp.path, e))?;
+        file.sync_all()
+            .await
+            .map_err(|e| ClientError::io(&tmp.path, e))?;
+        drop(file);
+        if let Some(t) = total
+            && t != done
+        {
+            return Err(ClientError::Length {
+                expected: t,
+                actual: done,
+            });
+        }
+        let md5 = hex(&md5.finalize());
+        let md5_checked = meta.check_md5(&md5)?;
+        tmp.persist(path).await?;
+        Ok(DownloadOutput {
+            md5_checked,
+            meta,
+            bytes: done,
+            md5,
+            ranges: 0,
+        })
     }
 }
 
@@ -540,18 +705,18 @@ pub fn sign_request_with(
     signer: &Signer,
     req: &mut reqwest::Request,
     expires: Duration,
-) -> Result<(), Error> {
+) -> Result<(), ClientError> {
     req.headers_mut().remove(header::AUTHORIZATION);
     let url = req.url();
     let host = match req.headers().get(header::HOST) {
         Some(h) => h
             .to_str()
-            .map_err(|_| Error::InvalidRequest("the Host header is not ASCII".into()))?
+            .map_err(|_| ClientError::InvalidRequest("the Host header is not ASCII".into()))?
             .to_owned(),
         None => {
             let h = url
                 .host_str()
-                .ok_or_else(|| Error::InvalidRequest("the URL has no host".into()))?;
+                .ok_or_else(|| ClientError::InvalidRequest("the URL has no host".into()))?;
             match url.port() {
                 Some(p) => format!("{h}:{p}"),
                 None => h.to_owned(),
@@ -560,7 +725,7 @@ pub fn sign_request_with(
     };
     let path = percent_encoding::percent_decode_str(url.path())
         .decode_utf8()
-        .map_err(|_| Error::InvalidRequest("the URL path is not UTF-8 once decoded".into()))?
+        .map_err(|_| ClientError::InvalidRequest("the URL path is not UTF-8 once decoded".into()))?
         .into_owned();
     let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let params: Vec<(&str, &str)> = params
@@ -570,7 +735,7 @@ pub fn sign_request_with(
     let mut headers = Vec::with_capacity(req.headers().len());
     for (name, value) in req.headers() {
         let v = std::str::from_utf8(value.as_bytes()).map_err(|_| {
-            Error::InvalidRequest(format!("the value of header {name} is not UTF-8"))
+            ClientError::InvalidRequest(format!("the value of header {name} is not UTF-8"))
         })?;
         headers.push((name.as_str(), v));
     }
@@ -578,18 +743,20 @@ pub fn sign_request_with(
         .method()
         .as_str()
         .parse()
-        .map_err(|e: UnsupportedMethod| Error::InvalidRequest(e.to_string()))?;
+        .map_err(|e: UnsupportedMethod| ClientError::InvalidRequest(e.to_string()))?;
     let parts = signer.sign_parts_for(method, &path, Some(&host), &params, &headers, expires)?;
     if let Some(token) = &parts.token
         && !req.headers().contains_key(TOKEN_NAME)
     {
-        let mut v = HeaderValue::from_str(token)
-            .map_err(|_| Error::InvalidRequest("the token is not a valid header value".into()))?;
+        let mut v = HeaderValue::from_str(token).map_err(|_| {
+            ClientError::InvalidRequest("the token is not a valid header value".into())
+        })?;
         v.set_sensitive(true);
         req.headers_mut().insert(TOKEN_NAME, v);
     }
-    let mut auth = HeaderValue::from_str(&parts.authorization)
-        .map_err(|_| Error::InvalidRequest("the Authorization is not a header value".into()))?;
+    let mut auth = HeaderValue::from_str(&parts.authorization).map_err(|_| {
+        ClientError::InvalidRequest("the Authorization is not a header value".into())
+    })?;
     auth.set_sensitive(true);
     req.headers_mut().insert(header::AUTHORIZATION, auth);
     Ok(())
@@ -611,26 +778,38 @@ pub fn skew_correction(err: &CosError, clock: &Clock) -> Option<i64> {
     skewed.then_some(skew)
 }
 
-fn sign_err(e: cos_sign_std::config::ConfigError) -> Error {
-    Error::Sign(e.into())
+/// The reqwest method of a COS method.
+pub(crate) fn http_method(m: CosMethod) -> Method {
+    match m {
+        CosMethod::Get => Method::GET,
+        CosMethod::Put => Method::PUT,
+        CosMethod::Post => Method::POST,
+        CosMethod::Delete => Method::DELETE,
+        CosMethod::Head => Method::HEAD,
+        CosMethod::Options => Method::OPTIONS,
+    }
 }
 
-fn parse_url(url: &str) -> Result<Url, Error> {
-    let u = Url::parse(url).map_err(|e| Error::InvalidRequest(format!("bad URL: {e}")))?;
+fn sign_err(e: cos_sign_std::config::ConfigError) -> ClientError {
+    ClientError::Sign(e.into())
+}
+
+pub(crate) fn parse_url(url: &str) -> Result<Url, ClientError> {
+    let u = Url::parse(url).map_err(|e| ClientError::InvalidRequest(format!("bad URL: {e}")))?;
     match u.scheme() {
         "http" | "https" => Ok(u),
-        s => Err(Error::InvalidRequest(format!(
+        s => Err(ClientError::InvalidRequest(format!(
             "bad URL: scheme {s} (http or https expected)"
         ))),
     }
 }
 
-async fn file_len(path: &Path) -> Result<u64, Error> {
+pub(crate) async fn file_len(path: &Path) -> Result<u64, ClientError> {
     let md = tokio::fs::metadata(path)
         .await
-        .map_err(|e| Error::io(path, e))?;
+        .map_err(|e| ClientError::io(path, e))?;
     if !md.is_file() {
-        return Err(Error::io(
+        return Err(ClientError::io(
             path,
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
         ));
@@ -638,47 +817,84 @@ async fn file_len(path: &Path) -> Result<u64, Error> {
     Ok(md.len())
 }
 
-/// A file as a stream of chunks, reporting the bytes read so far on `tx`.
-fn file_stream(
-    file: tokio::fs::File,
-    tx: Option<mpsc::UnboundedSender<u64>>,
-) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-    futures_util::stream::try_unfold((file, tx, 0u64), |(mut f, tx, done)| async move {
-        let mut buf = BytesMut::with_capacity(CHUNK);
-        while buf.len() < CHUNK {
-            if f.read_buf(&mut buf).await? == 0 {
-                break;
+/// Progress of slot `.0` (a part, a range): `.1` bytes of it so far.
+pub(crate) type ProgressTx = mpsc::UnboundedSender<(usize, u64)>;
+
+/// `len` bytes of the file `path` from `offset` as a streamed body (read in [`CHUNK`]s),
+/// reporting on `progress` and hashing into `md5` as it goes.
+pub(crate) fn file_body(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    progress: Option<(usize, ProgressTx)>,
+    md5: Option<Arc<std::sync::Mutex<Md5>>>,
+) -> Result<reqwest::Body, ClientError> {
+    let file = std::fs::File::open(path).map_err(|e| ClientError::io(path, e))?;
+    let file = tokio::fs::File::from_std(file);
+    if let Some((slot, tx)) = &progress {
+        let _ = tx.send((*slot, 0));
+    }
+    let stream = futures_util::stream::try_unfold(
+        (file, progress, md5, 0u64, false),
+        move |(mut f, progress, md5, done, positioned)| async move {
+            if !positioned && offset > 0 {
+                f.seek(std::io::SeekFrom::Start(offset)).await?;
             }
-        }
-        if buf.is_empty() {
-            return Ok(None);
-        }
-        let done = done + buf.len() as u64;
-        if let Some(tx) = &tx {
-            let _ = tx.send(done);
-        }
-        Ok(Some((buf.freeze(), (f, tx, done))))
-    })
+            let want = usize::try_from((len - done).min(CHUNK as u64)).unwrap_or(CHUNK);
+            if want == 0 {
+                return Ok(None);
+            }
+            let mut buf = BytesMut::with_capacity(want);
+            while buf.len() < want {
+                if f.read_buf(&mut buf).await? == 0 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file is shorter than when the upload started",
+                    ));
+                }
+            }
+            buf.truncate(want);
+            let done = done + buf.len() as u64;
+            if let Some(h) = &md5 {
+                h.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .update(&buf);
+            }
+            if let Some((slot, tx)) = &progress {
+                let _ = tx.send((*slot, done));
+            }
+            Ok::<_, std::io::Error>(Some((buf.freeze(), (f, progress, md5, done, true))))
+        },
+    );
+    Ok(reqwest::Body::wrap_stream(stream))
 }
 
-/// Runs `fut`, calling `progress` with each count received on `rx` (one per chunk read, so
-/// none is lost), skipping repeats.
-async fn with_progress<T, F, P>(
+/// Runs `fut`, calling `progress(sum, total)` as slots report; each slot counts its largest
+/// report (a retried part starts again from 0 without the total going back).
+pub(crate) async fn with_progress<T, F>(
     fut: F,
-    mut rx: mpsc::UnboundedReceiver<u64>,
+    mut rx: mpsc::UnboundedReceiver<(usize, u64)>,
+    slots: usize,
     total: Option<u64>,
-    progress: &mut P,
+    progress: Option<&mut crate::transfer::ProgressFn<'_>>,
 ) -> T
 where
     F: Future<Output = T>,
-    P: FnMut(u64, Option<u64>),
 {
     tokio::pin!(fut);
+    let mut per_slot = vec![0u64; slots.max(1)];
     let mut last = None;
-    let mut report = |done: u64| {
-        if last != Some(done) {
-            progress(done, total);
-            last = Some(done);
+    let mut progress = progress;
+    let mut report = |(slot, n): (usize, u64)| {
+        if let Some(s) = per_slot.get_mut(slot) {
+            *s = (*s).max(n);
+        }
+        let sum: u64 = per_slot.iter().sum();
+        if last != Some(sum) {
+            if let Some(p) = progress.as_deref_mut() {
+                p(sum, total);
+            }
+            last = Some(sum);
         }
     };
     let mut open = true;
@@ -686,12 +902,12 @@ where
         tokio::select! {
             biased;
             msg = rx.recv(), if open => match msg {
-                Some(done) => report(done),
+                Some(m) => report(m),
                 None => open = false,
             },
             out = &mut fut => {
-                while let Ok(done) = rx.try_recv() {
-                    report(done);
+                while let Ok(m) = rx.try_recv() {
+                    report(m);
                 }
                 return out;
             }
@@ -699,16 +915,8 @@ where
     }
 }
 
-/// Passes a success through; turns an error answer into [`Error::Cos`].
-async fn check(resp: Response, head: bool) -> Result<Response, Error> {
-    if resp.status().as_u16() < 400 {
-        Ok(resp)
-    } else {
-        Err(read_error(resp, head).await.into())
-    }
-}
-
-async fn read_error(resp: Response, head: bool) -> CosError {
+/// Reads an error answer (at most 1 MiB of its body).
+pub(crate) async fn read_error(resp: Response, head: bool) -> CosError {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let mut body = Vec::new();
@@ -720,6 +928,40 @@ async fn read_error(resp: Response, head: bool) -> CosError {
         }
     }
     CosError::from_response(status, &headers, &String::from_utf8_lossy(&body), head)
+}
+
+/// A temporary file beside a download's target: removed when dropped (a failure, or the
+/// future cancelled midway) unless [`persist`](TempFile::persist)ed.
+#[derive(Debug)]
+pub(crate) struct TempFile {
+    pub(crate) path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    pub(crate) fn beside(target: &Path) -> Self {
+        Self {
+            path: temp_path(target),
+            armed: true,
+        }
+    }
+
+    /// Renames the file onto `target`.
+    pub(crate) async fn persist(mut self, target: &Path) -> Result<(), ClientError> {
+        tokio::fs::rename(&self.path, target)
+            .await
+            .map_err(|e| ClientError::io(target, e))?;
+        self.armed = false;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// A temporary path beside `target`.
@@ -736,98 +978,6 @@ fn temp_path(target: &Path) -> PathBuf {
         ".{name}.cos-part-{}-{nanos:08x}",
         std::process::id()
     ))
-}
-
-/// Streams the body of `resp` into `path` through a temporary file.
-async fn save_response<P>(
-    resp: Response,
-    path: &Path,
-    progress: &mut P,
-) -> Result<DownloadOutput, Error>
-where
-    P: FnMut(u64, Option<u64>) + Send,
-{
-    let meta = ObjectMeta::from_headers(resp.headers());
-    let total = resp.content_length().or(meta.content_length);
-    let tmp = temp_path(path);
-    // Removes the temporary file on failure, and also when this future is dropped midway
-    // (a cancelled download, Ctrl-C handled by the caller).
-    let mut guard = TempGuard(Some(tmp.clone()));
-    let result = async {
-        let mut file = tokio::fs::File::create(&tmp)
-            .await
-            .map_err(|e| Error::io(&tmp, e))?;
-        let mut md5 = Md5::new();
-        let mut done = 0u64;
-        progress(0, total);
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            md5.update(&chunk);
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| Error::io(&tmp, e))?;
-            done += chunk.len() as u64;
-            progress(done, total);
-        }
-        file.flush().await.map_err(|e| Error::io(&tmp, e))?;
-        file.sync_all().await.map_err(|e| Error::io(&tmp, e))?;
-        drop(file);
-        if let Some(t) = total
-            && t != done
-        {
-            return Err(Error::InvalidRequest(format!(
-                "the body ended after {done} of {t} bytes"
-            )));
-        }
-        let md5 = hex(&md5.finalize());
-        let etag_md5 = meta
-            .etag
-            .as_deref()
-            .filter(|e| e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit()));
-        if let Some(e) = etag_md5
-            && !e.eq_ignore_ascii_case(&md5)
-        {
-            return Err(Error::Integrity {
-                expected: e.to_ascii_lowercase(),
-                actual: md5,
-            });
-        }
-        tokio::fs::rename(&tmp, path)
-            .await
-            .map_err(|e| Error::io(path, e))?;
-        Ok(DownloadOutput {
-            md5_checked: etag_md5.is_some(),
-            meta: meta.clone(),
-            bytes: done,
-            md5,
-        })
-    }
-    .await;
-    if result.is_ok() {
-        guard.0 = None;
-    }
-    drop(guard);
-    result
-}
-
-/// Removes its file when dropped, unless disarmed.
-struct TempGuard(Option<PathBuf>);
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]

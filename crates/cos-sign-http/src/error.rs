@@ -1,13 +1,17 @@
-//! Errors of the HTTP client: COS error answers parsed into [`CosError`], and the client's
-//! own failures in [`Error`].
+//! The client's one error type, [`ClientError`]; a COS error answer is one of its cases,
+//! parsed into [`CosError`] (the answer's fields, not a second error type of the client).
 //!
 //! No error here carries a secret: reqwest errors are stripped of their URL (a pre-signed URL
 //! may hold a temporary key's token), and COS's `StringToSign`/`FormatString` hold no secret.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// An error answer of COS (status ≥ 400), from its XML body when it has one.
+use cos_sign_std::credentials::CredentialsError;
+
+/// An error answer of COS (status ≥ 400), from its XML body when it has one: the payload of
+/// [`ClientError::Cos`].
 ///
 /// `HEAD` answers carry no body: a `HEAD` 404 becomes `NoSuchResource` as in qcloud_cos, other
 /// bodiless answers take the code from `x-cos-error-code` or else the status reason.
@@ -48,7 +52,8 @@ impl CosError {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let tag = |t: &str| xml_tag(body, t);
+        let fields = xml_fields(body);
+        let tag = |t: &str| fields.iter().find(|(p, _)| p == t).map(|(_, v)| v.clone());
         let (code, message) = if let Some(code) = tag("Code") {
             (code, tag("Message").unwrap_or_default())
         } else if head && status == 404 {
@@ -94,60 +99,93 @@ impl fmt::Display for CosError {
 
 impl std::error::Error for CosError {}
 
-/// The text of the first `<tag>...</tag>` of a simple XML document, entities decoded.
-pub(crate) fn xml_tag(xml: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let len = xml[start..].find(&close)?;
-    Some(xml_unescape(&xml[start..start + len]))
-}
-
-/// Decodes the five XML entities and numeric character references.
-fn xml_unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(end) = rest.find(';').filter(|&e| e <= 10) else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let ent = &rest[1..end];
-        let c = match ent {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            _ => ent
-                .strip_prefix("#x")
-                .or_else(|| ent.strip_prefix("#X"))
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .or_else(|| ent.strip_prefix('#').and_then(|d| d.parse().ok()))
-                .and_then(char::from_u32),
-        };
-        match c {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
+/// The text of every leaf element of an XML document as `(path, text)`, the path being the
+/// element names from the root's child down, joined by `/` (`ListPartsResult` →
+/// `Part/ETag`); entities decoded. A malformed document yields what was read before the fault.
+pub(crate) fn xml_fields(xml: &str) -> Vec<(String, String)> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut stack: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut out = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                stack.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
+                text.clear();
             }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
+            Ok(Event::Text(t)) => {
+                if let Ok(t) = t.decode() {
+                    text.push_str(&t);
+                }
             }
+            Ok(Event::CData(t)) => text.push_str(&String::from_utf8_lossy(&t)),
+            Ok(Event::GeneralRef(r)) => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    text.push(c);
+                } else if let Some(v) = r
+                    .decode()
+                    .ok()
+                    .and_then(|n| quick_xml::escape::resolve_predefined_entity(&n))
+                {
+                    text.push_str(v);
+                } else {
+                    text.push('&');
+                    text.push_str(&String::from_utf8_lossy(&r));
+                    text.push(';');
+                }
+            }
+            Ok(Event::End(_)) => {
+                if stack.len() > 1 {
+                    out.push((stack[1..].join("/"), std::mem::take(&mut text)));
+                }
+                stack.pop();
+                text.clear();
+            }
+            Ok(Event::Empty(e)) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if !stack.is_empty() {
+                    let mut p = stack[1..].to_vec();
+                    p.push(name);
+                    out.push((p.join("/"), String::new()));
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
         }
     }
-    out.push_str(rest);
     out
+}
+
+/// What timed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Connecting (TCP and TLS).
+    Connect,
+    /// No byte arrived for the read-idle timeout (a stalled answer or body).
+    ReadIdle,
+    /// The whole request (answer and body) took longer than the request timeout.
+    Request,
+    /// Waiting for credentials.
+    Credentials,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connecting",
+            TimeoutKind::ReadIdle => "waiting for data (read-idle timeout)",
+            TimeoutKind::Request => "the whole request",
+            TimeoutKind::Credentials => "waiting for credentials",
+        })
+    }
 }
 
 /// Why a client call failed.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ClientError {
     /// Signing failed (no credentials, a bad bucket or key...).
     Sign(cos_sign_std::signer::Error),
     /// COS answered with an error.
@@ -170,33 +208,65 @@ pub enum Error {
         /// The MD5 of the bytes received (hex).
         actual: String,
     },
-    /// A credentials service (CVM metadata, STS) failed.
-    Credentials(String),
+    /// No credentials (a provider, or a credentials service, failed).
+    Credentials(CredentialsError),
+    /// A time limit was exceeded (after the retries the request was eligible for).
+    Timeout {
+        /// What timed out.
+        kind: TimeoutKind,
+        /// The limit.
+        after: Duration,
+    },
+    /// The body ended early, or the object has another length than announced.
+    Length {
+        /// The length announced (`Content-Length`, `Content-Range`).
+        expected: u64,
+        /// The bytes received.
+        actual: u64,
+    },
+    /// A multipart upload failed and was left in place to be resumed (see
+    /// `UploadOptions::resume`); without that option it is aborted instead.
+    MultipartIncomplete {
+        /// The upload id to resume.
+        upload_id: String,
+        /// Why it stopped.
+        source: Box<ClientError>,
+    },
 }
 
-impl Error {
+impl ClientError {
     /// The COS error, when COS answered with one.
     pub fn cos(&self) -> Option<&CosError> {
         match self {
-            Error::Cos(e) => Some(e),
+            ClientError::Cos(e) => Some(e),
+            ClientError::MultipartIncomplete { source, .. } => source.cos(),
             _ => None,
         }
     }
 
+    /// Whether this is a timeout (of any kind).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            ClientError::Timeout { .. } => true,
+            ClientError::MultipartIncomplete { source, .. } => source.is_timeout(),
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
+        ClientError::Io {
             path: path.into(),
             source,
         }
     }
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Sign(e) => write!(f, "cannot sign: {e}"),
-            Error::Cos(e) => e.fmt(f),
-            Error::Http(e) => {
+            ClientError::Sign(e) => write!(f, "cannot sign: {e}"),
+            ClientError::Cos(e) => e.fmt(f),
+            ClientError::Http(e) => {
                 write!(f, "HTTP: {e}")?;
                 let mut src = std::error::Error::source(e);
                 while let Some(s) = src {
@@ -205,44 +275,57 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            Error::InvalidRequest(m) => f.write_str(m),
-            Error::Integrity { expected, actual } => write!(
+            ClientError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            ClientError::InvalidRequest(m) => f.write_str(m),
+            ClientError::Integrity { expected, actual } => write!(
                 f,
                 "downloaded bytes have MD5 {actual}, the object's ETag says {expected}"
             ),
-            Error::Credentials(m) => write!(f, "credentials service: {m}"),
+            ClientError::Credentials(e) => write!(f, "credentials: {e}"),
+            ClientError::Timeout { kind, after } => write!(f, "timed out after {after:?}: {kind}"),
+            ClientError::Length { expected, actual } => {
+                write!(f, "expected {expected} bytes, got {actual}")
+            }
+            ClientError::MultipartIncomplete { upload_id, source } => write!(
+                f,
+                "multipart upload {upload_id} left incomplete (resume it): {source}"
+            ),
         }
     }
 }
 
-impl std::error::Error for Error {
+impl std::error::Error for ClientError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Sign(e) => Some(e),
-            Error::Cos(e) => Some(e.as_ref()),
-            Error::Http(e) => Some(e),
-            Error::Io { source, .. } => Some(source),
+            ClientError::Sign(e) => Some(e),
+            ClientError::Cos(e) => Some(e.as_ref()),
+            ClientError::Http(e) => Some(e),
+            ClientError::Io { source, .. } => Some(source),
+            ClientError::Credentials(e) => Some(e),
+            ClientError::MultipartIncomplete { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
 }
 
-impl From<cos_sign_std::signer::Error> for Error {
+impl From<cos_sign_std::signer::Error> for ClientError {
     fn from(e: cos_sign_std::signer::Error) -> Self {
-        Error::Sign(e)
+        match e {
+            cos_sign_std::signer::Error::Credentials(c) => ClientError::Credentials(c),
+            e => ClientError::Sign(e),
+        }
     }
 }
 
-impl From<reqwest::Error> for Error {
+impl From<reqwest::Error> for ClientError {
     fn from(e: reqwest::Error) -> Self {
-        Error::Http(e.without_url())
+        ClientError::Http(e.without_url())
     }
 }
 
-impl From<CosError> for Error {
+impl From<CosError> for ClientError {
     fn from(e: CosError) -> Self {
-        Error::Cos(Box::new(e))
+        ClientError::Cos(Box::new(e))
     }
 }
 
@@ -278,10 +361,22 @@ mod tests {
     }
 
     #[test]
-    fn unescape_edge_cases() {
-        assert_eq!(
-            xml_unescape("a&b &#65;&#x42; &bogus; &"),
-            "a&b AB &bogus; &"
+    fn xml_paths_and_entities() {
+        let f = xml_fields(
+            "<?xml version='1.0'?><R><A>x &amp; &#65;&#x42; &lt;</A><Part><N>1</N></Part><Part><N>2</N><E/></Part></R>",
         );
+        let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(
+            f,
+            [
+                ("A", "x & AB <"),
+                ("Part/N", "1"),
+                ("Part", ""),
+                ("Part/N", "2"),
+                ("Part/E", ""),
+                ("Part", "")
+            ]
+        );
+        assert!(xml_fields("not xml <").is_empty());
     }
 }

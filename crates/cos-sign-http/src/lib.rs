@@ -1,17 +1,46 @@
-//! Tencent Cloud COS over HTTP, on top of `cos-sign-std`.
+//! Tencent Cloud COS over HTTP, on top of `cos-sign-std`: the client layer.
 //!
-//! [`client`]: an async client on `reqwest` that signs requests with a
-//! [`cos_sign_std::signer::Signer`], object calls, streaming pre-signed transfers, typed COS
-//! errors ([`CosError`]) and clock-skew correction; [`providers`]: network credential
-//! providers (CVM role).
+//! * [`client`]: an async client on `reqwest` ([`Client`]) that signs requests, bounds
+//!   every wait ([`Timeouts`]), retries transient failures ([`RetryPolicy`]), corrects clock
+//!   skew, and moves pre-signed transfers;
+//! * [`bucket`]: [`Bucket`], the object calls of one bucket by key, multipart calls;
+//! * [`transfer`]: [`TransferOptions`] and the big-file engines (multipart uploads with
+//!   parallel parts and resume, parallel ranged downloads, checked before the rename);
+//! * [`retry`]: what is retried and how long to wait;
+//! * [`providers`]: network credential providers (CVM role, STS, TKE web identity), async,
+//!   served through std's single-flight [`RefreshingProvider`](cos_sign_std::credentials::RefreshingProvider),
+//!   and the default chain;
+//! * [`error`]: the one error type, [`ClientError`].
 //!
 //! Not here: the local COS-compatible server, which is its own crate (`cos-sign-server`,
-//! on `cos-sign-core` only), so a client build carries no server code.
+//! on `cos-sign-core` only), so a client build carries no server code. Layer: above
+//! `cos-sign-std`; below `cos-sign-cli`.
 #![deny(missing_docs)]
 
+pub mod bucket;
 pub mod client;
 pub mod error;
 pub mod providers;
+pub mod retry;
+pub mod transfer;
 
-pub use client::{Client, ClientBuilder};
-pub use error::{CosError, Error};
+pub use bucket::{Bucket, PartInfo};
+pub use client::{
+    Client, ClientBuilder, DownloadOutput, GetOutput, ObjectMeta, Timeouts, UploadOutput,
+};
+pub use cos_sign_std::method::Method;
+pub use cos_sign_std::signer::PresignedRequest;
+pub use error::{ClientError, CosError, TimeoutKind};
+pub use retry::RetryPolicy;
+pub use transfer::TransferOptions;
+
+/// Lowercase hex of bytes: the one hex codec of this crate.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}

@@ -1,4 +1,4 @@
-//! `CvmRoleProvider` against a stand-in metadata service on 127.0.0.1, and its temporary key
+//! `CvmRole` (served as `CvmRoleProvider`) against a stand-in metadata service on 127.0.0.1, and its temporary key
 //! used for real against the local COS server.
 
 mod client_common;
@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use client_common::*;
 use cos_sign_http::Client;
-use cos_sign_http::providers::CvmRoleProvider;
+use cos_sign_http::providers::CvmRole;
 use cos_sign_server::Credential;
 use cos_sign_std::credentials::CredentialsProvider;
 use cos_sign_std::signer::Signer;
@@ -101,7 +101,11 @@ async fn discovers_role_fetches_caches_and_signs_for_real() {
         &role_json("AKIDcvmTmp1", "cvmSecretOne", "cvm-token-1", exp),
     );
     let addr = md.start();
-    let provider = Arc::new(CvmRoleProvider::new().with_base_url(format!("http://{addr}{BASE}")));
+    let provider = Arc::new(
+        CvmRole::new()
+            .with_base_url(format!("http://{addr}{BASE}"))
+            .provider(),
+    );
 
     // Async refresh.
     let c = provider.refresh().await.unwrap();
@@ -130,11 +134,12 @@ async fn discovers_role_fetches_caches_and_signs_for_real() {
         .build()
         .unwrap();
     client
-        .put_object(BUCKET, "cvm.txt", "from a role")
+        .bucket(BUCKET)
+        .put("cvm.txt", "from a role")
         .await
         .unwrap();
     assert_eq!(
-        &client.get_object(BUCKET, "cvm.txt").await.unwrap().body[..],
+        &client.bucket(BUCKET).get("cvm.txt").await.unwrap().body[..],
         b"from a role"
     );
     assert_eq!(md.total.load(Ordering::SeqCst), 2, "signing used the cache");
@@ -151,9 +156,10 @@ async fn sync_fetch_refreshes_near_expiry_and_keeps_a_valid_key_on_failure() {
         &role_json("AKIDa", "ka", "ta", unix_now() + 100),
     );
     let addr = md.start();
-    let provider = CvmRoleProvider::new()
+    let provider = CvmRole::new()
         .with_base_url(format!("http://{addr}{BASE}"))
-        .with_role("r1");
+        .with_role("r1")
+        .provider();
     // Sync call from inside a runtime: fetched on its own thread.
     let a = provider.credentials().unwrap();
     assert_eq!(a.secret_id(), "AKIDa");
@@ -177,9 +183,10 @@ async fn sync_fetch_refreshes_near_expiry_and_keeps_a_valid_key_on_failure() {
     let p2 = format!("{BASE}r2");
     md2.set(&p2, 200, &role_json("AKIDc", "kc", "tc", unix_now() + 100));
     let addr2 = md2.start();
-    let provider2 = CvmRoleProvider::new()
+    let provider2 = CvmRole::new()
         .with_base_url(format!("http://{addr2}{BASE}"))
-        .with_role("r2");
+        .with_role("r2")
+        .provider();
     assert_eq!(provider2.credentials().unwrap().secret_id(), "AKIDc");
     md2.set(&p2, 500, "boom");
     assert_eq!(provider2.credentials().unwrap().secret_id(), "AKIDc");
@@ -198,31 +205,35 @@ async fn errors_name_the_source_and_no_secret() {
     md.set(&format!("{BASE}failed"), 200, r#"{"Code":"Failed"}"#);
     let addr = md.start();
     let base = format!("http://{addr}{BASE}");
-    let e = CvmRoleProvider::new()
+    let e = CvmRole::new()
         .with_base_url(&base)
+        .provider()
         .refresh()
         .await
         .unwrap_err();
     assert!(e.to_string().contains("no CAM role"), "{e}");
-    let e = CvmRoleProvider::new()
+    let e = CvmRole::new()
         .with_base_url(&base)
         .with_role("bad")
+        .provider()
         .refresh()
         .await
         .unwrap_err();
     assert!(e.to_string().contains("no Token"), "{e}");
     assert!(e.to_string().contains("CVM metadata"), "{e}");
     assert!(!e.to_string().contains("hushhush"));
-    let e = CvmRoleProvider::new()
+    let e = CvmRole::new()
         .with_base_url(&base)
         .with_role("failed")
+        .provider()
         .refresh()
         .await
         .unwrap_err();
     assert!(e.to_string().contains("Failed"), "{e}");
-    let e = CvmRoleProvider::new()
+    let e = CvmRole::new()
         .with_base_url(&base)
         .with_role("missing")
+        .provider()
         .refresh()
         .await
         .unwrap_err();
@@ -231,10 +242,11 @@ async fn errors_name_the_source_and_no_secret() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = closed.local_addr().unwrap();
     drop(closed);
-    let e = CvmRoleProvider::new()
+    let e = CvmRole::new()
         .with_base_url(format!("http://{dead}/"))
         .with_role("r")
         .with_timeout(Duration::from_secs(2))
+        .provider()
         .refresh()
         .await
         .unwrap_err();

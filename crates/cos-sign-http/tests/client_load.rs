@@ -7,6 +7,7 @@ mod client_common;
 use std::time::Instant;
 
 use client_common::*;
+use cos_sign_http::TransferOptions;
 use cos_sign_std::method::Method;
 use cos_sign_std::signer::SignOptions;
 
@@ -46,7 +47,7 @@ async fn concurrent_presigned_file_transfers() {
                 .unwrap()
                 .url;
             let out = client
-                .upload_presigned(&url, &path, |_, _| {})
+                .upload_presigned(&url, &path, TransferOptions::new())
                 .await
                 .unwrap();
             assert_eq!(out.bytes, size);
@@ -70,7 +71,7 @@ async fn concurrent_presigned_file_transfers() {
                 .unwrap()
                 .url;
             let out = client
-                .download_presigned(&url, &dst, |_, _| {})
+                .download_presigned(&url, &dst, TransferOptions::new())
                 .await
                 .unwrap();
             assert_eq!((out.bytes, out.md5.as_str()), (size, md5.as_str()));

@@ -6,6 +6,7 @@ mod client_common;
 use std::time::Duration;
 
 use client_common::*;
+use cos_sign_http::TransferOptions;
 use cos_sign_std::method::Method;
 use cos_sign_std::signer::SignOptions;
 
@@ -30,7 +31,7 @@ async fn presigned_upload_and_download_of_20_mib() {
     ));
     let mut up = Progress::default();
     let out = client
-        .upload_presigned(&put_url, &src, up.record())
+        .upload_presigned(&put_url, &src, TransferOptions::new().progress(up.record()))
         .await
         .unwrap();
     up.check(total);
@@ -46,7 +47,11 @@ async fn presigned_upload_and_download_of_20_mib() {
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     let mut down = Progress::default();
     let got = client
-        .download_presigned(&get_url, &dst, down.record())
+        .download_presigned(
+            &get_url,
+            &dst,
+            TransferOptions::new().progress(down.record()),
+        )
         .await
         .unwrap();
     down.check(total);
@@ -81,7 +86,7 @@ async fn tampered_and_expired_urls_are_refused() {
     // Another key.
     let other = url.replace("/t.txt?", "/u.txt?");
     let e = client
-        .upload_presigned(&other, &src, |_, _| {})
+        .upload_presigned(&other, &src, TransferOptions::new())
         .await
         .unwrap_err();
     let cos = e.cos().expect("COS error");
@@ -102,13 +107,13 @@ async fn tampered_and_expired_urls_are_refused() {
     bytes[pos] = if bytes[pos] == b'0' { b'1' } else { b'0' };
     let flipped = String::from_utf8(bytes).unwrap();
     let e = client
-        .upload_presigned(&flipped, &src, |_, _| {})
+        .upload_presigned(&flipped, &src, TransferOptions::new())
         .await
         .unwrap_err();
     assert_eq!(e.cos().unwrap().code, "SignatureDoesNotMatch");
     // Used with another method.
     let e = client
-        .download_presigned(&url, dir.path().join("x"), |_, _| {})
+        .download_presigned(&url, dir.path().join("x"), TransferOptions::new())
         .await
         .unwrap_err();
     assert_eq!(e.cos().unwrap().code, "SignatureDoesNotMatch");
@@ -126,13 +131,13 @@ async fn tampered_and_expired_urls_are_refused() {
         .unwrap()
         .url;
     let e = late_client
-        .upload_presigned(&short, &src, |_, _| {})
+        .upload_presigned(&short, &src, TransferOptions::new())
         .await
         .unwrap_err();
     assert_eq!(e.cos().unwrap().code, "AccessDenied");
     // The untampered URL works.
     client
-        .upload_presigned(&url, &src, |_, _| {})
+        .upload_presigned(&url, &src, TransferOptions::new())
         .await
         .unwrap();
 }
@@ -141,17 +146,17 @@ async fn tampered_and_expired_urls_are_refused() {
 async fn bad_urls_are_client_errors() {
     let client = cos_sign_http::Client::builder().build().unwrap();
     let e = client
-        .upload_presigned("ftp://x/y", "/nonexistent", |_, _| {})
+        .upload_presigned("ftp://x/y", "/nonexistent", TransferOptions::new())
         .await
         .unwrap_err();
     assert!(e.to_string().contains("scheme ftp"), "{e}");
     let e = client
-        .download_presigned("not a url", "/tmp/x", |_, _| {})
+        .download_presigned("not a url", "/tmp/x", TransferOptions::new())
         .await
         .unwrap_err();
     assert!(e.to_string().contains("bad URL"), "{e}");
     // Signed calls need a signer.
-    let e = client.get_object(BUCKET, "k").await.unwrap_err();
+    let e = client.bucket(BUCKET).get("k").await.unwrap_err();
     assert!(e.to_string().contains("no signer"), "{e}");
 }
 
@@ -184,7 +189,7 @@ async fn a_cancelled_or_cut_download_leaves_nothing() {
     let target = dir.path().join("cancelled.bin");
     let got = tokio::time::timeout(
         Duration::from_millis(500),
-        client.download_presigned(&format!("http://{addr}/a"), &target, |_, _| {}),
+        client.download_presigned(&format!("http://{addr}/a"), &target, TransferOptions::new()),
     )
     .await;
     assert!(got.is_err(), "timed out");
@@ -204,10 +209,10 @@ async fn a_cancelled_or_cut_download_leaves_nothing() {
         .download_presigned(
             &format!("http://{cut}/a"),
             dir.path().join("cut.bin"),
-            |_, _| {},
+            TransferOptions::new(),
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, cos_sign_http::Error::Http(_)), "{e}");
+    assert!(matches!(e, cos_sign_http::ClientError::Http(_)), "{e}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -5,6 +5,7 @@
 mod client_common;
 
 use client_common::*;
+use cos_sign_http::TransferOptions;
 
 #[tokio::test]
 async fn server_behind_gives_request_time_too_skewed_then_retry_succeeds() {
@@ -13,11 +14,11 @@ async fn server_behind_gives_request_time_too_skewed_then_retry_succeeds() {
     let client = proxy_client(server.addr, Some(cos_signer(permanent())));
     let signer = client.signer().unwrap();
     assert_eq!(signer.clock().skew(), 0);
-    client.put_object(BUCKET, "skew.txt", "x").await.unwrap();
+    client.bucket(BUCKET).put("skew.txt", "x").await.unwrap();
     let skew = signer.clock().skew();
     assert!((-3605..=-3595).contains(&skew), "skew {skew}");
     // Later calls sign with the corrected clock directly.
-    client.get_object(BUCKET, "skew.txt").await.unwrap();
+    client.bucket(BUCKET).get("skew.txt").await.unwrap();
     assert_eq!(signer.clock().skew(), skew);
 }
 
@@ -30,7 +31,8 @@ async fn server_ahead_gives_expired_then_retry_succeeds() {
     std::fs::write(&f, bytes(300_000, 3)).unwrap();
     // A file upload is replayed from the file.
     client
-        .put_object_from_file(BUCKET, "f", &f, |_, _| {})
+        .bucket(BUCKET)
+        .upload_file("f", &f, TransferOptions::new().progress(|_, _| {}))
         .await
         .unwrap();
     let skew = client.signer().unwrap().clock().skew();
@@ -43,7 +45,13 @@ async fn raw_error_without_retry_for_streams() {
     let client = proxy_client(server.addr, Some(cos_signer(permanent())));
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(b"abc".to_vec())];
     let e = client
-        .put_object_from_stream(BUCKET, "s", futures_util::stream::iter(chunks), Some(3))
+        .bucket(BUCKET)
+        .put_stream(
+            "s",
+            futures_util::stream::iter(chunks),
+            Some(3),
+            TransferOptions::new(),
+        )
         .await
         .unwrap_err();
     let cos = e.cos().expect("COS error");
@@ -86,7 +94,7 @@ async fn a_persistent_error_is_retried_only_once() {
         }
     });
     let client = proxy_client(addr, Some(cos_signer(permanent())));
-    let e = client.get_object(BUCKET, "k").await.unwrap_err();
+    let e = client.bucket(BUCKET).get("k").await.unwrap_err();
     assert_eq!(e.cos().unwrap().code, "RequestTimeTooSkewed");
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     let skew = client.signer().unwrap().clock().skew();

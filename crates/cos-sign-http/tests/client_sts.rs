@@ -1,4 +1,4 @@
-//! `StsProvider`: its TC3-HMAC-SHA256 signer against Authorization headers computed by the
+//! `Sts` (served as `StsProvider`): its TC3-HMAC-SHA256 signer against Authorization headers computed by the
 //! official SDK (`tests/data/tc3.json`, made by `tests/gen_tc3.py` with
 //! `tencentcloud-sdk-python-common`), and the provider against a stand-in STS on 127.0.0.1
 //! whose key is then used for real against the local COS server.
@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use client_common::*;
 use cos_sign_http::Client;
-use cos_sign_http::providers::{StsAction, StsProvider, tc3_authorization};
+use cos_sign_http::providers::{Sts, StsAction, tc3_authorization};
 use cos_sign_server::Credential;
 use cos_sign_std::credentials::{Credentials, CredentialsProvider, StaticProvider};
 use cos_sign_std::signer::Signer;
@@ -118,7 +118,7 @@ async fn federation_token_signed_fetched_cached_and_used() {
     let (url, seen) = stand_in(answer);
     let base = StaticProvider::new(Credentials::new("AKIDbase", "baseSecret"));
     let provider = Arc::new(
-        StsProvider::new(
+        Sts::new(
             base,
             StsAction::FederationToken {
                 name: "cos-sign".into(),
@@ -127,7 +127,8 @@ async fn federation_token_signed_fetched_cached_and_used() {
         )
         .with_endpoint_url(&url)
         .with_region("ap-beijing")
-        .with_duration(Duration::from_secs(1800)),
+        .with_duration(Duration::from_secs(1800))
+        .provider(),
     );
     // The sync view fetches (on its own thread), then caches.
     let c = provider.credentials().unwrap();
@@ -175,11 +176,12 @@ async fn federation_token_signed_fetched_cached_and_used() {
         .build()
         .unwrap();
     client
-        .put_object(BUCKET, "sts.txt", "via STS")
+        .bucket(BUCKET)
+        .put("sts.txt", "via STS")
         .await
         .unwrap();
     assert_eq!(
-        &client.get_object(BUCKET, "sts.txt").await.unwrap().body[..],
+        &client.bucket(BUCKET).get("sts.txt").await.unwrap().body[..],
         b"via STS"
     );
     assert_eq!(seen.lock().unwrap().len(), 1, "signing used the cache");
@@ -192,7 +194,7 @@ async fn assume_role_and_sts_errors() {
     );
     let base =
         StaticProvider::new(Credentials::new("AKIDbase2", "secretTwo").with_token("baseToken"));
-    let p = StsProvider::new(
+    let p = Sts::new(
         base,
         StsAction::AssumeRole {
             role_arn: "qcs::cam::uin/1:roleName/r".into(),
@@ -200,7 +202,8 @@ async fn assume_role_and_sts_errors() {
             policy: None,
         },
     )
-    .with_endpoint_url(&url);
+    .with_endpoint_url(&url)
+    .provider();
     let e = p.refresh().await.unwrap_err();
     let text = e.to_string();
     assert!(text.contains("AuthFailure.SignatureFailure"), "{text}");
@@ -215,7 +218,7 @@ async fn assume_role_and_sts_errors() {
     assert!(body.get("Policy").is_none());
 
     // No base key: the base provider's error.
-    let p = StsProvider::new(
+    let p = Sts::new(
         cos_sign_std::credentials::EnvProvider::from_lookup(|_| None),
         StsAction::AssumeRole {
             role_arn: "a".into(),
@@ -223,7 +226,8 @@ async fn assume_role_and_sts_errors() {
             policy: None,
         },
     )
-    .with_endpoint_url(&url);
+    .with_endpoint_url(&url)
+    .provider();
     let e = p.refresh().await.unwrap_err();
     assert!(e.to_string().contains("COS_SECRET_ID"), "{e}");
 }

@@ -14,9 +14,12 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant, SystemTime};
 
 use zeroize::Zeroizing;
 
@@ -193,6 +196,13 @@ pub enum CredentialsError {
     },
     /// Every provider of a chain failed; their errors in order.
     Chain(Vec<CredentialsError>),
+    /// Waiting for the source took longer than the bound.
+    Timeout {
+        /// The source.
+        source: String,
+        /// The bound that was exceeded.
+        after: Duration,
+    },
 }
 
 impl fmt::Display for CredentialsError {
@@ -213,6 +223,9 @@ impl fmt::Display for CredentialsError {
                     "credentials from {source} expired and could not be refreshed"
                 )
             }
+            CredentialsError::Timeout { source, after } => {
+                write!(f, "no credentials from {source} within {after:?}")
+            }
             CredentialsError::Chain(errors) => {
                 f.write_str("no provider gave credentials")?;
                 for (i, e) in errors.iter().enumerate() {
@@ -226,19 +239,41 @@ impl fmt::Display for CredentialsError {
 
 impl std::error::Error for CredentialsError {}
 
+/// A boxed future of credentials, as [`CredentialsProvider::credentials_async`] returns it.
+/// Plain `std` futures: this crate depends on no async runtime.
+pub type CredentialsFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + 'a>>;
+
 /// Where credentials come from. Called for every signature (wrap slow providers in a
-/// [`CachingProvider`]).
+/// [`CachingProvider`], network ones in a [`RefreshingProvider`]).
+///
+/// Two views of one source: [`credentials`](CredentialsProvider::credentials) for sync code
+/// (the [`Signer`](crate::signer::Signer) calls it), and
+/// [`credentials_async`](CredentialsProvider::credentials_async) for async code, which never
+/// blocks its thread on I/O. Local sources (environment, files, static keys) only implement
+/// the sync view; the async one then answers at once. Network sources implement
+/// [`FetchCredentials`] and are served through a [`RefreshingProvider`], whose sync view is the
+/// blocking adapter.
 pub trait CredentialsProvider: Send + Sync + fmt::Debug {
     /// The current credentials.
     ///
     /// # Errors
     /// The source has none, or they cannot be used.
     fn credentials(&self) -> Result<Credentials, CredentialsError>;
+
+    /// The current credentials, without blocking the calling thread on I/O. The default is
+    /// the sync answer, ready at once (right for sources that do no network I/O).
+    fn credentials_async(&self) -> CredentialsFuture<'_> {
+        Box::pin(std::future::ready(self.credentials()))
+    }
 }
 
 impl<P: CredentialsProvider + ?Sized> CredentialsProvider for Arc<P> {
     fn credentials(&self) -> Result<Credentials, CredentialsError> {
         (**self).credentials()
+    }
+    fn credentials_async(&self) -> CredentialsFuture<'_> {
+        (**self).credentials_async()
     }
 }
 
@@ -246,11 +281,17 @@ impl<P: CredentialsProvider + ?Sized> CredentialsProvider for Box<P> {
     fn credentials(&self) -> Result<Credentials, CredentialsError> {
         (**self).credentials()
     }
+    fn credentials_async(&self) -> CredentialsFuture<'_> {
+        (**self).credentials_async()
+    }
 }
 
 impl<P: CredentialsProvider + ?Sized> CredentialsProvider for &P {
     fn credentials(&self) -> Result<Credentials, CredentialsError> {
         (**self).credentials()
+    }
+    fn credentials_async(&self) -> CredentialsFuture<'_> {
+        (**self).credentials_async()
     }
 }
 
@@ -542,6 +583,11 @@ impl ChainProvider {
         self.providers.push(Box::new(p));
         self
     }
+
+    /// The providers, in the order they are asked.
+    pub fn providers(&self) -> &[Box<dyn CredentialsProvider>] {
+        &self.providers
+    }
 }
 
 impl CredentialsProvider for ChainProvider {
@@ -554,6 +600,19 @@ impl CredentialsProvider for ChainProvider {
             }
         }
         Err(CredentialsError::Chain(errors))
+    }
+
+    fn credentials_async(&self) -> CredentialsFuture<'_> {
+        Box::pin(async move {
+            let mut errors = Vec::new();
+            for p in &self.providers {
+                match p.credentials_async().await {
+                    Ok(c) => return Ok(c),
+                    Err(e) => errors.push(e),
+                }
+            }
+            Err(CredentialsError::Chain(errors))
+        })
     }
 }
 
@@ -636,5 +695,431 @@ impl<P: CredentialsProvider> CredentialsProvider for CachingProvider<P> {
                 None => Err(e),
             },
         }
+    }
+}
+
+/// A network source of temporary credentials (CVM role, STS, web identity): one fetch per
+/// call, no caching. Serve it through a [`RefreshingProvider`].
+pub trait FetchCredentials: Send + Sync + fmt::Debug + 'static {
+    /// Where the credentials come from, for errors (never a secret).
+    fn source(&self) -> String;
+
+    /// Fetches a key now. The future should bound its own duration (the network fetchers of
+    /// `cos-sign-http` have connect and request timeouts).
+    fn fetch(&self) -> CredentialsFuture<'_>;
+
+    /// Fetches a key for a sync caller, waiting at most `limit`. The default polls
+    /// [`fetch`](FetchCredentials::fetch) on the calling thread, which suits futures that need
+    /// no runtime; fetchers whose futures need one (tokio for reqwest) override it.
+    ///
+    /// # Errors
+    /// As [`fetch`](FetchCredentials::fetch), or [`CredentialsError::Timeout`].
+    fn fetch_blocking(self: Arc<Self>, limit: Duration) -> Result<Credentials, CredentialsError> {
+        block_on_until(self.fetch(), Instant::now() + limit).unwrap_or_else(|| {
+            Err(CredentialsError::Timeout {
+                source: self.source(),
+                after: limit,
+            })
+        })
+    }
+}
+
+/// Polls `fut` on this thread until it is ready or `deadline` passes (`None`).
+pub fn block_on_until<T>(fut: impl Future<Output = T>, deadline: Instant) -> Option<T> {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        std::thread::park_timeout(deadline - now);
+    }
+}
+
+/// The refresh state shared by all callers of a [`RefreshingProvider`].
+#[derive(Default)]
+struct RefreshState {
+    cached: Option<Credentials>,
+    /// A fetch is running (its leader will publish the result).
+    in_flight: bool,
+    /// Bumped when a fetch ends (or its leader is dropped): waiters watch it.
+    generation: u64,
+    /// Consecutive failed fetches.
+    failures: u32,
+    /// No new fetch before this instant (backoff after a failure).
+    retry_at: Option<Instant>,
+    last_error: Option<CredentialsError>,
+    /// Async callers waiting for the current fetch.
+    wakers: Vec<Waker>,
+    /// Fetches started.
+    fetches: u64,
+}
+
+#[derive(Default)]
+struct RefreshShared {
+    state: Mutex<RefreshState>,
+    done: Condvar,
+}
+
+impl RefreshShared {
+    fn lock(&self) -> MutexGuard<'_, RefreshState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Ends the current flight and wakes every waiter.
+    fn publish(&self, st: &mut RefreshState) {
+        st.in_flight = false;
+        st.generation = st.generation.wrapping_add(1);
+        for w in st.wakers.drain(..) {
+            w.wake();
+        }
+        self.done.notify_all();
+    }
+}
+
+/// What a caller does next.
+enum Step {
+    Serve(Credentials),
+    Fail(CredentialsError),
+    /// Run the fetch (this caller leads the flight).
+    Lead,
+    /// Wait for the flight of this generation to end.
+    Wait(u64),
+}
+
+/// Serves the key of a [`FetchCredentials`] source, refreshing it before it expires in **one
+/// flight shared by all callers**:
+///
+/// * a key more than `margin` (default 5 min) from expiry is served from the cache;
+/// * inside the margin, the first caller fetches; every other caller meanwhile gets the old
+///   key at once (it is still valid), so nobody waits for a refresh while a key is valid;
+/// * with no valid key, callers wait for that one fetch (sync callers at most the wait limit,
+///   default 30 s; async callers as long as the fetch, which bounds itself);
+/// * after a failure no new fetch starts before a backoff (1 s, doubling up to 60 s by
+///   default): callers get the old key while it is valid, else the last error, at once.
+///
+/// The sync view ([`CredentialsProvider::credentials`]) is the blocking adapter: it runs the
+/// fetch through [`FetchCredentials::fetch_blocking`]. A leader dropped midway (a cancelled
+/// future) hands the flight on to the next caller.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::{Duration, SystemTime};
+/// use cos_sign_std::credentials::*;
+/// #[derive(Debug)]
+/// struct Fixed;
+/// impl FetchCredentials for Fixed {
+///     fn source(&self) -> String { "fixed".into() }
+///     fn fetch(&self) -> CredentialsFuture<'_> {
+///         let exp = SystemTime::now() + Duration::from_secs(3600);
+///         Box::pin(async move { Ok(Credentials::new("AKIDtmp", "k").with_token("t").with_expiry(exp)) })
+///     }
+/// }
+/// let p = RefreshingProvider::new(Fixed);
+/// assert_eq!(p.credentials()?.secret_id(), "AKIDtmp");
+/// assert_eq!(p.credentials()?.secret_id(), "AKIDtmp");
+/// assert_eq!(p.fetches(), 1);
+/// # Ok::<(), CredentialsError>(())
+/// ```
+pub struct RefreshingProvider<F: ?Sized> {
+    margin: Duration,
+    backoff: (Duration, Duration),
+    wait_limit: Duration,
+    clock: Clock,
+    shared: Arc<RefreshShared>,
+    fetcher: Arc<F>,
+}
+
+impl<F: ?Sized + fmt::Debug> fmt::Debug for RefreshingProvider<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshingProvider")
+            .field("fetcher", &self.fetcher)
+            .field("margin", &self.margin)
+            .field("backoff", &self.backoff)
+            .field("wait_limit", &self.wait_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: FetchCredentials> RefreshingProvider<F> {
+    /// Serves `fetcher` with the defaults (margin 5 min, backoff 1 s to 60 s, sync wait 30 s).
+    pub fn new(fetcher: F) -> Self {
+        Self::from_arc(Arc::new(fetcher))
+    }
+}
+
+impl<F: FetchCredentials + ?Sized> RefreshingProvider<F> {
+    /// As [`new`](RefreshingProvider::new), for a shared (or unsized) fetcher.
+    pub fn from_arc(fetcher: Arc<F>) -> Self {
+        Self {
+            margin: Duration::from_secs(300),
+            backoff: (Duration::from_secs(1), Duration::from_secs(60)),
+            wait_limit: Duration::from_secs(30),
+            clock: Clock::system(),
+            shared: Arc::default(),
+            fetcher,
+        }
+    }
+
+    /// Refreshes this long before expiry.
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// After `n` consecutive failures, no fetch for `min(first * 2^(n-1), max)`.
+    pub fn with_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = (first, max.max(first));
+        self
+    }
+
+    /// The longest a sync caller waits for a fetch.
+    pub fn with_wait_limit(mut self, limit: Duration) -> Self {
+        self.wait_limit = limit;
+        self
+    }
+
+    /// Judges expiry on this clock (tests inject a fixed one).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The fetcher.
+    pub fn fetcher(&self) -> &F {
+        &self.fetcher
+    }
+
+    /// How many fetches were started so far.
+    pub fn fetches(&self) -> u64 {
+        self.shared.lock().fetches
+    }
+
+    /// The cached key, if any (valid or not).
+    pub fn cached(&self) -> Option<Credentials> {
+        self.shared.lock().cached.clone()
+    }
+
+    fn backoff_after(&self, failures: u32) -> Duration {
+        let (first, max) = self.backoff;
+        let factor = 1u32
+            .checked_shl(failures.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        first.checked_mul(factor).map_or(max, |d| d.min(max))
+    }
+
+    /// Whether `c` is still valid, and whether it is fresh (outside the margin).
+    fn judge(&self, c: &Credentials) -> (bool, bool) {
+        match c.expiry() {
+            None => (true, true),
+            Some(exp) => {
+                let now = self.clock.now();
+                let exp = system_secs(exp);
+                let margin = i64::try_from(self.margin.as_secs()).unwrap_or(i64::MAX);
+                (now < exp, now < exp.saturating_sub(margin))
+            }
+        }
+    }
+
+    fn step(&self, force: bool, seen: Option<u64>) -> Step {
+        let mut st = self.shared.lock();
+        let valid = match &st.cached {
+            Some(c) => {
+                let (valid, fresh) = self.judge(c);
+                if fresh && !force {
+                    return Step::Serve(c.clone());
+                }
+                valid.then(|| c.clone())
+            }
+            None => None,
+        };
+        // A forced refresh that saw a flight end is served by that flight.
+        if force && seen.is_some_and(|g| g != st.generation) {
+            return match (valid, st.last_error.clone()) {
+                (Some(c), _) => Step::Serve(c),
+                (None, Some(e)) => Step::Fail(e),
+                (None, None) => Step::Lead,
+            };
+        }
+        if st.in_flight {
+            return match valid {
+                Some(c) if !force => Step::Serve(c),
+                _ => Step::Wait(st.generation),
+            };
+        }
+        if let Some(at) = st.retry_at
+            && Instant::now() < at
+        {
+            return match valid {
+                Some(c) => Step::Serve(c),
+                None => Step::Fail(st.last_error.clone().unwrap_or(CredentialsError::Expired {
+                    source: self.fetcher.source(),
+                })),
+            };
+        }
+        st.in_flight = true;
+        st.fetches += 1;
+        Step::Lead
+    }
+
+    /// Records the leader's result and answers it (the old key while valid on failure).
+    fn finish(
+        &self,
+        result: Result<Credentials, CredentialsError>,
+    ) -> Result<Credentials, CredentialsError> {
+        let mut st = self.shared.lock();
+        let out = match result {
+            Ok(c) => {
+                st.cached = Some(c.clone());
+                st.failures = 0;
+                st.retry_at = None;
+                st.last_error = None;
+                Ok(c)
+            }
+            Err(e) => {
+                st.failures = st.failures.saturating_add(1);
+                st.retry_at = Instant::now().checked_add(self.backoff_after(st.failures));
+                st.last_error = Some(e.clone());
+                match st.cached.as_ref().filter(|c| self.judge(c).0) {
+                    Some(c) => Ok(c.clone()),
+                    None => Err(e),
+                }
+            }
+        };
+        self.shared.publish(&mut st);
+        out
+    }
+
+    async fn get_async(&self, force: bool) -> Result<Credentials, CredentialsError> {
+        let mut seen = None;
+        loop {
+            match self.step(force, seen) {
+                Step::Serve(c) => return Ok(c),
+                Step::Fail(e) => return Err(e),
+                Step::Wait(g) => {
+                    seen = Some(g);
+                    WaitFlight {
+                        shared: &self.shared,
+                        generation: g,
+                    }
+                    .await;
+                }
+                Step::Lead => {
+                    let mut guard = FlightGuard(Some(&self.shared));
+                    let result = self.fetcher.fetch().await;
+                    guard.0 = None;
+                    return self.finish(result);
+                }
+            }
+        }
+    }
+
+    /// Fetches a new key now (joining a fetch already in flight), whatever the cache holds.
+    /// Call it at start-up or from a background task so that signing never waits.
+    ///
+    /// # Errors
+    /// The fetch failed and no valid key is cached, or a backoff is running.
+    pub async fn refresh(&self) -> Result<Credentials, CredentialsError> {
+        self.get_async(true).await
+    }
+
+    fn get_blocking(&self) -> Result<Credentials, CredentialsError> {
+        let deadline = Instant::now() + self.wait_limit;
+        loop {
+            match self.step(false, None) {
+                Step::Serve(c) => return Ok(c),
+                Step::Fail(e) => return Err(e),
+                Step::Wait(g) => {
+                    let mut st = self.shared.lock();
+                    while st.generation == g {
+                        let now = Instant::now();
+                        if now >= deadline {
+                            return Err(CredentialsError::Timeout {
+                                source: self.fetcher.source(),
+                                after: self.wait_limit,
+                            });
+                        }
+                        st = self
+                            .shared
+                            .done
+                            .wait_timeout(st, deadline - now)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
+                    }
+                }
+                Step::Lead => {
+                    let mut guard = FlightGuard(Some(&self.shared));
+                    let limit = deadline.saturating_duration_since(Instant::now());
+                    let result =
+                        Arc::clone(&self.fetcher)
+                            .fetch_blocking(limit)
+                            .map_err(|e| match e {
+                                CredentialsError::Timeout { source, .. } => {
+                                    CredentialsError::Timeout {
+                                        source,
+                                        after: self.wait_limit,
+                                    }
+                                }
+                                e => e,
+                            });
+                    guard.0 = None;
+                    return self.finish(result);
+                }
+            }
+        }
+    }
+}
+
+impl<F: FetchCredentials + ?Sized> CredentialsProvider for RefreshingProvider<F> {
+    fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        self.get_blocking()
+    }
+
+    fn credentials_async(&self) -> CredentialsFuture<'_> {
+        Box::pin(self.get_async(false))
+    }
+}
+
+/// Ends the flight (without a result) if its leader is dropped before finishing.
+struct FlightGuard<'a>(Option<&'a RefreshShared>);
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.take() {
+            let mut st = shared.lock();
+            shared.publish(&mut st);
+        }
+    }
+}
+
+/// Resolves once the flight of `generation` has ended.
+struct WaitFlight<'a> {
+    shared: &'a RefreshShared,
+    generation: u64,
+}
+
+impl Future for WaitFlight<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.shared.lock();
+        if st.generation != self.generation {
+            return Poll::Ready(());
+        }
+        if !st.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            st.wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }

@@ -139,3 +139,244 @@ impl Progress {
         );
     }
 }
+
+/// One request as a stand-in saw it.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a stand-in answers.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Wait this long before answering.
+    pub delay: std::time::Duration,
+    /// Send only this many body bytes, then stall (keep the connection open, silent).
+    pub stall_after: Option<usize>,
+    /// Announce this Content-Length and send no body (a HEAD answer).
+    pub head_len: Option<u64>,
+    /// Close the connection without answering.
+    pub hang_up: bool,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            ..Self::default()
+        }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.to_owned(), v.to_owned()));
+        self
+    }
+    pub fn delay(mut self, d: std::time::Duration) -> Self {
+        self.delay = d;
+        self
+    }
+    pub fn stall_after(mut self, n: usize) -> Self {
+        self.stall_after = Some(n);
+        self
+    }
+    pub fn head_len(mut self, n: u64) -> Self {
+        self.head_len = Some(n);
+        self
+    }
+    pub fn hang_up() -> Self {
+        Self {
+            hang_up: true,
+            ..Self::default()
+        }
+    }
+}
+
+type Handler = dyn Fn(&Seen) -> Reply + Send + Sync;
+
+/// A tiny HTTP/1.1 stand-in on 127.0.0.1 (a thread per connection, one request per
+/// connection), answering what `handler` says and logging every request.
+pub struct StandIn {
+    pub addr: SocketAddr,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+}
+
+impl StandIn {
+    pub fn start(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Self {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { break };
+                let (log, handler) = (log.clone(), handler.clone());
+                std::thread::spawn(move || {
+                    let Some(req) = read_request(&mut s) else {
+                        return;
+                    };
+                    log.lock().unwrap().push(req.clone());
+                    let r = handler(&req);
+                    std::thread::sleep(r.delay);
+                    if r.hang_up {
+                        return;
+                    }
+                    let mut head = format!(
+                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                        r.status,
+                        r.head_len.unwrap_or(r.body.len() as u64)
+                    );
+                    for (k, v) in &r.headers {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    let _ = s.write_all(head.as_bytes());
+                    match r.stall_after {
+                        Some(n) => {
+                            let _ = s.write_all(&r.body[..n.min(r.body.len())]);
+                            let _ = s.flush();
+                            std::thread::sleep(std::time::Duration::from_secs(600));
+                        }
+                        None => {
+                            let _ = s.write_all(&r.body);
+                        }
+                    }
+                });
+            }
+        });
+        Self { addr, seen }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn count(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+}
+
+fn read_request(s: &mut std::net::TcpStream) -> Option<Seen> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    let end = loop {
+        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&got[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = got[end..].to_vec();
+    while body.len() < len {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(Seen {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+/// Forwards `req` (as a proxy received it: absolute-form target) to the server at `to`, and
+/// returns its answer as a [`Reply`].
+pub fn forward(req: &Seen, to: SocketAddr) -> Reply {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(to).unwrap();
+    let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
+    for (k, v) in &req.headers {
+        if !k.eq_ignore_ascii_case("connection") && !k.eq_ignore_ascii_case("proxy-connection") {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&req.body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let text = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = text.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut reply = Reply::new(status, Vec::new());
+    let mut chunked = false;
+    let mut head_only = None;
+    for l in lines {
+        let Some((k, v)) = l.split_once(':') else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        if k.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = v.eq_ignore_ascii_case("chunked");
+        } else if k.eq_ignore_ascii_case("content-length") {
+            head_only = v.parse::<u64>().ok();
+        } else if !k.eq_ignore_ascii_case("connection") {
+            reply = reply.header(k, v);
+        }
+    }
+    let mut body = raw[end..].to_vec();
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let i = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n =
+                usize::from_str_radix(std::str::from_utf8(&rest[..i]).unwrap().trim(), 16).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[i + 2..i + 2 + n]);
+            rest = &rest[i + 2 + n + 2..];
+        }
+        body = out;
+    }
+    if req.method == "HEAD"
+        && let Some(n) = head_only
+    {
+        reply = reply.head_len(n);
+    }
+    reply.body = body;
+    reply
+}
