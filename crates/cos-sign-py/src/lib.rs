@@ -513,25 +513,16 @@ impl CosConfig {
             }
             _ => false,
         };
-        let mut opts = CompatOptions {
-            appid,
-            appid_not_string: appid_truthy && !appid_is_str,
-            region,
-            token: None,
-            credential_instance: chosen.is_none() && cred_ok,
-            scheme,
-            endpoint,
-            ip,
-            port,
-            anonymous: Some(anonymous),
-            domain,
-            sign_host: Some(sign_host.is_truthy()?),
-            endpoint_ci,
-            enable_old_domain: Some(enable_old.is_truthy()?),
-            enable_internal_domain: Some(enable_internal.is_truthy()?),
-            sign_params: Some(sign_params.is_truthy()?),
-            ..CompatOptions::default()
-        };
+        let mut opts = CompatOptions::default()
+            .appid_not_string(appid_truthy && !appid_is_str)
+            .credential_instance(chosen.is_none() && cred_ok)
+            .anonymous(anonymous)
+            .sign_host(sign_host.is_truthy()?)
+            .enable_old_domain(enable_old.is_truthy()?)
+            .enable_internal_domain(enable_internal.is_truthy()?)
+            .sign_params(sign_params.is_truthy()?);
+        (opts.appid, opts.region, opts.scheme, opts.endpoint) = (appid, region, scheme, endpoint);
+        (opts.ip, opts.port, opts.domain, opts.endpoint_ci) = (ip, port, domain, endpoint_ci);
         let mut poisoned_key = false;
         let mut secret_error: Option<PyErr> = None;
         if let Some(i) = chosen {
@@ -1381,8 +1372,9 @@ fn run(kind: Kind, cc: &CompatConfig, c: &Call<'_>, now: i64) -> Result<Presigne
     let mut call = SdkCall::new(op_of(kind), &c.method, None, c.key.as_opt(), now);
     call.bucket = c.bucket.as_ref().map(BucketArg::get);
     call.expired = c.expired;
-    call.headers = &c.headers;
-    call.params = &c.params;
+    let (headers, params) = (refs(&c.headers), refs(&c.params));
+    call.headers = &headers;
+    call.params = &params;
     call.sign_host = c.sign_host;
     call.use_ci_endpoint = c.use_ci;
     call.url = c.url.as_deref();
@@ -1401,11 +1393,16 @@ fn precheck(
 ) -> Option<PyErr> {
     let mut call = SdkCall::new(op_of(kind), "get", None, c.key.as_opt(), 0);
     call.bucket = c.bucket.as_ref().map(BucketArg::get);
-    call.headers = &c.headers;
+    let headers = refs(&c.headers);
+    call.headers = &headers;
     call.sign_host = c.sign_host;
     call.use_ci_endpoint = c.use_ci;
     call.url = c.url.as_deref();
     cos_sign_qcloud::error_before(cc, &call, stage).map(|e| compat_err(py, e))
+}
+
+fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 fn op_of(kind: Kind) -> Op {

@@ -3,7 +3,7 @@
 //! signed once.
 
 use cos_sign_std::config;
-use cos_sign_std::percent::form_encode_pairs;
+use cos_sign_std::percent::{form_encode_pairs_into, form_encoded_len};
 use cos_sign_std::rules::{self, Form, is_signed_header};
 
 use crate::config::{Bucket, SdkConfig, type_error};
@@ -36,10 +36,10 @@ pub struct SdkCall<'a> {
     pub key: Option<&'a str>,
     /// `Expired` (default 300).
     pub expired: i64,
-    /// `Headers`.
-    pub headers: &'a [(String, String)],
-    /// `Params`.
-    pub params: &'a [(String, String)],
+    /// `Headers`, in the caller's order.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// `Params`, in the caller's order.
+    pub params: &'a [(&'a str, &'a str)],
     /// `SignHost` (`None`: the config's).
     pub sign_host: Option<bool>,
     /// `UseCiEndPoint`.
@@ -91,12 +91,12 @@ pub struct Presigned {
 ///
 /// ```
 /// use cos_sign_qcloud::{Op, SdkCall, SdkConfig, SdkOptions, sign};
-/// let conf = SdkConfig::new(SdkOptions {
-///     region: Some("ap-beijing".into()),
-///     secret_id: Some("AKIDexample".into()),
-///     secret_key: Some("secret".into()),
-///     ..SdkOptions::default()
-/// })?;
+/// let conf = SdkConfig::new(
+///     SdkOptions::default()
+///         .region("ap-beijing")
+///         .secret_id("AKIDexample")
+///         .secret_key("secret"),
+/// )?;
 /// let call = SdkCall::new(Op::Presign, "GET", Some("b-125"), Some("a.txt"), 1_700_000_000);
 /// let out = sign(&conf, &call)?;
 /// assert!(out.url.starts_with("https://b-125.cos.ap-beijing.myqcloud.com/a.txt?q-sign-algorithm=sha1&q-ak=AKIDexample&q-sign-time=1699999940%3B1700000300&"));
@@ -141,13 +141,13 @@ pub enum Stage {
 ///
 /// ```
 /// use cos_sign_qcloud::{ErrorKind, Op, SdkCall, SdkConfig, SdkOptions, Stage, error_before};
-/// let conf = SdkConfig::new(SdkOptions {
-///     region: Some("ap-beijing".into()),
-///     secret_id: Some("AKIDexample".into()),
-///     secret_key: Some("secret".into()),
-///     domain: Some("[bad".into()),
-///     ..SdkOptions::default()
-/// })?;
+/// let conf = SdkConfig::new(
+///     SdkOptions::default()
+///         .region("ap-beijing")
+///         .secret_id("AKIDexample")
+///         .secret_key("secret")
+///         .domain("[bad"),
+/// )?;
 /// let call = SdkCall::new(Op::Auth, "GET", Some("b-125"), Some("k"), 1_700_000_000);
 /// assert_eq!(error_before(&conf, &call, Stage::Filter), None);
 /// let e = error_before(&conf, &call, Stage::Encode).unwrap();
@@ -201,39 +201,36 @@ fn authorization(conf: &SdkConfig, url: &str, call: &SdkCall<'_>) -> Result<Stri
         return Ok(String::new());
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
-    let params: Vec<(&str, &str)> = if conf.sign_params() {
-        pairs(call.params)
-    } else {
-        Vec::new()
-    };
-    let mut headers: Vec<(&str, &str)> = call
-        .headers
-        .iter()
-        .filter(|(k, _)| is_signed_header(k))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let params: &[(&str, &str)] = if conf.sign_params() { call.params } else { &[] };
+    // One allocation, whatever the number of headers (the host may be added).
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(call.headers.len() + 1);
+    headers.extend(call.headers.iter().filter(|(k, _)| is_signed_header(k)));
     let hostname;
     if sign_host && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         hostname = python::url_hostname(url).map_err(SdkError::value)?;
         rules::with_host(&mut headers, hostname.as_deref());
     }
-    let method = python::lower(call.method);
+    // The core lowercases ASCII letters itself: only other text needs Python's `str.lower`.
+    let lowered;
+    let method = if call.method.is_ascii() {
+        call.method
+    } else {
+        lowered = python::lower(call.method);
+        &lowered
+    };
     let Some(kt) = rules::key_time(call.now, call.expired) else {
         return Err(SdkError::refused(
             "the key time would start or end before 1970 (refused by cos-sign)",
         ));
     };
-    let key_bytes = match &secret_key {
-        Some(k) => k.key_bytes()?,
-        None => return Err(type_error("NoneType")),
-    };
+    let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
     let sk = conf.key_cache().get(key_bytes, kt);
     rules::render(
         &sk,
-        &secret_id,
-        &method,
+        secret_id,
+        method,
         &config::signing_path(call.key),
-        &params,
+        params,
         &headers,
         Form::Header,
     )
@@ -245,7 +242,7 @@ fn authorization(conf: &SdkConfig, url: &str, call: &SdkCall<'_>) -> Result<Stri
 fn presigned_url(
     url: String,
     authorization: &str,
-    params: &[(String, String)],
+    params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
     let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(8);
     for (i, item) in authorization.split('&').enumerate() {
@@ -259,9 +256,16 @@ fn presigned_url(
             None => pairs.push((k, v)),
         }
     }
+    // The URL grows once, to its exact length.
+    let params_len = if params.is_empty() {
+        0
+    } else {
+        1 + form_encoded_len(params)
+    };
     let mut out = url;
+    out.reserve(1 + form_encoded_len(&pairs) + params_len);
     out.push('?');
-    out.push_str(&form_encode_pairs(&pairs));
+    form_encode_pairs_into(&mut out, &pairs);
     for (k, v) in params {
         out.push('&');
         python::quote_plus_into(&mut out, k);
@@ -269,10 +273,6 @@ fn presigned_url(
         python::quote_plus_into(&mut out, v);
     }
     Ok(out)
-}
-
-fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
-    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 /// `CosS3Client.get_object_url(Bucket, Key)`.

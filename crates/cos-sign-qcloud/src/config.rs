@@ -61,7 +61,23 @@ pub(crate) fn type_error(type_name: &str) -> SdkError {
 
 /// The `CosConfig` keyword arguments that matter for signing and URLs. `None` means the
 /// keyword was not given (the SDK's default applies); strings are what the binding converted.
+///
+/// Build it from [`SdkOptions::default`] with the setters, one per keyword (a field may also be
+/// assigned, e.g. to put a `None` back):
+///
+/// ```
+/// use cos_sign_qcloud::{SdkConfig, SdkOptions};
+/// let o = SdkOptions::default()
+///     .region("ap-beijing")
+///     .secret_id("AKIDexample")
+///     .secret_key("secret")
+///     .sign_params(false);
+/// assert_eq!(o.region.as_deref(), Some("ap-beijing"));
+/// assert!(!SdkConfig::new(o)?.sign_params());
+/// # Ok::<(), cos_sign_qcloud::SdkError>(())
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SdkOptions {
     /// `Appid`.
     pub appid: Option<String>,
@@ -110,6 +126,64 @@ pub struct SdkOptions {
     pub enable_internal_domain: Option<bool>,
     /// `SignParams` (truthiness; default `True`).
     pub sign_params: Option<bool>,
+}
+
+/// One chainable setter per field.
+macro_rules! setters {
+    ($($name:ident: $kind:ident,)*) => {
+        impl SdkOptions {
+            $( setters!(@one $kind $name); )*
+        }
+    };
+    (@one text $name:ident) => {
+        #[doc = concat!("Sets [`", stringify!($name), "`](Self::", stringify!($name), ").")]
+        #[must_use]
+        pub fn $name(mut self, value: impl Into<String>) -> Self {
+            self.$name = Some(value.into());
+            self
+        }
+    };
+    (@one flag $name:ident) => {
+        #[doc = concat!("Sets [`", stringify!($name), "`](Self::", stringify!($name), ").")]
+        #[must_use]
+        pub fn $name(mut self, value: bool) -> Self {
+            self.$name = Some(value);
+            self
+        }
+    };
+    (@one plain $name:ident) => {
+        #[doc = concat!("Sets [`", stringify!($name), "`](Self::", stringify!($name), ").")]
+        #[must_use]
+        pub fn $name(mut self, value: bool) -> Self {
+            self.$name = value;
+            self
+        }
+    };
+}
+
+setters! {
+    appid: text,
+    appid_not_string: plain,
+    region: text,
+    secret_id: text,
+    secret_key: text,
+    token: text,
+    credential_instance: plain,
+    scheme: text,
+    secret_id_alias: text,
+    secret_key_alias: text,
+    access_id: text,
+    access_key: text,
+    endpoint: text,
+    ip: text,
+    port: text,
+    anonymous: flag,
+    domain: text,
+    sign_host: flag,
+    endpoint_ci: text,
+    enable_old_domain: flag,
+    enable_internal_domain: flag,
+    sign_params: flag,
 }
 
 impl fmt::Debug for SdkOptions {
@@ -473,34 +547,30 @@ impl SdkConfig {
         &self.cache
     }
 
-    /// `CosS3Auth.__init__`'s choice of id and key.
-    pub(crate) fn auth_secrets(&self) -> Result<(String, Option<SdkKey>), SdkError> {
+    /// `CosS3Auth.__init__`'s choice of id and key: the id, and the key's bytes (or the
+    /// `TypeError` that `hmac.new` raises for a key of another type), borrowed.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn auth_secrets(&self) -> Result<(&str, Option<Result<&[u8], SdkError>>), SdkError> {
+        let key = match &self.secret_key {
+            Some(k) if !k.is_empty() => Some(Ok(k.as_bytes())),
+            _ => self.inst_key()?.map(SdkKey::key_bytes),
+        };
         if let (Some(id), true) = (&self.secret_id, truthy(&self.secret_id)) {
-            let key = match &self.secret_key {
-                Some(k) if !k.is_empty() => Some(SdkKey::Text(k.clone())),
-                _ => self.inst_key()?,
-            };
-            return Ok((id.clone(), key));
+            return Ok((id, key));
         }
         let id = match &self.cred_inst {
             CredInst::Unset => return Err(no_cred_inst()),
-            CredInst::Absent => python::STR_NONE.to_owned(),
-            CredInst::Instance(v) => v
-                .as_ref()
-                .map_or_else(|| python::STR_NONE.to_owned(), |(id, _)| id.clone()),
-        };
-        let key = match &self.secret_key {
-            Some(k) if !k.is_empty() => Some(SdkKey::Text(k.clone())),
-            _ => self.inst_key()?,
+            CredInst::Absent => python::STR_NONE,
+            CredInst::Instance(v) => v.as_ref().map_or(python::STR_NONE, |(id, _)| id),
         };
         Ok((id, key))
     }
 
-    fn inst_key(&self) -> Result<Option<SdkKey>, SdkError> {
+    fn inst_key(&self) -> Result<Option<&SdkKey>, SdkError> {
         match &self.cred_inst {
             CredInst::Unset => Err(no_cred_inst()),
             CredInst::Absent => Ok(None),
-            CredInst::Instance(v) => Ok(v.as_ref().map(|(_, k)| k.clone())),
+            CredInst::Instance(v) => Ok(v.as_ref().map(|(_, k)| k)),
         }
     }
 }

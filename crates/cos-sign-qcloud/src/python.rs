@@ -2,6 +2,8 @@
 //! `quote_plus`, `urlsplit(..).hostname` with its `ValueError`s, `str.lower()` with Python's
 //! Unicode 14 case tables, `re.match(r'...$')` accepting a trailing newline, `str(None)`.
 
+use std::borrow::Cow;
+
 use cos_sign_std::config::{NFKC_DELIMITERS, name_match};
 use cos_sign_std::percent;
 
@@ -70,8 +72,8 @@ const C0_OR_SPACE: &[char] = &[
 ];
 
 /// `urllib.parse.urlparse(url).hostname` of Python 3.11.7, with the `ValueError`s `urlsplit`
-/// raises (message returned as `Err`).
-pub fn url_hostname(url: &str) -> Result<Option<String>, String> {
+/// raises (message returned as `Err`). Borrowed from `url` when it is already lowercase.
+pub fn url_hostname(url: &str) -> Result<Option<Cow<'_, str>>, String> {
     // Fast path: `scheme://host[:port]/...` with a plain ASCII host.
     if let Some(rest) = url
         .strip_prefix("https://")
@@ -94,9 +96,19 @@ pub fn url_hostname(url: &str) -> Result<Option<String>, String> {
             if host_end == 0 {
                 return Ok(None);
             }
-            return Ok(Some(rest[..host_end].to_ascii_lowercase()));
+            let host = &rest[..host_end];
+            return Ok(Some(if host.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(host.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(host)
+            }));
         }
     }
+    url_hostname_parsed(url).map(|h| h.map(Cow::Owned))
+}
+
+/// [`url_hostname`] of a URL that is not a plain `scheme://host[:port]/...`.
+fn url_hostname_parsed(url: &str) -> Result<Option<String>, String> {
     let url = url.trim_start_matches(C0_OR_SPACE);
     let cleaned: String;
     let mut url: &str = if url.contains(['\t', '\r', '\n']) {
@@ -286,7 +298,7 @@ mod tests {
 
     #[test]
     fn hostname_like_python() {
-        let h = |u: &str| url_hostname(u);
+        let h = url_hostname;
         assert_eq!(h("https://Ex.COM:80/a").unwrap().as_deref(), Some("ex.com"));
         assert_eq!(
             h("https://u@Evil.com/a").unwrap().as_deref(),

@@ -6,12 +6,10 @@ use cos_sign_qcloud::{ErrorKind, Op, SdkCall, SdkConfig, SdkError, SdkOptions, s
 use cos_sign_std::config::{ConfigError, Endpoint, Scheme};
 
 fn base() -> SdkOptions {
-    SdkOptions {
-        region: Some("ap-beijing".into()),
-        secret_id: Some("AKIDid".into()),
-        secret_key: Some("key".into()),
-        ..SdkOptions::default()
-    }
+    SdkOptions::default()
+        .region("ap-beijing")
+        .secret_id("AKIDid")
+        .secret_key("key")
 }
 
 /// The compat call that uses the setting: a pre-signed URL for bucket `b`, key `k`.
@@ -47,13 +45,7 @@ fn regions() {
     ] {
         let r = Endpoint::from_region(bad);
         assert!(r.is_err(), "{bad:?}");
-        refused_by_compat(
-            SdkOptions {
-                region: Some(bad.into()),
-                ..base()
-            },
-            "b",
-        );
+        refused_by_compat(base().region(bad), "b");
     }
     // The Rust API matches the whole string (no Python `$`): the SDK's own message.
     assert_eq!(
@@ -63,14 +55,7 @@ fn regions() {
         ))
     );
     // This layer refuses what the SDK's `$` lets through, as an added refusal.
-    let e = compat_presign(
-        SdkOptions {
-            region: Some("ap-beijing\n".into()),
-            ..base()
-        },
-        "b",
-    )
-    .unwrap_err();
+    let e = compat_presign(base().region("ap-beijing\n"), "b").unwrap_err();
     assert_eq!(e.kind, ErrorKind::Refused);
     assert_eq!(
         e.message,
@@ -85,16 +70,7 @@ fn regions() {
         "accelerate",
     ] {
         assert!(Endpoint::from_region(good).is_ok(), "{good}");
-        assert!(
-            compat_presign(
-                SdkOptions {
-                    region: Some(good.into()),
-                    ..base()
-                },
-                "b"
-            )
-            .is_ok()
-        );
+        assert!(compat_presign(base().region(good), "b").is_ok());
     }
 }
 
@@ -127,13 +103,7 @@ fn buckets_and_appids() {
             matches!(r, Err(ConfigError::UnsafeHost { field: "appid", .. })),
             "{bad_appid:?}: {r:?}"
         );
-        refused_by_compat(
-            SdkOptions {
-                appid: Some(bad_appid.into()),
-                ..base()
-            },
-            "b",
-        );
+        refused_by_compat(base().appid(bad_appid), "b");
     }
     let ep = Endpoint::builder()
         .region("ap-beijing")
@@ -200,56 +170,20 @@ fn endpoints_domains_ips_ports() {
     ] {
         let r = Endpoint::builder().endpoint(bad).build();
         assert!(r.is_err(), "endpoint {bad:?}");
-        refused_by_compat(
-            SdkOptions {
-                endpoint: Some(bad.into()),
-                ..base()
-            },
-            "b",
-        );
+        refused_by_compat(base().endpoint(bad), "b");
         let r = Endpoint::builder().region("ap-beijing").domain(bad).build();
         assert!(r.is_err(), "domain {bad:?}");
-        refused_by_compat(
-            SdkOptions {
-                domain: Some(bad.into()),
-                ..base()
-            },
-            "b",
-        );
+        refused_by_compat(base().domain(bad), "b");
     }
-    refused_by_compat(
-        SdkOptions {
-            domain: Some(String::new()),
-            ..base()
-        },
-        "b",
-    );
+    refused_by_compat(base().domain(String::new()), "b");
     for good in [
         "example.com",
         "Example.COM:8443",
         "cos.ap-beijing.tencentcos.cn",
     ] {
         assert!(Endpoint::builder().endpoint(good).build().is_ok(), "{good}");
-        assert!(
-            compat_presign(
-                SdkOptions {
-                    endpoint: Some(good.into()),
-                    ..base()
-                },
-                "b"
-            )
-            .is_ok()
-        );
-        assert!(
-            compat_presign(
-                SdkOptions {
-                    domain: Some(good.into()),
-                    ..base()
-                },
-                "b"
-            )
-            .is_ok()
-        );
+        assert!(compat_presign(base().endpoint(good), "b").is_ok());
+        assert!(compat_presign(base().domain(good), "b").is_ok());
     }
     for bad_ip in [
         "1.2.3.4/x",
@@ -268,23 +202,10 @@ fn endpoints_domains_ips_ports() {
                 .is_err(),
             "{bad_ip:?}"
         );
-        refused_by_compat(
-            SdkOptions {
-                ip: Some(bad_ip.into()),
-                ..base()
-            },
-            "b",
-        );
+        refused_by_compat(base().ip(bad_ip), "b");
     }
     for bad_port in ["80@evil.com", "80/x", "", "x", "-1", "80 "] {
-        refused_by_compat(
-            SdkOptions {
-                ip: Some("127.0.0.1".into()),
-                port: Some(bad_port.into()),
-                ..base()
-            },
-            "b",
-        );
+        refused_by_compat(base().ip("127.0.0.1").port(bad_port), "b");
     }
     // IP mode: the URL carries the IP, the host stays the bucket's; IPv6 gets brackets.
     let ep = Endpoint::builder()
@@ -316,28 +237,19 @@ fn endpoints_domains_ips_ports() {
 fn sdk_refusals_are_kept() {
     assert!(Scheme::parse("HTTPS").is_err());
     assert!(Scheme::parse("ftp").is_err());
+    refused_by_compat(base().scheme("HTTPS"), "b");
     refused_by_compat(
-        SdkOptions {
-            scheme: Some("HTTPS".into()),
-            ..base()
-        },
-        "b",
-    );
-    refused_by_compat(
-        SdkOptions {
-            region: None,
-            ..base()
+        {
+            let mut o = base();
+            o.region = None;
+            o
         },
         "b",
     );
     assert!(Endpoint::builder().build().is_err());
     let ep = Endpoint::from_region("ap-beijing").unwrap();
     assert!(ep.object_url(Some("b"), "").is_err());
-    let e = SdkConfig::new(SdkOptions {
-        secret_key: Some(" k".into()),
-        ..base()
-    })
-    .unwrap_err();
+    let e = SdkConfig::new(base().secret_key(" k")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::CosClientError);
 }
 

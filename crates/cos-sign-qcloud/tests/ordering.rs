@@ -11,12 +11,10 @@ fn conf(o: SdkOptions) -> SdkConfig {
 }
 
 fn keys() -> SdkOptions {
-    SdkOptions {
-        region: Some("ap-beijing".into()),
-        secret_id: Some("AKIDa".into()),
-        secret_key: Some("k".into()),
-        ..SdkOptions::default()
-    }
+    SdkOptions::default()
+        .region("ap-beijing")
+        .secret_id("AKIDa")
+        .secret_key("k")
 }
 
 #[test]
@@ -40,10 +38,7 @@ fn the_url_comes_first() {
         (ErrorKind::CosClientError, "bucket is not string")
     );
     // unused with a Domain, as in the SDK
-    let with_domain = conf(SdkOptions {
-        domain: Some("files.example.com".into()),
-        ..keys()
-    });
+    let with_domain = conf(keys().domain("files.example.com"));
     assert_eq!(error_before(&with_domain, &call, Stage::Late), None);
     let call = SdkCall::new(Op::Auth, "GET", Some("b-1"), Some(""), NOW);
     let e = error_before(&c, &call, Stage::Filter).unwrap();
@@ -70,11 +65,7 @@ fn then_the_credentials_then_anonymous() {
         )
     );
 
-    let anon = conf(SdkOptions {
-        region: Some("ap-beijing".into()),
-        anonymous: Some(true),
-        ..SdkOptions::default()
-    });
+    let anon = conf(SdkOptions::default().region("ap-beijing").anonymous(true));
     let auth = SdkCall::new(Op::Auth, "GET", Some("b-1"), Some("k"), NOW);
     assert_eq!(error_before(&anon, &auth, Stage::Late), None);
     let presign = SdkCall::new(Op::Presign, "GET", Some("b-1"), Some("k"), NOW);
@@ -90,10 +81,7 @@ fn then_the_credentials_then_anonymous() {
 
 #[test]
 fn the_host_only_past_the_header_filter_and_only_when_signed() {
-    let c = conf(SdkOptions {
-        domain: Some("[bad".into()),
-        ..keys()
-    });
+    let c = conf(keys().domain("[bad"));
     let mut call = SdkCall::new(Op::Presign, "GET", Some("b-1"), Some("k"), NOW);
     assert_eq!(error_before(&c, &call, Stage::Filter), None);
     for stage in [Stage::Encode, Stage::Late] {
@@ -104,7 +92,7 @@ fn the_host_only_past_the_header_filter_and_only_when_signed() {
         );
     }
     // a Host header given, or SignHost=False: the URL's host is not parsed
-    let headers = [("HOST".to_owned(), "h".to_owned())];
+    let headers = [("HOST", "h")];
     call.headers = &headers;
     assert_eq!(error_before(&c, &call, Stage::Late), None);
     call.headers = &[];
@@ -114,10 +102,7 @@ fn the_host_only_past_the_header_filter_and_only_when_signed() {
 
 #[test]
 fn an_appid_that_is_not_a_string_fails_after_the_bucket_checks() {
-    let c = conf(SdkOptions {
-        appid_not_string: true,
-        ..keys()
-    });
+    let c = conf(keys().appid_not_string(true));
     let bad = SdkCall::new(Op::Auth, "GET", Some("a/b"), Some("k"), NOW);
     assert_eq!(
         error_before(&c, &bad, Stage::Filter).unwrap().message,

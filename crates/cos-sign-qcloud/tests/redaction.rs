@@ -40,25 +40,23 @@ fn check_both(what: &str, v: &(impl Debug + Display)) {
 
 #[test]
 fn sdk_types() {
-    let opts = SdkOptions {
-        region: Some("ap-beijing".into()),
-        secret_id: Some("AKIDpublic".into()),
-        secret_key: Some(KEY.into()),
-        token: Some(TOKEN.into()),
-        secret_key_alias: Some(KEY.into()),
-        access_key: Some(KEY.into()),
-        ..SdkOptions::default()
-    };
+    let opts = SdkOptions::default()
+        .region("ap-beijing")
+        .secret_id("AKIDpublic")
+        .secret_key(KEY)
+        .token(TOKEN)
+        .secret_key_alias(KEY)
+        .access_key(KEY);
     check_debug("SdkOptions", &opts);
     let conf = SdkConfig::new(opts.clone()).unwrap();
     check_debug("SdkConfig", &conf);
     check_debug("SdkKey", &SdkKey::text(KEY));
     check_debug("SdkKey", &SdkKey::bytes(KEY.as_bytes()));
-    let inst = SdkConfig::new(SdkOptions {
-        region: Some("ap-beijing".into()),
-        credential_instance: true,
-        ..SdkOptions::default()
-    })
+    let inst = SdkConfig::new(
+        SdkOptions::default()
+            .region("ap-beijing")
+            .credential_instance(true),
+    )
     .unwrap()
     .with_instance_credentials("AKIDpublic", SdkKey::text(KEY));
     check_debug("SdkConfig (instance)", &inst);

@@ -44,6 +44,10 @@ fn pairs(v: Option<&Value>) -> Vec<(String, String)> {
     }
 }
 
+fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 fn options(config: &serde_json::Map<String, Value>) -> SdkOptions {
     let mut o = SdkOptions::default();
     for (k, v) in config {
@@ -103,6 +107,7 @@ fn run_with(conf: &SdkConfig, case: &Value) -> Result<Option<String>, SdkError> 
         let method = method.as_deref().unwrap_or("GET");
         let mut call = SdkCall::new(op, method, bucket.as_deref(), key.as_deref(), now);
         call.expired = expired;
+        let (headers, params) = (refs(&headers), refs(&params));
         call.headers = &headers;
         call.params = &params;
         call.sign_host = sign_host;

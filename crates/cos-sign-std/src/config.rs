@@ -85,6 +85,18 @@ pub fn format_region(
     enable_old_domain: bool,
     enable_internal_domain: bool,
 ) -> Result<String, ConfigError> {
+    let (module, name) = region_parts(region, module, enable_old_domain, enable_internal_domain)?;
+    Ok(format!("{module}{name}"))
+}
+
+/// [`format_region`] as its two pieces (module prefix, region name), so that callers build
+/// the host in one allocation.
+fn region_parts<'a>(
+    region: &'a str,
+    module: &'a str,
+    enable_old_domain: bool,
+    enable_internal_domain: bool,
+) -> Result<(&'a str, &'a str), ConfigError> {
     if region.is_empty() {
         return Err(ConfigError::Sdk("region is required not empty!"));
     }
@@ -93,11 +105,8 @@ pub fn format_region(
             "region format is illegal, only digit, letter and - is allowed!",
         ));
     }
-    if region.contains(module) {
-        return Ok(region.to_owned());
-    }
-    if LEGACY.contains(&region) {
-        return Ok(region.to_owned());
+    if region.contains(module) || LEGACY.contains(&region) {
+        return Ok(("", region));
     }
     let module = if !enable_old_domain && enable_internal_domain && module == "cos." {
         "cos-internal."
@@ -108,7 +117,7 @@ pub fn format_region(
         .iter()
         .find(|(a, _)| *a == region)
         .map_or(region, |(_, r)| r);
-    Ok(format!("{module}{name}"))
+    Ok((module, name))
 }
 
 /// `format_endpoint(endpoint, region, module, EnableOldDomain, EnableInternalDomain)`:
@@ -136,13 +145,14 @@ pub fn format_endpoint(
     }
     match region {
         Some(r) => {
-            let r = format_region(r, module, enable_old_domain, enable_internal_domain)?;
+            let (module, name) =
+                region_parts(r, module, enable_old_domain, enable_internal_domain)?;
             let suffix = if enable_old_domain {
                 "myqcloud.com"
             } else {
                 "tencentcos.cn"
             };
-            Ok(Some(format!("{r}.{suffix}")))
+            Ok(Some(format!("{module}{name}.{suffix}")))
         }
         None => Ok(None),
     }

@@ -54,6 +54,19 @@ pub fn encode_into(out: &mut String, s: &str, keep: &[u8], space_plus: bool) {
     }
 }
 
+/// The length of `s` once [`encode_into`] has encoded it (to reserve a URL's room at once).
+pub fn encoded_len(s: &str, keep: &[u8]) -> usize {
+    s.bytes()
+        .map(|b| {
+            if UNRESERVED[usize::from(b)] || b == b' ' || keep.contains(&b) {
+                1
+            } else {
+                3
+            }
+        })
+        .sum()
+}
+
 /// `s` encoded for a URL path: `/` kept.
 pub fn encode_path(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
@@ -64,16 +77,30 @@ pub fn encode_path(s: &str) -> String {
 /// `name=value` pairs form-encoded (space as `+`, everything but the unreserved set encoded)
 /// and joined by `&`, in the order given.
 pub fn form_encode_pairs(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(form_encoded_len(pairs));
+    form_encode_pairs_into(&mut out, pairs);
+    out
+}
+
+/// [`form_encode_pairs`] appended to `out`.
+pub fn form_encode_pairs_into(out: &mut String, pairs: &[(&str, &str)]) {
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        encode_into(&mut out, k, b"", true);
+        encode_into(out, k, b"", true);
         out.push('=');
-        encode_into(&mut out, v, b"", true);
+        encode_into(out, v, b"", true);
     }
-    out
+}
+
+/// The length of [`form_encode_pairs`]' output.
+pub fn form_encoded_len(pairs: &[(&str, &str)]) -> usize {
+    let text: usize = pairs
+        .iter()
+        .map(|(k, v)| encoded_len(k, b"") + 1 + encoded_len(v, b""))
+        .sum();
+    text + pairs.len().saturating_sub(1)
 }
 
 #[cfg(test)]
@@ -87,5 +114,10 @@ mod tests {
         let mut out = String::new();
         encode_into(&mut out, "a b+é", b"", true);
         assert_eq!(out, "a+b%2B%C3%A9");
+        assert_eq!(encoded_len("a b+é", b""), out.len());
+        assert_eq!(encoded_len("😀\t../ü", b"/"), encode_path("😀\t../ü").len());
+        let pairs = [("a b", "x;%/"), ("", ""), ("é", "~")];
+        assert_eq!(form_encoded_len(&pairs), form_encode_pairs(&pairs).len());
+        assert_eq!(form_encoded_len(&[]), 0);
     }
 }

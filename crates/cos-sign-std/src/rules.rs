@@ -112,15 +112,10 @@ pub fn render(
             Form::Header => signed.authorization(secret_id),
             Form::Query => signed.presigned_query(secret_id),
         };
-        let mut buf = [0u8; 1024];
-        match text.write_into(&mut buf) {
-            Ok(s) => Ok(s.to_owned()),
-            Err(CoreError::BufferTooSmall { needed, .. }) => {
-                let mut big = vec![0u8; needed];
-                Ok(text.write_into(&mut big)?.to_owned())
-            }
-            Err(e) => Err(e),
-        }
+        // One allocation of the exact length (writing into a String cannot fail).
+        let mut out = String::with_capacity(text.len());
+        let _ = fmt::Write::write_fmt(&mut out, format_args!("{text}"));
+        Ok(out)
     }
     if params.len() > MAX_PAIRS {
         return Err(CoreError::TooManyParams { max: MAX_PAIRS });

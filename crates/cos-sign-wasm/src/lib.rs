@@ -5,10 +5,10 @@
 //!
 //! The outputs equal qcloud_cos 1.9.44's (`get_presigned_url`, `get_auth`) for the same
 //! inputs and time. The SDK's rules (hosts from the region, URL encoding, the header
-//! allow-list, the key-time window) come from cos-sign-std, all in [`sdk`]; the signing is
-//! cos-sign-core's. The signing path allocates nothing but the returned string: pairs are
-//! read into fixed arrays on the stack, the key and the signature live on the stack, and the
-//! texts are written straight into the returned string.
+//! allow-list, the key-time window) come from cos-sign-qcloud, all used in [`sdk`]; the
+//! signing is cos-sign-core's. Pairs are read into fixed arrays on the stack; `signRequest`
+//! allocates nothing but the returned string, `sdkSign` a fixed number of buffers whatever the
+//! number of pairs.
 //!
 //! Pairs cross from JavaScript packed: one string with every name and value one after the
 //! other, and their lengths in UTF-16 code units (JavaScript's `length`), two per pair.
@@ -213,7 +213,7 @@ pub fn sdk_sign(
     let run = || -> Result<String, String> {
         let params = Pairs::unpack(params, params_lens, "params")?;
         let headers = Pairs::unpack(headers, headers_lens, "headers")?;
-        let call = sdk::SdkCall {
+        let call = sdk::SdkArgs {
             call: if presigned {
                 Call::PresignedUrl
             } else {

@@ -1,6 +1,6 @@
 //! Heap allocations of the signing calls, counted on the host with allocation-counter (the
 //! code is the same on wasm32): `signRequest` allocates only the returned
-//! string; `sdkSign` only the configuration and URL that cos-sign-std builds, and the
+//! string; `sdkSign` only the configuration and URL that cos-sign-qcloud builds, and the
 //! returned string (the URL, grown once at most): a number that does not grow with the pairs.
 
 use cos_sign_wasm::{Config, sdk_sign, sign_request};
@@ -99,7 +99,7 @@ fn sdk_sign_allocates_the_same_whatever_the_request_carries() {
     let (big, n_big) = run(&many);
     assert!(small.contains("q-header-list=host%3Bx-cos-a&"), "{small}");
     assert!(big.len() > small.len() + 1000);
-    // The configuration and the URL (cos-sign-std), and the returned string grown once when
+    // The configuration and the URL (cos-sign-qcloud), and the returned string grown once when
     // the URL's spare room is too small: a fixed number, not one per pair.
     assert!(
         n_big == n_small || n_big == n_small + 1,
