@@ -168,7 +168,7 @@ impl SignOptions {
     }
 }
 
-/// The result of [`Signer::sign_parts`]: the Authorization value, and the token the request
+/// The result of [`Signer::sign_parts_for`]: the Authorization value, and the token the request
 /// must carry as `x-cos-security-token` (it was signed as that header).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignedParts {
@@ -399,22 +399,24 @@ impl Signer {
     /// `host` signed as the `host` header when `headers` has none (pass `None` not to sign
     /// it). With a temporary key, `x-cos-security-token` is signed with the token (unless
     /// `headers` has it already) and returned in [`SignedParts::token`] for the caller to
-    /// send. Valid 300 s from now (60 s back).
+    /// send. Valid `expires` from now (and 60 s back).
     ///
     /// ```
     /// use cos_sign_std::{clock::Clock, config::Endpoint, credentials::{Credentials, StaticProvider}};
     /// use cos_sign_std::{method::Method, signer::Signer};
+    /// use std::time::Duration;
     /// let signer = Signer::new(
     ///     StaticProvider::new(Credentials::new("AKIDexample", "secret").with_token("tok")),
     ///     Endpoint::from_region("ap-beijing")?,
     /// )
     /// .with_clock(Clock::fixed(1_700_000_000));
-    /// let parts = signer.sign_parts(
+    /// let parts = signer.sign_parts_for(
     ///     Method::Put,
     ///     "/a.txt",
     ///     Some("b-125.cos.ap-beijing.myqcloud.com"),
     ///     &[("partNumber", "1")],
     ///     &[("Content-Length", "5"), ("User-Agent", "x")],
+    ///     Duration::from_secs(300),
     /// )?;
     /// assert!(parts.authorization.contains("&q-header-list=content-length;host;x-cos-security-token&q-url-param-list=partnumber&"));
     /// assert_eq!(parts.token.as_deref(), Some("tok")); // send it as x-cos-security-token
@@ -423,28 +425,6 @@ impl Signer {
     ///
     /// # Errors
     /// No credentials, too many params/headers.
-    pub fn sign_parts(
-        &self,
-        method: Method,
-        decoded_path: &str,
-        host: Option<&str>,
-        params: &[(&str, &str)],
-        headers: &[(&str, &str)],
-    ) -> Result<SignedParts, Error> {
-        self.sign_parts_for(
-            method,
-            decoded_path,
-            host,
-            params,
-            headers,
-            Duration::from_secs(300),
-        )
-    }
-
-    /// [`sign_parts`](Signer::sign_parts) valid for `expires`.
-    ///
-    /// # Errors
-    /// As [`sign_parts`](Signer::sign_parts).
     pub fn sign_parts_for(
         &self,
         method: Method,

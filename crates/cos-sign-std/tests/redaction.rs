@@ -113,7 +113,14 @@ fn signer_types() {
     assert!(signer.cached_keys() == 1);
     check_debug("Signer", &signer);
     let parts = signer
-        .sign_parts(Method::Get, "/k", Some("h"), &[], &[])
+        .sign_parts_for(
+            Method::Get,
+            "/k",
+            Some("h"),
+            &[],
+            &[],
+            std::time::Duration::from_secs(300),
+        )
         .unwrap();
     check_debug("SignedParts", &parts);
     let err = signer

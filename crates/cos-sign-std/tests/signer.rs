@@ -187,7 +187,14 @@ fn sign_parts_signs_the_full_request() {
         ("x-cos-meta-a", "b"),
     ];
     let parts = s
-        .sign_parts(Method::Put, "/a/b.txt", Some(HOST), &params, &headers)
+        .sign_parts_for(
+            Method::Put,
+            "/a/b.txt",
+            Some(HOST),
+            &params,
+            &headers,
+            Duration::from_secs(300),
+        )
         .unwrap();
     assert_eq!(parts.token.as_deref(), Some("tkn"));
     let parsed = ParsedAuthorization::parse(&parts.authorization).unwrap();
