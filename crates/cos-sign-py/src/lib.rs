@@ -831,25 +831,56 @@ struct Call<'a> {
     deferred: Option<PyErr>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Auth,
-    Presign,
-}
-
 /// One signing call's Python arguments, as given.
 struct PyArgs<'a, 'py> {
-    kind: Kind,
+    kind: Op,
     method: &'a Bound<'py, PyAny>,
     bucket: &'a Bound<'py, PyAny>,
     key: &'a Bound<'py, PyAny>,
     expired: Arg<'py>,
-    headers: Option<&'a Bound<'py, PyAny>>,
-    params: Option<&'a Bound<'py, PyAny>>,
-    sign_host: Option<&'a Bound<'py, PyAny>>,
-    use_ci: Option<&'a Bound<'py, PyAny>>,
+    headers: Option<Bound<'py, PyAny>>,
+    params: Option<Bound<'py, PyAny>>,
+    sign_host: Option<Bound<'py, PyAny>>,
+    use_ci: Option<Bound<'py, PyAny>>,
     /// `CosS3Auth`: the URL of the request signed (its headers are the caller's to set).
     url: Option<&'a str>,
+}
+
+type Opt<'py> = Option<Bound<'py, PyAny>>;
+
+impl<'a, 'py> PyArgs<'a, 'py> {
+    fn new(
+        kind: Op,
+        method: &'a Bound<'py, PyAny>,
+        bucket: &'a Bound<'py, PyAny>,
+        key: &'a Bound<'py, PyAny>,
+        expired: Arg<'py>,
+    ) -> Self {
+        let (headers, params, sign_host, use_ci, url) = (None, None, None, None, None);
+        PyArgs {
+            kind,
+            method,
+            bucket,
+            key,
+            expired,
+            headers,
+            params,
+            sign_host,
+            use_ci,
+            url,
+        }
+    }
+
+    /// `Headers`, `Params`, `SignHost`, `UseCiEndPoint`.
+    fn with(self, headers: Opt<'py>, params: Opt<'py>, sign_host: Opt<'py>, ci: Opt<'py>) -> Self {
+        PyArgs {
+            headers,
+            params,
+            sign_host,
+            use_ci: ci,
+            ..self
+        }
+    }
 }
 
 #[pymethods]
@@ -893,21 +924,8 @@ impl CosS3Client {
         SignHost: Option<Bound<'py, PyAny>>,
         UseCiEndPoint: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
-        self.call(
-            py,
-            PyArgs {
-                kind: Kind::Auth,
-                method: &Method,
-                bucket: &Bucket,
-                key: &Key,
-                expired: Expired,
-                headers: Headers.as_ref(),
-                params: Params.as_ref(),
-                sign_host: SignHost.as_ref(),
-                use_ci: UseCiEndPoint.as_ref(),
-                url: None,
-            },
-        )
+        let a = PyArgs::new(Op::Auth, &Method, &Bucket, &Key, Expired);
+        self.call(py, a.with(Headers, Params, SignHost, UseCiEndPoint))
     }
 
     /// `get_presigned_url(Bucket, Key, Method, Expired=300, Params={}, Headers={},
@@ -928,21 +946,8 @@ impl CosS3Client {
         UseCiEndPoint: Option<Bound<'py, PyAny>>,
         SignHost: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
-        self.call(
-            py,
-            PyArgs {
-                kind: Kind::Presign,
-                method: &Method,
-                bucket: &Bucket,
-                key: &Key,
-                expired: Expired,
-                headers: Headers.as_ref(),
-                params: Params.as_ref(),
-                sign_host: SignHost.as_ref(),
-                use_ci: UseCiEndPoint.as_ref(),
-                url: None,
-            },
-        )
+        let a = PyArgs::new(Op::Presign, &Method, &Bucket, &Key, Expired);
+        self.call(py, a.with(Headers, Params, SignHost, UseCiEndPoint))
     }
 
     /// `get_presigned_download_url(Bucket, Key, Expired=300, Params={}, Headers={},
@@ -963,17 +968,8 @@ impl CosS3Client {
         SignHost: Option<Bound<'py, PyAny>>,
     ) -> PyResult<String> {
         let get = PyString::new(py, "GET").into_any();
-        self.get_presigned_url(
-            py,
-            Bucket,
-            Key,
-            get,
-            Expired,
-            Params,
-            Headers,
-            UseCiEndPoint,
-            SignHost,
-        )
+        let a = PyArgs::new(Op::Presign, &get, &Bucket, &Key, Expired);
+        self.call(py, a.with(Headers, Params, SignHost, UseCiEndPoint))
     }
 
     /// What `CosS3Auth(conf, key, params, expire, sign_host)(r)` computes for a request of
@@ -992,20 +988,11 @@ impl CosS3Client {
         sign_host: Bound<'py, PyAny>,
     ) -> PyResult<String> {
         let none = py.None().into_bound(py);
+        let mut a = PyArgs::new(Op::Auth, &method, &none, &key, Arg(Some(expire)));
+        a.url = Some(url);
         self.call(
             py,
-            PyArgs {
-                kind: Kind::Auth,
-                method: &method,
-                bucket: &none,
-                key: &key,
-                expired: Arg(Some(expire)),
-                headers: Some(&headers),
-                params: Some(&params),
-                sign_host: Some(&sign_host),
-                use_ci: None,
-                url: Some(url),
-            },
+            a.with(Some(headers), Some(params), Some(sign_host), None),
         )
     }
 
@@ -1046,7 +1033,7 @@ impl CosS3Client {
     /// `Headers` mapping gets the Authorization as its `Authorization` item, also when a
     /// pre-signed URL then fails (an anonymous `""`, a SecretId with `&`).
     fn call<'py>(&self, py: Python<'py>, a: PyArgs<'_, 'py>) -> PyResult<String> {
-        let (kind, headers, sets_headers) = (a.kind, a.headers, a.url.is_none());
+        let (kind, headers, sets_headers) = (a.kind, a.headers.clone(), a.url.is_none());
         let r = self.sign(py, a)?;
         if let Some(h) = headers.filter(|h| sets_headers && h.is_truthy().unwrap_or(false)) {
             let auth = match &r {
@@ -1061,7 +1048,7 @@ impl CosS3Client {
             Ok(Signed {
                 deferred: Some(e), ..
             }) => Err(e),
-            Ok(Signed { signed, .. }) if kind == Kind::Auth => Ok(signed.authorization),
+            Ok(Signed { signed, .. }) if kind == Op::Auth => Ok(signed.authorization),
             Ok(Signed { signed, .. }) => Ok(signed.url),
             Err(e) => Err(compat_err(py, e)),
         }
@@ -1086,7 +1073,7 @@ impl CosS3Client {
         } = a;
         let conf = self.conf.get();
         let st = conf.snapshot();
-        let use_ci = truthy(use_ci)?;
+        let use_ci = truthy(use_ci.as_ref())?;
         let sign_host = match sign_host {
             Some(s) if !s.is_none() => Some(s.is_truthy()?),
             _ => None,
@@ -1161,7 +1148,16 @@ impl CosS3Client {
         if let Some(m) = method.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
             call.method = Cow::Borrowed(m);
         }
-        match self.convert(py, kind, &st, &mut call, method, expired, headers, params) {
+        match self.convert(
+            py,
+            kind,
+            &st,
+            &mut call,
+            method,
+            expired,
+            headers.as_ref(),
+            params.as_ref(),
+        ) {
             Ok(()) => {}
             Err((stage, e)) => return Err(precheck(py, kind, cc, &call, stage).unwrap_or(e)),
         }
@@ -1174,12 +1170,12 @@ impl CosS3Client {
         let now = now(py)?;
         Ok(run(kind, cc, &call, now).map(|signed| {
             // urlencode(Params) quotes params the signature did not look at, after signing
-            let deferred = call
-                .deferred
-                .map(|e| match params.map(|p| check_urlencode(py, p)) {
-                    Some(Err(first)) => first,
-                    _ => e,
-                });
+            let deferred =
+                call.deferred
+                    .map(|e| match params.as_ref().map(|p| check_urlencode(py, p)) {
+                        Some(Err(first)) => first,
+                        _ => e,
+                    });
             Signed { signed, deferred }
         }))
     }
@@ -1189,7 +1185,7 @@ impl CosS3Client {
     fn convert<'py>(
         &self,
         py: Python<'py>,
-        kind: Kind,
+        kind: Op,
         st: &State,
         call: &mut Call<'_>,
         method: &Bound<'py, PyAny>,
@@ -1270,7 +1266,7 @@ impl CosS3Client {
         // params: converted when signed (and always for the URL of a pre-signed call)
         if let Some(p) = params {
             let truthy = p.is_truthy().map_err(|e| (Stage::Encode, e))?;
-            if truthy && (st.sign_params || kind == Kind::Presign) {
+            if truthy && (st.sign_params || kind == Op::Presign) {
                 let mut out: Vec<(String, String)> = Vec::new();
                 let mut err: Option<PyErr> = None;
                 for_each_item(p, |k, v| {
@@ -1368,48 +1364,40 @@ struct Signed {
 }
 
 /// Runs the compat call.
-fn run(kind: Kind, cc: &CompatConfig, c: &Call<'_>, now: i64) -> Result<Presigned, CompatError> {
-    let mut call = SdkCall::new(op_of(kind), &c.method, None, c.key.as_opt(), now);
+fn run(kind: Op, cc: &CompatConfig, c: &Call<'_>, now: i64) -> Result<Presigned, CompatError> {
+    with_call(kind, c, now, |call| cos_sign_qcloud::sign(cc, call))
+}
+
+/// The error the SDK raises before a value of `c` fails at `stage` (the ordering is
+/// [`cos_sign_qcloud::error_before`]'s); `None`: the binding's own error stands.
+fn precheck(
+    py: Python<'_>,
+    kind: Op,
+    cc: &CompatConfig,
+    c: &Call<'_>,
+    stage: Stage,
+) -> Option<PyErr> {
+    with_call(kind, c, 0, |call| {
+        cos_sign_qcloud::error_before(cc, call, stage)
+    })
+    .map(|e| compat_err(py, e))
+}
+
+/// `f` of the [`SdkCall`] that `c` describes.
+fn with_call<R>(kind: Op, c: &Call<'_>, now: i64, f: impl FnOnce(&SdkCall<'_>) -> R) -> R {
+    fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+        v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+    let (headers, params) = (refs(&c.headers), refs(&c.params));
+    let mut call = SdkCall::new(kind, &c.method, None, c.key.as_opt(), now);
     call.bucket = c.bucket.as_ref().map(BucketArg::get);
     call.expired = c.expired;
-    let (headers, params) = (refs(&c.headers), refs(&c.params));
     call.headers = &headers;
     call.params = &params;
     call.sign_host = c.sign_host;
     call.use_ci_endpoint = c.use_ci;
     call.url = c.url.as_deref();
-    cos_sign_qcloud::sign(cc, &call)
-}
-
-/// The error the SDK raises before `stage`, if any (`None`: the binding's own error stands).
-/// The error the SDK raises before a value of `c` fails at `stage` (the ordering is
-/// [`cos_sign_qcloud::error_before`]'s).
-fn precheck(
-    py: Python<'_>,
-    kind: Kind,
-    cc: &CompatConfig,
-    c: &Call<'_>,
-    stage: Stage,
-) -> Option<PyErr> {
-    let mut call = SdkCall::new(op_of(kind), "get", None, c.key.as_opt(), 0);
-    call.bucket = c.bucket.as_ref().map(BucketArg::get);
-    let headers = refs(&c.headers);
-    call.headers = &headers;
-    call.sign_host = c.sign_host;
-    call.use_ci_endpoint = c.use_ci;
-    call.url = c.url.as_deref();
-    cos_sign_qcloud::error_before(cc, &call, stage).map(|e| compat_err(py, e))
-}
-
-fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
-    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
-
-fn op_of(kind: Kind) -> Op {
-    match kind {
-        Kind::Auth => Op::Auth,
-        Kind::Presign => Op::Presign,
-    }
+    f(&call)
 }
 
 /// The `cos_sign` extension module.
