@@ -23,7 +23,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyAttributeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyModule, PyString, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyModule, PyString, PyTuple, PyType};
 
 // ---------------------------------------------------------------------------------------------
 // exceptions
@@ -31,6 +31,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyModule, PyString, P
 static CLIENT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static REFUSED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+static CONVERT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 const EXC_MODULE: &str = "cos_sign._exceptions";
 const MSG_ENCODE: &str = "your unicode strings can not encoded in utf8, utf8 support only!";
@@ -356,284 +357,77 @@ fn secret_text(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<(String, bool
 
 #[pymethods]
 impl CosConfig {
+    /// The keywords are converted by `cos_sign._config.convert` (plain Python), checked by
+    /// [`CompatConfig::new`].
     #[new]
-    #[pyo3(signature = (Appid=None, Region=None, SecretId=None, SecretKey=None, Token=None,
-        CredentialInstance=None, Scheme=None, Timeout=None, Access_id=None, Access_key=None,
-        Secret_id=None, Secret_key=None, Endpoint=None, IP=None, Port=None, Anonymous=None,
-        UA=None, Proxies=None, Domain=None, ServiceDomain=None, KeepAlive=Arg::MISSING,
-        PoolConnections=Arg::MISSING, PoolMaxSize=Arg::MISSING, AllowRedirects=Arg::MISSING,
-        SignHost=Arg::MISSING, EndpointCi=None, EndpointPic=None, EnableOldDomain=Arg::MISSING,
-        EnableInternalDomain=Arg::MISSING, SignParams=Arg::MISSING,
-        AutoSwitchDomainOnRetry=Arg::MISSING, VerifySSL=None, SSLCert=None),
+    #[pyo3(signature = (*args, **kwargs),
         text_signature = "(Appid=None, Region=None, SecretId=None, SecretKey=None, Token=None, CredentialInstance=None, Scheme=None, Timeout=None, Access_id=None, Access_key=None, Secret_id=None, Secret_key=None, Endpoint=None, IP=None, Port=None, Anonymous=None, UA=None, Proxies=None, Domain=None, ServiceDomain=None, KeepAlive=True, PoolConnections=10, PoolMaxSize=10, AllowRedirects=False, SignHost=True, EndpointCi=None, EndpointPic=None, EnableOldDomain=True, EnableInternalDomain=True, SignParams=True, AutoSwitchDomainOnRetry=False, VerifySSL=None, SSLCert=None)")]
-    #[allow(non_snake_case, clippy::too_many_arguments)]
     fn new<'py>(
         py: Python<'py>,
-        Appid: Option<Bound<'py, PyAny>>,
-        Region: Option<Bound<'py, PyAny>>,
-        SecretId: Option<Bound<'py, PyAny>>,
-        SecretKey: Option<Bound<'py, PyAny>>,
-        Token: Option<Bound<'py, PyAny>>,
-        CredentialInstance: Option<Bound<'py, PyAny>>,
-        Scheme: Option<Bound<'py, PyAny>>,
-        Timeout: Option<Bound<'py, PyAny>>,
-        Access_id: Option<Bound<'py, PyAny>>,
-        Access_key: Option<Bound<'py, PyAny>>,
-        Secret_id: Option<Bound<'py, PyAny>>,
-        Secret_key: Option<Bound<'py, PyAny>>,
-        Endpoint: Option<Bound<'py, PyAny>>,
-        IP: Option<Bound<'py, PyAny>>,
-        Port: Option<Bound<'py, PyAny>>,
-        Anonymous: Option<Bound<'py, PyAny>>,
-        UA: Option<Bound<'py, PyAny>>,
-        Proxies: Option<Bound<'py, PyAny>>,
-        Domain: Option<Bound<'py, PyAny>>,
-        ServiceDomain: Option<Bound<'py, PyAny>>,
-        KeepAlive: Arg<'py>,
-        PoolConnections: Arg<'py>,
-        PoolMaxSize: Arg<'py>,
-        AllowRedirects: Arg<'py>,
-        SignHost: Arg<'py>,
-        EndpointCi: Option<Bound<'py, PyAny>>,
-        EndpointPic: Option<Bound<'py, PyAny>>,
-        EnableOldDomain: Arg<'py>,
-        EnableInternalDomain: Arg<'py>,
-        SignParams: Arg<'py>,
-        AutoSwitchDomainOnRetry: Arg<'py>,
-        VerifySSL: Option<Bound<'py, PyAny>>,
-        SSLCert: Option<Bound<'py, PyAny>>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Self> {
-        let keep_alive = KeepAlive.or_default(py, true);
-        let pool_connections = PoolConnections.or_default(py, 10);
-        let pool_maxsize = PoolMaxSize.or_default(py, 10);
-        let allow_redirects = AllowRedirects.or_default(py, false);
-        let sign_host = SignHost.or_default(py, true);
-        let enable_old = EnableOldDomain.or_default(py, true);
-        let enable_internal = EnableInternalDomain.or_default(py, true);
-        let sign_params = SignParams.or_default(py, true);
-        let auto_switch = AutoSwitchDomainOnRetry.or_default(py, false);
-
-        // In the SDK's order: to_unicode of Appid, Token, IP (bytes that are not UTF-8 refused).
-        let appid_u = match &Appid {
-            Some(a) => Some(to_unicode(py, a)?),
-            None => None,
+        let convert = CONVERT.import(py, "cos_sign._config", "convert")?;
+        type Converted<'py> = (
+            Bound<'py, PyDict>,
+            Bound<'py, PyDict>,
+            Bound<'py, PyAny>,
+            Option<Bound<'py, PyAny>>,
+            bool,
+            bool,
+            Option<String>,
+            bool,
+        );
+        let (o, attrs, cred, secret_error, poisoned_key, pic_from_ci, pic_region, has_domain): Converted<'py> =
+            convert.call(args, kwargs)?.extract()?;
+        let text = |k: &str| -> PyResult<Option<String>> {
+            o.get_item(k)?.map_or(Ok(None), |v| v.extract())
         };
-        let token_u = match &Token {
-            Some(t) => Some(to_unicode(py, t)?),
-            None => None,
-        };
-        let ip_u = match &IP {
-            Some(i) => Some(to_unicode(py, i)?),
-            None => None,
-        };
-        let appid_truthy = truthy(appid_u.as_ref())?;
-        let appid_is_str = appid_u
-            .as_ref()
-            .is_some_and(|a| a.is_instance_of::<PyString>());
-        let appid = if appid_truthy && appid_is_str {
-            unicode_opt(py, appid_u.as_ref())?
-        } else {
-            None
-        };
-
-        // Region: a non-string one is refused where the SDK formats it.
-        let endpoint_truthy = truthy(Endpoint.as_ref())?;
-        let endpoint_ci_truthy = truthy(EndpointCi.as_ref())?;
-        let region_truthy = truthy(Region.as_ref())?;
-        let region = match &Region {
-            Some(r) if region_truthy => match r.cast::<PyString>() {
-                Ok(s) => Some(
-                    s.to_str()
-                        .map_err(|_| client_error(py, MSG_ENCODE))?
-                        .to_owned(),
-                ),
-                Err(_) => {
-                    let used = !(endpoint_ci_truthy && (Domain.is_some() || endpoint_truthy));
-                    if used {
-                        return Err(client_error(py, "region is not string type"));
-                    }
-                    None
-                }
-            },
-            _ => None,
-        };
-        let endpoint = if Domain.is_none() {
-            if endpoint_truthy {
-                unicode_opt(py, Endpoint.as_ref())?
-            } else {
-                None
-            }
-        } else {
-            match &Endpoint {
-                Some(e) if !e.is_none() => Some(text_of(e).map_err(|c| conv_err(py, c))?),
-                _ => None,
-            }
-        };
-        let scheme = match &Scheme {
-            None => None,
-            Some(s) if s.is_none() => None,
-            Some(s) => {
-                let u = to_unicode(py, s)?;
-                Some(match u.cast::<PyString>() {
-                    Ok(t) => t.to_str().unwrap_or("").to_owned(),
-                    Err(_) => String::new(),
-                })
-            }
-        };
-        let endpoint_ci = if endpoint_ci_truthy {
-            unicode_opt(py, EndpointCi.as_ref())?
-        } else {
-            None
-        };
-        let domain = unicode_opt(py, Domain.as_ref())?;
-        let ip = unicode_opt(py, ip_u.as_ref())?;
-        let port = match &Port {
-            Some(p) if !p.is_none() => Some(format_of(py, p)?),
-            _ => None,
-        };
-        let anonymous = truthy(Anonymous.as_ref())?;
-
-        // The secret pair the SDK picks, converted (type errors are AttributeErrors there).
-        type Pair<'a, 'py> = (&'a Option<Bound<'py, PyAny>>, &'a Option<Bound<'py, PyAny>>);
-        let pairs: [Pair<'_, 'py>; 3] = [
-            (&SecretId, &SecretKey),
-            (&Secret_id, &Secret_key),
-            (&Access_id, &Access_key),
-        ];
-        let mut chosen: Option<usize> = None;
-        for (i, (a, b)) in pairs.iter().enumerate() {
-            if truthy(a.as_ref())? && truthy(b.as_ref())? {
-                chosen = Some(i);
-                break;
-            }
-        }
-        let cred_ok = match &CredentialInstance {
-            Some(c) if c.is_truthy()? => {
-                c.hasattr("secret_id")? && c.hasattr("secret_key")? && c.hasattr("token")?
-            }
-            _ => false,
-        };
+        let flag =
+            |k: &str| -> PyResult<bool> { o.get_item(k)?.map_or(Ok(false), |v| v.extract()) };
         let mut opts = CompatOptions::default()
-            .appid_not_string(appid_truthy && !appid_is_str)
-            .credential_instance(chosen.is_none() && cred_ok)
-            .anonymous(anonymous)
-            .sign_host(sign_host.is_truthy()?)
-            .enable_old_domain(enable_old.is_truthy()?)
-            .enable_internal_domain(enable_internal.is_truthy()?)
-            .sign_params(sign_params.is_truthy()?);
-        (opts.appid, opts.region, opts.scheme, opts.endpoint) = (appid, region, scheme, endpoint);
-        (opts.ip, opts.port, opts.domain, opts.endpoint_ci) = (ip, port, domain, endpoint_ci);
-        let mut poisoned_key = false;
-        let mut secret_error: Option<PyErr> = None;
-        if let Some(i) = chosen {
-            let (a, b) = pairs[i];
-            let (a, b) = (a.as_ref(), b.as_ref());
-            let id = a.map(|a| secret_text(py, a)).transpose();
-            let (id, key) = match id {
-                Ok(id) => {
-                    let key = b.map(|b| secret_text(py, b)).transpose();
-                    match key {
-                        Ok(key) => (id, key),
-                        Err(e) => {
-                            secret_error = Some(e);
-                            (id, Some(("x".to_owned(), false)))
-                        }
-                    }
-                }
-                Err(e) => {
-                    secret_error = Some(e);
-                    (Some(("x".to_owned(), false)), Some(("x".to_owned(), false)))
-                }
-            };
-            let (id, _) = id.unwrap_or_default();
-            let (key, poisoned) = key.unwrap_or_default();
-            poisoned_key = poisoned;
-            opts.secret_id = Some(id);
-            opts.secret_key = Some(key);
-        }
+            .appid_not_string(flag("appid_not_string")?)
+            .credential_instance(flag("credential_instance")?)
+            .anonymous(flag("anonymous")?)
+            .sign_host(flag("sign_host")?)
+            .enable_old_domain(flag("enable_old_domain")?)
+            .enable_internal_domain(flag("enable_internal_domain")?)
+            .sign_params(flag("sign_params")?);
+        (opts.appid, opts.region, opts.scheme) = (text("appid")?, text("region")?, text("scheme")?);
+        (opts.endpoint, opts.ip, opts.port) = (text("endpoint")?, text("ip")?, text("port")?);
+        (opts.domain, opts.endpoint_ci) = (text("domain")?, text("endpoint_ci")?);
+        (opts.secret_id, opts.secret_key) = (text("secret_id")?, text("secret_key")?);
+        let (anonymous, sign_params) =
+            (opts.anonymous == Some(true), opts.sign_params == Some(true));
         // The SDK's checks before the secrets come first; then a secret's type error.
         let compat = CompatConfig::new(opts).map_err(|e| compat_err(py, e))?;
         if let Some(e) = secret_error {
-            return Err(e);
+            return Err(PyErr::from_value(e));
         }
-
-        let attrs = PyDict::new(py);
-        let set = |k: &str, v: Bound<'py, PyAny>| attrs.set_item(k, v);
-        set("_appid", opt_any(py, appid_u.as_ref()))?;
-        set("_token", opt_any(py, token_u.as_ref()))?;
-        set("_timeout", opt_any(py, Timeout.as_ref()))?;
-        set("_region", opt_any(py, Region.as_ref()))?;
-        set(
-            "_endpoint_ci",
-            compat.endpoint_ci().into_pyobject(py)?.into_any(),
-        )?;
-        set("_ip", opt_any(py, ip_u.as_ref()))?;
-        set("_port", opt_any(py, Port.as_ref()))?;
-        set("_anonymous", opt_any(py, Anonymous.as_ref()))?;
-        set("_ua", opt_any(py, UA.as_ref()))?;
-        set("_proxies", opt_any(py, Proxies.as_ref()))?;
-        set("_domain", opt_any(py, Domain.as_ref()))?;
-        set("_service_domain", opt_any(py, ServiceDomain.as_ref()))?;
-        set("_keep_alive", keep_alive)?;
-        set("_pool_connections", pool_connections)?;
-        set("_pool_maxsize", pool_maxsize)?;
-        set("_allow_redirects", allow_redirects)?;
-        set("_sign_host", sign_host)?;
-        set(
-            "_copy_part_threshold_size",
-            (5_i64 * 1024 * 1024 * 1024).into_pyobject(py)?.into_any(),
-        )?;
-        set("_enable_old_domain", enable_old)?;
-        set("_enable_internal_domain", enable_internal)?;
-        set("_sign_params", sign_params.clone())?;
-        set("_auto_switch_domain_on_retry", auto_switch)?;
-        set("_verify_ssl", opt_any(py, VerifySSL.as_ref()))?;
-        set("_ssl_cert", opt_any(py, SSLCert.as_ref()))?;
-        let _ = EndpointPic; // stored by the SDK, but it formats _endpoint_pic from EndpointCi
-        let pic = if endpoint_ci_truthy {
+        let pic = if pic_from_ci {
             compat.endpoint_ci().map(str::to_owned)
         } else {
-            match (&Region, region_truthy) {
-                (Some(r), true) => r
-                    .extract::<String>()
-                    .ok()
-                    .and_then(|r| cos_sign_std::config::format_region(&r, "pic.", true, false).ok())
-                    .map(|p| format!("{p}.myqcloud.com")),
-                _ => None,
-            }
+            pic_region
+                .and_then(|r| cos_sign_std::config::format_region(&r, "pic.", true, false).ok())
+                .map(|p| format!("{p}.myqcloud.com"))
         };
-        set("_endpoint_pic", pic.into_pyobject(py)?.into_any())?;
-        set("_scheme", PyString::new(py, compat.scheme()).into_any())?;
-        set(
-            "_secret_id",
-            compat.secret_id().into_pyobject(py)?.into_any(),
-        )?;
-        let endpoint_attr = if Domain.is_none() {
-            compat.endpoint().into_pyobject(py)?.into_any()
-        } else {
-            opt_any(py, Endpoint.as_ref())
-        };
-        set("_endpoint", endpoint_attr)?;
-        let cred = if compat.uses_credential_instance() {
-            CredentialInstance.clone().map(Bound::unbind)
-        } else {
-            None
-        };
-        if chosen.is_none() && cred_ok {
-            set("_credential_inst", opt_any(py, CredentialInstance.as_ref()))?;
-        } else if chosen.is_none() && anonymous {
-            set("_credential_inst", py.None().into_bound(py))?;
+        attrs.set_item("_endpoint_ci", compat.endpoint_ci())?;
+        attrs.set_item("_endpoint_pic", pic)?;
+        attrs.set_item("_scheme", compat.scheme())?;
+        attrs.set_item("_secret_id", compat.secret_id())?;
+        if !has_domain {
+            attrs.set_item("_endpoint", compat.endpoint())?;
         }
-
+        let cred = compat.uses_credential_instance().then(|| cred.unbind());
         Ok(CosConfig {
             state: Mutex::new(Arc::new(State {
                 compat,
                 poisoned_key,
-                sign_params: sign_params.is_truthy()?,
+                sign_params,
                 anonymous,
-                has_domain: Domain.is_some(),
+                has_domain,
             })),
-            attrs: attrs.unbind(),
+            attrs: attrs.clone().unbind(),
             cred,
         })
     }
