@@ -103,21 +103,12 @@ fn push_text(out: &mut String, text: impl core::fmt::Display, len: usize) {
     let _ = write!(out, "{text}");
 }
 
-/// The configuration of a call, as the wrapper passes it (`CosConfig`'s keywords).
+/// The configuration of a call, as the wrapper passes it: `CosConfig`'s keywords (the secrets
+/// are added per call).
 #[wasm_bindgen]
 #[derive(Debug, Default)]
 pub struct Config {
-    region: Option<String>,
-    endpoint: Option<String>,
-    scheme: Option<String>,
-    appid: Option<String>,
-    domain: Option<String>,
-    ip: Option<String>,
-    port: Option<String>,
-    sign_host: Option<bool>,
-    sign_params: Option<bool>,
-    enable_old_domain: Option<bool>,
-    enable_internal_domain: Option<bool>,
+    options: cos_sign_qcloud::SdkOptions,
 }
 
 #[wasm_bindgen]
@@ -139,19 +130,13 @@ impl Config {
         enable_old_domain: Option<bool>,
         enable_internal_domain: Option<bool>,
     ) -> Config {
-        Config {
-            region,
-            endpoint,
-            scheme,
-            appid,
-            domain,
-            ip,
-            port,
-            sign_host,
-            sign_params,
-            enable_old_domain,
-            enable_internal_domain,
-        }
+        let mut o = cos_sign_qcloud::SdkOptions::default();
+        (o.region, o.endpoint, o.scheme, o.appid) = (region, endpoint, scheme, appid);
+        (o.domain, o.ip, o.port) = (domain, ip, port);
+        (o.sign_host, o.sign_params) = (sign_host, sign_params);
+        (o.enable_old_domain, o.enable_internal_domain) =
+            (enable_old_domain, enable_internal_domain);
+        Config { options: o }
     }
 }
 

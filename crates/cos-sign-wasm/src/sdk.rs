@@ -8,7 +8,7 @@
 //! is the class. A refusal qcloud_cos does not make ([`ErrorKind::Refused`]) is a
 //! `CosClientError` here, as JavaScript has no subclass to raise.
 
-use cos_sign_qcloud::{ErrorKind, Op, SdkCall, SdkConfig, SdkError, SdkOptions};
+use cos_sign_qcloud::{ErrorKind, Op, SdkCall, SdkConfig, SdkError};
 
 use crate::{Call, Config};
 
@@ -38,22 +38,13 @@ fn message(e: SdkError) -> String {
     }
 }
 
-/// `CosConfig(...)` with these keywords and secrets.
+/// `CosConfig(...)` with the config's keywords and these secrets.
 fn sdk_config(config: &Config, secret_id: &str, secret_key: &str) -> Result<SdkConfig, String> {
-    let mut o = SdkOptions::default()
+    let o = config
+        .options
+        .clone()
         .secret_id(secret_id)
         .secret_key(secret_key);
-    o.region.clone_from(&config.region);
-    o.endpoint.clone_from(&config.endpoint);
-    o.scheme.clone_from(&config.scheme);
-    o.appid.clone_from(&config.appid);
-    o.domain.clone_from(&config.domain);
-    o.ip.clone_from(&config.ip);
-    o.port.clone_from(&config.port);
-    o.sign_host = config.sign_host;
-    o.sign_params = config.sign_params;
-    o.enable_old_domain = config.enable_old_domain;
-    o.enable_internal_domain = config.enable_internal_domain;
     SdkConfig::new(o).map_err(message)
 }
 
