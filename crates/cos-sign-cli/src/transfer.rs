@@ -898,3 +898,26 @@ fn check_output(p: &Path) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_concurrency, parse_part_size, parse_size};
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_refuse_the_rest() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("2k"), Ok(2048));
+        assert_eq!(parse_size("8M"), Ok(8 * 1024 * 1024));
+        assert_eq!(parse_size("8 MiB"), Ok(8 * 1024 * 1024));
+        assert_eq!(parse_size("1GB"), Ok(1024 * 1024 * 1024));
+        for bad in ["", "M", "-1", "1.5M", "1T", "18446744073709551615G"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_part_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_part_size("5G"), Ok(5 << 30));
+        assert!(parse_part_size("1048575").is_err());
+        assert!(parse_part_size("5121M").is_err());
+        assert_eq!(parse_concurrency("64"), Ok(64));
+        assert!(parse_concurrency("0").is_err() && parse_concurrency("x").is_err());
+    }
+}
