@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 step "cargo package --workspace"
 cargo package --workspace --allow-dirty
-for c in cos-sign-core cos-sign-std cos-sign-http cos-sign-server cos-sign-cli cos-sign-py; do
+for c in cos-sign-core cos-sign-std cos-sign-qcloud cos-sign-http cos-sign-server cos-sign-cli cos-sign-py; do
   list=$(tar tzf "$CARGO_TARGET_DIR/package/$c-0.1.0.crate")
   for f in README.md LICENSE-MIT LICENSE-APACHE; do
     grep -qx "$c-0.1.0/$f" <<<"$list" || { echo "$c: $f missing from the package"; exit 1; }
@@ -45,6 +45,7 @@ publish = false
 [dependencies]
 cos-sign-core = { path = "$root/crates/cos-sign-core" }
 cos-sign-std = { path = "$root/crates/cos-sign-std" }
+cos-sign-qcloud = { path = "$root/crates/cos-sign-qcloud" }
 cos-sign-http = { path = "$root/crates/cos-sign-http" }
 cos-sign-server = { path = "$root/crates/cos-sign-server" }
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
@@ -54,11 +55,11 @@ reqwest = { version = "0.12", default-features = false, features = ["rustls-tls"
 EOF
 cp Cargo.lock "$ex/Cargo.lock"
 mkdir -p "$ex/src" && echo 'fn main() {}' >"$ex/src/main.rs"
-for c in core std http server; do
+for c in core std qcloud http server; do
   awk '/^```rust$/{on=1; next} /^```$/{if(on){exit}} on' "crates/cos-sign-$c/README.md" >"$ex/examples/$c.rs"
   [ -s "$ex/examples/$c.rs" ] || { echo "crates/cos-sign-$c/README.md: no rust example"; exit 1; }
 done
-for c in core std http server; do
+for c in core std qcloud http server; do
   (cd "$ex" && cargo run --quiet --example "$c")
 done
 

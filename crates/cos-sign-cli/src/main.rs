@@ -189,11 +189,13 @@ Examples:
   cos-sign put photo.jpg cos://examplebucket-1250000000/photos/photo.jpg --meta camera=x100
   tar c dir | cos-sign put - cos://examplebucket-1250000000/backup/dir.tar
   cos-sign put a.bin b-1250000000 a.bin --scheme http --proxy http://127.0.0.1:9000   # local server
+  cos-sign put disk.img cos://examplebucket-1250000000/disk.img --part-size 64M --concurrency 8
 
 The Content-Type is guessed from the file's extension (photo.jpg: image/jpeg) unless given
 with --content-type or -H. The file is streamed (never read into memory); standard input is
-first copied to a temporary file, as COS needs the length. A progress bar is drawn on stderr
-when it is a terminal.";
+first copied to a temporary file, as COS needs the length. With credentials, a file above
+--multipart-threshold (64M) goes as a multipart upload, --concurrency parts at a time, each
+checked against its MD5. A progress bar is drawn on stderr when it is a terminal.";
 
 const GET_HELP: &str = "\
 Examples:
@@ -202,9 +204,11 @@ Examples:
   cos-sign get cos://examplebucket-1250000000/logs/app.log -o - | grep ERROR
   cos-sign get cos://examplebucket-1250000000/big.bin -H 'Range: bytes=0-1023' -o head.bin
 
-The object is streamed into a temporary file beside OUTPUT, checked against its MD5 ETag,
-and renamed into place only when complete. With -o - it is written to standard output and
-the summary goes to stderr.";
+The object is streamed into a temporary file beside OUTPUT, checked against its length and
+MD5 ETag, and renamed into place only when complete. With credentials, an object above
+--multipart-threshold (64M) is fetched by ranges of --part-size, --concurrency at a time
+(not with -o -, -H 'Range: ...' or --content-type: those are one GET). With -o - it is
+written to standard output and the summary goes to stderr.";
 
 const DEMO_HELP: &str = "\
 Everything runs on this machine (no network, no account): a local COS server on a free

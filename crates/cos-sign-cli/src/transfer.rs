@@ -1,5 +1,14 @@
-//! `cos-sign put` and `cos-sign get`: one request each, with the caller's headers, through a
-//! pre-signed URL or signed with the credentials; files or standard input/output.
+//! `cos-sign put` and `cos-sign get`, with the caller's headers, through a pre-signed URL or
+//! signed with the credentials; files or standard input/output.
+//!
+//! With credentials, a file goes through the client layer's [`Bucket::upload_file`] and
+//! [`Bucket::download_file`]: multipart upload and parallel ranged download above the
+//! multipart threshold (`--part-size`, `--concurrency`, `--multipart-threshold`). A
+//! pre-signed URL, a download to standard output, or a GET with `-H` or `--content-type` is
+//! one request.
+//!
+//! [`Bucket::upload_file`]: cos_sign_http::Bucket::upload_file
+//! [`Bucket::download_file`]: cos_sign_http::Bucket::download_file
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use clap::Args;
-use cos_sign_http::Client;
 use cos_sign_http::error::CosError;
+use cos_sign_http::transfer::{MAX_PART_SIZE, MIN_PART_SIZE};
+use cos_sign_http::{Client, TransferOptions};
 use md5::{Digest, Md5};
 use reqwest::{Method, Url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,6 +36,85 @@ const READ_IDLE: Duration = Duration::from_secs(60);
 /// The most bytes of an error answer read.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
+/// The most parts or ranges in flight that `--concurrency` accepts.
+const MAX_CONCURRENCY: usize = 64;
+
+/// A size: bytes, or with a K, M or G suffix (KiB, MiB, GiB; `k`, `KB`, `KiB` alike).
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: a size in bytes, e.g. 1048576, 8M or 1GiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit; use K, M or G (powers of 1024)"
+            ));
+        }
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{s:?}: too large"))
+}
+
+fn parse_part_size(s: &str) -> Result<u64, String> {
+    let n = parse_size(s)?;
+    if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&n) {
+        return Err(format!(
+            "{s:?}: a part is at least 1 MiB and at most 5 GiB (COS's limits)"
+        ));
+    }
+    Ok(n)
+}
+
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?}: a whole number from 1 to {MAX_CONCURRENCY}")),
+    }
+}
+
+/// How big files move with credentials.
+#[derive(Args, Debug)]
+pub(crate) struct PartArgs {
+    /// Part size of a multipart upload, and range size of a parallel download (with
+    /// credentials), e.g. 8M [default: 16M; 1M to 5G].
+    #[arg(long, value_name = "SIZE", allow_negative_numbers = true, value_parser = parse_part_size)]
+    part_size: Option<u64>,
+    /// Parts or ranges in flight at once (with credentials) [default: 4; 1 to 64].
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_concurrency)]
+    concurrency: Option<usize>,
+    /// Files larger than this go multipart, or are downloaded by ranges (with
+    /// credentials), e.g. 100M [default: 64M].
+    #[arg(long, value_name = "SIZE", allow_negative_numbers = true, value_parser = parse_size)]
+    multipart_threshold: Option<u64>,
+}
+
+impl PartArgs {
+    fn given(&self) -> bool {
+        self.part_size.is_some() || self.concurrency.is_some() || self.multipart_threshold.is_some()
+    }
+
+    fn options<'a>(&self) -> TransferOptions<'a> {
+        let mut o = TransferOptions::new();
+        if let Some(n) = self.part_size {
+            o = o.part_size(n);
+        }
+        if let Some(n) = self.concurrency {
+            o = o.concurrency(n);
+        }
+        if let Some(n) = self.multipart_threshold {
+            o = o.multipart_threshold(n);
+        }
+        o
+    }
+}
+
 /// How to reach COS for put/get.
 #[derive(Args, Debug)]
 pub(crate) struct TransferArgs {
@@ -38,6 +127,8 @@ pub(crate) struct TransferArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
+    #[command(flatten)]
+    parts: PartArgs,
     #[command(flatten)]
     endpoint: EndpointArgs,
     #[command(flatten)]
@@ -105,6 +196,10 @@ impl Target {
     ) -> Result<Self, CliError> {
         match (&t.url, bucket) {
             (Some(_), Some(_)) => Err(CliError::usage("give either --url or BUCKET KEY, not both")),
+            (Some(_), None) if t.parts.given() => Err(CliError::usage(
+                "--part-size, --concurrency and --multipart-threshold need credentials \
+                 (BUCKET KEY); a pre-signed URL is one request",
+            )),
             (Some(u), None) => {
                 let url =
                     Url::parse(u).map_err(|e| CliError::usage(format!("--url: bad URL: {e}")))?;
@@ -381,6 +476,23 @@ fn put_headers(
     Ok(headers)
 }
 
+/// The upload's [`TransferOptions`]: the part flags, and the headers of [`put_headers`]
+/// (`Content-Type` and `x-cos-meta-*` as such, the others as headers).
+fn upload_options<'a>(parts: &PartArgs, headers: &[(String, String)]) -> TransferOptions<'a> {
+    let mut o = parts.options();
+    for (k, v) in headers {
+        let lower = k.to_ascii_lowercase();
+        o = if lower == "content-type" {
+            o.content_type(v.as_str())
+        } else if let Some(name) = lower.strip_prefix("x-cos-meta-") {
+            o.metadata(name, v.as_str())
+        } else {
+            o.header(k.as_str(), v.as_str())
+        };
+    }
+    o
+}
+
 /// Runs `fut` while redrawing `bar` from `done` every 100 ms.
 async fn with_bar<T>(
     fut: impl std::future::Future<Output = T>,
@@ -424,6 +536,40 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         .len();
     let rt = crate::runtime()?;
     let mut bar = Bar::new("upload", !t.no_progress);
+    let what = if from_stdin {
+        "standard input".into()
+    } else {
+        a.file.display().to_string()
+    };
+    if let Target::Object { bucket, key } = &target {
+        let opts = upload_options(&t.parts, &headers);
+        tracing::info!(method = "PUT", %bucket, %key, bytes = len, ?opts, "upload_file");
+        let start = Instant::now();
+        let out = rt.block_on(client.bucket(bucket.as_str()).upload_file(
+            key,
+            path,
+            opts.progress(|d, total| bar.update(d, total)),
+        ));
+        bar.finish();
+        let up = out.map_err(|e| with_hint(CliError::from(e), t, &target))?;
+        tracing::info!(
+            parts = up.parts,
+            ms = start.elapsed().as_millis() as u64,
+            request_id = up.meta.request_id.as_deref().unwrap_or("-"),
+            "response"
+        );
+        let parts = if up.parts > 0 {
+            format!(", {} parts", up.parts)
+        } else {
+            String::new()
+        };
+        say!(
+            "uploaded {what} ({} bytes{parts}), ETag {}",
+            up.bytes,
+            up.meta.etag.as_deref().unwrap_or("-")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let done = Arc::new(AtomicU64::new(0));
     let out = rt.block_on(async {
         let file = tokio::fs::File::open(path)
@@ -447,12 +593,7 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         .and_then(|v| v.to_str().ok())
         .map(|e| e.trim_matches('"').to_owned());
     say!(
-        "uploaded {} ({len} bytes), ETag {}",
-        if from_stdin {
-            "standard input".into()
-        } else {
-            a.file.display().to_string()
-        },
+        "uploaded {what} ({len} bytes), ETag {}",
         etag.as_deref().unwrap_or("-")
     );
     Ok(ExitCode::SUCCESS)
@@ -606,6 +747,21 @@ pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
     let client = client(t, &target)?;
     let rt = crate::runtime()?;
     let mut bar = Bar::new("download", !t.no_progress);
+    let ranged_by_user = a
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("range"));
+    if let Target::Object { bucket, key } = &target {
+        if !to_stdout && a.content_type.is_none() && !ranged_by_user {
+            return get_file(a, &client, bucket, key, &rt, bar);
+        }
+        if t.parts.given() {
+            crate::warn(
+                "--part-size, --concurrency and --multipart-threshold apply to a download to a \
+                 file without Range or --content-type; this one is one request",
+            );
+        }
+    }
     let out = rt.block_on(async {
         // Ctrl-C drops the transfer, which removes its temporary file.
         tokio::select! {
@@ -651,6 +807,78 @@ pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A download with credentials to a file, through [`Bucket::download_file`]: one GET up to
+/// the threshold, parallel ranges above it.
+///
+/// [`Bucket::download_file`]: cos_sign_http::Bucket::download_file
+fn get_file(
+    a: &GetArgs,
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    rt: &tokio::runtime::Runtime,
+    mut bar: Bar,
+) -> Result<ExitCode, CliError> {
+    let t = &a.transfer;
+    let mut opts = t.parts.options();
+    for (k, v) in &a.headers {
+        opts = opts.header(k.as_str(), v.as_str());
+    }
+    tracing::info!(method = "GET", %bucket, %key, ?opts, "download_file");
+    let start = Instant::now();
+    let out = rt.block_on(async {
+        let b = client.bucket(bucket);
+        // Ctrl-C drops the transfer, which removes its temporary file.
+        tokio::select! {
+            out = b.download_file(key, &a.output, opts.progress(|d, total| bar.update(d, total))) => Some(out),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    bar.finish();
+    let Some(out) = out else {
+        esay!(
+            "cos-sign: interrupted; nothing written to {}",
+            a.output.display()
+        );
+        return Ok(ExitCode::from(130));
+    };
+    let target = Target::Object {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+    };
+    let got = out.map_err(|e| with_hint(CliError::from(e), t, &target))?;
+    tracing::info!(
+        ranges = got.ranges,
+        ms = start.elapsed().as_millis() as u64,
+        request_id = got.meta.request_id.as_deref().unwrap_or("-"),
+        "response"
+    );
+    let ranges = if got.ranges > 0 {
+        format!(" in {} ranges", got.ranges)
+    } else {
+        String::new()
+    };
+    let mut line = format!(
+        "downloaded {} bytes{ranges} to {}, MD5 {}{}",
+        got.bytes,
+        a.output.display(),
+        got.md5,
+        if got.md5_checked {
+            " (matches the ETag)"
+        } else {
+            ""
+        }
+    );
+    if let Some(ct) = &got.meta.content_type {
+        line.push_str(&format!("\n  Content-Type: {ct}"));
+    }
+    for (k, v) in &got.meta.metadata {
+        line.push_str(&format!("\n  x-cos-meta-{k}: {v}"));
+    }
+    say!("{line}");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn check_output(p: &Path) -> Result<(), CliError> {
     if p.is_dir() {
         return Err(CliError::usage(format!(
@@ -669,4 +897,27 @@ fn check_output(p: &Path) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_concurrency, parse_part_size, parse_size};
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_refuse_the_rest() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("2k"), Ok(2048));
+        assert_eq!(parse_size("8M"), Ok(8 * 1024 * 1024));
+        assert_eq!(parse_size("8 MiB"), Ok(8 * 1024 * 1024));
+        assert_eq!(parse_size("1GB"), Ok(1024 * 1024 * 1024));
+        for bad in ["", "M", "-1", "1.5M", "1T", "18446744073709551615G"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_part_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_part_size("5G"), Ok(5 << 30));
+        assert!(parse_part_size("1048575").is_err());
+        assert!(parse_part_size("5121M").is_err());
+        assert_eq!(parse_concurrency("64"), Ok(64));
+        assert!(parse_concurrency("0").is_err() && parse_concurrency("x").is_err());
+    }
 }

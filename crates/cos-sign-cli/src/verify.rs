@@ -1,25 +1,19 @@
-//! `cos-sign verify`: checks a pre-signed URL or an Authorization value as COS would.
+//! `cos-sign verify`: checks a pre-signed URL or an Authorization value as COS would, through
+//! [`cos_sign_core::verify_request`] (the rule the local server uses too); this module only
+//! rebuilds the request from the URL and words the verdict.
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use cos_sign_core::{KeyTime, ParsedAuthorization, Request, VerifyError};
+use cos_sign_core::{
+    AuthorizationSource, KeyTime, ParsedAuthorization, Request, RequestAuthError, VerifyError,
+    fields, verify_request,
+};
 use cos_sign_std::credentials::CredentialsProvider;
 use reqwest::Url;
 
 use crate::{CliError, CredArgs, OutputFormat, no_credentials, parse_header, provider};
-
-/// The `q-*` fields of a pre-signed URL (not request params).
-const SIGNATURE_FIELDS: [&str; 7] = [
-    "q-sign-algorithm",
-    "q-ak",
-    "q-sign-time",
-    "q-key-time",
-    "q-header-list",
-    "q-url-param-list",
-    "q-signature",
-];
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -144,7 +138,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
     let (text, from_query) = match &a.authorization {
         Some(auth) => (auth.as_str(), false),
         None => {
-            if raw_field(query, "q-signature").is_none() {
+            if raw_field(query, fields::SIGNATURE).is_none() {
                 return Err(CliError::usage(
                     "the URL has no q-signature: give a pre-signed URL, or --authorization VALUE \
                      with the request's URL",
@@ -169,7 +163,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
             let v = Verdict {
                 reason: Some("malformed"),
                 message: format!("not a well-formed COS signature: {e}"),
-                secret_id: raw_field(text, "q-ak").map(decode).unwrap_or_default(),
+                secret_id: raw_field(text, fields::AK).map(decode).unwrap_or_default(),
                 method,
                 path: url_path,
                 checked_at: now,
@@ -209,7 +203,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
     let params: Vec<(String, String)> = url
         .query_pairs()
         .into_owned()
-        .filter(|(k, _)| !(from_query && SIGNATURE_FIELDS.contains(&k.as_str())))
+        .filter(|(k, _)| !(from_query && fields::is_field(k)))
         .collect();
     let mut headers = a.headers.clone();
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
@@ -237,7 +231,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
         .params(&p)
         .headers(&h)
         .with_capacity::<512>();
-    let window = raw_field(text, "q-sign-time").and_then(|t| KeyTime::parse(&decode(t)).ok());
+    let window = raw_field(text, fields::SIGN_TIME).and_then(|t| KeyTime::parse(&decode(t)).ok());
     let list = |field: &str, i: usize| {
         raw_field(text, field)
             .map(decode)
@@ -271,7 +265,17 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
         window,
         recomputed: None,
     };
-    match auth.verify(&req, &secret_id, secret_key.as_bytes(), now) {
+    let source = if from_query {
+        AuthorizationSource::Query(text)
+    } else {
+        AuthorizationSource::Header(text)
+    };
+    // The secret is known for the expected id only: another q-ak is a key mismatch.
+    let verdict = verify_request(source, &req, now, |id: &[u8]| {
+        (id == secret_id.as_bytes()).then_some(secret_key.as_bytes())
+    })
+    .map(|_| ());
+    match verdict {
         Ok(()) => {
             v.message = format!("signed by {signed_id} for {method} {path}");
             if let Some(w) = window {
@@ -285,13 +289,14 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
         }
         Err(e) => {
             let (reason, why) = match e {
-                VerifyError::AccessKeyMismatch => (
+                RequestAuthError::UnknownAccessKey
+                | RequestAuthError::Rejected(VerifyError::AccessKeyMismatch) => (
                     "access_key_mismatch",
                     format!(
                         "signed by secret id {signed_id}, not {secret_id} (COS: InvalidAccessKeyId)"
                     ),
                 ),
-                VerifyError::Expired { end, .. } => (
+                RequestAuthError::Rejected(VerifyError::Expired { end, .. }) => (
                     "expired",
                     format!(
                         "expired at {} ({}{at}; COS: AccessDenied, Request has expired)",
@@ -299,7 +304,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
                         relative(end, real_now)
                     ),
                 ),
-                VerifyError::NotYetValid { start, .. } => (
+                RequestAuthError::Rejected(VerifyError::NotYetValid { start, .. }) => (
                     "not_yet_valid",
                     format!(
                         "not valid before {} ({}{at}; COS: RequestTimeTooSkewed)",
@@ -307,29 +312,32 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
                         relative(start, real_now)
                     ),
                 ),
-                VerifyError::MissingHeader(i) => (
+                RequestAuthError::Rejected(VerifyError::MissingHeader(i)) => (
                     "missing_header",
                     format!(
                         "the signed header {:?} is not in the request (give it with -H)",
-                        list("q-header-list", i)
+                        list(fields::HEADER_LIST, i)
                     ),
                 ),
-                VerifyError::MissingParam(i) => (
+                RequestAuthError::Rejected(VerifyError::MissingParam(i)) => (
                     "missing_param",
                     format!(
                         "the signed param {:?} is not in the URL",
-                        list("q-url-param-list", i)
+                        list(fields::URL_PARAM_LIST, i)
                     ),
                 ),
-                VerifyError::SignatureMismatch => (
+                RequestAuthError::Rejected(VerifyError::SignatureMismatch) => (
                     "signature_mismatch",
                     "signature mismatch (COS: SignatureDoesNotMatch)".to_owned(),
                 ),
+                RequestAuthError::Malformed(e) => {
+                    ("malformed", format!("not a well-formed COS signature: {e}"))
+                }
                 other => ("other", other.to_string()),
             };
             v.reason = Some(reason);
             v.message = why;
-            if e == VerifyError::SignatureMismatch {
+            if e == RequestAuthError::Rejected(VerifyError::SignatureMismatch) {
                 v.recomputed = Some((
                     auth.string_to_sign(&req).to_string(),
                     redact_token(&auth.http_string(&req).to_string()),

@@ -1741,3 +1741,122 @@ fn a_closed_stdout_is_not_a_panic() {
         assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn put_and_get_big_files_go_multipart_and_by_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&["--credential", &format!("{ID}:{KEY}")]);
+    // 3 parts of 1 MiB: two full ones (the server's minimum for a non-last part) and a tail.
+    let len = 2 * (1 << 20) + 700_001;
+    let bytes = data(len, 12);
+    let src = dir.path().join("big.bin");
+    std::fs::write(&src, &bytes).unwrap();
+    let obj = format!("cos://{BUCKET}/big/big.bin");
+    let http = ["--scheme", "http", "--proxy", server.url.as_str()];
+    let small = [
+        "--part-size",
+        "1M",
+        "--multipart-threshold",
+        "1MiB",
+        "--concurrency",
+        "3",
+    ];
+    let put = |extra: &[&str]| {
+        let mut a = vec!["put", src.to_str().unwrap(), obj.as_str()];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(&http);
+        run(&a, PERM)
+    };
+    let mut a = small.to_vec();
+    a.extend_from_slice(&[
+        "--content-type",
+        "application/x-big",
+        "--meta",
+        "owner=ops",
+        "-H",
+        "x-cos-meta-team: core",
+    ]);
+    let o = put(&a);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("({len} bytes, 3 parts)")),
+        "{}",
+        stdout(&o)
+    );
+    // The ETag of a multipart object is not an MD5: "<hex>-3".
+    assert!(stdout(&o).contains("-3"), "{}", stdout(&o));
+
+    // Downloaded by ranges (3 of 1 MiB), to a file: the same bytes, type and metadata.
+    let out = dir.path().join("back.bin");
+    let mut a = vec!["get", obj.as_str(), "-o", out.to_str().unwrap()];
+    a.extend_from_slice(&small);
+    a.extend_from_slice(&http);
+    let o = run(&a, PERM);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let said = stdout(&o);
+    assert!(said.contains(&format!("{len} bytes in 3 ranges")), "{said}");
+    assert!(said.contains("Content-Type: application/x-big"), "{said}");
+    assert!(said.contains("x-cos-meta-owner: ops"), "{said}");
+    assert!(said.contains("x-cos-meta-team: core"), "{said}");
+    assert!(
+        std::fs::read(&out).unwrap() == bytes,
+        "ranged download differs"
+    );
+
+    // The server holds the concatenation: one plain GET to stdout says so too.
+    let mut a = vec!["get", obj.as_str(), "-o", "-"];
+    a.extend_from_slice(&http);
+    let o = run(&a, PERM);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout == bytes, "plain download differs");
+    assert!(
+        stderr(&o).contains("Content-Type: application/x-big"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Below the default threshold: one PUT, one GET.
+    let o = put(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("({len} bytes)")),
+        "{}",
+        stdout(&o)
+    );
+    let mut a = vec!["get", obj.as_str(), "-o", out.to_str().unwrap()];
+    a.extend_from_slice(&http);
+    let o = run(&a, PERM);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("matches the ETag"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("ranges"), "{}", stdout(&o));
+    assert!(std::fs::read(&out).unwrap() == bytes);
+
+    // Bad values are usage errors (exit 2), never panics.
+    for (flag, value, says) in [
+        ("--part-size", "10K", "at least 1 MiB"),
+        ("--part-size", "6G", "at most 5 GiB"),
+        ("--part-size", "99999999999999999999", "size in bytes"),
+        ("--part-size", "1T", "unknown unit"),
+        ("--concurrency", "0", "from 1 to 64"),
+        ("--concurrency", "65", "from 1 to 64"),
+        ("--multipart-threshold", "-1", "size in bytes"),
+    ] {
+        let o = put(&[flag, value]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{flag} {value}: {}", stderr(&o));
+    }
+    let url = presign(&["-X", "PUT", BUCKET, "big/u.bin"], PERM);
+    let o = run(
+        &[
+            "put",
+            src.to_str().unwrap(),
+            "--url",
+            &url,
+            "--part-size",
+            "1M",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("need credentials"), "{}", stderr(&o));
+}
