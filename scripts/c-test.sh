@@ -26,39 +26,19 @@ CBINDGEN_VERSION=0.29.4
 TEXT_MAX=$((48 * 1024))
 LIB_TEXT_MAX=$((24 * 1024))
 STACK_MAX=$((4 * 1024))
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok:   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-finish() {
-  echo "c-test: $passed passed, $failed failed"
-  if [ "$failed" -eq 0 ]; then exit 0; else exit 1; fi
-}
-# shellcheck source=lib/apt.sh
-. "$ROOT/scripts/lib/apt.sh"
+SUITE=c-test
+# shellcheck source=lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
+# shellcheck source=lib/firmware-checks.sh
+. "$ROOT/scripts/lib/firmware-checks.sh"
 
 # --- what the test needs --------------------------------------------------------------
-need=()
-command -v cc >/dev/null || need+=(gcc libc6-dev)
-command -v cmake >/dev/null || need+=(cmake)
-command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi)
-[ -e /usr/lib/arm-none-eabi/newlib/thumb/v7e-m+fp/hard/librdimon_nano.a ] || need+=(libnewlib-arm-none-eabi)
-command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
-if [ "${#need[@]}" -gt 0 ]; then
-  apt_install "${need[@]}" || { fail "apt-get install ${need[*]}"; finish; }
-fi
-(cd "$C" && rustup show active-toolchain >/dev/null) || { fail "no Rust toolchain"; finish; }
-(cd "$C" && rustup target list --installed | grep -qx "$TARGET") \
-  || (cd "$C" && rustup target add "$TARGET") || { fail "rustup target add $TARGET"; finish; }
-if [ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]; then
-  cargo install cbindgen --version "$CBINDGEN_VERSION" --locked \
-    || { fail "cargo install cbindgen $CBINDGEN_VERSION"; finish; }
-fi
-if ! .venv/bin/python -c 'import qcloud_cos' 2>/dev/null; then
-  scripts/venv.sh || { fail "scripts/venv.sh"; finish; }
-fi
+need_packages "cc gcc libc6-dev" "cmake cmake" "arm-none-eabi-gcc gcc-arm-none-eabi" \
+  "/usr/lib/arm-none-eabi/newlib/thumb/v7e-m+fp/hard/librdimon_nano.a libnewlib-arm-none-eabi" \
+  "qemu-system-arm qemu-system-arm"
+need_rust_target "$C" "$TARGET"
+need_cargo_tool cbindgen cbindgen "$CBINDGEN_VERSION"
+need_venv
 
 # --- the crate ------------------------------------------------------------------------
 if (cd "$C" && cargo fmt --check && cargo clippy --release --locked -- -D warnings \
@@ -116,14 +96,7 @@ else
 fi
 arm-none-eabi-size -A "$ELF" | grep -E '^\.(vectors|text|rodata|data|bss) '
 
-out=$(timeout "$QEMU_TIMEOUT" qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic \
-  -semihosting-config enable=on,target=native -kernel "$ELF" </dev/null)
-rc=$?
-echo "--- c-firmware output (qemu exit $rc) ---"
-printf '%s\n' "$out"
-echo "---"
-# shellcheck source=lib/firmware-checks.sh
-. "$ROOT/scripts/lib/firmware-checks.sh"
+fw_run c-firmware qemu-system-arm -machine mps2-an386 -cpu cortex-m4
 if [ "$rc" -eq 0 ] && [ "$(fw_field result)" = ok ]; then
   pass "C firmware ran to the end and exited through semihosting"
 else

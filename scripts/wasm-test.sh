@@ -16,37 +16,19 @@ export CARGO_TARGET_DIR=$ROOT/target/wasm
 PKG=$CARGO_TARGET_DIR/pkg
 WASM_MAX=$((160 * 1024))
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok:   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-finish() {
-  echo "wasm-test: $passed passed, $failed failed"
-  if [ "$failed" -eq 0 ]; then exit 0; else exit 1; fi
-}
-# shellcheck source=lib/apt.sh
-. "$ROOT/scripts/lib/apt.sh"
+SUITE=wasm-test
+# shellcheck source=lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 
 # --- what the test needs --------------------------------------------------------------
-need=()
-command -v wasm-opt >/dev/null || need+=(binaryen)
-command -v node >/dev/null || need+=(nodejs)
-if [ "${#need[@]}" -gt 0 ]; then
-  apt_install "${need[@]}" || { fail "apt-get install ${need[*]}"; finish; }
-fi
-(cd "$W" && rustup show active-toolchain >/dev/null) || { fail "no Rust toolchain"; finish; }
-(cd "$W" && rustup target list --installed | grep -qx "$TARGET") \
-  || (cd "$W" && rustup target add "$TARGET") || { fail "rustup target add $TARGET"; finish; }
+need_packages "wasm-opt binaryen" "node nodejs"
+need_rust_target "$W" "$TARGET"
 # The CLI must be the version of the wasm-bindgen crate in the lock file.
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print }' "$W/Cargo.lock")
 [ -n "$WB_VERSION" ] || { fail "no wasm-bindgen in crates/cos-sign-wasm/Cargo.lock"; finish; }
-if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; then
-  # --locked first; without it when the CLI's own lock file names a crate version the
-  # registry no longer serves (0.2.130's names a webpki-roots that was withdrawn).
-  cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked \
-    || cargo install wasm-bindgen-cli --version "$WB_VERSION" \
-    || { fail "cargo install wasm-bindgen-cli $WB_VERSION"; finish; }
-fi
+# (0.2.130's own lock file names a webpki-roots that was withdrawn: need_cargo_tool retries
+# without --locked.)
+need_cargo_tool wasm-bindgen wasm-bindgen-cli "$WB_VERSION"
 
 # --- build ------------------------------------------------------------------------------
 if (cd "$W" && cargo fmt --check && cargo clippy --release --locked --target "$TARGET" -- -D warnings); then

@@ -1,37 +1,61 @@
-# Checks of what a firmware printed through semihosting, shared by scripts/riscv-test.sh and
-# scripts/c-test.sh (sourced; the caller defines pass/fail, ROOT, and `out`, the output):
+# Running a firmware under QEMU and checking what it printed through semihosting, shared by
+# scripts/firmware-test.sh, riscv-test.sh and c-test.sh (sourced after lib/common.sh):
 #   authorization: <the doc-put-no-date Authorization>
 #   presigned-query: <the query after '?' of examples/firmware/presign_oracle.py's URL>
 #   stack: N, stack-authorization: N, stack-presigned: N, stack-calibration: N
+
+# fw_run LABEL QEMU ARG...: runs `QEMU ARG... -kernel $ELF` with semihosting for at most
+# QEMU_TIMEOUT seconds (60 by default); shows the output and sets `out` and `rc`.
+fw_run() {
+  local label=$1
+  shift
+  out=$(timeout "${QEMU_TIMEOUT:-60}" "$@" -nographic -semihosting-config enable=on,target=native \
+    -kernel "$ELF" </dev/null)
+  rc=$?
+  echo "--- $label output (qemu exit $rc) ---"
+  printf '%s\n' "$out"
+  echo "---"
+}
+
+# fw_check_exit: the firmware ended through semihosting SYS_EXIT with success.
+fw_check_exit() {
+  if [ "$rc" -eq 0 ]; then
+    pass "firmware exited through semihosting SYS_EXIT with success"
+  elif [ "$rc" -eq 124 ]; then
+    fail "firmware did not exit within ${QEMU_TIMEOUT:-60}s"
+  else
+    fail "firmware exit status $rc"
+  fi
+}
 
 # The value of a `key: value` line of the output.
 fw_field() { printf '%s\n' "$out" | sed -n "s/^$1: //p" | head -n 1; }
 
 # fw_check_texts LABEL: the Authorization against the vector, the query against qcloud_cos.
 fw_check_texts() {
-  local label=$1 want_auth got_auth want_query got_query
+  local want_auth
   want_auth=$(python3 - "$ROOT/crates/cos-sign-core/tests/data/signatures.json" <<'PY'
 import json, sys
 vectors = json.load(open(sys.argv[1], encoding="utf-8"))["vectors"]
 print(next(v for v in vectors if v["name"] == "doc-put-no-date")["authorization"])
 PY
 )
-  got_auth=$(fw_field authorization)
-  if [ -n "$want_auth" ] && [ "$got_auth" = "$want_auth" ]; then
-    pass "$label: doc-put-no-date authorization equals the vector"
+  expect_equal "$1: doc-put-no-date authorization equals the vector" \
+    "$want_auth" "$(fw_field authorization)"
+  expect_equal "$1: pre-signed query equals qcloud_cos get_presigned_url" \
+    "$("$ROOT/.venv/bin/python" "$ROOT/examples/firmware/presign_oracle.py")" \
+    "$(fw_field presigned-query)"
+}
+
+# fw_check_text_size LABEL MAX: the .text of $ELF.
+fw_check_text_size() {
+  local text
+  text=$(python3 "$ROOT/examples/firmware/elf_size.py" "$ELF" .text)
+  echo "text: ${text:-?} bytes (limit $2)"
+  if [ -n "$text" ] && [ "$text" -le "$2" ]; then
+    pass "$1: .text $text <= $2 bytes"
   else
-    fail "$label: doc-put-no-date authorization"
-    echo "  want: $want_auth"
-    echo "  got:  $got_auth"
-  fi
-  want_query=$("$ROOT/.venv/bin/python" "$ROOT/examples/firmware/presign_oracle.py")
-  got_query=$(fw_field presigned-query)
-  if [ -n "$want_query" ] && [ "$got_query" = "$want_query" ]; then
-    pass "$label: pre-signed query equals qcloud_cos get_presigned_url"
-  else
-    fail "$label: pre-signed query"
-    echo "  want: $want_query"
-    echo "  got:  $got_query"
+    fail "$1: .text ${text:-?} > $2 bytes"
   fi
 }
 

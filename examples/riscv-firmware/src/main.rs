@@ -1,207 +1,33 @@
 //! cos-sign-core on RISC-V (`riscv32imc-unknown-none-elf`, the class of the ESP32-C3), run
 //! under QEMU's `virt` board.
 //!
-//! It signs the `doc-put-no-date` vector and one pre-signed GET with params and the `host`
-//! header (the same requests as `examples/firmware`), writes both texts into stack buffers
-//! (there is no allocator), prints them through semihosting, and reports the stack
-//! high-water mark of each signing call (derive + sign + write the texts): a region below the
-//! stack pointer is painted before the call and scanned after it. The output buffers belong
-//! to `main` and are not counted. It exits through semihosting `SYS_EXIT` (status 0, or 1 on
-//! any error).
-//!
-//! Output, one `key: value` line each (`scripts/riscv-test.sh` checks them):
-//!
-//! ```text
-//! authorization: q-sign-algorithm=sha1&q-ak=...
-//! presigned-query: q-sign-algorithm=sha1&q-ak=...&response-content-disposition=...
-//! stack-authorization: <bytes>
-//! stack-presigned: <bytes>
-//! stack: <bytes>
-//! stack-calibration: <bytes>
-//! ```
+//! It runs `examples/firmware-common/run.rs`, shared with `examples/firmware` (Cortex-M4):
+//! signs the `doc-put-no-date` vector and one pre-signed GET with params and the `host` header
+//! into stack buffers (there is no allocator), prints both texts through semihosting, and
+//! reports the stack high-water mark of each signing call (the output and its format are
+//! described there). It exits through semihosting `SYS_EXIT` (status 0, or 1 on any error).
 #![no_std]
 #![no_main]
 
-use core::hint::black_box;
-use core::ptr;
-
-use cos_sign_core::{Error, KeyTime, Request, SigningKey};
-
 mod rt;
-use rt::line;
+#[path = "../../firmware-common/run.rs"]
+mod run;
 
-// The `doc-put-no-date` vector (crates/cos-sign-core/tests/data/signatures.json).
-const DOC_SECRET_ID: &str = "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q";
-const DOC_SECRET_KEY: &[u8] = b"BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz";
-const DOC_KEY_TIME: KeyTime = KeyTime::new(1_557_989_151, 1_557_996_351);
-const DOC_HEADERS: [(&str, &str); 6] = [
-    (
-        "Host",
-        "examplebucket-1250000000.cos.ap-beijing.myqcloud.com",
-    ),
-    ("Content-Type", "text/plain"),
-    ("Content-Length", "13"),
-    ("Content-MD5", "mQ/fVh815F3k6TAUm8m0eg=="),
-    ("x-cos-acl", "private"),
-    ("x-cos-grant-read", "uin=\"100000000011\""),
-];
+/// QEMU's virt board: the stack pointer and semihosting of src/rt.rs.
+struct Virt;
 
-// The pre-signed GET of examples/firmware, whose presign_oracle.py asks qcloud_cos for the
-// same URL (`get_presigned_url` with `time.time()` frozen at NOW): keep the two in step.
-const PRESIGN_NOW: u64 = 1_700_000_000;
-const PRESIGN_EXPIRES: u64 = 3600;
-const PRESIGN_PATH: &str = "/docs/report 2024(腾讯云).pdf";
-const PRESIGN_PARAMS: [(&str, &str); 2] = [
-    (
-        "response-content-disposition",
-        "attachment; filename=\"report 2024.pdf\"",
-    ),
-    ("versionId", "MTg0NDUxNTc1NjIzMTQ1MDAwODg"),
-];
-const PRESIGN_HOST: [(&str, &str); 1] = [(
-    "host",
-    "examplebucket-1250000000.cos.ap-beijing.myqcloud.com",
-)];
+impl run::Board for Virt {
+    #[inline(always)]
+    fn sp() -> u32 {
+        rt::sp()
+    }
 
-/// Bytes painted below the stack pointer before a measured call.
-const PAINT_BYTES: u32 = 16 * 1024;
-/// Room left unpainted right below the stack pointer, for the measuring code itself.
-const MARGIN_BYTES: u32 = 256;
-const PATTERN: u32 = 0xA5C3_5A3C;
-/// Stack used on purpose by `calibrate`.
-const CALIBRATION_BYTES: usize = 1024;
+    fn line(label: &[u8], value: &[u8]) {
+        rt::line(label, value);
+    }
+}
 
 /// Called by `_start` (src/rt.rs) with the stack set and `.bss` zeroed.
 extern "C" fn main() -> ! {
-    let mut auth = [0u8; 512];
-    let mut query = [0u8; 1024];
-
-    let (auth_len, stack_auth) = measure(sign_doc_put, &mut auth);
-    let (query_len, stack_query) = measure(presign_get, &mut query);
-    let (_, stack_calibration) = measure(calibrate, &mut []);
-
-    let mut ok = match (
-        auth_len.and_then(|n| auth.get(..n)),
-        query_len.and_then(|n| query.get(..n)),
-    ) {
-        (Some(a), Some(q)) => {
-            line(b"authorization: ", a);
-            line(b"presigned-query: ", q);
-            true
-        }
-        _ => {
-            line(b"error: ", b"signing failed");
-            false
-        }
-    };
-    let stack = stack_auth.zip(stack_query).map(|(a, q)| a.max(q));
-    for (label, used) in [
-        (&b"stack-authorization: "[..], stack_auth),
-        (b"stack-presigned: ", stack_query),
-        (b"stack: ", stack),
-        (b"stack-calibration: ", stack_calibration),
-    ] {
-        let mut digits = [0u8; 10];
-        match used {
-            Some(n) => line(label, decimal(n, &mut digits)),
-            None => {
-                line(label, b"unknown");
-                ok = false;
-            }
-        }
-    }
-    rt::exit(ok)
-}
-
-/// Derives the doc vector's SignKey, signs its PUT and writes the Authorization into `out`.
-#[inline(never)]
-fn sign_doc_put(out: &mut [u8]) -> Result<usize, Error> {
-    let key = SigningKey::derive(DOC_SECRET_KEY, DOC_KEY_TIME);
-    let req = Request::new("PUT", "/exampleobject(腾讯云)").headers(&DOC_HEADERS);
-    let signed = key.sign(&req)?;
-    Ok(signed.authorization(DOC_SECRET_ID).write_into(out)?.len())
-}
-
-/// Signs the GET in the SDK's window and writes `<q-* pairs>&<params>` into `out`, as
-/// qcloud_cos's `get_presigned_url` puts them after the `?`.
-#[inline(never)]
-fn presign_get(out: &mut [u8]) -> Result<usize, Error> {
-    let key = SigningKey::derive(
-        DOC_SECRET_KEY,
-        KeyTime::sdk_window(PRESIGN_NOW, PRESIGN_EXPIRES),
-    );
-    let req = Request::new("GET", PRESIGN_PATH)
-        .params(&PRESIGN_PARAMS)
-        .headers(&PRESIGN_HOST);
-    let signed = key.sign(&req)?;
-    let len = signed.presigned_query(DOC_SECRET_ID).write_into(out)?.len();
-    let available = out.len();
-    let too_small = Error::BufferTooSmall {
-        needed: len + 1,
-        available,
-    };
-    let (amp, rest) = out
-        .get_mut(len..)
-        .and_then(|r| r.split_first_mut())
-        .ok_or(too_small)?;
-    *amp = b'&';
-    Ok(len + 1 + signed.params_query().write_into(rest)?.len())
-}
-
-/// Uses a known amount of stack, `CALIBRATION_BYTES` and its own frame, to check
-/// [`measure`]: it should report a little more than `CALIBRATION_BYTES`.
-#[inline(never)]
-fn calibrate(_: &mut [u8]) -> Result<usize, Error> {
-    let mut block = [0u8; CALIBRATION_BYTES];
-    black_box(&mut block);
-    Ok(0)
-}
-
-/// Runs `f(buf)` with the stack below the current stack pointer painted, and returns its
-/// result with the most stack it used, in bytes from the stack pointer at the call: `None`
-/// when that cannot be told.
-fn measure(
-    f: fn(&mut [u8]) -> Result<usize, Error>,
-    buf: &mut [u8],
-) -> (Option<usize>, Option<u32>) {
-    let sp = rt::sp();
-    let top = sp - MARGIN_BYTES;
-    let bottom = top - PAINT_BYTES;
-    let mut addr = bottom;
-    while addr < top {
-        // SAFETY: `[bottom, top)` is free stack below the stack pointer (the stack is at the
-        // top of 16 MiB of RAM; the program and its data are a few KiB at the bottom).
-        unsafe { ptr::write_volatile(addr as *mut u32, PATTERN) };
-        addr += 4;
-    }
-    // black_box: `f` is called, not inlined into this frame, so all of its stack is below `sp`.
-    let result = black_box(f)(buf).ok();
-    let mut lowest = None;
-    let mut addr = bottom;
-    while addr < top {
-        // SAFETY: as above; the region is only read.
-        if unsafe { ptr::read_volatile(addr as *const u32) } != PATTERN {
-            lowest = Some(addr);
-            break;
-        }
-        addr += 4;
-    }
-    let used = lowest.filter(|&a| a > bottom).map(|a| sp - a);
-    (result, used)
-}
-
-/// `n` in decimal, in the tail of `digits`.
-fn decimal(mut n: u32, digits: &mut [u8; 10]) -> &[u8] {
-    let mut i = digits.len();
-    while i > 0 {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits.get(i..).unwrap_or_default()
+    rt::exit(run::run::<Virt>())
 }
