@@ -8,6 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Signs `req` and writes its `Authorization` header value: `cos_sign_write` with
+// `COS_SIGN_TEXT_AUTHORIZATION`. Safety: as `cos_sign_write`.
+#define cos_sign_authorization(key, req, secret_id, buf, cap, len) \
+  cos_sign_write((key), (req), (secret_id), COS_SIGN_TEXT_AUTHORIZATION, (buf), (cap), (len))
+
+// Signs `req` and writes what follows `?` in qcloud_cos's pre-signed URL (`q-*` pairs, then
+// `&` and the params): `cos_sign_write` with `COS_SIGN_TEXT_PRESIGNED_QUERY`. The signed
+// headers are not in it: the client sends them. Safety: as `cos_sign_write`.
+#define cos_sign_presigned_query(key, req, secret_id, buf, cap, len) \
+  cos_sign_write((key), (req), (secret_id), COS_SIGN_TEXT_PRESIGNED_QUERY, (buf), (cap), (len))
+
 // The most params, and the most headers, one request may carry.
 #define COS_SIGN_MAX_PAIRS 16
 
@@ -186,31 +197,6 @@ enum CosSignStatus cos_sign_write(const struct CosSignSigningKey *key,
                                   char *buf,
                                   size_t cap,
                                   size_t *len);
-
-// Signs `req` and writes its `Authorization` header value: [`cos_sign_write`] with
-// `COS_SIGN_TEXT_AUTHORIZATION`.
-//
-// # Safety
-// As [`cos_sign_write`].
-enum CosSignStatus cos_sign_authorization(const struct CosSignSigningKey *key,
-                                          const struct CosSignRequest *req,
-                                          struct CosSignStr secret_id,
-                                          char *buf,
-                                          size_t cap,
-                                          size_t *len);
-
-// Signs `req` and writes what follows `?` in qcloud_cos's pre-signed URL (`q-*` pairs,
-// then `&` and the params): [`cos_sign_write`] with `COS_SIGN_TEXT_PRESIGNED_QUERY`. The
-// signed headers are not in it: the client sends them.
-//
-// # Safety
-// As [`cos_sign_write`].
-enum CosSignStatus cos_sign_presigned_query(const struct CosSignSigningKey *key,
-                                            const struct CosSignRequest *req,
-                                            struct CosSignStr secret_id,
-                                            char *buf,
-                                            size_t cap,
-                                            size_t *len);
 
 // Writes the request's params as a query (`quote_plus`-encoded, in the order given):
 // [`cos_sign_write`] with `COS_SIGN_TEXT_PARAMS_QUERY`.

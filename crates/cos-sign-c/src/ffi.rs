@@ -541,63 +541,6 @@ pub unsafe extern "C" fn cos_sign_write(
     })())
 }
 
-/// Signs `req` and writes its `Authorization` header value: [`cos_sign_write`] with
-/// `COS_SIGN_TEXT_AUTHORIZATION`.
-///
-/// # Safety
-/// As [`cos_sign_write`].
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cos_sign_authorization(
-    key: *const CosSignSigningKey,
-    req: *const CosSignRequest,
-    secret_id: CosSignStr,
-    buf: *mut c_char,
-    cap: usize,
-    len: *mut usize,
-) -> CosSignStatus {
-    // SAFETY: the same contract.
-    unsafe {
-        cos_sign_write(
-            key,
-            req,
-            secret_id,
-            CosSignText::Authorization as u32,
-            buf,
-            cap,
-            len,
-        )
-    }
-}
-
-/// Signs `req` and writes what follows `?` in qcloud_cos's pre-signed URL (`q-*` pairs,
-/// then `&` and the params): [`cos_sign_write`] with `COS_SIGN_TEXT_PRESIGNED_QUERY`. The
-/// signed headers are not in it: the client sends them.
-///
-/// # Safety
-/// As [`cos_sign_write`].
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cos_sign_presigned_query(
-    key: *const CosSignSigningKey,
-    req: *const CosSignRequest,
-    secret_id: CosSignStr,
-    buf: *mut c_char,
-    cap: usize,
-    len: *mut usize,
-) -> CosSignStatus {
-    // SAFETY: the same contract.
-    unsafe {
-        cos_sign_write(
-            key,
-            req,
-            secret_id,
-            CosSignText::PresignedQuery as u32,
-            buf,
-            cap,
-            len,
-        )
-    }
-}
-
 /// Writes the request's params as a query (`quote_plus`-encoded, in the order given):
 /// [`cos_sign_write`] with `COS_SIGN_TEXT_PARAMS_QUERY`.
 ///
