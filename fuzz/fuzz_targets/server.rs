@@ -100,15 +100,7 @@ fuzz_target!(|x: Input<'_>| {
         .collect();
     let key_time = format!("{};{}", NOW - 60, NOW + 600);
     let path = format!("/{}", x.key);
-    let r = reference::reference(
-        ID,
-        KEY,
-        &key_time,
-        method,
-        &path,
-        &params,
-        &signed_headers,
-    );
+    let r = reference::reference(ID, KEY, &key_time, method, &path, &params, &signed_headers);
 
     // The request as the SDK would send it.
     let mut method_sent = method.to_owned();
@@ -202,10 +194,18 @@ fuzz_target!(|x: Input<'_>| {
 
     // Accepted: it must be exactly what was signed.
     // The signature covers the lowercased method (as the SDK signs it).
-    assert!(v.method.as_str().eq_ignore_ascii_case(method), "method {} vs {method}", v.method);
+    assert!(
+        v.method.as_str().eq_ignore_ascii_case(method),
+        "method {} vs {method}",
+        v.method
+    );
     assert_eq!(v.key, x.key, "key");
     assert_eq!(v.bucket, bucket_of(host), "bucket");
-    assert!(v.host.eq_ignore_ascii_case(host), "host {} vs {host}", v.host);
+    assert!(
+        v.host.eq_ignore_ascii_case(host),
+        "host {} vs {host}",
+        v.host
+    );
     let signed_h = reference::canonical(&signed_headers);
     let signed_p = reference::canonical(&params);
     for (n, val) in &signed_headers {
@@ -253,5 +253,8 @@ fuzz_target!(|x: Input<'_>| {
         &acted_p,
         &acted_h,
     );
-    assert_eq!(again.signature, r.signature, "signature over what is acted on");
+    assert_eq!(
+        again.signature, r.signature,
+        "signature over what is acted on"
+    );
 });

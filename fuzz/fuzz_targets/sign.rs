@@ -3,21 +3,18 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use cos_sign_core::{ParsedAuthorization, Error, KeyTime, Request, SigningKey, VerifyError};
+use cos_sign_core::{Error, KeyTime, ParsedAuthorization, SigningKey, VerifyError};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../../crates/cos-sign-core/tests/common/reference.rs"]
 #[allow(dead_code)]
 mod reference;
 
+mod common;
+
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
-    method: &'a str,
-    path: &'a str,
-    params: Vec<(&'a str, &'a str)>,
-    headers: Vec<(&'a str, &'a str)>,
-    secret_id: &'a str,
-    secret_key: &'a [u8],
+    req: common::FuzzRequest<'a>,
     start: u64,
     end: u64,
     now: u64,
@@ -31,13 +28,11 @@ fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fuzz_target!(|x: Input<'_>| {
-    let kt = KeyTime::new(x.start, x.end);
+fuzz_target!(|input: Input<'_>| {
+    let x = &input.req;
+    let kt = KeyTime::new(input.start, input.end);
     let key = SigningKey::derive(x.secret_key, kt);
-    let req = Request::new(x.method, x.path)
-        .params(&x.params)
-        .headers(&x.headers)
-        .with_capacity::<16>();
+    let req = x.request::<16>();
     let signed = match key.sign(&req) {
         Ok(s) => s,
         Err(Error::TooManyParams { max }) => {
@@ -87,10 +82,10 @@ fuzz_target!(|x: Input<'_>| {
     // verify(sign(x)). A list with an empty name does not parse (EmptyName), and a raw `&`
     // in q-ak cannot stand in the header form.
     let empty_name = x.params.iter().chain(&x.headers).any(|(k, _)| k.is_empty());
-    if empty_name || x.start > x.end {
+    if empty_name || input.start > input.end {
         return;
     }
-    let now = x.start + x.now % (x.end - x.start).saturating_add(1).max(1);
+    let now = input.start + input.now % (input.end - input.start).saturating_add(1).max(1);
     let raw = query.replace("%3B", ";");
     let mut forms = vec![
         ParsedAuthorization::from_query(&query).unwrap(),
@@ -103,7 +98,7 @@ fuzz_target!(|x: Input<'_>| {
         assert_eq!(a.verify(&req, x.secret_id, x.secret_key, now), Ok(()));
     }
     // One changed signature digit fails.
-    let i = usize::from(x.flip) % 40;
+    let i = usize::from(input.flip) % 40;
     let at = auth.len() - 40 + i;
     let mut bad = auth.clone().into_bytes();
     bad[at] = if bad[at] == b'0' { b'1' } else { b'0' };

@@ -5,8 +5,10 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use cos_sign_core::{ParsedAuthorization, Request};
+use cos_sign_core::ParsedAuthorization;
 use libfuzzer_sys::fuzz_target;
+
+mod common;
 
 #[derive(Arbitrary, Debug)]
 enum Piece<'a> {
@@ -36,12 +38,7 @@ struct Input<'a> {
     raw: &'a str,
     pieces: Vec<Piece<'a>>,
     use_pieces: bool,
-    method: &'a str,
-    path: &'a str,
-    params: Vec<(&'a str, &'a str)>,
-    headers: Vec<(&'a str, &'a str)>,
-    secret_id: &'a str,
-    secret_key: &'a [u8],
+    req: common::FuzzRequest<'a>,
     now: u64,
 }
 
@@ -69,14 +66,14 @@ fuzz_target!(|x: Input<'_>| {
     } else {
         x.raw
     };
-    let req = Request::new(x.method, x.path)
-        .params(&x.params)
-        .headers(&x.headers)
-        .with_capacity::<8>();
-    for parsed in [ParsedAuthorization::parse(text), ParsedAuthorization::from_query(text)] {
+    let req = x.req.request::<8>();
+    for parsed in [
+        ParsedAuthorization::parse(text),
+        ParsedAuthorization::from_query(text),
+    ] {
         let Ok(a) = parsed else { continue };
-        let _ = a.verify(&req, x.secret_id, x.secret_key, x.now);
-        let _ = a.is_for(x.secret_id);
+        let _ = a.verify(&req, x.req.secret_id, x.req.secret_key, x.now);
+        let _ = a.is_for(x.req.secret_id);
         let hs = a.http_string(&req);
         assert_eq!(hs.len(), hs.to_string().len());
         let sts = a.string_to_sign(&req);

@@ -75,6 +75,19 @@ static size_t to_pairs(const struct vec_pair *in, size_t n, CosSignPair *out) {
   return n;
 }
 
+/* Derives the key of `secret_key` and `start;end` into `key` and checks its SignKey. */
+static void derive_checked(CosSignSigningKey *key, const char *secret_key, uint64_t start,
+                           uint64_t end, const char *sign_key, const char *ctx) {
+  memset(key, 0, sizeof *key);
+  check_status(cos_sign_signing_key_derive((const uint8_t *)secret_key, strlen(secret_key),
+                                           start, end, key),
+               COS_SIGN_STATUS_OK, "derive", ctx);
+  char hex[41];
+  size_t len = 0;
+  check_text(cos_sign_signing_key_hex(key, hex, sizeof hex, &len), hex, &len, sign_key,
+             "sign key", ctx);
+}
+
 static void test_signature_vector(const struct sig_vector *v) {
   const char *ctx = v->name;
   CosSignPair params[COS_SIGN_MAX_PAIRS], headers[COS_SIGN_MAX_PAIRS];
@@ -82,14 +95,9 @@ static void test_signature_vector(const struct sig_vector *v) {
                         to_pairs(v->params, v->params_len, params), headers,
                         to_pairs(v->headers, v->headers_len, headers)};
   CosSignSigningKey key;
-  memset(&key, 0, sizeof key);
-  check_status(cos_sign_signing_key_derive((const uint8_t *)v->secret_key,
-                                           strlen(v->secret_key), v->start, v->end, &key),
-               COS_SIGN_STATUS_OK, "derive", ctx);
+  derive_checked(&key, v->secret_key, v->start, v->end, v->sign_key, ctx);
   char buf[2048];
   size_t len = 0;
-  check_text(cos_sign_signing_key_hex(&key, buf, sizeof buf, &len), buf, &len, v->sign_key,
-             "sign key", ctx);
 
   CosSignSignature sig;
   check_status(cos_sign_sign(&key, &req, &sig), COS_SIGN_STATUS_OK, "sign", ctx);
@@ -175,13 +183,9 @@ static void test_signature_vector(const struct sig_vector *v) {
 static void test_post_vector(const struct post_vector *v) {
   const char *ctx = v->name;
   CosSignSigningKey key;
-  check_status(cos_sign_signing_key_derive((const uint8_t *)v->secret_key,
-                                           strlen(v->secret_key), v->start, v->end, &key),
-               COS_SIGN_STATUS_OK, "derive", ctx);
+  derive_checked(&key, v->secret_key, v->start, v->end, v->sign_key, ctx);
   char buf[4096];
   size_t len = 0;
-  check_text(cos_sign_signing_key_hex(&key, buf, sizeof buf, &len), buf, &len, v->sign_key,
-             "sign key", ctx);
   CosSignPostSignature sig;
   check_status(cos_sign_post_policy(&key, (const uint8_t *)v->policy_json,
                                     strlen(v->policy_json), &sig),
