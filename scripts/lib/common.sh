@@ -39,7 +39,7 @@ apt_install() {
 need_packages() {
   local spec check need=() packages=()
   for spec in "$@"; do
-    read -r check <<<"${spec%% *}"
+    check=${spec%% *}
     if [[ "$check" == /* ]]; then
       [ -e "$check" ] && continue
     else
