@@ -49,6 +49,10 @@ pub struct SdkCall<'a> {
     pub url: Option<&'a str>,
     /// `int(time.time())`.
     pub now: i64,
+    /// Where, in the SDK's order of checks, the first value the caller could not convert
+    /// fails (`None`: everything converted). [`sign`] then returns the SDK's error raised
+    /// before that point, or [`ErrorKind::Conversion`](crate::ErrorKind::Conversion).
+    pub failed: Option<Stage>,
 }
 
 impl<'a> SdkCall<'a> {
@@ -73,6 +77,7 @@ impl<'a> SdkCall<'a> {
             use_ci_endpoint: false,
             url: None,
             now,
+            failed: None,
         }
     }
 }
@@ -107,8 +112,17 @@ pub struct Presigned {
 /// # Errors
 /// As the SDK, plus the added refusals ([`ErrorKind::Refused`](crate::ErrorKind::Refused)).
 pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
+    if let Some(stage) = call.failed.filter(|s| *s < Stage::Signed) {
+        return Err(error_before(conf, call, stage).unwrap_or_else(SdkError::conversion));
+    }
     let url = request_url(conf, call)?;
     let authorization = authorization(conf, &url, call)?;
+    if call.failed.is_some() {
+        // urlencode(Params) of params the signature did not use, after get_auth
+        let mut e = SdkError::conversion();
+        e.authorization = Some(authorization);
+        return Err(e);
+    }
     if call.op == Op::Auth {
         return Ok(Presigned { url, authorization });
     }
@@ -125,16 +139,22 @@ pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError>
 /// that is not a `str`, text with a lone surrogate, an `Expired` of the wrong type...) fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stage {
+    /// `CosConfig.uri`'s path, after the host checks.
+    Key,
     /// `filter_headers`: `str.lower` of each header name.
     Filter,
     /// Quoting the kept headers and the params, after the host was taken from the URL.
     Encode,
-    /// `Method.lower()`, `Expired`, encoding the canonical string.
+    /// `Method.lower()`, `Expired`, encoding the canonical string (and the secret key).
     Late,
+    /// `urlencode(Params)` of a pre-signed URL whose params were not signed
+    /// (`SignParams=False`), after the Authorization was made.
+    Signed,
 }
 
 /// The error the SDK raises **before** a value of `call` fails at `stage`, if any (`None`:
-/// that value's own error stands). `call.headers` are the headers converted so far. The SDK
+/// that value's own error stands). `call.headers` are the headers converted so far (and
+/// `call.key` is `None` for [`Stage::Key`]). The SDK
 /// checks, in order: the URL (`CosConfig.uri`), the credentials (`CosS3Auth.__init__`), an
 /// anonymous config (`""`, which a pre-signed URL then fails to split), then, past the header
 /// filter, the host it takes from the URL (`urlsplit`'s `ValueError`).
@@ -159,6 +179,9 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
         Ok(u) => u,
         Err(e) => return Some(e),
     };
+    if stage == Stage::Key {
+        return None;
+    }
     if let Err(e) = conf.auth_secrets() {
         return Some(e);
     }
@@ -273,6 +296,12 @@ fn presigned_url(
         python::quote_plus_into(&mut out, v);
     }
     Ok(out)
+}
+
+/// Whether the SDK's `filter_headers` keeps a header of this name (`str.lower(name)` in the
+/// allow-list): only those are converted and signed.
+pub fn keeps_header(name: &str) -> bool {
+    is_signed_header(name)
 }
 
 /// `CosS3Client.get_object_url(Bucket, Key)`.

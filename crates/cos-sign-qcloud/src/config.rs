@@ -444,6 +444,20 @@ impl SdkConfig {
         }
     }
 
+    /// `"{appid}.{endpoint}"`: the domain of `CosConfig.uri(useAppid=True)` without a bucket
+    /// (`endpoint`: the call's, else the config's; `None` formats as `None`).
+    pub fn appid_host(&self, appid: Option<&str>, endpoint: Option<&str>) -> String {
+        let ep = endpoint.or(self.endpoint.as_deref());
+        let none = python::STR_NONE;
+        format!("{}.{}", appid.unwrap_or(none), ep.unwrap_or(none))
+    }
+
+    /// `_endpoint_pic` as the SDK formats it from a region (`None`: a region it refuses).
+    pub fn pic_endpoint(region: &str) -> Option<String> {
+        let p = config::format_region(region, "pic.", true, false).ok()?;
+        Some(format!("{p}.myqcloud.com"))
+    }
+
     /// `CosConfig.get_host(Bucket, Appid)`: `None` when both are `None`.
     ///
     /// # Errors
