@@ -58,22 +58,6 @@ fn type_name(obj: &Obj<'_>) -> String {
 // ---------------------------------------------------------------------------------------------
 // conversions
 
-/// Why a value could not become text: a compat refusal (a lone surrogate, bytes that are not
-/// UTF-8), or a Python exception (from `str()` of an object).
-enum Conv {
-    Sdk(SdkError),
-    Py(PyErr),
-}
-
-impl Conv {
-    fn into_py(self, py: Python<'_>) -> PyErr {
-        match self {
-            Conv::Sdk(e) => raise(py, e),
-            Conv::Py(e) => e,
-        }
-    }
-}
-
 /// `str` as is, else a lone surrogate's `to_bytes` error.
 fn str_text<'a>(s: &'a Bound<'_, PyString>) -> Result<&'a str, SdkError> {
     s.to_str().map_err(|_| SdkError::unencodable())
@@ -85,17 +69,16 @@ fn bytes_text<'a>(b: &'a Bound<'_, PyBytes>, e: fn() -> SdkError) -> Result<&'a 
 }
 
 /// The SDK's `to_str` then `to_bytes`: `str` as is, `bytes` decoded, anything else `str()`.
-fn text_of<'a>(obj: &'a Obj<'_>) -> Result<Cow<'a, str>, Conv> {
+/// The outer error is `str()`'s exception; the inner, text that cannot be (a compat refusal).
+fn text_of<'a>(obj: &'a Obj<'_>) -> PyResult<Result<Cow<'a, str>, SdkError>> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return str_text(s).map(Cow::Borrowed).map_err(Conv::Sdk);
+        return Ok(str_text(s).map(Cow::Borrowed));
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
-        return bytes_text(b, SdkError::bad_bytes)
-            .map(Cow::Borrowed)
-            .map_err(Conv::Sdk);
+        return Ok(bytes_text(b, SdkError::bad_bytes).map(Cow::Borrowed));
     }
-    let s = obj.str().map_err(Conv::Py)?;
-    Ok(Cow::Owned(str_text(&s).map_err(Conv::Sdk)?.to_owned()))
+    let s = obj.str()?;
+    Ok(str_text(&s).map(|t| Cow::Owned(t.to_owned())))
 }
 
 /// `"{}".format(obj)`: a `str` as is, anything else `str(obj)` (bytes as `b'...'`).
@@ -119,10 +102,8 @@ fn unicode_opt(py: Python<'_>, obj: Option<&Obj<'_>>) -> PyResult<Option<String>
                 .to_owned(),
         ));
     }
-    match text_of(obj) {
-        Ok(s) => Ok(Some(s.into_owned())),
-        Err(c) => Err(c.into_py(py)),
-    }
+    let text = text_of(obj)?.map_err(|e| raise(py, e))?;
+    Ok(Some(text.into_owned()))
 }
 
 /// `to_unicode(value)` as a Python object (bytes decoded, anything else unchanged).
@@ -140,23 +121,14 @@ fn truthy(obj: Option<&Obj<'_>>) -> PyResult<bool> {
     obj.map_or(Ok(false), |o| o.is_truthy())
 }
 
-/// A `Bucket` argument: a `str` (a lone surrogate replaced by U+FFFD, which the SDK's pattern
+/// A `Bucket` argument: a `str` (one with a lone surrogate as U+FFFD, which the SDK's pattern
 /// refuses as it refuses the surrogate), another type, or `None`.
-fn bucket_arg<'a>(obj: &'a Obj<'_>) -> Option<(Cow<'a, str>, bool)> {
-    if obj.is_none() {
-        return None;
+fn bucket_arg<'a>(obj: &'a Obj<'_>) -> Option<Bucket<'a>> {
+    match obj.cast::<PyString>() {
+        _ if obj.is_none() => None,
+        Ok(s) => Some(Bucket::Name(s.to_str().unwrap_or("\u{FFFD}"))),
+        Err(_) => Some(Bucket::NotString),
     }
-    Some(match obj.cast::<PyString>() {
-        Ok(s) => (s.to_cow().unwrap_or_else(|_| s.to_string_lossy()), true),
-        Err(_) => (Cow::Borrowed(""), false),
-    })
-}
-
-fn bucket_ref<'a>(b: &'a Option<(Cow<'_, str>, bool)>) -> Option<Bucket<'a>> {
-    b.as_ref().map(|(name, is_str)| match is_str {
-        true => Bucket::Name(name),
-        false => Bucket::NotString,
-    })
 }
 
 /// A key as `uri()` converts it: `None` stays `None`; a falsy value is "Key is required not
@@ -413,7 +385,7 @@ impl CosConfig {
         // the host checks come before the key's conversion
         let key = key_arg(py, &path);
         let r = st.compat.uri(
-            bucket_ref(&b),
+            b,
             key.as_ref().ok().and_then(|k| k.as_deref()),
             endpoint.as_deref(),
             domain.as_deref(),
@@ -431,13 +403,13 @@ impl CosConfig {
         Bucket: Opt<'_>,
         Appid: Opt<'_>,
     ) -> PyResult<Option<String>> {
-        let b = Bucket.as_ref().and_then(|b| bucket_arg(b));
+        let b = Bucket.as_ref().and_then(bucket_arg);
         let appid = match Appid.filter(|a| !a.is_none()) {
             Some(a) => Some(format_of(py, &a)?),
             None => None,
         };
         let st = self.snapshot();
-        let r = st.compat.get_host(bucket_ref(&b), appid.as_deref());
+        let r = st.compat.get_host(b, appid.as_deref());
         r.map_err(|e| raise(py, e))
     }
 
@@ -525,21 +497,6 @@ struct CosS3Client {
     conf: Py<CosConfig>,
     retry: Py<PyAny>,
     session: Py<PyAny>,
-}
-
-/// One signing call's Python arguments, as given.
-struct Args<'a, 'py> {
-    op: Op,
-    method: &'a Obj<'py>,
-    bucket: &'a Obj<'py>,
-    key: &'a Obj<'py>,
-    expired: Opt<'py>,
-    headers: Opt<'py>,
-    params: Opt<'py>,
-    sign_host: Opt<'py>,
-    use_ci: Opt<'py>,
-    /// `CosS3Auth`: the URL of the request signed (its headers are the caller's to set).
-    url: Option<&'a str>,
 }
 
 /// The converted `Method`, `Expired`, headers and params of a call.
@@ -718,27 +675,15 @@ impl CosS3Client {
         (expired, headers, params, sign_host, use_ci): Rest<'py>,
         url: Option<&str>,
     ) -> PyResult<String> {
-        let a = Args {
-            op,
-            method,
-            bucket,
-            key,
-            expired,
-            headers,
-            params,
-            sign_host,
-            use_ci,
-            url,
-        };
         let conf = self.conf.get();
         let st = conf.snapshot();
-        let use_ci = truthy(a.use_ci.as_ref())?;
-        let sign_host = match a.sign_host.as_ref().filter(|s| !s.is_none()) {
+        let use_ci = truthy(use_ci.as_ref())?;
+        let sign_host = match sign_host.as_ref().filter(|s| !s.is_none()) {
             Some(s) => Some(s.is_truthy()?),
             None => None,
         };
-        let b = bucket_arg(a.bucket);
-        let (key, mut failed) = match key_arg(py, a.key) {
+        let b = bucket_arg(bucket);
+        let (key, mut failed) = match key_arg(py, key) {
             Ok(k) => (k, None),
             Err(e) => (None, Some((Stage::Key, e))),
         };
@@ -762,31 +707,29 @@ impl CosS3Client {
         };
         // an anonymous config signs "" before looking at anything else
         if failed.is_none() && !cc.anonymous() {
-            failed = match convert(py, &a, cc, &mut conv) {
+            let args = (expired.as_ref(), headers.as_ref(), params.as_ref());
+            failed = match convert(py, op, method, args, cc, &mut conv) {
                 Err(f) => Some(f),
                 Ok(_) if poisoned => Some((Stage::Late, raise(py, SdkError::unencodable()))),
                 Ok(f) => f,
             };
         }
-        let (headers, params) = (conv.headers.refs(), conv.params.refs());
+        let (hs, ps) = (conv.headers.refs(), conv.params.refs());
         let now = match failed.is_none() && !cc.anonymous() {
             true => now(py)?,
             false => 0,
         };
         let mut call = SdkCall::new(op, &conv.method, None, key.as_deref(), now);
-        call.bucket = bucket_ref(&b);
-        (call.expired, call.headers, call.params) = (conv.expired, &headers, &params);
-        (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, a.url);
+        call.bucket = b;
+        (call.expired, call.headers, call.params) = (conv.expired, &hs, &ps);
+        (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
         let r = cos_sign_qcloud::sign(cc, &call);
         let auth = match &r {
             Ok(out) => Some(out.authorization.as_str()),
             Err(e) => e.authorization.as_deref(),
         };
-        let h = a
-            .headers
-            .as_ref()
-            .filter(|h| a.url.is_none() && h.is_truthy().unwrap_or(false));
+        let h = (headers.as_ref()).filter(|h| url.is_none() && h.is_truthy().unwrap_or(false));
         if let (Some(h), Some(auth)) = (h, auth) {
             h.set_item("Authorization", auth)?;
         }
@@ -795,7 +738,7 @@ impl CosS3Client {
             (Ok(out), _) => Ok(out.url),
             (Err(e), Some((stage, own))) if e.kind == ErrorKind::Conversion => {
                 // urlencode(Params) quotes params the signature did not look at: its error
-                match a.params.as_ref().filter(|_| stage == Stage::Signed) {
+                match params.as_ref().filter(|_| stage == Stage::Signed) {
                     Some(p) => Err(urlencode(py, p).err().unwrap_or(own)),
                     None => Err(own),
                 }
@@ -828,24 +771,18 @@ fn instance_secrets(py: Python<'_>, c: &Obj<'_>) -> PyResult<(String, SdkKey, bo
 /// stops the conversion; `Ok(Some)`: the first value that failed (the others are converted).
 fn convert<'a, 'py>(
     py: Python<'py>,
-    a: &'a Args<'a, 'py>,
+    op: Op,
+    method: &'a Obj<'py>,
+    (expired, headers, params): (Option<&Obj<'py>>, Option<&Obj<'py>>, Option<&Obj<'py>>),
     cc: &SdkConfig,
     out: &mut Values<'a>,
 ) -> Result<Option<Failed>, Failed> {
     let filter = |e: PyErr| (Stage::Filter, e);
     let encode = |e: PyErr| (Stage::Encode, e);
     let late = |e: PyErr| (Stage::Late, e);
-    let mut first: Option<PyErr> = None;
-    // a value that cannot be text: the first one is raised, after the others are converted
-    let soft = |first: &mut Option<PyErr>, c: Conv| match c {
-        Conv::Py(e) => Err(e),
-        Conv::Sdk(e) => {
-            first.get_or_insert_with(|| raise(py, e));
-            Ok(())
-        }
-    };
+    // text that cannot be (the first is raised after the others are converted)
+    let mut first: Option<SdkError> = None;
     // filter_headers: every name must be a str; keep the allow-listed ones.
-    let headers = a.headers.as_ref();
     if let Some(h) = headers
         .map(|h| h.is_truthy().map(|t| t.then_some(h)))
         .transpose()
@@ -875,14 +812,14 @@ fn convert<'a, 'py>(
                 let Ok(name) = ks.to_str() else {
                     let lower = ks.call_method0("lower")?;
                     if keeps_header(&lower.cast::<PyString>()?.to_string_lossy()) {
-                        soft(&mut first, Conv::Sdk(SdkError::unencodable()))?;
+                        first.get_or_insert_with(SdkError::unencodable);
                     }
                     return Ok(());
                 };
                 if keeps_header(name) {
-                    match text_of(&v) {
+                    match text_of(&v)? {
                         Ok(val) => out.headers.push(name, &val),
-                        Err(c) => soft(&mut first, c)?,
+                        Err(e) => drop(first.get_or_insert(e)),
                     }
                 }
                 Ok(())
@@ -894,41 +831,40 @@ fn convert<'a, 'py>(
         }
     }
     if let Some(e) = first.take() {
-        return Err((Stage::Encode, e));
+        return Err((Stage::Encode, raise(py, e)));
     }
     // params: converted when signed (and always for the URL of a pre-signed call)
     let sign_params = cc.sign_params();
-    if let Some(p) = a.params.as_ref()
+    if let Some(p) = params
         && p.is_truthy().map_err(encode)?
-        && (sign_params || a.op == Op::Presign)
+        && (sign_params || op == Op::Presign)
     {
         for_each_item(p, |k, v| {
-            match (text_of(&k), text_of(&v)) {
+            match (text_of(&k)?, text_of(&v)?) {
                 (Ok(k), Ok(v)) => out.params.push(&k, &v),
-                (Err(Conv::Py(e)), _) | (_, Err(Conv::Py(e))) => return Err(e),
-                (Err(c), _) | (_, Err(c)) => soft(&mut first, c)?,
+                (Err(e), _) | (_, Err(e)) => drop(first.get_or_insert(e)),
             }
             Ok(())
         })
         .map_err(encode)?;
     }
     let deferred = match first.take() {
-        Some(e) if sign_params => return Err((Stage::Encode, e)),
+        Some(e) if sign_params => return Err((Stage::Encode, raise(py, e))),
         // not signed: only urlencode(Params), after signing, fails
         Some(e) => {
             out.params = Pairs::default();
-            Some((Stage::Signed, e))
+            Some((Stage::Signed, raise(py, e)))
         }
         None => None,
     };
     // format(): Method.lower(), Expired, then encoding the canonical string
-    if let Ok(s) = a.method.cast::<PyString>() {
-        out.expired = expired_of(py, a.expired.as_ref()).map_err(late)?;
+    if let Ok(s) = method.cast::<PyString>() {
+        out.expired = expired_of(py, expired).map_err(late)?;
         out.method = Cow::Borrowed(str_text(s).map_err(|e| late(raise(py, e)))?);
     } else {
-        let lowered = a.method.call_method0(pyo3::intern!(py, "lower"));
+        let lowered = method.call_method0(pyo3::intern!(py, "lower"));
         let text = lowered.and_then(|l| l.str()).map_err(late)?;
-        out.expired = expired_of(py, a.expired.as_ref()).map_err(late)?;
+        out.expired = expired_of(py, expired).map_err(late)?;
         let m = str_text(&text).map_err(|e| late(raise(py, e)))?;
         out.method = Cow::Owned(m.to_owned());
     }

@@ -117,22 +117,18 @@ pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError>
     }
     let url = request_url(conf, call)?;
     let authorization = authorization(conf, &url, call)?;
-    if call.failed.is_some() {
-        // urlencode(Params) of params the signature did not use, after get_auth
-        let mut e = SdkError::conversion();
-        e.authorization = Some(authorization);
-        return Err(e);
-    }
-    if call.op == Op::Auth {
+    if call.op == Op::Auth && call.failed.is_none() {
         return Ok(Presigned { url, authorization });
     }
-    match presigned_url(url, &authorization, call.params) {
-        Ok(url) => Ok(Presigned { url, authorization }),
-        Err(mut e) => {
-            e.authorization = Some(authorization);
-            Err(e)
-        }
-    }
+    // Stage::Signed: urlencode(Params) of params the signature did not use fails after the
+    // Authorization is split into the URL's pairs
+    let mut e = match presigned_url(url, &authorization, call.params) {
+        Ok(url) if call.failed.is_none() => return Ok(Presigned { url, authorization }),
+        Ok(_) => SdkError::conversion(),
+        Err(e) => e,
+    };
+    e.authorization = Some(authorization);
+    Err(e)
 }
 
 /// Where, in the SDK's order of checks, a value the caller could not convert (a header name
