@@ -2,8 +2,10 @@
 //! `get_presigned_download_url`) or of `CosS3Auth`: an [`SdkCall`] in, a [`Presigned`] out,
 //! signed once.
 
+use std::borrow::Cow;
+
 use cos_sign_std::config;
-use cos_sign_std::percent::{form_encode_pairs_into, form_encoded_len};
+use cos_sign_std::percent::{self, form_encode_pairs_into, form_encoded_len};
 use cos_sign_std::rules::{self, Form, is_signed_header};
 
 use crate::config::{Bucket, SdkConfig, type_error};
@@ -115,8 +117,27 @@ pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError>
     if let Some(stage) = call.failed.filter(|s| *s < Stage::Signed) {
         return Err(error_before(conf, call, stage).unwrap_or_else(SdkError::conversion));
     }
-    let url = request_url(conf, call)?;
-    let authorization = authorization(conf, &url, call)?;
+    // a bucket's URL: its prefix (and hostname) computed once, the key's path appended
+    let prefix = match (call.url, call.bucket, call.key) {
+        (None, Some(Bucket::Name(b)), Some(k)) if !k.is_empty() => {
+            Some(conf.prefix(b, call.use_ci_endpoint)?)
+        }
+        _ => None,
+    };
+    let url = match (&prefix, call.key) {
+        (Some(p), Some(k)) => {
+            let path = config::url_path(k);
+            // room for a pre-signed URL's query
+            let query = if call.op == Op::Presign { 512 } else { 0 };
+            let mut url = String::with_capacity(p.url.len() + path.len() + query);
+            url.push_str(&p.url);
+            url.push_str(&path);
+            url
+        }
+        _ => request_url(conf, call)?,
+    };
+    let hostname = prefix.as_ref().map(|p| p.hostname.as_ref());
+    let authorization = authorization(conf, &url, hostname, call)?;
     if call.op == Op::Auth && call.failed.is_none() {
         return Ok(Presigned { url, authorization });
     }
@@ -213,8 +234,13 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
     }
 }
 
-/// `CosS3Auth.__call__`: the Authorization of a request to `url`.
-fn authorization(conf: &SdkConfig, url: &str, call: &SdkCall<'_>) -> Result<String, SdkError> {
+/// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known).
+fn authorization(
+    conf: &SdkConfig,
+    url: &str,
+    known: Option<Result<&Option<String>, &String>>,
+    call: &SdkCall<'_>,
+) -> Result<String, SdkError> {
     let (secret_id, secret_key) = conf.auth_secrets()?;
     if conf.anonymous() {
         return Ok(String::new());
@@ -226,7 +252,11 @@ fn authorization(conf: &SdkConfig, url: &str, call: &SdkCall<'_>) -> Result<Stri
     headers.extend(call.headers.iter().filter(|(k, _)| is_signed_header(k)));
     let hostname;
     if sign_host && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        hostname = python::url_hostname(url).map_err(SdkError::value)?;
+        hostname = match known {
+            Some(Ok(h)) => h.as_deref().map(Cow::Borrowed),
+            Some(Err(e)) => return Err(SdkError::value(e.clone())),
+            None => python::url_hostname(url).map_err(SdkError::value)?,
+        };
         rules::with_host(&mut headers, hostname.as_deref());
     }
     // The core lowercases ASCII letters itself: only other text needs Python's `str.lower`.
@@ -263,6 +293,36 @@ fn presigned_url(
     authorization: &str,
     params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
+    let params_len = if params.is_empty() {
+        0
+    } else {
+        1 + form_encoded_len(params)
+    };
+    let mut out = url;
+    let (amps, eqs) = authorization.bytes().fold((0, 0), |(a, e), b| {
+        (a + usize::from(b == b'&'), e + usize::from(b == b'='))
+    });
+    if amps == 6 && eqs == 7 {
+        // the 7 pairs render writes (distinct keys), no `&` or `=` in a value: `urlencode`
+        // quotes the text as it stands, keeping the separators
+        out.reserve(1 + authorization.len() * 2 + params_len);
+        out.push('?');
+        percent::encode_into(&mut out, authorization, b"&=", true);
+    } else {
+        out.push('?');
+        dict_pairs_into(&mut out, authorization)?;
+    }
+    for (k, v) in params {
+        out.push('&');
+        python::quote_plus_into(&mut out, k);
+        out.push('=');
+        python::quote_plus_into(&mut out, v);
+    }
+    Ok(out)
+}
+
+/// `urlencode(dict([item.split('=', 1) for item in sign.split('&')]))` into `out`.
+fn dict_pairs_into(out: &mut String, authorization: &str) -> Result<(), SdkError> {
     let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(8);
     for (i, item) in authorization.split('&').enumerate() {
         let Some((k, v)) = item.split_once('=') else {
@@ -275,23 +335,9 @@ fn presigned_url(
             None => pairs.push((k, v)),
         }
     }
-    // The URL grows once, to its exact length.
-    let params_len = if params.is_empty() {
-        0
-    } else {
-        1 + form_encoded_len(params)
-    };
-    let mut out = url;
-    out.reserve(1 + form_encoded_len(&pairs) + params_len);
-    out.push('?');
-    form_encode_pairs_into(&mut out, &pairs);
-    for (k, v) in params {
-        out.push('&');
-        python::quote_plus_into(&mut out, k);
-        out.push('=');
-        python::quote_plus_into(&mut out, v);
-    }
-    Ok(out)
+    out.reserve(form_encoded_len(&pairs));
+    form_encode_pairs_into(out, &pairs);
+    Ok(())
 }
 
 /// Whether the SDK's `filter_headers` keeps a header of this name (`str.lower(name)` in the
