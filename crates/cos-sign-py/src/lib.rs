@@ -724,7 +724,7 @@ impl CosS3Client {
         (call.expired, call.headers, call.params) = (conv.expired, &hs, &ps);
         (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
-        let r = cos_sign_qcloud::sign(cc, &call);
+        let r = cos_sign_qcloud::sign_returned(cc, &call);
         let auth = match &r {
             Ok(out) => Some(out.authorization.as_str()),
             Err(e) => e.authorization.as_deref(),

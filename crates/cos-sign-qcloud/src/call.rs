@@ -114,6 +114,19 @@ pub struct Presigned {
 /// # Errors
 /// As the SDK, plus the added refusals ([`ErrorKind::Refused`](crate::ErrorKind::Refused)).
 pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
+    sign_with(conf, call, true)
+}
+
+/// [`sign`] for a caller that returns an [`Op::Auth`] call's Authorization alone: its
+/// `Presigned::url` is then left empty when the host is known without it (same errors).
+///
+/// # Errors
+/// As [`sign`].
+pub fn sign_returned(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
+    sign_with(conf, call, false)
+}
+
+fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Presigned, SdkError> {
     if let Some(stage) = call.failed.filter(|s| *s < Stage::Signed) {
         return Err(error_before(conf, call, stage).unwrap_or_else(SdkError::conversion));
     }
@@ -125,6 +138,7 @@ pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError>
         _ => None,
     };
     let url = match (&prefix, call.key) {
+        (Some(_), _) if call.op == Op::Auth && !auth_url => String::new(),
         (Some(p), Some(k)) => {
             let path = config::url_path(k);
             // room for a pre-signed URL's query

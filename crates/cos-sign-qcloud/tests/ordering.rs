@@ -4,6 +4,7 @@
 
 use cos_sign_qcloud::{
     Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkOptions, Stage, error_before, keeps_header, sign,
+    sign_returned,
 };
 
 const NOW: i64 = 1_700_000_000;
@@ -209,4 +210,31 @@ fn the_header_filter_and_the_uri_helpers() {
         Some("pic.ap-beijing.myqcloud.com")
     );
     assert_eq!(SdkConfig::pic_endpoint("a/b"), None);
+}
+
+#[test]
+fn sign_returned_is_sign_without_the_url_of_get_auth() {
+    let c = conf(keys());
+    let headers = [("Content-Type", "text/plain"), ("x-other", "1")];
+    let params = [("acl", ""), ("a b", "c;d")];
+    for op in [Op::Auth, Op::Presign] {
+        for (bucket, key) in [("b-1", "k"), ("b-1", "/a/b c"), ("b-2", "k"), ("b-1", "k")] {
+            let mut call = SdkCall::new(op, "PUT", Some(bucket), Some(key), NOW);
+            (call.headers, call.params) = (&headers, &params);
+            let (full, lean) = (sign(&c, &call).unwrap(), sign_returned(&c, &call).unwrap());
+            assert_eq!(full.authorization, lean.authorization);
+            match op {
+                Op::Auth => assert_eq!(lean.url, ""),
+                _ => assert_eq!(lean.url, full.url),
+            }
+        }
+    }
+    // the same errors: a bad bucket, an empty key
+    for (bucket, key) in [("a/b", "k"), ("b-1", "")] {
+        let call = SdkCall::new(Op::Auth, "GET", Some(bucket), Some(key), NOW);
+        assert_eq!(
+            sign(&c, &call).unwrap_err(),
+            sign_returned(&c, &call).unwrap_err()
+        );
+    }
 }
