@@ -490,8 +490,8 @@ impl CosConfig {
 // CosS3Client
 
 /// `CosS3Client(conf, retry=3, session=None)` of qcloud_cos 1.9.44, with its signing and URL
-/// methods.
-#[pyclass(module = "cos_sign", frozen)]
+/// methods (`cos_sign.CosS3Client` subclasses it to name the SDK's other methods).
+#[pyclass(module = "cos_sign", frozen, subclass)]
 #[derive(Debug)]
 struct CosS3Client {
     conf: Py<CosConfig>,
@@ -639,21 +639,26 @@ impl CosS3Client {
         conf.uri(py, Some(Bucket), Some(Key), None, None, None)
     }
 
-    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Obj<'py>> {
-        match name {
-            "_conf" => Ok(self.conf.bind(py).clone().into_any()),
-            "_retry" => Ok(self.retry.bind(py).clone()),
-            "_session" => Ok(self.session.bind(py).clone()),
-            "_retry_exe_times" => Ok(0_i64.into_pyobject(py)?.into_any()),
-            _ if !name.starts_with('_') => Err(PyAttributeError::new_err(format!(
-                "'CosS3Client' object has no attribute '{name}': cos_sign covers signing only \
-                 (get_auth, get_presigned_url, get_presigned_download_url, get_object_url); \
-                 for {name} use qcloud_cos.CosS3Client"
-            ))),
-            _ => Err(PyAttributeError::new_err(format!(
-                "'CosS3Client' object has no attribute '{name}'"
-            ))),
-        }
+    /// The SDK's `_conf`, `_retry`, `_session` and `_retry_exe_times` (getters: no
+    /// `__getattr__`, which would slow every method lookup down).
+    #[getter]
+    fn _conf(&self, py: Python<'_>) -> Py<CosConfig> {
+        self.conf.clone_ref(py)
+    }
+
+    #[getter]
+    fn _retry(&self, py: Python<'_>) -> Py<PyAny> {
+        self.retry.clone_ref(py)
+    }
+
+    #[getter]
+    fn _session(&self, py: Python<'_>) -> Py<PyAny> {
+        self.session.clone_ref(py)
+    }
+
+    #[getter]
+    fn _retry_exe_times(&self) -> i64 {
+        0
     }
 }
 
