@@ -157,7 +157,12 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Pre
     }
     // Stage::Signed: urlencode(Params) of params the signature did not use fails after the
     // Authorization is split into the URL's pairs
-    let mut e = match presigned_url(url, &authorization, call.params) {
+    // the Authorization's 7 pairs have distinct keys and no `&` or `=` in a value unless the
+    // SecretId holds one (names in the lists are quoted, the rest is digits, `;` and hex)
+    let plain = conf
+        .auth_secrets()
+        .is_ok_and(|(id, _)| !id.contains(['&', '=']) && !conf.anonymous());
+    let mut e = match presigned_url(url, &authorization, plain, call.params) {
         Ok(url) if call.failed.is_none() => return Ok(Presigned { url, authorization }),
         Ok(_) => SdkError::conversion(),
         Err(e) => e,
@@ -219,7 +224,7 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
     if conf.anonymous() {
         return match call.op {
             Op::Auth => None,
-            Op::Presign => presigned_url(url, "", &[]).err(),
+            Op::Presign => presigned_url(url, "", false, &[]).err(),
         };
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
@@ -301,10 +306,12 @@ fn authorization(
 }
 
 /// `url + '?' + urlencode(dict([item.split('=', 1) for item in sign.split('&')]))`, then
-/// `'&' + urlencode(Params)` when there are params.
+/// `'&' + urlencode(Params)` when there are params. `plain`: the Authorization's pairs are
+/// known to have distinct keys and no `&` or `=` in a value (quoted in one pass, no dict).
 fn presigned_url(
     url: String,
     authorization: &str,
+    plain: bool,
     params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
     let params_len = if params.is_empty() {
@@ -313,12 +320,8 @@ fn presigned_url(
         1 + form_encoded_len(params)
     };
     let mut out = url;
-    let (amps, eqs) = authorization.bytes().fold((0, 0), |(a, e), b| {
-        (a + usize::from(b == b'&'), e + usize::from(b == b'='))
-    });
-    if amps == 6 && eqs == 7 {
-        // the 7 pairs render writes (distinct keys), no `&` or `=` in a value: `urlencode`
-        // quotes the text as it stands, keeping the separators
+    if plain {
+        // `urlencode` of the dict quotes the text as it stands, keeping the separators
         out.reserve(1 + authorization.len() * 2 + params_len);
         out.push('?');
         percent::encode_into(&mut out, authorization, b"&=", true);

@@ -238,3 +238,24 @@ fn sign_returned_is_sign_without_the_url_of_get_auth() {
         );
     }
 }
+
+#[test]
+fn a_secret_id_with_an_equals_sign_or_a_pair_goes_through_the_dict() {
+    let with_id = |id: &str| {
+        let c = conf(
+            SdkOptions::default()
+                .region("ap-beijing")
+                .secret_id(id)
+                .secret_key("k"),
+        );
+        let call = SdkCall::new(Op::Presign, "GET", Some("b-1"), Some("k"), NOW);
+        sign(&c, &call).unwrap().url
+    };
+    // split('=', 1): the rest of the value quoted
+    assert!(with_id("AK=ID").contains("&q-ak=AK%3DID&q-sign-time="));
+    // "&q-x=v" adds a pair; "&q-sign-time=v" replaces the value where the key first stood
+    assert!(with_id("AK&q-x=v").contains("&q-ak=AK&q-x=v&q-sign-time="));
+    let url = with_id("AK&q-signature=s");
+    assert!(url.contains("&q-ak=AK&q-signature="), "{url}");
+    assert!(!url.contains("&q-signature=s&") && !url.ends_with("&q-signature=s"));
+}
