@@ -200,15 +200,21 @@ fn expired_of(py: Python<'_>, expired: Option<&Obj<'_>>) -> PyResult<i64> {
         .map_err(|_| raise(py, SdkError::expired_too_big()))
 }
 
-/// Converted header and param pairs, in one text buffer (two allocations per call at most).
+/// Converted header then param pairs, in one text buffer (three allocations per call).
 #[derive(Default)]
 struct Pairs {
     text: String,
     ends: Vec<(usize, usize)>,
+    /// How many of the pairs are headers.
+    headers: usize,
 }
 
 impl Pairs {
     fn push(&mut self, k: &str, v: &str) {
+        if self.ends.is_empty() {
+            self.text.reserve(256);
+            self.ends.reserve(8);
+        }
         self.text.push_str(k);
         let mid = self.text.len();
         self.text.push_str(v);
@@ -503,8 +509,7 @@ struct CosS3Client {
 struct Values<'a> {
     method: Cow<'a, str>,
     expired: i64,
-    headers: Pairs,
-    params: Pairs,
+    pairs: Pairs,
 }
 
 /// A value that failed to convert: where it fails in the SDK's order, and its exception.
@@ -616,13 +621,8 @@ impl CosS3Client {
         sign_host: Obj<'py>,
     ) -> PyResult<String> {
         let none = py.None().into_bound(py);
-        let a = (
-            Some(expire),
-            Some(headers),
-            Some(params),
-            Some(sign_host),
-            None,
-        );
+        let [e, h, p, s] = [expire, headers, params, sign_host].map(Some);
+        let a = (e, h, p, s, None);
         self.call(py, Op::Auth, &method, &none, &key, a, Some(url))
     }
 
@@ -707,8 +707,7 @@ impl CosS3Client {
         let mut conv = Values {
             method: Cow::Borrowed("get"),
             expired: 300,
-            headers: Pairs::default(),
-            params: Pairs::default(),
+            pairs: Pairs::default(),
         };
         // an anonymous config signs "" before looking at anything else
         if failed.is_none() && !cc.anonymous() {
@@ -719,14 +718,15 @@ impl CosS3Client {
                 Ok(f) => f,
             };
         }
-        let (hs, ps) = (conv.headers.refs(), conv.params.refs());
+        let pairs = conv.pairs.refs();
+        let (hs, ps) = pairs.split_at(conv.pairs.headers);
         let now = match failed.is_none() && !cc.anonymous() {
             true => now(py)?,
             false => 0,
         };
         let mut call = SdkCall::new(op, &conv.method, None, key.as_deref(), now);
         call.bucket = b;
-        (call.expired, call.headers, call.params) = (conv.expired, &hs, &ps);
+        (call.expired, call.headers, call.params) = (conv.expired, hs, ps);
         (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
         let r = cos_sign_qcloud::sign_returned(cc, &call);
@@ -823,7 +823,7 @@ fn convert<'a, 'py>(
                 };
                 if keeps_header(name) {
                     match text_of(&v)? {
-                        Ok(val) => out.headers.push(name, &val),
+                        Ok(val) => out.pairs.push(name, &val),
                         Err(e) => drop(first.get_or_insert(e)),
                     }
                 }
@@ -835,6 +835,7 @@ fn convert<'a, 'py>(
             }
         }
     }
+    out.pairs.headers = out.pairs.ends.len();
     if let Some(e) = first.take() {
         return Err((Stage::Encode, raise(py, e)));
     }
@@ -846,7 +847,7 @@ fn convert<'a, 'py>(
     {
         for_each_item(p, |k, v| {
             match (text_of(&k)?, text_of(&v)?) {
-                (Ok(k), Ok(v)) => out.params.push(&k, &v),
+                (Ok(k), Ok(v)) => out.pairs.push(&k, &v),
                 (Err(e), _) | (_, Err(e)) => drop(first.get_or_insert(e)),
             }
             Ok(())
@@ -857,7 +858,7 @@ fn convert<'a, 'py>(
         Some(e) if sign_params => return Err((Stage::Encode, raise(py, e))),
         // not signed: only urlencode(Params), after signing, fails
         Some(e) => {
-            out.params = Pairs::default();
+            out.pairs.ends.truncate(out.pairs.headers);
             Some((Stage::Signed, raise(py, e)))
         }
         None => None,

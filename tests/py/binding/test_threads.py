@@ -144,8 +144,13 @@ def test_config_changes_while_signing():
                 i += 1
                 conf.set_ip_port(*(("10.0.0.1", 80), ("10.0.0.2", 8080))[i % 2])
 
+        deadline = time.monotonic() + 20
+
         def sign():
-            for _ in range(3000):
+            # at least 3000 calls, then on until both settings were seen (see above)
+            n = 0
+            while n < 3000 or (seen.copy() != answers and time.monotonic() < deadline):
+                n += 1
                 u = client.get_presigned_url("b-1", "k", "GET")
                 seen.add(u)
                 if u not in answers:
