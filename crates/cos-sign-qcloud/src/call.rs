@@ -2,8 +2,10 @@
 //! `get_presigned_download_url`) or of `CosS3Auth`: an [`SdkCall`] in, a [`Presigned`] out,
 //! signed once.
 
+use std::borrow::Cow;
+
 use cos_sign_std::config;
-use cos_sign_std::percent::{form_encode_pairs_into, form_encoded_len};
+use cos_sign_std::percent::{self, form_encode_pairs_into, form_encoded_len};
 use cos_sign_std::rules::{self, Form, is_signed_header};
 
 use crate::config::{Bucket, SdkConfig, type_error};
@@ -49,6 +51,10 @@ pub struct SdkCall<'a> {
     pub url: Option<&'a str>,
     /// `int(time.time())`.
     pub now: i64,
+    /// Where, in the SDK's order of checks, the first value the caller could not convert
+    /// fails (`None`: everything converted). [`sign`] then returns the SDK's error raised
+    /// before that point, or [`ErrorKind::Conversion`](crate::ErrorKind::Conversion).
+    pub failed: Option<Stage>,
 }
 
 impl<'a> SdkCall<'a> {
@@ -73,6 +79,7 @@ impl<'a> SdkCall<'a> {
             use_ci_endpoint: false,
             url: None,
             now,
+            failed: None,
         }
     }
 }
@@ -107,34 +114,83 @@ pub struct Presigned {
 /// # Errors
 /// As the SDK, plus the added refusals ([`ErrorKind::Refused`](crate::ErrorKind::Refused)).
 pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
-    let url = request_url(conf, call)?;
-    let authorization = authorization(conf, &url, call)?;
-    if call.op == Op::Auth {
+    sign_with(conf, call, true)
+}
+
+/// [`sign`] for a caller that returns an [`Op::Auth`] call's Authorization alone: its
+/// `Presigned::url` is then left empty when the host is known without it (same errors).
+///
+/// # Errors
+/// As [`sign`].
+pub fn sign_returned(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
+    sign_with(conf, call, false)
+}
+
+fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Presigned, SdkError> {
+    if let Some(stage) = call.failed.filter(|s| *s < Stage::Signed) {
+        return Err(error_before(conf, call, stage).unwrap_or_else(SdkError::conversion));
+    }
+    // a bucket's URL: its prefix (and hostname) computed once, the key's path appended
+    let prefix = match (call.url, call.bucket, call.key) {
+        (None, Some(Bucket::Name(b)), Some(k)) if !k.is_empty() => {
+            Some(conf.prefix(b, call.use_ci_endpoint)?)
+        }
+        _ => None,
+    };
+    let url = match (&prefix, call.key) {
+        (Some(_), _) if call.op == Op::Auth && !auth_url => String::new(),
+        (Some(p), Some(k)) => {
+            let path = config::url_path(k);
+            // room for a pre-signed URL's query
+            let query = if call.op == Op::Presign { 512 } else { 0 };
+            let mut url = String::with_capacity(p.url.len() + path.len() + query);
+            url.push_str(&p.url);
+            url.push_str(&path);
+            url
+        }
+        _ => request_url(conf, call)?,
+    };
+    let hostname = prefix.as_ref().map(|p| p.hostname.as_ref());
+    let authorization = authorization(conf, &url, hostname, call)?;
+    if call.op == Op::Auth && call.failed.is_none() {
         return Ok(Presigned { url, authorization });
     }
-    match presigned_url(url, &authorization, call.params) {
-        Ok(url) => Ok(Presigned { url, authorization }),
-        Err(mut e) => {
-            e.authorization = Some(authorization);
-            Err(e)
-        }
-    }
+    // Stage::Signed: urlencode(Params) of params the signature did not use fails after the
+    // Authorization is split into the URL's pairs
+    // the Authorization's 7 pairs have distinct keys and no `&` or `=` in a value unless the
+    // SecretId holds one (names in the lists are quoted, the rest is digits, `;` and hex)
+    let plain = conf
+        .auth_secrets()
+        .is_ok_and(|(id, _)| !id.contains(['&', '=']) && !conf.anonymous());
+    let mut e = match presigned_url(url, &authorization, plain, call.params) {
+        Ok(url) if call.failed.is_none() => return Ok(Presigned { url, authorization }),
+        Ok(_) => SdkError::conversion(),
+        Err(e) => e,
+    };
+    e.authorization = Some(authorization);
+    Err(e)
 }
 
 /// Where, in the SDK's order of checks, a value the caller could not convert (a header name
 /// that is not a `str`, text with a lone surrogate, an `Expired` of the wrong type...) fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stage {
+    /// `CosConfig.uri`'s path, after the host checks.
+    Key,
     /// `filter_headers`: `str.lower` of each header name.
     Filter,
     /// Quoting the kept headers and the params, after the host was taken from the URL.
     Encode,
-    /// `Method.lower()`, `Expired`, encoding the canonical string.
+    /// `Method.lower()`, `Expired`, encoding the canonical string (and the secret key).
     Late,
+    /// `urlencode(Params)` of a pre-signed URL whose params were not signed
+    /// (`SignParams=False`), after the Authorization was made.
+    Signed,
 }
 
 /// The error the SDK raises **before** a value of `call` fails at `stage`, if any (`None`:
-/// that value's own error stands). `call.headers` are the headers converted so far. The SDK
+/// that value's own error stands). `call.headers` are the headers converted so far (and
+/// `call.key` is `None` for [`Stage::Key`]). The SDK
 /// checks, in order: the URL (`CosConfig.uri`), the credentials (`CosS3Auth.__init__`), an
 /// anonymous config (`""`, which a pre-signed URL then fails to split), then, past the header
 /// filter, the host it takes from the URL (`urlsplit`'s `ValueError`).
@@ -159,13 +215,16 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
         Ok(u) => u,
         Err(e) => return Some(e),
     };
+    if stage == Stage::Key {
+        return None;
+    }
     if let Err(e) = conf.auth_secrets() {
         return Some(e);
     }
     if conf.anonymous() {
         return match call.op {
             Op::Auth => None,
-            Op::Presign => presigned_url(url, "", &[]).err(),
+            Op::Presign => presigned_url(url, "", false, &[]).err(),
         };
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
@@ -194,8 +253,13 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
     }
 }
 
-/// `CosS3Auth.__call__`: the Authorization of a request to `url`.
-fn authorization(conf: &SdkConfig, url: &str, call: &SdkCall<'_>) -> Result<String, SdkError> {
+/// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known).
+fn authorization(
+    conf: &SdkConfig,
+    url: &str,
+    known: Option<Result<&Option<String>, &String>>,
+    call: &SdkCall<'_>,
+) -> Result<String, SdkError> {
     let (secret_id, secret_key) = conf.auth_secrets()?;
     if conf.anonymous() {
         return Ok(String::new());
@@ -207,7 +271,11 @@ fn authorization(conf: &SdkConfig, url: &str, call: &SdkCall<'_>) -> Result<Stri
     headers.extend(call.headers.iter().filter(|(k, _)| is_signed_header(k)));
     let hostname;
     if sign_host && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        hostname = python::url_hostname(url).map_err(SdkError::value)?;
+        hostname = match known {
+            Some(Ok(h)) => h.as_deref().map(Cow::Borrowed),
+            Some(Err(e)) => return Err(SdkError::value(e.clone())),
+            None => python::url_hostname(url).map_err(SdkError::value)?,
+        };
         rules::with_host(&mut headers, hostname.as_deref());
     }
     // The core lowercases ASCII letters itself: only other text needs Python's `str.lower`.
@@ -238,12 +306,40 @@ fn authorization(conf: &SdkConfig, url: &str, call: &SdkCall<'_>) -> Result<Stri
 }
 
 /// `url + '?' + urlencode(dict([item.split('=', 1) for item in sign.split('&')]))`, then
-/// `'&' + urlencode(Params)` when there are params.
+/// `'&' + urlencode(Params)` when there are params. `plain`: the Authorization's pairs are
+/// known to have distinct keys and no `&` or `=` in a value (quoted in one pass, no dict).
 fn presigned_url(
     url: String,
     authorization: &str,
+    plain: bool,
     params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
+    let params_len = if params.is_empty() {
+        0
+    } else {
+        1 + form_encoded_len(params)
+    };
+    let mut out = url;
+    if plain {
+        // `urlencode` of the dict quotes the text as it stands, keeping the separators
+        out.reserve(1 + authorization.len() * 2 + params_len);
+        out.push('?');
+        percent::encode_into(&mut out, authorization, b"&=", true);
+    } else {
+        out.push('?');
+        dict_pairs_into(&mut out, authorization)?;
+    }
+    for (k, v) in params {
+        out.push('&');
+        python::quote_plus_into(&mut out, k);
+        out.push('=');
+        python::quote_plus_into(&mut out, v);
+    }
+    Ok(out)
+}
+
+/// `urlencode(dict([item.split('=', 1) for item in sign.split('&')]))` into `out`.
+fn dict_pairs_into(out: &mut String, authorization: &str) -> Result<(), SdkError> {
     let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(8);
     for (i, item) in authorization.split('&').enumerate() {
         let Some((k, v)) = item.split_once('=') else {
@@ -256,23 +352,15 @@ fn presigned_url(
             None => pairs.push((k, v)),
         }
     }
-    // The URL grows once, to its exact length.
-    let params_len = if params.is_empty() {
-        0
-    } else {
-        1 + form_encoded_len(params)
-    };
-    let mut out = url;
-    out.reserve(1 + form_encoded_len(&pairs) + params_len);
-    out.push('?');
-    form_encode_pairs_into(&mut out, &pairs);
-    for (k, v) in params {
-        out.push('&');
-        python::quote_plus_into(&mut out, k);
-        out.push('=');
-        python::quote_plus_into(&mut out, v);
-    }
-    Ok(out)
+    out.reserve(form_encoded_len(&pairs));
+    form_encode_pairs_into(out, &pairs);
+    Ok(())
+}
+
+/// Whether the SDK's `filter_headers` keeps a header of this name (`str.lower(name)` in the
+/// allow-list): only those are converted and signed.
+pub fn keeps_header(name: &str) -> bool {
+    is_signed_header(name)
 }
 
 /// `CosS3Client.get_object_url(Bucket, Key)`.

@@ -2,9 +2,10 @@
 //! [`SdkConfig`] (what `__init__` stores, after its checks) out; `uri`, `get_host`,
 //! `set_ip_port`, `set_credential`.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use cos_sign_std::config::{self, ConfigError};
 use cos_sign_std::rules::KeyCache;
@@ -232,6 +233,8 @@ enum CredInst {
 #[derive(Clone)]
 pub struct SdkConfig {
     cache: Arc<KeyCache>,
+    /// The last bucket's [`Prefix`] (`set_ip_port` starts a new one).
+    prefix: Arc<Mutex<Option<Arc<Prefix>>>>,
     appid: Option<String>,
     appid_not_string: bool,
     token: Option<Zeroizing<String>>,
@@ -341,6 +344,7 @@ impl SdkConfig {
         };
         Ok(SdkConfig {
             cache: Arc::default(),
+            prefix: Arc::default(),
             appid: o.appid,
             appid_not_string: o.appid_not_string,
             token: o.token.map(Zeroizing::new),
@@ -444,6 +448,20 @@ impl SdkConfig {
         }
     }
 
+    /// `"{appid}.{endpoint}"`: the domain of `CosConfig.uri(useAppid=True)` without a bucket
+    /// (`endpoint`: the call's, else the config's; `None` formats as `None`).
+    pub fn appid_host(&self, appid: Option<&str>, endpoint: Option<&str>) -> String {
+        let ep = endpoint.or(self.endpoint.as_deref());
+        let none = python::STR_NONE;
+        format!("{}.{}", appid.unwrap_or(none), ep.unwrap_or(none))
+    }
+
+    /// `_endpoint_pic` as the SDK formats it from a region (`None`: a region it refuses).
+    pub fn pic_endpoint(region: &str) -> Option<String> {
+        let p = config::format_region(region, "pic.", true, false).ok()?;
+        Some(format!("{p}.myqcloud.com"))
+    }
+
     /// `CosConfig.get_host(Bucket, Appid)`: `None` when both are `None`.
     ///
     /// # Errors
@@ -463,6 +481,7 @@ impl SdkConfig {
 
     /// `CosConfig.set_ip_port(IP, Port)`: `ip = None` leaves IP mode.
     pub fn set_ip_port(&mut self, ip: Option<String>, port: Option<String>) {
+        self.prefix = Arc::default();
         self.ip = ip;
         self.port = port;
     }
@@ -542,6 +561,28 @@ impl SdkConfig {
         self.sign_params
     }
 
+    /// `uri(bucket, None, endpoint)` for a bucket given as a `str` (on the CI endpoint when
+    /// `ci`), and its hostname; computed once for the last bucket asked.
+    pub(crate) fn prefix(&self, bucket: &str, ci: bool) -> Result<Arc<Prefix>, SdkError> {
+        let mut last = self.prefix.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = last.as_ref().filter(|p| p.bucket == bucket && p.ci == ci) {
+            return Ok(Arc::clone(p));
+        }
+        let endpoint = if ci { self.endpoint_ci() } else { None };
+        let url = self.uri(Some(Bucket::Name(bucket)), None, endpoint, None)?;
+        // the path that follows the prefix's `/` cannot change the netloc
+        let hostname = python::url_hostname(&url).map(|h| h.map(Cow::into_owned));
+        let bucket = bucket.to_owned();
+        let p = Arc::new(Prefix {
+            bucket,
+            ci,
+            url,
+            hostname,
+        });
+        *last = Some(Arc::clone(&p));
+        Ok(p)
+    }
+
     /// The signing keys derived for this config (and its clones).
     pub(crate) fn key_cache(&self) -> &KeyCache {
         &self.cache
@@ -598,6 +639,15 @@ fn refuse_newline(
         .into());
     }
     Ok(())
+}
+
+/// `scheme://host/` of a bucket's URLs, and the hostname `urlsplit` finds there.
+#[derive(Debug)]
+pub(crate) struct Prefix {
+    bucket: String,
+    ci: bool,
+    pub(crate) url: String,
+    pub(crate) hostname: Result<Option<String>, String>,
 }
 
 /// A `Bucket` argument of the SDK's calls.

@@ -20,6 +20,9 @@ pub enum ErrorKind {
     TypeError,
     /// `AttributeError` (`set_credential` without a token).
     AttributeError,
+    /// A value the caller could not convert (marked by [`SdkCall::failed`](crate::SdkCall))
+    /// fails here, no check of the SDK failing before it: the caller raises its own error.
+    Conversion,
 }
 
 impl ErrorKind {
@@ -31,6 +34,7 @@ impl ErrorKind {
             ErrorKind::ValueError => "ValueError",
             ErrorKind::TypeError => "TypeError",
             ErrorKind::AttributeError => "AttributeError",
+            ErrorKind::Conversion => "Conversion",
         }
     }
 }
@@ -70,6 +74,63 @@ impl SdkError {
     /// A `ValueError`.
     pub fn value(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::ValueError, message)
+    }
+    /// A `TypeError`.
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TypeError, message)
+    }
+    /// [`ErrorKind::Conversion`]: the caller's own error stands.
+    pub fn conversion() -> Self {
+        Self::new(ErrorKind::Conversion, "")
+    }
+    /// The SDK's `to_bytes` of a `str` with a lone surrogate.
+    pub fn unencodable() -> Self {
+        Self::client("your unicode strings can not encoded in utf8, utf8 support only!")
+    }
+    /// The SDK's `to_unicode` of `bytes` that are not UTF-8.
+    pub fn undecodable() -> Self {
+        Self::client("your bytes strings can not be decoded in utf8, utf8 support only!")
+    }
+    /// `bytes` that are not UTF-8 as a header or param (the SDK would sign them mangled).
+    pub fn bad_bytes() -> Self {
+        Self::refused("bytes that are not valid UTF-8 in a header or param are refused by cos_sign")
+    }
+    /// A key (`path`) of another type than `str`/`bytes`: the SDK's `path[0]`.
+    pub fn not_subscriptable(type_name: &str) -> Self {
+        Self::type_error(format!("'{type_name}' object is not subscriptable"))
+    }
+    /// `str.lower(name)` of a header name that is not a `str` (`filter_headers`).
+    pub fn lower_descriptor(type_name: &str) -> Self {
+        Self::type_error(format!(
+            "descriptor 'lower' for 'str' objects doesn't apply to a '{type_name}' object"
+        ))
+    }
+    /// `data[name]` of `Headers` that are an iterable of names, not a mapping.
+    pub fn str_indices(type_name: &str) -> Self {
+        Self::type_error(format!(
+            "{type_name} indices must be integers or slices, not str"
+        ))
+    }
+    /// `'...'.endswith` of a secret of another type than `str`/`bytes`.
+    pub fn no_endswith(type_name: &str) -> Self {
+        Self::new(
+            ErrorKind::AttributeError,
+            format!("'{type_name}' object has no attribute 'endswith'"),
+        )
+    }
+    /// `int + Expired` for an `Expired` of another type than `int` (or `__index__`).
+    pub fn expired_type(type_name: &str) -> Self {
+        Self::type_error(format!(
+            "unsupported operand type(s) for +: 'int' and '{type_name}'"
+        ))
+    }
+    /// An `Expired` that is a float (refused: the SDK would sign a non-integer key time).
+    pub fn expired_not_integer() -> Self {
+        Self::refused("an Expired that is not an integer is refused by cos_sign")
+    }
+    /// An `Expired` beyond 64 bits.
+    pub fn expired_too_big() -> Self {
+        Self::refused("an Expired beyond 64 bits is refused by cos_sign")
     }
 }
 

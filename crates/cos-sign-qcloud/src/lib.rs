@@ -66,6 +66,8 @@ pub mod config;
 pub mod error;
 pub mod python;
 
-pub use call::{Op, Presigned, SdkCall, Stage, error_before, object_url, sign};
+pub use call::{
+    Op, Presigned, SdkCall, Stage, error_before, keeps_header, object_url, sign, sign_returned,
+};
 pub use config::{Bucket, SdkConfig, SdkKey, SdkOptions};
 pub use error::{ErrorKind, SdkError};

@@ -2,7 +2,10 @@
 //! given stage: `error_before`, checked against the order of qcloud_cos 1.9.44's code
 //! (`CosConfig.uri`, `CosS3Auth.__init__`, the anonymous `""`, `urlparse(url).hostname`).
 
-use cos_sign_qcloud::{Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkOptions, Stage, error_before};
+use cos_sign_qcloud::{
+    Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkOptions, Stage, error_before, keeps_header, sign,
+    sign_returned,
+};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -117,4 +120,142 @@ fn an_appid_that_is_not_a_string_fails_after_the_bucket_checks() {
     // no bucket, or a Domain: the appid is not used
     let none = SdkCall::new(Op::Auth, "GET", None, Some("k"), NOW);
     assert_eq!(error_before(&c, &none, Stage::Late), None);
+}
+
+#[test]
+fn sign_raises_the_sdk_error_before_a_failed_value_or_the_callers_own() {
+    // a failed value and nothing of the SDK's before it: the caller's own error (Conversion)
+    let c = conf(keys());
+    let mut call = SdkCall::new(Op::Auth, "GET", Some("b-1"), Some("k"), NOW);
+    for stage in [Stage::Key, Stage::Filter, Stage::Encode, Stage::Late] {
+        call.failed = Some(stage);
+        let e = sign(&c, &call).unwrap_err();
+        assert_eq!((e.kind, e.authorization), (ErrorKind::Conversion, None));
+    }
+    // a bad bucket comes before every stage, the key's included
+    call.bucket = Some(Bucket::Name("a/b"));
+    for stage in [Stage::Key, Stage::Filter, Stage::Late, Stage::Signed] {
+        call.failed = Some(stage);
+        assert_eq!(sign(&c, &call).unwrap_err().kind, ErrorKind::CosClientError);
+    }
+    // the key's conversion comes before the credentials are looked at
+    let mut no_inst = conf(keys());
+    no_inst
+        .set_credential(String::new(), "k".into(), Some("t".into()))
+        .unwrap();
+    let mut call = SdkCall::new(Op::Auth, "GET", Some("b-1"), None, NOW);
+    call.failed = Some(Stage::Key);
+    assert_eq!(
+        sign(&no_inst, &call).unwrap_err().kind,
+        ErrorKind::Conversion
+    );
+    call.failed = Some(Stage::Filter);
+    assert_eq!(
+        sign(&no_inst, &call).unwrap_err().kind,
+        ErrorKind::AttributeError
+    );
+    // the host of a Domain is parsed past the header filter only
+    let bad_host = conf(keys().domain("[bad"));
+    call.failed = Some(Stage::Filter);
+    assert_eq!(
+        sign(&bad_host, &call).unwrap_err().kind,
+        ErrorKind::Conversion
+    );
+    call.failed = Some(Stage::Encode);
+    let e = sign(&bad_host, &call).unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::ValueError, "Invalid IPv6 URL")
+    );
+}
+
+#[test]
+fn params_that_fail_after_signing_carry_the_authorization() {
+    let c = conf(keys().sign_params(false));
+    let mut call = SdkCall::new(Op::Presign, "GET", Some("b-1"), Some("k"), NOW);
+    let signed = sign(&c, &call).unwrap();
+    call.failed = Some(Stage::Signed);
+    let e = sign(&c, &call).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conversion);
+    assert_eq!(e.authorization, Some(signed.authorization));
+    // the SDK splits the Authorization into a dict before it quotes the params: that error
+    // comes first (a SecretId holding `&`)
+    let amp = conf(
+        SdkOptions::default()
+            .region("ap-beijing")
+            .secret_id("AK&ID")
+            .secret_key("k")
+            .sign_params(false),
+    );
+    let e = sign(&amp, &call).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ValueError);
+    assert!(e.authorization.is_some());
+    // a key time the crate refuses comes before both
+    call.now = -1_000;
+    assert_eq!(sign(&c, &call).unwrap_err().kind, ErrorKind::Refused);
+}
+
+#[test]
+fn the_header_filter_and_the_uri_helpers() {
+    assert!(keeps_header("Content-Type") && keeps_header("x-cos-acl") && keeps_header("HOST"));
+    assert!(!keeps_header("x-other") && !keeps_header("Authorization"));
+    let c = conf(keys());
+    assert_eq!(
+        c.appid_host(Some("125"), None),
+        "125.cos.ap-beijing.myqcloud.com"
+    );
+    assert_eq!(c.appid_host(None, Some("e.example")), "None.e.example");
+    assert_eq!(
+        SdkConfig::pic_endpoint("ap-beijing").as_deref(),
+        Some("pic.ap-beijing.myqcloud.com")
+    );
+    assert_eq!(SdkConfig::pic_endpoint("a/b"), None);
+}
+
+#[test]
+fn sign_returned_is_sign_without_the_url_of_get_auth() {
+    let c = conf(keys());
+    let headers = [("Content-Type", "text/plain"), ("x-other", "1")];
+    let params = [("acl", ""), ("a b", "c;d")];
+    for op in [Op::Auth, Op::Presign] {
+        for (bucket, key) in [("b-1", "k"), ("b-1", "/a/b c"), ("b-2", "k"), ("b-1", "k")] {
+            let mut call = SdkCall::new(op, "PUT", Some(bucket), Some(key), NOW);
+            (call.headers, call.params) = (&headers, &params);
+            let (full, lean) = (sign(&c, &call).unwrap(), sign_returned(&c, &call).unwrap());
+            assert_eq!(full.authorization, lean.authorization);
+            match op {
+                Op::Auth => assert_eq!(lean.url, ""),
+                _ => assert_eq!(lean.url, full.url),
+            }
+        }
+    }
+    // the same errors: a bad bucket, an empty key
+    for (bucket, key) in [("a/b", "k"), ("b-1", "")] {
+        let call = SdkCall::new(Op::Auth, "GET", Some(bucket), Some(key), NOW);
+        assert_eq!(
+            sign(&c, &call).unwrap_err(),
+            sign_returned(&c, &call).unwrap_err()
+        );
+    }
+}
+
+#[test]
+fn a_secret_id_with_an_equals_sign_or_a_pair_goes_through_the_dict() {
+    let with_id = |id: &str| {
+        let c = conf(
+            SdkOptions::default()
+                .region("ap-beijing")
+                .secret_id(id)
+                .secret_key("k"),
+        );
+        let call = SdkCall::new(Op::Presign, "GET", Some("b-1"), Some("k"), NOW);
+        sign(&c, &call).unwrap().url
+    };
+    // split('=', 1): the rest of the value quoted
+    assert!(with_id("AK=ID").contains("&q-ak=AK%3DID&q-sign-time="));
+    // "&q-x=v" adds a pair; "&q-sign-time=v" replaces the value where the key first stood
+    assert!(with_id("AK&q-x=v").contains("&q-ak=AK&q-x=v&q-sign-time="));
+    let url = with_id("AK&q-signature=s");
+    assert!(url.contains("&q-ak=AK&q-signature="), "{url}");
+    assert!(!url.contains("&q-signature=s&") && !url.ends_with("&q-signature=s"));
 }

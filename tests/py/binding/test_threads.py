@@ -3,6 +3,7 @@ single thread gets (which are themselves checked against the SDK)."""
 
 import random
 import threading
+import time
 
 import qcloud_cos
 
@@ -96,8 +97,15 @@ def test_concurrent_credential_rotation():
                 i += 1
                 cred.secret_id, cred.secret_key = ids[i % 2], keys[i % 2]
 
+        both = {(ids[0], keys[0]), (ids[1], keys[1])}
+        deadline = time.monotonic() + 20
+
         def sign():
-            for _ in range(3000):
+            # at least 3000 calls, then on until both rotated pairs were seen (the rotation
+            # runs only when the GIL switches, so fast calls may need more than 3000)
+            n = 0
+            while n < 3000 or ({answers.get(a) for a in seen.copy()} < both and time.monotonic() < deadline):
+                n += 1
                 a = client.get_auth("PUT", "b-1", "k")
                 seen.add(a)
                 if a not in answers:
@@ -136,8 +144,13 @@ def test_config_changes_while_signing():
                 i += 1
                 conf.set_ip_port(*(("10.0.0.1", 80), ("10.0.0.2", 8080))[i % 2])
 
+        deadline = time.monotonic() + 20
+
         def sign():
-            for _ in range(3000):
+            # at least 3000 calls, then on until both settings were seen (see above)
+            n = 0
+            while n < 3000 or (seen.copy() != answers and time.monotonic() < deadline):
+                n += 1
                 u = client.get_presigned_url("b-1", "k", "GET")
                 seen.add(u)
                 if u not in answers:

@@ -7,7 +7,8 @@ Rust (crates cos-sign-core, cos-sign-std and cos-sign-qcloud).
 """
 
 from ._exceptions import CosClientError, CosException, CosRefusedError, CosServiceError
-from ._cos_sign import CosConfig, CosS3Client, __version__
+from ._cos_sign import CosConfig, __version__
+from ._client import CosS3Client
 from ._auth import CosS3Auth
 
 __all__ = ["CosConfig", "CosS3Client", "CosS3Auth", "CosClientError", "CosRefusedError", "CosServiceError", "CosException", "__version__"]
