@@ -297,6 +297,26 @@ fn request(
 }
 
 /// Logs a request without its secrets.
+/// Logs the answer of a whole upload or download started at `$start`: `$field` (`parts`,
+/// `ranges`) = `$n`, how many pieces it went in (0: one plain request), the time, the
+/// request id of `$meta`. Gives the summary's note of them (`$sep N parts`; empty for 0).
+macro_rules! transfer_done {
+    ($field:ident = $n:expr, $sep:literal, $start:expr, $meta:expr) => {{
+        let n = $n;
+        tracing::info!(
+            $field = n,
+            ms = $start.elapsed().as_millis() as u64,
+            request_id = $meta.request_id.as_deref().unwrap_or("-"),
+            "response"
+        );
+        if n > 0 {
+            format!(concat!($sep, "{} ", stringify!($field)), n)
+        } else {
+            String::new()
+        }
+    }};
+}
+
 fn log_request(req: &reqwest::Request, signed_by_client: bool) {
     tracing::info!(
         method = %req.method(),
@@ -552,17 +572,7 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         ));
         bar.finish();
         let up = out.map_err(|e| with_hint(CliError::from(e), t, &target))?;
-        tracing::info!(
-            parts = up.parts,
-            ms = start.elapsed().as_millis() as u64,
-            request_id = up.meta.request_id.as_deref().unwrap_or("-"),
-            "response"
-        );
-        let parts = if up.parts > 0 {
-            format!(", {} parts", up.parts)
-        } else {
-            String::new()
-        };
+        let parts = transfer_done!(parts = up.parts, ", ", start, up.meta);
         say!(
             "uploaded {what} ({} bytes{parts}), ETag {}",
             up.bytes,
@@ -847,17 +857,7 @@ fn get_file(
         key: key.to_owned(),
     };
     let got = out.map_err(|e| with_hint(CliError::from(e), t, &target))?;
-    tracing::info!(
-        ranges = got.ranges,
-        ms = start.elapsed().as_millis() as u64,
-        request_id = got.meta.request_id.as_deref().unwrap_or("-"),
-        "response"
-    );
-    let ranges = if got.ranges > 0 {
-        format!(" in {} ranges", got.ranges)
-    } else {
-        String::new()
-    };
+    let ranges = transfer_done!(ranges = got.ranges, " in ", start, got.meta);
     let mut line = format!(
         "downloaded {} bytes{ranges} to {}, MD5 {}{}",
         got.bytes,

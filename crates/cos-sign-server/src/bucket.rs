@@ -91,6 +91,29 @@ pub(crate) enum Entry<'a> {
     Prefix(&'a str),
 }
 
+/// The common prefix `key` is listed under: `key` up to and including the first
+/// `delimiter` after `prefix` (`None`: no delimiter, or none after the prefix).
+pub(crate) fn common_prefix<'a>(key: &'a str, prefix: &str, delimiter: &str) -> Option<&'a str> {
+    if delimiter.is_empty() {
+        return None;
+    }
+    let at = key.get(prefix.len()..)?.find(delimiter)?;
+    key.get(..prefix.len() + at + delimiter.len())
+}
+
+/// The owner of a bucket as listings name it: its APPID (`<name>-<appid>`).
+pub(crate) fn owner(bucket: &str) -> &str {
+    bucket.rsplit('-').next().unwrap_or(bucket)
+}
+
+/// The storage class stored with an object (`STANDARD` when none was given).
+pub(crate) fn storage_class(headers: &[(String, String)]) -> &str {
+    headers
+        .iter()
+        .find(|(n, _)| n == "x-cos-storage-class")
+        .map_or("STANDARD", |(_, v)| v.as_str())
+}
+
 /// The page of a sorted key list after `marker`, grouped by `delimiter`: its entries, and
 /// the next marker when more remain.
 pub(crate) fn page<'a>(
@@ -107,14 +130,7 @@ pub(crate) fn page<'a>(
         if !key.starts_with(prefix) || key.as_bytes() <= marker.as_bytes() {
             continue;
         }
-        let cp = (!delimiter.is_empty())
-            .then(|| {
-                key.get(prefix.len()..)
-                    .and_then(|rest| rest.find(delimiter))
-                    .and_then(|at| key.get(..prefix.len() + at + delimiter.len()))
-            })
-            .flatten();
-        let entry = match cp {
+        let entry = match common_prefix(key, prefix, delimiter) {
             // Every key under a prefix at or before the marker was listed with it.
             Some(cp) if cp.as_bytes() <= marker.as_bytes() => continue,
             Some(cp) if out.last() == Some(&Entry::Prefix(cp)) => continue,
@@ -152,7 +168,7 @@ pub(crate) async fn list_objects(
         .map_err(|e| CosError::internal(format!("cannot list the bucket: {e}")))?;
     let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
     let (entries, next) = page(&keys, prefix, delimiter, marker, max);
-    let owner = bucket.rsplit('-').next().unwrap_or(bucket);
+    let owner = owner(bucket);
 
     let mut x = XmlOut::new("ListBucketResult");
     x.field("Name", bucket);
@@ -181,21 +197,13 @@ pub(crate) async fn list_objects(
         let Some((key, meta)) = objects.get(*i) else {
             continue;
         };
-        let class = meta
-            .headers
-            .iter()
-            .find(|(n, _)| n == "x-cos-storage-class")
-            .map_or("STANDARD", |(_, v)| v.as_str());
         x.open("Contents")
             .field("Key", &enc(url, key))
             .field("LastModified", &iso8601(meta.modified))
             .field("ETag", &format!("\"{}\"", meta.etag))
             .field("Size", &meta.len.to_string())
-            .open("Owner")
-            .field("ID", owner)
-            .field("DisplayName", owner)
-            .close("Owner")
-            .field("StorageClass", class)
+            .person("Owner", owner)
+            .field("StorageClass", storage_class(&meta.headers))
             .close("Contents");
     }
     Ok(xml_response(

@@ -5,14 +5,16 @@ use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header;
 use hyper::{Response, StatusCode};
 use tokio::io::AsyncReadExt;
 
 use super::State;
-use super::bucket::{enc, invalid_argument, max_param, url_encoding, xml_response};
+use super::bucket::{
+    common_prefix, enc, invalid_argument, max_param, owner, storage_class, url_encoding,
+    xml_response,
+};
 use super::error::CosError;
-use super::handler::{Body, Ctx, Refused, drain, empty};
+use super::handler::{Body, Ctx, Refused, drain, empty, etag_response};
 use super::object_ops::stored_headers;
 use super::parts::{UploadInfo, multipart_etag};
 use super::request::VerifiedRequest;
@@ -139,10 +141,6 @@ async fn upload_of(
     }
 }
 
-fn owner(bucket: &str) -> &str {
-    bucket.rsplit('-').next().unwrap_or(bucket)
-}
-
 /// POST Object?uploads.
 pub(crate) async fn initiate(
     state: &State,
@@ -238,12 +236,7 @@ pub(crate) async fn upload_part(
         .await
         .map_err(io_error)?
         .ok_or_else(no_such_upload)?;
-    Ok(ctx
-        .base(StatusCode::OK)
-        .header(header::ETAG, format!("\"{etag}\""))
-        .header(header::CONTENT_LENGTH, 0)
-        .body(empty())
-        .unwrap_or_else(|_| Response::new(empty())))
+    Ok(etag_response(ctx, &etag))
 }
 
 fn invalid_part(message: impl Into<String>) -> CosError {
@@ -443,14 +436,8 @@ pub(crate) async fn list_parts(
     }
     x.field("Key", &enc(url, key))
         .field("UploadId", &id)
-        .open("Initiator")
-        .field("ID", owner)
-        .field("DisplayName", owner)
-        .close("Initiator")
-        .open("Owner")
-        .field("ID", owner)
-        .field("DisplayName", owner)
-        .close("Owner")
+        .person("Initiator", owner)
+        .person("Owner", owner)
         .field("StorageClass", class)
         .field("PartNumberMarker", &marker.to_string())
         .field(
@@ -472,13 +459,6 @@ pub(crate) async fn list_parts(
         StatusCode::OK,
         x.finish("ListPartsResult"),
     ))
-}
-
-fn storage_class(headers: &[(String, String)]) -> &str {
-    headers
-        .iter()
-        .find(|(n, _)| n == "x-cos-storage-class")
-        .map_or("STANDARD", |(_, v)| v.as_str())
 }
 
 /// GET Bucket?uploads: the uploads in progress.
@@ -507,13 +487,7 @@ pub(crate) async fn list_uploads(
         if !key.starts_with(prefix) || !after(key, id) {
             continue;
         }
-        let cp = (!delimiter.is_empty())
-            .then(|| {
-                key.get(prefix.len()..)
-                    .and_then(|rest| rest.find(delimiter))
-                    .and_then(|at| key.get(..prefix.len() + at + delimiter.len()))
-            })
-            .flatten();
+        let cp = common_prefix(key, prefix, delimiter);
         if let Some(cp) = cp
             && (prefixes.last() == Some(&cp) || cp.as_bytes() <= key_marker.as_bytes())
         {
@@ -553,14 +527,8 @@ pub(crate) async fn list_uploads(
             .field("Key", &enc(url, &info.key))
             .field("UploadId", id)
             .field("StorageClass", storage_class(&info.headers))
-            .open("Initiator")
-            .field("ID", owner)
-            .field("DisplayName", owner)
-            .close("Initiator")
-            .open("Owner")
-            .field("ID", owner)
-            .field("DisplayName", owner)
-            .close("Owner")
+            .person("Initiator", owner)
+            .person("Owner", owner)
             .field("Initiated", &iso8601(info.initiated))
             .close("Upload");
     }

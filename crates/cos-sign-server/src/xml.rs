@@ -157,6 +157,14 @@ impl XmlOut {
         self.close(name)
     }
 
+    /// `<tag><ID>id</ID><DisplayName>id</DisplayName></tag>` (an owner or initiator).
+    pub fn person(&mut self, tag: &str, id: &str) -> &mut Self {
+        self.open(tag)
+            .field("ID", id)
+            .field("DisplayName", id)
+            .close(tag)
+    }
+
     /// Closes the root and returns the bytes.
     pub fn finish(mut self, root: &str) -> Vec<u8> {
         self.close(root);
@@ -164,8 +172,9 @@ impl XmlOut {
     }
 }
 
-/// `2006-01-02T15:04:05.000Z`, as COS writes times in XML.
-pub(crate) fn iso8601(t: std::time::SystemTime) -> String {
+/// A time as `2006-01-02T15:04:05.000Z` (UTC, whole seconds), as COS writes times in XML
+/// and as a POST policy's `expiration` is written (times before 1970 are written as 1970).
+pub fn iso8601(t: std::time::SystemTime) -> String {
     let secs = t
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
