@@ -84,6 +84,68 @@ pub(crate) fn enc(url: bool, v: &str) -> String {
     }
 }
 
+/// The params of a key listing (List Objects, List Multipart Uploads): `prefix`,
+/// `delimiter`, the page size, `encoding-type`.
+pub(crate) struct Listing<'a> {
+    pub prefix: &'a str,
+    pub delimiter: &'a str,
+    pub max: usize,
+    pub url: bool,
+}
+
+impl<'a> Listing<'a> {
+    /// The params of `vreq`; the page size is `max_name` (default and cap `cap`).
+    pub(crate) fn parse(
+        vreq: &'a VerifiedRequest,
+        max_name: &str,
+        cap: usize,
+    ) -> Result<Self, CosError> {
+        Ok(Self {
+            prefix: vreq.param("prefix").unwrap_or(""),
+            delimiter: vreq.param("delimiter").unwrap_or(""),
+            max: max_param(vreq, max_name, cap)?,
+            url: url_encoding(vreq)?,
+        })
+    }
+
+    /// `<Delimiter>`, when one was given.
+    pub(crate) fn delimiter_field(&self, x: &mut XmlOut) {
+        if !self.delimiter.is_empty() {
+            x.field("Delimiter", &enc(self.url, self.delimiter));
+        }
+    }
+
+    /// A `<CommonPrefixes>` element for each of `prefixes`.
+    pub(crate) fn common_prefixes<'p>(
+        &self,
+        x: &mut XmlOut,
+        prefixes: impl IntoIterator<Item = &'p str>,
+    ) {
+        for p in prefixes {
+            x.open("CommonPrefixes")
+                .field("Prefix", &enc(self.url, p))
+                .close("CommonPrefixes");
+        }
+    }
+}
+
+/// The start of a listing's XML: `root`, then `bucket` (its element and the name) and,
+/// under `encoding-type=url`, `<encoding>url</encoding>` (the three listings of COS spell
+/// these elements each their own way).
+pub(crate) fn listing_xml(
+    root: &'static str,
+    bucket: (&str, &str),
+    encoding: &str,
+    url: bool,
+) -> XmlOut {
+    let mut x = XmlOut::new(root);
+    x.field(bucket.0, bucket.1);
+    if url {
+        x.field(encoding, "url");
+    }
+    x
+}
+
 /// One entry of a listing: a key, or a common prefix.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Entry<'a> {
@@ -156,11 +218,14 @@ pub(crate) async fn list_objects(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     let bucket = vreq.bucket.as_str();
-    let prefix = vreq.param("prefix").unwrap_or("");
-    let delimiter = vreq.param("delimiter").unwrap_or("");
     let marker = vreq.param("marker").unwrap_or("");
-    let max = max_param(vreq, "max-keys", MAX_KEYS)?;
-    let url = url_encoding(vreq)?;
+    let listing = Listing::parse(vreq, "max-keys", MAX_KEYS)?;
+    let Listing {
+        prefix,
+        delimiter,
+        max,
+        url,
+    } = listing;
     let objects = state
         .store
         .list(bucket, prefix)
@@ -170,28 +235,22 @@ pub(crate) async fn list_objects(
     let (entries, next) = page(&keys, prefix, delimiter, marker, max);
     let owner = owner(bucket);
 
-    let mut x = XmlOut::new("ListBucketResult");
-    x.field("Name", bucket);
-    if url {
-        x.field("EncodingType", "url");
-    }
+    let mut x = listing_xml("ListBucketResult", ("Name", bucket), "EncodingType", url);
     x.field("Prefix", &enc(url, prefix))
         .field("Marker", &enc(url, marker))
         .field("MaxKeys", &max.to_string());
-    if !delimiter.is_empty() {
-        x.field("Delimiter", &enc(url, delimiter));
-    }
+    listing.delimiter_field(&mut x);
     x.field("IsTruncated", if next.is_some() { "true" } else { "false" });
     if let Some(n) = next {
         x.field("NextMarker", &enc(url, n));
     }
-    for e in &entries {
-        if let Entry::Prefix(p) = e {
-            x.open("CommonPrefixes")
-                .field("Prefix", &enc(url, p))
-                .close("CommonPrefixes");
-        }
-    }
+    listing.common_prefixes(
+        &mut x,
+        entries.iter().filter_map(|e| match e {
+            Entry::Prefix(p) => Some(*p),
+            Entry::Key(_) => None,
+        }),
+    );
     for e in &entries {
         let Entry::Key(i) = e else { continue };
         let Some((key, meta)) = objects.get(*i) else {
@@ -206,11 +265,7 @@ pub(crate) async fn list_objects(
             .field("StorageClass", storage_class(&meta.headers))
             .close("Contents");
     }
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("ListBucketResult"),
-    ))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 #[cfg(test)]

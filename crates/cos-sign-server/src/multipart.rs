@@ -10,8 +10,8 @@ use tokio::io::AsyncReadExt;
 
 use super::State;
 use super::bucket::{
-    common_prefix, enc, invalid_argument, max_param, owner, storage_class, url_encoding,
-    xml_response,
+    Listing, common_prefix, enc, invalid_argument, listing_xml, max_param, owner, storage_class,
+    url_encoding, xml_response,
 };
 use super::error::CosError;
 use super::handler::{Body, Ctx, Refused, drain, empty, etag_response};
@@ -158,11 +158,7 @@ pub(crate) async fn initiate(
     x.field("Bucket", bucket)
         .field("Key", key)
         .field("UploadId", &id);
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("InitiateMultipartUploadResult"),
-    ))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 /// PUT Object?partNumber=N&uploadId=ID.
@@ -374,11 +370,7 @@ async fn join_parts(
         .field("Bucket", bucket)
         .field("Key", key)
         .field("ETag", &format!("\"{etag}\""));
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("CompleteMultipartUploadResult"),
-    ))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 /// DELETE Object?uploadId=ID.
@@ -429,11 +421,7 @@ pub(crate) async fn list_parts(
     let class = storage_class(&info.headers);
     let owner = owner(bucket);
 
-    let mut x = XmlOut::new("ListPartsResult");
-    x.field("Bucket", bucket);
-    if url {
-        x.field("Encoding-type", "url");
-    }
+    let mut x = listing_xml("ListPartsResult", ("Bucket", bucket), "Encoding-type", url);
     x.field("Key", &enc(url, key))
         .field("UploadId", &id)
         .person("Initiator", owner)
@@ -454,11 +442,7 @@ pub(crate) async fn list_parts(
             .field("Size", &p.size.to_string())
             .close("Part");
     }
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("ListPartsResult"),
-    ))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 /// GET Bucket?uploads: the uploads in progress.
@@ -468,12 +452,15 @@ pub(crate) async fn list_uploads(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     let bucket = vreq.bucket.as_str();
-    let prefix = vreq.param("prefix").unwrap_or("");
-    let delimiter = vreq.param("delimiter").unwrap_or("");
     let key_marker = vreq.param("key-marker").unwrap_or("");
     let id_marker = vreq.param("upload-id-marker").unwrap_or("");
-    let max = max_param(vreq, "max-uploads", 1000)?;
-    let url = url_encoding(vreq)?;
+    let listing = Listing::parse(vreq, "max-uploads", 1000)?;
+    let Listing {
+        prefix,
+        delimiter,
+        max,
+        url,
+    } = listing;
     let all = state.parts.uploads(bucket).await.map_err(io_error)?;
     let after = |key: &str, id: &str| {
         key.as_bytes() > key_marker.as_bytes()
@@ -503,11 +490,12 @@ pub(crate) async fn list_uploads(
         }
     }
     let owner = owner(bucket);
-    let mut x = XmlOut::new("ListMultipartUploadsResult");
-    x.field("Bucket", bucket);
-    if url {
-        x.field("Encoding-Type", "url");
-    }
+    let mut x = listing_xml(
+        "ListMultipartUploadsResult",
+        ("Bucket", bucket),
+        "Encoding-Type",
+        url,
+    );
     x.field("KeyMarker", &enc(url, key_marker))
         .field("UploadIdMarker", id_marker);
     if next.is_some()
@@ -519,9 +507,7 @@ pub(crate) async fn list_uploads(
     x.field("MaxUploads", &max.to_string())
         .field("IsTruncated", if next.is_some() { "true" } else { "false" })
         .field("Prefix", &enc(url, prefix));
-    if !delimiter.is_empty() {
-        x.field("Delimiter", &enc(url, delimiter));
-    }
+    listing.delimiter_field(&mut x);
     for (id, info) in &uploads {
         x.open("Upload")
             .field("Key", &enc(url, &info.key))
@@ -532,16 +518,8 @@ pub(crate) async fn list_uploads(
             .field("Initiated", &iso8601(info.initiated))
             .close("Upload");
     }
-    for p in prefixes {
-        x.open("CommonPrefixes")
-            .field("Prefix", &enc(url, p))
-            .close("CommonPrefixes");
-    }
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("ListMultipartUploadsResult"),
-    ))
+    listing.common_prefixes(&mut x, prefixes);
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 #[cfg(test)]

@@ -127,15 +127,16 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, CosError> {
 /// Writes a response body.
 pub(crate) struct XmlOut {
     w: Writer<Vec<u8>>,
+    root: &'static str,
 }
 
 impl XmlOut {
     /// A document with its declaration and the root element opened.
-    pub fn new(root: &str) -> Self {
+    pub fn new(root: &'static str) -> Self {
         let mut w = Writer::new(Vec::with_capacity(1024));
         let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
         let _ = w.write_event(Event::Text(BytesText::from_escaped("\n")));
-        let mut out = Self { w };
+        let mut out = Self { w, root };
         out.open(root);
         out
     }
@@ -166,8 +167,8 @@ impl XmlOut {
     }
 
     /// Closes the root and returns the bytes.
-    pub fn finish(mut self, root: &str) -> Vec<u8> {
-        self.close(root);
+    pub fn finish(mut self) -> Vec<u8> {
+        self.close(self.root);
         self.w.into_inner()
     }
 }
@@ -247,7 +248,7 @@ mod tests {
     fn writes_escaped_fields_and_times() {
         let mut x = XmlOut::new("R");
         x.field("Key", "a<&>'\"");
-        let s = String::from_utf8(x.finish("R")).unwrap();
+        let s = String::from_utf8(x.finish()).unwrap();
         assert_eq!(
             s,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<R><Key>a&lt;&amp;&gt;&apos;&quot;</Key></R>"
