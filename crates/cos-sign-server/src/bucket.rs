@@ -108,10 +108,15 @@ impl<'a> Listing<'a> {
         })
     }
 
+    /// A value as this listing writes it (see [`enc`]).
+    pub(crate) fn enc(&self, v: &str) -> String {
+        enc(self.url, v)
+    }
+
     /// `<Delimiter>`, when one was given.
     pub(crate) fn delimiter_field(&self, x: &mut XmlOut) {
         if !self.delimiter.is_empty() {
-            x.field("Delimiter", &enc(self.url, self.delimiter));
+            x.field("Delimiter", &self.enc(self.delimiter));
         }
     }
 
@@ -123,7 +128,7 @@ impl<'a> Listing<'a> {
     ) {
         for p in prefixes {
             x.open("CommonPrefixes")
-                .field("Prefix", &enc(self.url, p))
+                .field("Prefix", &self.enc(p))
                 .close("CommonPrefixes");
         }
     }
@@ -219,32 +224,26 @@ pub(crate) async fn list_objects(
 ) -> Result<Response<Body>, CosError> {
     let bucket = vreq.bucket.as_str();
     let marker = vreq.param("marker").unwrap_or("");
-    let listing = Listing::parse(vreq, "max-keys", MAX_KEYS)?;
-    let Listing {
-        prefix,
-        delimiter,
-        max,
-        url,
-    } = listing;
+    let l = Listing::parse(vreq, "max-keys", MAX_KEYS)?;
     let objects = state
         .store
-        .list(bucket, prefix)
+        .list(bucket, l.prefix)
         .await
         .map_err(|e| CosError::internal(format!("cannot list the bucket: {e}")))?;
     let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
-    let (entries, next) = page(&keys, prefix, delimiter, marker, max);
+    let (entries, next) = page(&keys, l.prefix, l.delimiter, marker, l.max);
     let owner = owner(bucket);
 
-    let mut x = listing_xml("ListBucketResult", ("Name", bucket), "EncodingType", url);
-    x.field("Prefix", &enc(url, prefix))
-        .field("Marker", &enc(url, marker))
-        .field("MaxKeys", &max.to_string());
-    listing.delimiter_field(&mut x);
+    let mut x = listing_xml("ListBucketResult", ("Name", bucket), "EncodingType", l.url);
+    x.field("Prefix", &l.enc(l.prefix))
+        .field("Marker", &l.enc(marker))
+        .field("MaxKeys", &l.max.to_string());
+    l.delimiter_field(&mut x);
     x.field("IsTruncated", if next.is_some() { "true" } else { "false" });
     if let Some(n) = next {
-        x.field("NextMarker", &enc(url, n));
+        x.field("NextMarker", &l.enc(n));
     }
-    listing.common_prefixes(
+    l.common_prefixes(
         &mut x,
         entries.iter().filter_map(|e| match e {
             Entry::Prefix(p) => Some(*p),
@@ -257,7 +256,7 @@ pub(crate) async fn list_objects(
             continue;
         };
         x.open("Contents")
-            .field("Key", &enc(url, key))
+            .field("Key", &l.enc(key))
             .field("LastModified", &iso8601(meta.modified))
             .field("ETag", &format!("\"{}\"", meta.etag))
             .field("Size", &meta.len.to_string())

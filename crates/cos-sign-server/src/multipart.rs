@@ -454,13 +454,7 @@ pub(crate) async fn list_uploads(
     let bucket = vreq.bucket.as_str();
     let key_marker = vreq.param("key-marker").unwrap_or("");
     let id_marker = vreq.param("upload-id-marker").unwrap_or("");
-    let listing = Listing::parse(vreq, "max-uploads", 1000)?;
-    let Listing {
-        prefix,
-        delimiter,
-        max,
-        url,
-    } = listing;
+    let l = Listing::parse(vreq, "max-uploads", 1000)?;
     let all = state.parts.uploads(bucket).await.map_err(io_error)?;
     let after = |key: &str, id: &str| {
         key.as_bytes() > key_marker.as_bytes()
@@ -471,16 +465,16 @@ pub(crate) async fn list_uploads(
     let mut next = None;
     for (id, info) in &all {
         let key = info.key.as_str();
-        if !key.starts_with(prefix) || !after(key, id) {
+        if !key.starts_with(l.prefix) || !after(key, id) {
             continue;
         }
-        let cp = common_prefix(key, prefix, delimiter);
+        let cp = common_prefix(key, l.prefix, l.delimiter);
         if let Some(cp) = cp
             && (prefixes.last() == Some(&cp) || cp.as_bytes() <= key_marker.as_bytes())
         {
             continue;
         }
-        if uploads.len() + prefixes.len() == max {
+        if uploads.len() + prefixes.len() == l.max {
             next = Some(());
             break;
         }
@@ -494,23 +488,23 @@ pub(crate) async fn list_uploads(
         "ListMultipartUploadsResult",
         ("Bucket", bucket),
         "Encoding-Type",
-        url,
+        l.url,
     );
-    x.field("KeyMarker", &enc(url, key_marker))
+    x.field("KeyMarker", &l.enc(key_marker))
         .field("UploadIdMarker", id_marker);
     if next.is_some()
         && let Some((id, info)) = uploads.last()
     {
-        x.field("NextKeyMarker", &enc(url, &info.key))
+        x.field("NextKeyMarker", &l.enc(&info.key))
             .field("NextUploadIdMarker", id);
     }
-    x.field("MaxUploads", &max.to_string())
+    x.field("MaxUploads", &l.max.to_string())
         .field("IsTruncated", if next.is_some() { "true" } else { "false" })
-        .field("Prefix", &enc(url, prefix));
-    listing.delimiter_field(&mut x);
+        .field("Prefix", &l.enc(l.prefix));
+    l.delimiter_field(&mut x);
     for (id, info) in &uploads {
         x.open("Upload")
-            .field("Key", &enc(url, &info.key))
+            .field("Key", &l.enc(&info.key))
             .field("UploadId", id)
             .field("StorageClass", storage_class(&info.headers))
             .person("Initiator", owner)
@@ -518,7 +512,7 @@ pub(crate) async fn list_uploads(
             .field("Initiated", &iso8601(info.initiated))
             .close("Upload");
     }
-    listing.common_prefixes(&mut x, prefixes);
+    l.common_prefixes(&mut x, prefixes);
     Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
