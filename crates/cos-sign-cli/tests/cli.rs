@@ -932,6 +932,13 @@ fn cos_uris_name_bucket_and_key() {
     }
 }
 
+/// `args` over http through the local server at `proxy`.
+fn through<'a>(args: &[&'a str], proxy: &'a str) -> Vec<&'a str> {
+    let mut a = args.to_vec();
+    a.extend_from_slice(&["--scheme", "http", "--proxy", proxy]);
+    a
+}
+
 #[test]
 fn put_and_get_headers_stdin_and_stdout() {
     let dir = tempfile::tempdir().unwrap();
@@ -941,6 +948,10 @@ fn put_and_get_headers_stdin_and_stdout() {
     std::fs::write(&src, &bytes).unwrap();
     let src_s = src.to_str().unwrap();
     let proxy = ["--proxy", server.url.as_str()];
+    // With the permanent key, over http through the local server.
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    let local_stdin =
+        |args: &[&str], stdin: &[u8]| run_with_stdin(&through(args, &server.url), PERM, stdin);
 
     // The help's own example: a URL pre-signed with a Content-Type works with put -H.
     let url = presign(
@@ -973,19 +984,7 @@ fn put_and_get_headers_stdin_and_stdout() {
     assert_has(&stderr(&o), "SignatureDoesNotMatch");
     assert_has(&stderr(&o), "the URL signs content-type");
     // The object keeps the signed type.
-    let o = run(
-        &[
-            "get",
-            &format!("cos://{BUCKET}/h/notes.bin"),
-            "-o",
-            "-",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
+    let o = local(&["get", &format!("cos://{BUCKET}/h/notes.bin"), "-o", "-"]);
     assert_exit(&o, 0);
     assert_eq!(o.stdout, bytes, "get -o - writes the object to stdout");
     assert_has(&stderr(&o), "Content-Type: text/plain");
@@ -994,96 +993,47 @@ fn put_and_get_headers_stdin_and_stdout() {
     // With credentials: the type guessed from the extension, or given; metadata.
     let txt = dir.path().join("page.html");
     std::fs::write(&txt, b"<p>hi</p>").unwrap();
-    let o = run(
-        &[
-            "put",
-            txt.to_str().unwrap(),
-            &format!("cos://{BUCKET}/h/page.html"),
-            "--meta",
-            "owner=ops",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
+    let o = local(&[
+        "put",
+        txt.to_str().unwrap(),
+        &format!("cos://{BUCKET}/h/page.html"),
+        "--meta",
+        "owner=ops",
+    ]);
     assert_exit(&o, 0);
-    let o = run(
-        &[
-            "get",
-            BUCKET,
-            "h/page.html",
-            "-o",
-            dir.path().join("p").to_str().unwrap(),
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
+    let o = local(&[
+        "get",
+        BUCKET,
+        "h/page.html",
+        "-o",
+        dir.path().join("p").to_str().unwrap(),
+    ]);
     assert_exit(&o, 0);
     assert_has(&stdout(&o), "Content-Type: text/html");
-    let o = run(
-        &[
-            "put",
-            src_s,
-            &format!("cos://{BUCKET}/h/typed"),
-            "--content-type",
-            "application/x-custom",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
+    let o = local(&[
+        "put",
+        src_s,
+        &format!("cos://{BUCKET}/h/typed"),
+        "--content-type",
+        "application/x-custom",
+    ]);
     assert_exit(&o, 0);
-    let o = run(
-        &[
-            "get",
-            &format!("cos://{BUCKET}/h/typed"),
-            "-o",
-            "-",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
+    let o = local(&["get", &format!("cos://{BUCKET}/h/typed"), "-o", "-"]);
     assert_has(&stderr(&o), "Content-Type: application/x-custom");
 
     // put - reads stdin; the type comes from the key.
-    let o = run_with_stdin(
-        &[
-            "put",
-            "-",
-            &format!("cos://{BUCKET}/h/from-stdin.json"),
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
+    let o = local_stdin(
+        &["put", "-", &format!("cos://{BUCKET}/h/from-stdin.json")],
         b"{\"a\": 1}",
     );
     assert_exit(&o, 0);
     assert_has(&stdout(&o), "standard input (8 bytes)");
-    let o = run(
-        &[
-            "get",
-            &format!("cos://{BUCKET}/h/from-stdin.json"),
-            "-o",
-            "-",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
+    let o = local(&[
+        "get",
+        &format!("cos://{BUCKET}/h/from-stdin.json"),
+        "-o",
+        "-",
+    ]);
     assert_eq!(o.stdout, b"{\"a\": 1}");
     assert_has(&stderr(&o), "Content-Type: application/json");
 }
