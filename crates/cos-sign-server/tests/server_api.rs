@@ -10,40 +10,6 @@ use cos_sign_server as server;
 use md5::{Digest, Md5};
 use server_common::*;
 
-/// A pre-signed URL on the real COS host with these params signed.
-fn signed(method: &str, key: &str, params: &[(&str, &str)]) -> String {
-    let q = presigned_query(method, key, params, &[("host", HOST)], ID, KEY, window());
-    format!("http://{HOST}{}?{q}", url_path(key))
-}
-
-async fn initiate(client: &reqwest::Client, key: &str) -> String {
-    let resp = client
-        .post(signed("POST", key, &[("uploads", "")]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    xml_field(&resp.text().await.unwrap(), "UploadId").expect("an UploadId")
-}
-
-async fn upload_part(
-    client: &reqwest::Client,
-    key: &str,
-    id: &str,
-    n: u32,
-    data: Vec<u8>,
-) -> String {
-    let n = n.to_string();
-    let resp = client
-        .put(signed("PUT", key, &[("partNumber", &n), ("uploadId", id)]))
-        .body(data)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.headers()["etag"].to_str().unwrap().to_owned()
-}
-
 fn upload_files(dir: &TempDir) -> Vec<String> {
     let root = dir.path().join(".uploads").join(BUCKET);
     match std::fs::read_dir(root) {
@@ -89,20 +55,7 @@ async fn multipart_on_disk_is_atomic_and_leaves_nothing() {
         .unwrap();
     assert!(!list.text().await.unwrap().contains("<Contents>"));
 
-    let mut body = String::from("<CompleteMultipartUpload>");
-    for (i, e) in etags.iter().enumerate() {
-        body.push_str(&format!(
-            "<Part><PartNumber>{}</PartNumber><ETag>{e}</ETag></Part>",
-            i + 1
-        ));
-    }
-    body.push_str("</CompleteMultipartUpload>");
-    let resp = client
-        .post(signed("POST", key, &[("uploadId", &id)]))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let resp = complete(&client, key, &id, &etags).await;
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
     let mut cat = Vec::new();

@@ -59,6 +59,11 @@ async fn expect(resp: reqwest::Response, code: &str) -> String {
     body
 }
 
+/// GETs the object with the pre-signed query `q`: 403 + code; returns the body.
+async fn get_refused(client: &reqwest::Client, q: &str, code: &str) -> String {
+    expect(client.get(obj_url(q)).send().await.unwrap(), code).await
+}
+
 fn check_strings(body: &str, expected: &(String, String)) {
     assert_eq!(
         xml_field(body, "FormatString").unwrap(),
@@ -85,20 +90,12 @@ async fn presigned_tampers() {
 
     // Another secret key for the same id.
     let q = presigned_query("GET", OBJ, &params, &headers, ID, "another key", kt);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
+    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
     check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
 
     // An id the server does not know.
     let q = presigned_query("GET", OBJ, &params, &headers, "AKIDunknown", KEY, kt);
-    expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "InvalidAccessKeyId",
-    )
-    .await;
+    get_refused(&client, &q, "InvalidAccessKeyId").await;
 
     // A changed param value.
     let q = good.replace(
@@ -106,11 +103,7 @@ async fn presigned_tampers() {
         "response-content-type=text%2Fhtml",
     );
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
+    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
     check_strings(
         &body,
         &canonical(
@@ -125,11 +118,7 @@ async fn presigned_tampers() {
     // A signed param removed: rebuilt with an empty value.
     let q = good.replace("&response-content-type=text%2Fplain", "");
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
+    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
     check_strings(
         &body,
         &canonical("GET", OBJ, &[("response-content-type", "")], &headers, kt),
@@ -144,11 +133,7 @@ async fn presigned_tampers() {
         1,
     );
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
+    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
     check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
 
     // Both times extended by an hour.
@@ -158,11 +143,7 @@ async fn presigned_tampers() {
         &format!("{}%3B{}", later.start(), later.end()),
     );
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
+    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
     check_strings(&body, &canonical("GET", OBJ, &params, &headers, later));
 
     // One signature digit changed.
@@ -170,11 +151,7 @@ async fn presigned_tampers() {
     let sig = &good[sig_at..sig_at + 40];
     let q = good.replace(sig, &flip_last_hex(sig));
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
+    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
     check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
 
     // Another key (object), another host (bucket), another method.
@@ -206,19 +183,11 @@ async fn presigned_tampers() {
     // Expired, and not yet valid.
     let past = KeyTime::new(now() - 600, now() - 300);
     let q = presigned_query("GET", OBJ, &params, &headers, ID, KEY, past);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "AccessDenied",
-    )
-    .await;
+    let body = get_refused(&client, &q, "AccessDenied").await;
     assert_eq!(xml_field(&body, "Message").unwrap(), "Request has expired");
     let future = KeyTime::new(now() + 300, now() + 600);
     let q = presigned_query("GET", OBJ, &params, &headers, ID, KEY, future);
-    expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "RequestTimeTooSkewed",
-    )
-    .await;
+    get_refused(&client, &q, "RequestTimeTooSkewed").await;
 
     // Nothing was deleted by the refused DELETE.
     let resp = client.get(obj_url(&good)).send().await.unwrap();
@@ -358,11 +327,7 @@ async fn temporary_key_token_tampers() {
     expect(resp, "AccessDenied").await;
     let params = [("x-cos-security-token", "wrong")];
     let q = presigned_query("GET", OBJ, &params, &headers, TMP_ID, TMP_KEY, kt);
-    expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "AccessDenied",
-    )
-    .await;
+    get_refused(&client, &q, "AccessDenied").await;
     // The right token, signed in the query: accepted; then changed in the URL: refused.
     let params = [("x-cos-security-token", TOKEN)];
     let q = presigned_query("GET", OBJ, &params, &headers, TMP_ID, TMP_KEY, kt);
@@ -372,18 +337,10 @@ async fn temporary_key_token_tampers() {
         "x-cos-security-token=rust%3Atokem",
     );
     assert_ne!(changed, q);
-    expect(
-        client.get(obj_url(&changed)).send().await.unwrap(),
-        "AccessDenied",
-    )
-    .await;
+    get_refused(&client, &changed, "AccessDenied").await;
     // The right token, signed with another secret key: signature mismatch.
     let q = presigned_query("GET", OBJ, &params, &headers, TMP_ID, KEY, kt);
-    expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
+    get_refused(&client, &q, "SignatureDoesNotMatch").await;
     handle.shutdown().await;
 }
 
