@@ -350,18 +350,15 @@ fn verify_verdicts() {
         PERM,
     );
     let ok = |o: &Output| (o.status.code(), stdout(o));
+    // `verify` of the request the URL was signed for, with `extra` arguments.
+    let verify_put = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut a = vec!["verify", "-X", "PUT", "-H", "Content-Type: text/plain"];
+        a.extend_from_slice(extra);
+        a.push(url.as_str());
+        run(&a, env)
+    };
     // Valid with the header; the secret from the environment.
-    let o = run(
-        &[
-            "verify",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/plain",
-            &url,
-        ],
-        PERM,
-    );
+    let o = verify_put(&[], PERM);
     let (c, s) = ok(&o);
     assert_eq!(c, Some(0), "{s}{}", stderr(&o));
     assert!(s.starts_with("valid: signed by AKIDcliPermanent"), "{s}");
@@ -401,19 +398,7 @@ fn verify_verdicts() {
     let o = run(&["verify", "-H", "Content-Type: text/plain", &url], PERM);
     assert_has(&stdout(&o), "recomputed FormatString:\n  get\\n");
     // A wrong secret key.
-    let o = run(
-        &[
-            "verify",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/plain",
-            "--secret-key",
-            "nope",
-            &url,
-        ],
-        &[],
-    );
+    let o = verify_put(&["--secret-key", "nope"], &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("signature mismatch"));
     // Another secret id.
@@ -433,34 +418,10 @@ fn verify_verdicts() {
     assert_eq!(o.status.code(), Some(1));
     assert_has(&stdout(&o), "not AKIDother");
     // Not yet valid / expired.
-    let o = run(
-        &[
-            "verify",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/plain",
-            "--at",
-            "1000",
-            &url,
-        ],
-        PERM,
-    );
+    let o = verify_put(&["--at", "1000"], PERM);
     assert_eq!(o.status.code(), Some(1));
     assert_has(&stdout(&o), "not valid before");
-    let o = run(
-        &[
-            "verify",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/plain",
-            "--at",
-            &(now() + 400).to_string(),
-            &url,
-        ],
-        PERM,
-    );
+    let o = verify_put(&["--at", &(now() + 400).to_string()], PERM);
     assert_eq!(o.status.code(), Some(1));
     assert_has(&stdout(&o), "expired");
     // A malformed signature.
@@ -491,37 +452,25 @@ fn verify_verdicts() {
     assert!(stderr(&o).contains("x-cos-security-token"));
     let target = format!("https://{HOST}/v/b.txt");
     let token_header = format!("x-cos-security-token: {TOKEN}");
-    let o = run(
-        &[
+    // `verify` of the PUT with this x-cos-meta-a header (the signed one is `1`).
+    let verify_auth = |meta: &str| {
+        let a = [
             "verify",
             "--authorization",
             &auth,
             "-X",
             "PUT",
             "-H",
-            "x-cos-meta-a: 1",
+            meta,
             "-H",
             &token_header,
             &target,
-        ],
-        TEMP,
-    );
+        ];
+        run(&a, TEMP)
+    };
+    let o = verify_auth("x-cos-meta-a: 1");
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    let o = run(
-        &[
-            "verify",
-            "--authorization",
-            &auth,
-            "-X",
-            "PUT",
-            "-H",
-            "x-cos-meta-a: 2",
-            "-H",
-            &token_header,
-            &target,
-        ],
-        TEMP,
-    );
+    let o = verify_auth("x-cos-meta-a: 2");
     assert_eq!(o.status.code(), Some(1));
 }
 
