@@ -64,6 +64,18 @@ async fn get_refused(client: &reqwest::Client, q: &str, code: &str) -> String {
     expect(client.get(obj_url(q)).send().await.unwrap(), code).await
 }
 
+/// GETs the object with the pre-signed query `q`: 403 `SignatureDoesNotMatch` reporting
+/// the `expected` strings.
+async fn get_mismatch(client: &reqwest::Client, q: &str, expected: (String, String)) {
+    mismatch(client.get(obj_url(q)).send().await.unwrap(), expected).await;
+}
+
+/// Asserts 403 `SignatureDoesNotMatch` reporting the `expected` strings.
+async fn mismatch(resp: reqwest::Response, expected: (String, String)) {
+    let body = expect(resp, "SignatureDoesNotMatch").await;
+    check_strings(&body, &expected);
+}
+
 fn check_strings(body: &str, expected: &(String, String)) {
     assert_eq!(
         xml_field(body, "FormatString").unwrap(),
@@ -90,8 +102,7 @@ async fn presigned_tampers() {
 
     // Another secret key for the same id.
     let q = presigned_query("GET", OBJ, &params, &headers, ID, "another key", kt);
-    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
-    check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
+    get_mismatch(&client, &q, canonical("GET", OBJ, &params, &headers, kt)).await;
 
     // An id the server does not know.
     let q = presigned_query("GET", OBJ, &params, &headers, "AKIDunknown", KEY, kt);
@@ -103,26 +114,28 @@ async fn presigned_tampers() {
         "response-content-type=text%2Fhtml",
     );
     assert_ne!(q, good);
-    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical(
+    get_mismatch(
+        &client,
+        &q,
+        canonical(
             "GET",
             OBJ,
             &[("response-content-type", "text/html")],
             &headers,
             kt,
         ),
-    );
+    )
+    .await;
 
     // A signed param removed: rebuilt with an empty value.
     let q = good.replace("&response-content-type=text%2Fplain", "");
     assert_ne!(q, good);
-    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical("GET", OBJ, &[("response-content-type", "")], &headers, kt),
-    );
+    get_mismatch(
+        &client,
+        &q,
+        canonical("GET", OBJ, &[("response-content-type", "")], &headers, kt),
+    )
+    .await;
 
     // q-key-time changed (one second more): another SignKey.
     let kt_text = format!("{};{}", kt.start(), kt.end());
@@ -133,8 +146,7 @@ async fn presigned_tampers() {
         1,
     );
     assert_ne!(q, good);
-    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
-    check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
+    get_mismatch(&client, &q, canonical("GET", OBJ, &params, &headers, kt)).await;
 
     // Both times extended by an hour.
     let later = KeyTime::new(kt.start(), kt.end() + 3600);
@@ -143,16 +155,14 @@ async fn presigned_tampers() {
         &format!("{}%3B{}", later.start(), later.end()),
     );
     assert_ne!(q, good);
-    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
-    check_strings(&body, &canonical("GET", OBJ, &params, &headers, later));
+    get_mismatch(&client, &q, canonical("GET", OBJ, &params, &headers, later)).await;
 
     // One signature digit changed.
     let sig_at = good.find("q-signature=").unwrap() + "q-signature=".len();
     let sig = &good[sig_at..sig_at + 40];
     let q = good.replace(sig, &flip_last_hex(sig));
     assert_ne!(q, good);
-    let body = get_refused(&client, &q, "SignatureDoesNotMatch").await;
-    check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
+    get_mismatch(&client, &q, canonical("GET", OBJ, &params, &headers, kt)).await;
 
     // Another key (object), another host (bucket), another method.
     let resp = client
@@ -160,25 +170,24 @@ async fn presigned_tampers() {
         .send()
         .await
         .unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical("GET", "tamper/other.txt", &params, &headers, kt),
-    );
+    mismatch(
+        resp,
+        canonical("GET", "tamper/other.txt", &params, &headers, kt),
+    )
+    .await;
     let other_host = "otherbucket-1250000000.cos.ap-guangzhou.myqcloud.com";
     let resp = client
         .get(format!("http://{other_host}/{OBJ}?{good}"))
         .send()
         .await
         .unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical("GET", OBJ, &params, &[("host", other_host)], kt),
-    );
+    mismatch(
+        resp,
+        canonical("GET", OBJ, &params, &[("host", other_host)], kt),
+    )
+    .await;
     let resp = client.delete(obj_url(&good)).send().await.unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(&body, &canonical("DELETE", OBJ, &params, &headers, kt));
+    mismatch(resp, canonical("DELETE", OBJ, &params, &headers, kt)).await;
 
     // Expired, and not yet valid.
     let past = KeyTime::new(now() - 600, now() - 300);
@@ -234,17 +243,17 @@ async fn header_tampers() {
         .send()
         .await
         .unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical(
+    mismatch(
+        resp,
+        canonical(
             "GET",
             OBJ,
             &[],
             &[("host", HOST), ("x-cos-meta-owner", "")],
             kt,
         ),
-    );
+    )
+    .await;
     // A signed param sent with another value.
     let pauth = authorization("GET", OBJ, &[("versionId", "1")], &headers, ID, KEY, kt);
     let resp = client
@@ -254,16 +263,19 @@ async fn header_tampers() {
         .send()
         .await
         .unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical("GET", OBJ, &[("versionId", "2")], &headers, kt),
-    );
+    mismatch(
+        resp,
+        canonical("GET", OBJ, &[("versionId", "2")], &headers, kt),
+    )
+    .await;
     // One signature digit.
     let sig = &auth[auth.len() - 40..];
     let bad = format!("{}{}", &auth[..auth.len() - 40], flip_last_hex(sig));
-    let body = expect(send(bad, "alice").await.unwrap(), "SignatureDoesNotMatch").await;
-    check_strings(&body, &canonical("GET", OBJ, &[], &headers, kt));
+    mismatch(
+        send(bad, "alice").await.unwrap(),
+        canonical("GET", OBJ, &[], &headers, kt),
+    )
+    .await;
     // Another secret key.
     let other = authorization("GET", OBJ, &[], &headers, ID, "another key", kt);
     expect(send(other, "alice").await.unwrap(), "SignatureDoesNotMatch").await;
