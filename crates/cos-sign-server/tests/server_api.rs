@@ -10,6 +10,17 @@ use cos_sign_server as server;
 use md5::{Digest, Md5};
 use server_common::*;
 
+/// Listing the parts of upload `id` of `key` answers 404 `NoSuchUpload`.
+async fn assert_upload_gone(client: &reqwest::Client, key: &str, id: &str) {
+    let resp = client
+        .get(signed("GET", key, &[("uploadId", id)]))
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(resp).await;
+    assert_eq!((status, code.as_str()), (404, "NoSuchUpload"));
+}
+
 fn upload_files(dir: &TempDir) -> Vec<String> {
     let root = dir.path().join(".uploads").join(BUCKET);
     match std::fs::read_dir(root) {
@@ -71,13 +82,7 @@ async fn multipart_on_disk_is_atomic_and_leaves_nothing() {
     assert_eq!(dir.bucket_files().len(), 1, "{:?}", dir.bucket_files());
     assert!(upload_files(&dir).is_empty());
     // The upload is gone.
-    let resp = client
-        .get(signed("GET", key, &[("uploadId", &id)]))
-        .send()
-        .await
-        .unwrap();
-    let (status, code, _) = error_of(resp).await;
-    assert_eq!((status, code.as_str()), (404, "NoSuchUpload"));
+    assert_upload_gone(&client, key, &id).await;
     handle.shutdown().await;
 }
 
@@ -95,13 +100,7 @@ async fn abandoned_uploads_are_removed() {
     assert_eq!(upload_files(&dir), vec![id.clone()]);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(upload_files(&dir).is_empty(), "{:?}", upload_files(&dir));
-    let resp = client
-        .get(signed("GET", key, &[("uploadId", &id)]))
-        .send()
-        .await
-        .unwrap();
-    let (status, code, _) = error_of(resp).await;
-    assert_eq!((status, code.as_str()), (404, "NoSuchUpload"));
+    assert_upload_gone(&client, key, &id).await;
     assert!(dir.bucket_files().is_empty());
     handle.shutdown().await;
 }
