@@ -6,21 +6,12 @@ mod client_common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use client_common::*;
 use cos_sign_http::Client;
 use cos_sign_http::providers::{CvmRole, WebIdentity, default_chain_with};
 use cos_sign_std::credentials::{CredentialsError, CredentialsProvider};
-
-const BASE: &str = "/latest/meta-data/cam/security-credentials/";
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 fn role_json(id: &str, expires_at: u64) -> String {
     format!(

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use client_common::*;
 use cos_sign_http::Client;
@@ -72,15 +72,6 @@ impl Metadata {
         });
         addr
     }
-}
-
-const BASE: &str = "/latest/meta-data/cam/security-credentials/";
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 fn role_json(id: &str, key: &str, token: &str, expires_at: u64) -> String {

@@ -7,7 +7,7 @@ mod client_common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use client_common::*;
 use cos_sign_http::Client;
@@ -58,16 +58,9 @@ fn stand_in(answer: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
     (format!("http://{addr}/"), seen)
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federation_token_signed_fetched_cached_and_used() {
-    let exp = now() + 1800;
+    let exp = unix_now() + 1800;
     let answer = format!(
         r#"{{"Response":{{"Credentials":{{"Token":"sts-token-1","TmpSecretId":"AKIDsts1","TmpSecretKey":"stsSecret1"}},"ExpiredTime":{exp},"Expiration":"x","RequestId":"r-1"}}}}"#
     );

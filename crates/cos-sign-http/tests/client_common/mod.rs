@@ -21,6 +21,16 @@ pub const TMP_KEY: &str = "clientTemporarySecret000000000002";
 pub const TOKEN: &str = "client:token+/=%0002";
 pub const BUCKET: &str = "examplebucket-1250000000";
 pub const REGION: &str = "ap-guangzhou";
+/// The path of the CVM metadata service's credentials folder.
+pub const BASE: &str = "/latest/meta-data/cam/security-credentials/";
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
 
 pub fn config() -> Config {
     Config::new("127.0.0.1:0".parse().unwrap())
