@@ -221,21 +221,17 @@ async fn header_tampers() {
     assert_eq!(send(auth.clone(), "alice").await.unwrap().status(), 200);
 
     // A changed header value.
-    let body = expect(
+    mismatch(
         send(auth.clone(), "mallory").await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
-    check_strings(
-        &body,
-        &canonical(
+        canonical(
             "GET",
             OBJ,
             &[],
             &[("host", HOST), ("x-cos-meta-owner", "mallory")],
             kt,
         ),
-    );
+    )
+    .await;
     // A signed header left out.
     let resp = client
         .get(&url)
@@ -290,12 +286,11 @@ async fn header_tampers() {
         1,
     );
     assert_ne!(tampered, auth);
-    let body = expect(
+    mismatch(
         send(tampered, "alice").await.unwrap(),
-        "SignatureDoesNotMatch",
+        canonical("GET", OBJ, &[], &headers, moved),
     )
     .await;
-    check_strings(&body, &canonical("GET", OBJ, &[], &headers, moved));
     // Expired.
     let past = KeyTime::new(now() - 600, now() - 1);
     let expired = authorization("GET", OBJ, &[], &headers, ID, KEY, past);
