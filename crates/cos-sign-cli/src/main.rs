@@ -99,10 +99,18 @@ struct Cli {
 enum Command {
     /// Print a pre-signed URL for an object (anyone holding it can do METHOD until it expires).
     #[command(after_long_help = PRESIGN_HELP)]
-    Presign(PresignArgs),
+    Presign(RequestArgs),
     /// Print the Authorization header value for a request you send yourself.
-    #[command(after_long_help = AUTH_HELP)]
-    Auth(AuthArgs),
+    #[command(
+        after_long_help = AUTH_HELP,
+        mut_arg("params", |a| a.help(
+            "A query param your request's URL carries, NAME=VALUE (repeatable; signed)")),
+        mut_arg("headers", |a| a.help(
+            "A header your request carries, 'Name: value' (repeatable; allow-listed ones are signed)")),
+        mut_arg("no_sign_host", |a| a.help(
+            "Do not sign the Host header (the request may then be sent with any Host)")),
+    )]
+    Auth(RequestArgs),
     /// Check a pre-signed URL or an Authorization value against a secret key.
     #[command(after_long_help = VERIFY_HELP)]
     Verify(verify::VerifyArgs),
@@ -309,8 +317,10 @@ struct SignArgs {
     creds: CredArgs,
 }
 
+/// The arguments of presign and auth: what is signed, and how. The help here is presign's;
+/// auth tells its own (see [`Command::Auth`]).
 #[derive(Args, Debug)]
-struct PresignArgs {
+struct RequestArgs {
     #[command(flatten)]
     sign: SignArgs,
     /// A query param to sign and append to the URL, NAME=VALUE (repeatable).
@@ -321,21 +331,6 @@ struct PresignArgs {
     #[arg(short = 'H', long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
     headers: Vec<(String, String)>,
     /// Do not sign the host (the URL then works with any Host).
-    #[arg(long)]
-    no_sign_host: bool,
-}
-
-#[derive(Args, Debug)]
-struct AuthArgs {
-    #[command(flatten)]
-    sign: SignArgs,
-    /// A query param your request's URL carries, NAME=VALUE (repeatable; signed).
-    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
-    params: Vec<(String, String)>,
-    /// A header your request carries, 'Name: value' (repeatable; allow-listed ones are signed).
-    #[arg(short = 'H', long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
-    headers: Vec<(String, String)>,
-    /// Do not sign the Host header (the request may then be sent with any Host).
     #[arg(long)]
     no_sign_host: bool,
 }
@@ -595,21 +590,38 @@ struct Signing {
     opts: SignOptions,
 }
 
-fn signing(
-    a: &SignArgs,
-    params: &[(String, String)],
-    headers: &[(String, String)],
-    no_sign_host: bool,
-) -> Result<Signing, CliError> {
+impl Signing {
+    /// The start of the JSON output: `name` (what was made), then the method, bucket, key
+    /// and host.
+    fn json_fields(
+        &self,
+        name: &str,
+        made: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, CliError> {
+        let mut m = serde_json::Map::new();
+        m.insert(name.into(), made.into());
+        m.insert("method".into(), self.method.as_str().into());
+        m.insert("bucket".into(), self.bucket.as_str().into());
+        m.insert("key".into(), self.key.as_str().into());
+        m.insert(
+            "host".into(),
+            self.signer.host(&self.bucket).map_err(sign_error)?.into(),
+        );
+        Ok(m)
+    }
+}
+
+fn signing(r: &RequestArgs) -> Result<Signing, CliError> {
+    let a = &r.sign;
     let method = parse_method(&a.method)?;
     let (bucket, key) = target::bucket_key(&a.bucket, a.key.as_deref())?;
     let signer = signer(&a.endpoint, &a.creds, Some(&bucket))?;
     let mut opts = SignOptions::default()
         .expires(Duration::from_secs(a.expires))
-        .sign_host(!no_sign_host)
+        .sign_host(!r.no_sign_host)
         .add_token(!a.no_token);
-    opts.params = params.to_vec();
-    opts.headers = headers.to_vec();
+    opts.params = r.params.clone();
+    opts.headers = r.headers.clone();
     tracing::info!(
         method = method.as_str(),
         bucket = bucket.as_str(),
@@ -662,8 +674,8 @@ fn print_json(v: &serde_json::Value) {
     say!("{v}");
 }
 
-fn presign(a: &PresignArgs) -> Result<ExitCode, CliError> {
-    let s = signing(&a.sign, &a.params, &a.headers, a.no_sign_host)?;
+fn presign(a: &RequestArgs) -> Result<ExitCode, CliError> {
+    let s = signing(a)?;
     let pre = s
         .signer
         .presign(s.method, &s.bucket, &s.key, &s.opts)
@@ -673,15 +685,7 @@ fn presign(a: &PresignArgs) -> Result<ExitCode, CliError> {
     if a.sign.output == OutputFormat::Json {
         let creds = s.signer.credentials().map_err(sign_error)?;
         let query = url.split_once('?').map_or("", |(_, q)| q);
-        let mut m = serde_json::Map::new();
-        m.insert("url".into(), url.clone().into());
-        m.insert("method".into(), s.method.as_str().into());
-        m.insert("bucket".into(), s.bucket.clone().into());
-        m.insert("key".into(), s.key.clone().into());
-        m.insert(
-            "host".into(),
-            s.signer.host(&s.bucket).map_err(sign_error)?.into(),
-        );
+        let mut m = s.json_fields("url", &url)?;
         m.insert("expires_in".into(), a.sign.expires.into());
         m.insert(
             "headers".into(),
@@ -700,8 +704,8 @@ fn presign(a: &PresignArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn auth(a: &AuthArgs) -> Result<ExitCode, CliError> {
-    let s = signing(&a.sign, &a.params, &a.headers, a.no_sign_host)?;
+fn auth(a: &RequestArgs) -> Result<ExitCode, CliError> {
+    let s = signing(a)?;
     let value = s
         .signer
         .authorization(s.method, &s.bucket, &s.key, &s.opts)
@@ -710,15 +714,7 @@ fn auth(a: &AuthArgs) -> Result<ExitCode, CliError> {
     let creds = s.signer.credentials().map_err(sign_error)?;
     let token_header = creds.token().is_some() && !a.sign.no_token;
     if a.sign.output == OutputFormat::Json {
-        let mut m = serde_json::Map::new();
-        m.insert("authorization".into(), value.clone().into());
-        m.insert("method".into(), s.method.as_str().into());
-        m.insert("bucket".into(), s.bucket.clone().into());
-        m.insert("key".into(), s.key.clone().into());
-        m.insert(
-            "host".into(),
-            s.signer.host(&s.bucket).map_err(sign_error)?.into(),
-        );
+        let mut m = s.json_fields("authorization", &value)?;
         m.insert(
             "url".into(),
             s.signer

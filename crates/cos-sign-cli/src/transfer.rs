@@ -297,6 +297,26 @@ fn request(
 }
 
 /// Logs a request without its secrets.
+/// Logs the answer of a whole upload or download started at `$start`: `$field` (`parts`,
+/// `ranges`) = `$n`, how many pieces it went in (0: one plain request), the time, the
+/// request id of `$meta`. Gives the summary's note of them (`$sep N parts`; empty for 0).
+macro_rules! transfer_done {
+    ($field:ident = $n:expr, $sep:literal, $start:expr, $meta:expr) => {{
+        let n = $n;
+        tracing::info!(
+            $field = n,
+            ms = $start.elapsed().as_millis() as u64,
+            request_id = $meta.request_id.as_deref().unwrap_or("-"),
+            "response"
+        );
+        if n > 0 {
+            format!(concat!($sep, "{} ", stringify!($field)), n)
+        } else {
+            String::new()
+        }
+    }};
+}
+
 fn log_request(req: &reqwest::Request, signed_by_client: bool) {
     tracing::info!(
         method = %req.method(),
@@ -552,17 +572,7 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         ));
         bar.finish();
         let up = out.map_err(|e| with_hint(CliError::from(e), t, &target))?;
-        tracing::info!(
-            parts = up.parts,
-            ms = start.elapsed().as_millis() as u64,
-            request_id = up.meta.request_id.as_deref().unwrap_or("-"),
-            "response"
-        );
-        let parts = if up.parts > 0 {
-            format!(", {} parts", up.parts)
-        } else {
-            String::new()
-        };
+        let parts = transfer_done!(parts = up.parts, ", ", start, up.meta);
         say!(
             "uploaded {what} ({} bytes{parts}), ETag {}",
             up.bytes,
@@ -762,49 +772,70 @@ pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
             );
         }
     }
-    let out = rt.block_on(async {
-        // Ctrl-C drops the transfer, which removes its temporary file.
-        tokio::select! {
-            out = download(&client, &target, a, to_stdout, &mut bar) => Some(out),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    });
+    let out = interruptible(&rt, download(&client, &target, a, to_stdout, &mut bar));
     bar.finish();
     let Some(out) = out else {
-        esay!(
-            "cos-sign: interrupted; nothing written to {}",
-            a.output.display()
-        );
-        return Ok(ExitCode::from(130));
+        return Ok(interrupted(&a.output));
     };
     let got = out.map_err(|e| with_hint(e, t, &target))?;
-    let mut line = format!(
-        "downloaded {} bytes to {}, MD5 {}{}",
-        got.bytes,
-        if to_stdout {
-            "standard output".into()
-        } else {
-            a.output.display().to_string()
-        },
-        got.md5,
-        if got.md5_checked {
-            " (matches the ETag)"
-        } else {
-            ""
-        }
-    );
-    if let Some(ct) = &got.content_type {
-        line.push_str(&format!("\n  Content-Type: {ct}"));
-    }
-    for (k, v) in &got.meta {
-        line.push_str(&format!("\n  {k}: {v}"));
-    }
-    if to_stdout {
-        esay!("{line}");
-    } else {
-        say!("{line}");
-    }
+    got.report("", to_stdout, &a.output);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a download until it ends or Ctrl-C (`None`), which drops it: that removes its
+/// temporary file.
+fn interruptible<T>(
+    rt: &tokio::runtime::Runtime,
+    transfer: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    rt.block_on(async {
+        tokio::select! {
+            out = transfer => Some(out),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    })
+}
+
+/// Says a download was interrupted; exit 130.
+fn interrupted(output: &Path) -> ExitCode {
+    esay!(
+        "cos-sign: interrupted; nothing written to {}",
+        output.display()
+    );
+    ExitCode::from(130)
+}
+
+impl Got {
+    /// Says what was downloaded (`ranges`: how, e.g. ` in 3 ranges`), on stderr when the
+    /// bytes went to standard output.
+    fn report(&self, ranges: &str, to_stdout: bool, output: &Path) {
+        let mut line = format!(
+            "downloaded {} bytes{ranges} to {}, MD5 {}{}",
+            self.bytes,
+            if to_stdout {
+                "standard output".into()
+            } else {
+                output.display().to_string()
+            },
+            self.md5,
+            if self.md5_checked {
+                " (matches the ETag)"
+            } else {
+                ""
+            }
+        );
+        if let Some(ct) = &self.content_type {
+            line.push_str(&format!("\n  Content-Type: {ct}"));
+        }
+        for (k, v) in &self.meta {
+            line.push_str(&format!("\n  {k}: {v}"));
+        }
+        if to_stdout {
+            esay!("{line}");
+        } else {
+            say!("{line}");
+        }
+    }
 }
 
 /// A download with credentials to a file, through [`Bucket::download_file`]: one GET up to
@@ -826,56 +857,38 @@ fn get_file(
     }
     tracing::info!(method = "GET", %bucket, %key, ?opts, "download_file");
     let start = Instant::now();
-    let out = rt.block_on(async {
-        let b = client.bucket(bucket);
-        // Ctrl-C drops the transfer, which removes its temporary file.
-        tokio::select! {
-            out = b.download_file(key, &a.output, opts.progress(|d, total| bar.update(d, total))) => Some(out),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    });
+    let b = client.bucket(bucket);
+    let out = interruptible(
+        rt,
+        b.download_file(
+            key,
+            &a.output,
+            opts.progress(|d, total| bar.update(d, total)),
+        ),
+    );
     bar.finish();
     let Some(out) = out else {
-        esay!(
-            "cos-sign: interrupted; nothing written to {}",
-            a.output.display()
-        );
-        return Ok(ExitCode::from(130));
+        return Ok(interrupted(&a.output));
     };
     let target = Target::Object {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
     };
     let got = out.map_err(|e| with_hint(CliError::from(e), t, &target))?;
-    tracing::info!(
-        ranges = got.ranges,
-        ms = start.elapsed().as_millis() as u64,
-        request_id = got.meta.request_id.as_deref().unwrap_or("-"),
-        "response"
-    );
-    let ranges = if got.ranges > 0 {
-        format!(" in {} ranges", got.ranges)
-    } else {
-        String::new()
-    };
-    let mut line = format!(
-        "downloaded {} bytes{ranges} to {}, MD5 {}{}",
-        got.bytes,
-        a.output.display(),
-        got.md5,
-        if got.md5_checked {
-            " (matches the ETag)"
-        } else {
-            ""
-        }
-    );
-    if let Some(ct) = &got.meta.content_type {
-        line.push_str(&format!("\n  Content-Type: {ct}"));
+    let ranges = transfer_done!(ranges = got.ranges, " in ", start, got.meta);
+    Got {
+        bytes: got.bytes,
+        md5: got.md5,
+        md5_checked: got.md5_checked,
+        content_type: got.meta.content_type,
+        meta: got
+            .meta
+            .metadata
+            .into_iter()
+            .map(|(k, v)| (format!("x-cos-meta-{k}"), v))
+            .collect(),
     }
-    for (k, v) in &got.meta.metadata {
-        line.push_str(&format!("\n  x-cos-meta-{k}: {v}"));
-    }
-    say!("{line}");
+    .report(&ranges, false, &a.output);
     Ok(ExitCode::SUCCESS)
 }
 

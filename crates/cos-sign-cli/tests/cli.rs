@@ -61,6 +61,18 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     out
 }
 
+/// Asserts that `text` (an output) contains `needle`, showing the text when not.
+#[track_caller]
+fn assert_has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+}
+
+/// Asserts the exit code of `o`, showing its stderr when it differs.
+#[track_caller]
+fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(o));
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -80,7 +92,7 @@ fn presign(args: &[&str], env: &[(&str, &str)]) -> String {
     let mut a = vec!["presign", "--scheme", "http"];
     a.extend_from_slice(args);
     let o = run(&a, env);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     stdout(&o).trim().to_owned()
 }
 
@@ -314,7 +326,7 @@ fn expired_urls_are_access_denied() {
         PERM,
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("invalid: expired"), "{}", stdout(&o));
+    assert_has(&stdout(&o), "invalid: expired");
 }
 
 fn now() -> u64 {
@@ -338,18 +350,15 @@ fn verify_verdicts() {
         PERM,
     );
     let ok = |o: &Output| (o.status.code(), stdout(o));
+    // `verify` of the request the URL was signed for, with `extra` arguments.
+    let verify_put = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut a = vec!["verify", "-X", "PUT", "-H", "Content-Type: text/plain"];
+        a.extend_from_slice(extra);
+        a.push(url.as_str());
+        run(&a, env)
+    };
     // Valid with the header; the secret from the environment.
-    let o = run(
-        &[
-            "verify",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/plain",
-            &url,
-        ],
-        PERM,
-    );
+    let o = verify_put(&[], PERM);
     let (c, s) = ok(&o);
     assert_eq!(c, Some(0), "{s}{}", stderr(&o));
     assert!(s.starts_with("valid: signed by AKIDcliPermanent"), "{s}");
@@ -387,25 +396,9 @@ fn verify_verdicts() {
     assert!(s.contains("recomputed StringToSign:\n  sha1\\n"), "{s}");
     assert!(s.contains("content-type=text%2Fhtml"), "{s}");
     let o = run(&["verify", "-H", "Content-Type: text/plain", &url], PERM);
-    assert!(
-        stdout(&o).contains("recomputed FormatString:\n  get\\n"),
-        "{}",
-        stdout(&o)
-    );
+    assert_has(&stdout(&o), "recomputed FormatString:\n  get\\n");
     // A wrong secret key.
-    let o = run(
-        &[
-            "verify",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/plain",
-            "--secret-key",
-            "nope",
-            &url,
-        ],
-        &[],
-    );
+    let o = verify_put(&["--secret-key", "nope"], &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("signature mismatch"));
     // Another secret id.
@@ -423,47 +416,19 @@ fn verify_verdicts() {
         &[],
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("not AKIDother"), "{}", stdout(&o));
+    assert_has(&stdout(&o), "not AKIDother");
     // Not yet valid / expired.
-    let o = run(
-        &[
-            "verify",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/plain",
-            "--at",
-            "1000",
-            &url,
-        ],
-        PERM,
-    );
+    let o = verify_put(&["--at", "1000"], PERM);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("not valid before"), "{}", stdout(&o));
-    let o = run(
-        &[
-            "verify",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/plain",
-            "--at",
-            &(now() + 400).to_string(),
-            &url,
-        ],
-        PERM,
-    );
+    assert_has(&stdout(&o), "not valid before");
+    let o = verify_put(&["--at", &(now() + 400).to_string()], PERM);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("expired"), "{}", stdout(&o));
+    assert_has(&stdout(&o), "expired");
     // A malformed signature.
     let broken = url.replace("q-signature=", "q-signature=zz");
     let o = run(&["verify", &broken], PERM);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stdout(&o).contains("not a well-formed COS signature"),
-        "{}",
-        stdout(&o)
-    );
+    assert_has(&stdout(&o), "not a well-formed COS signature");
 
     // Authorization form, from `cos-sign auth`, temporary key (token header signed).
     let o = run(
@@ -487,37 +452,25 @@ fn verify_verdicts() {
     assert!(stderr(&o).contains("x-cos-security-token"));
     let target = format!("https://{HOST}/v/b.txt");
     let token_header = format!("x-cos-security-token: {TOKEN}");
-    let o = run(
-        &[
+    // `verify` of the PUT with this x-cos-meta-a header (the signed one is `1`).
+    let verify_auth = |meta: &str| {
+        let a = [
             "verify",
             "--authorization",
             &auth,
             "-X",
             "PUT",
             "-H",
-            "x-cos-meta-a: 1",
+            meta,
             "-H",
             &token_header,
             &target,
-        ],
-        TEMP,
-    );
+        ];
+        run(&a, TEMP)
+    };
+    let o = verify_auth("x-cos-meta-a: 1");
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    let o = run(
-        &[
-            "verify",
-            "--authorization",
-            &auth,
-            "-X",
-            "PUT",
-            "-H",
-            "x-cos-meta-a: 2",
-            "-H",
-            &token_header,
-            &target,
-        ],
-        TEMP,
-    );
+    let o = verify_auth("x-cos-meta-a: 2");
     assert_eq!(o.status.code(), Some(1));
 }
 
@@ -545,8 +498,8 @@ fn put_and_get_commands() {
         ],
         &env,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("1200000 bytes"), "{}", stdout(&o));
+    assert_exit(&o, 0);
+    assert_has(&stdout(&o), "1200000 bytes");
     assert!(
         stderr(&o).contains("upload [") && stderr(&o).contains("100%"),
         "{}",
@@ -567,7 +520,7 @@ fn put_and_get_commands() {
         ],
         &[],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     assert!(stdout(&o).contains("matches the ETag"));
     assert!(
         stderr(&o).is_empty(),
@@ -579,7 +532,7 @@ fn put_and_get_commands() {
         &["put", src_s, "--url", &put_url, "--proxy", &server.url],
         &[],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let out2 = dir.path().join("out2.bin");
     let o = run(
         &[
@@ -595,7 +548,7 @@ fn put_and_get_commands() {
         ],
         PERM,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     assert_eq!(std::fs::read(&out2).unwrap(), bytes);
     // A COS error is exit 1 with its code, and no file is left.
     let out3 = dir.path().join("out3.bin");
@@ -614,7 +567,7 @@ fn put_and_get_commands() {
         PERM,
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("NoSuchKey"), "{}", stderr(&o));
+    assert_has(&stderr(&o), "NoSuchKey");
     assert!(!out3.exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
 }
@@ -702,7 +655,7 @@ fn bad_input_exits_2_with_a_clear_message() {
         ],
         &[],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     assert!(stdout(&o).contains(&format!("q-ak={ID}")));
     let o = run(
         &[
@@ -717,7 +670,7 @@ fn bad_input_exits_2_with_a_clear_message() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("[other]"), "{}", stderr(&o));
+    assert_has(&stderr(&o), "[other]");
 }
 
 #[test]
@@ -928,6 +881,13 @@ fn cos_uris_name_bucket_and_key() {
     }
 }
 
+/// `args` over http through the local server at `proxy`.
+fn through<'a>(args: &[&'a str], proxy: &'a str) -> Vec<&'a str> {
+    let mut a = args.to_vec();
+    a.extend_from_slice(&["--scheme", "http", "--proxy", proxy]);
+    a
+}
+
 #[test]
 fn put_and_get_headers_stdin_and_stdout() {
     let dir = tempfile::tempdir().unwrap();
@@ -937,6 +897,10 @@ fn put_and_get_headers_stdin_and_stdout() {
     std::fs::write(&src, &bytes).unwrap();
     let src_s = src.to_str().unwrap();
     let proxy = ["--proxy", server.url.as_str()];
+    // With the permanent key, over http through the local server.
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    let local_stdin =
+        |args: &[&str], stdin: &[u8]| run_with_stdin(&through(args, &server.url), PERM, stdin);
 
     // The help's own example: a URL pre-signed with a Content-Type works with put -H.
     let url = presign(
@@ -960,156 +924,67 @@ fn put_and_get_headers_stdin_and_stdout() {
     ];
     a.extend_from_slice(&proxy);
     let o = run(&a, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     // Without it, the guess for .bin does not match what was signed: COS's 403, and a warning.
     let mut a = vec!["put", src_s, "--url", &url];
     a.extend_from_slice(&proxy);
     let o = run(&a, &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("SignatureDoesNotMatch"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains("the URL signs content-type"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "SignatureDoesNotMatch");
+    assert_has(&stderr(&o), "the URL signs content-type");
     // The object keeps the signed type.
-    let o = run(
-        &[
-            "get",
-            &format!("cos://{BUCKET}/h/notes.bin"),
-            "-o",
-            "-",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = local(&["get", &format!("cos://{BUCKET}/h/notes.bin"), "-o", "-"]);
+    assert_exit(&o, 0);
     assert_eq!(o.stdout, bytes, "get -o - writes the object to stdout");
-    assert!(
-        stderr(&o).contains("Content-Type: text/plain"),
-        "{}",
-        stderr(&o)
-    );
+    assert_has(&stderr(&o), "Content-Type: text/plain");
     assert!(!dir.path().join("-").exists() && !Path::new("-").exists());
 
     // With credentials: the type guessed from the extension, or given; metadata.
     let txt = dir.path().join("page.html");
     std::fs::write(&txt, b"<p>hi</p>").unwrap();
-    let o = run(
-        &[
-            "put",
-            txt.to_str().unwrap(),
-            &format!("cos://{BUCKET}/h/page.html"),
-            "--meta",
-            "owner=ops",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = run(
-        &[
-            "get",
-            BUCKET,
-            "h/page.html",
-            "-o",
-            dir.path().join("p").to_str().unwrap(),
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("Content-Type: text/html"),
-        "{}",
-        stdout(&o)
-    );
-    let o = run(
-        &[
-            "put",
-            src_s,
-            &format!("cos://{BUCKET}/h/typed"),
-            "--content-type",
-            "application/x-custom",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = run(
-        &[
-            "get",
-            &format!("cos://{BUCKET}/h/typed"),
-            "-o",
-            "-",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
-    assert!(
-        stderr(&o).contains("Content-Type: application/x-custom"),
-        "{}",
-        stderr(&o)
-    );
+    let o = local(&[
+        "put",
+        txt.to_str().unwrap(),
+        &format!("cos://{BUCKET}/h/page.html"),
+        "--meta",
+        "owner=ops",
+    ]);
+    assert_exit(&o, 0);
+    let o = local(&[
+        "get",
+        BUCKET,
+        "h/page.html",
+        "-o",
+        dir.path().join("p").to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    assert_has(&stdout(&o), "Content-Type: text/html");
+    let o = local(&[
+        "put",
+        src_s,
+        &format!("cos://{BUCKET}/h/typed"),
+        "--content-type",
+        "application/x-custom",
+    ]);
+    assert_exit(&o, 0);
+    let o = local(&["get", &format!("cos://{BUCKET}/h/typed"), "-o", "-"]);
+    assert_has(&stderr(&o), "Content-Type: application/x-custom");
 
     // put - reads stdin; the type comes from the key.
-    let o = run_with_stdin(
-        &[
-            "put",
-            "-",
-            &format!("cos://{BUCKET}/h/from-stdin.json"),
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
+    let o = local_stdin(
+        &["put", "-", &format!("cos://{BUCKET}/h/from-stdin.json")],
         b"{\"a\": 1}",
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("standard input (8 bytes)"),
-        "{}",
-        stdout(&o)
-    );
-    let o = run(
-        &[
-            "get",
-            &format!("cos://{BUCKET}/h/from-stdin.json"),
-            "-o",
-            "-",
-            "--scheme",
-            "http",
-            proxy[0],
-            proxy[1],
-        ],
-        PERM,
-    );
+    assert_exit(&o, 0);
+    assert_has(&stdout(&o), "standard input (8 bytes)");
+    let o = local(&[
+        "get",
+        &format!("cos://{BUCKET}/h/from-stdin.json"),
+        "-o",
+        "-",
+    ]);
     assert_eq!(o.stdout, b"{\"a\": 1}");
-    assert!(
-        stderr(&o).contains("Content-Type: application/json"),
-        "{}",
-        stderr(&o)
-    );
+    assert_has(&stderr(&o), "Content-Type: application/json");
 }
 
 /// A one-shot HTTP stand-in that records the request head and answers 200.
@@ -1161,7 +1036,7 @@ fn put_sends_and_signs_meta_and_type() {
         ],
         PERM,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let head = h.join().unwrap().to_ascii_lowercase();
     assert!(head.contains("\r\ncontent-type: image/jpeg\r\n"), "{head}");
     assert!(head.contains("\r\nx-cos-meta-owner: ops\r\n"), "{head}");
@@ -1194,7 +1069,7 @@ fn put_sends_and_signs_meta_and_type() {
         ],
         PERM,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let head = h.join().unwrap();
     assert!(
         head.starts_with(&format!(
@@ -1224,7 +1099,7 @@ fn json_output_has_stable_fields() {
         ],
         TEMP,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let p = json(&o);
     assert_eq!(
         keys(&p),
@@ -1543,7 +1418,7 @@ fn explicit_profile_beats_the_environment() {
         PERM,
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("[nope]"), "{}", stderr(&o));
+    assert_has(&stderr(&o), "[nope]");
 }
 
 #[test]
@@ -1602,13 +1477,13 @@ fn local_server_mistakes_get_hints() {
         ],
         PERM,
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("add --scheme http"), "{}", stderr(&o));
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "add --scheme http");
     let o = run(
         &["get", BUCKET, "a.txt", "-o", "-", "--proxy", &server.url],
         PERM,
     );
-    assert!(stderr(&o).contains("add --scheme http"), "{}", stderr(&o));
+    assert_has(&stderr(&o), "add --scheme http");
     // --endpoint with a scheme.
     let o = run(
         &[
@@ -1621,10 +1496,9 @@ fn local_server_mistakes_get_hints() {
         PERM,
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("drop the scheme and write --endpoint cos.ap-beijing.myqcloud.com"),
-        "{}",
-        stderr(&o)
+    assert_has(
+        &stderr(&o),
+        "drop the scheme and write --endpoint cos.ap-beijing.myqcloud.com",
     );
     let o = run(
         &[
@@ -1636,11 +1510,7 @@ fn local_server_mistakes_get_hints() {
         ],
         PERM,
     );
-    assert!(
-        stderr(&o).contains("--endpoint 127.0.0.1:9000 --scheme http"),
-        "{}",
-        stderr(&o)
-    );
+    assert_has(&stderr(&o), "--endpoint 127.0.0.1:9000 --scheme http");
 }
 
 #[test]
@@ -1681,11 +1551,7 @@ fn help_layout_and_messages() {
     // --expires -5: a clear message, not clap's '-- -5' tip.
     let o = run(&["presign", BUCKET, "a", "--expires", "-5"], PERM);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("positive number of seconds"),
-        "{}",
-        stderr(&o)
-    );
+    assert_has(&stderr(&o), "positive number of seconds");
     assert!(!stderr(&o).contains("-- -5"), "{}", stderr(&o));
     // The missing-credentials message says each thing once.
     let o = run(&["presign", BUCKET, "a"], &[]);
@@ -1696,11 +1562,7 @@ fn help_layout_and_messages() {
         "{}",
         stderr(&o)
     );
-    assert!(
-        stderr(&o).contains("none in the environment"),
-        "{}",
-        stderr(&o)
-    );
+    assert_has(&stderr(&o), "none in the environment");
     // verify --at in the past: times relative to now, with the time checked.
     let url = presign(&[BUCKET, "a"], PERM);
     let o = run(&["verify", "--at", "1", &url], PERM);
@@ -1777,14 +1639,14 @@ fn put_and_get_big_files_go_multipart_and_by_ranges() {
         "x-cos-meta-team: core",
     ]);
     let o = put(&a);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     assert!(
         stdout(&o).contains(&format!("({len} bytes, 3 parts)")),
         "{}",
         stdout(&o)
     );
     // The ETag of a multipart object is not an MD5: "<hex>-3".
-    assert!(stdout(&o).contains("-3"), "{}", stdout(&o));
+    assert_has(&stdout(&o), "-3");
 
     // Downloaded by ranges (3 of 1 MiB), to a file: the same bytes, type and metadata.
     let out = dir.path().join("back.bin");
@@ -1792,7 +1654,7 @@ fn put_and_get_big_files_go_multipart_and_by_ranges() {
     a.extend_from_slice(&small);
     a.extend_from_slice(&http);
     let o = run(&a, PERM);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let said = stdout(&o);
     assert!(said.contains(&format!("{len} bytes in 3 ranges")), "{said}");
     assert!(said.contains("Content-Type: application/x-big"), "{said}");
@@ -1807,17 +1669,13 @@ fn put_and_get_big_files_go_multipart_and_by_ranges() {
     let mut a = vec!["get", obj.as_str(), "-o", "-"];
     a.extend_from_slice(&http);
     let o = run(&a, PERM);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     assert!(o.stdout == bytes, "plain download differs");
-    assert!(
-        stderr(&o).contains("Content-Type: application/x-big"),
-        "{}",
-        stderr(&o)
-    );
+    assert_has(&stderr(&o), "Content-Type: application/x-big");
 
     // Below the default threshold: one PUT, one GET.
     let o = put(&[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     assert!(
         stdout(&o).contains(&format!("({len} bytes)")),
         "{}",
@@ -1826,8 +1684,8 @@ fn put_and_get_big_files_go_multipart_and_by_ranges() {
     let mut a = vec!["get", obj.as_str(), "-o", out.to_str().unwrap()];
     a.extend_from_slice(&http);
     let o = run(&a, PERM);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("matches the ETag"), "{}", stdout(&o));
+    assert_exit(&o, 0);
+    assert_has(&stdout(&o), "matches the ETag");
     assert!(!stdout(&o).contains("ranges"), "{}", stdout(&o));
     assert!(std::fs::read(&out).unwrap() == bytes);
 
@@ -1857,6 +1715,6 @@ fn put_and_get_big_files_go_multipart_and_by_ranges() {
         ],
         &[],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("need credentials"), "{}", stderr(&o));
+    assert_exit(&o, 2);
+    assert_has(&stderr(&o), "need credentials");
 }

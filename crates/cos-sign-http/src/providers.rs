@@ -126,6 +126,60 @@ fn blocking_fetch<F: FetchCredentials>(
         }))
 }
 
+/// `FetchCredentials` for a fetcher with an inherent `async fn fetch_now`, whose source is
+/// `$source` (an expression of `$self`); the blocking view is [`blocking_fetch`].
+macro_rules! fetch_credentials {
+    ($ty:ty, |$self:ident| $source:expr) => {
+        impl FetchCredentials for $ty {
+            fn source(&$self) -> String {
+                $source
+            }
+
+            fn fetch(&self) -> CredentialsFuture<'_> {
+                Box::pin(self.fetch_now())
+            }
+
+            fn fetch_blocking(
+                self: Arc<Self>,
+                limit: Duration,
+            ) -> Result<Credentials, CredentialsError> {
+                blocking_fetch(self, limit)
+            }
+        }
+    };
+}
+
+/// The setters of the STS fetchers ([`Sts`], [`WebIdentity`]: a `duration` and a
+/// `target: StsTarget`) and their [`RefreshingProvider`].
+macro_rules! sts_setters {
+    ($ty:ident, $provider:ident) => {
+        impl $ty {
+            /// `DurationSeconds` of the key asked for.
+            pub fn with_duration(mut self, d: Duration) -> Self {
+                self.duration = d;
+                self
+            }
+
+            /// Another endpoint URL (a stand-in in tests); the signed host is its authority.
+            pub fn with_endpoint_url(mut self, url: impl Into<String>) -> Self {
+                self.target.endpoint = url.into();
+                self
+            }
+
+            /// The timeout of each STS request (default 10 s).
+            pub fn with_timeout(mut self, timeout: Duration) -> Self {
+                self.target.http = service_client(timeout, true);
+                self
+            }
+
+            /// Served through a [`RefreshingProvider`] with its defaults.
+            pub fn provider(self) -> $provider {
+                RefreshingProvider::new(self)
+            }
+        }
+    };
+}
+
 /// The temporary key of the instance's CAM role, from the CVM metadata service:
 /// `GET <base>` names the role (when not given), `GET <base><role>` returns
 /// `{"TmpSecretId", "TmpSecretKey", "Token", "ExpiredTime", "Code": "Success"}`.
@@ -221,19 +275,7 @@ impl CvmRole {
     }
 }
 
-impl FetchCredentials for CvmRole {
-    fn source(&self) -> String {
-        format!("CVM metadata {}", self.base)
-    }
-
-    fn fetch(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch_now())
-    }
-
-    fn fetch_blocking(self: Arc<Self>, limit: Duration) -> Result<Credentials, CredentialsError> {
-        blocking_fetch(self, limit)
-    }
-}
+fetch_credentials!(CvmRole, |self| format!("CVM metadata {}", self.base));
 
 fn unix(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
@@ -450,29 +492,6 @@ impl Sts {
         self
     }
 
-    /// `DurationSeconds` of the key asked for.
-    pub fn with_duration(mut self, d: Duration) -> Self {
-        self.duration = d;
-        self
-    }
-
-    /// Another endpoint URL (a stand-in in tests); the signed host is its authority.
-    pub fn with_endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.target.endpoint = url.into();
-        self
-    }
-
-    /// The timeout of each STS request (default 10 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.target.http = service_client(timeout, true);
-        self
-    }
-
-    /// Served through a [`RefreshingProvider`] with its defaults.
-    pub fn provider(self) -> StsProvider {
-        RefreshingProvider::new(self)
-    }
-
     async fn fetch_now(&self) -> Result<Credentials, CredentialsError> {
         let base = self.base.credentials_async().await?;
         let secs = self.duration.as_secs();
@@ -512,19 +531,8 @@ impl Sts {
     }
 }
 
-impl FetchCredentials for Sts {
-    fn source(&self) -> String {
-        self.target.source(self.action.name())
-    }
-
-    fn fetch(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch_now())
-    }
-
-    fn fetch_blocking(self: Arc<Self>, limit: Duration) -> Result<Credentials, CredentialsError> {
-        blocking_fetch(self, limit)
-    }
-}
+fetch_credentials!(Sts, |self| self.target.source(self.action.name()));
+sts_setters!(Sts, StsProvider);
 
 /// The variables [`WebIdentity::from_env`] reads, as TKE sets them for a pod with an OIDC
 /// role: region, identity provider id, the token file, the role.
@@ -626,29 +634,6 @@ impl WebIdentity {
         self
     }
 
-    /// `DurationSeconds` of the key asked for.
-    pub fn with_duration(mut self, d: Duration) -> Self {
-        self.duration = d;
-        self
-    }
-
-    /// Another endpoint URL (a stand-in in tests).
-    pub fn with_endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.target.endpoint = url.into();
-        self
-    }
-
-    /// The timeout of each STS request (default 10 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.target.http = service_client(timeout, true);
-        self
-    }
-
-    /// Served through a [`RefreshingProvider`] with its defaults.
-    pub fn provider(self) -> WebIdentityProvider {
-        RefreshingProvider::new(self)
-    }
-
     async fn fetch_now(&self) -> Result<Credentials, CredentialsError> {
         let source = self.source();
         let token = tokio::fs::read_to_string(&self.token_file)
@@ -686,19 +671,10 @@ impl WebIdentity {
     }
 }
 
-impl FetchCredentials for WebIdentity {
-    fn source(&self) -> String {
-        self.target.source("AssumeRoleWithWebIdentity")
-    }
-
-    fn fetch(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch_now())
-    }
-
-    fn fetch_blocking(self: Arc<Self>, limit: Duration) -> Result<Credentials, CredentialsError> {
-        blocking_fetch(self, limit)
-    }
-}
+fetch_credentials!(WebIdentity, |self| self
+    .target
+    .source("AssumeRoleWithWebIdentity"));
+sts_setters!(WebIdentity, WebIdentityProvider);
 
 /// The variables that make [`default_chain`] assume a role through STS first:
 /// the role, and optionally the session name (default `cos-sign-<unix time>`).

@@ -6,22 +6,12 @@ mod client_common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use client_common::*;
 use cos_sign_http::Client;
 use cos_sign_http::providers::{CvmRole, WebIdentity, default_chain_with};
-use cos_sign_server::Credential;
 use cos_sign_std::credentials::{CredentialsError, CredentialsProvider};
-
-const BASE: &str = "/latest/meta-data/cam/security-credentials/";
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 fn role_json(id: &str, expires_at: u64) -> String {
     format!(
@@ -264,23 +254,13 @@ async fn web_identity_round_trip() {
     assert!(!format!("{provider:?}").contains("oidc-token-1"));
 
     // The key signs for real against the local COS server; the client awaits the async view.
-    let server = start(config().credential(Credential::temporary(
-        "AKIDoidc1",
-        "oidcSecret1",
-        "oidc-token",
-    )))
+    put_get_with(
+        Client::builder().credentials(provider.clone(), cos_endpoint()),
+        ("AKIDoidc1", "oidcSecret1", "oidc-token"),
+        "oidc.txt",
+        "via web identity",
+    )
     .await;
-    let client = Client::builder()
-        .credentials(provider.clone(), cos_signer(permanent()).endpoint().clone())
-        .proxy(reqwest::Proxy::http(server.url()).unwrap())
-        .build()
-        .unwrap();
-    let bucket = client.bucket(BUCKET);
-    bucket.put("oidc.txt", "via web identity").await.unwrap();
-    assert_eq!(
-        &bucket.get("oidc.txt").await.unwrap().body[..],
-        b"via web identity"
-    );
     assert_eq!(sts.count(), 1, "signing used the cache");
 
     // Partly set variables: an error naming what is missing; none set: no provider.

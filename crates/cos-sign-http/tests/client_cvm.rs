@@ -8,12 +8,11 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use client_common::*;
 use cos_sign_http::Client;
 use cos_sign_http::providers::CvmRole;
-use cos_sign_server::Credential;
 use cos_sign_std::credentials::CredentialsProvider;
 use cos_sign_std::signer::Signer;
 
@@ -75,15 +74,6 @@ impl Metadata {
     }
 }
 
-const BASE: &str = "/latest/meta-data/cam/security-credentials/";
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 fn role_json(id: &str, key: &str, token: &str, expires_at: u64) -> String {
     format!(
         r#"{{"TmpSecretId":"{id}","TmpSecretKey":"{key}","ExpiredTime":{expires_at},"Expiration":"x","Token":"{token}","Code":"Success"}}"#
@@ -121,27 +111,13 @@ async fn discovers_role_fetches_caches_and_signs_for_real() {
     assert!(!format!("{provider:?}").contains("cvmSecretOne"));
 
     // The key works against the local server that knows it.
-    let server = start(config().credential(Credential::temporary(
-        "AKIDcvmTmp1",
-        "cvmSecretOne",
-        "cvm-token-1",
-    )))
+    put_get_with(
+        Client::builder().signer(Signer::new(provider.clone(), cos_endpoint())),
+        ("AKIDcvmTmp1", "cvmSecretOne", "cvm-token-1"),
+        "cvm.txt",
+        "from a role",
+    )
     .await;
-    let signer = Signer::new(provider.clone(), cos_signer(permanent()).endpoint().clone());
-    let client = Client::builder()
-        .signer(signer)
-        .proxy(reqwest::Proxy::http(format!("http://{}", server.addr)).unwrap())
-        .build()
-        .unwrap();
-    client
-        .bucket(BUCKET)
-        .put("cvm.txt", "from a role")
-        .await
-        .unwrap();
-    assert_eq!(
-        &client.bucket(BUCKET).get("cvm.txt").await.unwrap().body[..],
-        b"from a role"
-    );
     assert_eq!(md.total.load(Ordering::SeqCst), 2, "signing used the cache");
 }
 

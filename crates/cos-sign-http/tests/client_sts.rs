@@ -5,14 +5,13 @@
 
 mod client_common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use client_common::*;
 use cos_sign_http::Client;
 use cos_sign_http::providers::{Sts, StsAction, tc3_authorization};
-use cos_sign_server::Credential;
 use cos_sign_std::credentials::{Credentials, CredentialsProvider, StaticProvider};
 use cos_sign_std::signer::Signer;
 
@@ -36,22 +35,6 @@ fn tc3_matches_the_official_sdk() {
     }
 }
 
-/// One request as the stand-in saw it.
-#[derive(Debug, Clone, Default)]
-struct Seen {
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// A stand-in STS answering `answer` to every request, recording them.
 fn stand_in(answer: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -61,37 +44,10 @@ fn stand_in(answer: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { break };
-            let mut got = Vec::new();
-            let mut buf = [0u8; 4096];
-            let head_end = loop {
-                if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break i + 4;
-                }
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break got.len(),
-                    Ok(n) => got.extend_from_slice(&buf[..n]),
-                }
+            let Some(req) = read_request(&mut s) else {
+                continue;
             };
-            let head = String::from_utf8_lossy(&got[..head_end]).into_owned();
-            let headers: Vec<(String, String)> = head
-                .lines()
-                .skip(1)
-                .filter_map(|l| l.split_once(':'))
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                .collect();
-            let len: usize = headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
-            while got.len() < head_end + len {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => got.extend_from_slice(&buf[..n]),
-                }
-            }
-            let body = String::from_utf8_lossy(&got[head_end..]).into_owned();
-            log.lock().unwrap().push(Seen { headers, body });
+            log.lock().unwrap().push(req);
             let _ = write!(
                 s,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
@@ -102,16 +58,9 @@ fn stand_in(answer: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
     (format!("http://{addr}/"), seen)
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federation_token_signed_fetched_cached_and_used() {
-    let exp = now() + 1800;
+    let exp = unix_now() + 1800;
     let answer = format!(
         r#"{{"Response":{{"Credentials":{{"Token":"sts-token-1","TmpSecretId":"AKIDsts1","TmpSecretKey":"stsSecret1"}},"ExpiredTime":{exp},"Expiration":"x","RequestId":"r-1"}}}}"#
     );
@@ -145,7 +94,7 @@ async fn federation_token_signed_fetched_cached_and_used() {
     assert_eq!(req.header("x-tc-version"), Some("2018-08-13"));
     assert_eq!(req.header("x-tc-region"), Some("ap-beijing"));
     assert_eq!(req.header("content-type"), Some("application/json"));
-    let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
     assert_eq!(body["Name"], "cos-sign");
     assert_eq!(body["DurationSeconds"], 1800);
     let ts: u64 = req.header("x-tc-timestamp").unwrap().parse().unwrap();
@@ -156,34 +105,20 @@ async fn federation_token_signed_fetched_cached_and_used() {
         "sts",
         host,
         "application/json",
-        req.body.as_bytes(),
+        &req.body,
         ts,
     );
     assert_eq!(req.header("authorization"), Some(expected.as_str()));
     assert!(!format!("{provider:?}").contains("baseSecret"));
 
     // The key works against a local COS server that knows it.
-    let server = start(config().credential(Credential::temporary(
-        "AKIDsts1",
-        "stsSecret1",
-        "sts-token-1",
-    )))
+    put_get_with(
+        Client::builder().signer(Signer::new(provider.clone(), cos_endpoint())),
+        ("AKIDsts1", "stsSecret1", "sts-token-1"),
+        "sts.txt",
+        "via STS",
+    )
     .await;
-    let signer = Signer::new(provider.clone(), cos_signer(permanent()).endpoint().clone());
-    let client = Client::builder()
-        .signer(signer)
-        .proxy(reqwest::Proxy::http(server.url()).unwrap())
-        .build()
-        .unwrap();
-    client
-        .bucket(BUCKET)
-        .put("sts.txt", "via STS")
-        .await
-        .unwrap();
-    assert_eq!(
-        &client.bucket(BUCKET).get("sts.txt").await.unwrap().body[..],
-        b"via STS"
-    );
     assert_eq!(seen.lock().unwrap().len(), 1, "signing used the cache");
 }
 
@@ -212,7 +147,7 @@ async fn assume_role_and_sts_errors() {
     let req = seen.lock().unwrap()[0].clone();
     assert_eq!(req.header("x-tc-action"), Some("AssumeRole"));
     assert_eq!(req.header("x-tc-token"), Some("baseToken"));
-    let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
     assert_eq!(body["RoleArn"], "qcs::cam::uin/1:roleName/r");
     assert_eq!(body["RoleSessionName"], "s");
     assert!(body.get("Policy").is_none());

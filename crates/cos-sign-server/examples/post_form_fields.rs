@@ -7,29 +7,10 @@
 //! ```
 //! The secret key is read from the environment (never from the command line).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cos_sign_core::{KeyTime, SigningKey, policy_base64};
-
-fn iso8601(secs: u64) -> String {
-    // Days to a civil date (proleptic Gregorian).
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+use cos_sign_server::iso8601;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,7 +32,13 @@ fn main() {
         .unwrap_or(0);
     let kt = KeyTime::new(now.saturating_sub(60), now + 3600);
     let key_time = format!("{};{}", kt.start(), kt.end());
-    let expiration = iso8601(now.saturating_add_signed(seconds));
+    let Some(expires_at) =
+        UNIX_EPOCH.checked_add(Duration::from_secs(now.saturating_add_signed(seconds)))
+    else {
+        eprintln!("SECONDS is out of range");
+        std::process::exit(2);
+    };
+    let expiration = iso8601(expires_at);
     let policy = serde_json::json!({
         "expiration": expiration,
         "conditions": [

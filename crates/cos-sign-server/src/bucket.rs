@@ -84,11 +84,101 @@ pub(crate) fn enc(url: bool, v: &str) -> String {
     }
 }
 
+/// The params of a key listing (List Objects, List Multipart Uploads): `prefix`,
+/// `delimiter`, the page size, `encoding-type`.
+pub(crate) struct Listing<'a> {
+    pub prefix: &'a str,
+    pub delimiter: &'a str,
+    pub max: usize,
+    pub url: bool,
+}
+
+impl<'a> Listing<'a> {
+    /// The params of `vreq`; the page size is `max_name` (default and cap `cap`).
+    pub(crate) fn parse(
+        vreq: &'a VerifiedRequest,
+        max_name: &str,
+        cap: usize,
+    ) -> Result<Self, CosError> {
+        Ok(Self {
+            prefix: vreq.param("prefix").unwrap_or(""),
+            delimiter: vreq.param("delimiter").unwrap_or(""),
+            max: max_param(vreq, max_name, cap)?,
+            url: url_encoding(vreq)?,
+        })
+    }
+
+    /// A value as this listing writes it (see [`enc`]).
+    pub(crate) fn enc(&self, v: &str) -> String {
+        enc(self.url, v)
+    }
+
+    /// `<Delimiter>`, when one was given.
+    pub(crate) fn delimiter_field(&self, x: &mut XmlOut) {
+        if !self.delimiter.is_empty() {
+            x.field("Delimiter", &self.enc(self.delimiter));
+        }
+    }
+
+    /// A `<CommonPrefixes>` element for each of `prefixes`.
+    pub(crate) fn common_prefixes<'p>(
+        &self,
+        x: &mut XmlOut,
+        prefixes: impl IntoIterator<Item = &'p str>,
+    ) {
+        for p in prefixes {
+            x.open("CommonPrefixes")
+                .field("Prefix", &self.enc(p))
+                .close("CommonPrefixes");
+        }
+    }
+}
+
+/// The start of a listing's XML: `root`, then `bucket` (its element and the name) and,
+/// under `encoding-type=url`, `<encoding>url</encoding>` (the three listings of COS spell
+/// these elements each their own way).
+pub(crate) fn listing_xml(
+    root: &'static str,
+    bucket: (&str, &str),
+    encoding: &str,
+    url: bool,
+) -> XmlOut {
+    let mut x = XmlOut::new(root);
+    x.field(bucket.0, bucket.1);
+    if url {
+        x.field(encoding, "url");
+    }
+    x
+}
+
 /// One entry of a listing: a key, or a common prefix.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Entry<'a> {
     Key(usize),
     Prefix(&'a str),
+}
+
+/// The common prefix `key` is listed under: `key` up to and including the first
+/// `delimiter` after `prefix` (`None`: no delimiter, or none after the prefix).
+pub(crate) fn common_prefix<'a>(key: &'a str, prefix: &str, delimiter: &str) -> Option<&'a str> {
+    if delimiter.is_empty() {
+        return None;
+    }
+    let at = key.get(prefix.len()..)?.find(delimiter)?;
+    key.get(..prefix.len() + at + delimiter.len())
+}
+
+/// The owner of a bucket as listings name it: its APPID (`<name>-<appid>`).
+pub(crate) fn owner(bucket: &str) -> &str {
+    bucket.rsplit('-').next().unwrap_or(bucket)
+}
+
+/// The storage class stored with an object (`STANDARD` when none was given).
+pub(crate) fn storage_class(headers: &[(String, String)]) -> &str {
+    headers
+        .iter()
+        .find(|(n, _)| n == "x-cos-storage-class")
+        .map_or("STANDARD", |(_, v)| v.as_str())
 }
 
 /// The page of a sorted key list after `marker`, grouped by `delimiter`: its entries, and
@@ -107,14 +197,7 @@ pub(crate) fn page<'a>(
         if !key.starts_with(prefix) || key.as_bytes() <= marker.as_bytes() {
             continue;
         }
-        let cp = (!delimiter.is_empty())
-            .then(|| {
-                key.get(prefix.len()..)
-                    .and_then(|rest| rest.find(delimiter))
-                    .and_then(|at| key.get(..prefix.len() + at + delimiter.len()))
-            })
-            .flatten();
-        let entry = match cp {
+        let entry = match common_prefix(key, prefix, delimiter) {
             // Every key under a prefix at or before the marker was listed with it.
             Some(cp) if cp.as_bytes() <= marker.as_bytes() => continue,
             Some(cp) if out.last() == Some(&Entry::Prefix(cp)) => continue,
@@ -140,69 +223,48 @@ pub(crate) async fn list_objects(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     let bucket = vreq.bucket.as_str();
-    let prefix = vreq.param("prefix").unwrap_or("");
-    let delimiter = vreq.param("delimiter").unwrap_or("");
     let marker = vreq.param("marker").unwrap_or("");
-    let max = max_param(vreq, "max-keys", MAX_KEYS)?;
-    let url = url_encoding(vreq)?;
+    let l = Listing::parse(vreq, "max-keys", MAX_KEYS)?;
     let objects = state
         .store
-        .list(bucket, prefix)
+        .list(bucket, l.prefix)
         .await
         .map_err(|e| CosError::internal(format!("cannot list the bucket: {e}")))?;
     let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
-    let (entries, next) = page(&keys, prefix, delimiter, marker, max);
-    let owner = bucket.rsplit('-').next().unwrap_or(bucket);
+    let (entries, next) = page(&keys, l.prefix, l.delimiter, marker, l.max);
+    let owner = owner(bucket);
 
-    let mut x = XmlOut::new("ListBucketResult");
-    x.field("Name", bucket);
-    if url {
-        x.field("EncodingType", "url");
-    }
-    x.field("Prefix", &enc(url, prefix))
-        .field("Marker", &enc(url, marker))
-        .field("MaxKeys", &max.to_string());
-    if !delimiter.is_empty() {
-        x.field("Delimiter", &enc(url, delimiter));
-    }
+    let mut x = listing_xml("ListBucketResult", ("Name", bucket), "EncodingType", l.url);
+    x.field("Prefix", &l.enc(l.prefix))
+        .field("Marker", &l.enc(marker))
+        .field("MaxKeys", &l.max.to_string());
+    l.delimiter_field(&mut x);
     x.field("IsTruncated", if next.is_some() { "true" } else { "false" });
     if let Some(n) = next {
-        x.field("NextMarker", &enc(url, n));
+        x.field("NextMarker", &l.enc(n));
     }
-    for e in &entries {
-        if let Entry::Prefix(p) = e {
-            x.open("CommonPrefixes")
-                .field("Prefix", &enc(url, p))
-                .close("CommonPrefixes");
-        }
-    }
+    l.common_prefixes(
+        &mut x,
+        entries.iter().filter_map(|e| match e {
+            Entry::Prefix(p) => Some(*p),
+            Entry::Key(_) => None,
+        }),
+    );
     for e in &entries {
         let Entry::Key(i) = e else { continue };
         let Some((key, meta)) = objects.get(*i) else {
             continue;
         };
-        let class = meta
-            .headers
-            .iter()
-            .find(|(n, _)| n == "x-cos-storage-class")
-            .map_or("STANDARD", |(_, v)| v.as_str());
         x.open("Contents")
-            .field("Key", &enc(url, key))
+            .field("Key", &l.enc(key))
             .field("LastModified", &iso8601(meta.modified))
             .field("ETag", &format!("\"{}\"", meta.etag))
             .field("Size", &meta.len.to_string())
-            .open("Owner")
-            .field("ID", owner)
-            .field("DisplayName", owner)
-            .close("Owner")
-            .field("StorageClass", class)
+            .person("Owner", owner)
+            .field("StorageClass", storage_class(&meta.headers))
             .close("Contents");
     }
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("ListBucketResult"),
-    ))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 #[cfg(test)]

@@ -128,11 +128,7 @@ pub(crate) async fn copy(
     let mut x = XmlOut::new("CopyObjectResult");
     x.field("ETag", &format!("\"{etag}\""))
         .field("LastModified", &iso8601(std::time::SystemTime::now()));
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("CopyObjectResult"),
-    ))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 #[cfg(test)]

@@ -93,7 +93,7 @@ pub(crate) async fn delete(
             }
         }
     }
-    Ok(xml_response(ctx, StatusCode::OK, x.finish("DeleteResult")))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 #[cfg(test)]

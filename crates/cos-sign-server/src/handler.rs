@@ -344,12 +344,16 @@ pub(crate) async fn put(
         .commit(&state.store)
         .await
         .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
-    Ok(ctx
-        .base(StatusCode::OK)
+    Ok(etag_response(ctx, &etag))
+}
+
+/// The empty 200 answer of a stored object or part: its quoted `ETag`.
+pub(crate) fn etag_response(ctx: &Ctx, etag: &str) -> Response<Body> {
+    ctx.base(StatusCode::OK)
         .header(header::ETAG, format!("\"{etag}\""))
         .header(header::CONTENT_LENGTH, 0)
         .body(empty())
-        .unwrap_or_else(|_| Response::new(empty())))
+        .unwrap_or_else(|_| Response::new(empty()))
 }
 
 /// Reads what is left of a refused request's body, unless the client waits for

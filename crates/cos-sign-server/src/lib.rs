@@ -73,6 +73,7 @@ mod xml;
 
 pub use limits::Limits;
 pub use request::VerifiedRequest;
+pub use xml::iso8601;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -5,14 +5,16 @@ use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header;
 use hyper::{Response, StatusCode};
 use tokio::io::AsyncReadExt;
 
 use super::State;
-use super::bucket::{enc, invalid_argument, max_param, url_encoding, xml_response};
+use super::bucket::{
+    Listing, common_prefix, enc, invalid_argument, listing_xml, max_param, owner, storage_class,
+    url_encoding, xml_response,
+};
 use super::error::CosError;
-use super::handler::{Body, Ctx, Refused, drain, empty};
+use super::handler::{Body, Ctx, Refused, drain, empty, etag_response};
 use super::object_ops::stored_headers;
 use super::parts::{UploadInfo, multipart_etag};
 use super::request::VerifiedRequest;
@@ -139,10 +141,6 @@ async fn upload_of(
     }
 }
 
-fn owner(bucket: &str) -> &str {
-    bucket.rsplit('-').next().unwrap_or(bucket)
-}
-
 /// POST Object?uploads.
 pub(crate) async fn initiate(
     state: &State,
@@ -160,11 +158,7 @@ pub(crate) async fn initiate(
     x.field("Bucket", bucket)
         .field("Key", key)
         .field("UploadId", &id);
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("InitiateMultipartUploadResult"),
-    ))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 /// PUT Object?partNumber=N&uploadId=ID.
@@ -238,12 +232,7 @@ pub(crate) async fn upload_part(
         .await
         .map_err(io_error)?
         .ok_or_else(no_such_upload)?;
-    Ok(ctx
-        .base(StatusCode::OK)
-        .header(header::ETAG, format!("\"{etag}\""))
-        .header(header::CONTENT_LENGTH, 0)
-        .body(empty())
-        .unwrap_or_else(|_| Response::new(empty())))
+    Ok(etag_response(ctx, &etag))
 }
 
 fn invalid_part(message: impl Into<String>) -> CosError {
@@ -381,11 +370,7 @@ async fn join_parts(
         .field("Bucket", bucket)
         .field("Key", key)
         .field("ETag", &format!("\"{etag}\""));
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("CompleteMultipartUploadResult"),
-    ))
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 /// DELETE Object?uploadId=ID.
@@ -436,21 +421,11 @@ pub(crate) async fn list_parts(
     let class = storage_class(&info.headers);
     let owner = owner(bucket);
 
-    let mut x = XmlOut::new("ListPartsResult");
-    x.field("Bucket", bucket);
-    if url {
-        x.field("Encoding-type", "url");
-    }
+    let mut x = listing_xml("ListPartsResult", ("Bucket", bucket), "Encoding-type", url);
     x.field("Key", &enc(url, key))
         .field("UploadId", &id)
-        .open("Initiator")
-        .field("ID", owner)
-        .field("DisplayName", owner)
-        .close("Initiator")
-        .open("Owner")
-        .field("ID", owner)
-        .field("DisplayName", owner)
-        .close("Owner")
+        .person("Initiator", owner)
+        .person("Owner", owner)
         .field("StorageClass", class)
         .field("PartNumberMarker", &marker.to_string())
         .field(
@@ -467,18 +442,7 @@ pub(crate) async fn list_parts(
             .field("Size", &p.size.to_string())
             .close("Part");
     }
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("ListPartsResult"),
-    ))
-}
-
-fn storage_class(headers: &[(String, String)]) -> &str {
-    headers
-        .iter()
-        .find(|(n, _)| n == "x-cos-storage-class")
-        .map_or("STANDARD", |(_, v)| v.as_str())
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 /// GET Bucket?uploads: the uploads in progress.
@@ -488,12 +452,9 @@ pub(crate) async fn list_uploads(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     let bucket = vreq.bucket.as_str();
-    let prefix = vreq.param("prefix").unwrap_or("");
-    let delimiter = vreq.param("delimiter").unwrap_or("");
     let key_marker = vreq.param("key-marker").unwrap_or("");
     let id_marker = vreq.param("upload-id-marker").unwrap_or("");
-    let max = max_param(vreq, "max-uploads", 1000)?;
-    let url = url_encoding(vreq)?;
+    let l = Listing::parse(vreq, "max-uploads", 1000)?;
     let all = state.parts.uploads(bucket).await.map_err(io_error)?;
     let after = |key: &str, id: &str| {
         key.as_bytes() > key_marker.as_bytes()
@@ -504,22 +465,16 @@ pub(crate) async fn list_uploads(
     let mut next = None;
     for (id, info) in &all {
         let key = info.key.as_str();
-        if !key.starts_with(prefix) || !after(key, id) {
+        if !key.starts_with(l.prefix) || !after(key, id) {
             continue;
         }
-        let cp = (!delimiter.is_empty())
-            .then(|| {
-                key.get(prefix.len()..)
-                    .and_then(|rest| rest.find(delimiter))
-                    .and_then(|at| key.get(..prefix.len() + at + delimiter.len()))
-            })
-            .flatten();
+        let cp = common_prefix(key, l.prefix, l.delimiter);
         if let Some(cp) = cp
             && (prefixes.last() == Some(&cp) || cp.as_bytes() <= key_marker.as_bytes())
         {
             continue;
         }
-        if uploads.len() + prefixes.len() == max {
+        if uploads.len() + prefixes.len() == l.max {
             next = Some(());
             break;
         }
@@ -529,51 +484,36 @@ pub(crate) async fn list_uploads(
         }
     }
     let owner = owner(bucket);
-    let mut x = XmlOut::new("ListMultipartUploadsResult");
-    x.field("Bucket", bucket);
-    if url {
-        x.field("Encoding-Type", "url");
-    }
-    x.field("KeyMarker", &enc(url, key_marker))
+    let mut x = listing_xml(
+        "ListMultipartUploadsResult",
+        ("Bucket", bucket),
+        "Encoding-Type",
+        l.url,
+    );
+    x.field("KeyMarker", &l.enc(key_marker))
         .field("UploadIdMarker", id_marker);
     if next.is_some()
         && let Some((id, info)) = uploads.last()
     {
-        x.field("NextKeyMarker", &enc(url, &info.key))
+        x.field("NextKeyMarker", &l.enc(&info.key))
             .field("NextUploadIdMarker", id);
     }
-    x.field("MaxUploads", &max.to_string())
+    x.field("MaxUploads", &l.max.to_string())
         .field("IsTruncated", if next.is_some() { "true" } else { "false" })
-        .field("Prefix", &enc(url, prefix));
-    if !delimiter.is_empty() {
-        x.field("Delimiter", &enc(url, delimiter));
-    }
+        .field("Prefix", &l.enc(l.prefix));
+    l.delimiter_field(&mut x);
     for (id, info) in &uploads {
         x.open("Upload")
-            .field("Key", &enc(url, &info.key))
+            .field("Key", &l.enc(&info.key))
             .field("UploadId", id)
             .field("StorageClass", storage_class(&info.headers))
-            .open("Initiator")
-            .field("ID", owner)
-            .field("DisplayName", owner)
-            .close("Initiator")
-            .open("Owner")
-            .field("ID", owner)
-            .field("DisplayName", owner)
-            .close("Owner")
+            .person("Initiator", owner)
+            .person("Owner", owner)
             .field("Initiated", &iso8601(info.initiated))
             .close("Upload");
     }
-    for p in prefixes {
-        x.open("CommonPrefixes")
-            .field("Prefix", &enc(url, p))
-            .close("CommonPrefixes");
-    }
-    Ok(xml_response(
-        ctx,
-        StatusCode::OK,
-        x.finish("ListMultipartUploadsResult"),
-    ))
+    l.common_prefixes(&mut x, prefixes);
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
 #[cfg(test)]

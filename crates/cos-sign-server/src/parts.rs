@@ -22,7 +22,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use tokio::io::AsyncWriteExt;
 
 use super::Storage;
-use super::store::{Content, hex};
+use super::store::{Content, TempFile, hex, release};
 
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -75,10 +75,20 @@ impl std::ops::Deref for MemUploads {
     }
 }
 
-fn release(used: &AtomicU64, n: u64) {
-    let _ = used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-        Some(u.saturating_sub(n))
-    });
+impl MemUploads {
+    /// `f` of the upload `id` of `bucket`, under the lock (`None`: no such upload).
+    fn with<T>(
+        &self,
+        bucket: &str,
+        id: &str,
+        f: impl FnOnce(&MemUpload) -> T,
+    ) -> io::Result<Option<T>> {
+        Ok(self
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(&(bucket.to_owned(), id.to_owned()))
+            .map(f))
+    }
 }
 
 fn parts_size(u: &MemUpload) -> u64 {
@@ -188,11 +198,7 @@ impl Parts {
             return Ok(None);
         }
         match self {
-            Parts::Memory(m) => Ok(m
-                .lock()
-                .map_err(|_| poisoned())?
-                .get(&(bucket.to_owned(), id.to_owned()))
-                .map(|u| u.info.clone())),
+            Parts::Memory(m) => m.with(bucket, id, |u| u.info.clone()),
             Parts::Disk(root) => read_info(&Self::folder(root, bucket, id)).await,
         }
     }
@@ -216,27 +222,13 @@ impl Parts {
             },
             Parts::Disk(root) => {
                 let folder = Self::folder(root, bucket, id);
-                let tmp = folder.join(format!(
-                    ".tmp-{}-{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::Relaxed)
-                ));
-                let file = match tokio::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&tmp)
-                    .await
-                {
+                let (file, tmp) = match TempFile::create(&folder).await {
                     Ok(f) => f,
                     // Aborted meanwhile.
                     Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
                     Err(e) => return Err(e),
                 };
-                PartSink::Disk {
-                    file: tokio::io::BufWriter::with_capacity(256 * 1024, file),
-                    tmp: TempPath(Some(tmp)),
-                    folder,
-                }
+                PartSink::Disk { file, tmp, folder }
             }
         };
         Ok(Some(PartWriter {
@@ -255,11 +247,9 @@ impl Parts {
             return Ok(None);
         }
         match self {
-            Parts::Memory(m) => Ok(m
-                .lock()
-                .map_err(|_| poisoned())?
-                .get(&(bucket.to_owned(), id.to_owned()))
-                .map(|u| u.parts.values().map(|(p, _)| p.clone()).collect())),
+            Parts::Memory(m) => m.with(bucket, id, |u| {
+                u.parts.values().map(|(p, _)| p.clone()).collect()
+            }),
             Parts::Disk(root) => {
                 let folder = Self::folder(root, bucket, id);
                 let mut rd = match tokio::fs::read_dir(&folder).await {
@@ -305,12 +295,13 @@ impl Parts {
     pub async fn open_part(&self, bucket: &str, id: &str, part: &PartInfo) -> io::Result<Content> {
         match self {
             Parts::Memory(m) => m
-                .lock()
-                .map_err(|_| poisoned())?
-                .get(&(bucket.to_owned(), id.to_owned()))
-                .and_then(|u| u.parts.get(&part.number))
-                .filter(|(p, _)| p.etag == part.etag)
-                .map(|(_, b)| Content::Memory(b.clone()))
+                .with(bucket, id, |u| {
+                    u.parts
+                        .get(&part.number)
+                        .filter(|(p, _)| p.etag == part.etag)
+                        .map(|(_, b)| Content::Memory(b.clone()))
+                })?
+                .flatten()
                 .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "part gone")),
             Parts::Disk(root) => {
                 let path = Self::folder(root, bucket, id)
@@ -446,17 +437,6 @@ async fn read_info(folder: &Path) -> io::Result<Option<UploadInfo>> {
     Ok(key.map(|k| UploadInfo { key: k, ..info }))
 }
 
-/// Removes the temporary file on drop unless it was renamed into place.
-struct TempPath(Option<PathBuf>);
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 enum PartSink {
     Memory {
         buf: Vec<u8>,
@@ -467,7 +447,7 @@ enum PartSink {
     },
     Disk {
         file: tokio::io::BufWriter<tokio::fs::File>,
-        tmp: TempPath,
+        tmp: TempFile,
         folder: PathBuf,
     },
 }
@@ -547,12 +527,8 @@ impl PartWriter {
                 file.get_ref().sync_all().await?;
                 let prefix = format!("{:05}.", self.number);
                 let name = format!("{prefix}{etag}");
-                let from = tmp
-                    .0
-                    .clone()
-                    .ok_or_else(|| io::Error::other("no temp file"))?;
-                match tokio::fs::rename(&from, folder.join(&name)).await {
-                    Ok(()) => tmp.0 = None,
+                match tmp.persist(&folder.join(&name)).await {
+                    Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
                     Err(e) => return Err(e),
                 }

@@ -597,7 +597,7 @@ async fn upload(
             .field("Bucket", bucket)
             .field("Key", &key)
             .field("ETag", &etag);
-        xml_response(ctx, status, x.finish("PostResponse"))
+        xml_response(ctx, status, x.finish())
     } else {
         ctx.base(status)
             .header(header::CONTENT_LENGTH, 0)

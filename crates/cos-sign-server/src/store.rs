@@ -318,38 +318,19 @@ impl Store {
         headers: Vec<(String, String)>,
         etag: Option<String>,
     ) -> io::Result<Upload> {
-        match self {
-            Store::Memory { used, cap, .. } => Ok(Upload {
-                kind: UploadKind::Memory {
-                    buf: Vec::new(),
-                    reservation: Reservation {
-                        used: used.clone(),
-                        n: 0,
-                    },
-                    cap: *cap,
+        let kind = match self {
+            Store::Memory { used, cap, .. } => UploadKind::Memory {
+                buf: Vec::new(),
+                reservation: Reservation {
+                    used: used.clone(),
+                    n: 0,
                 },
-                md5: Md5::new(),
-                len: 0,
-                bucket: bucket.to_owned(),
-                key: key.to_owned(),
-                headers,
-                etag,
-            }),
+                cap: *cap,
+            },
             Store::Disk(dir) => {
                 let bucket_dir = dir.join(bucket);
                 tokio::fs::create_dir_all(&bucket_dir).await?;
-                let tmp = bucket_dir.join(format!(
-                    "{TMP_PREFIX}{}-{}",
-                    std::process::id(),
-                    TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-                ));
-                let guard = TempFile(Some(tmp.clone()));
-                let file = tokio::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&tmp)
-                    .await?;
-                let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+                let (mut file, guard) = TempFile::create(&bucket_dir).await?;
                 let mut header = format!(
                     "{MAGIC}{}\nkey: {}\n",
                     etag.clone().unwrap_or_else(|| "0".repeat(32)),
@@ -364,25 +345,27 @@ impl Store {
                 }
                 header.push('\n');
                 file.write_all(header.as_bytes()).await?;
-                Ok(Upload {
-                    kind: UploadKind::Disk {
-                        file,
-                        guard,
-                        dest: Self::object_path(dir, bucket, key),
-                    },
-                    md5: Md5::new(),
-                    len: 0,
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                    headers,
-                    etag,
-                })
+                UploadKind::Disk {
+                    file,
+                    guard,
+                    dest: Self::object_path(dir, bucket, key),
+                }
             }
-        }
+        };
+        Ok(Upload {
+            kind,
+            md5: Md5::new(),
+            len: 0,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            headers,
+            etag,
+        })
     }
 }
 
-fn release(used: &AtomicU64, n: u64) {
+/// Gives back `n` bytes of a memory cap's count.
+pub(crate) fn release(used: &AtomicU64, n: u64) {
     let _ = used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
         Some(u.saturating_sub(n))
     });
@@ -421,8 +404,42 @@ async fn sync_dir(dir: Option<&Path>) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes the temporary file on drop unless it was renamed into place.
-struct TempFile(Option<PathBuf>);
+/// A temporary file being written (`.tmp-<pid>-<n>`), removed on drop unless it was renamed
+/// into place.
+pub(crate) struct TempFile(Option<PathBuf>);
+
+impl TempFile {
+    /// Creates a new temporary file in `dir` (which must exist) for buffered writing.
+    pub(crate) async fn create(
+        dir: &Path,
+    ) -> io::Result<(tokio::io::BufWriter<tokio::fs::File>, TempFile)> {
+        let path = dir.join(format!(
+            "{TMP_PREFIX}{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await?;
+        Ok((
+            tokio::io::BufWriter::with_capacity(256 * 1024, file),
+            TempFile(Some(path)),
+        ))
+    }
+
+    /// Renames the file to `dest` (nothing is removed on drop then); returns where it was.
+    pub(crate) async fn persist(&mut self, dest: &Path) -> io::Result<PathBuf> {
+        let tmp = self
+            .0
+            .clone()
+            .ok_or_else(|| io::Error::other("no temp file"))?;
+        tokio::fs::rename(&tmp, dest).await?;
+        self.0 = None;
+        Ok(tmp)
+    }
+}
 
 impl Drop for TempFile {
     fn drop(&mut self) {
@@ -553,16 +570,11 @@ impl Upload {
                 }
                 file.sync_all().await?;
                 drop(file);
-                let tmp = guard
-                    .0
-                    .clone()
-                    .ok_or_else(|| io::Error::other("no temp file"))?;
                 let parent = dest.parent().map(Path::to_path_buf);
                 if let Some(p) = &parent {
                     tokio::fs::create_dir_all(p).await?;
                 }
-                tokio::fs::rename(&tmp, &dest).await?;
-                guard.0 = None;
+                let tmp = guard.persist(&dest).await?;
                 sync_dir(parent.as_deref()).await?;
                 if let Some(bucket_dir) = tmp.parent()
                     && Some(bucket_dir) != parent.as_deref()

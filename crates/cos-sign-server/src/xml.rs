@@ -127,15 +127,16 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, CosError> {
 /// Writes a response body.
 pub(crate) struct XmlOut {
     w: Writer<Vec<u8>>,
+    root: &'static str,
 }
 
 impl XmlOut {
     /// A document with its declaration and the root element opened.
-    pub fn new(root: &str) -> Self {
+    pub fn new(root: &'static str) -> Self {
         let mut w = Writer::new(Vec::with_capacity(1024));
         let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
         let _ = w.write_event(Event::Text(BytesText::from_escaped("\n")));
-        let mut out = Self { w };
+        let mut out = Self { w, root };
         out.open(root);
         out
     }
@@ -157,15 +158,24 @@ impl XmlOut {
         self.close(name)
     }
 
+    /// `<tag><ID>id</ID><DisplayName>id</DisplayName></tag>` (an owner or initiator).
+    pub fn person(&mut self, tag: &str, id: &str) -> &mut Self {
+        self.open(tag)
+            .field("ID", id)
+            .field("DisplayName", id)
+            .close(tag)
+    }
+
     /// Closes the root and returns the bytes.
-    pub fn finish(mut self, root: &str) -> Vec<u8> {
-        self.close(root);
+    pub fn finish(mut self) -> Vec<u8> {
+        self.close(self.root);
         self.w.into_inner()
     }
 }
 
-/// `2006-01-02T15:04:05.000Z`, as COS writes times in XML.
-pub(crate) fn iso8601(t: std::time::SystemTime) -> String {
+/// A time as `2006-01-02T15:04:05.000Z` (UTC, whole seconds), as COS writes times in XML
+/// and as a POST policy's `expiration` is written (times before 1970 are written as 1970).
+pub fn iso8601(t: std::time::SystemTime) -> String {
     let secs = t
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -238,7 +248,7 @@ mod tests {
     fn writes_escaped_fields_and_times() {
         let mut x = XmlOut::new("R");
         x.field("Key", "a<&>'\"");
-        let s = String::from_utf8(x.finish("R")).unwrap();
+        let s = String::from_utf8(x.finish()).unwrap();
         assert_eq!(
             s,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<R><Key>a&lt;&amp;&gt;&apos;&quot;</Key></R>"

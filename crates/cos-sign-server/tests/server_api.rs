@@ -10,38 +10,15 @@ use cos_sign_server as server;
 use md5::{Digest, Md5};
 use server_common::*;
 
-/// A pre-signed URL on the real COS host with these params signed.
-fn signed(method: &str, key: &str, params: &[(&str, &str)]) -> String {
-    let q = presigned_query(method, key, params, &[("host", HOST)], ID, KEY, window());
-    format!("http://{HOST}{}?{q}", url_path(key))
-}
-
-async fn initiate(client: &reqwest::Client, key: &str) -> String {
+/// Listing the parts of upload `id` of `key` answers 404 `NoSuchUpload`.
+async fn assert_upload_gone(client: &reqwest::Client, key: &str, id: &str) {
     let resp = client
-        .post(signed("POST", key, &[("uploads", "")]))
+        .get(signed("GET", key, &[("uploadId", id)]))
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200);
-    xml_field(&resp.text().await.unwrap(), "UploadId").expect("an UploadId")
-}
-
-async fn upload_part(
-    client: &reqwest::Client,
-    key: &str,
-    id: &str,
-    n: u32,
-    data: Vec<u8>,
-) -> String {
-    let n = n.to_string();
-    let resp = client
-        .put(signed("PUT", key, &[("partNumber", &n), ("uploadId", id)]))
-        .body(data)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.headers()["etag"].to_str().unwrap().to_owned()
+    let (status, code, _) = error_of(resp).await;
+    assert_eq!((status, code.as_str()), (404, "NoSuchUpload"));
 }
 
 fn upload_files(dir: &TempDir) -> Vec<String> {
@@ -89,20 +66,7 @@ async fn multipart_on_disk_is_atomic_and_leaves_nothing() {
         .unwrap();
     assert!(!list.text().await.unwrap().contains("<Contents>"));
 
-    let mut body = String::from("<CompleteMultipartUpload>");
-    for (i, e) in etags.iter().enumerate() {
-        body.push_str(&format!(
-            "<Part><PartNumber>{}</PartNumber><ETag>{e}</ETag></Part>",
-            i + 1
-        ));
-    }
-    body.push_str("</CompleteMultipartUpload>");
-    let resp = client
-        .post(signed("POST", key, &[("uploadId", &id)]))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let resp = complete(&client, key, &id, &etags).await;
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
     let mut cat = Vec::new();
@@ -118,13 +82,7 @@ async fn multipart_on_disk_is_atomic_and_leaves_nothing() {
     assert_eq!(dir.bucket_files().len(), 1, "{:?}", dir.bucket_files());
     assert!(upload_files(&dir).is_empty());
     // The upload is gone.
-    let resp = client
-        .get(signed("GET", key, &[("uploadId", &id)]))
-        .send()
-        .await
-        .unwrap();
-    let (status, code, _) = error_of(resp).await;
-    assert_eq!((status, code.as_str()), (404, "NoSuchUpload"));
+    assert_upload_gone(&client, key, &id).await;
     handle.shutdown().await;
 }
 
@@ -142,13 +100,7 @@ async fn abandoned_uploads_are_removed() {
     assert_eq!(upload_files(&dir), vec![id.clone()]);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(upload_files(&dir).is_empty(), "{:?}", upload_files(&dir));
-    let resp = client
-        .get(signed("GET", key, &[("uploadId", &id)]))
-        .send()
-        .await
-        .unwrap();
-    let (status, code, _) = error_of(resp).await;
-    assert_eq!((status, code.as_str()), (404, "NoSuchUpload"));
+    assert_upload_gone(&client, key, &id).await;
     assert!(dir.bucket_files().is_empty());
     handle.shutdown().await;
 }

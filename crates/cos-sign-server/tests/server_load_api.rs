@@ -15,41 +15,14 @@ const OBJECTS: usize = 200;
 const SEED: u64 = 0x0A91_0200;
 const PART: usize = 1024 * 1024;
 
-fn signed(method: &str, key: &str, params: &[(&str, &str)]) -> String {
-    let q = presigned_query(method, key, params, &[("host", HOST)], ID, KEY, window());
-    format!("http://{HOST}{}?{q}", url_path(key))
-}
-
 async fn multipart_upload(client: &reqwest::Client, key: &str, data: &Bytes) -> String {
-    let resp = client
-        .post(signed("POST", key, &[("uploads", "")]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let id = xml_field(&resp.text().await.unwrap(), "UploadId").unwrap();
-    let mut body = String::from("<CompleteMultipartUpload>");
+    let id = initiate(client, key).await;
+    let mut etags = Vec::new();
     for (i, chunk) in data.chunks(PART).enumerate() {
-        let n = (i + 1).to_string();
-        let resp = client
-            .put(signed("PUT", key, &[("partNumber", &n), ("uploadId", &id)]))
-            .body(Bytes::copy_from_slice(chunk))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
-        body.push_str(&format!(
-            "<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>"
-        ));
+        let n = u32::try_from(i + 1).unwrap();
+        etags.push(upload_part(client, key, &id, n, Bytes::copy_from_slice(chunk)).await);
     }
-    body.push_str("</CompleteMultipartUpload>");
-    let resp = client
-        .post(signed("POST", key, &[("uploadId", &id)]))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let resp = complete(client, key, &id, &etags).await;
     assert_eq!(resp.status(), 200);
     xml_field(&resp.text().await.unwrap(), "ETag").unwrap()
 }

@@ -59,6 +59,23 @@ async fn expect(resp: reqwest::Response, code: &str) -> String {
     body
 }
 
+/// GETs the object with the pre-signed query `q`: 403 + code; returns the body.
+async fn get_refused(client: &reqwest::Client, q: &str, code: &str) -> String {
+    expect(client.get(obj_url(q)).send().await.unwrap(), code).await
+}
+
+/// GETs the object with the pre-signed query `q`: 403 `SignatureDoesNotMatch` reporting
+/// the `expected` strings.
+async fn get_mismatch(client: &reqwest::Client, q: &str, expected: (String, String)) {
+    mismatch(client.get(obj_url(q)).send().await.unwrap(), expected).await;
+}
+
+/// Asserts 403 `SignatureDoesNotMatch` reporting the `expected` strings.
+async fn mismatch(resp: reqwest::Response, expected: (String, String)) {
+    let body = expect(resp, "SignatureDoesNotMatch").await;
+    check_strings(&body, &expected);
+}
+
 fn check_strings(body: &str, expected: &(String, String)) {
     assert_eq!(
         xml_field(body, "FormatString").unwrap(),
@@ -85,20 +102,11 @@ async fn presigned_tampers() {
 
     // Another secret key for the same id.
     let q = presigned_query("GET", OBJ, &params, &headers, ID, "another key", kt);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
-    check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
+    get_mismatch(&client, &q, canonical("GET", OBJ, &params, &headers, kt)).await;
 
     // An id the server does not know.
     let q = presigned_query("GET", OBJ, &params, &headers, "AKIDunknown", KEY, kt);
-    expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "InvalidAccessKeyId",
-    )
-    .await;
+    get_refused(&client, &q, "InvalidAccessKeyId").await;
 
     // A changed param value.
     let q = good.replace(
@@ -106,34 +114,28 @@ async fn presigned_tampers() {
         "response-content-type=text%2Fhtml",
     );
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
-    check_strings(
-        &body,
-        &canonical(
+    get_mismatch(
+        &client,
+        &q,
+        canonical(
             "GET",
             OBJ,
             &[("response-content-type", "text/html")],
             &headers,
             kt,
         ),
-    );
+    )
+    .await;
 
     // A signed param removed: rebuilt with an empty value.
     let q = good.replace("&response-content-type=text%2Fplain", "");
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
+    get_mismatch(
+        &client,
+        &q,
+        canonical("GET", OBJ, &[("response-content-type", "")], &headers, kt),
     )
     .await;
-    check_strings(
-        &body,
-        &canonical("GET", OBJ, &[("response-content-type", "")], &headers, kt),
-    );
 
     // q-key-time changed (one second more): another SignKey.
     let kt_text = format!("{};{}", kt.start(), kt.end());
@@ -144,12 +146,7 @@ async fn presigned_tampers() {
         1,
     );
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
-    check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
+    get_mismatch(&client, &q, canonical("GET", OBJ, &params, &headers, kt)).await;
 
     // Both times extended by an hour.
     let later = KeyTime::new(kt.start(), kt.end() + 3600);
@@ -158,24 +155,14 @@ async fn presigned_tampers() {
         &format!("{}%3B{}", later.start(), later.end()),
     );
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
-    check_strings(&body, &canonical("GET", OBJ, &params, &headers, later));
+    get_mismatch(&client, &q, canonical("GET", OBJ, &params, &headers, later)).await;
 
     // One signature digit changed.
     let sig_at = good.find("q-signature=").unwrap() + "q-signature=".len();
     let sig = &good[sig_at..sig_at + 40];
     let q = good.replace(sig, &flip_last_hex(sig));
     assert_ne!(q, good);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
-    check_strings(&body, &canonical("GET", OBJ, &params, &headers, kt));
+    get_mismatch(&client, &q, canonical("GET", OBJ, &params, &headers, kt)).await;
 
     // Another key (object), another host (bucket), another method.
     let resp = client
@@ -183,42 +170,33 @@ async fn presigned_tampers() {
         .send()
         .await
         .unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical("GET", "tamper/other.txt", &params, &headers, kt),
-    );
+    mismatch(
+        resp,
+        canonical("GET", "tamper/other.txt", &params, &headers, kt),
+    )
+    .await;
     let other_host = "otherbucket-1250000000.cos.ap-guangzhou.myqcloud.com";
     let resp = client
         .get(format!("http://{other_host}/{OBJ}?{good}"))
         .send()
         .await
         .unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical("GET", OBJ, &params, &[("host", other_host)], kt),
-    );
+    mismatch(
+        resp,
+        canonical("GET", OBJ, &params, &[("host", other_host)], kt),
+    )
+    .await;
     let resp = client.delete(obj_url(&good)).send().await.unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(&body, &canonical("DELETE", OBJ, &params, &headers, kt));
+    mismatch(resp, canonical("DELETE", OBJ, &params, &headers, kt)).await;
 
     // Expired, and not yet valid.
     let past = KeyTime::new(now() - 600, now() - 300);
     let q = presigned_query("GET", OBJ, &params, &headers, ID, KEY, past);
-    let body = expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "AccessDenied",
-    )
-    .await;
+    let body = get_refused(&client, &q, "AccessDenied").await;
     assert_eq!(xml_field(&body, "Message").unwrap(), "Request has expired");
     let future = KeyTime::new(now() + 300, now() + 600);
     let q = presigned_query("GET", OBJ, &params, &headers, ID, KEY, future);
-    expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "RequestTimeTooSkewed",
-    )
-    .await;
+    get_refused(&client, &q, "RequestTimeTooSkewed").await;
 
     // Nothing was deleted by the refused DELETE.
     let resp = client.get(obj_url(&good)).send().await.unwrap();
@@ -243,21 +221,17 @@ async fn header_tampers() {
     assert_eq!(send(auth.clone(), "alice").await.unwrap().status(), 200);
 
     // A changed header value.
-    let body = expect(
+    mismatch(
         send(auth.clone(), "mallory").await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
-    check_strings(
-        &body,
-        &canonical(
+        canonical(
             "GET",
             OBJ,
             &[],
             &[("host", HOST), ("x-cos-meta-owner", "mallory")],
             kt,
         ),
-    );
+    )
+    .await;
     // A signed header left out.
     let resp = client
         .get(&url)
@@ -265,17 +239,17 @@ async fn header_tampers() {
         .send()
         .await
         .unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical(
+    mismatch(
+        resp,
+        canonical(
             "GET",
             OBJ,
             &[],
             &[("host", HOST), ("x-cos-meta-owner", "")],
             kt,
         ),
-    );
+    )
+    .await;
     // A signed param sent with another value.
     let pauth = authorization("GET", OBJ, &[("versionId", "1")], &headers, ID, KEY, kt);
     let resp = client
@@ -285,16 +259,19 @@ async fn header_tampers() {
         .send()
         .await
         .unwrap();
-    let body = expect(resp, "SignatureDoesNotMatch").await;
-    check_strings(
-        &body,
-        &canonical("GET", OBJ, &[("versionId", "2")], &headers, kt),
-    );
+    mismatch(
+        resp,
+        canonical("GET", OBJ, &[("versionId", "2")], &headers, kt),
+    )
+    .await;
     // One signature digit.
     let sig = &auth[auth.len() - 40..];
     let bad = format!("{}{}", &auth[..auth.len() - 40], flip_last_hex(sig));
-    let body = expect(send(bad, "alice").await.unwrap(), "SignatureDoesNotMatch").await;
-    check_strings(&body, &canonical("GET", OBJ, &[], &headers, kt));
+    mismatch(
+        send(bad, "alice").await.unwrap(),
+        canonical("GET", OBJ, &[], &headers, kt),
+    )
+    .await;
     // Another secret key.
     let other = authorization("GET", OBJ, &[], &headers, ID, "another key", kt);
     expect(send(other, "alice").await.unwrap(), "SignatureDoesNotMatch").await;
@@ -309,12 +286,11 @@ async fn header_tampers() {
         1,
     );
     assert_ne!(tampered, auth);
-    let body = expect(
+    mismatch(
         send(tampered, "alice").await.unwrap(),
-        "SignatureDoesNotMatch",
+        canonical("GET", OBJ, &[], &headers, moved),
     )
     .await;
-    check_strings(&body, &canonical("GET", OBJ, &[], &headers, moved));
     // Expired.
     let past = KeyTime::new(now() - 600, now() - 1);
     let expired = authorization("GET", OBJ, &[], &headers, ID, KEY, past);
@@ -358,11 +334,7 @@ async fn temporary_key_token_tampers() {
     expect(resp, "AccessDenied").await;
     let params = [("x-cos-security-token", "wrong")];
     let q = presigned_query("GET", OBJ, &params, &headers, TMP_ID, TMP_KEY, kt);
-    expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "AccessDenied",
-    )
-    .await;
+    get_refused(&client, &q, "AccessDenied").await;
     // The right token, signed in the query: accepted; then changed in the URL: refused.
     let params = [("x-cos-security-token", TOKEN)];
     let q = presigned_query("GET", OBJ, &params, &headers, TMP_ID, TMP_KEY, kt);
@@ -372,18 +344,10 @@ async fn temporary_key_token_tampers() {
         "x-cos-security-token=rust%3Atokem",
     );
     assert_ne!(changed, q);
-    expect(
-        client.get(obj_url(&changed)).send().await.unwrap(),
-        "AccessDenied",
-    )
-    .await;
+    get_refused(&client, &changed, "AccessDenied").await;
     // The right token, signed with another secret key: signature mismatch.
     let q = presigned_query("GET", OBJ, &params, &headers, TMP_ID, KEY, kt);
-    expect(
-        client.get(obj_url(&q)).send().await.unwrap(),
-        "SignatureDoesNotMatch",
-    )
-    .await;
+    get_refused(&client, &q, "SignatureDoesNotMatch").await;
     handle.shutdown().await;
 }
 

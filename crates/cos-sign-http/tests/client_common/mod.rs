@@ -7,7 +7,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use cos_sign_http::Client;
+use cos_sign_http::{Client, ClientBuilder};
 use cos_sign_server::{self as server, Config, Credential, ServerHandle};
 use cos_sign_std::config::{Endpoint, Scheme};
 use cos_sign_std::credentials::{Credentials, StaticProvider};
@@ -21,6 +21,16 @@ pub const TMP_KEY: &str = "clientTemporarySecret000000000002";
 pub const TOKEN: &str = "client:token+/=%0002";
 pub const BUCKET: &str = "examplebucket-1250000000";
 pub const REGION: &str = "ap-guangzhou";
+/// The path of the CVM metadata service's credentials folder.
+pub const BASE: &str = "/latest/meta-data/cam/security-credentials/";
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
 
 pub fn config() -> Config {
     Config::new("127.0.0.1:0".parse().unwrap())
@@ -68,6 +78,31 @@ pub fn proxy_client(addr: SocketAddr, signer: Option<Signer>) -> Client {
         b = b.signer(s);
     }
     b.build().unwrap()
+}
+
+/// With a temporary key from a provider under test (`key`: id, secret, token): starts a
+/// local server that accepts it, then through it as a proxy, with `signing` (a builder
+/// holding that provider's signer or credentials), puts `text` at `name` and reads it back.
+pub async fn put_get_with(
+    signing: ClientBuilder,
+    key: (&str, &str, &str),
+    name: &str,
+    text: &'static str,
+) {
+    let server = start(config().credential(Credential::temporary(key.0, key.1, key.2))).await;
+    let client = signing
+        .proxy(reqwest::Proxy::http(server.url()).unwrap())
+        .build()
+        .unwrap();
+    let bucket = client.bucket(BUCKET);
+    bucket.put(name, text).await.unwrap();
+    assert_eq!(&bucket.get(name).await.unwrap().body[..], text.as_bytes());
+    server.shutdown().await;
+}
+
+/// The endpoint of the real COS host over http.
+pub fn cos_endpoint() -> Endpoint {
+    cos_signer(permanent()).endpoint().clone()
 }
 
 /// A client in IP mode.
@@ -272,7 +307,9 @@ impl StandIn {
     }
 }
 
-fn read_request(s: &mut std::net::TcpStream) -> Option<Seen> {
+/// Reads one HTTP/1.1 request (head, then a `Content-Length` body); `None` when the head
+/// does not come whole.
+pub fn read_request(s: &mut std::net::TcpStream) -> Option<Seen> {
     let mut got = Vec::new();
     let mut buf = [0u8; 8192];
     let end = loop {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cos_sign_core::{KeyTime, Request, SigningKey};
+use cos_sign_core::{KeyTime, Request, Signed, SigningKey};
 use cos_sign_server::{self as server, Config, Credential, ServerHandle};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -68,12 +68,26 @@ pub fn authorization(
     secret: &str,
     kt: KeyTime,
 ) -> String {
+    signature(method, key, params, headers, secret, kt, |s| {
+        s.authorization(id).to_string()
+    })
+}
+
+/// `f` of the signature of the request (`key` without its leading `/`).
+fn signature<T>(
+    method: &str,
+    key: &str,
+    params: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    secret: &str,
+    kt: KeyTime,
+    f: impl FnOnce(&Signed<'_>) -> T,
+) -> T {
     let path = format!("/{key}");
     let req = Request::new(method, &path).params(params).headers(headers);
-    let signed = SigningKey::derive(secret.as_bytes(), kt)
+    f(&SigningKey::derive(secret.as_bytes(), kt)
         .sign(&req)
-        .expect("signs");
-    signed.authorization(id).to_string()
+        .expect("signs"))
 }
 
 /// The query of a pre-signed URL: the `q-*` pairs, then the params (form-encoded, as
@@ -87,12 +101,9 @@ pub fn presigned_query(
     secret: &str,
     kt: KeyTime,
 ) -> String {
-    let path = format!("/{key}");
-    let req = Request::new(method, &path).params(params).headers(headers);
-    let signed = SigningKey::derive(secret.as_bytes(), kt)
-        .sign(&req)
-        .expect("signs");
-    let mut q = signed.presigned_query(id).to_string();
+    let mut q = signature(method, key, params, headers, secret, kt, |s| {
+        s.presigned_query(id).to_string()
+    });
     if !params.is_empty() {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         for (k, v) in params {
@@ -108,6 +119,65 @@ pub fn presigned_query(
 pub fn presigned_url(method: &str, key: &str, kt: KeyTime) -> String {
     let q = presigned_query(method, key, &[], &[("host", HOST)], ID, KEY, kt);
     format!("http://{HOST}{}?{q}", url_path(key))
+}
+
+/// A pre-signed URL on the real COS host with these params signed.
+pub fn signed(method: &str, key: &str, params: &[(&str, &str)]) -> String {
+    let q = presigned_query(method, key, params, &[("host", HOST)], ID, KEY, window());
+    format!("http://{HOST}{}?{q}", url_path(key))
+}
+
+/// Initiates a multipart upload of `key`: its id.
+pub async fn initiate(client: &reqwest::Client, key: &str) -> String {
+    let resp = client
+        .post(signed("POST", key, &[("uploads", "")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    xml_field(&resp.text().await.unwrap(), "UploadId").expect("an UploadId")
+}
+
+/// Uploads part `n` of upload `id`: its ETag (quoted).
+pub async fn upload_part(
+    client: &reqwest::Client,
+    key: &str,
+    id: &str,
+    n: u32,
+    data: impl Into<reqwest::Body>,
+) -> String {
+    let n = n.to_string();
+    let resp = client
+        .put(signed("PUT", key, &[("partNumber", &n), ("uploadId", id)]))
+        .body(data)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.headers()["etag"].to_str().unwrap().to_owned()
+}
+
+/// Completes upload `id` with `etags` as parts 1, 2, ...
+pub async fn complete(
+    client: &reqwest::Client,
+    key: &str,
+    id: &str,
+    etags: &[String],
+) -> reqwest::Response {
+    let mut body = String::from("<CompleteMultipartUpload>");
+    for (i, e) in etags.iter().enumerate() {
+        body.push_str(&format!(
+            "<Part><PartNumber>{}</PartNumber><ETag>{e}</ETag></Part>",
+            i + 1
+        ));
+    }
+    body.push_str("</CompleteMultipartUpload>");
+    client
+        .post(signed("POST", key, &[("uploadId", id)]))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// A client that reaches every `http://` URL through the server as its proxy (absolute-form
