@@ -137,6 +137,9 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`Error::TooManyParams`] or [`Error::TooManyHeaders`] past the capacity `N`.
+    // Inlined on 64-bit targets: the caller's `Signed` is then built in place, not copied
+    // out of the returned `Result`.
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
     pub fn sign<'r, const N: usize>(&self, req: &Request<'r, N>) -> Result<Signed<'r, N>, Error> {
         let params = Order::<N>::sort(req.params).ok_or(Error::TooManyParams { max: N })?;
         let headers = Order::<N>::sort(req.headers).ok_or(Error::TooManyHeaders { max: N })?;
@@ -172,13 +175,12 @@ impl SigningKey {
 
     /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex sha1>\n"))`.
     pub(crate) fn sign_digest_hex(&self, digest_hex: &[u8; 40]) -> [u8; 40] {
-        hex20_public(&self.mac.mac_parts(&[
-            b"sha1\n",
-            self.key_time_text.as_bytes(),
-            b"\n",
-            digest_hex,
-            b"\n",
-        ]))
+        let kt = &self.key_time_text;
+        hex20_public(
+            &self
+                .mac
+                .mac_sts(kt.sts_head(), kt.sts_head_len(), digest_hex),
+        )
     }
 
     pub(crate) fn mac(&self) -> &HmacSha1 {
