@@ -3,7 +3,7 @@
 //! Only `A-Z a-z 0-9 - _ . ~` stay as they are; every other byte of the UTF-8 text becomes
 //! `%XX`. Names are lowercased *after* encoding, so their escapes use lowercase hex too.
 
-use crate::sink::{ByteOut, Form, lower8};
+use crate::sink::{ByteOut, Form, copy_small, lower8};
 
 const UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const LOWER: &[u8; 16] = b"0123456789abcdef";
@@ -220,6 +220,32 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                     d.copy_from_slice(&w);
                     n += r;
                     break;
+                }
+                // A short piece (`host`, `=`...) on its own: one word padded with plain
+                // bytes, written whole when the piece stays as it is (the padding is
+                // overwritten next).
+                if !after_word && r == s.len() {
+                    let mut w = [b'0'; 8];
+                    if let Some(d) = w.get_mut(..r) {
+                        copy_small(d, rest);
+                    }
+                    if all_plain(&w) {
+                        if n >= S::LIMIT {
+                            let m = st.spill(n);
+                            spilled += n - m;
+                            n = m;
+                        }
+                        let w = if lower {
+                            lower8(u64::from_le_bytes(w)).to_le_bytes()
+                        } else {
+                            w
+                        };
+                        if let Some(d) = st.buf().get_mut(n..n + 8) {
+                            d.copy_from_slice(&w);
+                        }
+                        n += r;
+                        break;
+                    }
                 }
                 rest.split_at(rest.len().min(8))
             }
