@@ -157,19 +157,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
         let (bytes, tail) = match word {
             Some((word, tail)) => {
                 if all_plain(word) {
-                    if n >= S::LIMIT {
-                        let m = st.spill(n);
-                        spilled += n - m;
-                        n = m;
-                    }
-                    let w = if lower {
-                        lower8(u64::from_le_bytes(*word)).to_le_bytes()
-                    } else {
-                        *word
-                    };
-                    if let Some(d) = st.buf().get_mut(n..n + 8) {
-                        d.copy_from_slice(&w);
-                    }
+                    make_room(st, &mut n, &mut spilled);
+                    let _ = put_word(st, n, *word, lower);
                     n += 8;
                     rest = tail;
                     after_word = true;
@@ -181,19 +170,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                 let k =
                     ((!plain_bits(u64::from_le_bytes(*word)) & HIGH).trailing_zeros() / 8) as usize;
                 if k > 0 {
-                    if n >= S::LIMIT {
-                        let m = st.spill(n);
-                        spilled += n - m;
-                        n = m;
-                    }
-                    let w = if lower {
-                        lower8(u64::from_le_bytes(*word)).to_le_bytes()
-                    } else {
-                        *word
-                    };
-                    if let Some(d) = st.buf().get_mut(n..n + 8) {
-                        d.copy_from_slice(&w);
-                    }
+                    make_room(st, &mut n, &mut spilled);
+                    let _ = put_word(st, n, *word, lower);
                     n += k;
                 }
                 let escapes = word.get(k..).unwrap_or_default();
@@ -210,14 +188,9 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                 if after_word
                     && let Some(last) = s.last_chunk::<8>()
                     && all_plain(last)
-                    && let Some(d) = st.buf().get_mut((n + r).wrapping_sub(8)..n + r)
+                    && let Some(at) = (n + r).checked_sub(8)
+                    && put_word(st, at, *last, lower)
                 {
-                    let w = if lower {
-                        lower8(u64::from_le_bytes(*last)).to_le_bytes()
-                    } else {
-                        *last
-                    };
-                    d.copy_from_slice(&w);
                     n += r;
                     break;
                 }
@@ -230,19 +203,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                         copy_small(d, rest);
                     }
                     if all_plain(&w) {
-                        if n >= S::LIMIT {
-                            let m = st.spill(n);
-                            spilled += n - m;
-                            n = m;
-                        }
-                        let w = if lower {
-                            lower8(u64::from_le_bytes(w)).to_le_bytes()
-                        } else {
-                            w
-                        };
-                        if let Some(d) = st.buf().get_mut(n..n + 8) {
-                            d.copy_from_slice(&w);
-                        }
+                        make_room(st, &mut n, &mut spilled);
+                        let _ = put_word(st, n, w, lower);
                         n += r;
                         break;
                     }
@@ -253,11 +215,7 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
         rest = tail;
         after_word = false;
         for &b in bytes {
-            if n >= S::LIMIT {
-                let m = st.spill(n);
-                spilled += n - m;
-                n = m;
-            }
+            make_room(st, &mut n, &mut spilled);
             let m = PLAIN[b as usize] & 0x7f;
             let buf = st.buf();
             if m != 0 {
@@ -288,6 +246,34 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
         }
     }
     (n, n + spilled - start)
+}
+
+/// Spills `st` when its fill `n` has reached [`Stage::LIMIT`]; counts what was handed on.
+#[inline(always)]
+fn make_room<S: Stage + ?Sized>(st: &mut S, n: &mut usize, spilled: &mut usize) {
+    if *n >= S::LIMIT {
+        let m = st.spill(*n);
+        *spilled += *n - m;
+        *n = m;
+    }
+}
+
+/// Writes the eight bytes `w` at `at` in the stage's buffer, ASCII-lowercased for names;
+/// false (nothing written) when they do not fit.
+#[inline(always)]
+fn put_word<S: Stage + ?Sized>(st: &mut S, at: usize, w: [u8; 8], lower: bool) -> bool {
+    let w = if lower {
+        lower8(u64::from_le_bytes(w)).to_le_bytes()
+    } else {
+        w
+    };
+    match st.buf().get_mut(at..at + 8) {
+        Some(d) => {
+            d.copy_from_slice(&w);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Writes `encode(s)` (uppercase escapes): how values are signed.

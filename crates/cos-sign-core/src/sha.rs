@@ -267,14 +267,19 @@ impl HmacSha1 {
 
     /// The outer hash of an inner digest: one block after the pad block.
     fn outer_of(&self, inner: [u8; 20]) -> [u8; 20] {
-        let mut block = [0u8; 64];
+        self.outer_in(&mut [0u8; 64], inner)
+    }
+
+    /// The outer hash of an inner digest, laid out in `block` (zeroed by the caller).
+    #[inline(always)]
+    fn outer_in(&self, block: &mut [u8; 64], inner: [u8; 20]) -> [u8; 20] {
         if let Some(d) = block.first_chunk_mut::<20>() {
             *d = inner;
         }
         block[20] = 0x80;
         block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
         let mut state = self.outer;
-        compress(&mut state, core::slice::from_ref(&block));
+        compress(&mut state, core::slice::from_ref(block));
         digest_of(state)
     }
 
@@ -304,18 +309,7 @@ impl HmacSha1 {
         {
             *d = tail;
         }
-        let n = head_len + 41;
-        let blocks = if n < 56 { 1 } else { 2 };
-        let bits = ((64 + n) as u64).wrapping_mul(8);
-        if let Some(len) = buf.get_mut(64 * blocks - 8..64 * blocks) {
-            len.copy_from_slice(&bits.to_be_bytes());
-        }
-        let mut state = self.inner;
-        compress(
-            &mut state,
-            buf.as_chunks::<64>().0.get(..blocks).unwrap_or_default(),
-        );
-        self.outer_of(digest_of(state))
+        self.mac_padded(&mut buf, head_len + 41)
     }
 
     /// The HMAC of `parts` one after the other. A message of up to 119 bytes (every
@@ -335,6 +329,14 @@ impl HmacSha1 {
         if let Some(b) = buf.get_mut(n) {
             *b = 0x80;
         }
+        self.mac_padded(&mut buf, n)
+    }
+
+    /// The HMAC of the `n`-byte message (at most 119 bytes) at the start of `buf`, followed
+    /// by `0x80` and zeros: the length goes in, the message is compressed in place, and the
+    /// outer message (the inner digest) is laid out in the same buffer (a small frame).
+    #[inline(always)]
+    fn mac_padded(&self, buf: &mut [u8; 128], n: usize) -> [u8; 20] {
         let blocks = if n < 56 { 1 } else { 2 };
         let bits = ((64 + n) as u64).wrapping_mul(8);
         if let Some(len) = buf.get_mut(64 * blocks - 8..64 * blocks) {
@@ -345,20 +347,14 @@ impl HmacSha1 {
             &mut state,
             buf.as_chunks::<64>().0.get(..blocks).unwrap_or_default(),
         );
-        // The outer message, the inner digest, in the same buffer: one block after the pad.
-        let (block, _) = buf.split_at_mut(64);
-        block.fill(0);
-        if let Some(d) = block.first_chunk_mut::<20>() {
-            *d = digest_of(state);
+        let (block, _) = buf.as_chunks_mut::<64>();
+        match block.first_mut() {
+            Some(block) => {
+                block.fill(0);
+                self.outer_in(block, digest_of(state))
+            }
+            None => [0; 20],
         }
-        block[20] = 0x80;
-        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
-        let mut outer = self.outer;
-        compress(
-            &mut outer,
-            buf.as_chunks::<64>().0.get(..1).unwrap_or_default(),
-        );
-        digest_of(outer)
     }
 
     /// [`mac_parts`](Self::mac_parts) of a long message, in its own frame: the short path
