@@ -197,7 +197,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                 // A short piece (`host`, `=`...) on its own: one word padded with plain
                 // bytes, written whole when the piece stays as it is (the padding is
                 // overwritten next).
-                if !after_word && r == s.len() {
+                // (64-bit targets only, like the word loop: elsewhere `rest` is all of `s`.)
+                if cfg!(target_pointer_width = "64") && r < 8 && !after_word && r == s.len() {
                     let mut w = [b'0'; 8];
                     if let Some(d) = w.get_mut(..r) {
                         copy_small(d, rest);
