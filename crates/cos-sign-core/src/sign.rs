@@ -139,9 +139,6 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`Error::TooManyParams`] or [`Error::TooManyHeaders`] past the capacity `N`.
-    // Inlined on 64-bit targets: the caller's `Signed` is then built in place, not copied
-    // out of the returned `Result`.
-    #[cfg_attr(target_pointer_width = "64", inline(always))]
     pub fn sign<'r, const N: usize>(&self, req: &Request<'r, N>) -> Result<Signed<'r, N>, Error> {
         let params = Order::<N>::sort(req.params).ok_or(Error::TooManyParams { max: N })?;
         let headers = Order::<N>::sort(req.headers).ok_or(Error::TooManyHeaders { max: N })?;
