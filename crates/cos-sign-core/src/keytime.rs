@@ -168,33 +168,29 @@ impl TimeText {
     }
 
     fn push_u32(&mut self, mut v: u32) {
-        // Two digits at a time from the last, into the end of a small buffer, then one copy.
-        let mut digits = [b'0'; 10];
-        let mut start = digits.len();
+        // Two digits at a time from the last, straight into place: the digit count first.
+        let start = usize::from(self.len);
+        let mut end = start + v.checked_ilog10().unwrap_or(0) as usize + 1;
+        if end > self.buf.len() {
+            return;
+        }
+        self.len = end as u8;
         while v >= 10 {
             let pair = (v % 100) as usize * 2;
             v /= 100;
-            start -= 2;
             if let (Some(d), Some(p)) = (
-                digits.get_mut(start..start + 2),
+                self.buf.get_mut(end - 2..end),
                 DIGIT_PAIRS.get(pair..pair + 2),
             ) {
                 d.copy_from_slice(p);
             }
+            end -= 2;
         }
-        // A last single digit (pairs leave none of their own zeros in front: the last pair
-        // taken is at least 10), or the `0` of zero.
-        if v > 0 || start == digits.len() {
-            start -= 1;
-            if let Some(d) = digits.get_mut(start) {
-                *d = b'0' + v as u8;
-            }
-        }
-        let digits = digits.get(start..).unwrap_or_default();
-        let len = usize::from(self.len);
-        if let Some(dst) = self.buf.get_mut(len..len + digits.len()) {
-            dst.copy_from_slice(digits);
-            self.len += digits.len() as u8;
+        // A last single digit (or the `0` of zero).
+        if end > start
+            && let Some(d) = self.buf.get_mut(end - 1)
+        {
+            *d = b'0' + v as u8;
         }
     }
 

@@ -312,6 +312,22 @@ impl HmacSha1 {
         self.mac_padded(&mut buf, head_len + 41)
     }
 
+    /// The HMAC of the key time in a StringToSign head (`head` as for
+    /// [`mac_sts`](Self::mac_sts)): the message is `head[5..head_len - 1]`, moved as one
+    /// fixed-size copy (no copy call); the `\n` after it becomes the padding's `0x80`.
+    #[inline]
+    pub(crate) fn mac_key_time(&self, head: &[u8; 48], head_len: usize) -> [u8; 20] {
+        let mut buf = [0u8; 128];
+        if let (Some(d), Some(s)) = (buf.first_chunk_mut::<43>(), head.last_chunk::<43>()) {
+            *d = *s;
+        }
+        let n = head_len.saturating_sub(6);
+        if let Some(b) = buf.get_mut(n) {
+            *b = 0x80;
+        }
+        self.mac_padded(&mut buf, n)
+    }
+
     /// The HMAC of `parts` one after the other. A message of up to 119 bytes (every
     /// StringToSign and KeyTime) is laid out with its padding in one two-block buffer and
     /// compressed in place; a longer one is streamed.

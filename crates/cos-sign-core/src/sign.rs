@@ -114,7 +114,8 @@ impl SigningKey {
     /// Derives the SignKey of `key_time` from the secret key.
     pub fn derive(secret_key: &[u8], key_time: KeyTime) -> Self {
         let text = key_time.text();
-        let hex = hex20(&HmacSha1::new(secret_key).mac(text.as_bytes()));
+        let hex =
+            hex20(&HmacSha1::new(secret_key).mac_key_time(text.sts_head(), text.sts_head_len()));
         let mac = HmacSha1::new(&hex);
         Self {
             key_time,
