@@ -7,8 +7,9 @@
 //! machine's noise, and the goal per row (<= 1.2 key reused, <= 1.3 key derived); then the
 //! heap allocations per signature counted by the bench binary's global allocator.
 //!
-//! Short runs while iterating: `COS_BENCH_ROUNDS=101 cargo bench -p cos-sign-benches --
-//! --warm-up-time 0.1 --measurement-time 0.3` (a filter matching no criterion bench, such as
+//! Short runs while iterating: `COS_BENCH_ROUNDS=101 cargo bench -p cos-sign-benches --bench
+//! sign -- --warm-up-time 0.1 --measurement-time 0.3` (`--bench sign`: the library's test
+//! harness takes no criterion options; a filter matching no criterion bench, such as
 //! `-- zzz`, prints only the table).
 
 use std::collections::BTreeMap;
