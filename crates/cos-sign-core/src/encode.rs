@@ -3,7 +3,7 @@
 //! Only `A-Z a-z 0-9 - _ . ~` stay as they are; every other byte of the UTF-8 text becomes
 //! `%XX`. Names are lowercased *after* encoding, so their escapes use lowercase hex too.
 
-use crate::sink::{ByteOut, Form, lower8};
+use crate::sink::{ByteOut, Form, copy_small, lower8};
 
 const UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const LOWER: &[u8; 16] = b"0123456789abcdef";
@@ -157,19 +157,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
         let (bytes, tail) = match word {
             Some((word, tail)) => {
                 if all_plain(word) {
-                    if n >= S::LIMIT {
-                        let m = st.spill(n);
-                        spilled += n - m;
-                        n = m;
-                    }
-                    let w = if lower {
-                        lower8(u64::from_le_bytes(*word)).to_le_bytes()
-                    } else {
-                        *word
-                    };
-                    if let Some(d) = st.buf().get_mut(n..n + 8) {
-                        d.copy_from_slice(&w);
-                    }
+                    make_room(st, &mut n, &mut spilled);
+                    let _ = put_word(st, n, *word, lower);
                     n += 8;
                     rest = tail;
                     after_word = true;
@@ -181,19 +170,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                 let k =
                     ((!plain_bits(u64::from_le_bytes(*word)) & HIGH).trailing_zeros() / 8) as usize;
                 if k > 0 {
-                    if n >= S::LIMIT {
-                        let m = st.spill(n);
-                        spilled += n - m;
-                        n = m;
-                    }
-                    let w = if lower {
-                        lower8(u64::from_le_bytes(*word)).to_le_bytes()
-                    } else {
-                        *word
-                    };
-                    if let Some(d) = st.buf().get_mut(n..n + 8) {
-                        d.copy_from_slice(&w);
-                    }
+                    make_room(st, &mut n, &mut spilled);
+                    let _ = put_word(st, n, *word, lower);
                     n += k;
                 }
                 let escapes = word.get(k..).unwrap_or_default();
@@ -210,16 +188,27 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                 if after_word
                     && let Some(last) = s.last_chunk::<8>()
                     && all_plain(last)
-                    && let Some(d) = st.buf().get_mut((n + r).wrapping_sub(8)..n + r)
+                    && let Some(at) = (n + r).checked_sub(8)
+                    && put_word(st, at, *last, lower)
                 {
-                    let w = if lower {
-                        lower8(u64::from_le_bytes(*last)).to_le_bytes()
-                    } else {
-                        *last
-                    };
-                    d.copy_from_slice(&w);
                     n += r;
                     break;
+                }
+                // A short piece (`host`, `=`...) on its own: one word padded with plain
+                // bytes, written whole when the piece stays as it is (the padding is
+                // overwritten next).
+                // (64-bit targets only, like the word loop: elsewhere `rest` is all of `s`.)
+                if cfg!(target_pointer_width = "64") && r < 8 && !after_word && r == s.len() {
+                    let mut w = [b'0'; 8];
+                    if let Some(d) = w.get_mut(..r) {
+                        copy_small(d, rest);
+                    }
+                    if all_plain(&w) {
+                        make_room(st, &mut n, &mut spilled);
+                        let _ = put_word(st, n, w, lower);
+                        n += r;
+                        break;
+                    }
                 }
                 rest.split_at(rest.len().min(8))
             }
@@ -227,11 +216,7 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
         rest = tail;
         after_word = false;
         for &b in bytes {
-            if n >= S::LIMIT {
-                let m = st.spill(n);
-                spilled += n - m;
-                n = m;
-            }
+            make_room(st, &mut n, &mut spilled);
             let m = PLAIN[b as usize] & 0x7f;
             let buf = st.buf();
             if m != 0 {
@@ -262,6 +247,34 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
         }
     }
     (n, n + spilled - start)
+}
+
+/// Spills `st` when its fill `n` has reached [`Stage::LIMIT`]; counts what was handed on.
+#[inline(always)]
+fn make_room<S: Stage + ?Sized>(st: &mut S, n: &mut usize, spilled: &mut usize) {
+    if *n >= S::LIMIT {
+        let m = st.spill(*n);
+        *spilled += *n - m;
+        *n = m;
+    }
+}
+
+/// Writes the eight bytes `w` at `at` in the stage's buffer, ASCII-lowercased for names;
+/// false (nothing written) when they do not fit.
+#[inline(always)]
+fn put_word<S: Stage + ?Sized>(st: &mut S, at: usize, w: [u8; 8], lower: bool) -> bool {
+    let w = if lower {
+        lower8(u64::from_le_bytes(w)).to_le_bytes()
+    } else {
+        w
+    };
+    match st.buf().get_mut(at..at + 8) {
+        Some(d) => {
+            d.copy_from_slice(&w);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Writes `encode(s)` (uppercase escapes): how values are signed.

@@ -9,8 +9,10 @@ pub struct KeyTime {
     end: u64,
 }
 
-/// Room for `u64::MAX;u64::MAX`.
-const MAX_TEXT: usize = 41;
+/// `sha1\n`, the StringToSign's start, which [`TimeText`] keeps in front of the key time.
+const STS_PREFIX: &[u8; 5] = b"sha1\n";
+/// Room for `sha1\n` + `u64::MAX;u64::MAX` + `\n`.
+const MAX_TEXT: usize = 48;
 
 impl KeyTime {
     /// A window from `start` to `end` (unix seconds).
@@ -65,18 +67,24 @@ impl KeyTime {
         Ok(Self { start, end })
     }
 
-    /// The text `<start>;<end>` in a stack buffer.
+    /// The text `<start>;<end>` in a stack buffer, inside the StringToSign's head
+    /// `sha1\n<start>;<end>\n`.
     pub(crate) fn text(&self) -> TimeText {
         let mut t = TimeText {
             buf: [0; MAX_TEXT],
-            len: 0,
+            len: STS_PREFIX.len() as u8,
             semi: 0,
         };
+        if let Some(p) = t.buf.first_chunk_mut::<5>() {
+            *p = *STS_PREFIX;
+        }
         t.push_u64(self.start);
-        t.buf[t.len] = b';';
         t.semi = t.len;
-        t.len += 1;
+        t.push_byte(b';');
         t.push_u64(self.end);
+        if let Some(nl) = t.buf.get_mut(usize::from(t.len)) {
+            *nl = b'\n';
+        }
         t
     }
 }
@@ -117,15 +125,25 @@ static DIGIT_PAIRS: [u8; 200] = {
     t
 };
 
+/// `sha1\n<start>;<end>\n`, zero-padded: the key time's text and the head of every
+/// StringToSign signed for it.
 #[derive(Clone, Copy)]
 pub(crate) struct TimeText {
     buf: [u8; MAX_TEXT],
-    len: usize,
+    /// Where the key time ends (where the `\n` is).
+    len: u8,
     /// Where the `;` is.
-    semi: usize,
+    semi: u8,
 }
 
 impl TimeText {
+    fn push_byte(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(usize::from(self.len)) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
     /// Decimal digits by subtracting powers of ten: no 64-bit division, which costs
     /// a kilobyte of code on 32-bit targets.
     fn push_u64(&mut self, mut v: u64) {
@@ -144,57 +162,67 @@ impl TimeText {
             }
             if d > 0 || started || i == POW10.len() - 1 {
                 started = true;
-                if let Some(slot) = self.buf.get_mut(self.len) {
-                    *slot = b'0' + d;
-                    self.len += 1;
-                }
+                self.push_byte(b'0' + d);
             }
         }
     }
 
     fn push_u32(&mut self, mut v: u32) {
-        // Two digits at a time from the last, into the end of a small buffer, then one copy.
-        let mut digits = [b'0'; 10];
-        let mut start = digits.len();
+        // Two digits at a time from the last, straight into place: the digit count first.
+        let start = usize::from(self.len);
+        let mut end = start + v.checked_ilog10().unwrap_or(0) as usize + 1;
+        if end > self.buf.len() {
+            return;
+        }
+        self.len = end as u8;
         while v >= 10 {
             let pair = (v % 100) as usize * 2;
             v /= 100;
-            start -= 2;
             if let (Some(d), Some(p)) = (
-                digits.get_mut(start..start + 2),
+                self.buf.get_mut(end - 2..end),
                 DIGIT_PAIRS.get(pair..pair + 2),
             ) {
                 d.copy_from_slice(p);
             }
+            end -= 2;
         }
-        // A last single digit (pairs leave none of their own zeros in front: the last pair
-        // taken is at least 10), or the `0` of zero.
-        if v > 0 || start == digits.len() {
-            start -= 1;
-            if let Some(d) = digits.get_mut(start) {
-                *d = b'0' + v as u8;
-            }
-        }
-        let digits = digits.get(start..).unwrap_or_default();
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + digits.len()) {
-            dst.copy_from_slice(digits);
-            self.len += digits.len();
+        // A last single digit (or the `0` of zero).
+        if end > start
+            && let Some(d) = self.buf.get_mut(end - 1)
+        {
+            *d = b'0' + v as u8;
         }
     }
 
+    /// `<start>;<end>`.
     #[inline]
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
+        self.buf
+            .get(STS_PREFIX.len()..usize::from(self.len))
+            .unwrap_or_default()
     }
 
     /// The start and the end, as decimal digits (the text around the `;`).
     #[inline]
     pub(crate) fn halves(&self) -> (&[u8], &[u8]) {
-        let (start, end) = self
-            .as_bytes()
-            .split_at_checked(self.semi)
-            .unwrap_or_default();
-        (start, end.get(1..).unwrap_or_default())
+        let (start, end) = (usize::from(self.semi), usize::from(self.len));
+        (
+            self.buf.get(STS_PREFIX.len()..start).unwrap_or_default(),
+            self.buf.get(start + 1..end).unwrap_or_default(),
+        )
+    }
+
+    /// `sha1\n<start>;<end>\n` in the first [`sts_head_len`](Self::sts_head_len) bytes,
+    /// zeros after them.
+    #[inline]
+    pub(crate) fn sts_head(&self) -> &[u8; MAX_TEXT] {
+        &self.buf
+    }
+
+    /// The length of `sha1\n<start>;<end>\n` (at most 47).
+    #[inline]
+    pub(crate) fn sts_head_len(&self) -> usize {
+        usize::from(self.len) + 1
     }
 }
 

@@ -143,7 +143,8 @@ impl Sha1 {
         self.pos.saturating_sub(64)
     }
 
-    pub(crate) fn finalize(mut self) -> [u8; 20] {
+    /// The digest (the hasher is spent: its buffer holds the padding).
+    pub(crate) fn finalize(&mut self) -> [u8; 20] {
         let pos = self.pos;
         let bits = (self.done + pos as u64).wrapping_mul(8);
         if let Some(b) = self.buf.get_mut(pos) {
@@ -260,21 +261,71 @@ impl HmacSha1 {
         Sha1::resume(self.inner, 64)
     }
 
-    pub(crate) fn finish(&self, inner: Sha1) -> [u8; 20] {
+    pub(crate) fn finish(&self, mut inner: Sha1) -> [u8; 20] {
         self.outer_of(inner.finalize())
     }
 
     /// The outer hash of an inner digest: one block after the pad block.
     fn outer_of(&self, inner: [u8; 20]) -> [u8; 20] {
-        let mut block = [0u8; 64];
+        self.outer_in(&mut [0u8; 64], inner)
+    }
+
+    /// The outer hash of an inner digest, laid out in `block` (zeroed by the caller).
+    #[inline(always)]
+    fn outer_in(&self, block: &mut [u8; 64], inner: [u8; 20]) -> [u8; 20] {
         if let Some(d) = block.first_chunk_mut::<20>() {
             *d = inner;
         }
         block[20] = 0x80;
         block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
         let mut state = self.outer;
-        compress(&mut state, core::slice::from_ref(&block));
+        compress(&mut state, core::slice::from_ref(block));
         digest_of(state)
+    }
+
+    /// The HMAC of a StringToSign: `head` holds `sha1\n<KeyTime>\n` in its first
+    /// `head_len` (at most 47) bytes and zeros after them; the hex digest and `\n` follow.
+    /// Laid out with its padding in one two-block buffer: no loop over pieces, no copy call.
+    #[inline]
+    pub(crate) fn mac_sts(
+        &self,
+        head: &[u8; 48],
+        head_len: usize,
+        digest_hex: &[u8; 40],
+    ) -> [u8; 20] {
+        let mut buf = [0u8; 128];
+        if let Some(d) = buf.first_chunk_mut::<48>() {
+            *d = *head;
+        }
+        let mut tail = [0u8; 42];
+        if let Some(d) = tail.first_chunk_mut::<40>() {
+            *d = *digest_hex;
+        }
+        tail[40] = b'\n';
+        tail[41] = 0x80;
+        if let Some(d) = buf
+            .get_mut(head_len..)
+            .and_then(|r| r.first_chunk_mut::<42>())
+        {
+            *d = tail;
+        }
+        self.mac_padded(&mut buf, head_len + 41)
+    }
+
+    /// The HMAC of the key time in a StringToSign head (`head` as for
+    /// [`mac_sts`](Self::mac_sts)): the message is `head[5..head_len - 1]`, moved as one
+    /// fixed-size copy (no copy call); the `\n` after it becomes the padding's `0x80`.
+    #[inline]
+    pub(crate) fn mac_key_time(&self, head: &[u8; 48], head_len: usize) -> [u8; 20] {
+        let mut buf = [0u8; 128];
+        if let (Some(d), Some(s)) = (buf.first_chunk_mut::<43>(), head.last_chunk::<43>()) {
+            *d = *s;
+        }
+        let n = head_len.saturating_sub(6);
+        if let Some(b) = buf.get_mut(n) {
+            *b = 0x80;
+        }
+        self.mac_padded(&mut buf, n)
     }
 
     /// The HMAC of `parts` one after the other. A message of up to 119 bytes (every
@@ -294,6 +345,14 @@ impl HmacSha1 {
         if let Some(b) = buf.get_mut(n) {
             *b = 0x80;
         }
+        self.mac_padded(&mut buf, n)
+    }
+
+    /// The HMAC of the `n`-byte message (at most 119 bytes) at the start of `buf`, followed
+    /// by `0x80` and zeros: the length goes in, the message is compressed in place, and the
+    /// outer message (the inner digest) is laid out in the same buffer (a small frame).
+    #[inline(always)]
+    fn mac_padded(&self, buf: &mut [u8; 128], n: usize) -> [u8; 20] {
         let blocks = if n < 56 { 1 } else { 2 };
         let bits = ((64 + n) as u64).wrapping_mul(8);
         if let Some(len) = buf.get_mut(64 * blocks - 8..64 * blocks) {
@@ -304,20 +363,14 @@ impl HmacSha1 {
             &mut state,
             buf.as_chunks::<64>().0.get(..blocks).unwrap_or_default(),
         );
-        // The outer message, the inner digest, in the same buffer: one block after the pad.
-        let (block, _) = buf.split_at_mut(64);
-        block.fill(0);
-        if let Some(d) = block.first_chunk_mut::<20>() {
-            *d = digest_of(state);
+        let (block, _) = buf.as_chunks_mut::<64>();
+        match block.first_mut() {
+            Some(block) => {
+                block.fill(0);
+                self.outer_in(block, digest_of(state))
+            }
+            None => [0; 20],
         }
-        block[20] = 0x80;
-        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
-        let mut outer = self.outer;
-        compress(
-            &mut outer,
-            buf.as_chunks::<64>().0.get(..1).unwrap_or_default(),
-        );
-        digest_of(outer)
     }
 
     /// [`mac_parts`](Self::mac_parts) of a long message, in its own frame: the short path
@@ -359,6 +412,7 @@ pub(crate) fn hex20(digest: &[u8; 20]) -> [u8; 40] {
 /// Lowercase hex of a 20-byte digest, in constant time (it hex-encodes the SignKey): word
 /// arithmetic only, no table, no branch on the data.
 #[cfg(target_pointer_width = "64")]
+#[inline]
 pub(crate) fn hex20(digest: &[u8; 20]) -> [u8; 40] {
     let mut out = [0u8; 40];
     for (o, d) in out.chunks_exact_mut(8).zip(digest.chunks_exact(4)) {
@@ -396,26 +450,12 @@ pub(crate) fn hex20_public(digest: &[u8; 20]) -> [u8; 40] {
     out
 }
 
-/// Lowercase hex of a public digest (the HttpString hash, a signature): two digits per
-/// table lookup.
+/// Lowercase hex of a public digest (the HttpString hash, a signature): the word arithmetic
+/// of [`hex20`] beats two-digit table lookups too.
 #[cfg(target_pointer_width = "64")]
+#[inline]
 pub(crate) fn hex20_public(digest: &[u8; 20]) -> [u8; 40] {
-    /// `"00" "01" ... "ff"`.
-    static PAIRS: [[u8; 2]; 256] = {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut t = [[0u8; 2]; 256];
-        let mut i = 0;
-        while i < 256 {
-            t[i] = [HEX[i >> 4], HEX[i & 15]];
-            i += 1;
-        }
-        t
-    };
-    let mut out = [0u8; 40];
-    for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
-        pair.copy_from_slice(&PAIRS[b as usize]);
-    }
-    out
+    hex20(digest)
 }
 
 #[cfg(test)]
@@ -446,6 +486,31 @@ mod tests {
             compact_compress(&mut a, &blocks[..n]);
             sha1::block_api::compress(&mut b, &blocks[..n]);
             assert_eq!(a, b);
+        }
+    }
+
+    /// `mac_sts` equals the `hmac` crate on every head length a key time can give (7 to 47
+    /// bytes: one padded block or two).
+    #[test]
+    fn mac_sts_equals_the_hmac_crate() {
+        use hmac::{KeyInit, Mac};
+        let hex: [u8; 40] = core::array::from_fn(|i| b"0123456789abcdef"[i * 7 % 16]);
+        let ours = HmacSha1::new(b"0123456789abcdef0123456789abcdef01234567");
+        for head_len in 7..=47 {
+            let mut head = [0u8; 48];
+            for (i, b) in head[..head_len].iter_mut().enumerate() {
+                *b = b'0' + (i % 10) as u8;
+            }
+            let mut msg = head[..head_len].to_vec();
+            msg.extend_from_slice(&hex);
+            msg.push(b'\n');
+            let mut theirs = hmac::Hmac::<sha1::Sha1>::new_from_slice(
+                b"0123456789abcdef0123456789abcdef01234567",
+            )
+            .unwrap();
+            theirs.update(&msg);
+            let want: [u8; 20] = theirs.finalize().into_bytes().into();
+            assert_eq!(ours.mac_sts(&head, head_len, &hex), want, "head {head_len}");
         }
     }
 

@@ -11,9 +11,74 @@ mod sealed {
     pub trait Render {
         /// Writes the text into `o`.
         fn render<O: crate::sink::ByteOut + ?Sized>(&self, o: &mut O);
+
+        /// Writes the text at the start of `buf` and returns its length, which is more than
+        /// `buf.len()` when it does not fit (`buf` holds nothing usable then). A text whose
+        /// length is cheap to know ahead writes itself straight into the exact room.
+        #[inline]
+        fn write_slice(&self, buf: &mut [u8]) -> Result<usize, usize> {
+            super::render_slice(self, buf)
+        }
     }
 }
 pub(crate) use sealed::Render;
+
+/// [`Render::write_slice`] through a [`SliceOut`]: one pass; past the end of `buf` the
+/// writer only counts, so it ends with the text's length either way.
+#[inline]
+pub(crate) fn render_slice<R: Render + ?Sized>(r: &R, buf: &mut [u8]) -> Result<usize, usize> {
+    let mut out = SliceOut {
+        buf,
+        pos: 0,
+        overflow: false,
+    };
+    r.render(&mut out);
+    if out.overflow {
+        Err(out.pos)
+    } else {
+        Ok(out.pos)
+    }
+}
+
+/// Writes whole pieces into a slice cut to the text's exact length: past its end (which a
+/// correct length never reaches) bytes are dropped.
+pub(crate) struct ExactOut<'a> {
+    pub(crate) buf: &'a mut [u8],
+}
+
+impl ExactOut<'_> {
+    /// Takes the next `N` bytes.
+    #[inline(always)]
+    pub(crate) fn put_array<const N: usize>(&mut self, b: &[u8; N]) {
+        if let Some((d, rest)) = core::mem::take(&mut self.buf).split_first_chunk_mut::<N>() {
+            *d = *b;
+            self.buf = rest;
+        }
+    }
+}
+
+impl ByteOut for ExactOut<'_> {
+    #[inline(always)]
+    fn put(&mut self, b: &[u8]) {
+        if let Some((d, rest)) = core::mem::take(&mut self.buf).split_at_mut_checked(b.len()) {
+            copy_small(d, b);
+            self.buf = rest;
+        }
+    }
+
+    #[inline]
+    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+        encode_staged(self, s, form)
+    }
+
+    #[inline(always)]
+    fn put_lower(&mut self, s: &[u8]) {
+        if let Some((d, rest)) = core::mem::take(&mut self.buf).split_at_mut_checked(s.len()) {
+            lower_into(d, s);
+            self.buf = rest;
+        }
+    }
+}
 
 /// A text that is produced on demand: measure it with [`len`](Text::len), write it into a
 /// byte buffer with [`write_into`](Text::write_into), into a `heapless::String` with
@@ -110,21 +175,20 @@ impl<R: Render> Text<R> {
     /// [`Error::BufferTooSmall`] when `buf` is shorter than [`len`](Text::len); `buf` holds
     /// nothing usable then.
     pub fn write_into<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        // One pass: past the end of `buf` the writer only counts, so `pos` ends as the
-        // text's length either way.
         let available = buf.len();
-        let mut out = SliceOut {
-            buf,
-            pos: 0,
-            overflow: false,
+        let written = match self.0.write_slice(buf) {
+            Ok(n) => buf.get(..n),
+            Err(n) => {
+                return Err(Error::BufferTooSmall {
+                    needed: n,
+                    available,
+                });
+            }
         };
-        self.0.render(&mut out);
-        let (pos, overflow) = (out.pos, out.overflow);
-        let written = buf.get(..pos).filter(|_| !overflow);
         written
             .and_then(|w| core::str::from_utf8(w).ok())
             .ok_or(Error::BufferTooSmall {
-                needed: pos,
+                needed: written.map_or(0, <[u8]>::len),
                 available,
             })
     }

@@ -303,34 +303,15 @@ impl Signer {
         key: &str,
         opts: &SignOptions,
     ) -> Result<PresignedRequest, Error> {
-        let creds = self.credentials()?;
-        let url = self.url_for(bucket, key, opts)?;
-        let mut params = pairs(&opts.params);
-        if let (true, Some(token)) = (opts.add_token, creds.token())
-            && !params
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case(TOKEN_NAME))
-        {
-            params.push((TOKEN_NAME, token));
-        }
-        let host = self.host_to_sign(bucket, opts)?;
-        let mut headers = signed_pairs(&opts.headers);
-        with_host(&mut headers, host.as_deref());
-        let kt = self.key_time(opts.expires)?;
-        let what = What {
-            method,
-            path: &signing_path(Some(key)),
-            params: &params,
-            headers: &headers,
-        };
-        let query = self.sign(&creds, &what, kt, Form::Query)?;
-        let mut out = url;
+        let signed = self.sign_object(method, bucket, key, opts, Form::Query)?;
+        let mut out = signed.url;
         out.push('?');
-        out.push_str(&query);
-        if !params.is_empty() {
+        out.push_str(&signed.text);
+        if let Some(params) = signed.params_query {
             out.push('&');
-            out.push_str(&form_encode_pairs(&params));
+            out.push_str(&params);
         }
+        let kt = signed.key_time;
         Ok(PresignedRequest {
             url: out,
             method,
@@ -371,27 +352,9 @@ impl Signer {
         key: &str,
         opts: &SignOptions,
     ) -> Result<String, Error> {
-        let creds = self.credentials()?;
-        self.url_for(bucket, key, opts)?;
-        let params = pairs(&opts.params);
-        let host = self.host_to_sign(bucket, opts)?;
-        let mut headers = signed_pairs(&opts.headers);
-        with_host(&mut headers, host.as_deref());
-        if let (true, Some(token)) = (opts.add_token, creds.token())
-            && !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case(TOKEN_NAME))
-        {
-            headers.push((TOKEN_NAME, token));
-        }
-        let kt = self.key_time(opts.expires)?;
-        let what = What {
-            method,
-            path: &signing_path(Some(key)),
-            params: &params,
-            headers: &headers,
-        };
-        self.sign(&creds, &what, kt, Form::Header)
+        Ok(self
+            .sign_object(method, bucket, key, opts, Form::Header)?
+            .text)
     }
 
     /// Signs a complete request as the HTTP layer will send it: `decoded_path` (`/` + key),
@@ -442,13 +405,7 @@ impl Signer {
             .collect();
         with_host(&mut signed, host);
         let token = creds.token().map(str::to_owned);
-        if let Some(t) = &token
-            && !signed
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case(TOKEN_NAME))
-        {
-            signed.push((TOKEN_NAME, t.as_str()));
-        }
+        with_token(&mut signed, token.as_deref());
         let kt = self.key_time(expires)?;
         let what = What {
             method,
@@ -460,6 +417,46 @@ impl Signer {
         Ok(SignedParts {
             authorization,
             token,
+        })
+    }
+
+    /// Signs `method` on `bucket`/`key` as `opts` say, in `form`: for a pre-signed URL
+    /// ([`Form::Query`]) the token of a temporary key goes into the params, for an
+    /// Authorization header into the headers (unless `add_token` is off).
+    fn sign_object(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: &str,
+        opts: &SignOptions,
+        form: Form,
+    ) -> Result<SignedObject, Error> {
+        let creds = self.credentials()?;
+        let url = self.url_for(bucket, key, opts)?;
+        let mut params = pairs(&opts.params);
+        let host = self.host_to_sign(bucket, opts)?;
+        let mut headers = signed_pairs(&opts.headers);
+        with_host(&mut headers, host.as_deref());
+        let token = creds.token().filter(|_| opts.add_token);
+        match form {
+            Form::Query => with_token(&mut params, token),
+            Form::Header => with_token(&mut headers, token),
+        }
+        let kt = self.key_time(opts.expires)?;
+        let what = What {
+            method,
+            path: &signing_path(Some(key)),
+            params: &params,
+            headers: &headers,
+        };
+        let text = self.sign(&creds, &what, kt, form)?;
+        let params_query =
+            (form == Form::Query && !params.is_empty()).then(|| form_encode_pairs(&params));
+        Ok(SignedObject {
+            url,
+            text,
+            params_query,
+            key_time: kt,
         })
     }
 
@@ -512,6 +509,29 @@ impl Signer {
     /// How many signing keys are cached (for tests of the reuse).
     pub fn cached_keys(&self) -> usize {
         self.cache.len()
+    }
+}
+
+/// What [`Signer::sign_object`] made.
+struct SignedObject {
+    /// The object URL.
+    url: String,
+    /// The Authorization, or the `q-*` pairs of a pre-signed URL.
+    text: String,
+    /// For a pre-signed URL with params: the params as a query, to follow the `q-*` pairs.
+    params_query: Option<String>,
+    key_time: KeyTime,
+}
+
+/// Signs `token` (of a temporary key) as `x-cos-security-token`, unless `pairs` has a pair
+/// of that name (in any case) already.
+fn with_token<'a>(pairs: &mut Vec<(&'a str, &'a str)>, token: Option<&'a str>) {
+    if let Some(t) = token
+        && !pairs
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(TOKEN_NAME))
+    {
+        pairs.push((TOKEN_NAME, t));
     }
 }
 
