@@ -1,6 +1,5 @@
 //! [`Bucket`]: a handle on one bucket of a [`Client`]; every object call takes a key.
 
-use std::path::Path;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -9,9 +8,9 @@ use cos_sign_std::signer::{PresignedRequest, SignOptions};
 use reqwest::Url;
 use reqwest::header::{self, HeaderMap};
 
-use crate::client::{Client, DownloadOutput, GetOutput, ObjectMeta, Remake, UploadOutput};
+use crate::client::{Client, GetOutput, ObjectMeta, Remake, UploadOutput};
 use crate::error::{ClientError, CosError};
-use crate::transfer::{self, TransferOptions};
+use crate::options::TransferOptions;
 
 /// A bucket of a [`Client`] (`client.bucket("examplebucket-1250000000")`). Cheap to clone.
 ///
@@ -44,6 +43,13 @@ pub struct PartInfo {
     pub etag: String,
     /// `Size` in bytes.
     pub size: u64,
+}
+
+impl Client {
+    /// A handle on `bucket` (`examplebucket-1250000000`): object calls by key.
+    pub fn bucket(&self, bucket: impl Into<String>) -> Bucket {
+        Bucket::new(self.clone(), bucket.into())
+    }
 }
 
 impl Bucket {
@@ -236,37 +242,6 @@ impl Bucket {
         Ok(ObjectMeta::from_headers(resp.headers()))
     }
 
-    /// Uploads the file `path`: one streamed PUT up to the multipart threshold, else a
-    /// multipart upload with parallel parts (see [`transfer`](crate::transfer)).
-    ///
-    /// # Errors
-    /// The file, signing, HTTP, a timeout, COS's error answer, [`ClientError::Integrity`]
-    /// (a part's ETag is not its MD5), [`ClientError::MultipartIncomplete`].
-    pub async fn upload_file(
-        &self,
-        key: &str,
-        path: impl AsRef<Path>,
-        opts: TransferOptions<'_>,
-    ) -> Result<UploadOutput, ClientError> {
-        transfer::upload_file(self, key, path.as_ref(), opts).await
-    }
-
-    /// Downloads `key` into the file `path` through a temporary file beside it: one GET up
-    /// to the threshold, else parallel ranges; the length and an MD5 ETag are checked before
-    /// the rename (see [`transfer`](crate::transfer)).
-    ///
-    /// # Errors
-    /// Signing, HTTP, a timeout, COS's error answer, the file, [`ClientError::Length`],
-    /// [`ClientError::Integrity`].
-    pub async fn download_file(
-        &self,
-        key: &str,
-        path: impl AsRef<Path>,
-        opts: TransferOptions<'_>,
-    ) -> Result<DownloadOutput, ClientError> {
-        transfer::download_file(self, key, path.as_ref(), opts).await
-    }
-
     /// Initiate Multipart Upload (`POST ?uploads`): the upload id. Not retried.
     ///
     /// # Errors
@@ -385,7 +360,7 @@ impl Bucket {
                 })
                 .await?;
             let text = resp.text().await?;
-            let (parts, next) = transfer::parse_parts(&text);
+            let (parts, next) = parse_parts(&text);
             all.extend(parts);
             match next {
                 Some(n) if Some(n) != marker && all.len() <= 10_000 => marker = Some(n),
@@ -465,4 +440,48 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// A part as List Parts reports it.
+pub(crate) fn parse_parts(xml: &str) -> (Vec<PartInfo>, Option<u32>) {
+    let mut parts = Vec::new();
+    let mut cur = PartInfo::default();
+    let mut truncated = false;
+    let mut next = None;
+    for (path, text) in crate::error::xml_fields(xml) {
+        match path.as_str() {
+            "Part/PartNumber" => cur.part_number = text.trim().parse().unwrap_or(0),
+            "Part/ETag" => cur.etag = text.trim().trim_matches('"').to_owned(),
+            "Part/Size" => cur.size = text.trim().parse().unwrap_or(0),
+            "Part" => parts.push(std::mem::take(&mut cur)),
+            "IsTruncated" => truncated = text.trim() == "true",
+            "NextPartNumberMarker" => next = text.trim().parse().ok(),
+            _ => {}
+        }
+    }
+    (parts, if truncated { next } else { None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_parts_xml() {
+        let xml = r#"<?xml version="1.0"?><ListPartsResult><Bucket>b</Bucket><UploadId>u</UploadId>
+<IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
+<Part><PartNumber>1</PartNumber><ETag>"aa"</ETag><Size>5</Size></Part>
+<Part><PartNumber>2</PartNumber><ETag>&quot;bb&quot;</ETag><Size>6</Size></Part></ListPartsResult>"#;
+        let (p, next) = parse_parts(xml);
+        assert_eq!(next, Some(2));
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            (p[0].part_number, p[0].etag.as_str(), p[0].size),
+            (1, "aa", 5)
+        );
+        assert_eq!(
+            (p[1].part_number, p[1].etag.as_str(), p[1].size),
+            (2, "bb", 6)
+        );
+    }
 }

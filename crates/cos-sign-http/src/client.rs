@@ -1,5 +1,5 @@
 //! The async COS client on `reqwest`: signing, timeouts, retries, and pre-signed transfers.
-//! Object calls go through a [`Bucket`] handle ([`Client::bucket`]).
+//! Object calls go through a [`Bucket`](crate::Bucket) handle ([`Client::bucket`]).
 //!
 //! * **Signing.** [`Client::sign_request`] signs a `reqwest::Request` whose headers are
 //!   final: the `host` as it will be sent, every allow-listed header, the URL's
@@ -53,11 +53,10 @@ use reqwest::{Method, Response, Url};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::bucket::Bucket;
 use crate::error::{ClientError, CosError, TimeoutKind};
 use crate::hex;
+use crate::options::{ProgressFn, TransferOptions};
 use crate::retry::{RetryPolicy, is_transient_answer, is_transient_failure};
-use crate::transfer::TransferOptions;
 
 /// The chunk size of file streams.
 pub(crate) const CHUNK: usize = 256 * 1024;
@@ -386,11 +385,6 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A handle on `bucket` (`examplebucket-1250000000`): object calls by key.
-    pub fn bucket(&self, bucket: impl Into<String>) -> Bucket {
-        Bucket::new(self.clone(), bucket.into())
-    }
-
     /// The signer.
     ///
     /// # Errors
@@ -641,7 +635,7 @@ impl Client {
         &self,
         resp: Response,
         path: &Path,
-        progress: Option<&mut crate::transfer::ProgressFn<'_>>,
+        progress: Option<&mut ProgressFn<'_>>,
         started: Instant,
     ) -> Result<DownloadOutput, ClientError> {
         let meta = ObjectMeta::from_headers(resp.headers());
@@ -876,7 +870,7 @@ pub(crate) async fn with_progress<T, F>(
     mut rx: mpsc::UnboundedReceiver<(usize, u64)>,
     slots: usize,
     total: Option<u64>,
-    progress: Option<&mut crate::transfer::ProgressFn<'_>>,
+    progress: Option<&mut ProgressFn<'_>>,
 ) -> T
 where
     F: Future<Output = T>,

@@ -20,6 +20,7 @@
 pub mod bucket;
 pub mod client;
 pub mod error;
+mod options;
 pub mod providers;
 pub mod retry;
 pub mod transfer;

@@ -22,7 +22,6 @@
 //! [`Bucket::upload_file`]: crate::Bucket::upload_file
 //! [`Bucket::download_file`]: crate::Bucket::download_file
 
-use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -30,175 +29,49 @@ use std::time::Instant;
 use cos_sign_std::method::Method;
 use futures_util::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{self, HeaderMap};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::bucket::{Bucket, PartInfo};
+use crate::bucket::Bucket;
 use crate::client::{
     CHUNK, DownloadOutput, ObjectMeta, ProgressTx, Remake, TempFile, UploadOutput, file_body,
     file_len, with_progress,
 };
 use crate::error::ClientError;
 use crate::hex;
+pub use crate::options::{MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, ProgressFn, TransferOptions};
 
-/// A progress callback: `(bytes done, total if known)`, called from the task running the
-/// transfer, never decreasing.
-pub type ProgressFn<'a> = Box<dyn FnMut(u64, Option<u64>) + Send + 'a>;
-
-/// COS's most parts per upload.
-pub const MAX_PARTS: u64 = 10_000;
-/// COS's largest part.
-pub const MAX_PART_SIZE: u64 = 5 << 30;
-/// COS's smallest part (but the last).
-pub const MIN_PART_SIZE: u64 = 1 << 20;
-
-/// Options of a transfer (all optional): progress, headers, metadata, content type, part
-/// size, concurrency, the multipart threshold, resuming.
-///
-/// ```
-/// use cos_sign_http::TransferOptions;
-/// let mut seen = 0;
-/// let opts = TransferOptions::new()
-///     .content_type("text/plain")
-///     .metadata("origin", "docs")
-///     .header("x-cos-storage-class", "STANDARD_IA")
-///     .part_size(8 << 20)
-///     .concurrency(8)
-///     .progress(|done, _total| seen = done);
-/// # drop(opts);
-/// ```
-pub struct TransferOptions<'a> {
-    progress: Option<ProgressFn<'a>>,
-    headers: Vec<(String, String)>,
-    metadata: Vec<(String, String)>,
-    content_type: Option<String>,
-    part_size: u64,
-    concurrency: usize,
-    multipart_threshold: u64,
-    resume: Option<String>,
-    keep_incomplete: bool,
-}
-
-impl fmt::Debug for TransferOptions<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransferOptions")
-            .field("progress", &self.progress.is_some())
-            .field("headers", &self.headers)
-            .field("metadata", &self.metadata)
-            .field("content_type", &self.content_type)
-            .field("part_size", &self.part_size)
-            .field("concurrency", &self.concurrency)
-            .field("multipart_threshold", &self.multipart_threshold)
-            .field("resume", &self.resume)
-            .field("keep_incomplete", &self.keep_incomplete)
-            .finish()
-    }
-}
-
-impl Default for TransferOptions<'_> {
-    fn default() -> Self {
-        Self {
-            progress: None,
-            headers: Vec::new(),
-            metadata: Vec::new(),
-            content_type: None,
-            part_size: 16 << 20,
-            concurrency: 4,
-            multipart_threshold: 64 << 20,
-            resume: None,
-            keep_incomplete: false,
-        }
-    }
-}
-
-impl<'a> TransferOptions<'a> {
-    /// The defaults: no progress, 16 MiB parts, 4 at a time, multipart above 64 MiB.
-    pub fn new() -> Self {
-        Self::default()
+impl Bucket {
+    /// Uploads the file `path`: one streamed PUT up to the multipart threshold, else a
+    /// multipart upload with parallel parts (see [`transfer`](crate::transfer)).
+    ///
+    /// # Errors
+    /// The file, signing, HTTP, a timeout, COS's error answer, [`ClientError::Integrity`]
+    /// (a part's ETag is not its MD5), [`ClientError::MultipartIncomplete`].
+    pub async fn upload_file(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        opts: TransferOptions<'_>,
+    ) -> Result<UploadOutput, ClientError> {
+        upload_file(self, key, path.as_ref(), opts).await
     }
 
-    /// Calls `f(done, total)` as bytes go.
-    pub fn progress(mut self, f: impl FnMut(u64, Option<u64>) + Send + 'a) -> Self {
-        self.progress = Some(Box::new(f));
-        self
-    }
-
-    /// Sends this header (uploads: signed when allow-listed; downloads: with each GET).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// Stores `x-cos-meta-<name>: value` with the object (uploads).
-    pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.metadata.push((name.into(), value.into()));
-        self
-    }
-
-    /// The object's `Content-Type` (uploads).
-    pub fn content_type(mut self, ct: impl Into<String>) -> Self {
-        self.content_type = Some(ct.into());
-        self
-    }
-
-    /// The part (and range) size; at least 1 MiB, at most 5 GiB.
-    pub fn part_size(mut self, bytes: u64) -> Self {
-        self.part_size = bytes.clamp(MIN_PART_SIZE, MAX_PART_SIZE);
-        self
-    }
-
-    /// How many parts or ranges are in flight at once (at least 1).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// Files larger than this go multipart (uploads) or by ranges (downloads).
-    pub fn multipart_threshold(mut self, bytes: u64) -> Self {
-        self.multipart_threshold = bytes;
-        self
-    }
-
-    /// Continues the multipart upload `upload_id` (from
-    /// [`ClientError::MultipartIncomplete`]) instead of starting one.
-    pub fn resume(mut self, upload_id: impl Into<String>) -> Self {
-        self.resume = Some(upload_id.into());
-        self
-    }
-
-    /// On failure, keeps the multipart upload for [`resume`](TransferOptions::resume)
-    /// instead of aborting it.
-    pub fn keep_incomplete(mut self, on: bool) -> Self {
-        self.keep_incomplete = on;
-        self
-    }
-
-    pub(crate) fn progress_mut(&mut self) -> Option<&mut ProgressFn<'a>> {
-        self.progress.as_mut()
-    }
-
-    /// The headers to send: the given ones, `Content-Type`, and `x-cos-meta-*`.
-    pub(crate) fn request_headers(&self) -> Result<HeaderMap, ClientError> {
-        let mut h = HeaderMap::new();
-        let mut add = |k: &str, v: &str| -> Result<(), ClientError> {
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| ClientError::InvalidRequest(format!("bad header name {k:?}")))?;
-            let value = HeaderValue::from_str(v)
-                .map_err(|_| ClientError::InvalidRequest(format!("bad value for header {k:?}")))?;
-            h.append(name, value);
-            Ok(())
-        };
-        for (k, v) in &self.headers {
-            add(k, v)?;
-        }
-        if let Some(ct) = &self.content_type {
-            add("content-type", ct)?;
-        }
-        for (k, v) in &self.metadata {
-            add(&format!("x-cos-meta-{k}"), v)?;
-        }
-        Ok(h)
+    /// Downloads `key` into the file `path` through a temporary file beside it: one GET up
+    /// to the threshold, else parallel ranges; the length and an MD5 ETag are checked before
+    /// the rename (see [`transfer`](crate::transfer)).
+    ///
+    /// # Errors
+    /// Signing, HTTP, a timeout, COS's error answer, the file, [`ClientError::Length`],
+    /// [`ClientError::Integrity`].
+    pub async fn download_file(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        opts: TransferOptions<'_>,
+    ) -> Result<DownloadOutput, ClientError> {
+        download_file(self, key, path.as_ref(), opts).await
     }
 }
 
@@ -601,26 +474,6 @@ async fn fetch_range(
     Ok(())
 }
 
-/// A part as List Parts reports it.
-pub(crate) fn parse_parts(xml: &str) -> (Vec<PartInfo>, Option<u32>) {
-    let mut parts = Vec::new();
-    let mut cur = PartInfo::default();
-    let mut truncated = false;
-    let mut next = None;
-    for (path, text) in crate::error::xml_fields(xml) {
-        match path.as_str() {
-            "Part/PartNumber" => cur.part_number = text.trim().parse().unwrap_or(0),
-            "Part/ETag" => cur.etag = text.trim().trim_matches('"').to_owned(),
-            "Part/Size" => cur.size = text.trim().parse().unwrap_or(0),
-            "Part" => parts.push(std::mem::take(&mut cur)),
-            "IsTruncated" => truncated = text.trim() == "true",
-            "NextPartNumberMarker" => next = text.trim().parse().ok(),
-            _ => {}
-        }
-    }
-    (parts, if truncated { next } else { None })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,24 +498,5 @@ mod tests {
         let p = parts(10, 4);
         assert_eq!(p, [(1, 0, 4), (2, 4, 4), (3, 8, 2)]);
         assert_eq!(parts(0, 4), [(1, 0, 0)]);
-    }
-
-    #[test]
-    fn list_parts_xml() {
-        let xml = r#"<?xml version="1.0"?><ListPartsResult><Bucket>b</Bucket><UploadId>u</UploadId>
-<IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
-<Part><PartNumber>1</PartNumber><ETag>"aa"</ETag><Size>5</Size></Part>
-<Part><PartNumber>2</PartNumber><ETag>&quot;bb&quot;</ETag><Size>6</Size></Part></ListPartsResult>"#;
-        let (p, next) = parse_parts(xml);
-        assert_eq!(next, Some(2));
-        assert_eq!(p.len(), 2);
-        assert_eq!(
-            (p[0].part_number, p[0].etag.as_str(), p[0].size),
-            (1, "aa", 5)
-        );
-        assert_eq!(
-            (p[1].part_number, p[1].etag.as_str(), p[1].size),
-            (2, "bb", 6)
-        );
     }
 }
