@@ -10,8 +10,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::State;
 use super::error::CosError;
-use super::handler::{Body, Ctx, empty, full};
 use super::request::VerifiedRequest;
+use super::response::{Body, Ctx, empty, full};
 use super::xml::{XmlOut, iso8601};
 
 /// The default and largest `max-keys`.

@@ -7,9 +7,9 @@ use tokio::io::AsyncReadExt;
 use super::State;
 use super::bucket::{invalid_argument, xml_response};
 use super::error::CosError;
-use super::handler::{Body, Ctx};
 use super::object_ops::{Condition, evaluate, precondition_failed, stored_headers};
 use super::request::{VerifiedRequest, bucket_from_host, check_key, valid_bucket};
+use super::response::{Body, Ctx};
 use super::store::{Content, WriteError};
 use super::xml::{XmlOut, iso8601};
 
@@ -25,7 +25,7 @@ pub(crate) fn parse_source(value: &str) -> Result<(String, String), CosError> {
         .unwrap_or(value);
     let (host, path) = value.split_once('/').ok_or_else(bad)?;
     if path.contains('?') {
-        return Err(super::routes::not_implemented("copy of an object version"));
+        return Err(super::error::not_implemented("copy of an object version"));
     }
     let bucket = bucket_from_host(host)
         .map(str::to_ascii_lowercase)

@@ -7,9 +7,9 @@ use md5::{Digest, Md5};
 use super::State;
 use super::bucket::xml_response;
 use super::error::CosError;
-use super::handler::{Body, Ctx, Refused, drain};
 use super::multipart::{MAX_XML_BODY, content_md5, read_small_body};
 use super::request::{VerifiedRequest, check_key};
+use super::response::{Body, Ctx, Refused, drain};
 use super::xml::{XmlOut, malformed, parse};
 
 /// Most keys one request may delete.

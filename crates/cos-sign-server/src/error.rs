@@ -102,6 +102,17 @@ pub(crate) fn escape_into(s: &mut String, value: &str) {
     }
 }
 
+/// COS's `NotImplemented` answer.
+pub(crate) fn not_implemented(what: &str) -> CosError {
+    CosError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplemented",
+        format!(
+            "A header or query you provided requested a function that is not implemented ({what})."
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

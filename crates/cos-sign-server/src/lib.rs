@@ -67,6 +67,7 @@ mod object_ops;
 mod parts;
 mod post_object;
 pub mod request;
+mod response;
 mod routes;
 mod store;
 mod xml;

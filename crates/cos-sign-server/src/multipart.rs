@@ -14,10 +14,10 @@ use super::bucket::{
     url_encoding, xml_response,
 };
 use super::error::CosError;
-use super::handler::{Body, Ctx, Refused, drain, empty, etag_response};
 use super::object_ops::stored_headers;
 use super::parts::{UploadInfo, multipart_etag};
 use super::request::VerifiedRequest;
+use super::response::{Body, Ctx, Refused, drain, empty, etag_response};
 use super::store::{Content, WriteError};
 use super::xml::{XmlOut, iso8601, malformed};
 

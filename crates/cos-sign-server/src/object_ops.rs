@@ -1,16 +1,19 @@
-//! Object metadata, GET/HEAD with conditions, `Range` and `response-*` overrides.
+//! Object metadata, PUT and DELETE Object, GET/HEAD with conditions, `Range` and `response-*` overrides.
 
 use std::time::SystemTime;
 
+use base64::Engine;
+
 use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use super::State;
 use super::error::CosError;
-use super::handler::{Body, Ctx, empty};
 use super::request::VerifiedRequest;
-use super::store::{ContentBody, Meta};
+use super::response::{Body, Ctx, Refused, drain, empty, etag_response};
+use super::store::{ContentBody, Meta, WriteError};
 
 /// The headers kept with an object besides `Content-Type` and the `x-cos-meta-*` ones, and
 /// returned by GET and HEAD.
@@ -308,6 +311,135 @@ pub(crate) async fn get(
     builder
         .body(body)
         .map_err(|e| CosError::internal(format!("bad response: {e}")))
+}
+
+fn entity_too_large(limit: u64) -> CosError {
+    CosError::new(
+        StatusCode::BAD_REQUEST,
+        "EntityTooLarge",
+        format!("Your proposed upload exceeds the maximum allowed object size ({limit} bytes)."),
+    )
+}
+
+/// DELETE Object; deleting a missing object succeeds.
+pub(crate) async fn delete(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    match state.store.delete(&vreq.bucket, &vreq.key).await {
+        Ok(()) => Ok(ctx
+            .base(StatusCode::NO_CONTENT)
+            .body(empty())
+            .unwrap_or_else(|_| Response::new(empty()))),
+        Err(e) => Err(CosError::internal(format!("delete failed: {e}"))),
+    }
+}
+
+/// PUT Object.
+pub(crate) async fn put(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    mut body: Incoming,
+) -> Result<Response<Body>, Refused> {
+    let limits = &state.limits;
+    let refuse = |error: CosError| Refused { error, close: true };
+    let expected_md5 = match vreq.header("content-md5") {
+        None => None,
+        Some(v) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(v.as_bytes())
+                .ok()
+                .and_then(|d| <[u8; 16]>::try_from(d).ok());
+            match decoded {
+                Some(d) => Some(d),
+                None => {
+                    let close = drain(state, body).await;
+                    return Err(Refused {
+                        error: CosError::new(
+                            StatusCode::BAD_REQUEST,
+                            "InvalidDigest",
+                            "The Content-MD5 you specified is not valid.",
+                        ),
+                        close,
+                    });
+                }
+            }
+        }
+    };
+    // The most this upload may hold: the object size limit, and the memory store's room.
+    let room = state.store.room();
+    let max = room.map_or(limits.max_object_size, |r| r.min(limits.max_object_size));
+    let declared = hyper::body::Body::size_hint(&body).exact();
+    if let Some(n) = declared
+        && n > max
+    {
+        return Err(refuse(entity_too_large(max)));
+    }
+    let headers = match stored_headers(vreq) {
+        Ok(h) => h,
+        Err(error) => {
+            let close = drain(state, body).await;
+            return Err(Refused { error, close });
+        }
+    };
+    let mut upload = state
+        .store
+        .begin(&vreq.bucket, &vreq.key, headers)
+        .await
+        .map_err(|e| refuse(CosError::internal(format!("cannot store the object: {e}"))))?;
+    loop {
+        let frame = match tokio::time::timeout(limits.body_idle_timeout, body.frame()).await {
+            Err(_) => {
+                return Err(refuse(CosError::new(
+                    StatusCode::BAD_REQUEST,
+                    "RequestTimeout",
+                    "Your socket connection to the server was not read from or written to within the timeout period.",
+                )));
+            }
+            Ok(None) => break,
+            Ok(Some(f)) => f,
+        };
+        let frame = frame.map_err(|e| {
+            refuse(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "IncompleteBody",
+                format!("The request body ended early: {e}"),
+            ))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            let total = upload.len().saturating_add(data.len() as u64);
+            if total > limits.max_object_size {
+                return Err(refuse(entity_too_large(limits.max_object_size)));
+            }
+            match upload.write(&data).await {
+                Ok(()) => {}
+                Err(WriteError::Full) => {
+                    return Err(refuse(CosError::new(
+                        StatusCode::BAD_REQUEST,
+                        "EntityTooLarge",
+                        "The memory store is full (see --memory-store-cap).",
+                    )));
+                }
+                Err(WriteError::Io(e)) => {
+                    return Err(refuse(CosError::internal(format!(
+                        "cannot store the object: {e}"
+                    ))));
+                }
+            }
+        }
+    }
+    if let Some(expected) = expected_md5
+        && upload.digest() != expected
+    {
+        return Err(CosError::bad_digest().into());
+    }
+    let etag = upload
+        .commit(&state.store)
+        .await
+        .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
+    Ok(etag_response(ctx, &etag))
 }
 
 #[cfg(test)]

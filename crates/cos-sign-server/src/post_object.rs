@@ -21,10 +21,10 @@ use subtle::ConstantTimeEq;
 use super::State;
 use super::bucket::{invalid_argument, xml_response};
 use super::error::CosError;
-use super::handler::{Body, Ctx, Refused, drain, empty};
 use super::multipart::next_chunk;
 use super::object_ops::STORED_HEADERS;
 use super::request::{self, check_key, valid_bucket};
+use super::response::{Body, Ctx, Refused, drain, empty};
 use super::store::WriteError;
 use super::xml::{XmlOut, days_from_civil};
 

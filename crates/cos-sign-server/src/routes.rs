@@ -7,13 +7,13 @@
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
-use hyper::{Method, Response, StatusCode};
+use hyper::{Method, Response};
 
 use super::State;
-use super::error::CosError;
-use super::handler::{Body, Ctx, Refused};
+use super::error::not_implemented;
 use super::request::VerifiedRequest;
-use super::{bucket, copy, delete_multiple, handler, multipart, object_ops};
+use super::response::{Body, Ctx, Refused, discard};
+use super::{bucket, copy, delete_multiple, multipart, object_ops};
 
 /// The operations of this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,20 +129,20 @@ pub(crate) async fn dispatch(
     );
     // Operations that read the request body.
     match op {
-        Op::PutObject => return handler::put(state, ctx, vreq, body).await,
+        Op::PutObject => return object_ops::put(state, ctx, vreq, body).await,
         Op::UploadPart => return multipart::upload_part(state, ctx, vreq, body).await,
         Op::Complete => return multipart::complete(state, ctx, vreq, body).await,
         Op::DeleteMultiple => return delete_multiple::delete(state, ctx, vreq, body).await,
         _ => {}
     }
-    let close = handler::discard(state, headers, body).await;
+    let close = discard(state, headers, body).await;
     let result = match op {
         Op::HeadBucket => Ok(bucket::head(ctx)),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
         Op::PutBucket => Err(bucket::put()),
         Op::ListUploads => multipart::list_uploads(state, ctx, vreq).await,
         Op::GetObject => object_ops::get(state, ctx, vreq).await,
-        Op::DeleteObject => handler::delete(state, ctx, vreq).await,
+        Op::DeleteObject => object_ops::delete(state, ctx, vreq).await,
         Op::Initiate => multipart::initiate(state, ctx, vreq).await,
         Op::Abort => multipart::abort(state, ctx, vreq).await,
         Op::ListParts => multipart::list_parts(state, ctx, vreq).await,
@@ -162,17 +162,6 @@ pub(crate) async fn dispatch(
         }
         Err(error) => Err(Refused { error, close }),
     }
-}
-
-/// COS's `NotImplemented` answer.
-pub(crate) fn not_implemented(what: &str) -> CosError {
-    CosError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NotImplemented",
-        format!(
-            "A header or query you provided requested a function that is not implemented ({what})."
-        ),
-    )
 }
 
 #[cfg(test)]
