@@ -1,6 +1,10 @@
 //! C API over `cos-sign-core`: Tencent Cloud COS request signing (`q-sign-algorithm=sha1`)
 //! for firmware and any C program. `no_std`, no allocator, `panic = "abort"`.
 //!
+//! Layer: directly on `cos-sign-core`, the only crate with `unsafe` code (the FFI edge). It is
+//! not the SDK facade: no hosts, credentials or clock (those are `cos-sign-std`, which needs
+//! an allocator); the caller passes exactly what is signed.
+//!
 //! Conventions (the header `include/cos_sign.h` is generated from this file by cbindgen):
 //! - Every function returns a [`CosSignStatus`]; nothing is written to an output on failure,
 //!   except the needed length on `COS_SIGN_STATUS_BUFFER_TOO_SMALL`.

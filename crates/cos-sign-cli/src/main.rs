@@ -1,6 +1,10 @@
 //! `cos-sign`: pre-sign, check, upload and download Tencent Cloud COS objects, and run a local
 //! COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
 //!
+//! It is the top layer: arguments, output and exit codes only. Signing is `cos-sign-std`'s
+//! `Signer` (on `cos-sign-core`), transfers are `cos-sign-http`'s `Bucket`, and `serve` runs
+//! `cos-sign-server`; it is not a library.
+//!
 //! Exit codes: 0 success (and `verify`: valid), 1 failure (and `verify`: invalid),
 //! 2 bad usage or input (including missing credentials).
 

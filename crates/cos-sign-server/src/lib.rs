@@ -4,7 +4,8 @@
 //! What it is: an HTTP/1.1 server (hyper + tokio) that verifies every request exactly as COS
 //! does and keeps objects in memory or in a folder. What it is not: a client (that is
 //! `cos-sign-http`), a signer (that is `cos-sign-core`, whose verification it uses), or a
-//! production object store. Layer: it sits on `cos-sign-core` only.
+//! production object store. Layer: it sits on `cos-sign-core` (verification) and
+//! `cos-sign-std` (credentials for the secret lookup); `cos-sign-cli` runs it as `cos-sign serve`.
 //!
 //! It verifies every request as COS does: the `Authorization` header or the `q-*` params of a
 //! pre-signed URL, recomputed over the listed headers and params taken from the request as
