@@ -140,12 +140,11 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Pre
     let url = match (&prefix, call.key) {
         (Some(_), _) if call.op == Op::Auth && !auth_url => String::new(),
         (Some(p), Some(k)) => {
-            let path = config::url_path(k);
-            // room for a pre-signed URL's query
+            // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's query
             let query = if call.op == Op::Presign { 512 } else { 0 };
-            let mut url = String::with_capacity(p.url.len() + path.len() + query);
+            let mut url = String::with_capacity(p.url.len() + 3 * k.len() + query);
             url.push_str(&p.url);
-            url.push_str(&path);
+            config::url_path_into(&mut url, k);
             url
         }
         _ => request_url(conf, call)?,

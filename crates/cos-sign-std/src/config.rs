@@ -314,13 +314,25 @@ pub fn check_port(port: &str) -> Result<(), ConfigError> {
 /// The key as it goes into the URL: one leading `/` stripped, `quote(key, '/-_.~')`, then
 /// every `./` replaced by `.%2F`.
 pub fn url_path(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 8);
+    url_path_into(&mut out, key);
+    out
+}
+
+/// [`url_path`] appended to `out`.
+pub fn url_path_into(out: &mut String, key: &str) {
     let key = key.strip_prefix('/').unwrap_or(key);
-    let q = percent::encode_path(key);
-    if q.contains("./") {
-        q.replace("./", ".%2F")
-    } else {
-        q
+    // `.` and `/` quote to themselves, so the quoted `./`s are the key's own (never
+    // overlapping): the key is quoted piece by piece, each `/` after a `.` as `%2F`.
+    let mut start = 0;
+    for (i, _) in key.match_indices('/') {
+        if i > 0 && key.as_bytes().get(i - 1) == Some(&b'.') {
+            percent::encode_into(out, key.get(start..i).unwrap_or_default(), b"/", false);
+            out.push_str("%2F");
+            start = i + 1;
+        }
     }
+    percent::encode_into(out, key.get(start..).unwrap_or_default(), b"/", false);
 }
 
 /// The decoded path that is signed: `/` + key unless the key starts with `/`; `/` for no key.
@@ -330,7 +342,10 @@ pub fn signing_path(key: Option<&str>) -> String {
             if k.starts_with('/') {
                 k.to_owned()
             } else {
-                format!("/{k}")
+                let mut path = String::with_capacity(k.len() + 1);
+                path.push('/');
+                path.push_str(k);
+                path
             }
         }
         _ => "/".to_owned(),
@@ -646,7 +661,9 @@ impl Endpoint {
             return Err(ConfigError::Sdk("Key is required not empty"));
         }
         let authority = self.url_authority_with(bucket, ci)?;
-        Ok(format!("{}://{authority}/{}", self.scheme, url_path(key)))
+        let mut url = format!("{}://{authority}/", self.scheme);
+        url_path_into(&mut url, key);
+        Ok(url)
     }
 
     /// The host that is signed (when no `Host` header is given): the host of the URL's
@@ -726,6 +743,17 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(url_path("/../a b./c"), "..%2Fa%20b.%2Fc");
+        // the pieces between `./`s quoted one by one equal quoting then replacing
+        for key in [
+            "././", ".//", "a./", "./", "..//.", "é./ü .", "", "/", "//./x",
+        ] {
+            let k = key.strip_prefix('/').unwrap_or(key);
+            let whole = percent::encode_path(k).replace("./", ".%2F");
+            assert_eq!(url_path(key), whole, "{key:?}");
+            let mut appended = String::from("x");
+            url_path_into(&mut appended, key);
+            assert_eq!(appended, format!("x{whole}"));
+        }
         assert_eq!(signing_path(Some("a")), "/a");
         assert_eq!(signing_path(Some("/a")), "/a");
         assert_eq!(signing_path(None), "/");

@@ -112,10 +112,14 @@ pub fn render(
             Form::Header => signed.authorization(secret_id),
             Form::Query => signed.presigned_query(secret_id),
         };
-        // One allocation of the exact length (writing into a String cannot fail).
-        let mut out = String::with_capacity(text.len());
-        let _ = fmt::Write::write_fmt(&mut out, format_args!("{text}"));
-        Ok(out)
+        // Written once on the stack, then one allocation of the exact length (a longer text
+        // is measured and written into its own buffer).
+        let mut stack = [0u8; 512];
+        if let Ok(t) = text.write_into(&mut stack) {
+            return Ok(t.to_owned());
+        }
+        let mut heap = vec![0u8; text.len()];
+        text.write_into(&mut heap).map(str::to_owned)
     }
     if params.len() > MAX_PAIRS {
         return Err(CoreError::TooManyParams { max: MAX_PAIRS });
