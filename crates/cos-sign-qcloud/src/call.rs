@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use cos_sign_std::config;
-use cos_sign_std::percent::{self, form_encode_pairs_into, form_encoded_len};
+use cos_sign_std::percent::{form_encode_pairs_into, form_encoded_len};
 use cos_sign_std::rules::{self, Form, is_signed_header};
 
 use crate::config::{Bucket, SdkConfig, type_error};
@@ -150,18 +150,20 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Pre
         _ => request_url(conf, call)?,
     };
     let hostname = prefix.as_ref().map(|p| p.hostname.as_ref());
-    let authorization = authorization(conf, &url, hostname, call)?;
+    // the Authorization's 7 pairs have distinct keys and no `&` or `=` in a value unless the
+    // SecretId holds one (names in the lists are quoted, the rest is digits, `;` and hex): the
+    // URL's pairs are then the signature's query form
+    let plain = call.op == Op::Presign
+        && conf
+            .auth_secrets()
+            .is_ok_and(|(id, _)| !id.contains(['&', '=']) && !conf.anonymous());
+    let (authorization, query) = authorization(conf, &url, hostname, call, plain)?;
     if call.op == Op::Auth && call.failed.is_none() {
         return Ok(Presigned { url, authorization });
     }
     // Stage::Signed: urlencode(Params) of params the signature did not use fails after the
     // Authorization is split into the URL's pairs
-    // the Authorization's 7 pairs have distinct keys and no `&` or `=` in a value unless the
-    // SecretId holds one (names in the lists are quoted, the rest is digits, `;` and hex)
-    let plain = conf
-        .auth_secrets()
-        .is_ok_and(|(id, _)| !id.contains(['&', '=']) && !conf.anonymous());
-    let mut e = match presigned_url(url, &authorization, plain, call.params) {
+    let mut e = match presigned_url(url, &authorization, query.as_deref(), call.params) {
         Ok(url) if call.failed.is_none() => return Ok(Presigned { url, authorization }),
         Ok(_) => SdkError::conversion(),
         Err(e) => e,
@@ -223,7 +225,7 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
     if conf.anonymous() {
         return match call.op {
             Op::Auth => None,
-            Op::Presign => presigned_url(url, "", false, &[]).err(),
+            Op::Presign => presigned_url(url, "", None, &[]).err(),
         };
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
@@ -252,16 +254,18 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
     }
 }
 
-/// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known).
+/// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known),
+/// and with `query`, its pre-signed query form too.
 fn authorization(
     conf: &SdkConfig,
     url: &str,
     known: Option<Result<&Option<String>, &String>>,
     call: &SdkCall<'_>,
-) -> Result<String, SdkError> {
+    query: bool,
+) -> Result<(String, Option<String>), SdkError> {
     let (secret_id, secret_key) = conf.auth_secrets()?;
     if conf.anonymous() {
-        return Ok(String::new());
+        return Ok((String::new(), None));
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
     let params: &[(&str, &str)] = if conf.sign_params() { call.params } else { &[] };
@@ -292,25 +296,33 @@ fn authorization(
     };
     let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
     let sk = conf.key_cache().get(key_bytes, kt);
-    rules::render(
-        &sk,
-        secret_id,
-        method,
-        &config::signing_path(call.key),
-        params,
-        &headers,
-        Form::Header,
-    )
-    .map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
+    let path = config::signing_path(call.key);
+    let rendered = if query {
+        rules::render_both(&sk, secret_id, method, &path, params, &headers)
+            .map(|(h, q)| (h, Some(q)))
+    } else {
+        rules::render(
+            &sk,
+            secret_id,
+            method,
+            &path,
+            params,
+            &headers,
+            Form::Header,
+        )
+        .map(|h| (h, None))
+    };
+    rendered.map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
 }
 
 /// `url + '?' + urlencode(dict([item.split('=', 1) for item in sign.split('&')]))`, then
-/// `'&' + urlencode(Params)` when there are params. `plain`: the Authorization's pairs are
-/// known to have distinct keys and no `&` or `=` in a value (quoted in one pass, no dict).
+/// `'&' + urlencode(Params)` when there are params. `query`: that urlencode, known (the
+/// signature's query form) when the Authorization's pairs have distinct keys and no `&` or `=`
+/// in a value.
 fn presigned_url(
     url: String,
     authorization: &str,
-    plain: bool,
+    query: Option<&str>,
     params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
     let params_len = if params.is_empty() {
@@ -319,11 +331,10 @@ fn presigned_url(
         1 + form_encoded_len(params)
     };
     let mut out = url;
-    if plain {
-        // `urlencode` of the dict quotes the text as it stands, keeping the separators
-        out.reserve(1 + authorization.len() * 2 + params_len);
+    if let Some(q) = query {
+        out.reserve(1 + q.len() + params_len);
         out.push('?');
-        percent::encode_into(&mut out, authorization, b"&=", true);
+        out.push_str(q);
     } else {
         out.push('?');
         dict_pairs_into(&mut out, authorization)?;

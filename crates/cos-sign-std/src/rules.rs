@@ -101,25 +101,77 @@ pub fn render(
     headers: &[(&str, &str)],
     form: Form,
 ) -> Result<String, CoreError> {
+    let req = (method, path, params, headers);
+    sign_render(key, secret_id, req, form, None).map(|(text, _)| text)
+}
+
+/// [`render`] of both forms from one signature: the Authorization ([`Form::Header`]) and the
+/// pre-signed query's `q-*` pairs ([`Form::Query`]).
+///
+/// ```
+/// use cos_sign_std::rules::{Form, key_time, render, render_both};
+/// let key = cos_sign_core::SigningKey::derive(b"secret", key_time(1_700_000_000, 300).unwrap());
+/// let (p, h) = (&[("a b", "1")][..], &[("host", "h")][..]);
+/// let (header, query) = render_both(&key, "AKID", "get", "/k", p, h).unwrap();
+/// assert_eq!(header, render(&key, "AKID", "get", "/k", p, h, Form::Header).unwrap());
+/// assert_eq!(query, render(&key, "AKID", "get", "/k", p, h, Form::Query).unwrap());
+/// assert!(query.contains("&q-url-param-list=a%2520b&"));
+/// ```
+///
+/// # Errors
+/// As [`render`].
+pub fn render_both(
+    key: &SigningKey,
+    secret_id: &str,
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Result<(String, String), CoreError> {
+    let req = (method, path, params, headers);
+    let (header, query) = sign_render(key, secret_id, req, Form::Header, Some(Form::Query))?;
+    Ok((header, query.unwrap_or_default()))
+}
+
+/// A request to sign: method, path, params, headers.
+type Parts<'a> = (
+    &'a str,
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    &'a [(&'a str, &'a str)],
+);
+
+/// Signs once and renders `form` (and `also`).
+fn sign_render(
+    key: &SigningKey,
+    secret_id: &str,
+    (method, path, params, headers): Parts<'_>,
+    form: Form,
+    also: Option<Form>,
+) -> Result<(String, Option<String>), CoreError> {
     fn go<const N: usize>(
         key: &SigningKey,
         secret_id: &str,
         req: Request<'_, N>,
         form: Form,
-    ) -> Result<String, CoreError> {
+        also: Option<Form>,
+    ) -> Result<(String, Option<String>), CoreError> {
         let signed = key.sign(&req)?;
-        let text = match form {
-            Form::Header => signed.authorization(secret_id),
-            Form::Query => signed.presigned_query(secret_id),
+        let text = |form| {
+            let text = match form {
+                Form::Header => signed.authorization(secret_id),
+                Form::Query => signed.presigned_query(secret_id),
+            };
+            // Written once on the stack, then one allocation of the exact length (a longer
+            // text is measured and written into its own buffer).
+            let mut stack = [0u8; 512];
+            if let Ok(t) = text.write_into(&mut stack) {
+                return Ok(t.to_owned());
+            }
+            let mut heap = vec![0u8; text.len()];
+            text.write_into(&mut heap).map(str::to_owned)
         };
-        // Written once on the stack, then one allocation of the exact length (a longer text
-        // is measured and written into its own buffer).
-        let mut stack = [0u8; 512];
-        if let Ok(t) = text.write_into(&mut stack) {
-            return Ok(t.to_owned());
-        }
-        let mut heap = vec![0u8; text.len()];
-        text.write_into(&mut heap).map(str::to_owned)
+        Ok((text(form)?, also.map(text).transpose()?))
     }
     if params.len() > MAX_PAIRS {
         return Err(CoreError::TooManyParams { max: MAX_PAIRS });
@@ -130,11 +182,11 @@ pub fn render(
     let req = Request::new(method, path).params(params).headers(headers);
     let n = params.len().max(headers.len());
     if n <= 32 {
-        go(key, secret_id, req, form)
+        go(key, secret_id, req, form, also)
     } else if n <= 512 {
-        go(key, secret_id, req.with_capacity::<512>(), form)
+        go(key, secret_id, req.with_capacity::<512>(), form, also)
     } else {
-        go(key, secret_id, req.with_capacity::<MAX_PAIRS>(), form)
+        go(key, secret_id, req.with_capacity::<MAX_PAIRS>(), form, also)
     }
 }
 
