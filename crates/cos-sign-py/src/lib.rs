@@ -729,12 +729,16 @@ impl CosS3Client {
         (call.expired, call.headers, call.params) = (conv.expired, hs, ps);
         (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
-        let r = cos_sign_qcloud::sign_returned(cc, &call);
+        // a pre-signed URL's Authorization is made only when it goes into the headers
+        let h = (headers.as_ref()).filter(|h| url.is_none() && h.is_truthy().unwrap_or(false));
+        let r = match (op, h) {
+            (Op::Presign, Some(_)) => cos_sign_qcloud::sign(cc, &call),
+            _ => cos_sign_qcloud::sign_returned(cc, &call),
+        };
         let auth = match &r {
             Ok(out) => Some(out.authorization.as_str()),
             Err(e) => e.authorization.as_deref(),
         };
-        let h = (headers.as_ref()).filter(|h| url.is_none() && h.is_truthy().unwrap_or(false));
         if let (Some(h), Some(auth)) = (h, auth) {
             h.set_item("Authorization", auth)?;
         }

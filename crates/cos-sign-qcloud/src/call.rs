@@ -114,19 +114,32 @@ pub struct Presigned {
 /// # Errors
 /// As the SDK, plus the added refusals ([`ErrorKind::Refused`](crate::ErrorKind::Refused)).
 pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
-    sign_with(conf, call, true)
+    sign_with(conf, call, false)
 }
 
-/// [`sign`] for a caller that returns an [`Op::Auth`] call's Authorization alone: its
-/// `Presigned::url` is then left empty when the host is known without it (same errors).
+/// [`sign`] for a caller that returns the call's result alone (an [`Op::Auth`] call's
+/// Authorization, an [`Op::Presign`] call's URL): the other field (and an error's
+/// `authorization`) may then be left empty when it is not needed to make the result (same
+/// errors, same results).
 ///
 /// # Errors
 /// As [`sign`].
 pub fn sign_returned(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
-    sign_with(conf, call, false)
+    sign_with(conf, call, true)
 }
 
-fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Presigned, SdkError> {
+/// Which texts of the signature a call makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Texts {
+    /// The Authorization.
+    Header,
+    /// The Authorization and the pre-signed query's pairs.
+    Both,
+    /// The pre-signed query's pairs.
+    Query,
+}
+
+fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presigned, SdkError> {
     if let Some(stage) = call.failed.filter(|s| *s < Stage::Signed) {
         return Err(error_before(conf, call, stage).unwrap_or_else(SdkError::conversion));
     }
@@ -138,7 +151,7 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Pre
         _ => None,
     };
     let url = match (&prefix, call.key) {
-        (Some(_), _) if call.op == Op::Auth && !auth_url => String::new(),
+        (Some(_), _) if call.op == Op::Auth && lean => String::new(),
         (Some(p), Some(k)) => {
             // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's query
             let query = if call.op == Op::Presign { 512 } else { 0 };
@@ -156,8 +169,13 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Pre
     let plain = call.op == Op::Presign
         && conf
             .auth_secrets()
-            .is_ok_and(|(id, _)| !id.contains(['&', '=']) && !conf.anonymous());
-    let (authorization, query) = authorization(conf, &url, hostname, call, plain)?;
+            .is_ok_and(|(id, _)| !id.bytes().any(|b| b == b'&' || b == b'=') && !conf.anonymous());
+    let texts = match (plain, lean) {
+        (false, _) => Texts::Header,
+        (true, false) => Texts::Both,
+        (true, true) => Texts::Query,
+    };
+    let (authorization, query) = authorization(conf, &url, hostname, call, texts)?;
     if call.op == Op::Auth && call.failed.is_none() {
         return Ok(Presigned { url, authorization });
     }
@@ -168,7 +186,7 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Pre
         Ok(_) => SdkError::conversion(),
         Err(e) => e,
     };
-    e.authorization = Some(authorization);
+    e.authorization = (texts != Texts::Query).then_some(authorization);
     Err(e)
 }
 
@@ -255,13 +273,14 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
 }
 
 /// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known),
-/// and with `query`, its pre-signed query form too.
+/// and, as `texts` asks, its pre-signed query form (the Authorization is then `""` for
+/// [`Texts::Query`]).
 fn authorization(
     conf: &SdkConfig,
     url: &str,
     known: Option<Result<&Option<String>, &String>>,
     call: &SdkCall<'_>,
-    query: bool,
+    texts: Texts,
 ) -> Result<(String, Option<String>), SdkError> {
     let (secret_id, secret_key) = conf.auth_secrets()?;
     if conf.anonymous() {
@@ -297,20 +316,12 @@ fn authorization(
     let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
     let sk = conf.key_cache().get(key_bytes, kt);
     let path = config::signing_path(call.key);
-    let rendered = if query {
-        rules::render_both(&sk, secret_id, method, &path, params, &headers)
-            .map(|(h, q)| (h, Some(q)))
-    } else {
-        rules::render(
-            &sk,
-            secret_id,
-            method,
-            &path,
-            params,
-            &headers,
-            Form::Header,
-        )
-        .map(|h| (h, None))
+    let render = |form| rules::render(&sk, secret_id, method, &path, params, &headers, form);
+    let rendered = match texts {
+        Texts::Header => render(Form::Header).map(|h| (h, None)),
+        Texts::Query => render(Form::Query).map(|q| (String::new(), Some(q))),
+        Texts::Both => rules::render_both(&sk, secret_id, method, &path, params, &headers)
+            .map(|(h, q)| (h, Some(q))),
     };
     rendered.map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
 }
