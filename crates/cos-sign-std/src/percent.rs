@@ -89,8 +89,20 @@ fn encode_with(out: &mut String, s: &str, t: &Table) {
     /// Input bytes staged at once: 3 output bytes each at most, and room for a 4-byte write.
     const CHUNK: usize = 64;
     out.reserve(s.len());
+    // the leading bytes that stay as they are go in at once (ASCII: a char boundary follows)
+    let same = s
+        .bytes()
+        .position(|b| t[usize::from(b)] != [b, 0, 0, 1])
+        .unwrap_or(s.len());
+    let (Some(head), Some(rest)) = (s.get(..same), s.as_bytes().get(same..)) else {
+        return;
+    };
+    out.push_str(head);
+    if rest.is_empty() {
+        return;
+    }
     let mut stage = [0u8; 3 * CHUNK + 4];
-    for chunk in s.as_bytes().chunks(CHUNK) {
+    for chunk in rest.chunks(CHUNK) {
         let mut n = 0;
         for &b in chunk {
             let e = t[usize::from(b)];
@@ -106,17 +118,19 @@ fn encode_with(out: &mut String, s: &str, t: &Table) {
     }
 }
 
-/// The length of `s` once [`encode_into`] has encoded it (to reserve a URL's room at once).
+/// The length of `s` once [`encode_into`] has encoded it with a space as `+` (to reserve a
+/// URL's room at once).
 pub fn encoded_len(s: &str, keep: &[u8]) -> usize {
-    s.bytes()
-        .map(|b| {
-            if UNRESERVED[usize::from(b)] || b == b' ' || (b.is_ascii() && keep.contains(&b)) {
-                1
-            } else {
-                3
-            }
-        })
-        .sum()
+    let built;
+    let t = match keep {
+        b"" => &FORM,
+        b"&=" => &FORM_KEEP_PAIRS,
+        _ => {
+            built = table(keep, true);
+            &built
+        }
+    };
+    s.bytes().map(|b| usize::from(t[usize::from(b)][3])).sum()
 }
 
 /// `s` encoded for a URL path: `/` kept.

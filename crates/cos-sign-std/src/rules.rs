@@ -52,9 +52,16 @@ pub const SIGNED_HEADERS: [&str; 17] = [
 pub fn is_signed_header(name: &str) -> bool {
     let b = name.as_bytes();
     let prefix = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    prefix("x-cos-")
-        || prefix("x-ci-")
-        || SIGNED_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h))
+    match b.first().map(u8::to_ascii_lowercase) {
+        // no listed name starts with `x`
+        Some(b'x') => prefix("x-cos-") || prefix("x-ci-"),
+        Some(first) => SIGNED_HEADERS.iter().any(|h| {
+            h.len() == b.len()
+                && h.as_bytes().first() == Some(&first)
+                && name.eq_ignore_ascii_case(h)
+        }),
+        None => false,
+    }
 }
 
 /// The SDK's key-time window for a signature made at `now` and valid `expires` seconds:
@@ -262,6 +269,13 @@ mod tests {
         ] {
             assert!(is_signed_header(yes), "{yes}");
         }
+        for h in SIGNED_HEADERS {
+            assert!(
+                is_signed_header(h) && is_signed_header(&h.to_ascii_uppercase()),
+                "{h}"
+            );
+            assert!(!h.starts_with('x'), "{h}");
+        }
         // Python lowercases U+0130 to "i\u{307}" and U+212A to "k": neither makes a listed name
         for no in [
             "x-c\u{130}-a",
@@ -270,6 +284,10 @@ mod tests {
             "x-cos",
             "content-typ",
             "hoſt",
+            "",
+            "x",
+            "hosts",
+            "Xost",
         ] {
             assert!(!is_signed_header(no), "{no}");
         }
