@@ -169,7 +169,11 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
     let plain = call.op == Op::Presign
         && conf
             .auth_secrets()
-            .is_ok_and(|(id, _)| !id.bytes().any(|b| b == b'&' || b == b'=') && !conf.anonymous());
+            // (a byte slice's `contains` is a memchr)
+            .is_ok_and(|(id, _)| {
+                let id = id.as_bytes();
+                !id.contains(&b'&') && !id.contains(&b'=') && !conf.anonymous()
+            });
     let texts = match (plain, lean) {
         (false, _) => Texts::Header,
         (true, false) => Texts::Both,

@@ -52,16 +52,29 @@ pub const SIGNED_HEADERS: [&str; 17] = [
 pub fn is_signed_header(name: &str) -> bool {
     let b = name.as_bytes();
     let prefix = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    match b.first().map(u8::to_ascii_lowercase) {
-        // no listed name starts with `x`
-        Some(b'x') => prefix("x-cos-") || prefix("x-ci-"),
-        Some(first) => SIGNED_HEADERS.iter().any(|h| {
-            h.len() == b.len()
-                && h.as_bytes().first() == Some(&first)
-                && name.eq_ignore_ascii_case(h)
-        }),
-        None => false,
-    }
+    // the one listed name a name of this length and first letter can be
+    let listed = match (b.len(), b.first().map(u8::to_ascii_lowercase)) {
+        (_, Some(b'x')) => return prefix("x-cos-") || prefix("x-ci-"),
+        (4, Some(b'h')) => "host",
+        (5, Some(b'r')) => "range",
+        (6, Some(b'e')) => "expect",
+        (6, Some(b'o')) => "origin",
+        (7, Some(b'e')) => "expires",
+        (8, Some(b'i')) => "if-match",
+        (11, Some(b'c')) => "content-md5",
+        (12, Some(b'c')) => "content-type",
+        (13, Some(b'c')) => "cache-control",
+        (13, Some(b'i')) => "if-none-match",
+        (14, Some(b'c')) => "content-length",
+        (14, Some(b'p')) => "pic-operations",
+        (16, Some(b'c')) => "content-encoding",
+        (17, Some(b'i')) => "if-modified-since",
+        (17, Some(b't')) => "transfer-encoding",
+        (19, Some(b'c')) => "content-disposition",
+        (19, Some(b'i')) => "if-unmodified-since",
+        _ => return false,
+    };
+    name.eq_ignore_ascii_case(listed)
 }
 
 /// The SDK's key-time window for a signature made at `now` and valid `expires` seconds:
@@ -269,12 +282,23 @@ mod tests {
         ] {
             assert!(is_signed_header(yes), "{yes}");
         }
+        // the lookup by length and first letter finds every listed name, and only those
         for h in SIGNED_HEADERS {
             assert!(
                 is_signed_header(h) && is_signed_header(&h.to_ascii_uppercase()),
                 "{h}"
             );
             assert!(!h.starts_with('x'), "{h}");
+            let twins = SIGNED_HEADERS
+                .iter()
+                .filter(|o| o.len() == h.len() && o[..1] == h[..1]);
+            assert_eq!(twins.count(), 1, "{h}");
+            for i in 0..h.len() {
+                let mut near = h.as_bytes().to_vec();
+                near[i] ^= 0x01;
+                let near = String::from_utf8(near).unwrap();
+                assert!(!is_signed_header(&near), "{near}");
+            }
         }
         // Python lowercases U+0130 to "i\u{307}" and U+212A to "k": neither makes a listed name
         for no in [
