@@ -324,7 +324,7 @@ fn authorization(
     let rendered = match texts {
         Texts::Header => render(Form::Header).map(|h| (h, None)),
         Texts::Query => render(Form::Query).map(|q| (String::new(), Some(q))),
-        Texts::Both => rules::render_both(&sk, secret_id, method, &path, params, &headers)
+        Texts::Both => rules::render_both(&sk, secret_id, (method, &path, params, &headers))
             .map(|(h, q)| (h, Some(q))),
     };
     rendered.map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))

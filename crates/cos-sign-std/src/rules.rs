@@ -132,7 +132,7 @@ pub fn render(
 /// use cos_sign_std::rules::{Form, key_time, render, render_both};
 /// let key = cos_sign_core::SigningKey::derive(b"secret", key_time(1_700_000_000, 300).unwrap());
 /// let (p, h) = (&[("a b", "1")][..], &[("host", "h")][..]);
-/// let (header, query) = render_both(&key, "AKID", "get", "/k", p, h).unwrap();
+/// let (header, query) = render_both(&key, "AKID", ("get", "/k", p, h)).unwrap();
 /// assert_eq!(header, render(&key, "AKID", "get", "/k", p, h, Form::Header).unwrap());
 /// assert_eq!(query, render(&key, "AKID", "get", "/k", p, h, Form::Query).unwrap());
 /// assert!(query.contains("&q-url-param-list=a%2520b&"));
@@ -143,18 +143,14 @@ pub fn render(
 pub fn render_both(
     key: &SigningKey,
     secret_id: &str,
-    method: &str,
-    path: &str,
-    params: &[(&str, &str)],
-    headers: &[(&str, &str)],
+    req: Parts<'_>,
 ) -> Result<(String, String), CoreError> {
-    let req = (method, path, params, headers);
     let (header, query) = sign_render(key, secret_id, req, Form::Header, Some(Form::Query))?;
     Ok((header, query.unwrap_or_default()))
 }
 
-/// A request to sign: method, path, params, headers.
-type Parts<'a> = (
+/// A request to sign, as [`render`] takes it: method, path, params, headers.
+pub type Parts<'a> = (
     &'a str,
     &'a str,
     &'a [(&'a str, &'a str)],
