@@ -292,18 +292,38 @@ fn authorization(
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
     let params: &[(&str, &str)] = if conf.sign_params() { call.params } else { &[] };
-    // One allocation, whatever the number of headers (the host may be added).
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(call.headers.len() + 1);
-    headers.extend(call.headers.iter().filter(|(k, _)| is_signed_header(k)));
+    // The signed headers and the host: on the stack, or one allocation when there are many.
     let hostname;
-    if sign_host && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+    let (mut stack, mut heap) = ([("", ""); 16], Vec::new());
+    let room = if call.headers.len() < stack.len() {
+        &mut stack[..]
+    } else {
+        heap.resize(call.headers.len() + 1, ("", ""));
+        &mut heap[..]
+    };
+    let kept = call.headers.iter().filter(|(k, _)| is_signed_header(k));
+    // `room` has a slot more than there are headers
+    let mut n = 0;
+    for (slot, h) in room.iter_mut().zip(kept) {
+        *slot = *h;
+        n += 1;
+    }
+    if sign_host
+        && !room[..n]
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+    {
         hostname = match known {
             Some(Ok(h)) => h.as_deref().map(Cow::Borrowed),
             Some(Err(e)) => return Err(SdkError::value(e.clone())),
             None => python::url_hostname(url).map_err(SdkError::value)?,
         };
-        rules::with_host(&mut headers, hostname.as_deref());
+        if let (Some(h), Some(slot)) = (hostname.as_deref(), room.get_mut(n)) {
+            *slot = ("host", h);
+            n += 1;
+        }
     }
+    let headers = &room[..n];
     // The core lowercases ASCII letters itself: only other text needs Python's `str.lower`.
     let lowered;
     let method = if call.method.is_ascii() {
@@ -319,12 +339,13 @@ fn authorization(
     };
     let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
     let sk = conf.key_cache().get(key_bytes, kt);
-    let path = config::signing_path(call.key);
-    let render = |form| rules::render(&sk, secret_id, method, &path, params, &headers, form);
+    let mut path_room = [0u8; 256];
+    let path = config::signing_path_in(call.key, &mut path_room);
+    let render = |form| rules::render(&sk, secret_id, method, &path, params, headers, form);
     let rendered = match texts {
         Texts::Header => render(Form::Header).map(|h| (h, None)),
         Texts::Query => render(Form::Query).map(|q| (String::new(), Some(q))),
-        Texts::Both => rules::render_both(&sk, secret_id, (method, &path, params, &headers))
+        Texts::Both => rules::render_both(&sk, secret_id, (method, &path, params, headers))
             .map(|(h, q)| (h, Some(q))),
     };
     rendered.map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))

@@ -265,3 +265,29 @@ fn a_secret_id_with_an_equals_sign_or_a_pair_goes_through_the_dict() {
     assert!(url.contains("&q-ak=AK&q-signature="), "{url}");
     assert!(!url.contains("&q-signature=s&") && !url.ends_with("&q-signature=s"));
 }
+
+#[test]
+fn every_signed_header_and_the_host_are_listed_however_many() {
+    let c = conf(keys());
+    for n in [0, 14, 15, 16, 17, 40] {
+        let names: Vec<String> = (0..n).map(|i| format!("x-cos-meta-{i:02}")).collect();
+        for with_host in [false, true] {
+            let mut headers: Vec<(&str, &str)> = names.iter().map(|k| (k.as_str(), "v")).collect();
+            headers.push(("User-Agent", "not signed"));
+            if with_host {
+                headers.insert(0, ("Host", "given.example"));
+            }
+            let mut call = SdkCall::new(Op::Auth, "PUT", Some("b-1"), Some("k"), NOW);
+            call.headers = &headers;
+            let auth = sign(&c, &call).unwrap().authorization;
+            let list = auth
+                .split('&')
+                .find_map(|p| p.strip_prefix("q-header-list="))
+                .unwrap();
+            let mut want: Vec<String> = names.clone();
+            want.push("host".to_owned());
+            want.sort();
+            assert_eq!(list, want.join(";"), "{n} {with_host}");
+        }
+    }
+}

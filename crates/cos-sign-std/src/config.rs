@@ -13,6 +13,7 @@
 //! # Ok::<(), cos_sign_std::config::ConfigError>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::Ipv6Addr;
 
@@ -349,6 +350,26 @@ pub fn signing_path(key: Option<&str>) -> String {
             }
         }
         _ => "/".to_owned(),
+    }
+}
+
+/// [`signing_path`] written into `buf` when it fits there (no allocation), else allocated.
+pub fn signing_path_in<'a>(key: Option<&'a str>, buf: &'a mut [u8]) -> Cow<'a, str> {
+    match key {
+        Some(k) if !k.is_empty() && !k.starts_with('/') => {
+            if let Some(room) = buf.get_mut(..=k.len())
+                && let Some((slash, rest)) = room.split_first_mut()
+            {
+                *slash = b'/';
+                rest.copy_from_slice(k.as_bytes());
+                if let Ok(path) = std::str::from_utf8(room) {
+                    return Cow::Borrowed(path);
+                }
+            }
+            Cow::Owned(signing_path(key))
+        }
+        Some(k) if !k.is_empty() => Cow::Borrowed(k),
+        _ => Cow::Borrowed("/"),
     }
 }
 
@@ -757,5 +778,11 @@ mod tests {
         assert_eq!(signing_path(Some("a")), "/a");
         assert_eq!(signing_path(Some("/a")), "/a");
         assert_eq!(signing_path(None), "/");
+        for (key, size) in [(Some("a"), 2), (Some("a"), 1), (Some("/a"), 0), (None, 0)] {
+            let mut buf = vec![0u8; size];
+            let in_buf = signing_path_in(key, &mut buf);
+            assert_eq!(in_buf, signing_path(key));
+            assert_eq!(matches!(in_buf, Cow::Owned(_)), size == 1, "{key:?} {size}");
+        }
     }
 }
