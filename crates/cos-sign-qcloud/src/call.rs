@@ -361,11 +361,11 @@ fn presigned_url(
     query: Option<&str>,
     params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
-    let params_len = if params.is_empty() {
-        0
-    } else {
-        1 + form_encoded_len(params)
-    };
+    // room for the quoted params: `&`, `=` and at most 3 bytes a byte
+    let params_len: usize = params
+        .iter()
+        .map(|(k, v)| 2 + 3 * (k.len() + v.len()))
+        .sum();
     let mut out = url;
     if let Some(q) = query {
         out.reserve(1 + q.len() + params_len);
