@@ -322,18 +322,7 @@ pub fn url_path(key: &str) -> String {
 
 /// [`url_path`] appended to `out`.
 pub fn url_path_into(out: &mut String, key: &str) {
-    let key = key.strip_prefix('/').unwrap_or(key);
-    // `.` and `/` quote to themselves, so the quoted `./`s are the key's own (never
-    // overlapping): the key is quoted piece by piece, each `/` after a `.` as `%2F`.
-    let mut start = 0;
-    for (i, _) in key.match_indices('/') {
-        if i > 0 && key.as_bytes().get(i - 1) == Some(&b'.') {
-            percent::encode_into(out, key.get(start..i).unwrap_or_default(), b"/", false);
-            out.push_str("%2F");
-            start = i + 1;
-        }
-    }
-    percent::encode_into(out, key.get(start..).unwrap_or_default(), b"/", false);
+    percent::encode_url_path_into(out, key.strip_prefix('/').unwrap_or(key));
 }
 
 /// The decoded path that is signed: `/` + key unless the key starts with `/`; `/` for no key.
@@ -764,10 +753,19 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(url_path("/../a b./c"), "..%2Fa%20b.%2Fc");
-        // the pieces between `./`s quoted one by one equal quoting then replacing
-        for key in [
-            "././", ".//", "a./", "./", "..//.", "é./ü .", "", "/", "//./x",
-        ] {
+        // quoting in one pass equals quoting then replacing (across the encoder's chunks too)
+        let long: Vec<String> = (60..70)
+            .flat_map(|n| {
+                [
+                    format!("é{}./x./", "a".repeat(n)),
+                    format!("{}./é", ".".repeat(n)),
+                ]
+            })
+            .collect();
+        let short = [
+            "././", ".//", "a./", "./", "..//.", "é./ü .", "", "/", "//./x", "./é./",
+        ];
+        for key in short.into_iter().chain(long.iter().map(String::as_str)) {
             let k = key.strip_prefix('/').unwrap_or(key);
             let whole = percent::encode_path(k).replace("./", ".%2F");
             assert_eq!(url_path(key), whole, "{key:?}");

@@ -81,20 +81,38 @@ pub fn encode_into(out: &mut String, s: &str, keep: &[u8], space_plus: bool) {
             &built
         }
     };
-    encode_with(out, s, t);
+    encode_with::<false>(out, s, t);
 }
 
-/// [`encode_into`] with the table of its encoding.
-fn encode_with(out: &mut String, s: &str, t: &Table) {
+/// Appends `s` quoted for a URL path as qcloud_cos does: `quote(s, '/')`, then every `./`
+/// replaced by `.%2F` (in one pass: `.` and `/` quote to themselves, so those are the `/`s
+/// that follow a `.` in `s`).
+pub fn encode_url_path_into(out: &mut String, s: &str) {
+    encode_with::<true>(out, s, &PATH);
+}
+
+/// [`encode_into`] with the table of its encoding; with `DOT_SLASH`, a `/` that follows a `.`
+/// is escaped too.
+fn encode_with<const DOT_SLASH: bool>(out: &mut String, s: &str, t: &Table) {
     /// Input bytes staged at once: 3 output bytes each at most, and room for a 4-byte write.
     const CHUNK: usize = 64;
+    let entry = |b: u8, prev: u8| match DOT_SLASH && b == b'/' && prev == b'.' {
+        true => [b'%', b'2', b'F', 3],
+        false => t[usize::from(b)],
+    };
     out.reserve(s.len());
     // the leading bytes that stay as they are go in at once (ASCII: a char boundary follows)
-    let same = s
-        .bytes()
-        .position(|b| t[usize::from(b)] != [b, 0, 0, 1])
-        .unwrap_or(s.len());
-    let (Some(head), Some(rest)) = (s.get(..same), s.as_bytes().get(same..)) else {
+    let bytes = s.as_bytes();
+    let mut same = bytes.len();
+    let mut prev = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if entry(b, prev) != [b, 0, 0, 1] {
+            same = i;
+            break;
+        }
+        prev = b;
+    }
+    let (Some(head), Some(rest)) = (s.get(..same), bytes.get(same..)) else {
         return;
     };
     out.push_str(head);
@@ -105,7 +123,8 @@ fn encode_with(out: &mut String, s: &str, t: &Table) {
     for chunk in rest.chunks(CHUNK) {
         let mut n = 0;
         for &b in chunk {
-            let e = t[usize::from(b)];
+            let e = entry(b, prev);
+            prev = b;
             if let Some(dst) = stage.get_mut(n..n + 4) {
                 dst.copy_from_slice(&e);
             }
