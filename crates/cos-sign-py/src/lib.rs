@@ -556,7 +556,7 @@ impl CosS3Client {
         Params: Opt<'py>,
         SignHost: Opt<'py>,
         UseCiEndPoint: Opt<'py>,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyString>> {
         let a = (Expired.0, Headers, Params, SignHost, UseCiEndPoint);
         self.call(py, Op::Auth, &Method, &Bucket, &Key, a, None)
     }
@@ -578,7 +578,7 @@ impl CosS3Client {
         Headers: Opt<'py>,
         UseCiEndPoint: Opt<'py>,
         SignHost: Opt<'py>,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyString>> {
         let a = (Expired.0, Headers, Params, SignHost, UseCiEndPoint);
         self.call(py, Op::Presign, &Method, &Bucket, &Key, a, None)
     }
@@ -599,7 +599,7 @@ impl CosS3Client {
         Headers: Opt<'py>,
         UseCiEndPoint: Opt<'py>,
         SignHost: Opt<'py>,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyString>> {
         let get = PyString::new(py, "GET").into_any();
         let a = (Expired.0, Headers, Params, SignHost, UseCiEndPoint);
         self.call(py, Op::Presign, &get, &Bucket, &Key, a, None)
@@ -619,7 +619,7 @@ impl CosS3Client {
         headers: Obj<'py>,
         params: Obj<'py>,
         sign_host: Obj<'py>,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyString>> {
         let none = py.None().into_bound(py);
         let [e, h, p, s] = [expire, headers, params, sign_host].map(Some);
         let a = (e, h, p, s, None);
@@ -679,7 +679,7 @@ impl CosS3Client {
         key: &Obj<'py>,
         (expired, headers, params, sign_host, use_ci): Rest<'py>,
         url: Option<&str>,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyString>> {
         let conf = self.conf.get();
         let st = conf.snapshot();
         let use_ci = truthy(use_ci.as_ref())?;
@@ -729,18 +729,23 @@ impl CosS3Client {
         (call.expired, call.headers, call.params) = (conv.expired, hs, ps);
         (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
-        let r = cos_sign_qcloud::sign_returned(cc, &call);
-        let auth = match &r {
-            Ok(out) => Some(out.authorization.as_str()),
-            Err(e) => e.authorization.as_deref(),
-        };
+        // a pre-signed URL's Authorization is made only when it goes into the headers
         let h = (headers.as_ref()).filter(|h| url.is_none() && h.is_truthy().unwrap_or(false));
-        if let (Some(h), Some(auth)) = (h, auth) {
-            h.set_item("Authorization", auth)?;
+        let r = match (op, h) {
+            (Op::Presign, Some(_)) => cos_sign_qcloud::sign(cc, &call),
+            _ => cos_sign_qcloud::sign_returned(cc, &call),
+        };
+        // one str for the headers' item and get_auth's result (the item's name interned)
+        let auth = match &r {
+            Ok(out) => Some(PyString::new(py, &out.authorization)),
+            Err(e) => e.authorization.as_deref().map(|a| PyString::new(py, a)),
+        };
+        if let (Some(h), Some(auth)) = (h, &auth) {
+            h.set_item(pyo3::intern!(py, "Authorization"), auth)?;
         }
         match (r, failed) {
-            (Ok(out), _) if op == Op::Auth => Ok(out.authorization),
-            (Ok(out), _) => Ok(out.url),
+            (Ok(_), _) if op == Op::Auth => Ok(auth.unwrap_or_else(|| PyString::new(py, ""))),
+            (Ok(out), _) => Ok(PyString::new(py, &out.url)),
             (Err(e), Some((stage, own))) if e.kind == ErrorKind::Conversion => {
                 // urlencode(Params) quotes params the signature did not look at: its error
                 match params.as_ref().filter(|_| stage == Stage::Signed) {

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use cos_sign_std::config;
-use cos_sign_std::percent::{self, form_encode_pairs_into, form_encoded_len};
+use cos_sign_std::percent::{form_encode_pairs_into, form_encoded_len};
 use cos_sign_std::rules::{self, Form, is_signed_header};
 
 use crate::config::{Bucket, SdkConfig, type_error};
@@ -114,19 +114,32 @@ pub struct Presigned {
 /// # Errors
 /// As the SDK, plus the added refusals ([`ErrorKind::Refused`](crate::ErrorKind::Refused)).
 pub fn sign(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
-    sign_with(conf, call, true)
+    sign_with(conf, call, false)
 }
 
-/// [`sign`] for a caller that returns an [`Op::Auth`] call's Authorization alone: its
-/// `Presigned::url` is then left empty when the host is known without it (same errors).
+/// [`sign`] for a caller that returns the call's result alone (an [`Op::Auth`] call's
+/// Authorization, an [`Op::Presign`] call's URL): the other field (and an error's
+/// `authorization`) may then be left empty when it is not needed to make the result (same
+/// errors, same results).
 ///
 /// # Errors
 /// As [`sign`].
 pub fn sign_returned(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<Presigned, SdkError> {
-    sign_with(conf, call, false)
+    sign_with(conf, call, true)
 }
 
-fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Presigned, SdkError> {
+/// Which texts of the signature a call makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Texts {
+    /// The Authorization.
+    Header,
+    /// The Authorization and the pre-signed query's pairs.
+    Both,
+    /// The pre-signed query's pairs.
+    Query,
+}
+
+fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presigned, SdkError> {
     if let Some(stage) = call.failed.filter(|s| *s < Stage::Signed) {
         return Err(error_before(conf, call, stage).unwrap_or_else(SdkError::conversion));
     }
@@ -138,36 +151,46 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, auth_url: bool) -> Result<Pre
         _ => None,
     };
     let url = match (&prefix, call.key) {
-        (Some(_), _) if call.op == Op::Auth && !auth_url => String::new(),
+        (Some(_), _) if call.op == Op::Auth && lean => String::new(),
         (Some(p), Some(k)) => {
-            let path = config::url_path(k);
-            // room for a pre-signed URL's query
+            // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's query
             let query = if call.op == Op::Presign { 512 } else { 0 };
-            let mut url = String::with_capacity(p.url.len() + path.len() + query);
+            let mut url = String::with_capacity(p.url.len() + 3 * k.len() + query);
             url.push_str(&p.url);
-            url.push_str(&path);
+            config::url_path_into(&mut url, k);
             url
         }
         _ => request_url(conf, call)?,
     };
     let hostname = prefix.as_ref().map(|p| p.hostname.as_ref());
-    let authorization = authorization(conf, &url, hostname, call)?;
+    // the Authorization's 7 pairs have distinct keys and no `&` or `=` in a value unless the
+    // SecretId holds one (names in the lists are quoted, the rest is digits, `;` and hex): the
+    // URL's pairs are then the signature's query form
+    let plain = call.op == Op::Presign
+        && conf
+            .auth_secrets()
+            // (a byte slice's `contains` is a memchr)
+            .is_ok_and(|(id, _)| {
+                let id = id.as_bytes();
+                !id.contains(&b'&') && !id.contains(&b'=') && !conf.anonymous()
+            });
+    let texts = match (plain, lean) {
+        (false, _) => Texts::Header,
+        (true, false) => Texts::Both,
+        (true, true) => Texts::Query,
+    };
+    let (authorization, query) = authorization(conf, &url, hostname, call, texts)?;
     if call.op == Op::Auth && call.failed.is_none() {
         return Ok(Presigned { url, authorization });
     }
     // Stage::Signed: urlencode(Params) of params the signature did not use fails after the
     // Authorization is split into the URL's pairs
-    // the Authorization's 7 pairs have distinct keys and no `&` or `=` in a value unless the
-    // SecretId holds one (names in the lists are quoted, the rest is digits, `;` and hex)
-    let plain = conf
-        .auth_secrets()
-        .is_ok_and(|(id, _)| !id.contains(['&', '=']) && !conf.anonymous());
-    let mut e = match presigned_url(url, &authorization, plain, call.params) {
+    let mut e = match presigned_url(url, &authorization, query.as_deref(), call.params) {
         Ok(url) if call.failed.is_none() => return Ok(Presigned { url, authorization }),
         Ok(_) => SdkError::conversion(),
         Err(e) => e,
     };
-    e.authorization = Some(authorization);
+    e.authorization = (texts != Texts::Query).then_some(authorization);
     Err(e)
 }
 
@@ -224,7 +247,7 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
     if conf.anonymous() {
         return match call.op {
             Op::Auth => None,
-            Op::Presign => presigned_url(url, "", false, &[]).err(),
+            Op::Presign => presigned_url(url, "", None, &[]).err(),
         };
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
@@ -253,31 +276,54 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
     }
 }
 
-/// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known).
+/// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known),
+/// and, as `texts` asks, its pre-signed query form (the Authorization is then `""` for
+/// [`Texts::Query`]).
 fn authorization(
     conf: &SdkConfig,
     url: &str,
     known: Option<Result<&Option<String>, &String>>,
     call: &SdkCall<'_>,
-) -> Result<String, SdkError> {
+    texts: Texts,
+) -> Result<(String, Option<String>), SdkError> {
     let (secret_id, secret_key) = conf.auth_secrets()?;
     if conf.anonymous() {
-        return Ok(String::new());
+        return Ok((String::new(), None));
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
     let params: &[(&str, &str)] = if conf.sign_params() { call.params } else { &[] };
-    // One allocation, whatever the number of headers (the host may be added).
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(call.headers.len() + 1);
-    headers.extend(call.headers.iter().filter(|(k, _)| is_signed_header(k)));
+    // The signed headers and the host: on the stack, or one allocation when there are many.
     let hostname;
-    if sign_host && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+    let (mut stack, mut heap) = ([("", ""); 16], Vec::new());
+    let room = if call.headers.len() < stack.len() {
+        &mut stack[..]
+    } else {
+        heap.resize(call.headers.len() + 1, ("", ""));
+        &mut heap[..]
+    };
+    let kept = call.headers.iter().filter(|(k, _)| is_signed_header(k));
+    // `room` has a slot more than there are headers
+    let mut n = 0;
+    for (slot, h) in room.iter_mut().zip(kept) {
+        *slot = *h;
+        n += 1;
+    }
+    if sign_host
+        && !room[..n]
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+    {
         hostname = match known {
             Some(Ok(h)) => h.as_deref().map(Cow::Borrowed),
             Some(Err(e)) => return Err(SdkError::value(e.clone())),
             None => python::url_hostname(url).map_err(SdkError::value)?,
         };
-        rules::with_host(&mut headers, hostname.as_deref());
+        if let (Some(h), Some(slot)) = (hostname.as_deref(), room.get_mut(n)) {
+            *slot = ("host", h);
+            n += 1;
+        }
     }
+    let headers = &room[..n];
     // The core lowercases ASCII letters itself: only other text needs Python's `str.lower`.
     let lowered;
     let method = if call.method.is_ascii() {
@@ -293,38 +339,38 @@ fn authorization(
     };
     let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
     let sk = conf.key_cache().get(key_bytes, kt);
-    rules::render(
-        &sk,
-        secret_id,
-        method,
-        &config::signing_path(call.key),
-        params,
-        &headers,
-        Form::Header,
-    )
-    .map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
+    let mut path_room = [0u8; 256];
+    let path = config::signing_path_in(call.key, &mut path_room);
+    let render = |form| rules::render(&sk, secret_id, method, &path, params, headers, form);
+    let rendered = match texts {
+        Texts::Header => render(Form::Header).map(|h| (h, None)),
+        Texts::Query => render(Form::Query).map(|q| (String::new(), Some(q))),
+        Texts::Both => rules::render_both(&sk, secret_id, (method, &path, params, headers))
+            .map(|(h, q)| (h, Some(q))),
+    };
+    rendered.map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
 }
 
 /// `url + '?' + urlencode(dict([item.split('=', 1) for item in sign.split('&')]))`, then
-/// `'&' + urlencode(Params)` when there are params. `plain`: the Authorization's pairs are
-/// known to have distinct keys and no `&` or `=` in a value (quoted in one pass, no dict).
+/// `'&' + urlencode(Params)` when there are params. `query`: that urlencode, known (the
+/// signature's query form) when the Authorization's pairs have distinct keys and no `&` or `=`
+/// in a value.
 fn presigned_url(
     url: String,
     authorization: &str,
-    plain: bool,
+    query: Option<&str>,
     params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
-    let params_len = if params.is_empty() {
-        0
-    } else {
-        1 + form_encoded_len(params)
-    };
+    // room for the quoted params: `&`, `=` and at most 3 bytes a byte
+    let params_len: usize = params
+        .iter()
+        .map(|(k, v)| 2 + 3 * (k.len() + v.len()))
+        .sum();
     let mut out = url;
-    if plain {
-        // `urlencode` of the dict quotes the text as it stands, keeping the separators
-        out.reserve(1 + authorization.len() * 2 + params_len);
+    if let Some(q) = query {
+        out.reserve(1 + q.len() + params_len);
         out.push('?');
-        percent::encode_into(&mut out, authorization, b"&=", true);
+        out.push_str(q);
     } else {
         out.push('?');
         dict_pairs_into(&mut out, authorization)?;

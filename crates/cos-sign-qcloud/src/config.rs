@@ -434,14 +434,14 @@ impl SdkConfig {
                 if p.is_empty() {
                     return Err(SdkError::client("Key is required not empty"));
                 }
-                let path = config::url_path(p);
+                // room for the quoted key (at most 3 bytes a byte) and a pre-signed query
                 let mut out =
-                    String::with_capacity(self.scheme.len() + 4 + url.len() + path.len() + 512);
+                    String::with_capacity(self.scheme.len() + 4 + url.len() + 3 * p.len() + 512);
                 out.push_str(self.scheme);
                 out.push_str("://");
                 out.push_str(&url);
                 out.push('/');
-                out.push_str(&path);
+                config::url_path_into(&mut out, p);
                 Ok(out)
             }
             None => Ok(format!("{}://{url}/", self.scheme)),

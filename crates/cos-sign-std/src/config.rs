@@ -13,6 +13,7 @@
 //! # Ok::<(), cos_sign_std::config::ConfigError>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::Ipv6Addr;
 
@@ -314,13 +315,14 @@ pub fn check_port(port: &str) -> Result<(), ConfigError> {
 /// The key as it goes into the URL: one leading `/` stripped, `quote(key, '/-_.~')`, then
 /// every `./` replaced by `.%2F`.
 pub fn url_path(key: &str) -> String {
-    let key = key.strip_prefix('/').unwrap_or(key);
-    let q = percent::encode_path(key);
-    if q.contains("./") {
-        q.replace("./", ".%2F")
-    } else {
-        q
-    }
+    let mut out = String::with_capacity(key.len() + 8);
+    url_path_into(&mut out, key);
+    out
+}
+
+/// [`url_path`] appended to `out`.
+pub fn url_path_into(out: &mut String, key: &str) {
+    percent::encode_url_path_into(out, key.strip_prefix('/').unwrap_or(key));
 }
 
 /// The decoded path that is signed: `/` + key unless the key starts with `/`; `/` for no key.
@@ -330,10 +332,33 @@ pub fn signing_path(key: Option<&str>) -> String {
             if k.starts_with('/') {
                 k.to_owned()
             } else {
-                format!("/{k}")
+                let mut path = String::with_capacity(k.len() + 1);
+                path.push('/');
+                path.push_str(k);
+                path
             }
         }
         _ => "/".to_owned(),
+    }
+}
+
+/// [`signing_path`] written into `buf` when it fits there (no allocation), else allocated.
+pub fn signing_path_in<'a>(key: Option<&'a str>, buf: &'a mut [u8]) -> Cow<'a, str> {
+    match key {
+        Some(k) if !k.is_empty() && !k.starts_with('/') => {
+            if let Some(room) = buf.get_mut(..=k.len())
+                && let Some((slash, rest)) = room.split_first_mut()
+            {
+                *slash = b'/';
+                rest.copy_from_slice(k.as_bytes());
+                if let Ok(path) = std::str::from_utf8(room) {
+                    return Cow::Borrowed(path);
+                }
+            }
+            Cow::Owned(signing_path(key))
+        }
+        Some(k) if !k.is_empty() => Cow::Borrowed(k),
+        _ => Cow::Borrowed("/"),
     }
 }
 
@@ -646,7 +671,9 @@ impl Endpoint {
             return Err(ConfigError::Sdk("Key is required not empty"));
         }
         let authority = self.url_authority_with(bucket, ci)?;
-        Ok(format!("{}://{authority}/{}", self.scheme, url_path(key)))
+        let mut url = format!("{}://{authority}/", self.scheme);
+        url_path_into(&mut url, key);
+        Ok(url)
     }
 
     /// The host that is signed (when no `Host` header is given): the host of the URL's
@@ -726,8 +753,34 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(url_path("/../a b./c"), "..%2Fa%20b.%2Fc");
+        // quoting in one pass equals quoting then replacing (across the encoder's chunks too)
+        let long: Vec<String> = (60..70)
+            .flat_map(|n| {
+                [
+                    format!("é{}./x./", "a".repeat(n)),
+                    format!("{}./é", ".".repeat(n)),
+                ]
+            })
+            .collect();
+        let short = [
+            "././", ".//", "a./", "./", "..//.", "é./ü .", "", "/", "//./x", "./é./",
+        ];
+        for key in short.into_iter().chain(long.iter().map(String::as_str)) {
+            let k = key.strip_prefix('/').unwrap_or(key);
+            let whole = percent::encode_path(k).replace("./", ".%2F");
+            assert_eq!(url_path(key), whole, "{key:?}");
+            let mut appended = String::from("x");
+            url_path_into(&mut appended, key);
+            assert_eq!(appended, format!("x{whole}"));
+        }
         assert_eq!(signing_path(Some("a")), "/a");
         assert_eq!(signing_path(Some("/a")), "/a");
         assert_eq!(signing_path(None), "/");
+        for (key, size) in [(Some("a"), 2), (Some("a"), 1), (Some("/a"), 0), (None, 0)] {
+            let mut buf = vec![0u8; size];
+            let in_buf = signing_path_in(key, &mut buf);
+            assert_eq!(in_buf, signing_path(key));
+            assert_eq!(matches!(in_buf, Cow::Owned(_)), size == 1, "{key:?} {size}");
+        }
     }
 }

@@ -22,49 +22,134 @@ const UNRESERVED: [bool; 256] = {
     t
 };
 
-/// Appends `s` percent-encoded to `out`, keeping the unreserved bytes and those of `keep`; a
-/// space becomes `+` when `space_plus` is set.
-pub fn encode_into(out: &mut String, s: &str, keep: &[u8], space_plus: bool) {
+/// What each byte becomes: up to 3 output bytes, then how many of them count.
+type Table = [[u8; 4]; 256];
+
+/// The [`Table`] that keeps the unreserved bytes and the ASCII ones of `keep` (like Python's
+/// `quote`, which ignores non-ASCII `safe` characters) and turns a space into `+` when
+/// `space_plus` is set; every other byte becomes `%XX`.
+const fn table(keep: &[u8], space_plus: bool) -> Table {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut safe = UNRESERVED;
-    for &c in keep {
-        safe[usize::from(c)] = true;
+    let mut t = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [b'%', HEX[i >> 4], HEX[i & 15], 3];
+        i += 1;
     }
+    let mut i = 0;
+    while i < 256 {
+        if UNRESERVED[i] {
+            // the cast is exact: i < 256
+            #[allow(clippy::cast_possible_truncation)]
+            let b = i as u8;
+            t[i] = [b, 0, 0, 1];
+        }
+        i += 1;
+    }
+    let mut k = 0;
+    while k < keep.len() {
+        let b = keep[k];
+        if b.is_ascii() {
+            t[b as usize] = [b, 0, 0, 1];
+        }
+        k += 1;
+    }
+    if space_plus {
+        t[b' ' as usize] = [b'+', 0, 0, 1];
+    }
+    t
+}
+
+/// The tables of the encodings used on every call.
+static PATH: Table = table(b"/", false);
+static FORM: Table = table(b"", true);
+static FORM_KEEP_PAIRS: Table = table(b"&=", true);
+static PLAIN: Table = table(b"", false);
+
+/// Appends `s` percent-encoded to `out`, keeping the unreserved bytes and the ASCII ones of
+/// `keep` (like Python's `quote`, which ignores non-ASCII `safe` characters); a space becomes
+/// `+` when `space_plus` is set.
+pub fn encode_into(out: &mut String, s: &str, keep: &[u8], space_plus: bool) {
+    let built;
+    let t: &Table = match (keep, space_plus) {
+        (b"/", false) => &PATH,
+        (b"", true) => &FORM,
+        (b"&=", true) => &FORM_KEEP_PAIRS,
+        (b"", false) => &PLAIN,
+        _ => {
+            built = table(keep, space_plus);
+            &built
+        }
+    };
+    encode_with::<false>(out, s, t);
+}
+
+/// Appends `s` quoted for a URL path as qcloud_cos does: `quote(s, '/')`, then every `./`
+/// replaced by `.%2F` (in one pass: `.` and `/` quote to themselves, so those are the `/`s
+/// that follow a `.` in `s`).
+pub fn encode_url_path_into(out: &mut String, s: &str) {
+    encode_with::<true>(out, s, &PATH);
+}
+
+/// [`encode_into`] with the table of its encoding; with `DOT_SLASH`, a `/` that follows a `.`
+/// is escaped too.
+fn encode_with<const DOT_SLASH: bool>(out: &mut String, s: &str, t: &Table) {
+    /// Input bytes staged at once: 3 output bytes each at most, and room for a 4-byte write.
+    const CHUNK: usize = 64;
+    let entry = |b: u8, prev: u8| match DOT_SLASH && b == b'/' && prev == b'.' {
+        true => [b'%', b'2', b'F', 3],
+        false => t[usize::from(b)],
+    };
     out.reserve(s.len());
-    let mut run = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
-        if safe[usize::from(b)] {
-            continue;
+    // the leading bytes that stay as they are go in at once (ASCII: a char boundary follows)
+    let bytes = s.as_bytes();
+    let mut same = bytes.len();
+    let mut prev = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if entry(b, prev) != [b, 0, 0, 1] {
+            same = i;
+            break;
         }
-        // a non-empty run of safe bytes is ASCII, so both its ends are char boundaries
-        if run < i {
-            out.push_str(&s[run..i]);
-        }
-        run = i + 1;
-        if space_plus && b == b' ' {
-            out.push('+');
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
+        prev = b;
     }
-    if let Some(rest) = s.get(run..) {
-        out.push_str(rest);
+    let (Some(head), Some(rest)) = (s.get(..same), bytes.get(same..)) else {
+        return;
+    };
+    out.push_str(head);
+    if rest.is_empty() {
+        return;
+    }
+    let mut stage = [0u8; 3 * CHUNK + 4];
+    for chunk in rest.chunks(CHUNK) {
+        let mut n = 0;
+        for &b in chunk {
+            let e = entry(b, prev);
+            prev = b;
+            if let Some(dst) = stage.get_mut(n..n + 4) {
+                dst.copy_from_slice(&e);
+            }
+            n += usize::from(e[3]);
+        }
+        // Everything staged is ASCII (kept ASCII bytes, `+`, escapes): UTF-8.
+        if let Some(Ok(text)) = stage.get(..n).map(std::str::from_utf8) {
+            out.push_str(text);
+        }
     }
 }
 
-/// The length of `s` once [`encode_into`] has encoded it (to reserve a URL's room at once).
+/// The length of `s` once [`encode_into`] has encoded it with a space as `+` (to reserve a
+/// URL's room at once).
 pub fn encoded_len(s: &str, keep: &[u8]) -> usize {
-    s.bytes()
-        .map(|b| {
-            if UNRESERVED[usize::from(b)] || b == b' ' || keep.contains(&b) {
-                1
-            } else {
-                3
-            }
-        })
-        .sum()
+    let built;
+    let t = match keep {
+        b"" => &FORM,
+        b"&=" => &FORM_KEEP_PAIRS,
+        _ => {
+            built = table(keep, true);
+            &built
+        }
+    };
+    s.bytes().map(|b| usize::from(t[usize::from(b)][3])).sum()
 }
 
 /// `s` encoded for a URL path: `/` kept.
@@ -119,5 +204,26 @@ mod tests {
         let pairs = [("a b", "x;%/"), ("", ""), ("é", "~")];
         assert_eq!(form_encoded_len(&pairs), form_encode_pairs(&pairs).len());
         assert_eq!(form_encoded_len(&[]), 0);
+        // non-ASCII `keep` bytes are ignored (as Python's quote ignores non-ASCII safe)
+        let mut out = String::new();
+        encode_into(&mut out, "é", "é".as_bytes(), false);
+        assert_eq!(out, "%C3%A9");
+        assert_eq!(encoded_len("é", "é".as_bytes()), out.len());
+        // across the staging buffer's flushes: escapes, kept bytes and `+` in every position
+        for n in [0, 1, 85, 86, 254, 255, 256, 257, 700] {
+            let s: String = "a é~/ +".chars().cycle().take(n).collect();
+            let mut out = String::from("<");
+            encode_into(&mut out, &s, b"/", true);
+            let want: String = s
+                .chars()
+                .map(|c| match c {
+                    ' ' => "+".to_owned(),
+                    'é' => "%C3%A9".to_owned(),
+                    '+' => "%2B".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect();
+            assert_eq!(out, format!("<{want}"));
+        }
     }
 }

@@ -52,9 +52,29 @@ pub const SIGNED_HEADERS: [&str; 17] = [
 pub fn is_signed_header(name: &str) -> bool {
     let b = name.as_bytes();
     let prefix = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    prefix("x-cos-")
-        || prefix("x-ci-")
-        || SIGNED_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h))
+    // the one listed name a name of this length and first letter can be
+    let listed = match (b.len(), b.first().map(u8::to_ascii_lowercase)) {
+        (_, Some(b'x')) => return prefix("x-cos-") || prefix("x-ci-"),
+        (4, Some(b'h')) => "host",
+        (5, Some(b'r')) => "range",
+        (6, Some(b'e')) => "expect",
+        (6, Some(b'o')) => "origin",
+        (7, Some(b'e')) => "expires",
+        (8, Some(b'i')) => "if-match",
+        (11, Some(b'c')) => "content-md5",
+        (12, Some(b'c')) => "content-type",
+        (13, Some(b'c')) => "cache-control",
+        (13, Some(b'i')) => "if-none-match",
+        (14, Some(b'c')) => "content-length",
+        (14, Some(b'p')) => "pic-operations",
+        (16, Some(b'c')) => "content-encoding",
+        (17, Some(b'i')) => "if-modified-since",
+        (17, Some(b't')) => "transfer-encoding",
+        (19, Some(b'c')) => "content-disposition",
+        (19, Some(b'i')) => "if-unmodified-since",
+        _ => return false,
+    };
+    name.eq_ignore_ascii_case(listed)
 }
 
 /// The SDK's key-time window for a signature made at `now` and valid `expires` seconds:
@@ -101,21 +121,73 @@ pub fn render(
     headers: &[(&str, &str)],
     form: Form,
 ) -> Result<String, CoreError> {
+    let req = (method, path, params, headers);
+    sign_render(key, secret_id, req, form, None).map(|(text, _)| text)
+}
+
+/// [`render`] of both forms from one signature: the Authorization ([`Form::Header`]) and the
+/// pre-signed query's `q-*` pairs ([`Form::Query`]).
+///
+/// ```
+/// use cos_sign_std::rules::{Form, key_time, render, render_both};
+/// let key = cos_sign_core::SigningKey::derive(b"secret", key_time(1_700_000_000, 300).unwrap());
+/// let (p, h) = (&[("a b", "1")][..], &[("host", "h")][..]);
+/// let (header, query) = render_both(&key, "AKID", ("get", "/k", p, h)).unwrap();
+/// assert_eq!(header, render(&key, "AKID", "get", "/k", p, h, Form::Header).unwrap());
+/// assert_eq!(query, render(&key, "AKID", "get", "/k", p, h, Form::Query).unwrap());
+/// assert!(query.contains("&q-url-param-list=a%2520b&"));
+/// ```
+///
+/// # Errors
+/// As [`render`].
+pub fn render_both(
+    key: &SigningKey,
+    secret_id: &str,
+    req: Parts<'_>,
+) -> Result<(String, String), CoreError> {
+    let (header, query) = sign_render(key, secret_id, req, Form::Header, Some(Form::Query))?;
+    Ok((header, query.unwrap_or_default()))
+}
+
+/// A request to sign, as [`render`] takes it: method, path, params, headers.
+pub type Parts<'a> = (
+    &'a str,
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    &'a [(&'a str, &'a str)],
+);
+
+/// Signs once and renders `form` (and `also`).
+fn sign_render(
+    key: &SigningKey,
+    secret_id: &str,
+    (method, path, params, headers): Parts<'_>,
+    form: Form,
+    also: Option<Form>,
+) -> Result<(String, Option<String>), CoreError> {
     fn go<const N: usize>(
         key: &SigningKey,
         secret_id: &str,
         req: Request<'_, N>,
         form: Form,
-    ) -> Result<String, CoreError> {
+        also: Option<Form>,
+    ) -> Result<(String, Option<String>), CoreError> {
         let signed = key.sign(&req)?;
-        let text = match form {
-            Form::Header => signed.authorization(secret_id),
-            Form::Query => signed.presigned_query(secret_id),
+        let text = |form| {
+            let text = match form {
+                Form::Header => signed.authorization(secret_id),
+                Form::Query => signed.presigned_query(secret_id),
+            };
+            // Written once on the stack, then one allocation of the exact length (a longer
+            // text is measured and written into its own buffer).
+            let mut stack = [0u8; 512];
+            if let Ok(t) = text.write_into(&mut stack) {
+                return Ok(t.to_owned());
+            }
+            let mut heap = vec![0u8; text.len()];
+            text.write_into(&mut heap).map(str::to_owned)
         };
-        // One allocation of the exact length (writing into a String cannot fail).
-        let mut out = String::with_capacity(text.len());
-        let _ = fmt::Write::write_fmt(&mut out, format_args!("{text}"));
-        Ok(out)
+        Ok((text(form)?, also.map(text).transpose()?))
     }
     if params.len() > MAX_PAIRS {
         return Err(CoreError::TooManyParams { max: MAX_PAIRS });
@@ -126,11 +198,11 @@ pub fn render(
     let req = Request::new(method, path).params(params).headers(headers);
     let n = params.len().max(headers.len());
     if n <= 32 {
-        go(key, secret_id, req, form)
+        go(key, secret_id, req, form, also)
     } else if n <= 512 {
-        go(key, secret_id, req.with_capacity::<512>(), form)
+        go(key, secret_id, req.with_capacity::<512>(), form, also)
     } else {
-        go(key, secret_id, req.with_capacity::<MAX_PAIRS>(), form)
+        go(key, secret_id, req.with_capacity::<MAX_PAIRS>(), form, also)
     }
 }
 
@@ -206,6 +278,24 @@ mod tests {
         ] {
             assert!(is_signed_header(yes), "{yes}");
         }
+        // the lookup by length and first letter finds every listed name, and only those
+        for h in SIGNED_HEADERS {
+            assert!(
+                is_signed_header(h) && is_signed_header(&h.to_ascii_uppercase()),
+                "{h}"
+            );
+            assert!(!h.starts_with('x'), "{h}");
+            let twins = SIGNED_HEADERS
+                .iter()
+                .filter(|o| o.len() == h.len() && o[..1] == h[..1]);
+            assert_eq!(twins.count(), 1, "{h}");
+            for i in 0..h.len() {
+                let mut near = h.as_bytes().to_vec();
+                near[i] ^= 0x01;
+                let near = String::from_utf8(near).unwrap();
+                assert!(!is_signed_header(&near), "{near}");
+            }
+        }
         // Python lowercases U+0130 to "i\u{307}" and U+212A to "k": neither makes a listed name
         for no in [
             "x-c\u{130}-a",
@@ -214,6 +304,10 @@ mod tests {
             "x-cos",
             "content-typ",
             "hoſt",
+            "",
+            "x",
+            "hosts",
+            "Xost",
         ] {
             assert!(!is_signed_header(no), "{no}");
         }
