@@ -72,19 +72,19 @@ function rethrow(e) {
   throw err;
 }
 
-// CosConfig's keywords given, as properties of a wasm Config (freed by the caller).
+// CosConfig's keywords given, set on a wasm Config (freed by the caller).
 function configOf(o) {
   const config = new wasm.Config();
   try {
-    for (const [name, value] of [['region', o.region], ['endpoint', o.endpoint],
-      ['scheme', o.scheme], ['appid', o.appid], ['domain', o.domain], ['ip', o.ip],
-      ['port', o.port]]) {
-      config[name] = optionalText(name, value);
+    for (const [keyword, name] of [['Region', 'region'], ['Endpoint', 'endpoint'],
+      ['Scheme', 'scheme'], ['Appid', 'appid'], ['Domain', 'domain'], ['IP', 'ip'],
+      ['Port', 'port']]) {
+      config.setText(keyword, optionalText(name, o[name]));
     }
-    config.signHost = optionalBool(o.configSignHost);
-    config.signParams = optionalBool(o.signParams);
-    config.enableOldDomain = optionalBool(o.enableOldDomain);
-    config.enableInternalDomain = optionalBool(o.enableInternalDomain);
+    for (const [keyword, name] of [['SignHost', 'configSignHost'], ['SignParams', 'signParams'],
+      ['EnableOldDomain', 'enableOldDomain'], ['EnableInternalDomain', 'enableInternalDomain']]) {
+      config.setFlag(keyword, optionalBool(o[name]));
+    }
   } catch (e) {
     config.free();
     throw e;

@@ -104,46 +104,59 @@ fn push_text(out: &mut String, text: impl core::fmt::Display, len: usize) {
 }
 
 /// The configuration of a call, as the wrapper passes it: `CosConfig`'s keywords (the secrets
-/// are added per call). `new Config()`, then a property per keyword given.
+/// are added per call). `new Config()`, then `setText` or `setFlag` per keyword given.
 #[wasm_bindgen]
 #[derive(Debug, Default)]
 pub struct Config {
     options: cos_sign_qcloud::SdkOptions,
 }
 
-/// `Config`'s properties, one per `CosConfig` keyword: `$js` is the property's name.
-macro_rules! config_setters {
-    ($($set:ident $js:ident $field:ident: $ty:ty;)*) => {
-        #[wasm_bindgen]
-        impl Config {
-            /// `CosConfig()` with no keyword given yet.
-            #[wasm_bindgen(constructor)]
-            pub fn new() -> Config {
-                Config::default()
-            }
-            $(
-                #[doc = concat!("`CosConfig(", stringify!($js), "=...)`; `undefined`: not given.")]
-                #[wasm_bindgen(setter = $js)]
-                pub fn $set(&mut self, value: Option<$ty>) {
-                    self.options.$field = value;
-                }
-            )*
-        }
-    };
-}
+#[wasm_bindgen]
+impl Config {
+    /// `CosConfig()` with no keyword given yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Config {
+        Config::default()
+    }
 
-config_setters! {
-    set_region region region: String;
-    set_endpoint endpoint endpoint: String;
-    set_scheme scheme scheme: String;
-    set_appid appid appid: String;
-    set_domain domain domain: String;
-    set_ip ip ip: String;
-    set_port port port: String;
-    set_sign_host signHost sign_host: bool;
-    set_sign_params signParams sign_params: bool;
-    set_enable_old_domain enableOldDomain enable_old_domain: bool;
-    set_enable_internal_domain enableInternalDomain enable_internal_domain: bool;
+    /// `CosConfig(<keyword>=value)` for a text keyword: `Region`, `Endpoint`, `Scheme`,
+    /// `Appid`, `Domain`, `IP` or `Port`; `undefined`: not given.
+    ///
+    /// # Errors
+    /// Another keyword.
+    #[wasm_bindgen(js_name = setText)]
+    pub fn set_text(&mut self, keyword: &str, value: Option<String>) -> Result<(), JsError> {
+        let o = &mut self.options;
+        *match keyword {
+            "Region" => &mut o.region,
+            "Endpoint" => &mut o.endpoint,
+            "Scheme" => &mut o.scheme,
+            "Appid" => &mut o.appid,
+            "Domain" => &mut o.domain,
+            "IP" => &mut o.ip,
+            "Port" => &mut o.port,
+            _ => return Err(JsError::new(&format!("no text keyword {keyword}"))),
+        } = value;
+        Ok(())
+    }
+
+    /// `CosConfig(<keyword>=value)` for a flag: `SignHost`, `SignParams`, `EnableOldDomain`
+    /// or `EnableInternalDomain`; `undefined`: not given.
+    ///
+    /// # Errors
+    /// Another keyword.
+    #[wasm_bindgen(js_name = setFlag)]
+    pub fn set_flag(&mut self, keyword: &str, value: Option<bool>) -> Result<(), JsError> {
+        let o = &mut self.options;
+        *match keyword {
+            "SignHost" => &mut o.sign_host,
+            "SignParams" => &mut o.sign_params,
+            "EnableOldDomain" => &mut o.enable_old_domain,
+            "EnableInternalDomain" => &mut o.enable_internal_domain,
+            _ => return Err(JsError::new(&format!("no flag keyword {keyword}"))),
+        } = value;
+        Ok(())
+    }
 }
 
 /// Params or headers as the wrapper packs them: one string with every name and value one

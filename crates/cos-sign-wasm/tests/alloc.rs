@@ -47,7 +47,9 @@ fn sign_request_allocates_only_the_returned_string() {
 #[test]
 fn sdk_sign_allocates_the_same_whatever_the_request_carries() {
     let mut config = Config::new();
-    config.set_region(Some("ap-beijing".into()));
+    config
+        .set_text("Region", Some("ap-beijing".into()))
+        .unwrap_or_else(|_| panic!("a keyword"));
     let run = |pairs: &[(&str, &str)]| {
         let (text, lens) = pack(pairs);
         let mut request = SdkRequest::new(
