@@ -94,8 +94,7 @@ function configOf(o) {
 
 // A wasm SdkRequest or HttpRequest with these packed params and headers (freed by the caller).
 function withPairs(request, [params, paramsLens], [headers, headersLens]) {
-  request.setParams(params, paramsLens);
-  request.setHeaders(headers, headersLens);
+  request.setPairs(params, paramsLens, headers, headersLens);
   return request;
 }
 

@@ -168,6 +168,10 @@ struct Packed {
 }
 
 impl Packed {
+    fn new(text: String, lens: Vec<u32>) -> Self {
+        Packed { text, lens }
+    }
+
     fn unpack(&self, what: &str) -> Result<Pairs<'_>, String> {
         Pairs::unpack(&self.text, &self.lens, what)
     }
@@ -206,8 +210,8 @@ pub enum Call {
 }
 
 /// A `get_auth` or `get_presigned_url` call, as the wrapper passes it (the secrets and the
-/// config apart): `new SdkRequest(bucket, key, method, expires, now)`, then `setParams`,
-/// `setHeaders` and the `signHost` property when given.
+/// config apart): `new SdkRequest(bucket, key, method, expires, now)`, then `setPairs`
+/// and the `signHost` property when given.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct SdkRequest {
@@ -239,16 +243,17 @@ impl SdkRequest {
         }
     }
 
-    /// `Params`, packed (see [`Pairs::unpack`]).
-    #[wasm_bindgen(js_name = setParams)]
-    pub fn set_params(&mut self, text: String, lens: Vec<u32>) {
-        self.params = Packed { text, lens };
-    }
-
-    /// `Headers`, packed (see [`Pairs::unpack`]).
-    #[wasm_bindgen(js_name = setHeaders)]
-    pub fn set_headers(&mut self, text: String, lens: Vec<u32>) {
-        self.headers = Packed { text, lens };
+    /// The params and the headers, packed (see [`Pairs::unpack`]).
+    #[wasm_bindgen(js_name = setPairs)]
+    pub fn set_pairs(
+        &mut self,
+        params: String,
+        params_lens: Vec<u32>,
+        headers: String,
+        headers_lens: Vec<u32>,
+    ) {
+        self.params = Packed::new(params, params_lens);
+        self.headers = Packed::new(headers, headers_lens);
     }
 
     /// The call's `SignHost` (`undefined`: the config's).
@@ -298,7 +303,7 @@ pub fn sdk_sign(
 }
 
 /// A request to sign exactly, as the wrapper passes it: `new HttpRequest(method, path)`,
-/// then `setParams` and `setHeaders` when given.
+/// then `setPairs` when given.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct HttpRequest {
@@ -321,16 +326,17 @@ impl HttpRequest {
         }
     }
 
-    /// The params, packed (see [`Pairs::unpack`]).
-    #[wasm_bindgen(js_name = setParams)]
-    pub fn set_params(&mut self, text: String, lens: Vec<u32>) {
-        self.params = Packed { text, lens };
-    }
-
-    /// The headers, packed (see [`Pairs::unpack`]).
-    #[wasm_bindgen(js_name = setHeaders)]
-    pub fn set_headers(&mut self, text: String, lens: Vec<u32>) {
-        self.headers = Packed { text, lens };
+    /// The params and the headers, packed (see [`Pairs::unpack`]).
+    #[wasm_bindgen(js_name = setPairs)]
+    pub fn set_pairs(
+        &mut self,
+        params: String,
+        params_lens: Vec<u32>,
+        headers: String,
+        headers_lens: Vec<u32>,
+    ) {
+        self.params = Packed::new(params, params_lens);
+        self.headers = Packed::new(headers, headers_lens);
     }
 }
 

@@ -36,8 +36,7 @@ fn sign_request_allocates_only_the_returned_string() {
         ("x-cos-meta-名", "值😀"),
     ]);
     let mut request = HttpRequest::new("PUT".into(), "/a b.txt".into());
-    request.set_params(params, plens);
-    request.set_headers(headers, hlens);
+    request.set_pairs(params, plens, headers, hlens);
     let (auth, n) = count(|| sign_request("AKIDexample", "secret", 1.0, 2.0, &request));
     let auth = auth.unwrap_or_else(|_| panic!("signs"));
     assert!(auth.starts_with("q-sign-algorithm=sha1&q-ak=AKIDexample&"));
@@ -59,8 +58,7 @@ fn sdk_sign_allocates_the_same_whatever_the_request_carries() {
             300.0,
             1_700_000_000.0,
         );
-        request.set_params(text.clone(), lens.clone());
-        request.set_headers(text, lens);
+        request.set_pairs(text.clone(), lens.clone(), text, lens);
         count(|| {
             sdk_sign(true, &config, "AKIDexample", "secret", &request)
                 .unwrap_or_else(|_| panic!("signs"))
