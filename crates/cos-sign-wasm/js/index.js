@@ -44,7 +44,7 @@ function text(what, v) {
   return v;
 }
 
-// One string and the UTF-16 lengths of every name and value.
+// One string and the UTF-16 lengths of every name and value (setPairs' arguments).
 function pack(pairs) {
   let packed = '';
   const lens = new Uint32Array(pairs.length * 2);
@@ -92,12 +92,6 @@ function configOf(o) {
   return config;
 }
 
-// A wasm SdkRequest or HttpRequest with these packed params and headers (freed by the caller).
-function withPairs(request, [params, paramsLens], [headers, headersLens]) {
-  request.setPairs(params, paramsLens, headers, headersLens);
-  return request;
-}
-
 function sdk(presigned, o) {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   const params = pack(pairsOf('params', o.params));
@@ -112,8 +106,9 @@ function sdk(presigned, o) {
   try {
     const secretId = text('secretId', o.secretId);
     const secretKey = text('secretKey', o.secretKey);
-    request = withPairs(new wasm.SdkRequest(text('bucket', o.bucket), text('key', o.key),
-      text('method', o.method === undefined ? 'GET' : o.method), expires, now), params, headers);
+    request = new wasm.SdkRequest(text('bucket', o.bucket), text('key', o.key),
+      text('method', o.method === undefined ? 'GET' : o.method), expires, now);
+    request.setPairs(...params, ...headers);
     request.signHost = optionalBool(o.signHost);
     return wasm.sdkSign(presigned, config, secretId, secretKey, request);
   } catch (e) {
@@ -157,8 +152,8 @@ function signRequest(o) {
   try {
     const secretId = text('secretId', o.secretId);
     const secretKey = text('secretKey', o.secretKey);
-    request = withPairs(new wasm.HttpRequest(text('method', o.method), text('path', o.path)),
-      params, headers);
+    request = new wasm.HttpRequest(text('method', o.method), text('path', o.path));
+    request.setPairs(...params, ...headers);
     return wasm.signRequest(secretId, secretKey, start, end, request);
   } catch (e) {
     return rethrow(e);

@@ -10,8 +10,11 @@
 //! allocates nothing but the returned string, `sdkSign` a fixed number of buffers whatever the
 //! number of pairs.
 //!
-//! Pairs cross from JavaScript packed: one string with every name and value one after the
-//! other, and their lengths in UTF-16 code units (JavaScript's `length`), two per pair.
+//! The wrapper builds the arguments as objects: a [`Config`] (`CosConfig`'s keywords, one
+//! `setText`/`setFlag` call each), an [`SdkRequest`] for `sdkSign` and an [`HttpRequest`] for
+//! `signRequest`; the secrets go to the signing call itself. Pairs cross from JavaScript
+//! packed (`setPairs`): one string with every name and value one after the other, and their
+//! lengths in UTF-16 code units (JavaScript's `length`), two per pair.
 
 use cos_sign_core::{Error as CoreError, KeyTime, Request, SigningKey};
 use wasm_bindgen::prelude::*;
@@ -161,10 +164,19 @@ impl Config {
 
 /// Params or headers as the wrapper packs them: one string with every name and value one
 /// after the other, and their lengths in UTF-16 code units, two per pair.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Packed {
     text: String,
     lens: Vec<u32>,
+}
+
+/// The number of pairs only: a header may carry a token.
+impl core::fmt::Debug for Packed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Packed")
+            .field("pairs", &(self.lens.len() / 2))
+            .finish()
+    }
 }
 
 impl Packed {
