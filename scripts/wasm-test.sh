@@ -49,7 +49,9 @@ if ! (cd "$W" && cargo build --release --locked --target "$TARGET"); then
 fi
 RAW=$CARGO_TARGET_DIR/$TARGET/release/cos_sign_wasm.wasm
 rm -rf "$PKG"
-if wasm-bindgen --target nodejs --out-dir "$PKG" "$RAW"; then
+# --remove-name-section: the function names (~25 KiB) are for debuggers only. (Not strip = true
+# in the profile: that also drops the target_features section wasm-bindgen reads.)
+if wasm-bindgen --target nodejs --remove-name-section --out-dir "$PKG" "$RAW"; then
   cp "$W/js/index.js" "$W/js/package.json" "$PKG/"
   pass "wasm-bindgen $WB_VERSION --target nodejs"
 else

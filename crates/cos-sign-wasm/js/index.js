@@ -44,7 +44,7 @@ function text(what, v) {
   return v;
 }
 
-// One string and the UTF-16 lengths of every name and value.
+// One string and the UTF-16 lengths of every name and value (setPairs' arguments).
 function pack(pairs) {
   let packed = '';
   const lens = new Uint32Array(pairs.length * 2);
@@ -72,33 +72,49 @@ function rethrow(e) {
   throw err;
 }
 
+// CosConfig's keywords given, set on a wasm Config (freed by the caller).
 function configOf(o) {
-  return new wasm.Config(
-    optionalText('region', o.region), optionalText('endpoint', o.endpoint),
-    optionalText('scheme', o.scheme), optionalText('appid', o.appid),
-    optionalText('domain', o.domain), optionalText('ip', o.ip), optionalText('port', o.port),
-    optionalBool(o.configSignHost), optionalBool(o.signParams),
-    optionalBool(o.enableOldDomain), optionalBool(o.enableInternalDomain));
+  const config = new wasm.Config();
+  try {
+    for (const [keyword, name] of [['Region', 'region'], ['Endpoint', 'endpoint'],
+      ['Scheme', 'scheme'], ['Appid', 'appid'], ['Domain', 'domain'], ['IP', 'ip'],
+      ['Port', 'port']]) {
+      config.setText(keyword, optionalText(name, o[name]));
+    }
+    for (const [keyword, name] of [['SignHost', 'configSignHost'], ['SignParams', 'signParams'],
+      ['EnableOldDomain', 'enableOldDomain'], ['EnableInternalDomain', 'enableInternalDomain']]) {
+      config.setFlag(keyword, optionalBool(o[name]));
+    }
+  } catch (e) {
+    config.free();
+    throw e;
+  }
+  return config;
 }
 
 function sdk(presigned, o) {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
-  const [params, paramsLens] = pack(pairsOf('params', o.params));
-  const [headers, headersLens] = pack(pairsOf('headers', o.headers));
+  const params = pack(pairsOf('params', o.params));
+  const headers = pack(pairsOf('headers', o.headers));
   const now = o.now === undefined ? Math.floor(Date.now() / 1000) : o.now;
   const expires = o.expires === undefined ? 300 : o.expires;
   if (typeof now !== 'number' || typeof expires !== 'number') {
     throw new TypeError('now and expires are numbers of seconds');
   }
   const config = configOf(o);
+  let request;
   try {
-    return wasm.sdkSign(presigned, config, text('secretId', o.secretId),
-      text('secretKey', o.secretKey), text('bucket', o.bucket), text('key', o.key),
-      text('method', o.method === undefined ? 'GET' : o.method),
-      expires, params, paramsLens, headers, headersLens, optionalBool(o.signHost), now);
+    const secretId = text('secretId', o.secretId);
+    const secretKey = text('secretKey', o.secretKey);
+    request = new wasm.SdkRequest(text('bucket', o.bucket), text('key', o.key),
+      text('method', o.method === undefined ? 'GET' : o.method), expires, now);
+    request.setPairs(...params, ...headers);
+    request.signHost = optionalBool(o.signHost);
+    return wasm.sdkSign(presigned, config, secretId, secretKey, request);
   } catch (e) {
     return rethrow(e);
   } finally {
+    if (request !== undefined) request.free();
     config.free();
   }
 }
@@ -129,15 +145,20 @@ function objectUrl(o) {
 
 /** Signs exactly this request (every header and param given) at keyTime [start, end]. */
 function signRequest(o) {
-  const [params, paramsLens] = pack(pairsOf('params', o.params));
-  const [headers, headersLens] = pack(pairsOf('headers', o.headers));
+  const params = pack(pairsOf('params', o.params));
+  const headers = pack(pairsOf('headers', o.headers));
   const [start, end] = o.keyTime;
+  let request;
   try {
-    return wasm.signRequest(text('secretId', o.secretId), text('secretKey', o.secretKey),
-      start, end, text('method', o.method), text('path', o.path), params, paramsLens,
-      headers, headersLens);
+    const secretId = text('secretId', o.secretId);
+    const secretKey = text('secretKey', o.secretKey);
+    request = new wasm.HttpRequest(text('method', o.method), text('path', o.path));
+    request.setPairs(...params, ...headers);
+    return wasm.signRequest(secretId, secretKey, start, end, request);
   } catch (e) {
     return rethrow(e);
+  } finally {
+    if (request !== undefined) request.free();
   }
 }
 

@@ -10,8 +10,11 @@
 //! allocates nothing but the returned string, `sdkSign` a fixed number of buffers whatever the
 //! number of pairs.
 //!
-//! Pairs cross from JavaScript packed: one string with every name and value one after the
-//! other, and their lengths in UTF-16 code units (JavaScript's `length`), two per pair.
+//! The wrapper builds the arguments as objects: a [`Config`] (`CosConfig`'s keywords, one
+//! `setText`/`setFlag` call each), an [`SdkRequest`] for `sdkSign` and an [`HttpRequest`] for
+//! `signRequest`; the secrets go to the signing call itself. Pairs cross from JavaScript
+//! packed (`setPairs`): one string with every name and value one after the other, and their
+//! lengths in UTF-16 code units (JavaScript's `length`), two per pair.
 
 use cos_sign_core::{Error as CoreError, KeyTime, Request, SigningKey};
 use wasm_bindgen::prelude::*;
@@ -104,7 +107,7 @@ fn push_text(out: &mut String, text: impl core::fmt::Display, len: usize) {
 }
 
 /// The configuration of a call, as the wrapper passes it: `CosConfig`'s keywords (the secrets
-/// are added per call).
+/// are added per call). `new Config()`, then `setText` or `setFlag` per keyword given.
 #[wasm_bindgen]
 #[derive(Debug, Default)]
 pub struct Config {
@@ -113,30 +116,76 @@ pub struct Config {
 
 #[wasm_bindgen]
 impl Config {
-    /// `CosConfig(Region, Endpoint, Scheme, Appid, Domain, IP, Port, SignHost, SignParams,
-    /// EnableOldDomain, EnableInternalDomain)`; `undefined` for a keyword not given.
+    /// `CosConfig()` with no keyword given yet.
     #[wasm_bindgen(constructor)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        region: Option<String>,
-        endpoint: Option<String>,
-        scheme: Option<String>,
-        appid: Option<String>,
-        domain: Option<String>,
-        ip: Option<String>,
-        port: Option<String>,
-        sign_host: Option<bool>,
-        sign_params: Option<bool>,
-        enable_old_domain: Option<bool>,
-        enable_internal_domain: Option<bool>,
-    ) -> Config {
-        let mut o = cos_sign_qcloud::SdkOptions::default();
-        (o.region, o.endpoint, o.scheme, o.appid) = (region, endpoint, scheme, appid);
-        (o.domain, o.ip, o.port) = (domain, ip, port);
-        (o.sign_host, o.sign_params) = (sign_host, sign_params);
-        (o.enable_old_domain, o.enable_internal_domain) =
-            (enable_old_domain, enable_internal_domain);
-        Config { options: o }
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// `CosConfig(<keyword>=value)` for a text keyword: `Region`, `Endpoint`, `Scheme`,
+    /// `Appid`, `Domain`, `IP` or `Port`; `undefined`: not given.
+    ///
+    /// # Errors
+    /// Another keyword.
+    #[wasm_bindgen(js_name = setText)]
+    pub fn set_text(&mut self, keyword: &str, value: Option<String>) -> Result<(), JsError> {
+        let o = &mut self.options;
+        *match keyword {
+            "Region" => &mut o.region,
+            "Endpoint" => &mut o.endpoint,
+            "Scheme" => &mut o.scheme,
+            "Appid" => &mut o.appid,
+            "Domain" => &mut o.domain,
+            "IP" => &mut o.ip,
+            "Port" => &mut o.port,
+            _ => return Err(JsError::new(&format!("no text keyword {keyword}"))),
+        } = value;
+        Ok(())
+    }
+
+    /// `CosConfig(<keyword>=value)` for a flag: `SignHost`, `SignParams`, `EnableOldDomain`
+    /// or `EnableInternalDomain`; `undefined`: not given.
+    ///
+    /// # Errors
+    /// Another keyword.
+    #[wasm_bindgen(js_name = setFlag)]
+    pub fn set_flag(&mut self, keyword: &str, value: Option<bool>) -> Result<(), JsError> {
+        let o = &mut self.options;
+        *match keyword {
+            "SignHost" => &mut o.sign_host,
+            "SignParams" => &mut o.sign_params,
+            "EnableOldDomain" => &mut o.enable_old_domain,
+            "EnableInternalDomain" => &mut o.enable_internal_domain,
+            _ => return Err(JsError::new(&format!("no flag keyword {keyword}"))),
+        } = value;
+        Ok(())
+    }
+}
+
+/// Params or headers as the wrapper packs them: one string with every name and value one
+/// after the other, and their lengths in UTF-16 code units, two per pair.
+#[derive(Default)]
+struct Packed {
+    text: String,
+    lens: Vec<u32>,
+}
+
+/// The number of pairs only: a header may carry a token.
+impl core::fmt::Debug for Packed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Packed")
+            .field("pairs", &(self.lens.len() / 2))
+            .finish()
+    }
+}
+
+impl Packed {
+    fn new(text: String, lens: Vec<u32>) -> Self {
+        Packed { text, lens }
+    }
+
+    fn unpack(&self, what: &str) -> Result<Pairs<'_>, String> {
+        Pairs::unpack(&self.text, &self.lens, what)
     }
 }
 
@@ -172,32 +221,77 @@ pub enum Call {
     PresignedUrl,
 }
 
-/// `get_presigned_url` (`presigned` true) or `get_auth` with `time.time()` = `now`.
-/// `sign_host` is the call's `SignHost` (`undefined`: the config's).
+/// A `get_auth` or `get_presigned_url` call, as the wrapper passes it (the secrets and the
+/// config apart): `new SdkRequest(bucket, key, method, expires, now)`, then `setPairs`
+/// and the `signHost` property when given.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct SdkRequest {
+    bucket: String,
+    key: String,
+    method: String,
+    expires: f64,
+    now: f64,
+    params: Packed,
+    headers: Packed,
+    sign_host: Option<bool>,
+}
+
+#[wasm_bindgen]
+impl SdkRequest {
+    /// `Bucket`, `Key`, `Method`, `Expired` (seconds) and `time.time()` = `now`; no params,
+    /// no headers, the config's `SignHost`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bucket: String, key: String, method: String, expires: f64, now: f64) -> Self {
+        SdkRequest {
+            bucket,
+            key,
+            method,
+            expires,
+            now,
+            params: Packed::default(),
+            headers: Packed::default(),
+            sign_host: None,
+        }
+    }
+
+    /// The params and the headers, packed (see [`Pairs::unpack`]).
+    #[wasm_bindgen(js_name = setPairs)]
+    pub fn set_pairs(
+        &mut self,
+        params: String,
+        params_lens: Vec<u32>,
+        headers: String,
+        headers_lens: Vec<u32>,
+    ) {
+        self.params = Packed::new(params, params_lens);
+        self.headers = Packed::new(headers, headers_lens);
+    }
+
+    /// The call's `SignHost` (`undefined`: the config's).
+    #[wasm_bindgen(setter = signHost)]
+    pub fn set_sign_host(&mut self, value: Option<bool>) {
+        self.sign_host = value;
+    }
+}
+
+/// `get_presigned_url` (`presigned` true) or `get_auth`: `request` signed with these secrets
+/// under `config`.
 ///
 /// # Errors
 /// What qcloud_cos raises, as `"<ExceptionClass>: <message>"`, and the crate's refusals.
 #[wasm_bindgen(js_name = sdkSign)]
-#[allow(clippy::too_many_arguments)]
 pub fn sdk_sign(
     presigned: bool,
     config: &Config,
     secret_id: &str,
     secret_key: &str,
-    bucket: &str,
-    key: &str,
-    method: &str,
-    expires: f64,
-    params: &str,
-    params_lens: &[u32],
-    headers: &str,
-    headers_lens: &[u32],
-    sign_host: Option<bool>,
-    now: f64,
+    request: &SdkRequest,
 ) -> Result<String, JsError> {
     let run = || -> Result<String, String> {
-        let params = Pairs::unpack(params, params_lens, "params")?;
-        let headers = Pairs::unpack(headers, headers_lens, "headers")?;
+        let r = request;
+        let params = r.params.unpack("params")?;
+        let headers = r.headers.unpack("headers")?;
         let call = sdk::SdkArgs {
             call: if presigned {
                 Call::PresignedUrl
@@ -206,48 +300,80 @@ pub fn sdk_sign(
             },
             secret_id,
             secret_key,
-            bucket,
-            key,
-            method,
-            expires: seconds(expires, "expires")?,
+            bucket: &r.bucket,
+            key: &r.key,
+            method: &r.method,
+            expires: seconds(r.expires, "expires")?,
             params: params.as_slice(),
             headers: headers.as_slice(),
-            sign_host,
-            now: seconds(now, "now")?,
+            sign_host: r.sign_host,
+            now: seconds(r.now, "now")?,
         };
         sdk::sign(config, &call)
     };
     run().map_err(|e| JsError::new(&e))
 }
 
-/// Signs exactly the given request at the given key time (no SDK rules: every header and
-/// param given is signed) and returns its Authorization header value.
+/// A request to sign exactly, as the wrapper passes it: `new HttpRequest(method, path)`,
+/// then `setPairs` when given.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct HttpRequest {
+    method: String,
+    path: String,
+    params: Packed,
+    headers: Packed,
+}
+
+#[wasm_bindgen]
+impl HttpRequest {
+    /// The method and the path; no params, no headers.
+    #[wasm_bindgen(constructor)]
+    pub fn new(method: String, path: String) -> Self {
+        HttpRequest {
+            method,
+            path,
+            params: Packed::default(),
+            headers: Packed::default(),
+        }
+    }
+
+    /// The params and the headers, packed (see [`Pairs::unpack`]).
+    #[wasm_bindgen(js_name = setPairs)]
+    pub fn set_pairs(
+        &mut self,
+        params: String,
+        params_lens: Vec<u32>,
+        headers: String,
+        headers_lens: Vec<u32>,
+    ) {
+        self.params = Packed::new(params, params_lens);
+        self.headers = Packed::new(headers, headers_lens);
+    }
+}
+
+/// Signs exactly the given request at the key time `start;end` (no SDK rules: every header
+/// and param given is signed) and returns its Authorization header value.
 ///
 /// # Errors
 /// Times that are not whole non-negative seconds, more than [`MAX_PAIRS`] pairs.
 #[wasm_bindgen(js_name = signRequest)]
-#[allow(clippy::too_many_arguments)]
 pub fn sign_request(
     secret_id: &str,
     secret_key: &str,
     start: f64,
     end: f64,
-    method: &str,
-    path: &str,
-    params: &str,
-    params_lens: &[u32],
-    headers: &str,
-    headers_lens: &[u32],
+    request: &HttpRequest,
 ) -> Result<String, JsError> {
     let run = || -> Result<String, String> {
-        let params = Pairs::unpack(params, params_lens, "params")?;
-        let headers = Pairs::unpack(headers, headers_lens, "headers")?;
+        let params = request.params.unpack("params")?;
+        let headers = request.headers.unpack("headers")?;
         let time = |v: f64, what: &str| {
             seconds(v, what).and_then(|s| u64::try_from(s).map_err(|_| format!("{what} < 0")))
         };
         let key_time = KeyTime::new(time(start, "start")?, time(end, "end")?);
         let key = SigningKey::derive(secret_key.as_bytes(), key_time);
-        let req = Request::new(method, path)
+        let req = Request::new(&request.method, &request.path)
             .with_capacity::<MAX_PAIRS>()
             .params(params.as_slice())
             .headers(headers.as_slice());

@@ -3,7 +3,7 @@
 //! string; `sdkSign` only the configuration and URL that cos-sign-qcloud builds, and the
 //! returned string (the URL, grown once at most): a number that does not grow with the pairs.
 
-use cos_sign_wasm::{Config, sdk_sign, sign_request};
+use cos_sign_wasm::{Config, HttpRequest, SdkRequest, sdk_sign, sign_request};
 
 /// The result of `f` and how many allocations (and reallocations) it made.
 fn count<T>(f: impl FnOnce() -> T) -> (T, u64) {
@@ -35,20 +35,9 @@ fn sign_request_allocates_only_the_returned_string() {
         ),
         ("x-cos-meta-名", "值😀"),
     ]);
-    let (auth, n) = count(|| {
-        sign_request(
-            "AKIDexample",
-            "secret",
-            1.0,
-            2.0,
-            "PUT",
-            "/a b.txt",
-            &params,
-            &plens,
-            &headers,
-            &hlens,
-        )
-    });
+    let mut request = HttpRequest::new("PUT".into(), "/a b.txt".into());
+    request.set_pairs(params, plens, headers, hlens);
+    let (auth, n) = count(|| sign_request("AKIDexample", "secret", 1.0, 2.0, &request));
     let auth = auth.unwrap_or_else(|_| panic!("signs"));
     assert!(auth.starts_with("q-sign-algorithm=sha1&q-ak=AKIDexample&"));
     assert_eq!(n, 1, "one allocation: the returned string");
@@ -56,39 +45,23 @@ fn sign_request_allocates_only_the_returned_string() {
 
 #[test]
 fn sdk_sign_allocates_the_same_whatever_the_request_carries() {
-    let config = Config::new(
-        Some("ap-beijing".into()),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-    );
+    let mut config = Config::new();
+    config
+        .set_text("Region", Some("ap-beijing".into()))
+        .unwrap_or_else(|_| panic!("a keyword"));
     let run = |pairs: &[(&str, &str)]| {
         let (text, lens) = pack(pairs);
+        let mut request = SdkRequest::new(
+            "examplebucket-1250000000".into(),
+            "docs/a.txt".into(),
+            "GET".into(),
+            300.0,
+            1_700_000_000.0,
+        );
+        request.set_pairs(text.clone(), lens.clone(), text, lens);
         count(|| {
-            sdk_sign(
-                true,
-                &config,
-                "AKIDexample",
-                "secret",
-                "examplebucket-1250000000",
-                "docs/a.txt",
-                "GET",
-                300.0,
-                &text,
-                &lens,
-                &text,
-                &lens,
-                None,
-                1_700_000_000.0,
-            )
-            .unwrap_or_else(|_| panic!("signs"))
+            sdk_sign(true, &config, "AKIDexample", "secret", &request)
+                .unwrap_or_else(|_| panic!("signs"))
         })
     };
     let (small, n_small) = run(&[("x-cos-a", "1")]);
@@ -105,5 +78,7 @@ fn sdk_sign_allocates_the_same_whatever_the_request_carries() {
         n_big == n_small || n_big == n_small + 1,
         "{n_small} allocations for one pair, {n_big} for 40"
     );
-    assert!(n_big <= 24, "{n_big} allocations");
+    // 29 and 30 since cos-sign-qcloud computes a config's URL prefix and hostname up front
+    // (ca809a6; this bound said 24 before and failed on main at 39a00d3).
+    assert!(n_big <= 30, "{n_big} allocations");
 }
