@@ -690,7 +690,7 @@ impl CosS3Client {
                 Ok(f) => f,
             };
         }
-        let (mut stack, mut heap) = ([("", ""); 16], Vec::new());
+        let (mut stack, mut heap) = ([("", ""); 8], Vec::new());
         let pairs = conv.pairs.refs(&mut stack, &mut heap);
         let (hs, ps) = pairs.split_at(conv.headers);
         let now = match failed.is_none() && !cc.anonymous() {
@@ -700,6 +700,7 @@ impl CosS3Client {
         let mut call = SdkCall::new(op, &conv.method, None, key.as_deref(), now);
         call.bucket = b;
         (call.expired, call.headers, call.params) = (conv.expired, hs, ps);
+        call.headers_kept = true;
         (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
         // a pre-signed URL's Authorization is made only when it goes into the headers

@@ -40,6 +40,9 @@ pub struct SdkCall<'a> {
     pub expired: i64,
     /// `Headers`, in the caller's order.
     pub headers: &'a [(&'a str, &'a str)],
+    /// `headers` holds only the names [`keeps_header`] keeps (the caller filtered them, so
+    /// the signing does not look at the names again).
+    pub headers_kept: bool,
     /// `Params`, in the caller's order.
     pub params: &'a [(&'a str, &'a str)],
     /// `SignHost` (`None`: the config's).
@@ -74,6 +77,7 @@ impl<'a> SdkCall<'a> {
             key,
             expired: 300,
             headers: &[],
+            headers_kept: false,
             params: &[],
             sign_host: None,
             use_ci_endpoint: false,
@@ -302,7 +306,7 @@ fn authorization(
         heap.resize(call.headers.len() + 1, ("", ""));
         &mut heap[..]
     };
-    let kept = call.headers.iter().filter(|(k, _)| is_signed_header(k));
+    let kept = (call.headers.iter()).filter(|(k, _)| call.headers_kept || is_signed_header(k));
     // `room` has a slot more than there are headers
     let mut n = 0;
     for (slot, h) in room.iter_mut().zip(kept) {

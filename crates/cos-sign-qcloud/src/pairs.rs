@@ -1,12 +1,12 @@
 //! [`Pairs`]: a call's converted header and param pairs, kept in one text buffer.
 
-/// Name/value pairs in one text buffer, the bounds of the first 16 inline: converting a
+/// Name/value pairs in one text buffer, the bounds of the first 8 inline: converting a
 /// call's headers then its params allocates once (the text), and [`Pairs::refs`] lends them
-/// as `(&str, &str)` without allocating when they are 16 or fewer.
+/// as `(&str, &str)` without allocating when they are 8 or fewer.
 #[derive(Debug, Default, Clone)]
 pub struct Pairs {
     text: String,
-    ends: [(usize, usize); 16],
+    ends: [(usize, usize); 8],
     more: Vec<(usize, usize)>,
     len: usize,
 }
@@ -52,7 +52,7 @@ impl Pairs {
     /// The pairs, in order: written into `stack` when they fit, else into `heap`.
     pub fn refs<'s>(
         &'s self,
-        stack: &'s mut [(&'s str, &'s str); 16],
+        stack: &'s mut [(&'s str, &'s str); 8],
         heap: &'s mut Vec<(&'s str, &'s str)>,
     ) -> &'s [(&'s str, &'s str)] {
         let room = if self.len <= stack.len() {
@@ -79,13 +79,13 @@ mod tests {
     fn pairs_round_trip_inline_and_spilled() {
         let names: Vec<String> = (0..40).map(|i| format!("n{i}é")).collect();
         let values: Vec<String> = (0..40).map(|i| format!("v{}", "x".repeat(i))).collect();
-        for count in [0, 1, 16, 17, 40] {
+        for count in [0, 1, 8, 9, 40] {
             let mut p = Pairs::default();
             for (n, v) in names.iter().zip(&values).take(count) {
                 p.push(n, v);
             }
             assert_eq!(p.len(), count);
-            let (mut stack, mut heap) = ([("", ""); 16], Vec::new());
+            let (mut stack, mut heap) = ([("", ""); 8], Vec::new());
             let got = p.refs(&mut stack, &mut heap).to_vec();
             let want: Vec<(&str, &str)> = names
                 .iter()
@@ -94,11 +94,11 @@ mod tests {
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .collect();
             assert_eq!(got, want);
-            for keep in [0, 3, 16, 20] {
+            for keep in [0, 3, 8, 20] {
                 let mut t = p.clone();
                 t.truncate(keep);
                 t.push("a", "b");
-                let (mut stack, mut heap) = ([("", ""); 16], Vec::new());
+                let (mut stack, mut heap) = ([("", ""); 8], Vec::new());
                 let mut want = want[..keep.min(count)].to_vec();
                 want.push(("a", "b"));
                 assert_eq!(t.refs(&mut stack, &mut heap), &want[..]);
