@@ -15,7 +15,8 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use cos_sign_qcloud::{
-    Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions, Stage, keeps_header,
+    Bucket, ErrorKind, Op, Pairs, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions, Stage,
+    keeps_header,
 };
 use pyo3::exceptions::{PyAttributeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -198,38 +199,6 @@ fn expired_of(py: Python<'_>, expired: Option<&Obj<'_>>) -> PyResult<i64> {
     };
     int.extract::<i64>()
         .map_err(|_| raise(py, SdkError::expired_too_big()))
-}
-
-/// Converted header then param pairs, in one text buffer (three allocations per call).
-#[derive(Default)]
-struct Pairs {
-    text: String,
-    ends: Vec<(usize, usize)>,
-    /// How many of the pairs are headers.
-    headers: usize,
-}
-
-impl Pairs {
-    fn push(&mut self, k: &str, v: &str) {
-        if self.ends.is_empty() {
-            self.text.reserve(256);
-            self.ends.reserve(8);
-        }
-        self.text.push_str(k);
-        let mid = self.text.len();
-        self.text.push_str(v);
-        self.ends.push((mid, self.text.len()));
-    }
-
-    fn refs(&self) -> Vec<(&str, &str)> {
-        let mut start = 0;
-        let mut out = Vec::with_capacity(self.ends.len());
-        for &(mid, end) in &self.ends {
-            out.push((&self.text[start..mid], &self.text[mid..end]));
-            start = end;
-        }
-        out
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,7 +478,9 @@ struct CosS3Client {
 struct Values<'a> {
     method: Cow<'a, str>,
     expired: i64,
+    /// The header pairs, then the params.
     pairs: Pairs,
+    headers: usize,
 }
 
 /// A value that failed to convert: where it fails in the SDK's order, and its exception.
@@ -708,6 +679,7 @@ impl CosS3Client {
             method: Cow::Borrowed("get"),
             expired: 300,
             pairs: Pairs::default(),
+            headers: 0,
         };
         // an anonymous config signs "" before looking at anything else
         if failed.is_none() && !cc.anonymous() {
@@ -718,8 +690,9 @@ impl CosS3Client {
                 Ok(f) => f,
             };
         }
-        let pairs = conv.pairs.refs();
-        let (hs, ps) = pairs.split_at(conv.pairs.headers);
+        let (mut stack, mut heap) = ([("", ""); 8], Vec::new());
+        let pairs = conv.pairs.refs(&mut stack, &mut heap);
+        let (hs, ps) = pairs.split_at(conv.headers);
         let now = match failed.is_none() && !cc.anonymous() {
             true => now(py)?,
             false => 0,
@@ -727,6 +700,7 @@ impl CosS3Client {
         let mut call = SdkCall::new(op, &conv.method, None, key.as_deref(), now);
         call.bucket = b;
         (call.expired, call.headers, call.params) = (conv.expired, hs, ps);
+        call.headers_kept = true;
         (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
         // a pre-signed URL's Authorization is made only when it goes into the headers
@@ -840,7 +814,7 @@ fn convert<'a, 'py>(
             }
         }
     }
-    out.pairs.headers = out.pairs.ends.len();
+    out.headers = out.pairs.len();
     if let Some(e) = first.take() {
         return Err((Stage::Encode, raise(py, e)));
     }
@@ -863,7 +837,7 @@ fn convert<'a, 'py>(
         Some(e) if sign_params => return Err((Stage::Encode, raise(py, e))),
         // not signed: only urlencode(Params), after signing, fails
         Some(e) => {
-            out.pairs.ends.truncate(out.pairs.headers);
+            out.pairs.truncate(out.headers);
             Some((Stage::Signed, raise(py, e)))
         }
         None => None,

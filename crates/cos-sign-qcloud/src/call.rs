@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use cos_sign_std::config;
 use cos_sign_std::percent::{form_encode_pairs_into, form_encoded_len};
-use cos_sign_std::rules::{self, Form, is_signed_header};
+use cos_sign_std::rules::{self, is_signed_header};
 
 use crate::config::{Bucket, SdkConfig, type_error};
 use crate::error::SdkError;
@@ -40,6 +40,9 @@ pub struct SdkCall<'a> {
     pub expired: i64,
     /// `Headers`, in the caller's order.
     pub headers: &'a [(&'a str, &'a str)],
+    /// `headers` holds only the names [`keeps_header`] keeps (the caller filtered them, so
+    /// the signing does not look at the names again).
+    pub headers_kept: bool,
     /// `Params`, in the caller's order.
     pub params: &'a [(&'a str, &'a str)],
     /// `SignHost` (`None`: the config's).
@@ -74,6 +77,7 @@ impl<'a> SdkCall<'a> {
             key,
             expired: 300,
             headers: &[],
+            headers_kept: false,
             params: &[],
             sign_host: None,
             use_ci_endpoint: false,
@@ -150,7 +154,7 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
         }
         _ => None,
     };
-    let url = match (&prefix, call.key) {
+    let mut url = match (&prefix, call.key) {
         (Some(_), _) if call.op == Op::Auth && lean => String::new(),
         (Some(p), Some(k)) => {
             // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's query
@@ -179,13 +183,14 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
         (true, false) => Texts::Both,
         (true, true) => Texts::Query,
     };
-    let (authorization, query) = authorization(conf, &url, hostname, call, texts)?;
+    let authorization = authorization(conf, &mut url, hostname, call, texts)?;
     if call.op == Op::Auth && call.failed.is_none() {
         return Ok(Presigned { url, authorization });
     }
     // Stage::Signed: urlencode(Params) of params the signature did not use fails after the
     // Authorization is split into the URL's pairs
-    let mut e = match presigned_url(url, &authorization, query.as_deref(), call.params) {
+    let queried = texts != Texts::Header;
+    let mut e = match presigned_url(url, &authorization, queried, call.params) {
         Ok(url) if call.failed.is_none() => return Ok(Presigned { url, authorization }),
         Ok(_) => SdkError::conversion(),
         Err(e) => e,
@@ -247,7 +252,7 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
     if conf.anonymous() {
         return match call.op {
             Op::Auth => None,
-            Op::Presign => presigned_url(url, "", None, &[]).err(),
+            Op::Presign => presigned_url(url, "", false, &[]).err(),
         };
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
@@ -277,18 +282,18 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
 }
 
 /// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known),
-/// and, as `texts` asks, its pre-signed query form (the Authorization is then `""` for
-/// [`Texts::Query`]).
+/// and, as `texts` asks, its pre-signed query form, appended to `url` after a `?` (the
+/// Authorization is then `""` for [`Texts::Query`]).
 fn authorization(
     conf: &SdkConfig,
-    url: &str,
+    url: &mut String,
     known: Option<Result<&Option<String>, &String>>,
     call: &SdkCall<'_>,
     texts: Texts,
-) -> Result<(String, Option<String>), SdkError> {
+) -> Result<String, SdkError> {
     let (secret_id, secret_key) = conf.auth_secrets()?;
     if conf.anonymous() {
-        return Ok((String::new(), None));
+        return Ok(String::new());
     }
     let sign_host = call.sign_host.unwrap_or(conf.sign_host());
     let params: &[(&str, &str)] = if conf.sign_params() { call.params } else { &[] };
@@ -301,7 +306,7 @@ fn authorization(
         heap.resize(call.headers.len() + 1, ("", ""));
         &mut heap[..]
     };
-    let kept = call.headers.iter().filter(|(k, _)| is_signed_header(k));
+    let kept = (call.headers.iter()).filter(|(k, _)| call.headers_kept || is_signed_header(k));
     // `room` has a slot more than there are headers
     let mut n = 0;
     for (slot, h) in room.iter_mut().zip(kept) {
@@ -316,7 +321,9 @@ fn authorization(
         hostname = match known {
             Some(Ok(h)) => h.as_deref().map(Cow::Borrowed),
             Some(Err(e)) => return Err(SdkError::value(e.clone())),
-            None => python::url_hostname(url).map_err(SdkError::value)?,
+            None => python::url_hostname(url)
+                .map_err(SdkError::value)?
+                .map(|h| Cow::Owned(h.into_owned())),
         };
         if let (Some(h), Some(slot)) = (hostname.as_deref(), room.get_mut(n)) {
             *slot = ("host", h);
@@ -341,24 +348,29 @@ fn authorization(
     let sk = conf.key_cache().get(key_bytes, kt);
     let mut path_room = [0u8; 256];
     let path = config::signing_path_in(call.key, &mut path_room);
-    let render = |form| rules::render(&sk, secret_id, method, &path, params, headers, form);
-    let rendered = match texts {
-        Texts::Header => render(Form::Header).map(|h| (h, None)),
-        Texts::Query => render(Form::Query).map(|q| (String::new(), Some(q))),
-        Texts::Both => rules::render_both(&sk, secret_id, (method, &path, params, headers))
-            .map(|(h, q)| (h, Some(q))),
-    };
-    rendered.map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
+    let query = (texts != Texts::Header).then(|| {
+        url.push('?');
+        url
+    });
+    let header = texts != Texts::Query;
+    rules::render_into(
+        &sk,
+        secret_id,
+        (method, &path, params, headers),
+        header,
+        query,
+    )
+    .map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
 }
 
 /// `url + '?' + urlencode(dict([item.split('=', 1) for item in sign.split('&')]))`, then
-/// `'&' + urlencode(Params)` when there are params. `query`: that urlencode, known (the
-/// signature's query form) when the Authorization's pairs have distinct keys and no `&` or `=`
-/// in a value.
+/// `'&' + urlencode(Params)` when there are params. `queried`: `url` already ends with that
+/// `?` and urlencode (the signature's query form, written when the Authorization's pairs have
+/// distinct keys and no `&` or `=` in a value).
 fn presigned_url(
     url: String,
     authorization: &str,
-    query: Option<&str>,
+    queried: bool,
     params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
     // room for the quoted params: `&`, `=` and at most 3 bytes a byte
@@ -367,14 +379,11 @@ fn presigned_url(
         .map(|(k, v)| 2 + 3 * (k.len() + v.len()))
         .sum();
     let mut out = url;
-    if let Some(q) = query {
-        out.reserve(1 + q.len() + params_len);
-        out.push('?');
-        out.push_str(q);
-    } else {
+    if !queried {
         out.push('?');
         dict_pairs_into(&mut out, authorization)?;
     }
+    out.reserve(params_len);
     for (k, v) in params {
         out.push('&');
         python::quote_plus_into(&mut out, k);

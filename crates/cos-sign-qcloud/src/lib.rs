@@ -64,6 +64,7 @@
 pub mod call;
 pub mod config;
 pub mod error;
+pub mod pairs;
 pub mod python;
 
 pub use call::{
@@ -71,3 +72,4 @@ pub use call::{
 };
 pub use config::{Bucket, SdkConfig, SdkKey, SdkOptions};
 pub use error::{ErrorKind, SdkError};
+pub use pairs::Pairs;

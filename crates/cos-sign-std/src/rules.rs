@@ -19,7 +19,7 @@
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use cos_sign_core::{Error as CoreError, KeyTime, Request, SigningKey};
+use cos_sign_core::{AuthorizationText, Error as CoreError, KeyTime, Request, SigningKey, Text};
 use zeroize::Zeroizing;
 
 /// The header names the SDK signs (besides `x-cos-*` and `x-ci-*`), lowercase.
@@ -122,7 +122,11 @@ pub fn render(
     form: Form,
 ) -> Result<String, CoreError> {
     let req = (method, path, params, headers);
-    sign_render(key, secret_id, req, form, None).map(|(text, _)| text)
+    let mut query = String::new();
+    match form {
+        Form::Header => render_into(key, secret_id, req, true, None),
+        Form::Query => render_into(key, secret_id, req, false, Some(&mut query)).map(|_| query),
+    }
 }
 
 /// [`render`] of both forms from one signature: the Authorization ([`Form::Header`]) and the
@@ -145,8 +149,9 @@ pub fn render_both(
     secret_id: &str,
     req: Parts<'_>,
 ) -> Result<(String, String), CoreError> {
-    let (header, query) = sign_render(key, secret_id, req, Form::Header, Some(Form::Query))?;
-    Ok((header, query.unwrap_or_default()))
+    let mut query = String::new();
+    let header = render_into(key, secret_id, req, true, Some(&mut query))?;
+    Ok((header, query))
 }
 
 /// A request to sign, as [`render`] takes it: method, path, params, headers.
@@ -157,37 +162,46 @@ pub type Parts<'a> = (
     &'a [(&'a str, &'a str)],
 );
 
-/// Signs once and renders `form` (and `also`).
-fn sign_render(
+/// Signs once: returns the Authorization when `header` (else `""`), and appends the
+/// pre-signed query's `q-*` pairs ([`Form::Query`]) to `query` when given (a pre-signed URL
+/// is written in place).
+///
+/// # Errors
+/// As [`render`].
+pub fn render_into(
     key: &SigningKey,
     secret_id: &str,
     (method, path, params, headers): Parts<'_>,
-    form: Form,
-    also: Option<Form>,
-) -> Result<(String, Option<String>), CoreError> {
+    header: bool,
+    query: Option<&mut String>,
+) -> Result<String, CoreError> {
     fn go<const N: usize>(
         key: &SigningKey,
         secret_id: &str,
         req: Request<'_, N>,
-        form: Form,
-        also: Option<Form>,
-    ) -> Result<(String, Option<String>), CoreError> {
+        header: bool,
+        query: Option<&mut String>,
+    ) -> Result<String, CoreError> {
         let signed = key.sign(&req)?;
-        let text = |form| {
-            let text = match form {
-                Form::Header => signed.authorization(secret_id),
-                Form::Query => signed.presigned_query(secret_id),
-            };
-            // Written once on the stack, then one allocation of the exact length (a longer
-            // text is measured and written into its own buffer).
+        // Written once on the stack, then copied to `out` (a longer text is measured and
+        // written into its own buffer).
+        let push = |text: Text<AuthorizationText<'_, '_, N>>, out: &mut String| {
             let mut stack = [0u8; 512];
             if let Ok(t) = text.write_into(&mut stack) {
-                return Ok(t.to_owned());
+                out.push_str(t);
+                return Ok(());
             }
             let mut heap = vec![0u8; text.len()];
-            text.write_into(&mut heap).map(str::to_owned)
+            text.write_into(&mut heap).map(|t| out.push_str(t))
         };
-        Ok((text(form)?, also.map(text).transpose()?))
+        let mut h = String::new();
+        if header {
+            push(signed.authorization(secret_id), &mut h)?;
+        }
+        if let Some(q) = query {
+            push(signed.presigned_query(secret_id), q)?;
+        }
+        Ok(h)
     }
     if params.len() > MAX_PAIRS {
         return Err(CoreError::TooManyParams { max: MAX_PAIRS });
@@ -198,11 +212,17 @@ fn sign_render(
     let req = Request::new(method, path).params(params).headers(headers);
     let n = params.len().max(headers.len());
     if n <= 32 {
-        go(key, secret_id, req, form, also)
+        go(key, secret_id, req, header, query)
     } else if n <= 512 {
-        go(key, secret_id, req.with_capacity::<512>(), form, also)
+        go(key, secret_id, req.with_capacity::<512>(), header, query)
     } else {
-        go(key, secret_id, req.with_capacity::<MAX_PAIRS>(), form, also)
+        go(
+            key,
+            secret_id,
+            req.with_capacity::<MAX_PAIRS>(),
+            header,
+            query,
+        )
     }
 }
 
