@@ -19,6 +19,10 @@ step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "layout: no module circle, no too_many_arguments waiver outside the binding"
+.venv/bin/python scripts/check_layout.py
+.venv/bin/python -m pytest -q tests/py/layout
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 
