@@ -44,7 +44,7 @@ function text(what, v) {
   return v;
 }
 
-// One string and the UTF-16 lengths of every name and value (setPairs' arguments).
+// One string and the UTF-16 lengths of every name and value (setPairs' last two arguments).
 function pack(pairs) {
   let packed = '';
   const lens = new Uint32Array(pairs.length * 2);
@@ -108,7 +108,8 @@ function sdk(presigned, o) {
     const secretKey = text('secretKey', o.secretKey);
     request = new wasm.SdkRequest(text('bucket', o.bucket), text('key', o.key),
       text('method', o.method === undefined ? 'GET' : o.method), expires, now);
-    request.setPairs(...params, ...headers);
+    request.setPairs(false, ...params);
+    request.setPairs(true, ...headers);
     request.signHost = optionalBool(o.signHost);
     return wasm.sdkSign(presigned, config, secretId, secretKey, request);
   } catch (e) {
@@ -153,7 +154,8 @@ function signRequest(o) {
     const secretId = text('secretId', o.secretId);
     const secretKey = text('secretKey', o.secretKey);
     request = new wasm.HttpRequest(text('method', o.method), text('path', o.path));
-    request.setPairs(...params, ...headers);
+    request.setPairs(false, ...params);
+    request.setPairs(true, ...headers);
     return wasm.signRequest(secretId, secretKey, start, end, request);
   } catch (e) {
     return rethrow(e);

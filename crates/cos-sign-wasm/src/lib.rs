@@ -130,7 +130,7 @@ impl Config {
     #[wasm_bindgen(js_name = setText)]
     pub fn set_text(&mut self, keyword: &str, value: Option<String>) -> Result<(), JsError> {
         let o = &mut self.options;
-        *match keyword {
+        let slot = match keyword {
             "Region" => &mut o.region,
             "Endpoint" => &mut o.endpoint,
             "Scheme" => &mut o.scheme,
@@ -138,28 +138,34 @@ impl Config {
             "Domain" => &mut o.domain,
             "IP" => &mut o.ip,
             "Port" => &mut o.port,
-            _ => return Err(JsError::new(&format!("no text keyword {keyword}"))),
-        } = value;
+            _ => return Err(no_keyword("text", keyword)),
+        };
+        *slot = value;
         Ok(())
     }
 
-    /// `CosConfig(<keyword>=value)` for a flag: `SignHost`, `SignParams`, `EnableOldDomain`
-    /// or `EnableInternalDomain`; `undefined`: not given.
+    /// The same for a flag: `SignHost`, `SignParams`, `EnableOldDomain` or
+    /// `EnableInternalDomain`.
     ///
     /// # Errors
     /// Another keyword.
     #[wasm_bindgen(js_name = setFlag)]
     pub fn set_flag(&mut self, keyword: &str, value: Option<bool>) -> Result<(), JsError> {
         let o = &mut self.options;
-        *match keyword {
+        *(match keyword {
             "SignHost" => &mut o.sign_host,
             "SignParams" => &mut o.sign_params,
             "EnableOldDomain" => &mut o.enable_old_domain,
             "EnableInternalDomain" => &mut o.enable_internal_domain,
-            _ => return Err(JsError::new(&format!("no flag keyword {keyword}"))),
-        } = value;
+            _ => return Err(no_keyword("flag", keyword)),
+        }) = value;
         Ok(())
     }
+}
+
+/// The error for a keyword `Config` does not know.
+fn no_keyword(kind: &str, keyword: &str) -> JsError {
+    JsError::new(&format!("no {kind} keyword {keyword}"))
 }
 
 /// Params or headers as the wrapper packs them: one string with every name and value one
@@ -182,6 +188,11 @@ impl core::fmt::Debug for Packed {
 impl Packed {
     fn new(text: String, lens: Vec<u32>) -> Self {
         Packed { text, lens }
+    }
+
+    /// The params' slot or the headers'.
+    fn slot<'a>(headers: bool, params: &'a mut Packed, h: &'a mut Packed) -> &'a mut Packed {
+        if headers { h } else { params }
     }
 
     fn unpack(&self, what: &str) -> Result<Pairs<'_>, String> {
@@ -255,17 +266,10 @@ impl SdkRequest {
         }
     }
 
-    /// The params and the headers, packed (see [`Pairs::unpack`]).
+    /// The params (`headers` false) or the headers, packed (see [`Pairs::unpack`]).
     #[wasm_bindgen(js_name = setPairs)]
-    pub fn set_pairs(
-        &mut self,
-        params: String,
-        params_lens: Vec<u32>,
-        headers: String,
-        headers_lens: Vec<u32>,
-    ) {
-        self.params = Packed::new(params, params_lens);
-        self.headers = Packed::new(headers, headers_lens);
+    pub fn set_pairs(&mut self, headers: bool, text: String, lens: Vec<u32>) {
+        *Packed::slot(headers, &mut self.params, &mut self.headers) = Packed::new(text, lens);
     }
 
     /// The call's `SignHost` (`undefined`: the config's).
@@ -338,17 +342,10 @@ impl HttpRequest {
         }
     }
 
-    /// The params and the headers, packed (see [`Pairs::unpack`]).
+    /// As [`SdkRequest::set_pairs`].
     #[wasm_bindgen(js_name = setPairs)]
-    pub fn set_pairs(
-        &mut self,
-        params: String,
-        params_lens: Vec<u32>,
-        headers: String,
-        headers_lens: Vec<u32>,
-    ) {
-        self.params = Packed::new(params, params_lens);
-        self.headers = Packed::new(headers, headers_lens);
+    pub fn set_pairs(&mut self, headers: bool, text: String, lens: Vec<u32>) {
+        *Packed::slot(headers, &mut self.params, &mut self.headers) = Packed::new(text, lens);
     }
 }
 
