@@ -1,42 +1,11 @@
 //! The compatibility layer's types that hold a secret key or a token are formatted (`Debug`,
 //! pretty `Debug`, and `Display` where they have one) and the text searched for the secrets.
 
-use std::fmt::{Debug, Display};
-
-use cos_sign_core::{KeyTime, SigningKey};
 use cos_sign_qcloud::{Op, SdkCall, SdkConfig, SdkKey, SdkOptions, sign};
 
-const KEY: &str = "Sk3yMARKERzz";
-const TOKEN: &str = "T0kenMARKERyy";
-
-fn secrets() -> Vec<String> {
-    let kt = KeyTime::sdk_window(1_700_000_000, 300);
-    let sign_key = SigningKey::derive(KEY.as_bytes(), kt)
-        .expose_hex()
-        .to_owned();
-    vec![
-        KEY.to_owned(),
-        TOKEN.to_owned(),
-        sign_key,
-        "MARKER".to_owned(),
-    ]
-}
-
-fn check_debug(what: &str, v: &impl Debug) {
-    for text in [format!("{v:?}"), format!("{v:#?}")] {
-        for s in secrets() {
-            assert!(!text.contains(&s), "{what} Debug shows a secret: {text}");
-        }
-    }
-}
-
-fn check_both(what: &str, v: &(impl Debug + Display)) {
-    check_debug(what, v);
-    let text = v.to_string();
-    for s in secrets() {
-        assert!(!text.contains(&s), "{what} Display shows a secret: {text}");
-    }
-}
+#[path = "../../cos-sign-std/tests/support/redaction.rs"]
+mod support;
+use support::{KEY, TOKEN, check_both, check_debug};
 
 #[test]
 fn sdk_types() {

@@ -1,9 +1,6 @@
 //! Every public type that holds a secret key, a token or a signing key is formatted (`Debug`,
 //! pretty `Debug`, and `Display` where it has one) and the text searched for the secrets.
 
-use std::fmt::{Debug, Display};
-
-use cos_sign_core::{KeyTime, SigningKey};
 use cos_sign_std::clock::Clock;
 use cos_sign_std::config::Endpoint;
 use cos_sign_std::credentials::{
@@ -13,37 +10,9 @@ use cos_sign_std::credentials::{
 use cos_sign_std::method::Method;
 use cos_sign_std::signer::{SignOptions, Signer};
 
-const KEY: &str = "Sk3yMARKERzz";
-const TOKEN: &str = "T0kenMARKERyy";
-
-fn secrets() -> Vec<String> {
-    let kt = KeyTime::sdk_window(1_700_000_000, 300);
-    let sign_key = SigningKey::derive(KEY.as_bytes(), kt)
-        .expose_hex()
-        .to_owned();
-    vec![
-        KEY.to_owned(),
-        TOKEN.to_owned(),
-        sign_key,
-        "MARKER".to_owned(),
-    ]
-}
-
-fn check_debug(what: &str, v: &impl Debug) {
-    for text in [format!("{v:?}"), format!("{v:#?}")] {
-        for s in secrets() {
-            assert!(!text.contains(&s), "{what} Debug shows a secret: {text}");
-        }
-    }
-}
-
-fn check_both(what: &str, v: &(impl Debug + Display)) {
-    check_debug(what, v);
-    let text = v.to_string();
-    for s in secrets() {
-        assert!(!text.contains(&s), "{what} Display shows a secret: {text}");
-    }
-}
+#[path = "support/redaction.rs"]
+mod support;
+use support::{KEY, TOKEN, check_both, check_debug};
 
 fn creds() -> Credentials {
     Credentials::new("AKIDpublic", KEY).with_token(TOKEN)
