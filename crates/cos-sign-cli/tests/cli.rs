@@ -123,6 +123,11 @@ impl Server {
         Server { child, url }
     }
 
+    /// A server that knows the permanent key `ID`/`KEY`.
+    fn with_key() -> Self {
+        Server::start(&["--credential", &format!("{ID}:{KEY}")])
+    }
+
     fn addr(&self) -> &str {
         self.url.trim_start_matches("http://")
     }
@@ -177,6 +182,13 @@ fn code_of(xml: &str) -> &str {
         .unwrap_or("")
 }
 
+/// A file `name` in `dir` holding `data(len, seed)`: its path and its bytes.
+fn source(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Vec<u8>) {
+    let (path, bytes) = (dir.join(name), data(len, seed));
+    std::fs::write(&path, &bytes).unwrap();
+    (path, bytes)
+}
+
 fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
@@ -218,9 +230,7 @@ fn serve_presign_and_curl_through_the_proxy() {
         "--default-bucket",
         BUCKET,
     ]);
-    let src = dir.path().join("up.bin");
-    let bytes = data(300_000, 5);
-    std::fs::write(&src, &bytes).unwrap();
+    let (src, bytes) = source(dir.path(), "up.bin", 300_000, 5);
     let src_s = src.to_str().unwrap();
 
     for (env, key) in [(PERM, "perm/a b.bin"), (TEMP, "temp/c+d.bin")] {
@@ -477,10 +487,8 @@ fn verify_verdicts() {
 #[test]
 fn put_and_get_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&["--credential", &format!("{ID}:{KEY}")]);
-    let src = dir.path().join("in.bin");
-    let bytes = data(1_200_000, 9);
-    std::fs::write(&src, &bytes).unwrap();
+    let server = Server::with_key();
+    let (src, bytes) = source(dir.path(), "in.bin", 1_200_000, 9);
     let src_s = src.to_str().unwrap();
     // With credentials, through the proxy; the progress bar forced on.
     let mut env = PERM.to_vec();
@@ -891,10 +899,8 @@ fn through<'a>(args: &[&'a str], proxy: &'a str) -> Vec<&'a str> {
 #[test]
 fn put_and_get_headers_stdin_and_stdout() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&["--credential", &format!("{ID}:{KEY}")]);
-    let src = dir.path().join("notes.bin");
-    let bytes = data(70_000, 3);
-    std::fs::write(&src, &bytes).unwrap();
+    let server = Server::with_key();
+    let (src, bytes) = source(dir.path(), "notes.bin", 70_000, 3);
     let src_s = src.to_str().unwrap();
     let proxy = ["--proxy", server.url.as_str()];
     // With the permanent key, over http through the local server.
@@ -1462,7 +1468,7 @@ fn regions_and_buckets_are_checked() {
 #[test]
 fn local_server_mistakes_get_hints() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&["--credential", &format!("{ID}:{KEY}")]);
+    let server = Server::with_key();
     let f = dir.path().join("a.txt");
     std::fs::write(&f, b"a").unwrap();
     // --proxy without --scheme http: https through the proxy is a CONNECT tunnel.
@@ -1607,12 +1613,10 @@ fn a_closed_stdout_is_not_a_panic() {
 #[test]
 fn put_and_get_big_files_go_multipart_and_by_ranges() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&["--credential", &format!("{ID}:{KEY}")]);
+    let server = Server::with_key();
     // 3 parts of 1 MiB: two full ones (the server's minimum for a non-last part) and a tail.
     let len = 2 * (1 << 20) + 700_001;
-    let bytes = data(len, 12);
-    let src = dir.path().join("big.bin");
-    std::fs::write(&src, &bytes).unwrap();
+    let (src, bytes) = source(dir.path(), "big.bin", len, 12);
     let obj = format!("cos://{BUCKET}/big/big.bin");
     let http = ["--scheme", "http", "--proxy", server.url.as_str()];
     let small = [
