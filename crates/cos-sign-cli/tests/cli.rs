@@ -1026,20 +1026,20 @@ fn put_sends_and_signs_meta_and_type() {
     let f = dir.path().join("photo.jpg");
     std::fs::write(&f, b"jpeg").unwrap();
     let (addr, h) = capture_one();
+    let proxy = format!("http://{addr}");
     let o = run(
-        &[
-            "put",
-            f.to_str().unwrap(),
-            &format!("cos://{BUCKET}/p.jpg"),
-            "--meta",
-            "owner=ops",
-            "-H",
-            "x-cos-storage-class: STANDARD_IA",
-            "--scheme",
-            "http",
-            "--proxy",
-            &format!("http://{addr}"),
-        ],
+        &through(
+            &[
+                "put",
+                f.to_str().unwrap(),
+                &format!("cos://{BUCKET}/p.jpg"),
+                "--meta",
+                "owner=ops",
+                "-H",
+                "x-cos-storage-class: STANDARD_IA",
+            ],
+            &proxy,
+        ),
         PERM,
     );
     assert_exit(&o, 0);
@@ -1058,21 +1058,21 @@ fn put_sends_and_signs_meta_and_type() {
     );
     // get --content-type: the response-content-type param, signed.
     let (addr, h) = capture_one();
+    let proxy = format!("http://{addr}");
     let o = run(
-        &[
-            "get",
-            &format!("cos://{BUCKET}/p.jpg"),
-            "-o",
-            "-",
-            "--content-type",
-            "text/csv",
-            "-H",
-            "Range: bytes=0-3",
-            "--scheme",
-            "http",
-            "--proxy",
-            &format!("http://{addr}"),
-        ],
+        &through(
+            &[
+                "get",
+                &format!("cos://{BUCKET}/p.jpg"),
+                "-o",
+                "-",
+                "--content-type",
+                "text/csv",
+                "-H",
+                "Range: bytes=0-3",
+            ],
+            &proxy,
+        ),
         PERM,
     );
     assert_exit(&o, 0);
