@@ -129,31 +129,6 @@ pub fn render(
     }
 }
 
-/// [`render`] of both forms from one signature: the Authorization ([`Form::Header`]) and the
-/// pre-signed query's `q-*` pairs ([`Form::Query`]).
-///
-/// ```
-/// use cos_sign_std::rules::{Form, key_time, render, render_both};
-/// let key = cos_sign_core::SigningKey::derive(b"secret", key_time(1_700_000_000, 300).unwrap());
-/// let (p, h) = (&[("a b", "1")][..], &[("host", "h")][..]);
-/// let (header, query) = render_both(&key, "AKID", ("get", "/k", p, h)).unwrap();
-/// assert_eq!(header, render(&key, "AKID", "get", "/k", p, h, Form::Header).unwrap());
-/// assert_eq!(query, render(&key, "AKID", "get", "/k", p, h, Form::Query).unwrap());
-/// assert!(query.contains("&q-url-param-list=a%2520b&"));
-/// ```
-///
-/// # Errors
-/// As [`render`].
-pub fn render_both(
-    key: &SigningKey,
-    secret_id: &str,
-    req: Parts<'_>,
-) -> Result<(String, String), CoreError> {
-    let mut query = String::new();
-    let header = render_into(key, secret_id, req, true, Some(&mut query))?;
-    Ok((header, query))
-}
-
 /// A request to sign, as [`render`] takes it: method, path, params, headers.
 pub type Parts<'a> = (
     &'a str,
@@ -164,7 +139,21 @@ pub type Parts<'a> = (
 
 /// Signs once: returns the Authorization when `header` (else `""`), and appends the
 /// pre-signed query's `q-*` pairs ([`Form::Query`]) to `query` when given (a pre-signed URL
-/// is written in place).
+/// is written in place). Both forms from one signature equal two [`render`]s:
+///
+/// ```
+/// use cos_sign_std::rules::{Form, key_time, render, render_into};
+/// let key = cos_sign_core::SigningKey::derive(b"secret", key_time(1_700_000_000, 300).unwrap());
+/// let (p, h) = (&[("a b", "1")][..], &[("host", "h")][..]);
+/// let mut query = String::from("https://h/k?a%20b=1&");
+/// let header = render_into(&key, "AKID", ("get", "/k", p, h), true, Some(&mut query)).unwrap();
+/// assert_eq!(header, render(&key, "AKID", "get", "/k", p, h, Form::Header).unwrap());
+/// let pairs = render(&key, "AKID", "get", "/k", p, h, Form::Query).unwrap();
+/// assert_eq!(query, format!("https://h/k?a%20b=1&{pairs}"));
+/// assert!(pairs.contains("&q-url-param-list=a%2520b&"));
+/// let none = render_into(&key, "AKID", ("get", "/k", p, h), false, None).unwrap();
+/// assert_eq!(none, "");
+/// ```
 ///
 /// # Errors
 /// As [`render`].
