@@ -206,7 +206,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
         .filter(|(k, _)| !(from_query && fields::is_field(k)))
         .collect();
     let mut headers = a.headers.clone();
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+    if !cos_sign_std::rules::has_host(&headers) {
         let host = url.host_str().unwrap_or("");
         headers.push((
             "host".to_owned(),

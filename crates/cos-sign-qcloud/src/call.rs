@@ -86,6 +86,11 @@ impl<'a> SdkCall<'a> {
             failed: None,
         }
     }
+
+    /// Whether the host is signed: the call's `SignHost`, else the config's.
+    fn signs_host(&self, conf: &SdkConfig) -> bool {
+        self.sign_host.unwrap_or(conf.sign_host())
+    }
 }
 
 /// What a call gives.
@@ -255,12 +260,7 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
             Op::Presign => presigned_url(url, "", false, &[]).err(),
         };
     }
-    let sign_host = call.sign_host.unwrap_or(conf.sign_host());
-    let has_host = call
-        .headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("host"));
-    if stage > Stage::Filter && sign_host && !has_host {
+    if stage > Stage::Filter && call.signs_host(conf) && !rules::has_host(call.headers) {
         return python::url_hostname(&url).err().map(SdkError::value);
     }
     None
@@ -295,7 +295,6 @@ fn authorization(
     if conf.anonymous() {
         return Ok(String::new());
     }
-    let sign_host = call.sign_host.unwrap_or(conf.sign_host());
     let params: &[(&str, &str)] = if conf.sign_params() { call.params } else { &[] };
     // The signed headers and the host: on the stack, or one allocation when there are many.
     let hostname;
@@ -313,11 +312,7 @@ fn authorization(
         *slot = *h;
         n += 1;
     }
-    if sign_host
-        && !room[..n]
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
-    {
+    if call.signs_host(conf) && !rules::has_host(&room[..n]) {
         hostname = match known {
             Some(Ok(h)) => h.as_deref().map(Cow::Borrowed),
             Some(Err(e)) => return Err(SdkError::value(e.clone())),

@@ -85,11 +85,24 @@ pub fn key_time(now: i64, expires: i64) -> Option<KeyTime> {
     Some(KeyTime::new(start, end))
 }
 
+/// Whether `headers` hold a `host` header (in any ASCII case): host signing then signs it as
+/// given instead of adding one.
+///
+/// ```
+/// assert!(cos_sign_std::rules::has_host(&[("Host", "h")]));
+/// assert!(!cos_sign_std::rules::has_host(&[("x-host", "h")]));
+/// ```
+pub fn has_host<K: AsRef<str>, V>(headers: &[(K, V)]) -> bool {
+    headers
+        .iter()
+        .any(|(k, _)| k.as_ref().eq_ignore_ascii_case("host"))
+}
+
 /// Host signing: adds `("host", host)` to the signed headers unless they have a `host` header
 /// already (which is then signed as given). `None`: the host is not signed.
 pub fn with_host<'a>(headers: &mut Vec<(&'a str, &'a str)>, host: Option<&'a str>) {
     if let Some(h) = host
-        && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"))
+        && !has_host(headers)
     {
         headers.push(("host", h));
     }
