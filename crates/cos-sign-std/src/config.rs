@@ -327,19 +327,7 @@ pub fn url_path_into(out: &mut String, key: &str) {
 
 /// The decoded path that is signed: `/` + key unless the key starts with `/`; `/` for no key.
 pub fn signing_path(key: Option<&str>) -> String {
-    match key {
-        Some(k) if !k.is_empty() => {
-            if k.starts_with('/') {
-                k.to_owned()
-            } else {
-                let mut path = String::with_capacity(k.len() + 1);
-                path.push('/');
-                path.push_str(k);
-                path
-            }
-        }
-        _ => "/".to_owned(),
-    }
+    signing_path_in(key, &mut []).into_owned()
 }
 
 /// [`signing_path`] written into `buf` when it fits there (no allocation), else allocated.
@@ -355,7 +343,10 @@ pub fn signing_path_in<'a>(key: Option<&'a str>, buf: &'a mut [u8]) -> Cow<'a, s
                     return Cow::Borrowed(path);
                 }
             }
-            Cow::Owned(signing_path(key))
+            let mut path = String::with_capacity(k.len() + 1);
+            path.push('/');
+            path.push_str(k);
+            Cow::Owned(path)
         }
         Some(k) if !k.is_empty() => Cow::Borrowed(k),
         _ => Cow::Borrowed("/"),
@@ -776,6 +767,8 @@ mod tests {
         assert_eq!(signing_path(Some("a")), "/a");
         assert_eq!(signing_path(Some("/a")), "/a");
         assert_eq!(signing_path(None), "/");
+        assert_eq!(signing_path(Some("")), "/");
+        assert_eq!(signing_path(Some("页/b")), "/页/b");
         for (key, size) in [(Some("a"), 2), (Some("a"), 1), (Some("/a"), 0), (None, 0)] {
             let mut buf = vec![0u8; size];
             let in_buf = signing_path_in(key, &mut buf);
