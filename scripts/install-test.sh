@@ -21,6 +21,21 @@ trap 'rm -rf "$tmp"' EXIT
 [ -x .venv/bin/python ] || bash scripts/venv.sh
 
 step "cargo package --workspace"
+# Cargo verifies each package against the others through a local registry at a fixed path
+# (target/package/tmp-registry). Like any registry crate, a name-version is unpacked under
+# $CARGO_HOME/registry/src and built once: cargo does not unpack or build it again when it finds
+# it there, so a second run on the same path would build against the sources of the first.
+# Our crates are not on crates.io: drop every unpacked copy, and every build of one.
+crates=(cos-sign-core cos-sign-std cos-sign-qcloud cos-sign-http cos-sign-server cos-sign-cli cos-sign-py cos-sign-benches)
+for c in "${crates[@]}"; do
+  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$c"-[0-9]*
+done
+for d in "$CARGO_TARGET_DIR"/debug/deps/cos_sign_*-*.d; do
+  [ -e "$d" ] && grep -q '/registry/src/' "$d" || continue
+  h=${d%.d}; h=${h##*-}
+  rm -rf "$CARGO_TARGET_DIR"/debug/deps/*-"$h".* "$CARGO_TARGET_DIR"/debug/deps/*-"$h" \
+    "$CARGO_TARGET_DIR"/debug/.fingerprint/*-"$h"
+done
 cargo package --workspace --allow-dirty
 for c in cos-sign-core cos-sign-std cos-sign-qcloud cos-sign-http cos-sign-server cos-sign-cli cos-sign-py; do
   list=$(tar tzf "$CARGO_TARGET_DIR/package/$c-0.1.0.crate")
