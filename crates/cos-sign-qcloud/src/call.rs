@@ -162,8 +162,12 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
     let mut url = match (&prefix, call.key) {
         (Some(_), _) if call.op == Op::Auth && lean => String::new(),
         (Some(p), Some(k)) => {
-            // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's query
-            let query = if call.op == Op::Presign { 512 } else { 0 };
+            // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's query:
+            // the `q-*` pairs and the quoted params (no second allocation)
+            let query = match call.op {
+                Op::Presign => 512 + quoted_room(call.params),
+                Op::Auth => 0,
+            };
             let mut url = String::with_capacity(p.url.len() + 3 * k.len() + query);
             url.push_str(&p.url);
             config::url_path_into(&mut url, k);
@@ -368,11 +372,7 @@ fn presigned_url(
     queried: bool,
     params: &[(&str, &str)],
 ) -> Result<String, SdkError> {
-    // room for the quoted params: `&`, `=` and at most 3 bytes a byte
-    let params_len: usize = params
-        .iter()
-        .map(|(k, v)| 2 + 3 * (k.len() + v.len()))
-        .sum();
+    let params_len = quoted_room(params);
     let mut out = url;
     if !queried {
         out.push('?');
@@ -386,6 +386,13 @@ fn presigned_url(
         python::quote_plus_into(&mut out, v);
     }
     Ok(out)
+}
+
+/// Room for `params` quoted into a URL: `&`, `=` and at most 3 bytes a byte.
+fn quoted_room(params: &[(&str, &str)]) -> usize {
+    (params.iter())
+        .map(|(k, v)| 2 + 3 * (k.len() + v.len()))
+        .sum()
 }
 
 /// `urlencode(dict([item.split('=', 1) for item in sign.split('&')]))` into `out`.
