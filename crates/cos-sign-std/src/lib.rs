@@ -50,3 +50,6 @@ pub mod method;
 pub mod percent;
 pub mod rules;
 pub mod signer;
+
+#[cfg(test)]
+mod test_rng;

@@ -387,13 +387,7 @@ mod tests {
                 || l.starts_with("x-cos-")
                 || l.starts_with("x-ci-")
         };
-        let mut seed = 0x1234_5678_u32;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as usize % n
-        };
+        let mut next = crate::test_rng::picker(0x1234_5678_u32);
         let starts: Vec<String> = (SIGNED_HEADERS.iter().copied())
             .chain([
                 "x-cos-meta-a",
@@ -456,13 +450,7 @@ mod tests {
         ];
         let ids = ["AKID-x_y.z~0", "AKID;x", "AKID%3B", "AK ID", "密钥"];
         let key = SigningKey::derive(b"secret", KeyTime::new(1, 2));
-        let mut seed = 0x9e37_79b9_u32;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as usize % n
-        };
+        let mut next = crate::test_rng::picker(0x9e37_79b9_u32);
         for round in 0..300 {
             let mut pick = |k: usize| -> Vec<(&str, &str)> {
                 (0..k).map(|_| (names[next(names.len())], "v;%")).collect()
