@@ -26,8 +26,9 @@ step "cargo package --workspace"
 # $CARGO_HOME/registry/src and built once: cargo does not unpack or build it again when it finds
 # it there, so a second run on the same path would build against the sources of the first.
 # Our crates are not on crates.io: drop every unpacked copy, and every build of one.
-crates=(cos-sign-core cos-sign-std cos-sign-qcloud cos-sign-http cos-sign-server cos-sign-cli cos-sign-py cos-sign-benches)
-for c in "${crates[@]}"; do
+# the published crates (each checked below), then the workspace's one unpublished package
+published=(cos-sign-core cos-sign-std cos-sign-qcloud cos-sign-http cos-sign-server cos-sign-cli cos-sign-py)
+for c in "${published[@]}" cos-sign-benches; do
   rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$c"-[0-9]*
 done
 for d in "$CARGO_TARGET_DIR"/debug/deps/cos_sign_*-*.d; do
@@ -37,7 +38,7 @@ for d in "$CARGO_TARGET_DIR"/debug/deps/cos_sign_*-*.d; do
     "$CARGO_TARGET_DIR"/debug/.fingerprint/*-"$h"
 done
 cargo package --workspace --allow-dirty
-for c in cos-sign-core cos-sign-std cos-sign-qcloud cos-sign-http cos-sign-server cos-sign-cli cos-sign-py; do
+for c in "${published[@]}"; do
   list=$(tar tzf "$CARGO_TARGET_DIR/package/$c-0.1.0.crate")
   for f in README.md LICENSE-MIT LICENSE-APACHE; do
     grep -qx "$c-0.1.0/$f" <<<"$list" || { echo "$c: $f missing from the package"; exit 1; }
