@@ -262,8 +262,8 @@ mod tests {
 
     #[test]
     fn runs_of_every_length_match_the_byte_by_byte_reference() {
-        // runs of kept bytes and of escapes from 0 to 200 long (past the 64-byte staging),
-        // `./` pairs, spaces, `+`, `/`, multibyte characters, at every offset
+        // runs of each piece repeated 0 to 69 times (escapes past the 64-byte staging, plain
+        // words), `./` pairs, spaces, `+`, `/`, multibyte characters, at every offset
         let pieces = ["a", "é", " ", "./", "/", "+", "~", "😀", "%", ".", "Z9"];
         let mut next = crate::test_rng::picker(0x2545_f491);
         let mut longest = 0;

@@ -436,8 +436,8 @@ mod tests {
 
     #[test]
     fn both_forms_from_one_signature_equal_each_alone() {
-        // names with escapes (`%` in the lists), `;`, spaces, non-ASCII, upper case; q-ak
-        // plain (substituted) and not (rendered)
+        // names with escapes (`%` in the lists), `;`, spaces, non-ASCII, upper case; a q-ak
+        // of unreserved bytes and q-aks that quote_plus changes
         let names = [
             "host",
             "X-Cos-Meta-A b",
