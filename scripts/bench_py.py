@@ -26,6 +26,7 @@ instruction ratio errs against cos_sign.
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
@@ -66,17 +67,36 @@ def make(bench, client, call, case):
                                             bench["expired"], case["params"], case["headers"])
 
 
+@contextlib.contextmanager
+def frozen_time():
+    """time.time frozen at this second, as in the tests, so both libraries sign the same
+    window."""
+    real_time = time.time
+    now = int(real_time())
+    time.time = lambda: now
+    try:
+        yield
+    finally:
+        time.time = real_time
+
+
+def check_equal(case, call, fns):
+    """Calls each library once; exits unless the outputs are equal (before any timing)."""
+    outs = {name: fn() for name, fn in fns.items()}
+    if outs["qcloud_cos"] != outs["cos_sign"]:
+        sys.exit(f"{case['name']} {call}: outputs differ:\n{outs}")
+
+
 def child(case_name, call, name, calls):
     """Under valgrind: make `calls` calls of one library (after one untimed call, which the
     run of none makes too)."""
     bench, clients = load()
-    now = int(time.time())
-    time.time = lambda: now
     case = next(c for c in bench["cases"] if c["name"] == case_name)
     fn = make(bench, clients[name], call, case)
-    fn()
-    for _ in range(calls):
+    with frozen_time():
         fn()
+        for _ in range(calls):
+            fn()
 
 
 def instructions(args):
@@ -84,16 +104,10 @@ def instructions(args):
     if shutil.which("valgrind") is None:
         sys.exit("--instructions needs valgrind (apt-get install valgrind)")
     bench, clients = load()
-    now = int(time.time())
-    real_time, time.time = time.time, lambda: now
-    try:  # the outputs are equal before anything is counted
+    with frozen_time():  # the outputs are equal before anything is counted
         for case in bench["cases"]:
             for call in CALLS:
-                outs = {n: make(bench, c, call, case)() for n, c in clients.items()}
-                if outs["qcloud_cos"] != outs["cos_sign"]:
-                    sys.exit(f"{case['name']} {call}: outputs differ:\n{outs}")
-    finally:
-        time.time = real_time
+                check_equal(case, call, {n: make(bench, c, call, case) for n, c in clients.items()})
     env = dict(os.environ, PYTHONHASHSEED="0")  # the same dict layouts in every run
 
     def count(case, call, name, calls):
@@ -143,19 +157,14 @@ def main():
         return instructions(args)
 
     bench, clients = load()
-    real_time = time.time
-    now = int(real_time())
-    time.time = lambda: now  # both sign the same window, as in the tests
     perf = time.perf_counter
     thread_time = time.thread_time
     rows = []
-    try:
+    with frozen_time():
         for case in bench["cases"]:
             for call in CALLS:
                 fns = {name: make(bench, c, call, case) for name, c in clients.items()}
-                outs = {name: fn() for name, fn in fns.items()}
-                if outs["qcloud_cos"] != outs["cos_sign"]:
-                    sys.exit(f"{case['name']} {call}: outputs differ:\n{outs}")
+                check_equal(case, call, fns)
                 times = {name: [] for name in fns}
                 cpu = {name: [] for name in fns}
                 n = args.calls or 500
@@ -176,8 +185,6 @@ def main():
                     p10=per_round[len(per_round) // 10], p90=per_round[(len(per_round) * 9) // 10],
                     best=best["qcloud_cos"] / best["cos_sign"],
                     cpu=statistics.median(per_round_cpu)))
-    finally:
-        time.time = real_time
 
     print(f"{args.rounds} alternating rounds x {args.calls or 500} calls; times: median round; ratio: median "
           "of the per-round ratios (p10-p90 spread); best: ratio of the best rounds; cpu: median of "
