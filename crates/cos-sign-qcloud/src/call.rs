@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use cos_sign_std::config;
 use cos_sign_std::percent::{form_encode_pairs_into, form_encoded_len};
-use cos_sign_std::rules::{self, is_signed_header};
+use cos_sign_std::rules::{self, QueryOut, is_signed_header};
 
 use crate::config::{Bucket, SdkConfig, type_error};
 use crate::error::SdkError;
@@ -180,13 +180,8 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
     // SecretId holds one (names in the lists are quoted, the rest is digits, `;` and hex): the
     // URL's pairs are then the signature's query form
     let plain = call.op == Op::Presign
-        && conf
-            .auth_secrets()
-            // (a byte slice's `contains` is a memchr)
-            .is_ok_and(|(id, _)| {
-                let id = id.as_bytes();
-                !id.contains(&b'&') && !id.contains(&b'=') && !conf.anonymous()
-            });
+        && !conf.anonymous()
+        && (conf.auth_secrets()).is_ok_and(|(id, _)| !conf.auth_id_splits(id));
     let texts = match (plain, lean) {
         (false, _) => Texts::Header,
         (true, false) => Texts::Both,
@@ -199,7 +194,12 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
     // Stage::Signed: urlencode(Params) of params the signature did not use fails after the
     // Authorization is split into the URL's pairs
     let queried = texts != Texts::Header;
-    let mut e = match presigned_url(url, &authorization, queried, call.params) {
+    // (the params were written after the signature's query form when they were signed)
+    let params = match queried && conf.sign_params() {
+        true => &[][..],
+        false => call.params,
+    };
+    let mut e = match presigned_url(url, &authorization, queried, params) {
         Ok(url) if call.failed.is_none() => return Ok(Presigned { url, authorization }),
         Ok(_) => SdkError::conversion(),
         Err(e) => e,
@@ -287,7 +287,8 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
 
 /// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known),
 /// and, as `texts` asks, its pre-signed query form, appended to `url` after a `?` (the
-/// Authorization is then `""` for [`Texts::Query`]).
+/// Authorization is then `""` for [`Texts::Query`]), followed by the params when they are
+/// signed (the same pairs `urlencode(Params)` writes).
 fn authorization(
     conf: &SdkConfig,
     url: &mut String,
@@ -349,7 +350,10 @@ fn authorization(
     let path = config::signing_path_in(call.key, &mut path_room);
     let query = (texts != Texts::Header).then(|| {
         url.push('?');
-        url
+        QueryOut {
+            out: url,
+            params: true,
+        }
     });
     let header = texts != Texts::Query;
     rules::render_into(

@@ -248,8 +248,16 @@ pub struct SdkConfig {
     sign_params: bool,
     scheme: &'static str,
     secret_id: Option<String>,
+    /// `secret_id` holds `&` or `=` (looked at once, not at every pre-signed URL).
+    secret_id_splits: bool,
     secret_key: Option<Zeroizing<String>>,
     cred_inst: CredInst,
+}
+
+/// Whether a secret id holds `&` or `=`: splitting the Authorization on them then does not
+/// give back its pairs.
+fn splits(id: &str) -> bool {
+    id.contains(['&', '='])
 }
 
 impl fmt::Debug for SdkConfig {
@@ -357,6 +365,7 @@ impl SdkConfig {
             sign_host: o.sign_host.unwrap_or(true),
             sign_params: o.sign_params.unwrap_or(true),
             scheme,
+            secret_id_splits: secret_id.as_deref().is_some_and(splits),
             secret_id,
             secret_key,
             cred_inst,
@@ -499,6 +508,7 @@ impl SdkConfig {
         token: Option<String>,
     ) -> Result<(), SdkError> {
         self.secret_id = Some(convert_secret(&secret_id)?);
+        self.secret_id_splits = splits(&secret_id);
         self.secret_key = Some(Zeroizing::new(convert_secret(&secret_key)?));
         match token {
             Some(t) => {
@@ -605,6 +615,14 @@ impl SdkConfig {
             CredInst::Instance(v) => v.as_ref().map_or(python::STR_NONE, |(id, _)| id),
         };
         Ok((id, key))
+    }
+
+    /// Whether `id`, the id [`auth_secrets`](Self::auth_secrets) gives, holds `&` or `=`.
+    pub(crate) fn auth_id_splits(&self, id: &str) -> bool {
+        match truthy(&self.secret_id) {
+            true => self.secret_id_splits,
+            false => splits(id),
+        }
     }
 
     fn inst_key(&self) -> Result<Option<&SdkKey>, SdkError> {

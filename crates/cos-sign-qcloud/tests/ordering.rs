@@ -291,3 +291,35 @@ fn every_signed_header_and_the_host_are_listed_however_many() {
         }
     }
 }
+
+#[test]
+fn a_secret_id_set_later_is_split_like_one_given_first() {
+    let opts = |id: &str| {
+        SdkOptions::default()
+            .region("ap-beijing")
+            .secret_id(id)
+            .secret_key("k")
+    };
+    let params = [("a b", "1;2"), ("acl", "")];
+    let mut call = SdkCall::new(Op::Presign, "GET", Some("b-1"), Some("k"), NOW);
+    call.params = &params;
+    for (first, later) in [
+        ("AKplain", "AK&q-x=v"),
+        ("AK=ID", "AKplain"),
+        ("AK&q-x=v", "AK=ID"),
+    ] {
+        let mut c = conf(opts(first));
+        c.set_credential(later.to_owned(), "k".to_owned(), Some("t".to_owned()))
+            .unwrap();
+        let url = sign(&c, &call).unwrap().url;
+        assert_eq!(url, sign(&conf(opts(later)), &call).unwrap().url);
+        // the params after the Authorization's pairs, quote_plus'ed, however they were split
+        assert!(url.ends_with("&a+b=1%3B2&acl="), "{url}");
+        let id_pair = match later {
+            "AKplain" => "&q-ak=AKplain&",
+            "AK=ID" => "&q-ak=AK%3DID&",
+            _ => "&q-ak=AK&q-x=v&",
+        };
+        assert!(url.contains(id_pair), "{url}");
+    }
+}

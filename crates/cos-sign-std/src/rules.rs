@@ -19,7 +19,7 @@
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use cos_sign_core::{AuthorizationText, Error as CoreError, KeyTime, Request, SigningKey, Text};
+use cos_sign_core::{Error as CoreError, KeyTime, Request, SigningKey};
 use zeroize::Zeroizing;
 
 /// The header names the SDK signs (besides `x-cos-*` and `x-ci-*`), lowercase.
@@ -182,7 +182,32 @@ pub fn render(
     let mut query = String::new();
     match form {
         Form::Header => render_into(key, secret_id, req, true, None),
-        Form::Query => render_into(key, secret_id, req, false, Some(&mut query)).map(|_| query),
+        Form::Query => render_into(
+            key,
+            secret_id,
+            req,
+            false,
+            Some(QueryOut::pairs(&mut query)),
+        )
+        .map(|_| query),
+    }
+}
+
+/// Where [`render_into`] appends a pre-signed query: the `q-*` pairs, and the request's params
+/// after them when asked.
+#[derive(Debug)]
+pub struct QueryOut<'o> {
+    /// The text the query is appended to (a URL ending in `?`, for one written in place).
+    pub out: &'o mut String,
+    /// Whether the request's params follow the `q-*` pairs: `&name=value` each, in the order
+    /// given, encoded as Python's `quote_plus` does (space as `+`); nothing without params.
+    pub params: bool,
+}
+
+impl<'o> QueryOut<'o> {
+    /// The `q-*` pairs alone, appended to `out`.
+    pub fn pairs(out: &'o mut String) -> Self {
+        Self { out, params: false }
     }
 }
 
@@ -195,18 +220,20 @@ pub type Parts<'a> = (
 );
 
 /// Signs once: returns the Authorization when `header` (else `""`), and appends the
-/// pre-signed query's `q-*` pairs ([`Form::Query`]) to `query` when given (a pre-signed URL
-/// is written in place). Both forms from one signature equal two [`render`]s:
+/// pre-signed query ([`Form::Query`]'s `q-*` pairs, then the params when asked) to `query`
+/// when given (a pre-signed URL is written in place). Both forms from one signature equal two
+/// [`render`]s:
 ///
 /// ```
-/// use cos_sign_std::rules::{Form, key_time, render, render_into};
+/// use cos_sign_std::rules::{Form, QueryOut, key_time, render, render_into};
 /// let key = cos_sign_core::SigningKey::derive(b"secret", key_time(1_700_000_000, 300).unwrap());
-/// let (p, h) = (&[("a b", "1")][..], &[("host", "h")][..]);
-/// let mut query = String::from("https://h/k?a%20b=1&");
-/// let header = render_into(&key, "AKID", ("get", "/k", p, h), true, Some(&mut query)).unwrap();
+/// let (p, h) = (&[("a b", "1;2")][..], &[("host", "h")][..]);
+/// let mut query = String::from("https://h/k?");
+/// let out = QueryOut { out: &mut query, params: true };
+/// let header = render_into(&key, "AKID", ("get", "/k", p, h), true, Some(out)).unwrap();
 /// assert_eq!(header, render(&key, "AKID", "get", "/k", p, h, Form::Header).unwrap());
 /// let pairs = render(&key, "AKID", "get", "/k", p, h, Form::Query).unwrap();
-/// assert_eq!(query, format!("https://h/k?a%20b=1&{pairs}"));
+/// assert_eq!(query, format!("https://h/k?{pairs}&a+b=1%3B2"));
 /// assert!(pairs.contains("&q-url-param-list=a%2520b&"));
 /// let none = render_into(&key, "AKID", ("get", "/k", p, h), false, None).unwrap();
 /// assert_eq!(none, "");
@@ -219,33 +246,41 @@ pub fn render_into(
     secret_id: &str,
     (method, path, params, headers): Parts<'_>,
     header: bool,
-    query: Option<&mut String>,
+    query: Option<QueryOut<'_>>,
 ) -> Result<String, CoreError> {
     fn go<const N: usize>(
         key: &SigningKey,
         secret_id: &str,
         req: Request<'_, N>,
         header: bool,
-        query: Option<&mut String>,
+        query: Option<QueryOut<'_>>,
     ) -> Result<String, CoreError> {
         let signed = key.sign(&req)?;
         // Written once on the stack, then copied to `out` (a longer text is measured and
         // written into its own buffer).
-        let push = |text: Text<AuthorizationText<'_, '_, N>>, out: &mut String| {
-            let mut stack = [0u8; 512];
-            if let Ok(t) = text.write_into(&mut stack) {
-                out.push_str(t);
-                return Ok(());
-            }
-            let mut heap = vec![0u8; text.len()];
-            text.write_into(&mut heap).map(|t| out.push_str(t))
-        };
+        macro_rules! push {
+            ($text:expr, $out:expr) => {{
+                let (text, out): (_, &mut String) = ($text, $out);
+                let mut stack = [0u8; 512];
+                match text.write_into(&mut stack) {
+                    Ok(t) => out.push_str(t),
+                    Err(_) => {
+                        let mut heap = vec![0u8; text.len()];
+                        out.push_str(text.write_into(&mut heap)?);
+                    }
+                }
+            }};
+        }
         let mut h = String::new();
         if header {
-            push(signed.authorization(secret_id), &mut h)?;
+            push!(signed.authorization(secret_id), &mut h);
         }
         if let Some(q) = query {
-            push(signed.presigned_query(secret_id), q)?;
+            push!(signed.presigned_query(secret_id), &mut *q.out);
+            if q.params && !req.params.is_empty() {
+                q.out.push('&');
+                push!(signed.params_query(), &mut *q.out);
+            }
         }
         Ok(h)
     }
@@ -331,6 +366,18 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Python's `quote_plus(s, safe='')`, byte by byte.
+    fn quote_plus(s: &str) -> String {
+        let keep = |b: u8| b.is_ascii_alphanumeric() || b"-_.~".contains(&b);
+        (s.bytes())
+            .map(|b| match b {
+                b' ' => "+".to_owned(),
+                b if keep(b) => char::from(b).to_string(),
+                b => format!("%{b:02X}"),
+            })
+            .collect()
+    }
 
     #[test]
     fn header_names_in_ascii_case() {
@@ -459,11 +506,22 @@ mod tests {
             let id = ids[round % ids.len()];
             let parts = ("get", "/k", &params[..], &headers[..]);
             let (mut both, mut alone) = (String::from("u?"), String::from("u?"));
-            let header = render_into(&key, id, parts, true, Some(&mut both)).unwrap();
-            render_into(&key, id, parts, false, Some(&mut alone)).unwrap();
+            let header = render_into(&key, id, parts, true, Some(QueryOut::pairs(&mut both)));
+            render_into(&key, id, parts, false, Some(QueryOut::pairs(&mut alone))).unwrap();
             assert_eq!(both, alone, "{id} {params:?} {headers:?}");
             let rendered = render(&key, id, "get", "/k", &params, &headers, Form::Header);
-            assert_eq!(header, rendered.unwrap());
+            assert_eq!(header.unwrap(), rendered.unwrap());
+            // the params after the pairs: `&` and each pair as quote_plus writes it
+            let mut with = String::from("u?");
+            let out = QueryOut {
+                out: &mut with,
+                params: true,
+            };
+            render_into(&key, id, parts, round % 2 == 0, Some(out)).unwrap();
+            let quoted: String = (params.iter())
+                .map(|(k, v)| format!("&{}={}", quote_plus(k), quote_plus(v)))
+                .collect();
+            assert_eq!(with, format!("{alone}{quoted}"), "{params:?}");
         }
     }
 }
