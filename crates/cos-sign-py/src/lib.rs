@@ -12,11 +12,12 @@
 //! `time` module at call time), exactly like the SDK, so patching `time.time` works.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use cos_sign_qcloud::{
-    Bucket, ErrorKind, Op, Pairs, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions, Stage,
-    keeps_header,
+    Bucket, ErrorKind, Op, Pairs, Presigned, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions,
+    Stage, keeps_header,
 };
 use pyo3::exceptions::{PyAttributeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -31,6 +32,11 @@ static REFUSED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 static CONVERT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static URLENCODE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+thread_local! {
+    /// The texts of this thread's last call: the next one writes them again, in their buffers.
+    static OUT: RefCell<Presigned> = const { RefCell::new(Presigned::new()) };
+}
 
 // ---------------------------------------------------------------------------------------------
 // exceptions
@@ -705,21 +711,28 @@ impl CosS3Client {
         call.failed = failed.as_ref().map(|f| f.0);
         // a pre-signed URL's Authorization is made only when it goes into the headers
         let h = (headers.as_ref()).filter(|h| url.is_none() && h.is_truthy().unwrap_or(false));
-        let r = match (op, h) {
-            (Op::Presign, Some(_)) => cos_sign_qcloud::sign(cc, &call),
-            _ => cos_sign_qcloud::sign_returned(cc, &call),
-        };
-        // one str for the headers' item and get_auth's result (the item's name interned)
-        let auth = match &r {
-            Ok(out) => Some(PyString::new(py, &out.authorization)),
-            Err(e) => e.authorization.as_deref().map(|a| PyString::new(py, a)),
-        };
+        let lean = op == Op::Auth || h.is_none();
+        // written into this thread's buffers (kept for its next call), then straight into strs:
+        // one for the headers' item and get_auth's result, one for a pre-signed URL
+        let (r, auth, out) = OUT.with(|cell| {
+            let (mut fresh, mut kept) = (Presigned::new(), cell.try_borrow_mut());
+            let o = kept.as_deref_mut().unwrap_or(&mut fresh);
+            let r = cos_sign_qcloud::sign_into(cc, &call, lean, o);
+            let auth = match &r {
+                Ok(()) => (!lean || op == Op::Auth).then(|| PyString::new(py, &o.authorization)),
+                Err(e) => e.authorization.as_deref().map(|a| PyString::new(py, a)),
+            };
+            let url = (r.is_ok() && op == Op::Presign).then(|| PyString::new(py, &o.url));
+            if o.url.capacity() + o.authorization.capacity() > 1 << 16 {
+                *o = Presigned::new();
+            }
+            (r, auth, url)
+        });
         if let (Some(h), Some(auth)) = (h, &auth) {
             h.set_item(pyo3::intern!(py, "Authorization"), auth)?;
         }
         match (r, failed) {
-            (Ok(_), _) if op == Op::Auth => Ok(auth.unwrap_or_else(|| PyString::new(py, ""))),
-            (Ok(out), _) => Ok(PyString::new(py, &out.url)),
+            (Ok(()), _) => Ok(out.or(auth).unwrap_or_else(|| PyString::new(py, ""))),
             (Err(e), Some((stage, own))) if e.kind == ErrorKind::Conversion => {
                 // urlencode(Params) quotes params the signature did not look at: its error
                 match params.as_ref().filter(|_| stage == Stage::Signed) {

@@ -103,6 +103,22 @@ pub struct Presigned {
     pub authorization: String,
 }
 
+impl Presigned {
+    /// Empty texts, to be written by [`sign_into`].
+    pub const fn new() -> Self {
+        Self {
+            url: String::new(),
+            authorization: String::new(),
+        }
+    }
+}
+
+impl Default for Presigned {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Makes the call (see the [crate docs](crate) for the quirks kept and the refusals added).
 ///
 /// ```
@@ -149,6 +165,38 @@ enum Texts {
 }
 
 fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presigned, SdkError> {
+    let mut out = Presigned::new();
+    sign_into(conf, call, lean, &mut out).map(|()| out)
+}
+
+/// [`sign`] (or, with `lean`, [`sign_returned`]) into `out`, whose texts are replaced and
+/// whose buffers are reused: a caller that signs again and again keeps one `Presigned` and
+/// allocates nothing for the texts once they have grown to their size. `out` holds nothing
+/// usable after an error.
+///
+/// ```
+/// use cos_sign_qcloud::{Op, Presigned, SdkCall, SdkConfig, SdkOptions, sign, sign_into};
+/// let conf = SdkConfig::new(SdkOptions::default().region("ap-beijing").secret_id("AKID").secret_key("k"))?;
+/// let mut out = Presigned::new();
+/// for key in ["a.txt", "b/c.txt"] {
+///     let call = SdkCall::new(Op::Presign, "GET", Some("b-125"), Some(key), 1_700_000_000);
+///     sign_into(&conf, &call, false, &mut out)?;
+///     assert_eq!(out, sign(&conf, &call)?);
+/// }
+/// # Ok::<(), cos_sign_qcloud::SdkError>(())
+/// ```
+///
+/// # Errors
+/// As [`sign`].
+pub fn sign_into(
+    conf: &SdkConfig,
+    call: &SdkCall<'_>,
+    lean: bool,
+    out: &mut Presigned,
+) -> Result<(), SdkError> {
+    let Presigned { url, authorization } = out;
+    url.clear();
+    authorization.clear();
     if let Some(stage) = call.failed.filter(|s| *s < Stage::Signed) {
         return Err(error_before(conf, call, stage).unwrap_or_else(SdkError::conversion));
     }
@@ -159,8 +207,8 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
         }
         _ => None,
     };
-    let mut url = match (&prefix, call.key) {
-        (Some(_), _) if call.op == Op::Auth && lean => String::new(),
+    match (&prefix, call.key) {
+        (Some(_), _) if call.op == Op::Auth && lean => {}
         (Some(p), Some(k)) => {
             // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's query:
             // the `q-*` pairs and the quoted params (no second allocation)
@@ -168,12 +216,11 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
                 Op::Presign => 512 + quoted_room(call.params),
                 Op::Auth => 0,
             };
-            let mut url = String::with_capacity(p.url.len() + 3 * k.len() + query);
+            url.reserve(p.url.len() + 3 * k.len() + query);
             url.push_str(&p.url);
-            config::url_path_into(&mut url, k);
-            url
+            config::url_path_into(url, k);
         }
-        _ => request_url(conf, call)?,
+        _ => *url = request_url(conf, call)?,
     };
     let hostname = prefix.as_ref().map(|p| p.hostname.as_ref());
     // the Authorization's 7 pairs have distinct keys and no `&` or `=` in a value unless the
@@ -187,9 +234,9 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
         (true, false) => Texts::Both,
         (true, true) => Texts::Query,
     };
-    let authorization = authorization(conf, &mut url, hostname, call, texts)?;
+    sign_texts(conf, (url, authorization), hostname, call, texts)?;
     if call.op == Op::Auth && call.failed.is_none() {
-        return Ok(Presigned { url, authorization });
+        return Ok(());
     }
     // Stage::Signed: urlencode(Params) of params the signature did not use fails after the
     // Authorization is split into the URL's pairs
@@ -199,12 +246,12 @@ fn sign_with(conf: &SdkConfig, call: &SdkCall<'_>, lean: bool) -> Result<Presign
         true => &[][..],
         false => call.params,
     };
-    let mut e = match presigned_url(url, &authorization, queried, params) {
-        Ok(url) if call.failed.is_none() => return Ok(Presigned { url, authorization }),
-        Ok(_) => SdkError::conversion(),
+    let mut e = match presigned_url(url, authorization, queried, params) {
+        Ok(()) if call.failed.is_none() => return Ok(()),
+        Ok(()) => SdkError::conversion(),
         Err(e) => e,
     };
-    e.authorization = (texts != Texts::Query).then_some(authorization);
+    e.authorization = (texts != Texts::Query).then(|| authorization.clone());
     Err(e)
 }
 
@@ -248,7 +295,7 @@ pub enum Stage {
 /// # Ok::<(), cos_sign_qcloud::SdkError>(())
 /// ```
 pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Option<SdkError> {
-    let url = match request_url(conf, call) {
+    let mut url = match request_url(conf, call) {
         Ok(u) => u,
         Err(e) => return Some(e),
     };
@@ -261,7 +308,7 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
     if conf.anonymous() {
         return match call.op {
             Op::Auth => None,
-            Op::Presign => presigned_url(url, "", false, &[]).err(),
+            Op::Presign => presigned_url(&mut url, "", false, &[]).err(),
         };
     }
     if stage > Stage::Filter && call.signs_host(conf) && !rules::has_host(call.headers) {
@@ -286,19 +333,19 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
 }
 
 /// `CosS3Auth.__call__`: the Authorization of a request to `url` (whose hostname, when known),
-/// and, as `texts` asks, its pre-signed query form, appended to `url` after a `?` (the
-/// Authorization is then `""` for [`Texts::Query`]), followed by the params when they are
-/// signed (the same pairs `urlencode(Params)` writes).
-fn authorization(
+/// appended to `authorization` (left as is for [`Texts::Query`] and an anonymous config), and,
+/// as `texts` asks, its pre-signed query form, appended to `url` after a `?`, followed by the
+/// params when they are signed (the same pairs `urlencode(Params)` writes).
+fn sign_texts(
     conf: &SdkConfig,
-    url: &mut String,
+    (url, authorization): (&mut String, &mut String),
     known: Option<Result<&Option<String>, &String>>,
     call: &SdkCall<'_>,
     texts: Texts,
-) -> Result<String, SdkError> {
+) -> Result<(), SdkError> {
     let (secret_id, secret_key) = conf.auth_secrets()?;
     if conf.anonymous() {
-        return Ok(String::new());
+        return Ok(());
     }
     let params: &[(&str, &str)] = if conf.sign_params() { call.params } else { &[] };
     // The signed headers and the host: on the stack, or one allocation when there are many.
@@ -355,7 +402,7 @@ fn authorization(
             params: true,
         }
     });
-    let header = texts != Texts::Query;
+    let header = (texts != Texts::Query).then_some(authorization);
     rules::render_into(
         &sk,
         secret_id,
@@ -371,25 +418,24 @@ fn authorization(
 /// `?` and urlencode (the signature's query form, written when the Authorization's pairs have
 /// distinct keys and no `&` or `=` in a value).
 fn presigned_url(
-    url: String,
+    out: &mut String,
     authorization: &str,
     queried: bool,
     params: &[(&str, &str)],
-) -> Result<String, SdkError> {
+) -> Result<(), SdkError> {
     let params_len = quoted_room(params);
-    let mut out = url;
     if !queried {
         out.push('?');
-        dict_pairs_into(&mut out, authorization)?;
+        dict_pairs_into(out, authorization)?;
     }
     out.reserve(params_len);
     for (k, v) in params {
         out.push('&');
-        python::quote_plus_into(&mut out, k);
+        python::quote_plus_into(out, k);
         out.push('=');
-        python::quote_plus_into(&mut out, v);
+        python::quote_plus_into(out, v);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Room for `params` quoted into a URL: `&`, `=` and at most 3 bytes a byte.

@@ -68,7 +68,8 @@ pub mod pairs;
 pub mod python;
 
 pub use call::{
-    Op, Presigned, SdkCall, Stage, error_before, keeps_header, object_url, sign, sign_returned,
+    Op, Presigned, SdkCall, Stage, error_before, keeps_header, object_url, sign, sign_into,
+    sign_returned,
 };
 pub use config::{Bucket, SdkConfig, SdkKey, SdkOptions};
 pub use error::{ErrorKind, SdkError};

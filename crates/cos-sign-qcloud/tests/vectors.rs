@@ -3,7 +3,8 @@
 //! byte, an `error` as an error of the same exception class.
 
 use cos_sign_qcloud::{
-    Bucket, ErrorKind, Op, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions, object_url, sign,
+    Bucket, ErrorKind, Op, Presigned, SdkCall, SdkConfig, SdkError, SdkKey, SdkOptions, object_url,
+    sign, sign_into,
 };
 use serde_json::Value;
 
@@ -86,6 +87,10 @@ fn run(case: &Value) -> Result<Option<String>, SdkError> {
     run_with(&conf, case)
 }
 
+thread_local! {
+    static REUSED: std::cell::RefCell<Presigned> = const { std::cell::RefCell::new(Presigned::new()) };
+}
+
 fn run_with(conf: &SdkConfig, case: &Value) -> Result<Option<String>, SdkError> {
     let kw = case["kwargs"].as_object().expect("kwargs");
     let now = case["now"].as_i64().expect("now");
@@ -112,11 +117,24 @@ fn run_with(conf: &SdkConfig, case: &Value) -> Result<Option<String>, SdkError> 
         call.params = &params;
         call.sign_host = sign_host;
         call.use_ci_endpoint = ci;
-        let out = sign(conf, &call)?;
-        return Ok(Some(match op {
-            Op::Auth => out.authorization,
-            Op::Presign => out.url,
-        }));
+        let out = sign(conf, &call);
+        let pick = |o: &Presigned| match op {
+            Op::Auth => o.authorization.clone(),
+            Op::Presign => o.url.clone(),
+        };
+        // the same through one Presigned written by every case in turn (after errors too)
+        REUSED.with_borrow_mut(|r| {
+            for lean in [false, true] {
+                let got = sign_into(conf, &call, lean, r).map(|()| pick(r));
+                let want = out.as_ref().map(pick);
+                let brief = |e: &SdkError| (e.kind, e.message.clone());
+                assert_eq!(got.map_err(|e| brief(&e)), want.map_err(brief), "{lean}");
+                if let (false, Ok(o)) = (lean, &out) {
+                    assert_eq!(r, o);
+                }
+            }
+        });
+        return Ok(Some(pick(&out?)));
     }
     match case["call"].as_str().expect("call") {
         "get_object_url" => object_url(conf, bucket.as_deref(), key.as_deref()).map(Some),

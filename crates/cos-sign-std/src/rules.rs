@@ -179,18 +179,12 @@ pub fn render(
     form: Form,
 ) -> Result<String, CoreError> {
     let req = (method, path, params, headers);
-    let mut query = String::new();
+    let mut text = String::new();
     match form {
-        Form::Header => render_into(key, secret_id, req, true, None),
-        Form::Query => render_into(
-            key,
-            secret_id,
-            req,
-            false,
-            Some(QueryOut::pairs(&mut query)),
-        )
-        .map(|_| query),
+        Form::Header => render_into(key, secret_id, req, Some(&mut text), None),
+        Form::Query => render_into(key, secret_id, req, None, Some(QueryOut::pairs(&mut text))),
     }
+    .map(|()| text)
 }
 
 /// Where [`render_into`] appends a pre-signed query: the `q-*` pairs, and the request's params
@@ -219,24 +213,23 @@ pub type Parts<'a> = (
     &'a [(&'a str, &'a str)],
 );
 
-/// Signs once: returns the Authorization when `header` (else `""`), and appends the
-/// pre-signed query ([`Form::Query`]'s `q-*` pairs, then the params when asked) to `query`
-/// when given (a pre-signed URL is written in place). Both forms from one signature equal two
-/// [`render`]s:
+/// Signs once: appends the Authorization to `header` and the pre-signed query
+/// ([`Form::Query`]'s `q-*` pairs, then the params when asked) to `query`, each when given (a
+/// pre-signed URL is written in place, into a buffer that can be reused). Both forms from one
+/// signature equal two [`render`]s:
 ///
 /// ```
 /// use cos_sign_std::rules::{Form, QueryOut, key_time, render, render_into};
 /// let key = cos_sign_core::SigningKey::derive(b"secret", key_time(1_700_000_000, 300).unwrap());
 /// let (p, h) = (&[("a b", "1;2")][..], &[("host", "h")][..]);
 /// let mut query = String::from("https://h/k?");
+/// let mut header = String::new();
 /// let out = QueryOut { out: &mut query, params: true };
-/// let header = render_into(&key, "AKID", ("get", "/k", p, h), true, Some(out)).unwrap();
+/// render_into(&key, "AKID", ("get", "/k", p, h), Some(&mut header), Some(out)).unwrap();
 /// assert_eq!(header, render(&key, "AKID", "get", "/k", p, h, Form::Header).unwrap());
 /// let pairs = render(&key, "AKID", "get", "/k", p, h, Form::Query).unwrap();
 /// assert_eq!(query, format!("https://h/k?{pairs}&a+b=1%3B2"));
 /// assert!(pairs.contains("&q-url-param-list=a%2520b&"));
-/// let none = render_into(&key, "AKID", ("get", "/k", p, h), false, None).unwrap();
-/// assert_eq!(none, "");
 /// ```
 ///
 /// # Errors
@@ -245,16 +238,16 @@ pub fn render_into(
     key: &SigningKey,
     secret_id: &str,
     (method, path, params, headers): Parts<'_>,
-    header: bool,
+    header: Option<&mut String>,
     query: Option<QueryOut<'_>>,
-) -> Result<String, CoreError> {
+) -> Result<(), CoreError> {
     fn go<const N: usize>(
         key: &SigningKey,
         secret_id: &str,
         req: Request<'_, N>,
-        header: bool,
+        header: Option<&mut String>,
         query: Option<QueryOut<'_>>,
-    ) -> Result<String, CoreError> {
+    ) -> Result<(), CoreError> {
         let signed = key.sign(&req)?;
         // Written once on the stack, then copied to `out` (a longer text is measured and
         // written into its own buffer).
@@ -271,9 +264,8 @@ pub fn render_into(
                 }
             }};
         }
-        let mut h = String::new();
-        if header {
-            push!(signed.authorization(secret_id), &mut h);
+        if let Some(h) = header {
+            push!(signed.authorization(secret_id), h);
         }
         if let Some(q) = query {
             push!(signed.presigned_query(secret_id), &mut *q.out);
@@ -282,7 +274,7 @@ pub fn render_into(
                 push!(signed.params_query(), &mut *q.out);
             }
         }
-        Ok(h)
+        Ok(())
     }
     if params.len() > MAX_PAIRS {
         return Err(CoreError::TooManyParams { max: MAX_PAIRS });
@@ -506,18 +498,21 @@ mod tests {
             let id = ids[round % ids.len()];
             let parts = ("get", "/k", &params[..], &headers[..]);
             let (mut both, mut alone) = (String::from("u?"), String::from("u?"));
-            let header = render_into(&key, id, parts, true, Some(QueryOut::pairs(&mut both)));
-            render_into(&key, id, parts, false, Some(QueryOut::pairs(&mut alone))).unwrap();
+            let mut header = String::from("<");
+            let both_out = Some(QueryOut::pairs(&mut both));
+            render_into(&key, id, parts, Some(&mut header), both_out).unwrap();
+            render_into(&key, id, parts, None, Some(QueryOut::pairs(&mut alone))).unwrap();
             assert_eq!(both, alone, "{id} {params:?} {headers:?}");
             let rendered = render(&key, id, "get", "/k", &params, &headers, Form::Header);
-            assert_eq!(header.unwrap(), rendered.unwrap());
+            assert_eq!(header, format!("<{}", rendered.unwrap()));
             // the params after the pairs: `&` and each pair as quote_plus writes it
-            let mut with = String::from("u?");
+            let (mut with, mut h) = (String::from("u?"), String::new());
             let out = QueryOut {
                 out: &mut with,
                 params: true,
             };
-            render_into(&key, id, parts, round % 2 == 0, Some(out)).unwrap();
+            let h = (round % 2 == 0).then_some(&mut h);
+            render_into(&key, id, parts, h, Some(out)).unwrap();
             let quoted: String = (params.iter())
                 .map(|(k, v)| format!("&{}={}", quote_plus(k), quote_plus(v)))
                 .collect();
