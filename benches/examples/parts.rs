@@ -20,7 +20,8 @@ fn time(name: &str, mut f: impl FnMut()) {
     println!("{name:<40} {best:>9.1} ns");
 }
 
-/// With arguments `<case> <part>` (part: sign, auth, presigned, derive, none), runs only that
+/// With arguments `<case> <part>` (part: sign, auth, presigned, sign+auth, sign+presigned,
+/// derive, none), runs only that
 /// part 10 000 times, for `valgrind --tool=callgrind` (`none`: the fixed cost of the program,
 /// to subtract).
 fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
@@ -47,6 +48,24 @@ fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
                 write_presigned(&signed, black_box(&cases.secret_id), &mut buf)
                     .unwrap()
                     .len(),
+            )),
+            // What the bench times with the key reused: sign, then write the output.
+            "sign+auth" => drop(black_box(
+                key.sign(black_box(&req))
+                    .unwrap()
+                    .authorization(black_box(&cases.secret_id))
+                    .write_into(&mut buf)
+                    .unwrap()
+                    .len(),
+            )),
+            "sign+presigned" => drop(black_box(
+                write_presigned(
+                    &key.sign(black_box(&req)).unwrap(),
+                    black_box(&cases.secret_id),
+                    &mut buf,
+                )
+                .unwrap()
+                .len(),
             )),
             "none" => drop(black_box(&signed)),
             _ => drop(black_box(SigningKey::derive(

@@ -3,7 +3,9 @@
 //! Only `A-Z a-z 0-9 - _ . ~` stay as they are; every other byte of the UTF-8 text becomes
 //! `%XX`. Names are lowercased *after* encoding, so their escapes use lowercase hex too.
 
-use crate::sink::{ByteOut, Form, copy_small, lower8};
+#[cfg(any(test, not(target_pointer_width = "64")))]
+use crate::sink::copy_small;
+use crate::sink::{ByteOut, Form, lower8};
 
 const UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const LOWER: &[u8; 16] = b"0123456789abcdef";
@@ -35,7 +37,7 @@ pub const fn is_unreserved(b: u8) -> bool {
 /// hasher's block buffer or a small stack buffer in front of any [`ByteOut`].
 pub(crate) trait Stage {
     /// The fill at which the encoder spills before writing more: the buffer has room for at
-    /// least 8 bytes after any fill below it (`buf().len() >= LIMIT + 7`).
+    /// least [`ROOM`] bytes after any fill below it (`buf().len() >= LIMIT + ROOM - 1`).
     const LIMIT: usize;
 
     /// The buffer.
@@ -46,8 +48,19 @@ pub(crate) trait Stage {
     fn spill(&mut self, n: usize) -> usize;
 }
 
+/// The room a [`Stage`] keeps after any fill below its limit: one word of input with every
+/// byte escaped (8 x `%25XX`) and an eight-byte store past it, on 64-bit targets; one
+/// eight-byte store on others.
+#[cfg(target_pointer_width = "64")]
+pub(crate) const ROOM: usize = 48;
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) const ROOM: usize = 8;
+
 /// Room for the staged output of one call in front of a [`ByteOut`]: small enough for a
 /// microcontroller's stack, large enough that a typical name or value is one `put`.
+#[cfg(target_pointer_width = "64")]
+pub(crate) const STAGE: usize = 128;
+#[cfg(not(target_pointer_width = "64"))]
 pub(crate) const STAGE: usize = 64;
 
 /// A small stack buffer in front of any [`ByteOut`]: encodings reach it in a few large
@@ -58,7 +71,7 @@ struct Staged<'o, O: ByteOut + ?Sized> {
 }
 
 impl<O: ByteOut + ?Sized> Stage for Staged<'_, O> {
-    const LIMIT: usize = STAGE - 7;
+    const LIMIT: usize = STAGE - (ROOM - 1);
 
     #[inline(always)]
     fn buf(&mut self) -> &mut [u8] {
@@ -72,7 +85,25 @@ impl<O: ByteOut + ?Sized> Stage for Staged<'_, O> {
     }
 }
 
+/// The length of the encoding of `s`: the lengths in the escape table, summed.
+#[cfg(target_pointer_width = "64")]
+pub(crate) fn encoded_len(s: &[u8], form: Form) -> usize {
+    let table = match form {
+        Form::Value => &ESCAPE_VALUE,
+        Form::Name | Form::NameInQuery => &ESCAPE_NAME,
+        Form::Query => &ESCAPE_QUERY,
+    };
+    let len: usize = s.iter().map(|&b| (table[b as usize] >> 24) as usize).sum();
+    if form == Form::NameInQuery {
+        // Each escape (3 bytes for 1) is two bytes longer again: `%25XX`.
+        len + (len - s.len())
+    } else {
+        len
+    }
+}
+
 /// The length of the encoding of `s`.
+#[cfg(not(target_pointer_width = "64"))]
 pub(crate) fn encoded_len(s: &[u8], form: Form) -> usize {
     s.iter().fold(0, |n, &b| {
         n + if is_unreserved(b) || (form == Form::Query && b == b' ') {
@@ -97,12 +128,15 @@ pub(crate) fn encode_staged<O: ByteOut + ?Sized>(o: &mut O, s: &[u8], form: Form
     total
 }
 
+#[cfg(any(test, not(target_pointer_width = "64")))]
 const ONES: u64 = 0x0101_0101_0101_0101;
+#[cfg(any(test, not(target_pointer_width = "64")))]
 const HIGH: u64 = ONES * 0x80;
 
 /// The top bit of each byte of the word `x` that stays as it is (`A-Z a-z 0-9 - _ . ~`),
 /// by word arithmetic: no table loads. Each test works on the low seven bits of every byte,
 /// where adding a constant of at most `0x7f` carries into no neighbour.
+#[cfg(any(test, not(target_pointer_width = "64")))]
 #[inline(always)]
 fn plain_bits(x: u64) -> u64 {
     let v = x & !HIGH;
@@ -121,15 +155,124 @@ fn plain_bits(x: u64) -> u64 {
 /// Whether all eight bytes stay as they are (by table: measured fewer instructions than
 /// [`plain_bits`] for this yes/no question).
 #[inline(always)]
-fn all_plain(w: &[u8; 8]) -> bool {
+fn all_plain8(w: &[u8; 8]) -> bool {
     w.iter().fold(0x80u8, |acc, &b| acc & PLAIN[b as usize]) != 0
 }
 
 /// Encodes `s` as `form` says into `st`, whose buffer holds `n` bytes already, spilling
 /// whenever the fill reaches [`Stage::LIMIT`]. Returns the new fill (possibly `LIMIT` or
 /// more: the caller spills or flushes) and the encoded length of `s`.
-#[cfg_attr(target_pointer_width = "64", inline(always))]
+///
+/// On 64-bit targets: eight bytes at once while they all stay as they are; a word with an
+/// escape, and the last few bytes, one table load per byte whose entry is the output itself
+/// (stored whole, four bytes, then the fill moves by the entry's length): no branch per byte.
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
 pub(crate) fn encode_into<S: Stage + ?Sized>(
+    st: &mut S,
+    mut n: usize,
+    s: &[u8],
+    form: Form,
+) -> (usize, usize) {
+    let start = n;
+    let mut spilled = 0;
+    let table = match form {
+        Form::Value => &ESCAPE_VALUE,
+        Form::Name | Form::NameInQuery => &ESCAPE_NAME,
+        Form::Query => &ESCAPE_QUERY,
+    };
+    let lower = matches!(form, Form::Name | Form::NameInQuery);
+    // One byte through the table (`n` has the room of a word: `ROOM`).
+    let put_byte = |buf: &mut [u8], n: &mut usize, b: u8| {
+        let e = table[b as usize];
+        let len = (e >> 24) as usize;
+        if form == Form::NameInQuery && len == 3 {
+            // quote_plus turns the `%` of an escape into `%25`.
+            let w = u64::from(e & 0x00ff_ff00) << 16 | 0x0035_3225;
+            if let Some(d) = buf.get_mut(*n..).and_then(|r| r.first_chunk_mut::<8>()) {
+                *d = w.to_le_bytes();
+            }
+            *n += 5;
+        } else {
+            if let Some(d) = buf.get_mut(*n..).and_then(|r| r.first_chunk_mut::<4>()) {
+                *d = e.to_le_bytes();
+            }
+            *n += len;
+        }
+    };
+    let (words, tail) = s.as_chunks::<8>();
+    for w in words {
+        make_room(st, &mut n, &mut spilled);
+        let buf = st.buf();
+        if all_plain8(w) {
+            let x = u64::from_le_bytes(*w);
+            let x = if lower { lower8(x) } else { x };
+            if let Some(d) = buf.get_mut(n..).and_then(|r| r.first_chunk_mut::<8>()) {
+                *d = x.to_le_bytes();
+            }
+            n += 8;
+        } else {
+            for &b in w {
+                put_byte(buf, &mut n, b);
+            }
+        }
+    }
+    if !tail.is_empty() {
+        make_room(st, &mut n, &mut spilled);
+        let buf = st.buf();
+        for &b in tail {
+            put_byte(buf, &mut n, b);
+        }
+    }
+    (n, n + spilled - start)
+}
+
+/// A byte's encoding as one little-endian word: the output bytes, then (top byte) their
+/// count, 1 for a byte that stays (lowercased in names; `+` for a space in a query) and 3
+/// for `%XX`.
+#[cfg(target_pointer_width = "64")]
+const fn escape_table(form: Form) -> [u32; 256] {
+    let hex = match form {
+        Form::Value | Form::Query => UPPER,
+        Form::Name | Form::NameInQuery => LOWER,
+    };
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let m = PLAIN[i] & 0x7f;
+        t[i] = if m != 0 {
+            let m = if matches!(form, Form::Name | Form::NameInQuery) {
+                m.to_ascii_lowercase()
+            } else {
+                m
+            };
+            m as u32 | 1 << 24
+        } else if matches!(form, Form::Query) && b == b' ' {
+            b'+' as u32 | 1 << 24
+        } else {
+            b'%' as u32
+                | (hex[(b >> 4) as usize] as u32) << 8
+                | (hex[(b & 15) as usize] as u32) << 16
+                | 3 << 24
+        };
+        i += 1;
+    }
+    t
+}
+
+#[cfg(target_pointer_width = "64")]
+static ESCAPE_VALUE: [u32; 256] = escape_table(Form::Value);
+#[cfg(target_pointer_width = "64")]
+static ESCAPE_NAME: [u32; 256] = escape_table(Form::Name);
+#[cfg(target_pointer_width = "64")]
+static ESCAPE_QUERY: [u32; 256] = escape_table(Form::Query);
+
+/// [`encode_into`] as small targets run it (and, in tests, the reference the 64-bit one is
+/// checked against): runs of plain bytes and escapes one by one.
+#[cfg(any(test, not(target_pointer_width = "64")))]
+#[cfg_attr(target_pointer_width = "64", inline(always))]
+pub(crate) fn encode_into_compact<S: Stage + ?Sized>(
     st: &mut S,
     mut n: usize,
     s: &[u8],
@@ -156,7 +299,7 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
         };
         let (bytes, tail) = match word {
             Some((word, tail)) => {
-                if all_plain(word) {
+                if all_plain8(word) {
                     make_room(st, &mut n, &mut spilled);
                     let _ = put_word(st, n, *word, lower);
                     n += 8;
@@ -187,7 +330,7 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                 let r = rest.len();
                 if after_word
                     && let Some(last) = s.last_chunk::<8>()
-                    && all_plain(last)
+                    && all_plain8(last)
                     && let Some(at) = (n + r).checked_sub(8)
                     && put_word(st, at, *last, lower)
                 {
@@ -203,7 +346,7 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                     if let Some(d) = w.get_mut(..r) {
                         copy_small(d, rest);
                     }
-                    if all_plain(&w) {
+                    if all_plain8(&w) {
                         make_room(st, &mut n, &mut spilled);
                         let _ = put_word(st, n, w, lower);
                         n += r;
@@ -249,6 +392,9 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
     (n, n + spilled - start)
 }
 
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) use encode_into_compact as encode_into;
+
 /// Spills `st` when its fill `n` has reached [`Stage::LIMIT`]; counts what was handed on.
 #[inline(always)]
 fn make_room<S: Stage + ?Sized>(st: &mut S, n: &mut usize, spilled: &mut usize) {
@@ -259,6 +405,7 @@ fn make_room<S: Stage + ?Sized>(st: &mut S, n: &mut usize, spilled: &mut usize) 
     }
 }
 
+#[cfg(any(test, not(target_pointer_width = "64")))]
 /// Writes the eight bytes `w` at `at` in the stage's buffer, ASCII-lowercased for names;
 /// false (nothing written) when they do not fit.
 #[inline(always)]
@@ -364,6 +511,105 @@ pub(crate) fn hex_val(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    /// A stage that records what it hands on: `KEEP` false empties it on a spill (as
+    /// [`Staged`] does), true keeps all past the first 64 bytes (as the hasher's two-block
+    /// buffer does).
+    struct Recorder<const KEEP: bool> {
+        buf: [u8; 128],
+        out: Vec<u8>,
+    }
+
+    impl<const KEEP: bool> Stage for Recorder<KEEP> {
+        const LIMIT: usize = if KEEP { 64 } else { 128 - (ROOM - 1) };
+
+        fn buf(&mut self) -> &mut [u8] {
+            &mut self.buf
+        }
+
+        fn spill(&mut self, n: usize) -> usize {
+            let hand = if KEEP { 64 } else { n };
+            self.out.extend_from_slice(&self.buf[..hand]);
+            self.buf.copy_within(hand..n, 0);
+            n - hand
+        }
+    }
+
+    /// Encodes `s` after `fill` bytes with `encode`, the way the sinks call it; returns
+    /// everything written after the fill and the length the encoder reported.
+    fn run<const KEEP: bool>(
+        encode: fn(&mut Recorder<KEEP>, usize, &[u8], Form) -> (usize, usize),
+        fill: usize,
+        s: &[u8],
+        form: Form,
+    ) -> (Vec<u8>, usize) {
+        let mut r = Recorder::<KEEP> {
+            buf: [0xAA; 128],
+            out: Vec::new(),
+        };
+        let (n, len) = encode(&mut r, fill, s, form);
+        let mut out = r.out;
+        out.extend_from_slice(&r.buf[..n]);
+        (out[fill..].to_vec(), len)
+    }
+
+    /// The 64-bit encoder (words, escape tables) writes what the compact one writes, reports
+    /// the same length, and agrees with `encoded_len`, on generated texts (plain runs, every
+    /// escape, spaces, unicode, long runs across spills), at every starting fill, in every
+    /// form, for both kinds of stage.
+    #[test]
+    fn word_encoder_equals_the_compact_one() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let pieces: [&[u8]; 12] = [
+            b"a",
+            b"Z",
+            b"09",
+            b"-_.~",
+            b" ",
+            b"%",
+            b"/",
+            b";",
+            b"\xe8\x85\xbe",
+            b"\xff",
+            b"\x00",
+            b"x-cos-meta-Long-Name",
+        ];
+        for round in 0..3000 {
+            let mut s = Vec::new();
+            let pieces_len = (next() % 40) as usize;
+            for _ in 0..pieces_len {
+                let p = pieces[(next() % pieces.len() as u64) as usize];
+                s.extend_from_slice(p);
+            }
+            if round % 7 == 0 {
+                s.extend((0..next() % 300).map(|_| next() as u8));
+            }
+            for form in [Form::Value, Form::Name, Form::Query, Form::NameInQuery] {
+                let fill = (next() % 64) as usize;
+                let want = run::<false>(encode_into_compact, fill, &s, form);
+                assert_eq!(want.0.len(), want.1);
+                assert_eq!(
+                    run::<false>(encode_into, fill, &s, form),
+                    want,
+                    "{s:?} {form:?}"
+                );
+                assert_eq!(
+                    run::<true>(encode_into, fill, &s, form),
+                    want,
+                    "{s:?} {form:?}"
+                );
+                assert_eq!(encoded_len(&s, form), want.1, "{s:?} {form:?}");
+            }
+        }
+    }
 
     /// The word test agrees with the table on every byte value in every position.
     #[test]

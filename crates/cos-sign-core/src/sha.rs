@@ -53,7 +53,7 @@ pub(crate) fn compact_compress(state: &mut [u32; 5], blocks: &[[u8; 64]]) {
     }
 }
 
-use crate::encode::{Stage, encode_into};
+use crate::encode::{ROOM, Stage, encode_into};
 // `verify` names the sink trait through this module.
 pub(crate) use crate::sink::ByteOut;
 use crate::sink::{Form, copy_small, lower_into};
@@ -165,7 +165,13 @@ impl Sha1 {
 }
 
 impl Stage for Sha1 {
-    const LIMIT: usize = 64;
+    const LIMIT: usize = {
+        assert!(
+            128 >= 64 + ROOM - 1,
+            "the block buffer keeps the encoder's room"
+        );
+        64
+    };
 
     #[inline(always)]
     fn buf(&mut self) -> &mut [u8] {
@@ -284,30 +290,24 @@ impl HmacSha1 {
     }
 
     /// The HMAC of a StringToSign: `head` holds `sha1\n<KeyTime>\n` in its first
-    /// `head_len` (at most 47) bytes and zeros after them; the hex digest and `\n` follow.
-    /// Laid out with its padding in one two-block buffer: no loop over pieces, no copy call.
+    /// `head_len` (at most 47) bytes and zeros after them; the hex of `digest` and `\n`
+    /// follow. Laid out with its padding in one two-block buffer, the hex written in place:
+    /// no loop over pieces, no copy call.
     #[inline]
-    pub(crate) fn mac_sts(
-        &self,
-        head: &[u8; 48],
-        head_len: usize,
-        digest_hex: &[u8; 40],
-    ) -> [u8; 20] {
+    pub(crate) fn mac_sts(&self, head: &[u8; 48], head_len: usize, digest: &[u8; 20]) -> [u8; 20] {
         let mut buf = [0u8; 128];
         if let Some(d) = buf.first_chunk_mut::<48>() {
             *d = *head;
         }
-        let mut tail = [0u8; 42];
-        if let Some(d) = tail.first_chunk_mut::<40>() {
-            *d = *digest_hex;
-        }
-        tail[40] = b'\n';
-        tail[41] = 0x80;
         if let Some(d) = buf
             .get_mut(head_len..)
             .and_then(|r| r.first_chunk_mut::<42>())
         {
-            *d = tail;
+            if let Some(hex) = d.first_chunk_mut::<40>() {
+                hex20_public_into(hex, digest);
+            }
+            d[40] = b'\n';
+            d[41] = 0x80;
         }
         self.mac_padded(&mut buf, head_len + 41)
     }
@@ -441,21 +441,44 @@ fn hex4(b: [u8; 4]) -> [u8; 8] {
 /// Lowercase hex of a public digest (the HttpString hash, a signature) by table lookup:
 /// faster than [`hex20`], which stays constant-time for secrets (the SignKey).
 #[cfg(not(target_pointer_width = "64"))]
-pub(crate) fn hex20_public(digest: &[u8; 20]) -> [u8; 40] {
+pub(crate) fn hex20_public_into(out: &mut [u8; 40], digest: &[u8; 20]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 40];
     for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
         pair.copy_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
     }
-    out
 }
 
-/// Lowercase hex of a public digest (the HttpString hash, a signature): the word arithmetic
-/// of [`hex20`] beats two-digit table lookups too.
+/// The two lowercase hex digits of every byte value.
+#[cfg(target_pointer_width = "64")]
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    t
+};
+
+/// Lowercase hex of a public digest (the HttpString hash, a signature), written into `out`:
+/// one two-digit table load a byte, twenty independent loads (a short dependency chain
+/// between two hashes), and nothing the compiler turns into slow byte shuffles, as it does
+/// with [`hex20`]'s words.
 #[cfg(target_pointer_width = "64")]
 #[inline]
+pub(crate) fn hex20_public_into(out: &mut [u8; 40], digest: &[u8; 20]) {
+    for (o, &b) in out.as_chunks_mut::<2>().0.iter_mut().zip(digest) {
+        *o = HEX_PAIRS[b as usize];
+    }
+}
+
+/// Lowercase hex of a public digest.
+#[inline]
 pub(crate) fn hex20_public(digest: &[u8; 20]) -> [u8; 40] {
-    hex20(digest)
+    let mut out = [0u8; 40];
+    hex20_public_into(&mut out, digest);
+    out
 }
 
 #[cfg(test)]
@@ -494,7 +517,9 @@ mod tests {
     #[test]
     fn mac_sts_equals_the_hmac_crate() {
         use hmac::{KeyInit, Mac};
-        let hex: [u8; 40] = core::array::from_fn(|i| b"0123456789abcdef"[i * 7 % 16]);
+        let digest: [u8; 20] = core::array::from_fn(|i| (i * 37 + 11) as u8);
+        let hex = hex20(&digest);
+        assert_eq!(hex20_public(&digest), hex);
         let ours = HmacSha1::new(b"0123456789abcdef0123456789abcdef01234567");
         for head_len in 7..=47 {
             let mut head = [0u8; 48];
@@ -510,7 +535,11 @@ mod tests {
             .unwrap();
             theirs.update(&msg);
             let want: [u8; 20] = theirs.finalize().into_bytes().into();
-            assert_eq!(ours.mac_sts(&head, head_len, &hex), want, "head {head_len}");
+            assert_eq!(
+                ours.mac_sts(&head, head_len, &digest),
+                want,
+                "head {head_len}"
+            );
         }
     }
 

@@ -140,47 +140,56 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`Error::TooManyParams`] or [`Error::TooManyHeaders`] past the capacity `N`.
+    #[cfg_attr(target_pointer_width = "64", inline)]
     pub fn sign<'r, const N: usize>(&self, req: &Request<'r, N>) -> Result<Signed<'r, N>, Error> {
-        let params = Order::<N>::sort(req.params).ok_or(Error::TooManyParams { max: N })?;
-        let headers = Order::<N>::sort(req.headers).ok_or(Error::TooManyHeaders { max: N })?;
-        // Encoded straight into the hasher's block buffer; the result is built last, in
-        // place (a smaller stack frame than filling in a copy).
-        let mut h = Sha1::new();
-        let (params_plain, headers_plain) = put_http_string(
-            &mut h,
-            req.method,
-            req.path,
-            (&params, req.params),
-            (&headers, req.headers),
-        );
-        let signature = self.sign_digest_hex(&hex20_public(&h.finalize()));
-        Ok(Signed {
+        // Built in the returned value itself, the orders sorted into it: no copy of the
+        // index arrays (a value built aside is copied out whole, over 300 bytes).
+        let mut out = Ok(Signed {
             method: req.method,
             path: req.path,
             params: req.params,
             headers: req.headers,
-            param_order: Order {
-                plain: params_plain,
-                ..params
-            },
-            header_order: Order {
-                plain: headers_plain,
-                ..headers
-            },
+            param_order: Order::new(),
+            header_order: Order::new(),
             key_time: self.key_time,
             key_time_text: self.key_time_text,
-            signature,
-        })
+            signature: [0; 40],
+        });
+        if let Ok(s) = &mut out
+            && let Err(e) = self.sign_into(s)
+        {
+            out = Err(e);
+        }
+        out
     }
 
-    /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex sha1>\n"))`.
-    pub(crate) fn sign_digest_hex(&self, digest_hex: &[u8; 40]) -> [u8; 40] {
+    /// Sorts, hashes and signs the request `s` holds, into `s`.
+    fn sign_into<const N: usize>(&self, s: &mut Signed<'_, N>) -> Result<(), Error> {
+        if !s.param_order.sort(s.params) {
+            return Err(Error::TooManyParams { max: N });
+        }
+        if !s.header_order.sort(s.headers) {
+            return Err(Error::TooManyHeaders { max: N });
+        }
+        // Encoded straight into the hasher's block buffer.
+        let mut h = Sha1::new();
+        let (params_plain, headers_plain) = put_http_string(
+            &mut h,
+            s.method,
+            s.path,
+            (&s.param_order, s.params),
+            (&s.header_order, s.headers),
+        );
+        s.param_order.plain = params_plain;
+        s.header_order.plain = headers_plain;
+        s.signature = self.sign_digest(&h.finalize());
+        Ok(())
+    }
+
+    /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex digest>\n"))`.
+    pub(crate) fn sign_digest(&self, digest: &[u8; 20]) -> [u8; 40] {
         let kt = &self.key_time_text;
-        hex20_public(
-            &self
-                .mac
-                .mac_sts(kt.sts_head(), kt.sts_head_len(), digest_hex),
-        )
+        hex20_public(&self.mac.mac_sts(kt.sts_head(), kt.sts_head_len(), digest))
     }
 
     pub(crate) fn mac(&self) -> &HmacSha1 {
@@ -215,17 +224,27 @@ pub(crate) struct Order<const N: usize> {
 }
 
 impl<const N: usize> Order<N> {
-    /// Stable insertion sort by encoded-lowercased name; of equal names the last pair stays.
-    fn sort(pairs: &[(&str, &str)]) -> Option<Self> {
+    /// No pairs.
+    const fn new() -> Self {
         const { assert!(N <= u16::MAX as usize, "capacity is at most 65535") };
-        if pairs.len() > N {
-            return None;
-        }
-        let mut o = Self {
+        Self {
             idx: [0; N],
             len: 0,
             plain: 0,
-        };
+        }
+    }
+
+    /// Sorts `pairs` into this empty order: a stable insertion sort by encoded-lowercased
+    /// name; of equal names the last pair stays. False when there are more than `N`.
+    fn sort(&mut self, pairs: &[(&str, &str)]) -> bool {
+        self.sort_pairs(pairs).is_some()
+    }
+
+    fn sort_pairs(&mut self, pairs: &[(&str, &str)]) -> Option<()> {
+        if pairs.len() > N {
+            return None;
+        }
+        let o = self;
         for (i, (name, _)) in pairs.iter().enumerate() {
             let name = name.as_bytes();
             // Find where it goes: after every name <= it (stability), replacing an equal one.
@@ -256,7 +275,7 @@ impl<const N: usize> Order<N> {
                 o.len += 1;
             }
         }
-        Some(o)
+        Some(())
     }
 
     /// The indices of the signed pairs, in signing order.

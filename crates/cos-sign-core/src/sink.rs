@@ -83,7 +83,7 @@ pub(crate) fn lower_into(dst: &mut [u8], s: &[u8]) {
 }
 
 /// Copies `src` into `dst` when both have the same length. On 64-bit targets pieces of up to
-/// 32 bytes (nearly every piece of a signature) move as two overlapping fixed-size copies,
+/// 64 bytes (nearly every piece of a signature) move as two overlapping fixed-size copies,
 /// not through a `memcpy` call; on small targets short pieces go byte by byte (less code).
 #[inline(always)]
 pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
@@ -113,6 +113,7 @@ pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
             4..8 => ends::<4>(dst, src),
             8..=16 => ends::<8>(dst, src),
             17..=32 => ends::<16>(dst, src),
+            33..=64 => ends::<32>(dst, src),
             _ => dst.copy_from_slice(src),
         }
     }
