@@ -122,7 +122,9 @@ impl Output {
 }
 
 /// One signature: optionally derive, sign, write the output into the caller's (stack)
-/// buffer.
+/// buffer, through the one-call API (`SigningKey::sign_authorization_into`,
+/// `SigningKey::sign_presigned_url_query_into`), which signs and writes without a `Signed`
+/// in between. `check_outputs` compares what it writes with the two-step API's text.
 #[inline(always)]
 fn one(
     cases: &Cases,
@@ -142,12 +144,11 @@ fn one(
             &derived
         }
     };
-    let signed = key.sign(black_box(case_req)).expect("the bench cases fit");
+    let req = black_box(case_req);
+    let id = black_box(&cases.secret_id);
     let text = match out {
-        Output::Authorization => signed
-            .authorization(black_box(&cases.secret_id))
-            .write_into(buf),
-        Output::Presigned => write_presigned(&signed, black_box(&cases.secret_id), buf),
+        Output::Authorization => key.sign_authorization_into(req, id, buf),
+        Output::Presigned => key.sign_presigned_url_query_into(req, id, buf),
     };
     black_box(text.expect("the caller's buffer holds every case")).len()
 }
@@ -184,8 +185,9 @@ fn bench(c: &mut Criterion, cases: &Cases) {
 }
 
 /// Before any timing: the output `one` writes with the key reused, with the key derived in
-/// the call, and the same text rendered through `Display` from an independently derived key
-/// are equal.
+/// the call, the same text rendered through `Display` from an independently derived key
+/// (the two-step API: `sign`, then the text), and that text written into a buffer by the
+/// two-step API (`write_into`, `write_presigned`) are equal.
 fn check_outputs(cases: &Cases, key: &SigningKey, req: &cos_sign_core::Request<'_>, out: Output) {
     let mut a = [0u8; 2048];
     let mut b = [0u8; 2048];
@@ -209,6 +211,15 @@ fn check_outputs(cases: &Cases, key: &SigningKey, req: &cos_sign_core::Request<'
         std::str::from_utf8(&a[..n]).expect("outputs are UTF-8"),
         want,
         "the timed output differs from the rendered one"
+    );
+    let two_step = match out {
+        Output::Authorization => signed.authorization(&cases.secret_id).write_into(&mut b),
+        Output::Presigned => write_presigned(&signed, &cases.secret_id, &mut b),
+    };
+    assert_eq!(
+        two_step.expect("the buffer holds every case"),
+        want,
+        "the two-step API writes another text"
     );
 }
 
@@ -270,7 +281,12 @@ fn main() {
         "           HMAC blocks; without key reuse + {derive} to derive the key (SignKey HMAC: 2 pad"
     );
     println!("           blocks + KeyTime + outer; then the SignKey's own 2 pad blocks)");
-    println!("  time   = one signature: (derive,) sign, write the output into a stack buffer");
+    println!(
+        "  time   = one signature: (derive,) sign, write the output into a stack buffer, in one"
+    );
+    println!(
+        "           call (SigningKey::sign_authorization_into / sign_presigned_url_query_into)"
+    );
     println!(
         "  ratio  = fastest case batch / (needed x fastest block batch), of {} paired rounds",
         rounds()

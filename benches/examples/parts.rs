@@ -21,7 +21,7 @@ fn time(name: &str, mut f: impl FnMut()) {
 }
 
 /// With arguments `<case> <part>` (part: sign, auth, presigned, sign+auth, sign+presigned,
-/// derive, none), runs only that
+/// fused-auth, fused-presigned, derive, none), runs only that
 /// part 10 000 times, for `valgrind --tool=callgrind` (`none`: the fixed cost of the program,
 /// to subtract).
 fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
@@ -61,6 +61,21 @@ fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
             "sign+presigned" => drop(black_box(
                 write_presigned(
                     &key.sign(black_box(&req)).unwrap(),
+                    black_box(&cases.secret_id),
+                    &mut buf,
+                )
+                .unwrap()
+                .len(),
+            )),
+            // The fused calls the bench times: sign and write in one.
+            "fused-auth" => drop(black_box(
+                key.sign_authorization_into(black_box(&req), black_box(&cases.secret_id), &mut buf)
+                    .unwrap()
+                    .len(),
+            )),
+            "fused-presigned" => drop(black_box(
+                key.sign_presigned_url_query_into(
+                    black_box(&req),
                     black_box(&cases.secret_id),
                     &mut buf,
                 )

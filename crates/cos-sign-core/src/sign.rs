@@ -1,13 +1,11 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use crate::encode::encoded_len;
 use crate::encode::{cmp_names, put_name, put_name_in_query, put_query, put_value};
 use crate::keytime::TimeText;
 use crate::sha::{HmacSha1, Sha1, hex20, hex20_public};
 use crate::sink::ByteOut;
-use crate::sink::Form;
-use crate::text::{ExactOut, Render, Text, render_slice};
+use crate::text::{Render, SliceOut, Text};
 use crate::{Error, KeyTime};
 
 /// A request to sign: method, decoded path, and the params and headers to sign, all borrowed.
@@ -184,6 +182,129 @@ impl SigningKey {
         s.header_order.plain = headers_plain;
         s.signature = self.sign_digest(&h.finalize());
         Ok(())
+    }
+
+    /// Signs `req` and writes its Authorization header value into `buf`, in one call: what
+    /// [`sign`](Self::sign) then [`Signed::authorization`] and [`Text::write_into`] give,
+    /// without the [`Signed`] in between (the sort order stays on the stack, nothing is
+    /// copied out), and with the parts that do not depend on the signature written while its
+    /// hashes are computed.
+    ///
+    /// ```
+    /// use cos_sign_core::{KeyTime, Request, SigningKey};
+    /// let key = SigningKey::derive(b"BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz", KeyTime::new(1557989151, 1557996351));
+    /// let headers = [("Host", "examplebucket-1250000000.cos.ap-beijing.myqcloud.com")];
+    /// let req = Request::new("GET", "/a.txt").headers(&headers);
+    /// let mut buf = [0u8; 512];
+    /// let auth = key.sign_authorization_into(&req, "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q", &mut buf)?;
+    /// let signed = key.sign(&req)?;
+    /// assert_eq!(signed.authorization("AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q"), auth);
+    /// # Ok::<(), cos_sign_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TooManyParams`] or [`Error::TooManyHeaders`] past the capacity `N`;
+    /// [`Error::BufferTooSmall`] (with the length needed) when `buf` cannot hold the text.
+    pub fn sign_authorization_into<'b, const N: usize>(
+        &self,
+        req: &Request<'_, N>,
+        secret_id: &str,
+        buf: &'b mut [u8],
+    ) -> Result<&'b str, Error> {
+        self.sign_text_into(req, secret_id, false, buf)
+    }
+
+    /// Signs `req` and writes the query of its pre-signed URL into `buf`, in one call: the
+    /// `q-*` pairs ([`Signed::presigned_query`]), then, when the request has params, `&` and
+    /// the params ([`Signed::params_query`]), the whole query qcloud_cos's
+    /// `get_presigned_url` puts after the `?`. As
+    /// [`sign_authorization_into`](Self::sign_authorization_into), without the [`Signed`]
+    /// in between.
+    ///
+    /// ```
+    /// use cos_sign_core::{KeyTime, Request, SigningKey};
+    /// let key = SigningKey::derive(b"BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz", KeyTime::new(1557989151, 1557996351));
+    /// let headers = [("Host", "examplebucket-1250000000.cos.ap-beijing.myqcloud.com")];
+    /// let params = [("response-content-type", "text/plain")];
+    /// let req = Request::new("GET", "/a.txt").headers(&headers).params(&params);
+    /// let mut buf = [0u8; 512];
+    /// let query = key.sign_presigned_url_query_into(&req, "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q", &mut buf)?;
+    /// let signed = key.sign(&req)?;
+    /// let id = "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q";
+    /// assert_eq!(query, format!("{}&{}", signed.presigned_query(id), signed.params_query()));
+    /// assert!(query.ends_with("&response-content-type=text%2Fplain"));
+    /// # Ok::<(), cos_sign_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`sign_authorization_into`](Self::sign_authorization_into).
+    pub fn sign_presigned_url_query_into<'b, const N: usize>(
+        &self,
+        req: &Request<'_, N>,
+        secret_id: &str,
+        buf: &'b mut [u8],
+    ) -> Result<&'b str, Error> {
+        self.sign_text_into(req, secret_id, true, buf)
+    }
+
+    /// The fused signing of [`sign_authorization_into`](Self::sign_authorization_into) and
+    /// [`sign_presigned_url_query_into`](Self::sign_presigned_url_query_into).
+    fn sign_text_into<'b, const N: usize>(
+        &self,
+        req: &Request<'_, N>,
+        secret_id: &str,
+        query: bool,
+        buf: &'b mut [u8],
+    ) -> Result<&'b str, Error> {
+        let mut params = Order::<N>::new();
+        if !params.sort(req.params) {
+            return Err(Error::TooManyParams { max: N });
+        }
+        let mut headers = Order::<N>::new();
+        if !headers.sort(req.headers) {
+            return Err(Error::TooManyHeaders { max: N });
+        }
+        let mut h = Sha1::new();
+        let (params_plain, headers_plain) = put_http_string(
+            &mut h,
+            req.method,
+            req.path,
+            (&params, req.params),
+            (&headers, req.headers),
+        );
+        params.plain = params_plain;
+        headers.plain = headers_plain;
+        let digest = h.finalize();
+        // All but the signature does not depend on the hashes: written here, in the
+        // program between the last block of the HttpString and the HMAC, the processor
+        // runs it while those blocks are compressed.
+        let available = buf.len();
+        let mut o = SliceOut::new(buf);
+        put_auth_head(&mut o, secret_id, &self.key_time_text, query);
+        put_auth_lists(
+            &mut o,
+            (&headers, req.headers),
+            (&params, req.params),
+            query,
+        );
+        o.put(&self.sign_digest(&digest));
+        if query && !req.params.is_empty() {
+            o.put(b"&");
+            ParamsQuery {
+                params: req.params,
+                plain: params.plain,
+            }
+            .render(&mut o);
+        }
+        let (buf, len) = o
+            .finish()
+            .map_err(|needed| Error::BufferTooSmall { needed, available })?;
+        buf.get(..len)
+            .and_then(|w| core::str::from_utf8(w).ok())
+            .ok_or(Error::BufferTooSmall {
+                needed: len,
+                available,
+            })
     }
 
     /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex digest>\n"))`.
@@ -411,25 +532,6 @@ pub struct NameList<'s, 'r, const N: usize> {
     query: bool,
 }
 
-impl<const N: usize> NameList<'_, '_, N> {
-    /// The length of the list as the Authorization header lists it (`;`-joined, names
-    /// encoded and lowercased): a plain name's own length, the encoded length of the rest.
-    #[inline]
-    fn header_form_len(&self) -> usize {
-        let mut len = self.order.indices().len().saturating_sub(1);
-        for &i in self.order.indices() {
-            if let Some((name, _)) = self.pairs.get(usize::from(i)) {
-                len += if self.order.is_plain(i) {
-                    name.len()
-                } else {
-                    encoded_len(name.as_bytes(), Form::Name)
-                };
-            }
-        }
-        len
-    }
-}
-
 impl<const N: usize> Render for NameList<'_, '_, N> {
     fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         for (j, &i) in self.order.indices().iter().enumerate() {
@@ -463,104 +565,66 @@ pub struct AuthorizationText<'s, 'r, const N: usize> {
 impl<const N: usize> Render for AuthorizationText<'_, '_, N> {
     fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
         let s = self.signed;
-        let kt = &s.key_time_text;
-        let q = self.query;
-        o.put(b"q-sign-algorithm=sha1&q-ak=");
-        if q {
-            put_query(o, self.secret_id.as_bytes());
-        } else {
-            o.put(self.secret_id.as_bytes());
-        }
-        if q {
-            // Digits stay as they are; the `;` is `%3B`.
-            let (start, end) = kt.halves();
-            for label in [&b"&q-sign-time="[..], b"&q-key-time="] {
-                o.put(label);
-                o.put(start);
-                o.put(b"%3B");
-                o.put(end);
-            }
-        } else {
-            let kt = kt.as_bytes();
-            for label in [&b"&q-sign-time="[..], b"&q-key-time="] {
-                o.put(label);
-                o.put(kt);
-            }
-        }
-        o.put(b"&q-header-list=");
-        NameList {
-            pairs: s.headers,
-            order: &s.header_order,
-            query: q,
-        }
-        .render(o);
-        o.put(b"&q-url-param-list=");
-        NameList {
-            pairs: s.params,
-            order: &s.param_order,
-            query: q,
-        }
-        .render(o);
-        o.put(b"&q-signature=");
+        put_auth_head(o, self.secret_id, &s.key_time_text, self.query);
+        put_auth_lists(
+            o,
+            (&s.header_order, s.headers),
+            (&s.param_order, s.params),
+            self.query,
+        );
         o.put(&s.signature);
     }
+}
 
-    /// The header form, straight into the exact room: its length is known from the parts
-    /// (the name lists' from the plain-name masks) without rendering it twice.
-    #[inline]
-    fn write_slice(&self, buf: &mut [u8]) -> Result<usize, usize> {
-        // (64-bit targets only: a microcontroller keeps one rendering path, less code.)
-        if self.query || cfg!(not(target_pointer_width = "64")) {
-            return render_slice(self, buf);
+/// The Authorization's fields before the name lists, in header form or as pre-signed query
+/// pairs: `q-sign-algorithm=sha1&q-ak=..&q-sign-time=..&q-key-time=..&q-header-list=`.
+#[inline]
+fn put_auth_head<O: ByteOut + ?Sized>(o: &mut O, secret_id: &str, kt: &TimeText, query: bool) {
+    o.put(b"q-sign-algorithm=sha1&q-ak=");
+    if query {
+        put_query(o, secret_id.as_bytes());
+        // Digits stay as they are; the `;` is `%3B`.
+        let (start, end) = kt.halves();
+        for label in [&b"&q-sign-time="[..], b"&q-key-time="] {
+            o.put(label);
+            o.put(start);
+            o.put(b"%3B");
+            o.put(end);
         }
-        let s = self.signed;
-        let kt = s.key_time_text.as_bytes();
-        let id = self.secret_id.as_bytes();
-        let headers = NameList {
-            pairs: s.headers,
-            order: &s.header_order,
-            query: false,
-        };
-        let params = NameList {
-            pairs: s.params,
-            order: &s.param_order,
-            query: false,
-        };
-        const HEAD: &[u8; 27] = b"q-sign-algorithm=sha1&q-ak=";
-        const SIGN_TIME: &[u8; 13] = b"&q-sign-time=";
-        const KEY_TIME: &[u8; 12] = b"&q-key-time=";
-        const HEADER_LIST: &[u8; 15] = b"&q-header-list=";
-        const PARAM_LIST: &[u8; 18] = b"&q-url-param-list=";
-        const SIGNATURE: &[u8; 13] = b"&q-signature=";
-        let len = HEAD.len()
-            + id.len()
-            + SIGN_TIME.len()
-            + KEY_TIME.len()
-            + 2 * kt.len()
-            + HEADER_LIST.len()
-            + headers.header_form_len()
-            + PARAM_LIST.len()
-            + params.header_form_len()
-            + SIGNATURE.len()
-            + s.signature.len();
-        let Some(room) = buf.get_mut(..len) else {
-            return Err(len);
-        };
-        let mut o = ExactOut { buf: room };
-        o.put_array(HEAD);
-        o.put(id);
-        o.put_array(SIGN_TIME);
-        o.put(kt);
-        o.put_array(KEY_TIME);
-        o.put(kt);
-        o.put_array(HEADER_LIST);
-        headers.render(&mut o);
-        o.put_array(PARAM_LIST);
-        params.render(&mut o);
-        o.put_array(SIGNATURE);
-        o.put_array(&s.signature);
-        Ok(len)
+    } else {
+        o.put(secret_id.as_bytes());
+        let kt = kt.as_bytes();
+        for label in [&b"&q-sign-time="[..], b"&q-key-time="] {
+            o.put(label);
+            o.put(kt);
+        }
     }
+    o.put(b"&q-header-list=");
+}
+
+/// The name lists and the label of the signature:
+/// `<header list>&q-url-param-list=<param list>&q-signature=`.
+#[inline]
+fn put_auth_lists<O: ByteOut + ?Sized, const N: usize>(
+    o: &mut O,
+    headers: (&Order<N>, &[(&str, &str)]),
+    params: (&Order<N>, &[(&str, &str)]),
+    query: bool,
+) {
+    NameList {
+        pairs: headers.1,
+        order: headers.0,
+        query,
+    }
+    .render(o);
+    o.put(b"&q-url-param-list=");
+    NameList {
+        pairs: params.1,
+        order: params.0,
+        query,
+    }
+    .render(o);
+    o.put(b"&q-signature=");
 }
 
 /// Renders the params as a `quote_plus`-encoded query.

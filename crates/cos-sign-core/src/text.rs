@@ -40,46 +40,6 @@ pub(crate) fn render_slice<R: Render + ?Sized>(r: &R, buf: &mut [u8]) -> Result<
     }
 }
 
-/// Writes whole pieces into a slice cut to the text's exact length: past its end (which a
-/// correct length never reaches) bytes are dropped.
-pub(crate) struct ExactOut<'a> {
-    pub(crate) buf: &'a mut [u8],
-}
-
-impl ExactOut<'_> {
-    /// Takes the next `N` bytes.
-    #[inline(always)]
-    pub(crate) fn put_array<const N: usize>(&mut self, b: &[u8; N]) {
-        if let Some((d, rest)) = core::mem::take(&mut self.buf).split_first_chunk_mut::<N>() {
-            *d = *b;
-            self.buf = rest;
-        }
-    }
-}
-
-impl ByteOut for ExactOut<'_> {
-    #[inline(always)]
-    fn put(&mut self, b: &[u8]) {
-        if let Some((d, rest)) = core::mem::take(&mut self.buf).split_at_mut_checked(b.len()) {
-            copy_small(d, b);
-            self.buf = rest;
-        }
-    }
-
-    #[inline]
-    fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
-        encode_staged(self, s, form)
-    }
-
-    #[inline(always)]
-    fn put_lower(&mut self, s: &[u8]) {
-        if let Some((d, rest)) = core::mem::take(&mut self.buf).split_at_mut_checked(s.len()) {
-            lower_into(d, s);
-            self.buf = rest;
-        }
-    }
-}
-
 /// A text that is produced on demand: measure it with [`len`](Text::len), write it into a
 /// byte buffer with [`write_into`](Text::write_into), into a `heapless::String` with
 /// [`to_heapless`](Text::to_heapless), or anywhere through [`fmt::Display`].
@@ -104,10 +64,30 @@ impl ByteOut for Counter {
     }
 }
 
-struct SliceOut<'a> {
+/// Writes at the start of a slice; past its end it only counts.
+pub(crate) struct SliceOut<'a> {
     buf: &'a mut [u8],
     pos: usize,
     overflow: bool,
+}
+
+impl<'a> SliceOut<'a> {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Self {
+            buf,
+            pos: 0,
+            overflow: false,
+        }
+    }
+
+    /// The buffer and the length written, or the length the text needed.
+    pub(crate) fn finish(self) -> Result<(&'a mut [u8], usize), usize> {
+        if self.overflow {
+            Err(self.pos)
+        } else {
+            Ok((self.buf, self.pos))
+        }
+    }
 }
 impl ByteOut for SliceOut<'_> {
     #[inline]

@@ -82,6 +82,65 @@ fn too_many_params_and_headers() {
             .signature()
     );
     assert!(!Error::TooManyParams { max: 4 }.to_string().is_empty());
+
+    // The one-call API refuses the same, before writing anything.
+    let mut buf = [0u8; 4096];
+    for (req, err) in [
+        (
+            Request::new("GET", "/").params(&b33),
+            Error::TooManyParams { max: 32 },
+        ),
+        (
+            Request::new("GET", "/").headers(&b33),
+            Error::TooManyHeaders { max: 32 },
+        ),
+    ] {
+        assert_eq!(key.sign_authorization_into(&req, "id", &mut buf), Err(err));
+        assert_eq!(
+            key.sign_presigned_url_query_into(&req, "id", &mut buf),
+            Err(err)
+        );
+    }
+}
+
+/// The one-call API: exactly the text's length is enough, one byte less (or none) is
+/// `BufferTooSmall` with the exact figures, whatever part of the text runs out of room.
+#[test]
+fn one_call_buffer_too_small_is_exact() {
+    let key = SigningKey::derive(b"secret", KeyTime::new(1557989151, 1557996351));
+    let params = [("a b", "x;y"), ("Prefix", "")];
+    let headers = [("Host", "h.example"), ("x-cos-A%", "1")];
+    let req = Request::new("PUT", "/k").params(&params).headers(&headers);
+    let signed = key.sign(&req).unwrap();
+    let auth = signed.authorization("AKID id").to_string();
+    let query = format!(
+        "{}&{}",
+        signed.presigned_query("AKID id"),
+        signed.params_query()
+    );
+    for (want, query_form) in [(auth, false), (query, true)] {
+        let write = |buf: &mut [u8]| {
+            let r = if query_form {
+                key.sign_presigned_url_query_into(&req, "AKID id", buf)
+            } else {
+                key.sign_authorization_into(&req, "AKID id", buf)
+            };
+            r.map(str::to_owned)
+        };
+        let n = want.len();
+        assert_eq!(write(&mut vec![0u8; n]).unwrap(), want);
+        assert_eq!(write(&mut vec![0xAAu8; n + 7]).unwrap(), want);
+        for short in [0, 1, n / 2, n - 41, n - 1] {
+            assert_eq!(
+                write(&mut vec![0u8; short]),
+                Err(Error::BufferTooSmall {
+                    needed: n,
+                    available: short
+                }),
+                "{short} bytes"
+            );
+        }
+    }
 }
 
 /// Checks one text: `len()` matches the rendered text, `len()` bytes are enough, one less is

@@ -1,7 +1,7 @@
 //! Its own test binary, with a counting global allocator (the `allocation-counter` crate
 //! installs one that counts per thread, so the harness's threads never pollute a count):
 //! deriving a key, signing, writing the Authorization and the pre-signed query into stack
-//! buffers, and verifying make zero heap allocations.
+//! buffers (in two steps and in one call), and verifying make zero heap allocations.
 
 use cos_sign_core::{KeyTime, ParsedAuthorization, Request, SigningKey};
 
@@ -77,6 +77,16 @@ fn signing_makes_zero_heap_allocations() {
             )
             .is_ok()
         );
+        // The one-call API neither.
+        let mut one_buf = [0u8; 1024];
+        let one = key
+            .sign_authorization_into(&req, "AKIDPERFTEST", &mut one_buf)
+            .unwrap();
+        assert_eq!(one, auth);
+        let one = key
+            .sign_presigned_url_query_into(&req, "AKIDPERFTEST", &mut one_buf)
+            .unwrap();
+        assert!(one.starts_with(query));
         let _ = key.sign_post_policy(b"{\"conditions\":[]}");
     });
     assert!(lens.0 > 0 && lens.1 > 0 && lens.2 > 0);

@@ -50,6 +50,18 @@ proptest! {
         let hl = signed.http_string().to_heapless::<4096>().unwrap();
         prop_assert_eq!(hl.as_str(), r.http_string.as_str());
 
+        // The one-call API writes the same texts: the Authorization, and the q-* pairs with
+        // the params after them when there are any.
+        let mut buf = vec![0u8; r.authorization.len()];
+        prop_assert_eq!(sk.sign_authorization_into(&req, &id, &mut buf).unwrap(), r.authorization.as_str());
+        let url_query = if params.is_empty() {
+            r.presigned_query.clone()
+        } else {
+            format!("{}&{}", r.presigned_query, common::params_query(&params))
+        };
+        let mut buf = vec![0u8; url_query.len()];
+        prop_assert_eq!(sk.sign_presigned_url_query_into(&req, &id, &mut buf).unwrap(), url_query.as_str());
+
         // A larger capacity signs the same.
         let wide = sk.sign(&req.with_capacity::<64>()).unwrap();
         prop_assert_eq!(wide.signature(), r.signature.as_str());
