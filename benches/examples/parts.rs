@@ -131,6 +131,24 @@ fn main() {
         time(&format!("{} authorization len", case.name), || {
             black_box(signed.authorization(black_box(&cases.secret_id)).len());
         });
+        time(&format!("{} one-call authorization", case.name), || {
+            black_box(
+                key.sign_authorization_into(black_box(&req), black_box(&cases.secret_id), &mut buf)
+                    .unwrap()
+                    .len(),
+            );
+        });
+        time(&format!("{} one-call presigned", case.name), || {
+            black_box(
+                key.sign_presigned_url_query_into(
+                    black_box(&req),
+                    black_box(&cases.secret_id),
+                    &mut buf,
+                )
+                .unwrap()
+                .len(),
+            );
+        });
         time(&format!("{} presigned write", case.name), || {
             black_box(
                 write_presigned(&signed, black_box(&cases.secret_id), &mut buf)
