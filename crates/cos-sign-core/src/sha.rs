@@ -272,7 +272,8 @@ impl HmacSha1 {
     }
 
     /// The outer hash of an inner digest: one block after the pad block.
-    fn outer_of(&self, inner: [u8; 20]) -> [u8; 20] {
+    #[inline]
+    pub(crate) fn outer_of(&self, inner: [u8; 20]) -> [u8; 20] {
         self.outer_in(&mut [0u8; 64], inner)
     }
 
@@ -295,6 +296,19 @@ impl HmacSha1 {
     /// no loop over pieces, no copy call.
     #[inline]
     pub(crate) fn mac_sts(&self, head: &[u8; 48], head_len: usize, digest: &[u8; 20]) -> [u8; 20] {
+        self.outer_of(self.sts_inner(head, head_len, digest))
+    }
+
+    /// The inner hash of [`mac_sts`](Self::mac_sts): `mac_sts` is its
+    /// [`outer_of`](Self::outer_of). Apart, a caller can put work that does not depend on
+    /// the hashes between the two.
+    #[inline]
+    pub(crate) fn sts_inner(
+        &self,
+        head: &[u8; 48],
+        head_len: usize,
+        digest: &[u8; 20],
+    ) -> [u8; 20] {
         let mut buf = [0u8; 128];
         if let Some(d) = buf.first_chunk_mut::<48>() {
             *d = *head;
@@ -309,7 +323,7 @@ impl HmacSha1 {
             d[40] = b'\n';
             d[41] = 0x80;
         }
-        self.mac_padded(&mut buf, head_len + 41)
+        self.inner_padded(&mut buf, head_len + 41)
     }
 
     /// The HMAC of the key time in a StringToSign head (`head` as for
@@ -353,6 +367,21 @@ impl HmacSha1 {
     /// outer message (the inner digest) is laid out in the same buffer (a small frame).
     #[inline(always)]
     fn mac_padded(&self, buf: &mut [u8; 128], n: usize) -> [u8; 20] {
+        let inner = self.inner_padded(buf, n);
+        let (block, _) = buf.as_chunks_mut::<64>();
+        match block.first_mut() {
+            Some(block) => {
+                block.fill(0);
+                self.outer_in(block, inner)
+            }
+            None => [0; 20],
+        }
+    }
+
+    /// The inner hash of the `n`-byte message (at most 119 bytes) at the start of `buf`,
+    /// followed by `0x80` and zeros.
+    #[inline(always)]
+    fn inner_padded(&self, buf: &mut [u8; 128], n: usize) -> [u8; 20] {
         let blocks = if n < 56 { 1 } else { 2 };
         let bits = ((64 + n) as u64).wrapping_mul(8);
         if let Some(len) = buf.get_mut(64 * blocks - 8..64 * blocks) {
@@ -363,14 +392,7 @@ impl HmacSha1 {
             &mut state,
             buf.as_chunks::<64>().0.get(..blocks).unwrap_or_default(),
         );
-        let (block, _) = buf.as_chunks_mut::<64>();
-        match block.first_mut() {
-            Some(block) => {
-                block.fill(0);
-                self.outer_in(block, digest_of(state))
-            }
-            None => [0; 20],
-        }
+        digest_of(state)
     }
 
     /// [`mac_parts`](Self::mac_parts) of a long message, in its own frame: the short path

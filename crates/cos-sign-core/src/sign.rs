@@ -274,20 +274,27 @@ impl SigningKey {
         );
         params.plain = params_plain;
         headers.plain = headers_plain;
+        let kt = &self.key_time_text;
         let digest = h.finalize();
-        // All but the signature does not depend on the hashes: written here, in the
-        // program between the last block of the HttpString and the HMAC, the processor
-        // runs it while those blocks are compressed.
+        // All but the signature does not depend on the hashes. Written between them in the
+        // program, the processor runs it while the blocks before it are compressed: the
+        // fields before the name lists during the HttpString's last block, the lists during
+        // the HMAC's inner blocks, the params (after the signature's place) during its outer
+        // block.
         let available = buf.len();
         let mut o = SliceOut::new(buf);
-        put_auth_head(&mut o, secret_id, &self.key_time_text, query);
+        put_auth_head(&mut o, secret_id, kt, query);
+        let inner = self
+            .mac
+            .sts_inner(kt.sts_head(), kt.sts_head_len(), &digest);
         put_auth_lists(
             &mut o,
             (&headers, req.headers),
             (&params, req.params),
             query,
         );
-        o.put(&self.sign_digest(&digest));
+        let at = o.skip(40);
+        let signature = self.mac.outer_of(inner);
         if query && !req.params.is_empty() {
             o.put(b"&");
             ParamsQuery {
@@ -296,6 +303,7 @@ impl SigningKey {
             }
             .render(&mut o);
         }
+        o.put_at(at, &hex20_public(&signature));
         let (buf, len) = o
             .finish()
             .map_err(|needed| Error::BufferTooSmall { needed, available })?;

@@ -80,6 +80,29 @@ impl<'a> SliceOut<'a> {
         }
     }
 
+    /// Leaves `n` bytes to be written later ([`put_at`](Self::put_at)); returns where.
+    #[inline]
+    pub(crate) fn skip(&mut self, n: usize) -> usize {
+        let at = self.pos;
+        self.pos = self.pos.saturating_add(n);
+        if self.pos > self.buf.len() {
+            self.overflow = true;
+        }
+        at
+    }
+
+    /// Writes `b` where [`skip`](Self::skip) left room for it.
+    #[inline]
+    pub(crate) fn put_at<const N: usize>(&mut self, at: usize, b: &[u8; N]) {
+        if let Some(d) = self
+            .buf
+            .get_mut(at..)
+            .and_then(|r| r.first_chunk_mut::<N>())
+        {
+            *d = *b;
+        }
+    }
+
     /// The buffer and the length written, or the length the text needed.
     pub(crate) fn finish(self) -> Result<(&'a mut [u8], usize), usize> {
         if self.overflow {
