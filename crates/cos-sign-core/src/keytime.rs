@@ -1,6 +1,8 @@
 use core::fmt;
 
 use crate::ParseError;
+#[cfg(target_pointer_width = "64")]
+use crate::sink::copy_small;
 
 /// The validity window of a signature, `<start>;<end>` in unix seconds (`q-key-time`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,6 +116,7 @@ const POW10: [u64; 20] = {
 };
 
 /// `"00" "01" ... "99"`.
+#[cfg(any(test, not(target_pointer_width = "64")))]
 static DIGIT_PAIRS: [u8; 200] = {
     let mut t = [0u8; 200];
     let mut i = 0;
@@ -124,6 +127,31 @@ static DIGIT_PAIRS: [u8; 200] = {
     }
     t
 };
+
+/// The ten decimal digits of `v`, zero-padded: the top two by one division, the other eight
+/// in the lanes of one word (halves of four digits, then pairs, then digits, each split by a
+/// multiply-shift that stands for the division by 100 or 10 in that range).
+#[cfg(target_pointer_width = "64")]
+#[inline]
+fn ten_digits(v: u32) -> [u8; 10] {
+    let top = v / 100_000_000;
+    let low = v % 100_000_000;
+    // Lanes of 32 bits: the first four digits, the last four.
+    let x = u64::from(low / 10_000) | u64::from(low % 10_000) << 32;
+    // x / 100 for x < 10_000 is (x * 10486) >> 20; into lanes of 16 bits: hundreds, rest.
+    let q = ((x * 10_486) >> 20) & 0x0000_007F_0000_007F;
+    let x = q | (x - q * 100) << 16;
+    // x / 10 for x < 100 is (x * 103) >> 10; into bytes: tens, ones.
+    let q = ((x * 103) >> 10) & 0x000F_000F_000F_000F;
+    let x = q | (x - q * 10) << 8;
+    let mut out = [0u8; 10];
+    out[0] = b'0' + (top / 10) as u8;
+    out[1] = b'0' + (top % 10) as u8;
+    if let Some(d) = out.last_chunk_mut::<8>() {
+        *d = (x | 0x3030_3030_3030_3030).to_le_bytes();
+    }
+    out
+}
 
 /// `sha1\n<start>;<end>\n`, zero-padded: the key time's text and the head of every
 /// StringToSign signed for it.
@@ -150,7 +178,10 @@ impl TimeText {
         // Unix seconds fit 32 bits until 2106: 32-bit division is one instruction on
         // Cortex-M4 and x86, and much faster than the subtraction loop below.
         if let Ok(small) = u32::try_from(v) {
+            #[cfg(target_pointer_width = "64")]
             self.push_u32(small);
+            #[cfg(not(target_pointer_width = "64"))]
+            self.push_u32_pairs(small);
             return;
         }
         let mut started = false;
@@ -167,7 +198,24 @@ impl TimeText {
         }
     }
 
-    fn push_u32(&mut self, mut v: u32) {
+    /// All ten digits of `v` at once by word arithmetic (no division loop), the leading
+    /// zeros cut (64-bit targets: the multiplications are single instructions there).
+    #[cfg(target_pointer_width = "64")]
+    fn push_u32(&mut self, v: u32) {
+        let digits = v.checked_ilog10().unwrap_or(0) as usize + 1;
+        let text = ten_digits(v);
+        let start = usize::from(self.len);
+        if let (Some(d), Some(s)) = (
+            self.buf.get_mut(start..start + digits),
+            text.get(10 - digits..),
+        ) {
+            copy_small(d, s);
+            self.len += digits as u8;
+        }
+    }
+
+    #[cfg(any(test, not(target_pointer_width = "64")))]
+    fn push_u32_pairs(&mut self, mut v: u32) {
         // Two digits at a time from the last, straight into place: the digit count first.
         let start = usize::from(self.len);
         let mut end = start + v.checked_ilog10().unwrap_or(0) as usize + 1;
@@ -229,5 +277,57 @@ impl TimeText {
 impl fmt::Display for KeyTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{};{}", self.start, self.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::ToString;
+    use std::vec;
+
+    /// The word arithmetic writes what the division loop writes, for every digit count, the
+    /// edges of each multiply-shift's range, and many generated values.
+    #[test]
+    fn ten_digits_equals_the_pair_loop() {
+        let mut values = vec![
+            0u32,
+            1,
+            9,
+            10,
+            99,
+            100,
+            9_999,
+            10_000,
+            99_999_999,
+            100_000_000,
+        ];
+        values.extend([u32::MAX, u32::MAX - 1, 1_700_000_000, 1_699_999_940]);
+        for d in 0..10 {
+            let p = 10u32.pow(d);
+            values.extend([p - 1, p, p + 1]);
+        }
+        let mut x = 0x9E37_79B9u32;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            values.push(x);
+            values.push(x % 1_000_000);
+        }
+        for v in values {
+            let (mut a, mut b) = (KeyTime::new(0, 0).text(), KeyTime::new(0, 0).text());
+            a.len = 0;
+            b.len = 0;
+            a.push_u32(v);
+            b.push_u32_pairs(v);
+            assert_eq!(
+                a.buf[..usize::from(a.len)],
+                b.buf[..usize::from(b.len)],
+                "{v}"
+            );
+            assert_eq!(usize::from(a.len), v.to_string().len(), "{v}");
+        }
     }
 }

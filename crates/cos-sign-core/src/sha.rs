@@ -238,8 +238,10 @@ impl HmacSha1 {
     }
 
     pub(crate) fn new(key: &[u8]) -> Self {
-        // One pad block: the ipad, then turned into the opad in place.
-        let mut pad = [0x36u8; 64];
+        // One pad block: the ipad, then turned into the opad in place. The key is laid
+        // out in a zeroed block first, so that both pads are whole-block XORs (a byte loop
+        // over the key's own length costs more than the block).
+        let mut pad = [0u8; 64];
         let digest;
         let key = if key.len() > 64 {
             digest = sha1(key);
@@ -247,8 +249,11 @@ impl HmacSha1 {
         } else {
             key
         };
-        for (p, b) in pad.iter_mut().zip(key) {
-            *p ^= b;
+        if let Some(d) = pad.get_mut(..key.len()) {
+            copy_small(d, key);
+        }
+        for p in &mut pad {
+            *p ^= 0x36;
         }
         let mut inner = IV;
         compress(&mut inner, core::slice::from_ref(&pad));

@@ -619,19 +619,24 @@ fn put_auth_lists<O: ByteOut + ?Sized, const N: usize>(
     params: (&Order<N>, &[(&str, &str)]),
     query: bool,
 ) {
-    NameList {
-        pairs: headers.1,
-        order: headers.0,
-        query,
+    // (No call for an empty list.)
+    if headers.0.len > 0 {
+        NameList {
+            pairs: headers.1,
+            order: headers.0,
+            query,
+        }
+        .render(o);
     }
-    .render(o);
     o.put(b"&q-url-param-list=");
-    NameList {
-        pairs: params.1,
-        order: params.0,
-        query,
+    if params.0.len > 0 {
+        NameList {
+            pairs: params.1,
+            order: params.0,
+            query,
+        }
+        .render(o);
     }
-    .render(o);
     o.put(b"&q-signature=");
 }
 
@@ -695,9 +700,18 @@ fn put_http_string<O: ByteOut + ?Sized, const N: usize>(
     o.put(b"\n");
     o.put(path.as_bytes());
     o.put(b"\n");
-    let params = put_pairs(o, params.0, params.1);
+    // (No call for an empty list: most requests have no params.)
+    let params = if params.0.len == 0 {
+        0
+    } else {
+        put_pairs(o, params.0, params.1)
+    };
     o.put(b"\n");
-    let headers = put_pairs(o, headers.0, headers.1);
+    let headers = if headers.0.len == 0 {
+        0
+    } else {
+        put_pairs(o, headers.0, headers.1)
+    };
     o.put(b"\n");
     (params, headers)
 }
