@@ -454,12 +454,33 @@ pub(crate) fn put_name_in_query<O: ByteOut + ?Sized>(o: &mut O, s: &[u8]) {
 /// An escape starts with `%`, which sorts below every unreserved character, and two escapes
 /// compare as their bytes do; an unreserved byte sorts as its lowercase form.
 #[inline]
-fn name_key(b: u8) -> u16 {
+const fn name_key(b: u8) -> u16 {
     if is_unreserved(b) {
         0x100 | b.to_ascii_lowercase() as u16
     } else {
         b as u16
     }
+}
+
+/// [`name_key`] of every byte: one load a byte in the sort's comparisons (64-bit targets).
+#[cfg(target_pointer_width = "64")]
+static NAME_KEYS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = name_key(i as u8);
+        i += 1;
+    }
+    t
+};
+
+/// [`name_key`], by table where there is room for one.
+#[inline(always)]
+fn key_of(b: u8) -> u16 {
+    #[cfg(target_pointer_width = "64")]
+    return NAME_KEYS[b as usize];
+    #[cfg(not(target_pointer_width = "64"))]
+    return name_key(b);
 }
 
 /// Compares `lower(encode(a))` with `lower(encode(b))` without building either.
@@ -488,7 +509,7 @@ pub(crate) fn cmp_names(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
         .zip(b.get(i..n).unwrap_or(&[]))
     {
         if x != y {
-            let (kx, ky) = (name_key(x), name_key(y));
+            let (kx, ky) = (key_of(x), key_of(y));
             if kx != ky {
                 return kx.cmp(&ky);
             }
