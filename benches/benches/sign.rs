@@ -1,5 +1,7 @@
 //! `cargo bench -p cos-sign-benches`: the three cases of `data/bench-cases.json`, for the
-//! Authorization string and for the pre-signed query, with the signing key derived once
+//! Authorization string and for the pre-signed URL's query, each signed and written in one
+//! call (`SigningKey::sign_authorization_into`, `sign_presigned_url_query_into`), with the
+//! signing key derived once
 //! outside the loop (reuse) and inside it (no reuse); one SHA-1 block compression in the same
 //! run; then, after checking that every timed output equals the text rendered independently,
 //! a table of each case's time / (compressions it needs x block cost): the ratio of the
