@@ -4,6 +4,8 @@
 use core::fmt;
 
 use crate::Error;
+#[cfg(target_pointer_width = "64")]
+use crate::encode::all_plain;
 use crate::encode::{encode_staged, encoded_len};
 use crate::sink::{ByteOut, Form, copy_small, lower_into};
 
@@ -125,6 +127,12 @@ impl ByteOut for SliceOut<'_> {
 
     #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
+        // A value with nothing to escape (a q-ak, most param values) is one copy.
+        #[cfg(target_pointer_width = "64")]
+        if matches!(form, Form::Value | Form::Query) && all_plain(s) {
+            self.put(s);
+            return s.len();
+        }
         encode_staged(self, s, form)
     }
 
