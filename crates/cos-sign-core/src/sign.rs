@@ -303,7 +303,7 @@ impl SigningKey {
             }
             .render(&mut o);
         }
-        o.put_at(at, &hex20_public(&signature));
+        o.put_hex_at(at, &signature);
         let (buf, len) = o
             .finish()
             .map_err(|needed| Error::BufferTooSmall { needed, available })?;

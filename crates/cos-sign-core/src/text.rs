@@ -4,6 +4,7 @@
 use core::fmt;
 
 use crate::Error;
+use crate::sha::hex20_public_into;
 #[cfg(target_pointer_width = "64")]
 use crate::encode::all_plain;
 use crate::encode::{encode_staged, encoded_len};
@@ -93,15 +94,15 @@ impl<'a> SliceOut<'a> {
         at
     }
 
-    /// Writes `b` where [`skip`](Self::skip) left room for it.
+    /// Writes the hex of `digest` where [`skip`](Self::skip) left room for it.
     #[inline]
-    pub(crate) fn put_at<const N: usize>(&mut self, at: usize, b: &[u8; N]) {
+    pub(crate) fn put_hex_at(&mut self, at: usize, digest: &[u8; 20]) {
         if let Some(d) = self
             .buf
             .get_mut(at..)
-            .and_then(|r| r.first_chunk_mut::<N>())
+            .and_then(|r| r.first_chunk_mut::<40>())
         {
-            *d = *b;
+            hex20_public_into(d, digest);
         }
     }
 
