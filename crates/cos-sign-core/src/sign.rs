@@ -163,23 +163,15 @@ impl SigningKey {
 
     /// Sorts, hashes and signs the request `s` holds, into `s`.
     fn sign_into<const N: usize>(&self, s: &mut Signed<'_, N>) -> Result<(), Error> {
-        if !s.param_order.sort(s.params) {
-            return Err(Error::TooManyParams { max: N });
-        }
-        if !s.header_order.sort(s.headers) {
-            return Err(Error::TooManyHeaders { max: N });
-        }
         // Encoded straight into the hasher's block buffer.
         let mut h = Sha1::new();
-        let (params_plain, headers_plain) = put_http_string(
+        sort_and_hash(
             &mut h,
             s.method,
             s.path,
-            (&s.param_order, s.params),
-            (&s.header_order, s.headers),
-        );
-        s.param_order.plain = params_plain;
-        s.header_order.plain = headers_plain;
+            (&mut s.param_order, s.params),
+            (&mut s.header_order, s.headers),
+        )?;
         s.signature = self.sign_digest(&h.finalize());
         Ok(())
     }
@@ -256,24 +248,15 @@ impl SigningKey {
         query: bool,
         buf: &'b mut [u8],
     ) -> Result<&'b str, Error> {
-        let mut params = Order::<N>::new();
-        if !params.sort(req.params) {
-            return Err(Error::TooManyParams { max: N });
-        }
-        let mut headers = Order::<N>::new();
-        if !headers.sort(req.headers) {
-            return Err(Error::TooManyHeaders { max: N });
-        }
+        let (mut params, mut headers) = (Order::<N>::new(), Order::<N>::new());
         let mut h = Sha1::new();
-        let (params_plain, headers_plain) = put_http_string(
+        sort_and_hash(
             &mut h,
             req.method,
             req.path,
-            (&params, req.params),
-            (&headers, req.headers),
-        );
-        params.plain = params_plain;
-        headers.plain = headers_plain;
+            (&mut params, req.params),
+            (&mut headers, req.headers),
+        )?;
         let kt = &self.key_time_text;
         let digest = h.finalize();
         // All but the signature does not depend on the hashes. Written between them in the
@@ -696,24 +679,68 @@ fn put_http_string<O: ByteOut + ?Sized, const N: usize>(
     params: (&Order<N>, &[(&str, &str)]),
     headers: (&Order<N>, &[(&str, &str)]),
 ) -> (u64, u64) {
+    let params = put_http_head(o, method, path, params);
+    (params, put_http_tail(o, headers))
+}
+
+/// The HttpString up to the headers, `method\npath\nparams\n`; returns which param names
+/// need no escape.
+#[inline]
+fn put_http_head<O: ByteOut + ?Sized, const N: usize>(
+    o: &mut O,
+    method: &str,
+    path: &str,
+    params: (&Order<N>, &[(&str, &str)]),
+) -> u64 {
     put_method(o, method);
     o.put(b"\n");
     o.put(path.as_bytes());
     o.put(b"\n");
     // (No call for an empty list: most requests have no params.)
-    let params = if params.0.len == 0 {
+    let plain = if params.0.len == 0 {
         0
     } else {
         put_pairs(o, params.0, params.1)
     };
     o.put(b"\n");
-    let headers = if headers.0.len == 0 {
+    plain
+}
+
+/// The rest of the HttpString, `headers\n`; returns which header names need no escape.
+#[inline]
+fn put_http_tail<O: ByteOut + ?Sized, const N: usize>(
+    o: &mut O,
+    headers: (&Order<N>, &[(&str, &str)]),
+) -> u64 {
+    let plain = if headers.0.len == 0 {
         0
     } else {
         put_pairs(o, headers.0, headers.1)
     };
     o.put(b"\n");
-    (params, headers)
+    plain
+}
+
+/// Sorts the params and the headers of a request into `params` and `headers` (both empty)
+/// and hashes its HttpString into `h`. The headers are sorted only once the params are
+/// hashed: the processor sorts them while the blocks filled by then are compressed.
+#[inline]
+fn sort_and_hash<const N: usize>(
+    h: &mut Sha1,
+    method: &str,
+    path: &str,
+    params: (&mut Order<N>, &[(&str, &str)]),
+    headers: (&mut Order<N>, &[(&str, &str)]),
+) -> Result<(), Error> {
+    if !params.0.sort(params.1) {
+        return Err(Error::TooManyParams { max: N });
+    }
+    params.0.plain = put_http_head(h, method, path, (params.0, params.1));
+    if !headers.0.sort(headers.1) {
+        return Err(Error::TooManyHeaders { max: N });
+    }
+    headers.0.plain = put_http_tail(h, (headers.0, headers.1));
+    Ok(())
 }
 
 impl<const N: usize> Render for HttpString<'_, '_, N> {

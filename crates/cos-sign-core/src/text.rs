@@ -4,10 +4,10 @@
 use core::fmt;
 
 use crate::Error;
-use crate::sha::hex20_public_into;
 #[cfg(target_pointer_width = "64")]
 use crate::encode::all_plain;
 use crate::encode::{encode_staged, encoded_len};
+use crate::sha::hex20_public_into;
 use crate::sink::{ByteOut, Form, copy_small, lower_into};
 
 mod sealed {
