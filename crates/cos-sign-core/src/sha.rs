@@ -191,6 +191,17 @@ impl ByteOut for Sha1 {
         self.update(bytes);
     }
 
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        match self.buf.get_mut(self.pos) {
+            Some(d) if self.pos < 63 => {
+                *d = b;
+                self.pos += 1;
+            }
+            _ => self.update(&[b]),
+        }
+    }
+
     #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn put_encoded(&mut self, s: &[u8], form: Form) -> usize {
         // Straight into the block buffer.

@@ -693,16 +693,16 @@ fn put_http_head<O: ByteOut + ?Sized, const N: usize>(
     params: (&Order<N>, &[(&str, &str)]),
 ) -> u64 {
     put_method(o, method);
-    o.put(b"\n");
+    o.put_byte(b'\n');
     o.put(path.as_bytes());
-    o.put(b"\n");
+    o.put_byte(b'\n');
     // (No call for an empty list: most requests have no params.)
     let plain = if params.0.len == 0 {
         0
     } else {
         put_pairs(o, params.0, params.1)
     };
-    o.put(b"\n");
+    o.put_byte(b'\n');
     plain
 }
 
@@ -717,7 +717,7 @@ fn put_http_tail<O: ByteOut + ?Sized, const N: usize>(
     } else {
         put_pairs(o, headers.0, headers.1)
     };
-    o.put(b"\n");
+    o.put_byte(b'\n');
     plain
 }
 
@@ -761,12 +761,12 @@ fn put_pairs<O: ByteOut + ?Sized, const N: usize>(
             continue;
         };
         if j > 0 {
-            o.put(b"&");
+            o.put_byte(b'&');
         }
         if put_name(o, k.as_bytes()) == k.len() {
             plain |= bit(i);
         }
-        o.put(b"=");
+        o.put_byte(b'=');
         put_value(o, v.as_bytes());
     }
     plain

@@ -25,6 +25,12 @@ pub trait ByteOut {
     /// Writes `s` encoded as `form` says and returns the encoded length.
     fn put_encoded(&mut self, s: &[u8], form: Form) -> usize;
 
+    /// Takes one byte (a separator).
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
+
     /// Writes `s`, known to need no escape, ASCII-lowercased.
     fn put_lower(&mut self, s: &[u8]) {
         let mut buf = [0u8; 16];
