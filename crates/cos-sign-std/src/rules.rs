@@ -213,6 +213,30 @@ pub type Parts<'a> = (
     &'a [(&'a str, &'a str)],
 );
 
+/// Signs `req` and appends its Authorization (`presigned`: its pre-signed query, params
+/// included) to `out` with the core's one-call signing: written on the stack, or into the
+/// heap when longer, then copied.
+fn sign_one<const N: usize>(
+    key: &SigningKey,
+    secret_id: &str,
+    req: &Request<'_, N>,
+    out: &mut String,
+    presigned: bool,
+) -> Result<(), CoreError> {
+    let mut write = |buf: &mut [u8]| -> Result<(), CoreError> {
+        out.push_str(if presigned {
+            key.sign_presigned_url_query_into(req, secret_id, buf)?
+        } else {
+            key.sign_authorization_into(req, secret_id, buf)?
+        });
+        Ok(())
+    };
+    match write(&mut [0u8; 512]) {
+        Err(CoreError::BufferTooSmall { needed, .. }) => write(&mut vec![0u8; needed]),
+        r => r,
+    }
+}
+
 /// Signs once: appends the Authorization to `header` and the pre-signed query
 /// ([`Form::Query`]'s `q-*` pairs, then the params when asked) to `query`, each when given (a
 /// pre-signed URL is written in place, into a buffer that can be reused). Both forms from one
@@ -248,6 +272,15 @@ pub fn render_into(
         header: Option<&mut String>,
         query: Option<QueryOut<'_>>,
     ) -> Result<(), CoreError> {
+        // One text alone (get_auth; a pre-signed URL without headers) is signed and written
+        // in one call.
+        let (header, query) = match (header, query) {
+            (Some(out), None) => return sign_one(key, secret_id, &req, out, false),
+            (None, Some(q)) if q.params || req.params.is_empty() => {
+                return sign_one(key, secret_id, &req, q.out, true);
+            }
+            other => other,
+        };
         let signed = key.sign(&req)?;
         // Written once on the stack, then copied to `out` (a longer text is measured and
         // written into its own buffer).
@@ -518,5 +551,38 @@ mod tests {
                 .collect();
             assert_eq!(with, format!("{alone}{quoted}"), "{params:?}");
         }
+    }
+
+    #[test]
+    fn texts_longer_than_the_stack_buffer_are_written_whole() {
+        // header lists of 20 long names: texts of well over 512 bytes, alone (one-call
+        // signing, into the heap) and together (signed once, two texts)
+        let names: Vec<String> = (0..20)
+            .map(|i| format!("x-cos-meta-{i:02}-{}", "n".repeat(30)))
+            .collect();
+        let pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        let key = SigningKey::derive(b"secret", KeyTime::new(1, 2));
+        let parts = ("get", "/k", &pairs[..], &pairs[..]);
+        let (mut header, mut with, mut both_h, mut both_q) =
+            (String::new(), String::new(), String::new(), String::new());
+        render_into(&key, "AKID", parts, Some(&mut header), None).unwrap();
+        let out = QueryOut {
+            out: &mut with,
+            params: true,
+        };
+        render_into(&key, "AKID", parts, None, Some(out)).unwrap();
+        let out = QueryOut {
+            out: &mut both_q,
+            params: true,
+        };
+        render_into(&key, "AKID", parts, Some(&mut both_h), Some(out)).unwrap();
+        assert!(
+            header.len() > 1024 && with.len() > 2048,
+            "{} {}",
+            header.len(),
+            with.len()
+        );
+        assert_eq!(header, both_h);
+        assert_eq!(with, both_q);
     }
 }
