@@ -203,7 +203,7 @@ impl SigningKey {
         secret_id: &str,
         buf: &'b mut [u8],
     ) -> Result<&'b str, Error> {
-        self.sign_text_into(req, secret_id, false, buf)
+        given(self.sign_text_into(req, secret_id, Some(buf), None)?.0)
     }
 
     /// Signs `req` and writes the query of its pre-signed URL into `buf`, in one call: the
@@ -236,18 +236,53 @@ impl SigningKey {
         secret_id: &str,
         buf: &'b mut [u8],
     ) -> Result<&'b str, Error> {
-        self.sign_text_into(req, secret_id, true, buf)
+        given(self.sign_text_into(req, secret_id, None, Some(buf))?.1)
     }
 
-    /// The fused signing of [`sign_authorization_into`](Self::sign_authorization_into) and
-    /// [`sign_presigned_url_query_into`](Self::sign_presigned_url_query_into).
-    fn sign_text_into<'b, const N: usize>(
+    /// Signs `req` once and writes both texts of a pre-signed URL whose request also carries
+    /// the Authorization header (qcloud_cos's `get_presigned_url` with Headers, which puts it
+    /// into them): the header into `header_buf` as
+    /// [`sign_authorization_into`](Self::sign_authorization_into) writes it, the URL query
+    /// into `query_buf` as [`sign_presigned_url_query_into`](Self::sign_presigned_url_query_into)
+    /// does.
+    ///
+    /// ```
+    /// use cos_sign_core::{KeyTime, Request, SigningKey};
+    /// let key = SigningKey::derive(b"BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz", KeyTime::new(1557989151, 1557996351));
+    /// let headers = [("Host", "examplebucket-1250000000.cos.ap-beijing.myqcloud.com")];
+    /// let req = Request::new("GET", "/a.txt").headers(&headers);
+    /// let id = "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q";
+    /// let (mut a, mut b, mut c) = ([0u8; 512], [0u8; 512], [0u8; 512]);
+    /// let (header, query) = key.sign_authorization_and_query_into(&req, id, &mut a, &mut b)?;
+    /// assert_eq!(header, key.sign_authorization_into(&req, id, &mut c)?);
+    /// assert_eq!(query, key.sign_presigned_url_query_into(&req, id, &mut c)?);
+    /// # Ok::<(), cos_sign_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As the two calls, the header's [`Error::BufferTooSmall`] first.
+    pub fn sign_authorization_and_query_into<'a, 'b, const N: usize>(
         &self,
         req: &Request<'_, N>,
         secret_id: &str,
-        query: bool,
-        buf: &'b mut [u8],
-    ) -> Result<&'b str, Error> {
+        header_buf: &'a mut [u8],
+        query_buf: &'b mut [u8],
+    ) -> Result<(&'a str, &'b str), Error> {
+        let (h, q) = self.sign_text_into(req, secret_id, Some(header_buf), Some(query_buf))?;
+        Ok((given(h)?, given(q)?))
+    }
+
+    /// The fused signing of [`sign_authorization_into`](Self::sign_authorization_into),
+    /// [`sign_presigned_url_query_into`](Self::sign_presigned_url_query_into) and both at once:
+    /// the texts of the buffers given.
+    #[inline(always)]
+    fn sign_text_into<'a, 'b, const N: usize>(
+        &self,
+        req: &Request<'_, N>,
+        secret_id: &str,
+        header_buf: Option<&'a mut [u8]>,
+        query_buf: Option<&'b mut [u8]>,
+    ) -> Result<(Option<&'a str>, Option<&'b str>), Error> {
         let (mut params, mut headers) = (Order::<N>::new(), Order::<N>::new());
         let mut h = Sha1::new();
         sort_and_hash(
@@ -264,38 +299,48 @@ impl SigningKey {
         // fields before the name lists during the HttpString's last block, the lists during
         // the HMAC's inner blocks, the params (after the signature's place) during its outer
         // block.
-        let available = buf.len();
-        let mut o = SliceOut::new(buf);
-        put_auth_head(&mut o, secret_id, kt, query);
+        let (avail_h, avail_q) = (
+            header_buf.as_ref().map_or(0, |b| b.len()),
+            query_buf.as_ref().map_or(0, |b| b.len()),
+        );
+        let (mut ho, mut qo) = (header_buf.map(SliceOut::new), query_buf.map(SliceOut::new));
+        if let Some(o) = &mut ho {
+            put_auth_head(o, secret_id, kt, false);
+        }
+        if let Some(o) = &mut qo {
+            put_auth_head(o, secret_id, kt, true);
+        }
         let inner = self
             .mac
             .sts_inner(kt.sts_head(), kt.sts_head_len(), &digest);
-        put_auth_lists(
-            &mut o,
-            (&headers, req.headers),
-            (&params, req.params),
-            query,
+        if let Some(o) = &mut ho {
+            put_auth_lists(o, (&headers, req.headers), (&params, req.params), false);
+        }
+        if let Some(o) = &mut qo {
+            put_auth_lists(o, (&headers, req.headers), (&params, req.params), true);
+        }
+        let (at_h, at_q) = (
+            ho.as_mut().map(|o| o.skip(40)),
+            qo.as_mut().map(|o| o.skip(40)),
         );
-        let at = o.skip(40);
         let signature = self.mac.outer_of(inner);
-        if query && !req.params.is_empty() {
+        if let Some(o) = &mut qo
+            && !req.params.is_empty()
+        {
             o.put(b"&");
             ParamsQuery {
                 params: req.params,
                 plain: params.plain,
             }
-            .render(&mut o);
+            .render(o);
         }
-        o.put_hex_at(at, &signature);
-        let (buf, len) = o
-            .finish()
-            .map_err(|needed| Error::BufferTooSmall { needed, available })?;
-        buf.get(..len)
-            .and_then(|w| core::str::from_utf8(w).ok())
-            .ok_or(Error::BufferTooSmall {
-                needed: len,
-                available,
-            })
+        if let (Some(o), Some(at)) = (&mut ho, at_h) {
+            o.put_hex_at(at, &signature);
+        }
+        if let (Some(o), Some(at)) = (&mut qo, at_q) {
+            o.put_hex_at(at, &signature);
+        }
+        Ok((finish(ho, avail_h)?, finish(qo, avail_q)?))
     }
 
     /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex digest>\n"))`.
@@ -307,6 +352,33 @@ impl SigningKey {
     pub(crate) fn mac(&self) -> &HmacSha1 {
         &self.mac
     }
+}
+
+/// The text of a buffer that was given (always there: a missing one reads as no room).
+#[inline(always)]
+fn given(text: Option<&str>) -> Result<&str, Error> {
+    text.ok_or(Error::BufferTooSmall {
+        needed: 0,
+        available: 0,
+    })
+}
+
+/// The text a one-call signing wrote, or the room it needed.
+#[inline(always)]
+fn finish(out: Option<SliceOut<'_>>, available: usize) -> Result<Option<&str>, Error> {
+    let Some(out) = out else {
+        return Ok(None);
+    };
+    let (buf, len) = out
+        .finish()
+        .map_err(|needed| Error::BufferTooSmall { needed, available })?;
+    buf.get(..len)
+        .and_then(|w| core::str::from_utf8(w).ok())
+        .map(Some)
+        .ok_or(Error::BufferTooSmall {
+            needed: len,
+            available,
+        })
 }
 
 impl Drop for SigningKey {

@@ -100,6 +100,11 @@ fn too_many_params_and_headers() {
             key.sign_presigned_url_query_into(&req, "id", &mut buf),
             Err(err)
         );
+        let mut other = [0u8; 4096];
+        assert_eq!(
+            key.sign_authorization_and_query_into(&req, "id", &mut buf, &mut other),
+            Err(err)
+        );
     }
 }
 
@@ -141,6 +146,36 @@ fn one_call_buffer_too_small_is_exact() {
             );
         }
     }
+}
+
+/// Both texts at once: each buffer is checked, the header's first; exactly enough room for
+/// both writes both.
+#[test]
+fn both_texts_buffer_too_small_names_the_first_short_one() {
+    let key = SigningKey::derive(b"secret", KeyTime::new(1557989151, 1557996351));
+    let params = [("a b", "x;y")];
+    let headers = [("Host", "h.example"), ("x-cos-A%", "1")];
+    let req = Request::new("PUT", "/k").params(&params).headers(&headers);
+    let mut one = [0u8; 1024];
+    let auth = key
+        .sign_authorization_into(&req, "AKID", &mut one)
+        .unwrap()
+        .to_owned();
+    let query = (key
+        .sign_presigned_url_query_into(&req, "AKID", &mut one)
+        .unwrap())
+    .to_owned();
+    let (a, q) = (auth.len(), query.len());
+    let both = |h: usize, qn: usize| {
+        let (mut hb, mut qb) = (vec![0u8; h], vec![0u8; qn]);
+        key.sign_authorization_and_query_into(&req, "AKID", &mut hb, &mut qb)
+            .map(|(x, y)| (x.to_owned(), y.to_owned()))
+    };
+    assert_eq!(both(a, q).unwrap(), (auth.clone(), query.clone()));
+    let short = |needed, available| Err(Error::BufferTooSmall { needed, available });
+    assert_eq!(both(a - 1, q - 1), short(a, a - 1));
+    assert_eq!(both(a, q - 1), short(q, q - 1));
+    assert_eq!(both(0, q), short(a, 0));
 }
 
 /// Checks one text: `len()` matches the rendered text, `len()` bytes are enough, one less is

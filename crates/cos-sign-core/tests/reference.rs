@@ -61,6 +61,10 @@ proptest! {
         };
         let mut buf = vec![0u8; url_query.len()];
         prop_assert_eq!(sk.sign_presigned_url_query_into(&req, &id, &mut buf).unwrap(), url_query.as_str());
+        // Both at once: the same two texts from one signing.
+        let (mut hb, mut qb) = (vec![0u8; r.authorization.len()], vec![0u8; url_query.len()]);
+        let both = sk.sign_authorization_and_query_into(&req, &id, &mut hb, &mut qb).unwrap();
+        prop_assert_eq!(both, (r.authorization.as_str(), url_query.as_str()));
 
         // A larger capacity signs the same.
         let wide = sk.sign(&req.with_capacity::<64>()).unwrap();

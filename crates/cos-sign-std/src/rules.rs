@@ -272,12 +272,25 @@ pub fn render_into(
         header: Option<&mut String>,
         query: Option<QueryOut<'_>>,
     ) -> Result<(), CoreError> {
-        // One text alone (get_auth; a pre-signed URL without headers) is signed and written
-        // in one call.
+        // One text alone (get_auth; a pre-signed URL without headers), or the Authorization
+        // and a whole URL query, is signed and written in one call.
         let (header, query) = match (header, query) {
             (Some(out), None) => return sign_one(key, secret_id, &req, out, false),
             (None, Some(q)) if q.params || req.params.is_empty() => {
                 return sign_one(key, secret_id, &req, q.out, true);
+            }
+            (Some(h), Some(q)) if q.params || req.params.is_empty() => {
+                // both on the stack; longer ones are written as below
+                let (mut hb, mut qb) = ([0u8; 512], [0u8; 512]);
+                match key.sign_authorization_and_query_into(&req, secret_id, &mut hb, &mut qb) {
+                    Ok((text, query)) => {
+                        h.push_str(text);
+                        q.out.push_str(query);
+                        return Ok(());
+                    }
+                    Err(CoreError::BufferTooSmall { .. }) => (Some(h), Some(q)),
+                    Err(e) => return Err(e),
+                }
             }
             other => other,
         };
