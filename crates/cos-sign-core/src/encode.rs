@@ -229,6 +229,21 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
     if !tail.is_empty() {
         make_room(st, &mut n, &mut spilled);
         let buf = st.buf();
+        // The last eight bytes of `s`, when they all stay as they are, as one word over the
+        // end of what is written: the bytes before the tail are plain, so their output is
+        // themselves (still in the buffer unless a spill handed them on).
+        let r = tail.len();
+        if let Some(last) = s.last_chunk::<8>()
+            && all_plain8(last)
+            && let Some(d) = n
+                .checked_sub(8 - r)
+                .and_then(|at| buf.get_mut(at..))
+                .and_then(|b| b.first_chunk_mut::<8>())
+        {
+            let x = u64::from_le_bytes(*last);
+            *d = (if lower { lower8(x) } else { x }).to_le_bytes();
+            return (n + r, n + r + spilled - start);
+        }
         for &b in tail {
             put_byte(buf, &mut n, b);
         }
