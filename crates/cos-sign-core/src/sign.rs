@@ -1,7 +1,7 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use crate::encode::{cmp_names, put_name, put_name_in_query, put_query, put_value};
+use crate::encode::{cmp_names, put_name, put_name_in_query, put_query};
 use crate::keytime::TimeText;
 use crate::sha::{HmacSha1, Sha1, hex20, hex20_public};
 use crate::sink::ByteOut;
@@ -832,14 +832,9 @@ fn put_pairs<O: ByteOut + ?Sized, const N: usize>(
         let Some((k, v)) = pairs.get(usize::from(i)) else {
             continue;
         };
-        if j > 0 {
-            o.put_byte(b'&');
-        }
-        if put_name(o, k.as_bytes()) == k.len() {
+        if o.put_pair(j == 0, k.as_bytes(), v.as_bytes()) == k.len() {
             plain |= bit(i);
         }
-        o.put_byte(b'=');
-        put_value(o, v.as_bytes());
     }
     plain
 }

@@ -31,6 +31,19 @@ pub trait ByteOut {
         self.put(&[b]);
     }
 
+    /// Writes one `name=value` pair of the HttpString (`&` before it unless it is the first):
+    /// `lower(encode(name))=encode(value)`. Returns the encoded length of the name.
+    #[inline]
+    fn put_pair(&mut self, first: bool, name: &[u8], value: &[u8]) -> usize {
+        if !first {
+            self.put_byte(b'&');
+        }
+        let n = self.put_encoded(name, Form::Name);
+        self.put_byte(b'=');
+        self.put_encoded(value, Form::Value);
+        n
+    }
+
     /// Writes `s`, known to need no escape, ASCII-lowercased.
     fn put_lower(&mut self, s: &[u8]) {
         let mut buf = [0u8; 16];
