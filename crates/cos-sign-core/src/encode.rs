@@ -102,7 +102,7 @@ pub(crate) fn encoded_len(s: &[u8], form: Form) -> usize {
         Form::Name | Form::NameInQuery => &ESCAPE_NAME,
         Form::Query => &ESCAPE_QUERY,
     };
-    let len: usize = s.iter().map(|&b| (table[b as usize] >> 24) as usize).sum();
+    let len: usize = s.iter().map(|&b| (table[b as usize] >> 30) as usize).sum();
     if form == Form::NameInQuery {
         // Each escape (3 bytes for 1) is two bytes longer again: `%25XX`.
         len + (len - s.len())
@@ -194,7 +194,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
     // One byte through the table (`n` has the room of a word: `ROOM`).
     let put_byte = |buf: &mut [u8], n: &mut usize, b: u8| {
         let e = table[b as usize];
-        let len = (e >> 24) as usize;
+        // (Two bits: the compiler bounds the fill within a word's output.)
+        let len = (e >> 30) as usize;
         if form == Form::NameInQuery && len == 3 {
             // quote_plus turns the `%` of an escape into `%25`.
             let w = u64::from(e & 0x00ff_ff00) << 16 | 0x0035_3225;
@@ -220,10 +221,18 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
                 *d = x.to_le_bytes();
             }
             n += 8;
-        } else {
+        } else if let Some(d) = buf
+            .get_mut(n..)
+            .and_then(|r| r.first_chunk_mut::<WORD_OUT>())
+        {
+            // Into a fixed window that holds the word's output: the stores need no bound
+            // test of their own. (The window is always there: below its limit a stage
+            // keeps `ROOM > WORD_OUT` bytes, as `make_room` made sure.)
+            let mut k = 0;
             for &b in w {
-                put_byte(buf, &mut n, b);
+                put_byte(d, &mut k, b);
             }
+            n += k;
         }
     }
     if !tail.is_empty() {
@@ -244,14 +253,28 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
             *d = (if lower { lower8(x) } else { x }).to_le_bytes();
             return (n + r, n + r + spilled - start);
         }
-        for &b in tail {
-            put_byte(buf, &mut n, b);
+        if let Some(d) = buf
+            .get_mut(n..)
+            .and_then(|r| r.first_chunk_mut::<WORD_OUT>())
+        {
+            let mut k = 0;
+            for &b in tail {
+                put_byte(d, &mut k, b);
+            }
+            n += k;
         }
     }
     (n, n + spilled - start)
 }
 
-/// A byte's encoding as one little-endian word: the output bytes, then (top byte) their
+/// The window one word's encoding is written in: eight escapes as `%25XX`, the last one
+/// stored as eight bytes (`7 * 5 + 8`); within the [`ROOM`] a stage keeps.
+#[cfg(target_pointer_width = "64")]
+const WORD_OUT: usize = 7 * 5 + 8;
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(WORD_OUT < ROOM);
+
+/// A byte's encoding as one little-endian word: the output bytes, then (top two bits) their
 /// count, 1 for a byte that stays (lowercased in names; `+` for a space in a query) and 3
 /// for `%XX`.
 #[cfg(target_pointer_width = "64")]
@@ -271,14 +294,14 @@ const fn escape_table(form: Form) -> [u32; 256] {
             } else {
                 m
             };
-            m as u32 | 1 << 24
+            m as u32 | 1 << 30
         } else if matches!(form, Form::Query) && b == b' ' {
-            b'+' as u32 | 1 << 24
+            b'+' as u32 | 1 << 30
         } else {
             b'%' as u32
                 | (hex[(b >> 4) as usize] as u32) << 8
                 | (hex[(b & 15) as usize] as u32) << 16
-                | 3 << 24
+                | 3 << 30
         };
         i += 1;
     }
