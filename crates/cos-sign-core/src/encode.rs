@@ -137,6 +137,38 @@ pub(crate) fn encode_staged<O: ByteOut + ?Sized>(o: &mut O, s: &[u8], form: Form
     total
 }
 
+/// An output slice with room for any encoding of the text at hand and [`ROOM`] past it: the
+/// encoder writes straight into it and never spills.
+#[cfg(target_pointer_width = "64")]
+struct Direct<'b>(&'b mut [u8]);
+
+#[cfg(target_pointer_width = "64")]
+impl Stage for Direct<'_> {
+    const LIMIT: usize = usize::MAX;
+
+    #[inline(always)]
+    fn buf(&mut self) -> &mut [u8] {
+        self.0
+    }
+
+    #[inline(always)]
+    fn spill(&mut self, n: usize) -> usize {
+        n
+    }
+}
+
+/// Encodes `s` straight into `dst` when it has room for the longest encoding of `s` (five
+/// bytes a byte) and [`ROOM`] past it; returns the encoded length, or `None` (nothing
+/// written) when it has not.
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+pub(crate) fn encode_direct(dst: &mut [u8], s: &[u8], form: Form) -> Option<usize> {
+    if dst.len().saturating_sub(ROOM) / 5 < s.len() {
+        return None;
+    }
+    Some(encode_into(&mut Direct(dst), 0, s, form).0)
+}
+
 #[cfg(any(test, not(target_pointer_width = "64")))]
 const ONES: u64 = 0x0101_0101_0101_0101;
 #[cfg(any(test, not(target_pointer_width = "64")))]
@@ -677,6 +709,15 @@ mod tests {
                     "{s:?} {form:?}"
                 );
                 assert_eq!(encoded_len(&s, form), want.1, "{s:?} {form:?}");
+                // Straight into a slice: with just enough room, and not written at all
+                // with a byte less (unless there is nothing to write).
+                let mut dst = std::vec![0xAAu8; 5 * s.len() + ROOM];
+                let n = encode_direct(&mut dst, &s, form);
+                assert_eq!(n, Some(want.1), "{s:?} {form:?}");
+                assert_eq!(&dst[..want.1], &want.0[..], "{s:?} {form:?}");
+                dst.pop();
+                let less = encode_direct(&mut dst, &s, form);
+                assert_eq!(less, if s.is_empty() { Some(0) } else { None });
             }
         }
     }

@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::Error;
 #[cfg(target_pointer_width = "64")]
-use crate::encode::all_plain;
+use crate::encode::{all_plain, encode_direct};
 use crate::encode::{encode_staged, encoded_len};
 use crate::sha::hex20_public_into;
 use crate::sink::{ByteOut, Form, copy_small, lower_into};
@@ -133,6 +133,15 @@ impl ByteOut for SliceOut<'_> {
         if matches!(form, Form::Value | Form::Query) && all_plain(s) {
             self.put(s);
             return s.len();
+        }
+        #[cfg(target_pointer_width = "64")]
+        if let Some(n) = self
+            .buf
+            .get_mut(self.pos..)
+            .and_then(|d| encode_direct(d, s, form))
+        {
+            self.pos += n;
+            return n;
         }
         encode_staged(self, s, form)
     }
