@@ -274,8 +274,9 @@ impl SigningKey {
 
     /// The fused signing of [`sign_authorization_into`](Self::sign_authorization_into),
     /// [`sign_presigned_url_query_into`](Self::sign_presigned_url_query_into) and both at once:
-    /// the texts of the buffers given.
-    #[inline(always)]
+    /// the texts of the buffers given. (Inlined into each of them on 64-bit targets, where
+    /// the buffers not given fold away; one copy elsewhere, for smaller code.)
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn sign_text_into<'a, 'b, const N: usize>(
         &self,
         req: &Request<'_, N>,

@@ -274,7 +274,9 @@ pub fn render_into(
     ) -> Result<(), CoreError> {
         // One text alone (get_auth; a pre-signed URL without headers), or the Authorization
         // and a whole URL query, is signed and written in one call.
+        // (At the usual capacity only: one copy of the one-call code.)
         let (header, query) = match (header, query) {
+            other if N != 32 => other,
             (Some(out), None) => return sign_one(key, secret_id, &req, out, false),
             (None, Some(q)) if q.params || req.params.is_empty() => {
                 return sign_one(key, secret_id, &req, q.out, true);
