@@ -300,10 +300,6 @@ impl SigningKey {
         // fields before the name lists during the HttpString's last block, the lists during
         // the HMAC's inner blocks, the params (after the signature's place) during its outer
         // block.
-        let (avail_h, avail_q) = (
-            header_buf.as_ref().map_or(0, |b| b.len()),
-            query_buf.as_ref().map_or(0, |b| b.len()),
-        );
         let (mut ho, mut qo) = (header_buf.map(SliceOut::new), query_buf.map(SliceOut::new));
         if let Some(o) = &mut ho {
             put_auth_head(o, secret_id, kt, false);
@@ -341,7 +337,10 @@ impl SigningKey {
         if let (Some(o), Some(at)) = (&mut qo, at_q) {
             o.put_hex_at(at, &signature);
         }
-        Ok((finish(ho, avail_h)?, finish(qo, avail_q)?))
+        Ok((
+            ho.map(SliceOut::into_text).transpose()?,
+            qo.map(SliceOut::into_text).transpose()?,
+        ))
     }
 
     /// `hex(HMAC(SignKey, "sha1\n<KeyTime>\n<hex digest>\n"))`.
@@ -362,24 +361,6 @@ fn given(text: Option<&str>) -> Result<&str, Error> {
         needed: 0,
         available: 0,
     })
-}
-
-/// The text a one-call signing wrote, or the room it needed.
-#[inline(always)]
-fn finish(out: Option<SliceOut<'_>>, available: usize) -> Result<Option<&str>, Error> {
-    let Some(out) = out else {
-        return Ok(None);
-    };
-    let (buf, len) = out
-        .finish()
-        .map_err(|needed| Error::BufferTooSmall { needed, available })?;
-    buf.get(..len)
-        .and_then(|w| core::str::from_utf8(w).ok())
-        .map(Some)
-        .ok_or(Error::BufferTooSmall {
-            needed: len,
-            available,
-        })
 }
 
 impl Drop for SigningKey {

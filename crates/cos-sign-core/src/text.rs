@@ -30,16 +30,26 @@ pub(crate) use sealed::Render;
 /// writer only counts, so it ends with the text's length either way.
 #[inline]
 pub(crate) fn render_slice<R: Render + ?Sized>(r: &R, buf: &mut [u8]) -> Result<usize, usize> {
-    let mut out = SliceOut {
-        buf,
-        pos: 0,
-        overflow: false,
-    };
+    let mut out = SliceOut::new(buf);
     r.render(&mut out);
-    if out.overflow {
-        Err(out.pos)
-    } else {
-        Ok(out.pos)
+    out.written()
+}
+
+/// The text a writer left at the start of `buf` (`Ok` with its length), or
+/// [`Error::BufferTooSmall`] with the length it needed (`Err`).
+#[inline]
+fn text_in(buf: &mut [u8], written: Result<usize, usize>) -> Result<&str, Error> {
+    let available = buf.len();
+    let buf: &[u8] = buf;
+    match written {
+        Ok(n) => buf
+            .get(..n)
+            .and_then(|w| core::str::from_utf8(w).ok())
+            .ok_or(Error::BufferTooSmall {
+                needed: n,
+                available,
+            }),
+        Err(needed) => Err(Error::BufferTooSmall { needed, available }),
     }
 }
 
@@ -83,7 +93,7 @@ impl<'a> SliceOut<'a> {
         }
     }
 
-    /// Leaves `n` bytes to be written later ([`put_at`](Self::put_at)); returns where.
+    /// Leaves `n` bytes to be written later ([`put_hex_at`](Self::put_hex_at)); returns where.
     #[inline]
     pub(crate) fn skip(&mut self, n: usize) -> usize {
         let at = self.pos;
@@ -106,13 +116,21 @@ impl<'a> SliceOut<'a> {
         }
     }
 
-    /// The buffer and the length written, or the length the text needed.
-    pub(crate) fn finish(self) -> Result<(&'a mut [u8], usize), usize> {
+    /// The length written, or (when the slice ran out) the length the text needed.
+    #[inline]
+    fn written(&self) -> Result<usize, usize> {
         if self.overflow {
             Err(self.pos)
         } else {
-            Ok((self.buf, self.pos))
+            Ok(self.pos)
         }
+    }
+
+    /// The text written, or [`Error::BufferTooSmall`] with the length it needed.
+    #[inline]
+    pub(crate) fn into_text(self) -> Result<&'a str, Error> {
+        let written = self.written();
+        text_in(self.buf, written)
     }
 }
 impl ByteOut for SliceOut<'_> {
@@ -196,22 +214,8 @@ impl<R: Render> Text<R> {
     /// [`Error::BufferTooSmall`] when `buf` is shorter than [`len`](Text::len); `buf` holds
     /// nothing usable then.
     pub fn write_into<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        let available = buf.len();
-        let written = match self.0.write_slice(buf) {
-            Ok(n) => buf.get(..n),
-            Err(n) => {
-                return Err(Error::BufferTooSmall {
-                    needed: n,
-                    available,
-                });
-            }
-        };
-        written
-            .and_then(|w| core::str::from_utf8(w).ok())
-            .ok_or(Error::BufferTooSmall {
-                needed: written.map_or(0, <[u8]>::len),
-                available,
-            })
+        let written = self.0.write_slice(buf);
+        text_in(buf, written)
     }
 
     /// The text as a `heapless::String` of capacity `M`.
