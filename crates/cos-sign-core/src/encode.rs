@@ -662,13 +662,7 @@ mod tests {
     /// text has anything to escape.
     #[test]
     fn word_encoder_equals_the_compact_one() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::xorshift(0x2545_F491_4F6C_DD1Du64);
         let pieces: [&[u8]; 12] = [
             b"a",
             b"Z",

@@ -56,6 +56,17 @@ mod sink;
 mod text;
 mod verify;
 
+/// The unit tests' generator of inputs: a seeded xorshift64 (the same inputs every run).
+#[cfg(test)]
+fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
 pub use encode::is_unreserved;
 pub use error::{Error, ParseError, VerifyError};
 pub use keytime::KeyTime;

@@ -552,13 +552,7 @@ mod tests {
     /// The compact compression function equals the `sha1` crate's on many states and blocks.
     #[test]
     fn compact_compress_equals_the_sha1_crate() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::xorshift(0x9E37_79B9_7F4A_7C15u64);
         for _ in 0..200 {
             let mut state = [0u32; 5];
             for s in &mut state {
@@ -598,13 +592,7 @@ mod tests {
                 }
             }
         }
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::xorshift(0x2545_F491_4F6C_DD1Du64);
         let pieces: [&[u8]; 9] = [
             b"a",
             b"Content-MD5",
@@ -625,7 +613,7 @@ mod tests {
         };
         for _ in 0..3000 {
             let (name, value) = (text(&mut next), text(&mut next));
-            let first = next() % 2 == 0;
+            let first = next().is_multiple_of(2);
             let fill: Vec<u8> = (0..next() % 130).map(|i| i as u8).collect();
             let mut want = fill.clone();
             if !first {
