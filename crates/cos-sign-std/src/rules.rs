@@ -214,8 +214,7 @@ pub type Parts<'a> = (
 );
 
 /// Signs `req` and appends its Authorization (`presigned`: its pre-signed query, params
-/// included) to `out` with the core's one-call signing: written on the stack, or into the
-/// heap when longer, then copied.
+/// included) to `out` with the core's one-call signing.
 fn sign_one<const N: usize>(
     key: &SigningKey,
     secret_id: &str,
@@ -223,18 +222,26 @@ fn sign_one<const N: usize>(
     out: &mut String,
     presigned: bool,
 ) -> Result<(), CoreError> {
-    let mut write = |buf: &mut [u8]| -> Result<(), CoreError> {
-        out.push_str(if presigned {
-            key.sign_presigned_url_query_into(req, secret_id, buf)?
-        } else {
-            key.sign_authorization_into(req, secret_id, buf)?
-        });
-        Ok(())
-    };
+    push_text(out, |buf| match presigned {
+        true => key.sign_presigned_url_query_into(req, secret_id, buf),
+        false => key.sign_authorization_into(req, secret_id, buf),
+    })
+}
+
+/// Appends to `out` the text `write` writes into a 512-byte stack buffer or, when that is
+/// too small, into a heap buffer of the length it needed.
+fn push_text(
+    out: &mut String,
+    mut write: impl for<'b> FnMut(&'b mut [u8]) -> Result<&'b str, CoreError>,
+) -> Result<(), CoreError> {
     match write(&mut [0u8; 512]) {
-        Err(CoreError::BufferTooSmall { needed, .. }) => write(&mut vec![0u8; needed]),
-        r => r,
+        Ok(text) => out.push_str(text),
+        Err(CoreError::BufferTooSmall { needed, .. }) => {
+            out.push_str(write(&mut vec![0u8; needed])?)
+        }
+        Err(e) => return Err(e),
     }
+    Ok(())
 }
 
 /// Signs once: appends the Authorization to `header` and the pre-signed query
@@ -296,30 +303,20 @@ pub fn render_into(
             }
             other => other,
         };
+        // The rest (the q-* pairs without the params after them, a text past 512 bytes, a
+        // larger capacity): signed once, each text written from the one `Signed`.
         let signed = key.sign(&req)?;
-        // Written once on the stack, then copied to `out` (a longer text is measured and
-        // written into its own buffer).
-        macro_rules! push {
-            ($text:expr, $out:expr) => {{
-                let (text, out): (_, &mut String) = ($text, $out);
-                let mut stack = [0u8; 512];
-                match text.write_into(&mut stack) {
-                    Ok(t) => out.push_str(t),
-                    Err(_) => {
-                        let mut heap = vec![0u8; text.len()];
-                        out.push_str(text.write_into(&mut heap)?);
-                    }
-                }
-            }};
-        }
         if let Some(h) = header {
-            push!(signed.authorization(secret_id), h);
+            let text = signed.authorization(secret_id);
+            push_text(h, |buf| text.write_into(buf))?;
         }
         if let Some(q) = query {
-            push!(signed.presigned_query(secret_id), &mut *q.out);
+            let text = signed.presigned_query(secret_id);
+            push_text(q.out, |buf| text.write_into(buf))?;
             if q.params && !req.params.is_empty() {
                 q.out.push('&');
-                push!(signed.params_query(), &mut *q.out);
+                let text = signed.params_query();
+                push_text(q.out, |buf| text.write_into(buf))?;
             }
         }
         Ok(())
