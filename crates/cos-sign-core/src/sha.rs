@@ -66,16 +66,25 @@ const IV: [u32; 5] = [
     0xC3D2_E1F0,
 ];
 
+/// The bytes [`Sha1`] holds before it compresses them: two blocks on 64-bit targets (one
+/// compression call for both, and a message of up to 119 bytes, such as a short HttpString,
+/// is compressed in one call with its padding), one block on small targets (a smaller
+/// stack).
+#[cfg(target_pointer_width = "64")]
+const HELD: usize = 128;
+#[cfg(not(target_pointer_width = "64"))]
+const HELD: usize = 64;
+
 /// Streaming SHA-1.
 ///
-/// The buffer holds two blocks: between calls fewer than 64 bytes wait in it, so that any
-/// piece of up to 64 bytes is one copy, and an encoder can write whole words past the end of
-/// the first block before it is compressed ([`Stage`]).
+/// The buffer holds [`HELD`] bytes and one block more: between calls fewer than `HELD` bytes
+/// wait in it, so that any piece of up to 64 bytes is one copy, and an encoder can write
+/// whole words past the held bytes before they are compressed ([`Stage`]).
 #[derive(Clone)]
 pub(crate) struct Sha1 {
     state: [u32; 5],
-    buf: [u8; 128],
-    /// Bytes waiting in `buf` (below 64 between calls).
+    buf: [u8; HELD + 64],
+    /// Bytes waiting in `buf` (below `HELD` between calls).
     pos: usize,
     /// Bytes already compressed.
     done: u64,
@@ -90,7 +99,7 @@ impl Sha1 {
     pub(crate) const fn resume(state: [u32; 5], done: u64) -> Self {
         Self {
             state,
-            buf: [0; 128],
+            buf: [0; HELD + 64],
             pos: 0,
             done,
         }
@@ -101,7 +110,7 @@ impl Sha1 {
         // A piece that leaves the block unfilled (nearly every piece of a streamed canonical
         // string) is one copy into the buffer, a short one without a `memcpy` call.
         let end = self.pos + data.len();
-        if end < 64 {
+        if end < HELD {
             if let Some(dst) = self.buf.get_mut(self.pos..end) {
                 copy_small(dst, data);
             }
@@ -111,50 +120,60 @@ impl Sha1 {
         }
     }
 
-    /// Fills and compresses the waiting block, compresses whole blocks straight from `data`,
+    /// Fills and compresses the held bytes, compresses whole blocks straight from `data`,
     /// keeps the rest.
     fn update_long(&mut self, data: &[u8]) {
-        let (head, data) = data.split_at(64usize.saturating_sub(self.pos).min(data.len()));
+        let (head, data) = data.split_at(HELD.saturating_sub(self.pos).min(data.len()));
         if let Some(dst) = self.buf.get_mut(self.pos..self.pos + head.len()) {
             dst.copy_from_slice(head);
         }
-        if let Some(block) = self.buf.as_chunks::<64>().0.first() {
-            compress(&mut self.state, core::slice::from_ref(block));
-        }
+        compress(&mut self.state, held(&self.buf));
         let (blocks, rest) = data.as_chunks::<64>();
-        compress(&mut self.state, blocks);
-        self.done += 64 * (1 + blocks.len() as u64);
+        if !blocks.is_empty() {
+            compress(&mut self.state, blocks);
+        }
+        self.done += (HELD + 64 * blocks.len()) as u64;
         if let Some(dst) = self.buf.get_mut(..rest.len()) {
             dst.copy_from_slice(rest);
         }
         self.pos = rest.len();
     }
 
-    /// Compresses the first block of the buffer and moves the second one to the front;
-    /// returns the bytes left waiting (`pos - 64`).
+    /// Compresses the held bytes and moves the block after them to the front; returns the
+    /// bytes left waiting (`pos - HELD`).
     #[inline(never)]
     fn spill_block(&mut self) -> usize {
-        let (lo, hi) = self.buf.split_at_mut(64);
-        if let Some(block) = lo.as_chunks::<64>().0.first() {
-            compress(&mut self.state, core::slice::from_ref(block));
+        compress(&mut self.state, held(&self.buf));
+        let (lo, hi) = self.buf.split_at_mut(HELD);
+        if let (Some(d), Some(s)) = (lo.first_chunk_mut::<64>(), hi.first_chunk::<64>()) {
+            *d = *s;
         }
-        lo.copy_from_slice(hi);
-        self.done += 64;
-        self.pos.saturating_sub(64)
+        self.done += HELD as u64;
+        self.pos.saturating_sub(HELD)
     }
 
     /// The digest (the hasher is spent: its buffer holds the padding).
     pub(crate) fn finalize(&mut self) -> [u8; 20] {
         let pos = self.pos;
         let bits = (self.done + pos as u64).wrapping_mul(8);
-        if let Some(b) = self.buf.get_mut(pos) {
-            *b = 0x80;
+        // `0x80` and the zeros up to the length, in one fixed-size store: the length field
+        // ends at most 72 bytes after `pos` and starts at most 64 after it, and `pos + 64`
+        // stays within the buffer (`pos < HELD`). (A fill up to a computed end is a `memset`
+        // call.)
+        const PAD: [u8; 64] = {
+            let mut p = [0u8; 64];
+            p[0] = 0x80;
+            p
+        };
+        if let Some(d) = self
+            .buf
+            .get_mut(pos..)
+            .and_then(|r| r.first_chunk_mut::<64>())
+        {
+            *d = PAD;
         }
-        if let Some(tail) = self.buf.get_mut(pos + 1..) {
-            tail.fill(0);
-        }
-        // One block, or two when the length does not fit after the message.
-        let blocks = if pos < 56 { 1 } else { 2 };
+        // The blocks of the message left and its padding (at most `HELD / 64 + 1`).
+        let blocks = (pos + 9).div_ceil(64);
         if let Some(len) = self.buf.get_mut(64 * blocks - 8..64 * blocks) {
             len.copy_from_slice(&bits.to_be_bytes());
         }
@@ -167,10 +186,10 @@ impl Sha1 {
 impl Stage for Sha1 {
     const LIMIT: usize = {
         assert!(
-            128 >= 64 + ROOM - 1,
+            HELD + 64 >= HELD + ROOM - 1,
             "the block buffer keeps the encoder's room"
         );
-        64
+        HELD
     };
 
     #[inline(always)]
@@ -194,7 +213,7 @@ impl ByteOut for Sha1 {
     #[inline]
     fn put_byte(&mut self, b: u8) {
         match self.buf.get_mut(self.pos) {
-            Some(d) if self.pos < 63 => {
+            Some(d) if self.pos < HELD - 1 => {
                 *d = b;
                 self.pos += 1;
             }
@@ -207,7 +226,7 @@ impl ByteOut for Sha1 {
         // Straight into the block buffer.
         let (n, len) = encode_into(self, self.pos, s, form);
         self.pos = n;
-        if n >= 64 {
+        if n >= HELD {
             self.pos = self.spill_block();
         }
         len
@@ -216,7 +235,7 @@ impl ByteOut for Sha1 {
     /// The pair in one go through the block buffer: the separators are stored at the fill
     /// the encoder hands back, with no round trip through `pos` and no spill test between
     /// the pieces (the encoder spills before it writes a word, and every fill here stays
-    /// below `64 + ROOM`: room for a separator in the 128-byte buffer).
+    /// below `HELD + ROOM`: room for a separator in the buffer of `HELD + 64` bytes).
     #[cfg(target_pointer_width = "64")]
     #[inline(always)]
     fn put_pair(&mut self, first: bool, name: &[u8], value: &[u8]) -> usize {
@@ -233,7 +252,7 @@ impl ByteOut for Sha1 {
         }
         let (m, _) = encode_into(self, m + 1, value, Form::Value);
         self.pos = m;
-        if m >= 64 {
+        if m >= HELD {
             self.pos = self.spill_block();
         }
         len
@@ -246,11 +265,17 @@ impl ByteOut for Sha1 {
                 lower_into(dst, chunk);
             }
             self.pos += chunk.len();
-            if self.pos >= 64 {
+            if self.pos >= HELD {
                 self.pos = self.spill_block();
             }
         }
     }
+}
+
+/// The held blocks at the front of a [`Sha1`] buffer.
+#[inline(always)]
+fn held(buf: &[u8; HELD + 64]) -> &[[u8; 64]] {
+    buf.as_chunks::<64>().0.get(..HELD / 64).unwrap_or_default()
 }
 
 /// SHA-1 of one message.
@@ -567,6 +592,39 @@ mod tests {
             compact_compress(&mut a, &blocks[..n]);
             sha1::block_api::compress(&mut b, &blocks[..n]);
             assert_eq!(a, b);
+        }
+    }
+
+    /// The streaming hasher equals the `sha1` crate on every message length up to four
+    /// held buffers, fed whole, in pieces of generated sizes (across every fill of the held
+    /// bytes and every padding position), and byte by byte.
+    #[test]
+    fn streaming_equals_the_sha1_crate() {
+        use sha1::Digest;
+        let mut next = crate::xorshift(0x2545_F491_4F6C_DD1Du64);
+        let mut msg = [0u8; 4 * HELD + 1];
+        for b in &mut msg {
+            *b = next() as u8;
+        }
+        for len in 0..=msg.len() {
+            let m = &msg[..len];
+            let want: [u8; 20] = sha1::Sha1::digest(m).into();
+            let mut whole = Sha1::new();
+            whole.update(m);
+            assert_eq!(whole.finalize(), want, "whole, {len} bytes");
+            let mut pieces = Sha1::new();
+            let mut rest = m;
+            while !rest.is_empty() {
+                let (piece, tail) = rest.split_at((next() as usize % 150).min(rest.len()));
+                pieces.update(piece);
+                rest = tail;
+            }
+            assert_eq!(pieces.finalize(), want, "pieces, {len} bytes");
+            let mut bytes = Sha1::new();
+            for &b in m {
+                bytes.put_byte(b);
+            }
+            assert_eq!(bytes.finalize(), want, "bytes, {len} bytes");
         }
     }
 
