@@ -20,130 +20,16 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use cos_sign_benches::{
-    Case, Cases, borrow, derive_compressions, signature_compressions, write_presigned,
+    Case, Cases, HashChain, SHA1_IV, borrow, derive_compressions, signature_compressions,
+    write_presigned,
 };
 use cos_sign_core::SigningKey;
 use criterion::Criterion;
-
-/// SHA-1's initial state (FIPS 180-4, 5.3.1), where the timed chains of blocks start.
-const SHA1_IV: [u32; 5] = [
-    0x6745_2301,
-    0xEFCD_AB89,
-    0x98BA_DCFE,
-    0x1032_5476,
-    0xC3D2_E1F0,
-];
 
 /// One SHA-1 block compression, chained through the state as in a real hash.
 #[inline(always)]
 fn block(state: &mut [u32; 5], block: &[u8; 64]) {
     sha1::block_api::compress(state, core::slice::from_ref(black_box(block)));
-}
-
-/// The hashes of one signature alone, with the data dependencies the algorithm puts between
-/// them and nothing rendered: the floor under the time of a signature with this compression
-/// function. Built outside the timing from the case's HttpString (padded into blocks), its
-/// StringToSign head `sha1\n<KeyTime>\n` and the SignKey's inner and outer pad states; timed,
-/// [`HashChain::run`] compresses the HttpString blocks, writes their digest's hex into the
-/// StringToSign's blocks, compresses them after the inner pad, lays the inner digest out in
-/// one block after the outer pad, compresses it and writes the signature's hex.
-struct HashChain {
-    http: Vec<[u8; 64]>,
-    /// `sha1\n<KeyTime>\n`, then zeros.
-    head: [u8; 48],
-    head_len: usize,
-    inner: [u32; 5],
-    outer: [u32; 5],
-}
-
-impl HashChain {
-    fn new(http_string: &[u8], key_time: &str, sign_key_hex: &[u8]) -> Self {
-        let mut http = http_string.to_vec();
-        let bits = (http.len() as u64) * 8;
-        http.push(0x80);
-        while http.len() % 64 != 56 {
-            http.push(0);
-        }
-        http.extend_from_slice(&bits.to_be_bytes());
-        let pad_state = |x: u8| {
-            let mut pad = [x; 64];
-            for (p, k) in pad.iter_mut().zip(sign_key_hex) {
-                *p ^= k;
-            }
-            let mut state = SHA1_IV;
-            block(&mut state, &pad);
-            state
-        };
-        let text = format!("sha1\n{key_time}\n");
-        let mut head = [0u8; 48];
-        head[..text.len()].copy_from_slice(text.as_bytes());
-        Self {
-            http: http.as_chunks::<64>().0.to_vec(),
-            head,
-            head_len: text.len(),
-            inner: pad_state(0x36),
-            outer: pad_state(0x5c),
-        }
-    }
-
-    /// The signature's hex, into `out`.
-    #[inline(always)]
-    fn run(&self, out: &mut [[u8; 2]; 20]) {
-        let mut state = SHA1_IV;
-        sha1::block_api::compress(&mut state, black_box(&self.http));
-        let n = self.head_len;
-        let mut sts = [0u8; 128];
-        *sts.first_chunk_mut::<48>().expect("128 >= 48") = self.head;
-        let digits = sts[n..]
-            .first_chunk_mut::<42>()
-            .expect("a head of at most 47 bytes");
-        hex_words(
-            digits
-                .as_chunks_mut::<2>()
-                .0
-                .first_chunk_mut::<20>()
-                .expect("21 pairs"),
-            state,
-        );
-        digits[40] = b'\n';
-        digits[41] = 0x80;
-        let blocks = if n + 41 < 56 { 1 } else { 2 };
-        sts[64 * blocks - 8..64 * blocks]
-            .copy_from_slice(&((64 + n as u64 + 41) * 8).to_be_bytes());
-        let mut inner = self.inner;
-        sha1::block_api::compress(&mut inner, &sts.as_chunks::<64>().0[..blocks]);
-        let mut last = [0u8; 64];
-        for (d, w) in last.chunks_exact_mut(4).zip(inner) {
-            d.copy_from_slice(&w.to_be_bytes());
-        }
-        last[20] = 0x80;
-        last[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
-        let mut outer = self.outer;
-        sha1::block_api::compress(&mut outer, core::slice::from_ref(&last));
-        hex_words(out, outer);
-    }
-}
-
-/// The two lowercase hex digits of every byte value.
-static HEX_PAIRS: [[u8; 2]; 256] = {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut t = [[0u8; 2]; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = [HEX[i >> 4], HEX[i & 15]];
-        i += 1;
-    }
-    t
-};
-
-/// Lowercase hex of a SHA-1 state (its digest) into `out`, a table load a byte.
-#[inline(always)]
-fn hex_words(out: &mut [[u8; 2]; 20], state: [u32; 5]) {
-    for (o, w) in out.as_chunks_mut::<4>().0.iter_mut().zip(state) {
-        for (o, b) in o.iter_mut().zip(w.to_be_bytes()) {
-            *o = HEX_PAIRS[usize::from(b)];
-        }
-    }
 }
 
 /// The `q`-quantile of `v` (sorted in place).
