@@ -227,6 +227,37 @@ fn bench_id(case: &Case, out: Output, reuse: bool) -> String {
     )
 }
 
+/// One row of the ratio table.
+#[allow(clippy::too_many_arguments)]
+fn print_row(
+    case: &Case,
+    output: &str,
+    key: &str,
+    http_len: usize,
+    needed: usize,
+    m: &Paired,
+    goal: &str,
+    allocs: &str,
+) {
+    println!(
+        "{:<8} {:<13} {:<8} {:>8} {:>6} {:>8.1} {:>8.1} {:>8.1} {:>6.2} {:>5.2}/{:>5.2}/{:>5.2} {:>6} {:>6}",
+        case.name,
+        output,
+        key,
+        http_len,
+        needed,
+        m.best_case,
+        m.best_block,
+        needed as f64 * m.best_block,
+        m.best_ratio,
+        m.p10,
+        m.median,
+        m.p90,
+        goal,
+        allocs
+    );
+}
+
 /// Heap allocations per signature, counted by the bench binary's global allocator.
 fn allocations(cases: &Cases) -> Vec<(String, f64)> {
     const RUNS: u64 = 1000;
@@ -315,36 +346,19 @@ fn main() {
         let req = case.request(&p, &h);
         let signed = key.sign(&req).expect("the bench cases fit");
         let http_len = signed.http_string().len();
-        let chain = HashChain::new(
-            signed.http_string().to_string().as_bytes(),
-            &cases.key_time().to_string(),
-            key.expose_hex().as_bytes(),
-        );
+        let chain = HashChain::of(&signed, &key);
         let mut sig = [[0u8; 2]; 20];
-        chain.run(&mut sig);
-        assert_eq!(
-            sig.as_flattened(),
-            signed.signature().as_bytes(),
-            "the hashes alone give another signature"
-        );
         let needed = signature_compressions(http_len, kt_len);
         let m = paired(|| chain.run(black_box(&mut sig)), needed);
-        println!(
-            "{:<8} {:<13} {:<8} {:>8} {:>6} {:>8.1} {:>8.1} {:>8.1} {:>6.2} {:>5.2}/{:>5.2}/{:>5.2} {:>6} {:>6}",
-            case.name,
+        print_row(
+            case,
             "hashes only",
             "reused",
             http_len,
             needed,
-            m.best_case,
-            m.best_block,
-            needed as f64 * m.best_block,
-            m.best_ratio,
-            m.p10,
-            m.median,
-            m.p90,
+            &m,
             "-",
-            "-"
+            "-",
         );
         for out in [Output::Authorization, Output::Presigned] {
             check_outputs(&cases, &key, &req, out);
@@ -365,22 +379,15 @@ fn main() {
                 if m.best_ratio > goal {
                     missed.push(format!("{id} ({:.2} > {goal})", m.best_ratio));
                 }
-                println!(
-                    "{:<8} {:<13} {:<8} {:>8} {:>6} {:>8.1} {:>8.1} {:>8.1} {:>6.2} {:>5.2}/{:>5.2}/{:>5.2} {:>6} {:>6}",
-                    case.name,
+                print_row(
+                    case,
                     out.name(),
                     if reuse { "reused" } else { "derived" },
                     http_len,
                     needed,
-                    m.best_case,
-                    m.best_block,
-                    needed as f64 * m.best_block,
-                    m.best_ratio,
-                    m.p10,
-                    m.median,
-                    m.p90,
+                    &m,
                     if m.best_ratio <= goal { "ok" } else { "MISSED" },
-                    a
+                    &a.to_string(),
                 );
             }
         }

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench -p cos-sign-benches`.
 
-use cos_sign_core::{Error, KeyTime, Request, Signed};
+use cos_sign_core::{Error, KeyTime, Request, Signed, SigningKey};
 use serde_json::Value;
 
 /// The fixed "now" of every case: the key time is `KeyTime::sdk_window(NOW, expired)`.
@@ -153,9 +153,27 @@ impl std::fmt::Debug for HashChain {
 }
 
 impl HashChain {
-    /// The chain of a signature whose HttpString, KeyTime (as text) and SignKey (as its 40
-    /// hex digits) are given.
-    pub fn new(http_string: &[u8], key_time: &str, sign_key_hex: &[u8]) -> Self {
+    /// The chain of `signed`, signed with `key`; checked to give its signature.
+    ///
+    /// # Panics
+    /// If the hashes alone give another signature.
+    pub fn of(signed: &Signed<'_>, key: &SigningKey) -> Self {
+        let chain = Self::new(
+            signed.http_string().to_string().as_bytes(),
+            &signed.key_time().to_string(),
+            key.expose_hex().as_bytes(),
+        );
+        let mut sig = [[0u8; 2]; 20];
+        chain.run(&mut sig);
+        assert_eq!(
+            sig.as_flattened(),
+            signed.signature().as_bytes(),
+            "the hashes alone give another signature"
+        );
+        chain
+    }
+
+    fn new(http_string: &[u8], key_time: &str, sign_key_hex: &[u8]) -> Self {
         let mut http = http_string.to_vec();
         let bits = (http.len() as u64) * 8;
         http.push(0x80);
@@ -222,24 +240,13 @@ impl HashChain {
     }
 }
 
-/// The two lowercase hex digits of every byte value.
-static HEX_PAIRS: [[u8; 2]; 256] = {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut t = [[0u8; 2]; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = [HEX[i >> 4], HEX[i & 15]];
-        i += 1;
-    }
-    t
-};
-
-/// Lowercase hex of a SHA-1 state (its digest) into `out`, a table load a byte.
+/// Lowercase hex of a SHA-1 state (its digest) into `out`.
 #[inline(always)]
 fn hex_words(out: &mut [[u8; 2]; 20], state: [u32; 5]) {
     for (o, w) in out.as_chunks_mut::<4>().0.iter_mut().zip(state) {
         for (o, b) in o.iter_mut().zip(w.to_be_bytes()) {
-            *o = HEX_PAIRS[usize::from(b)];
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            *o = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
         }
     }
 }
