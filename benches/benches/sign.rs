@@ -227,17 +227,13 @@ fn bench_id(case: &Case, out: Output, reuse: bool) -> String {
     )
 }
 
-/// One row of the ratio table.
-#[allow(clippy::too_many_arguments)]
+/// One row of the ratio table: its labels (case, output, key), the HttpString's length and
+/// the compressions needed, the measurement, and the goal and allocation columns.
 fn print_row(
-    case: &Case,
-    output: &str,
-    key: &str,
-    http_len: usize,
-    needed: usize,
+    (case, output, key): (&Case, &str, &str),
+    (http_len, needed): (usize, usize),
     m: &Paired,
-    goal: &str,
-    allocs: &str,
+    (goal, allocs): (&str, &str),
 ) {
     println!(
         "{:<8} {:<13} {:<8} {:>8} {:>6} {:>8.1} {:>8.1} {:>8.1} {:>6.2} {:>5.2}/{:>5.2}/{:>5.2} {:>6} {:>6}",
@@ -351,14 +347,10 @@ fn main() {
         let needed = signature_compressions(http_len, kt_len);
         let m = paired(|| chain.run(black_box(&mut sig)), needed);
         print_row(
-            case,
-            "hashes only",
-            "reused",
-            http_len,
-            needed,
+            (case, "hashes only", "reused"),
+            (http_len, needed),
             &m,
-            "-",
-            "-",
+            ("-", "-"),
         );
         for out in [Output::Authorization, Output::Presigned] {
             check_outputs(&cases, &key, &req, out);
@@ -380,14 +372,13 @@ fn main() {
                     missed.push(format!("{id} ({:.2} > {goal})", m.best_ratio));
                 }
                 print_row(
-                    case,
-                    out.name(),
-                    if reuse { "reused" } else { "derived" },
-                    http_len,
-                    needed,
+                    (case, out.name(), if reuse { "reused" } else { "derived" }),
+                    (http_len, needed),
                     &m,
-                    if m.best_ratio <= goal { "ok" } else { "MISSED" },
-                    &a.to_string(),
+                    (
+                        if m.best_ratio <= goal { "ok" } else { "MISSED" },
+                        &a.to_string(),
+                    ),
                 );
             }
         }
