@@ -611,26 +611,31 @@ pub(crate) fn hex_val(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sha::HELD;
     extern crate std;
     use std::vec::Vec;
 
     /// A stage that records what it hands on: `KEEP` false empties it on a spill (as
-    /// [`Staged`] does), true keeps all past the first 64 bytes (as the hasher's two-block
-    /// buffer does).
+    /// [`Staged`] does, `STAGE` bytes), true hands on the held bytes and keeps the rest (as
+    /// the hasher does, `HELD` bytes and a block more).
     struct Recorder<const KEEP: bool> {
-        buf: [u8; 128],
+        buf: [u8; HELD + 64],
         out: Vec<u8>,
     }
 
     impl<const KEEP: bool> Stage for Recorder<KEEP> {
-        const LIMIT: usize = if KEEP { 64 } else { 128 - (ROOM - 1) };
+        const LIMIT: usize = if KEEP { HELD } else { STAGE - (ROOM - 1) };
 
         fn buf(&mut self) -> &mut [u8] {
-            &mut self.buf
+            if KEEP {
+                &mut self.buf
+            } else {
+                &mut self.buf[..STAGE]
+            }
         }
 
         fn spill(&mut self, n: usize) -> usize {
-            let hand = if KEEP { 64 } else { n };
+            let hand = if KEEP { HELD } else { n };
             self.out.extend_from_slice(&self.buf[..hand]);
             self.buf.copy_within(hand..n, 0);
             n - hand
@@ -646,7 +651,7 @@ mod tests {
         form: Form,
     ) -> (Vec<u8>, usize) {
         let mut r = Recorder::<KEEP> {
-            buf: [0xAA; 128],
+            buf: [0xAA; HELD + 64],
             out: Vec::new(),
         };
         let (n, len) = encode(&mut r, fill, s, form);
@@ -690,6 +695,7 @@ mod tests {
             assert_eq!(all_plain(&s), s.iter().all(|&b| is_unreserved(b)), "{s:?}");
             for form in [Form::Value, Form::Name, Form::Query, Form::NameInQuery] {
                 let fill = (next() % 64) as usize;
+                let held_fill = (next() % HELD as u64) as usize;
                 let want = run::<false>(encode_into_compact, fill, &s, form);
                 assert_eq!(want.0.len(), want.1);
                 assert_eq!(
@@ -697,10 +703,11 @@ mod tests {
                     want,
                     "{s:?} {form:?}"
                 );
+                let want_held = run::<false>(encode_into_compact, held_fill, &s, form);
                 assert_eq!(
-                    run::<true>(encode_into, fill, &s, form),
-                    want,
-                    "{s:?} {form:?}"
+                    run::<true>(encode_into, held_fill, &s, form),
+                    want_held,
+                    "{s:?} {form:?} {held_fill}"
                 );
                 assert_eq!(encoded_len(&s, form), want.1, "{s:?} {form:?}");
                 // Straight into a slice: with just enough room, and not written at all

@@ -71,9 +71,9 @@ const IV: [u32; 5] = [
 /// is compressed in one call with its padding), one block on small targets (a smaller
 /// stack).
 #[cfg(target_pointer_width = "64")]
-const HELD: usize = 128;
+pub(crate) const HELD: usize = 128;
 #[cfg(not(target_pointer_width = "64"))]
-const HELD: usize = 64;
+pub(crate) const HELD: usize = 64;
 
 /// Streaming SHA-1.
 ///
@@ -107,8 +107,9 @@ impl Sha1 {
 
     #[inline]
     pub(crate) fn update(&mut self, data: &[u8]) {
-        // A piece that leaves the block unfilled (nearly every piece of a streamed canonical
-        // string) is one copy into the buffer, a short one without a `memcpy` call.
+        // A piece that leaves the held bytes short of `HELD` (nearly every piece of a
+        // streamed canonical string) is one copy into the buffer, a short one without a
+        // `memcpy` call.
         let end = self.pos + data.len();
         if end < HELD {
             if let Some(dst) = self.buf.get_mut(self.pos..end) {
