@@ -53,6 +53,8 @@ mod post;
 mod sha;
 mod sign;
 mod sink;
+#[cfg(target_arch = "x86_64")]
+mod sse;
 mod text;
 mod verify;
 

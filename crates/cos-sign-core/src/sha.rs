@@ -348,11 +348,16 @@ impl HmacSha1 {
     /// The outer hash of an inner digest, laid out in `block` (zeroed by the caller).
     #[inline(always)]
     fn outer_in(&self, block: &mut [u8; 64], inner: [u8; 20]) -> [u8; 20] {
-        if let Some(d) = block.first_chunk_mut::<20>() {
-            *d = inner;
+        #[cfg(target_arch = "x86_64")]
+        crate::sse::outer_block(block, &inner);
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            if let Some(d) = block.first_chunk_mut::<20>() {
+                *d = inner;
+            }
+            block[20] = 0x80;
+            block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
         }
-        block[20] = 0x80;
-        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
         let mut state = self.outer;
         compress(&mut state, core::slice::from_ref(block));
         digest_of(state)
@@ -377,6 +382,15 @@ impl HmacSha1 {
         head_len: usize,
         digest: &[u8; 20],
     ) -> [u8; 20] {
+        // The usual head (two ten-digit times): both blocks in whole 16-byte chunks.
+        #[cfg(target_arch = "x86_64")]
+        if head_len == 27 {
+            let mut blocks = [[0u8; 64]; 2];
+            crate::sse::sts27_blocks(&mut blocks, head, digest);
+            let mut state = self.inner;
+            compress(&mut state, &blocks);
+            return digest_of(state);
+        }
         let mut buf = [0u8; 128];
         if let Some(d) = buf.first_chunk_mut::<48>() {
             *d = *head;

@@ -1,0 +1,117 @@
+//! SSE2 (baseline on x86_64, through `safe_arch`'s safe wrappers): the blocks the HMAC
+//! compresses right after writing them, built in vector registers and stored as whole
+//! 16-byte chunks at the 16-byte offsets the compression function loads them from. Written
+//! in narrower pieces (bytes, words, or 16 bytes across a chunk boundary), a block's loads
+//! cannot be forwarded from the stores and wait for them to reach the cache.
+
+use safe_arch::{
+    add_i8_m128i, bitand_m128i, bitor_m128i, byte_shl_imm_u128_m128i, byte_shr_imm_u128_m128i,
+    cmp_gt_mask_i8_m128i, load_unaligned_m128i, m128i, set_i64_m128i_s, set_splat_i8_m128i,
+    shr_imm_u16_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i, zeroed_m128i,
+};
+
+/// The ASCII lowercase hex digits of sixteen nibbles (one a byte, below 16).
+#[inline(always)]
+fn digits(n: m128i) -> m128i {
+    // `a` follows `9` + 1 after a skip of 39.
+    let skip = bitand_m128i(
+        cmp_gt_mask_i8_m128i(n, set_splat_i8_m128i(9)),
+        set_splat_i8_m128i((b'a' - b'0' - 10) as i8),
+    );
+    add_i8_m128i(add_i8_m128i(n, set_splat_i8_m128i(b'0' as i8)), skip)
+}
+
+/// The hex of 16 bytes: the first eight bytes' 16 digits, the last eight's.
+#[inline(always)]
+fn hex16(x: m128i) -> (m128i, m128i) {
+    let low = set_splat_i8_m128i(0x0f);
+    let hi = bitand_m128i(shr_imm_u16_m128i::<4>(x), low);
+    let lo = bitand_m128i(x, low);
+    (
+        digits(unpack_low_i8_m128i(hi, lo)),
+        digits(unpack_high_i8_m128i(hi, lo)),
+    )
+}
+
+/// The 40 hex digits of a digest in three registers: digits 0..16, 16..32, and 32..40 in
+/// the low eight bytes of the third (its high eight bytes are `0` digits).
+#[inline(always)]
+pub(crate) fn hex20(digest: &[u8; 20]) -> [m128i; 3] {
+    let (first, last) = digest.split_at(16);
+    let (h0, h1) = hex16(load_unaligned_m128i(first.try_into().unwrap_or(&[0; 16])));
+    let tail = u32::from_le_bytes(last.try_into().unwrap_or_default());
+    let (h2, _) = hex16(set_i64_m128i_s(i64::from(tail)));
+    [h0, h1, h2]
+}
+
+/// Stores eight 16-byte chunks as two blocks, one store a chunk.
+#[inline(always)]
+fn store(blocks: &mut [[u8; 64]; 2], chunks: [m128i; 8]) {
+    for (d, c) in blocks
+        .as_flattened_mut()
+        .as_chunks_mut::<16>()
+        .0
+        .iter_mut()
+        .zip(chunks)
+    {
+        *d = c.into();
+    }
+}
+
+/// The two padded blocks of the inner hash of a StringToSign whose head
+/// (`sha1\n<10 digits>;<10 digits>\n`) is 27 bytes long: the head, the 40 hex digits of
+/// `digest`, `\n`, `0x80`, zeros, and the length of the message after the pad block
+/// (64 + 68 bytes) in bits.
+#[inline(always)]
+pub(crate) fn sts27_blocks(blocks: &mut [[u8; 64]; 2], head: &[u8; 48], digest: &[u8; 20]) {
+    let [h0, h1, h2] = hex20(digest);
+    let chunk = |at: usize| {
+        head.get(at..)
+            .and_then(|r| r.first_chunk::<16>())
+            .map_or_else(zeroed_m128i, load_unaligned_m128i)
+    };
+    // Head bytes 16..27 at the chunk's start (and nothing of what follows the head).
+    let head_end = byte_shr_imm_u128_m128i::<5>(chunk(11));
+    let nl_pad = m128i::from(u128::from(b'\n') << 24 | 0x80 << 32);
+    let len = m128i::from(u128::from((64 + 68) * 8u64).swap_bytes());
+    store(
+        blocks,
+        [
+            chunk(0),
+            bitor_m128i(head_end, byte_shl_imm_u128_m128i::<11>(h0)),
+            bitor_m128i(
+                byte_shr_imm_u128_m128i::<5>(h0),
+                byte_shl_imm_u128_m128i::<11>(h1),
+            ),
+            bitor_m128i(
+                byte_shr_imm_u128_m128i::<5>(h1),
+                byte_shl_imm_u128_m128i::<11>(h2),
+            ),
+            // Digits 37..40 (the third register's bytes 5..8), then `\n` and `0x80`.
+            bitor_m128i(
+                byte_shr_imm_u128_m128i::<13>(byte_shl_imm_u128_m128i::<8>(h2)),
+                nl_pad,
+            ),
+            zeroed_m128i(),
+            zeroed_m128i(),
+            len,
+        ],
+    );
+}
+
+/// The padded block of an outer hash: the 20-byte inner digest, `0x80`, zeros, and the
+/// length of the message after the pad block (64 + 20 bytes) in bits.
+#[inline(always)]
+pub(crate) fn outer_block(block: &mut [u8; 64], inner: &[u8; 20]) {
+    let (first, last) = inner.split_at(16);
+    let tail = u32::from_le_bytes(last.try_into().unwrap_or_default());
+    let chunks = [
+        load_unaligned_m128i(first.try_into().unwrap_or(&[0; 16])),
+        set_i64_m128i_s(i64::from(tail) | 0x80 << 32),
+        zeroed_m128i(),
+        m128i::from(u128::from((64 + 20) * 8u64).swap_bytes()),
+    ];
+    for (d, c) in block.as_chunks_mut::<16>().0.iter_mut().zip(chunks) {
+        *d = c.into();
+    }
+}
