@@ -553,7 +553,7 @@ pub(crate) fn hex20_public_into(out: &mut [u8; 40], digest: &[u8; 20]) {
 }
 
 /// The two lowercase hex digits of every byte value.
-#[cfg(target_pointer_width = "64")]
+#[cfg(all(target_pointer_width = "64", not(target_arch = "x86_64")))]
 static HEX_PAIRS: [[u8; 2]; 256] = {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut t = [[0u8; 2]; 256];
@@ -569,12 +569,20 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
 /// one two-digit table load a byte, twenty independent loads (a short dependency chain
 /// between two hashes), and nothing the compiler turns into slow byte shuffles, as it does
 /// with [`hex20`]'s words.
-#[cfg(target_pointer_width = "64")]
+#[cfg(all(target_pointer_width = "64", not(target_arch = "x86_64")))]
 #[inline]
 pub(crate) fn hex20_public_into(out: &mut [u8; 40], digest: &[u8; 20]) {
     for (o, &b) in out.as_chunks_mut::<2>().0.iter_mut().zip(digest) {
         *o = HEX_PAIRS[b as usize];
     }
+}
+
+/// Lowercase hex of a public digest (the HttpString hash, a signature), written into `out`
+/// in SSE2 registers: two 16-byte stores and one 8-byte store.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn hex20_public_into(out: &mut [u8; 40], digest: &[u8; 20]) {
+    crate::sse::hex20_into(out, digest);
 }
 
 /// Lowercase hex of a public digest.

@@ -44,6 +44,17 @@ pub(crate) fn hex20(digest: &[u8; 20]) -> [m128i; 3] {
     [h0, h1, h2]
 }
 
+/// Lowercase hex of a public digest into `out`: two 16-byte stores and one 8-byte store.
+#[inline(always)]
+pub(crate) fn hex20_into(out: &mut [u8; 40], digest: &[u8; 20]) {
+    let [h0, h1, h2] = hex20(digest);
+    let (a, rest) = out.split_at_mut(16);
+    let (b, c) = rest.split_at_mut(16);
+    a.copy_from_slice(&<[u8; 16]>::from(h0));
+    b.copy_from_slice(&<[u8; 16]>::from(h1));
+    c.copy_from_slice(&<[u64; 2]>::from(h2)[0].to_le_bytes());
+}
+
 /// Stores eight 16-byte chunks as two blocks, one store a chunk.
 #[inline(always)]
 fn store(blocks: &mut [[u8; 64]; 2], chunks: [m128i; 8]) {
