@@ -6,8 +6,9 @@
 
 use safe_arch::{
     add_i8_m128i, bitand_m128i, bitor_m128i, byte_shl_imm_u128_m128i, byte_shr_imm_u128_m128i,
-    cmp_gt_mask_i8_m128i, load_unaligned_m128i, m128i, set_i64_m128i_s, set_splat_i8_m128i,
-    shr_imm_u16_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i, zeroed_m128i,
+    cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i, cmp_lt_mask_i8_m128i, load_unaligned_m128i, m128i,
+    move_mask_i8_m128i, set_i64_m128i_s, set_splat_i8_m128i, shr_imm_u16_m128i,
+    unpack_high_i8_m128i, unpack_low_i8_m128i, zeroed_m128i,
 };
 
 /// The ASCII lowercase hex digits of sixteen nibbles (one a byte, below 16).
@@ -124,5 +125,95 @@ pub(crate) fn outer_block(block: &mut [u8; 64], inner: &[u8; 20]) {
     ];
     for (d, c) in block.as_chunks_mut::<16>().0.iter_mut().zip(chunks) {
         *d = c.into();
+    }
+}
+
+/// 16 bytes in a register.
+#[inline(always)]
+pub(crate) fn load(b: &[u8; 16]) -> m128i {
+    load_unaligned_m128i(b)
+}
+
+/// Whether each of 16 bytes stays as it is in COS's encoding (`A-Z a-z 0-9 - _ . ~`): bit
+/// `i` of the mask for byte `i`. Each range test is one add and one signed compare (the
+/// add moves the range to the bottom of the signed bytes), so bytes of `0x80` or more never
+/// pass.
+#[inline(always)]
+pub(crate) fn plain16(x: m128i) -> u32 {
+    let splat = |b: u8| set_splat_i8_m128i(b as i8);
+    // Bytes `x` with `x - lo` (mod 256) below `n`.
+    let range = |x: m128i, lo: u8, n: u8| {
+        cmp_lt_mask_i8_m128i(
+            add_i8_m128i(x, splat(0x80u8.wrapping_sub(lo))),
+            splat(0x80 + n),
+        )
+    };
+    let letter = range(bitor_m128i(x, splat(0x20)), b'a', 26);
+    let digit = range(x, b'0', 10);
+    let dash_dot = range(x, b'-', 2);
+    let under = cmp_eq_mask_i8_m128i(x, splat(b'_'));
+    let tilde = cmp_eq_mask_i8_m128i(x, splat(b'~'));
+    let plain = bitor_m128i(
+        bitor_m128i(letter, digit),
+        bitor_m128i(dash_dot, bitor_m128i(under, tilde)),
+    );
+    move_mask_i8_m128i(plain) as u32
+}
+
+/// ASCII-lowercases 16 bytes: `A-Z` gain `0x20`, the rest stay.
+#[inline(always)]
+pub(crate) fn lower16(x: m128i) -> m128i {
+    let upper = cmp_lt_mask_i8_m128i(
+        add_i8_m128i(x, set_splat_i8_m128i((0x80 - b'A') as i8)),
+        set_splat_i8_m128i((0x80 + 26) as i8),
+    );
+    bitor_m128i(x, bitand_m128i(upper, set_splat_i8_m128i(0x20)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::is_unreserved;
+
+    /// The 16-byte test agrees with the table, and the lowercasing with the ASCII one, on
+    /// every byte value in every position.
+    #[test]
+    fn plain16_and_lower16_equal_the_bytewise_ones() {
+        for b in 0..=255u8 {
+            for pos in 0..16 {
+                for fill in [b'a', b'%', 0xff, b'Z', b'~'] {
+                    let mut w = [fill; 16];
+                    w[pos] = b;
+                    let mask = plain16(load(&w));
+                    let lower = <[u8; 16]>::from(lower16(load(&w)));
+                    for (i, &c) in w.iter().enumerate() {
+                        assert_eq!(mask >> i & 1 == 1, is_unreserved(c), "{w:?} byte {i}");
+                        assert_eq!(lower[i], c.to_ascii_lowercase(), "{w:?} byte {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The register hex equals the table hex for every byte value in every position, and
+    /// writes nothing past its 40 bytes.
+    #[test]
+    fn hex20_into_equals_the_table() {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for b in 0..=255u8 {
+            for pos in 0..20 {
+                let mut digest: [u8; 20] = core::array::from_fn(|i| (i * 53 + 7) as u8);
+                digest[pos] = b;
+                let mut out = [0xAAu8; 48];
+                if let Some(d) = out.first_chunk_mut::<40>() {
+                    hex20_into(d, &digest);
+                }
+                for (i, &d) in digest.iter().enumerate() {
+                    assert_eq!(out[2 * i], HEX[usize::from(d >> 4)]);
+                    assert_eq!(out[2 * i + 1], HEX[usize::from(d & 15)]);
+                }
+                assert_eq!(out[40..], [0xAA; 8]);
+            }
+        }
     }
 }
