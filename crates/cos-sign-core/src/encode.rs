@@ -63,6 +63,15 @@ pub(crate) const STAGE: usize = 128;
 #[cfg(not(target_pointer_width = "64"))]
 pub(crate) const STAGE: usize = 64;
 
+/// The bytes the streaming hasher (`sha::Sha1`, a [`Stage`]) holds before it compresses
+/// them: two blocks on 64-bit targets (one compression call for both, and a message of up to
+/// 119 bytes, such as a short HttpString, is compressed in one call with its padding), one
+/// block on small targets (a smaller stack).
+#[cfg(target_pointer_width = "64")]
+pub(crate) const HELD: usize = 128;
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) const HELD: usize = 64;
+
 /// A small stack buffer in front of any [`ByteOut`]: encodings reach it in a few large
 /// pieces instead of one per run and per escape.
 struct Staged<'o, O: ByteOut + ?Sized> {
@@ -672,7 +681,6 @@ pub(crate) fn hex_val(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sha::HELD;
     extern crate std;
     use std::vec::Vec;
 

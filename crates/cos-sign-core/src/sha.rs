@@ -53,7 +53,7 @@ pub(crate) fn compact_compress(state: &mut [u32; 5], blocks: &[[u8; 64]]) {
     }
 }
 
-use crate::encode::{ROOM, Stage, encode_into};
+use crate::encode::{HELD, ROOM, Stage, encode_into};
 // `verify` names the sink trait through this module.
 pub(crate) use crate::sink::ByteOut;
 use crate::sink::{Form, copy_small, lower_into};
@@ -65,15 +65,6 @@ const IV: [u32; 5] = [
     0x1032_5476,
     0xC3D2_E1F0,
 ];
-
-/// The bytes [`Sha1`] holds before it compresses them: two blocks on 64-bit targets (one
-/// compression call for both, and a message of up to 119 bytes, such as a short HttpString,
-/// is compressed in one call with its padding), one block on small targets (a smaller
-/// stack).
-#[cfg(target_pointer_width = "64")]
-pub(crate) const HELD: usize = 128;
-#[cfg(not(target_pointer_width = "64"))]
-pub(crate) const HELD: usize = 64;
 
 /// Streaming SHA-1.
 ///
