@@ -734,7 +734,7 @@ fn put_http_string<O: ByteOut + ?Sized, const N: usize>(
     headers: (&Order<N>, &[(&str, &str)]),
 ) -> (u64, u64) {
     let params = put_http_head(o, method, path, params);
-    (params, put_http_tail(o, headers))
+    (params, put_pair_list(o, headers))
 }
 
 /// The HttpString up to the headers, `method\npath\nparams\n`; returns which param names
@@ -750,26 +750,21 @@ fn put_http_head<O: ByteOut + ?Sized, const N: usize>(
     o.put_byte(b'\n');
     o.put(path.as_bytes());
     o.put_byte(b'\n');
-    // (No call for an empty list: most requests have no params.)
-    let plain = if params.0.len == 0 {
-        0
-    } else {
-        put_pairs(o, params.0, params.1)
-    };
-    o.put_byte(b'\n');
-    plain
+    put_pair_list(o, params)
 }
 
-/// The rest of the HttpString, `headers\n`; returns which header names need no escape.
+/// One list of pairs of the HttpString and its `\n` (the params, or the headers: the rest of
+/// the HttpString); returns which names need no escape.
 #[inline]
-fn put_http_tail<O: ByteOut + ?Sized, const N: usize>(
+fn put_pair_list<O: ByteOut + ?Sized, const N: usize>(
     o: &mut O,
-    headers: (&Order<N>, &[(&str, &str)]),
+    pairs: (&Order<N>, &[(&str, &str)]),
 ) -> u64 {
-    let plain = if headers.0.len == 0 {
+    // (No call for an empty list: most requests have no params.)
+    let plain = if pairs.0.len == 0 {
         0
     } else {
-        put_pairs(o, headers.0, headers.1)
+        put_pairs(o, pairs.0, pairs.1)
     };
     o.put_byte(b'\n');
     plain
@@ -793,7 +788,7 @@ fn sort_and_hash<const N: usize>(
     if !headers.0.sort(headers.1) {
         return Err(Error::TooManyHeaders { max: N });
     }
-    headers.0.plain = put_http_tail(h, (headers.0, headers.1));
+    headers.0.plain = put_pair_list(h, (headers.0, headers.1));
     Ok(())
 }
 
