@@ -264,16 +264,8 @@ pub(crate) fn encode_into<S: Stage + ?Sized>(
             if let Some((w, after)) = from.split_first_chunk::<8>() {
                 put_mixed(table, form, st.buf(), &mut n, w);
                 rest = after;
-            } else if let Some((&b, after)) = from.split_first() {
-                if let Some(d) = st
-                    .buf()
-                    .get_mut(n..)
-                    .and_then(|r| r.first_chunk_mut::<WORD_OUT>())
-                {
-                    let mut k = 0;
-                    put_byte(table, form, d, &mut k, b);
-                    n += k;
-                }
+            } else if let Some((b, after)) = from.split_first_chunk::<1>() {
+                put_mixed(table, form, st.buf(), &mut n, b);
                 rest = after;
             }
         }
@@ -351,12 +343,18 @@ fn put_byte(table: &[u32; 256], form: Form, buf: &mut [u8], n: &mut usize, b: u8
     }
 }
 
-/// A word with an escape, byte by byte into a fixed window at `n` that holds the word's
-/// output: the stores need no bound test of their own. (The window is always there: below
+/// A word with an escape (or one escaped byte), byte by byte into a fixed window at `n` that
+/// holds a word's output: the stores need no bound test of their own. (The window is always there: below
 /// its limit a stage keeps `ROOM > WORD_OUT` bytes, as `make_room` made sure.)
 #[cfg(target_pointer_width = "64")]
 #[inline(always)]
-fn put_mixed(table: &[u32; 256], form: Form, buf: &mut [u8], n: &mut usize, w: &[u8; 8]) {
+fn put_mixed<const K: usize>(
+    table: &[u32; 256],
+    form: Form,
+    buf: &mut [u8],
+    n: &mut usize,
+    w: &[u8; K],
+) {
     if let Some(d) = buf
         .get_mut(*n..)
         .and_then(|r| r.first_chunk_mut::<WORD_OUT>())
