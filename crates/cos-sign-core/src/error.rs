@@ -15,6 +15,16 @@ pub enum Error {
         /// The capacity.
         max: usize,
     },
+    /// A [`Template`](crate::Template) call does not give one value for each open param or
+    /// header.
+    ValueCount {
+        /// `"params"` or `"headers"`.
+        list: &'static str,
+        /// The template's open values in that list.
+        expected: usize,
+        /// The values given.
+        given: usize,
+    },
     /// The output buffer cannot hold the text; nothing usable was written.
     BufferTooSmall {
         /// Bytes the text needs.
@@ -29,6 +39,14 @@ impl fmt::Display for Error {
         match self {
             Error::TooManyParams { max } => write!(f, "too many params to sign (capacity {max})"),
             Error::TooManyHeaders { max } => write!(f, "too many headers to sign (capacity {max})"),
+            Error::ValueCount {
+                list,
+                expected,
+                given,
+            } => write!(
+                f,
+                "the template takes {expected} {list} values, {given} given"
+            ),
             Error::BufferTooSmall { needed, available } => {
                 write!(
                     f,

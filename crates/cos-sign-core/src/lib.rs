@@ -55,6 +55,7 @@ mod sign;
 mod sink;
 #[cfg(target_arch = "x86_64")]
 mod sse;
+mod template;
 mod text;
 mod verify;
 
@@ -77,6 +78,7 @@ pub use sign::{
     AuthorizationText, HttpString, NameList, ParamsQuery, Request, Signed, SigningKey,
     StringToSignOwned,
 };
+pub use template::{Fill, Template};
 pub use text::Text;
 pub use verify::{
     AuthorizationSource, MAX_SECRET_ID, ParsedAuthorization, Rebuilt, RequestAuthError,

@@ -293,43 +293,63 @@ impl SigningKey {
             (&mut params, req.params),
             (&mut headers, req.headers),
         )?;
-        let kt = &self.key_time_text;
         let digest = h.finalize();
-        // All but the signature does not depend on the hashes. Written between them in the
-        // program, the processor runs it while the blocks before it are compressed: the
-        // fields before the name lists during the HttpString's last block, the lists during
-        // the HMAC's inner blocks, the params (after the signature's place) during its outer
-        // block.
-        let (mut ho, mut qo) = (header_buf.map(SliceOut::new), query_buf.map(SliceOut::new));
+        let kt = &self.key_time_text;
+        self.write_signed(
+            &digest,
+            (header_buf, query_buf),
+            |o, query| put_auth_head(o, secret_id, kt, query),
+            |o, query| put_auth_lists(o, (&headers, req.headers), (&params, req.params), query),
+            |o| {
+                if !req.params.is_empty() {
+                    o.put(b"&");
+                    ParamsQuery {
+                        params: req.params,
+                        plain: params.plain,
+                    }
+                    .render(o);
+                }
+            },
+        )
+    }
+
+    /// Signs the HttpString's `digest` and writes the texts of the buffers given: `head` and
+    /// `lists` (with whether the text is the pre-signed query) before the signature, `tail`
+    /// after it in the query. All but the signature does not depend on the hashes. Written
+    /// between them in the program, the processor runs it while the blocks before it are
+    /// compressed: `head` during the HttpString's last block, `lists` during the HMAC's
+    /// inner blocks, `tail` (after the signature's place) during its outer block.
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
+    pub(crate) fn write_signed<'a, 'b>(
+        &self,
+        digest: &[u8; 20],
+        bufs: (Option<&'a mut [u8]>, Option<&'b mut [u8]>),
+        head: impl Fn(&mut SliceOut<'_>, bool),
+        lists: impl Fn(&mut SliceOut<'_>, bool),
+        tail: impl Fn(&mut SliceOut<'_>),
+    ) -> Result<(Option<&'a str>, Option<&'b str>), Error> {
+        let kt = &self.key_time_text;
+        let (mut ho, mut qo) = (bufs.0.map(SliceOut::new), bufs.1.map(SliceOut::new));
         if let Some(o) = &mut ho {
-            put_auth_head(o, secret_id, kt, false);
+            head(o, false);
         }
         if let Some(o) = &mut qo {
-            put_auth_head(o, secret_id, kt, true);
+            head(o, true);
         }
-        let inner = self
-            .mac
-            .sts_inner(kt.sts_head(), kt.sts_head_len(), &digest);
+        let inner = self.mac.sts_inner(kt.sts_head(), kt.sts_head_len(), digest);
         if let Some(o) = &mut ho {
-            put_auth_lists(o, (&headers, req.headers), (&params, req.params), false);
+            lists(o, false);
         }
         if let Some(o) = &mut qo {
-            put_auth_lists(o, (&headers, req.headers), (&params, req.params), true);
+            lists(o, true);
         }
         let (at_h, at_q) = (
             ho.as_mut().map(|o| o.skip(40)),
             qo.as_mut().map(|o| o.skip(40)),
         );
         let signature = self.mac.outer_of(inner);
-        if let Some(o) = &mut qo
-            && !req.params.is_empty()
-        {
-            o.put(b"&");
-            ParamsQuery {
-                params: req.params,
-                plain: params.plain,
-            }
-            .render(o);
+        if let Some(o) = &mut qo {
+            tail(o);
         }
         if let (Some(o), Some(at)) = (&mut ho, at_h) {
             o.put_hex_at(at, &signature);
@@ -352,11 +372,16 @@ impl SigningKey {
     pub(crate) fn mac(&self) -> &HmacSha1 {
         &self.mac
     }
+
+    /// The key time as text, with the StringToSign's head around it.
+    pub(crate) fn key_time_text(&self) -> &TimeText {
+        &self.key_time_text
+    }
 }
 
 /// The text of a buffer that was given (always there: a missing one reads as no room).
 #[inline(always)]
-fn given(text: Option<&str>) -> Result<&str, Error> {
+pub(crate) fn given(text: Option<&str>) -> Result<&str, Error> {
     text.ok_or(Error::BufferTooSmall {
         needed: 0,
         available: 0,
@@ -380,6 +405,26 @@ impl fmt::Debug for SigningKey {
     }
 }
 
+/// A pair whose name is signed: `(name, value)` of a [`Request`], `(name, fixed value)` of a
+/// [`Template`](crate::Template).
+pub(crate) trait Named {
+    fn name(&self) -> &[u8];
+}
+
+impl Named for (&str, &str) {
+    #[inline(always)]
+    fn name(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl Named for (&str, Option<&str>) {
+    #[inline(always)]
+    fn name(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 /// Indices of the distinct names of a pair list, in signing order.
 #[derive(Clone, Copy)]
 pub(crate) struct Order<const N: usize> {
@@ -391,7 +436,7 @@ pub(crate) struct Order<const N: usize> {
 
 impl<const N: usize> Order<N> {
     /// No pairs.
-    const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         const { assert!(N <= u16::MAX as usize, "capacity is at most 65535") };
         Self {
             idx: [0; N],
@@ -402,22 +447,22 @@ impl<const N: usize> Order<N> {
 
     /// Sorts `pairs` into this empty order: a stable insertion sort by encoded-lowercased
     /// name; of equal names the last pair stays. False when there are more than `N`.
-    fn sort(&mut self, pairs: &[(&str, &str)]) -> bool {
+    pub(crate) fn sort<P: Named>(&mut self, pairs: &[P]) -> bool {
         self.sort_pairs(pairs).is_some()
     }
 
-    fn sort_pairs(&mut self, pairs: &[(&str, &str)]) -> Option<()> {
+    fn sort_pairs<P: Named>(&mut self, pairs: &[P]) -> Option<()> {
         if pairs.len() > N {
             return None;
         }
         let o = self;
-        for (i, (name, _)) in pairs.iter().enumerate() {
-            let name = name.as_bytes();
+        for (i, pair) in pairs.iter().enumerate() {
+            let name = pair.name();
             // Find where it goes: after every name <= it (stability), replacing an equal one.
             let mut j = o.len;
             let mut replace = false;
             while j > 0 {
-                let prev = pairs.get(usize::from(*o.idx.get(j - 1)?))?.0.as_bytes();
+                let prev = pairs.get(usize::from(*o.idx.get(j - 1)?))?.name();
                 match cmp_names(prev, name) {
                     Ordering::Greater => j -= 1,
                     Ordering::Equal => {
@@ -446,7 +491,7 @@ impl<const N: usize> Order<N> {
 
     /// The indices of the signed pairs, in signing order.
     #[inline]
-    fn indices(&self) -> &[u16] {
+    pub(crate) fn indices(&self) -> &[u16] {
         self.idx.get(..self.len).unwrap_or_default()
     }
 
@@ -579,22 +624,33 @@ pub struct NameList<'s, 'r, const N: usize> {
 
 impl<const N: usize> Render for NameList<'_, '_, N> {
     fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
-        for (j, &i) in self.order.indices().iter().enumerate() {
-            let Some((name, _)) = self.pairs.get(usize::from(i)) else {
-                continue;
-            };
-            if j > 0 {
-                o.put(if self.query { b"%3B" } else { b";" });
-            }
-            if self.order.is_plain(i) {
-                // No escape: both forms are the name lowercased.
-                o.put_lower(name.as_bytes());
-            } else if self.query {
-                // The encoded name is unreserved characters and `%`: quote_plus turns `%` into `%25`.
-                put_name_in_query(o, name.as_bytes());
-            } else {
-                put_name(o, name.as_bytes());
-            }
+        put_name_list(o, self.order, self.pairs, self.query);
+    }
+}
+
+/// Writes the names of `pairs` in the signing order `order`, `;`-separated (`%3B` in a query).
+#[cfg_attr(target_pointer_width = "64", inline(always))]
+pub(crate) fn put_name_list<O: ByteOut + ?Sized, P: Named, const N: usize>(
+    o: &mut O,
+    order: &Order<N>,
+    pairs: &[P],
+    query: bool,
+) {
+    for (j, &i) in order.indices().iter().enumerate() {
+        let Some(name) = pairs.get(usize::from(i)).map(Named::name) else {
+            continue;
+        };
+        if j > 0 {
+            o.put(if query { b"%3B" } else { b";" });
+        }
+        if order.is_plain(i) {
+            // No escape: both forms are the name lowercased.
+            o.put_lower(name);
+        } else if query {
+            // The encoded name is unreserved characters and `%`: quote_plus turns `%` into `%25`.
+            put_name_in_query(o, name);
+        } else {
+            put_name(o, name);
         }
     }
 }
@@ -624,7 +680,12 @@ impl<const N: usize> Render for AuthorizationText<'_, '_, N> {
 /// The Authorization's fields before the name lists, in header form or as pre-signed query
 /// pairs: `q-sign-algorithm=sha1&q-ak=..&q-sign-time=..&q-key-time=..&q-header-list=`.
 #[inline]
-fn put_auth_head<O: ByteOut + ?Sized>(o: &mut O, secret_id: &str, kt: &TimeText, query: bool) {
+pub(crate) fn put_auth_head<O: ByteOut + ?Sized>(
+    o: &mut O,
+    secret_id: &str,
+    kt: &TimeText,
+    query: bool,
+) {
     o.put(b"q-sign-algorithm=sha1&q-ak=");
     if query {
         put_query(o, secret_id.as_bytes());
@@ -650,29 +711,19 @@ fn put_auth_head<O: ByteOut + ?Sized>(o: &mut O, secret_id: &str, kt: &TimeText,
 /// The name lists and the label of the signature:
 /// `<header list>&q-url-param-list=<param list>&q-signature=`.
 #[inline]
-fn put_auth_lists<O: ByteOut + ?Sized, const N: usize>(
+pub(crate) fn put_auth_lists<O: ByteOut + ?Sized, P: Named, const N: usize>(
     o: &mut O,
-    headers: (&Order<N>, &[(&str, &str)]),
-    params: (&Order<N>, &[(&str, &str)]),
+    headers: (&Order<N>, &[P]),
+    params: (&Order<N>, &[P]),
     query: bool,
 ) {
     // (No call for an empty list.)
     if headers.0.len > 0 {
-        NameList {
-            pairs: headers.1,
-            order: headers.0,
-            query,
-        }
-        .render(o);
+        put_name_list(o, headers.0, headers.1, query);
     }
     o.put(b"&q-url-param-list=");
     if params.0.len > 0 {
-        NameList {
-            pairs: params.1,
-            order: params.0,
-            query,
-        }
-        .render(o);
+        put_name_list(o, params.0, params.1, query);
     }
     o.put(b"&q-signature=");
 }
@@ -818,6 +869,7 @@ fn put_pairs<O: ByteOut + ?Sized, const N: usize>(
 
 /// Writes the method with ASCII letters lowercased, in whole UTF-8 pieces: a usual method in
 /// one `put` through a small buffer, a long one in runs.
+#[cfg_attr(target_pointer_width = "64", inline(always))]
 pub(crate) fn put_method<O: ByteOut + ?Sized>(o: &mut O, method: &str) {
     let m = method.as_bytes();
     let mut buf = [0u8; 16];

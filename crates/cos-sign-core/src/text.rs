@@ -93,6 +93,12 @@ impl<'a> SliceOut<'a> {
         }
     }
 
+    /// Where the next byte goes (past the end once the slice ran out).
+    #[inline]
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
     /// Leaves `n` bytes to be written later ([`put_hex_at`](Self::put_hex_at)); returns where.
     #[inline]
     pub(crate) fn skip(&mut self, n: usize) -> usize {
@@ -176,12 +182,40 @@ impl ByteOut for SliceOut<'_> {
 }
 
 /// Every piece a renderer puts is whole UTF-8 (ASCII escapes, or whole `&str`s).
-struct FmtOut<'a, W: fmt::Write + ?Sized> {
+pub(crate) struct FmtOut<'a, W: fmt::Write + ?Sized> {
     w: &'a mut W,
     result: fmt::Result,
+    /// Bytes put, written or not (the length a text needs once the writer failed).
+    len: usize,
 }
+
+impl<'a, W: fmt::Write + ?Sized> FmtOut<'a, W> {
+    pub(crate) fn new(w: &'a mut W) -> Self {
+        Self {
+            w,
+            result: Ok(()),
+            len: 0,
+        }
+    }
+
+    /// Writes a text that is already a `str` (no check of its bytes).
+    #[inline]
+    pub(crate) fn put_str(&mut self, s: &str) {
+        self.len += s.len();
+        if self.result.is_ok() {
+            self.result = self.w.write_str(s);
+        }
+    }
+
+    /// The bytes put, and whether all of them were written.
+    pub(crate) fn finish(self) -> (usize, fmt::Result) {
+        (self.len, self.result)
+    }
+}
+
 impl<W: fmt::Write + ?Sized> ByteOut for FmtOut<'_, W> {
     fn put(&mut self, b: &[u8]) {
+        self.len += b.len();
         if self.result.is_ok() {
             self.result = match core::str::from_utf8(b) {
                 Ok(s) => self.w.write_str(s),
@@ -231,10 +265,7 @@ impl<R: Render> Text<R> {
             });
         }
         let mut s = heapless::String::new();
-        let mut out = FmtOut {
-            w: &mut s,
-            result: Ok(()),
-        };
+        let mut out = FmtOut::new(&mut s);
         self.0.render(&mut out);
         match out.result {
             Ok(()) => Ok(s),
@@ -248,10 +279,7 @@ impl<R: Render> Text<R> {
 
 impl<R: Render> fmt::Display for Text<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = FmtOut {
-            w: f,
-            result: Ok(()),
-        };
+        let mut out = FmtOut::new(f);
         self.0.render(&mut out);
         out.result
     }
