@@ -40,7 +40,9 @@ fn one_call(
 }
 
 /// With arguments `<case> <part>` (part: sign, auth, presigned, sign+auth, sign+presigned,
-/// fused-auth, fused-presigned, derive, none), runs only that
+/// fused-auth, fused-presigned, template-auth, template-presigned, template-push, template-push-presigned,
+/// derive,
+/// none), runs only that
 /// part 10 000 times, for `valgrind --tool=callgrind` (`none`: the fixed cost of the program,
 /// to subtract).
 fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
@@ -52,6 +54,9 @@ fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
     let (p, h) = (borrow(&case.params), borrow(&case.headers));
     let req = case.request(&p, &h);
     let signed = key.sign(&req).unwrap();
+    let template = case.template(key, &cases.secret_id);
+    let values = case.open_values();
+    let fill = case.fill(&values);
     let mut buf = [0u8; 2048];
     for _ in 0..10_000 {
         match part {
@@ -101,7 +106,30 @@ fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
                 &mut buf,
                 true,
             ))),
-            "none" => drop(black_box(&signed)),
+            // The same texts from the case's template (host fixed, the other values open).
+            "template-auth" => drop(black_box(
+                template
+                    .sign_authorization_into(black_box(&fill), &mut buf)
+                    .unwrap()
+                    .len(),
+            )),
+            "template-presigned" => drop(black_box(
+                template
+                    .sign_presigned_url_query_into(black_box(&fill), &mut buf)
+                    .unwrap()
+                    .len(),
+            )),
+            "template-push" | "template-push-presigned" => {
+                let mut s = heapless::String::<2048>::new();
+                if part == "template-push" {
+                    template.push_authorization(black_box(&fill), &mut s)
+                } else {
+                    template.push_presigned_url_query(black_box(&fill), &mut s)
+                }
+                .unwrap();
+                black_box(s.len());
+            }
+            "none" => drop(black_box((&signed, &template))),
             _ => drop(black_box(SigningKey::derive(
                 black_box(cases.secret_key.as_bytes()),
                 black_box(cases.key_time()),
@@ -162,6 +190,28 @@ fn main() {
                 black_box(one_call(&key, &req, &cases.secret_id, &mut buf, presigned));
             });
         }
+        let template = case.template(&key, &cases.secret_id);
+        let values = case.open_values();
+        let fill = case.fill(&values);
+        time(&format!("{} template authorization", case.name), || {
+            black_box(
+                template
+                    .sign_authorization_into(black_box(&fill), &mut buf)
+                    .unwrap()
+                    .len(),
+            );
+        });
+        let mut s = heapless::String::<2048>::new();
+        time(
+            &format!("{} template push authorization", case.name),
+            || {
+                s.clear();
+                template
+                    .push_authorization(black_box(&fill), &mut s)
+                    .unwrap();
+                black_box(s.len());
+            },
+        );
         time(&format!("{} presigned write", case.name), || {
             black_box(
                 write_presigned(&signed, black_box(&cases.secret_id), &mut buf)

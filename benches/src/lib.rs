@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench -p cos-sign-benches`.
 
-use cos_sign_core::{Error, KeyTime, Request, Signed, SigningKey};
+use cos_sign_core::{Error, Fill, KeyTime, Request, Signed, SigningKey, Template};
 use serde_json::Value;
 
 /// The fixed "now" of every case: the key time is `KeyTime::sdk_window(NOW, expired)`.
@@ -115,6 +115,50 @@ impl Case {
         Request::new(&self.method, &self.path)
             .params(params)
             .headers(headers)
+    }
+
+    /// The case as a [`Template`] of `key` and `secret_id`: the `host` header fixed (what a
+    /// signer for one bucket knows), every other param and header open, its value given by
+    /// each call.
+    ///
+    /// # Panics
+    /// If the case does not fit a default template (the bench cases do).
+    pub fn template(&self, key: &SigningKey, secret_id: &str) -> Template {
+        fn open(pairs: &[(String, String)], fixed: &str) -> Vec<(String, Option<String>)> {
+            pairs
+                .iter()
+                .map(|(n, v)| (n.clone(), (n == fixed).then(|| v.clone())))
+                .collect()
+        }
+        fn view(pairs: &[(String, Option<String>)]) -> Vec<(&str, Option<&str>)> {
+            pairs
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_deref()))
+                .collect()
+        }
+        let (params, headers) = (open(&self.params, ""), open(&self.headers, "host"));
+        Template::new(key.clone(), secret_id, &view(&params), &view(&headers))
+            .expect("the bench cases fit a default template")
+    }
+
+    /// The values each call of [`template`](Self::template) gives: the params', then the
+    /// headers' other than `host`.
+    pub fn open_values(&self) -> (Vec<&str>, Vec<&str>) {
+        fn values<'a>(pairs: &'a [(String, String)], fixed: &str) -> Vec<&'a str> {
+            pairs
+                .iter()
+                .filter(|(n, _)| n != fixed)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        }
+        (values(&self.params, ""), values(&self.headers, "host"))
+    }
+
+    /// One call of [`template`](Self::template) with `values` ([`open_values`](Self::open_values)).
+    pub fn fill<'a>(&'a self, values: &'a (Vec<&'a str>, Vec<&'a str>)) -> Fill<'a> {
+        Fill::new(&self.method, &self.path)
+            .params(&values.0)
+            .headers(&values.1)
     }
 }
 
@@ -369,6 +413,31 @@ mod tests {
         }
         assert_eq!(derive_compressions(32, 21), 6);
         assert_eq!(derive_compressions(65, 21), 8);
+    }
+
+    #[test]
+    fn template_writes_what_the_request_does() {
+        let c = Cases::load();
+        let key = SigningKey::derive(c.secret_key.as_bytes(), c.key_time());
+        for case in &c.cases {
+            let (p, h) = (borrow(&case.params), borrow(&case.headers));
+            let req = case.request(&p, &h);
+            let t = case.template(&key, &c.secret_id);
+            let values = case.open_values();
+            assert_eq!(values.1.len(), case.headers.len() - 1, "host is fixed");
+            let fill = case.fill(&values);
+            let (mut a, mut b) = ([0u8; 2048], [0u8; 2048]);
+            assert_eq!(
+                t.sign_authorization_into(&fill, &mut a).unwrap(),
+                key.sign_authorization_into(&req, &c.secret_id, &mut b)
+                    .unwrap()
+            );
+            assert_eq!(
+                t.sign_presigned_url_query_into(&fill, &mut a).unwrap(),
+                key.sign_presigned_url_query_into(&req, &c.secret_id, &mut b)
+                    .unwrap()
+            );
+        }
     }
 
     #[test]
