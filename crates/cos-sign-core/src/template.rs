@@ -55,6 +55,16 @@ impl<const N: usize> Pieces<N> {
         }
     }
 
+    /// Ends the literal from `start` at `end` with the hole of open value `index`; the next
+    /// literal starts at `end`.
+    fn hole(&mut self, start: &mut usize, end: usize, index: usize) {
+        if let Some(item) = self.items.get_mut(self.len) {
+            *item = (span(*start, end), u16::try_from(index).unwrap_or(u16::MAX));
+            self.len += 1;
+        }
+        *start = end;
+    }
+
     /// No literal and no value.
     fn is_empty(&self) -> bool {
         self.len == 0 && self.tail.start == self.tail.end
@@ -210,13 +220,7 @@ fn http_pieces<const N: usize>(
         out.put(b"=");
         match value {
             Some(v) => put_value(out, v.as_bytes()),
-            None => {
-                if let Some(item) = p.items.get_mut(p.len) {
-                    *item = (span(start, out.pos()), hole(open_index(usize::from(i))));
-                    p.len += 1;
-                }
-                start = out.pos();
-            }
+            None => p.hole(&mut start, out.pos(), open_index(usize::from(i))),
         }
     }
     out.put(b"\n");
@@ -239,12 +243,8 @@ fn query_pieces<const N: usize>(
         match value {
             Some(v) => put_query(out, v.as_bytes()),
             None => {
-                if let Some(item) = p.items.get_mut(p.len) {
-                    *item = (span(start, out.pos()), hole(open));
-                    p.len += 1;
-                }
+                p.hole(&mut start, out.pos(), open);
                 open += 1;
-                start = out.pos();
             }
         }
     }
@@ -259,11 +259,6 @@ fn span(start: usize, end: usize) -> Span {
         start: at(start),
         end: at(end),
     }
-}
-
-/// The index of an open value (a list has at most `N <= u16::MAX` pairs).
-fn hole(i: usize) -> u16 {
-    u16::try_from(i).unwrap_or(u16::MAX)
 }
 
 impl<const N: usize, const B: usize> Template<N, B> {
