@@ -1,9 +1,10 @@
 //! Signing arbitrary requests: never panics; when it succeeds the outputs equal the plain
-//! allocating reference; verify(sign(x)) holds, and a changed signature byte fails.
+//! allocating reference, and a `Template` of the request (some values fixed, some open)
+//! writes the same texts; verify(sign(x)) holds, and a changed signature byte fails.
 #![no_main]
 
 use arbitrary::Arbitrary;
-use cos_sign_core::{Error, KeyTime, ParsedAuthorization, SigningKey, VerifyError};
+use cos_sign_core::{Error, Fill, KeyTime, ParsedAuthorization, SigningKey, Template, VerifyError};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../../crates/cos-sign-core/tests/common/reference.rs"]
@@ -19,6 +20,78 @@ struct Input<'a> {
     end: u64,
     now: u64,
     flip: u8,
+    /// Which pairs a `Template` leaves open (bit `i`: param `i`, bit `16 + i`: header `i`).
+    open: u32,
+}
+
+/// The request's pairs for a `Template` (open where `open` says) and the open values.
+fn shape<'a>(
+    pairs: &[(&'a str, &'a str)],
+    open: u32,
+) -> (Vec<(&'a str, Option<&'a str>)>, Vec<&'a str>) {
+    let is_open = |i: usize| open.checked_shr(i as u32).is_some_and(|b| b & 1 == 1);
+    let shape = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, &(n, v))| (n, (!is_open(i)).then_some(v)))
+        .collect();
+    let values = pairs
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| is_open(i))
+        .map(|(_, &(_, v))| v)
+        .collect();
+    (shape, values)
+}
+
+/// A `Template` of the request writes what `SigningKey`'s one-call methods write, into a
+/// byte buffer and appended to a string; a shape past its capacity is refused as the request
+/// is.
+fn check_template(key: &SigningKey, x: &common::FuzzRequest<'_>, open: u32) {
+    let (params, pv) = shape(&x.params, open & 0xffff);
+    let (headers, hv) = shape(&x.headers, open >> 16);
+    let t: Template<16, 4096> = match Template::new(key.clone(), x.secret_id, &params, &headers) {
+        Ok(t) => t,
+        Err(Error::TooManyParams { .. } | Error::TooManyHeaders { .. }) => return,
+        Err(Error::BufferTooSmall { needed, .. }) => {
+            assert!(needed > 4096);
+            return;
+        }
+        Err(e) => panic!("unexpected error {e:?}"),
+    };
+    let fill = Fill::new(x.method, x.path).params(&pv).headers(&hv);
+    let req = x.request::<16>();
+    let (mut a, mut b) = (vec![0u8; 16384], vec![0u8; 16384]);
+    for query in [false, true] {
+        let (want, got) = if query {
+            (
+                key.sign_presigned_url_query_into(&req, x.secret_id, &mut a),
+                t.sign_presigned_url_query_into(&fill, &mut b),
+            )
+        } else {
+            (
+                key.sign_authorization_into(&req, x.secret_id, &mut a),
+                t.sign_authorization_into(&fill, &mut b),
+            )
+        };
+        assert_eq!(want, got);
+        let mut s = heapless::String::<16384>::new();
+        let pushed = if query {
+            t.push_presigned_url_query(&fill, &mut s)
+        } else {
+            t.push_authorization(&fill, &mut s)
+        };
+        match want {
+            Ok(w) => {
+                assert_eq!(pushed, Ok(()));
+                assert_eq!(s.as_str(), w);
+            }
+            Err(e) => {
+                assert_eq!(pushed, Err(e));
+                assert!(s.is_empty());
+            }
+        }
+    }
 }
 
 fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -45,6 +118,8 @@ fuzz_target!(|input: Input<'_>| {
         }
         Err(e) => panic!("unexpected error {e:?}"),
     };
+
+    check_template(&key, x, input.open);
 
     let auth = signed.authorization(x.secret_id).to_string();
     let query = signed.presigned_query(x.secret_id).to_string();
