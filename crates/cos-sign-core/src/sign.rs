@@ -797,11 +797,18 @@ fn put_http_head<O: ByteOut + ?Sized, const N: usize>(
     path: &str,
     params: (&Order<N>, &[(&str, &str)]),
 ) -> u64 {
+    put_method_and_path(o, method, path);
+    o.put_byte(b'\n');
+    put_pair_list(o, params)
+}
+
+/// The HttpString's start, `lower(method)\npath` (a request's, a template call's, a rebuilt
+/// one's).
+#[cfg_attr(target_pointer_width = "64", inline(always))]
+pub(crate) fn put_method_and_path<O: ByteOut + ?Sized>(o: &mut O, method: &str, path: &str) {
     put_method(o, method);
     o.put_byte(b'\n');
     o.put(path.as_bytes());
-    o.put_byte(b'\n');
-    put_pair_list(o, params)
 }
 
 /// One list of pairs of the HttpString and its `\n` (the params, or the headers: the rest of
@@ -870,7 +877,7 @@ fn put_pairs<O: ByteOut + ?Sized, const N: usize>(
 /// Writes the method with ASCII letters lowercased, in whole UTF-8 pieces: a usual method in
 /// one `put` through a small buffer, a long one in runs.
 #[cfg_attr(target_pointer_width = "64", inline(always))]
-pub(crate) fn put_method<O: ByteOut + ?Sized>(o: &mut O, method: &str) {
+fn put_method<O: ByteOut + ?Sized>(o: &mut O, method: &str) {
     let m = method.as_bytes();
     let mut buf = [0u8; 16];
     if let Some(dst) = buf.get_mut(..m.len()) {

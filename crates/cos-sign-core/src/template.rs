@@ -7,7 +7,7 @@ use crate::SigningKey;
 use crate::encode::{put_name, put_query, put_value};
 use crate::error::Error;
 use crate::sha::Sha1;
-use crate::sign::{Order, given, put_auth_head, put_auth_lists, put_method};
+use crate::sign::{Order, given, put_auth_head, put_auth_lists, put_method_and_path};
 use crate::sink::{ByteOut, Form};
 use crate::text::{FmtOut, SliceOut};
 
@@ -16,7 +16,7 @@ use crate::text::{FmtOut, SliceOut};
 const TAIL: usize = 512;
 
 /// Where a piece of a template's text lies in its buffer.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Span {
     start: u16,
     end: u16,
@@ -203,12 +203,6 @@ fn http_pieces<const N: usize>(
     let mut p = Pieces::new();
     let mut start = out.pos();
     out.put(lead);
-    // The index of each pair's value among the list's open ones.
-    let open_index = |i: usize| {
-        pairs.get(..i).map_or(0, |before| {
-            before.iter().filter(|(_, v)| v.is_none()).count()
-        })
-    };
     for (j, &i) in order.indices().iter().enumerate() {
         let Some(&(name, value)) = pairs.get(usize::from(i)) else {
             continue;
@@ -220,7 +214,7 @@ fn http_pieces<const N: usize>(
         out.put(b"=");
         match value {
             Some(v) => put_value(out, v.as_bytes()),
-            None => p.hole(&mut start, out.pos(), open_index(usize::from(i))),
+            None => p.hole(&mut start, out.pos(), open_before(pairs, usize::from(i))),
         }
     }
     out.put(b"\n");
@@ -235,21 +229,24 @@ fn query_pieces<const N: usize>(
 ) -> Pieces<N> {
     let mut p = Pieces::new();
     let mut start = out.pos();
-    let mut open = 0;
-    for &(name, value) in pairs {
+    for (i, &(name, value)) in pairs.iter().enumerate() {
         out.put(b"&");
         put_query(out, name.as_bytes());
         out.put(b"=");
         match value {
             Some(v) => put_query(out, v.as_bytes()),
-            None => {
-                p.hole(&mut start, out.pos(), open);
-                open += 1;
-            }
+            None => p.hole(&mut start, out.pos(), open_before(pairs, i)),
         }
     }
     p.tail = span(start, out.pos());
     p
+}
+
+/// The open pairs before pair `i`: where its value is among a call's values of the list
+/// (all of them, for `i` past the end).
+fn open_before(pairs: &[(&str, Option<&str>)], i: usize) -> usize {
+    let before = pairs.get(..i).unwrap_or(pairs);
+    before.iter().filter(|(_, v)| v.is_none()).count()
 }
 
 /// A span of the text (past `u16::MAX`, which [`Template::new`] refuses, it is cut short).
@@ -303,12 +300,12 @@ impl<const N: usize, const B: usize> Template<N, B> {
         let http_params = http_pieces(&mut out, b"\n", params, &param_order);
         let http_headers = http_pieces(&mut out, b"", headers, &header_order);
         let query_params = query_pieces(&mut out, params);
-        let text =
-            heapless::String::try_from(out.into_text()?).map_err(|_| Error::BufferTooSmall {
-                needed: B + 1,
-                available: B,
-            })?;
-        let open = |pairs: &[(&str, Option<&str>)]| pairs.iter().filter(|p| p.1.is_none()).count();
+        // (A text the buffer of `B` bytes held fits the string of `B` bytes.)
+        let rendered = out.into_text()?;
+        let text = heapless::String::try_from(rendered).map_err(|_| Error::BufferTooSmall {
+            needed: rendered.len(),
+            available: B,
+        })?;
         Ok(Self {
             key,
             text,
@@ -317,7 +314,10 @@ impl<const N: usize, const B: usize> Template<N, B> {
             http_params,
             http_headers,
             query_params,
-            open: (open(params), open(headers)),
+            open: (
+                open_before(params, params.len()),
+                open_before(headers, headers.len()),
+            ),
         })
     }
 
@@ -470,9 +470,7 @@ impl<const N: usize, const B: usize> Template<N, B> {
         }
         let text = self.text.as_bytes();
         let mut h = Sha1::new();
-        put_method(&mut h, fill.method);
-        h.put_byte(b'\n');
-        h.put(fill.path.as_bytes());
+        put_method_and_path(&mut h, fill.method, fill.path);
         self.http_params.put(&mut h, text, fill.params, Form::Value);
         self.http_headers
             .put(&mut h, text, fill.headers, Form::Value);

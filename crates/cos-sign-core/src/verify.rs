@@ -4,7 +4,7 @@ use subtle::ConstantTimeEq;
 
 use crate::encode::{hex_val, is_unreserved};
 use crate::sha::{ByteOut, Sha1, hex20};
-use crate::sign::{StringToSignOwned, put_method};
+use crate::sign::{StringToSignOwned, put_method_and_path};
 use crate::text::{Render, Text};
 use crate::{KeyTime, ParseError, Request, SigningKey, VerifyError};
 
@@ -406,9 +406,7 @@ impl<const N: usize> core::fmt::Debug for Rebuilt<'_, N> {
 
 impl<const N: usize> Render for Rebuilt<'_, N> {
     fn render<O: ByteOut + ?Sized>(&self, o: &mut O) {
-        put_method(o, self.req.method);
-        o.put(b"\n");
-        o.put(self.req.path.as_bytes());
+        put_method_and_path(o, self.req.method, self.req.path);
         o.put(b"\n");
         for (list, pairs) in [
             (self.auth.param_list, self.req.params),
