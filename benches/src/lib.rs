@@ -124,34 +124,35 @@ impl Case {
     /// # Panics
     /// If the case does not fit a default template (the bench cases do).
     pub fn template(&self, key: &SigningKey, secret_id: &str) -> Template {
-        fn open(pairs: &[(String, String)], fixed: &str) -> Vec<(String, Option<String>)> {
+        fn shape<'a>(
+            pairs: &'a [(String, String)],
+            fixed: Option<&str>,
+        ) -> Vec<(&'a str, Option<&'a str>)> {
+            let fixed = |n: &str| Some(n) == fixed;
             pairs
                 .iter()
-                .map(|(n, v)| (n.clone(), (n == fixed).then(|| v.clone())))
+                .map(|(n, v)| (n.as_str(), fixed(n).then_some(v.as_str())))
                 .collect()
         }
-        fn view(pairs: &[(String, Option<String>)]) -> Vec<(&str, Option<&str>)> {
-            pairs
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_deref()))
-                .collect()
-        }
-        let (params, headers) = (open(&self.params, ""), open(&self.headers, "host"));
-        Template::new(key.clone(), secret_id, &view(&params), &view(&headers))
+        let (params, headers) = (
+            shape(&self.params, None),
+            shape(&self.headers, Some("host")),
+        );
+        Template::new(key.clone(), secret_id, &params, &headers)
             .expect("the bench cases fit a default template")
     }
 
     /// The values each call of [`template`](Self::template) gives: the params', then the
     /// headers' other than `host`.
     pub fn open_values(&self) -> (Vec<&str>, Vec<&str>) {
-        fn values<'a>(pairs: &'a [(String, String)], fixed: &str) -> Vec<&'a str> {
-            pairs
-                .iter()
-                .filter(|(n, _)| n != fixed)
-                .map(|(_, v)| v.as_str())
-                .collect()
-        }
-        (values(&self.params, ""), values(&self.headers, "host"))
+        let params = self.params.iter().map(|(_, v)| v.as_str()).collect();
+        let headers = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n != "host")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (params, headers)
     }
 
     /// One call of [`template`](Self::template) with `values` ([`open_values`](Self::open_values)).
