@@ -392,7 +392,6 @@ fn sign_texts(
         ));
     };
     let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
-    let sk = conf.key_cache().get(key_bytes, kt);
     let mut path_room = [0u8; 256];
     let path = config::signing_path_in(call.key, &mut path_room);
     let query = (texts != Texts::Header).then(|| {
@@ -403,14 +402,16 @@ fn sign_texts(
         }
     });
     let header = (texts != Texts::Query).then_some(authorization);
-    rules::render_into(
-        &sk,
-        secret_id,
-        (method, &path, params, headers),
-        header,
-        query,
-    )
-    .map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
+    conf.key_cache()
+        .render_into(
+            key_bytes,
+            kt,
+            secret_id,
+            (method, &path, params, headers),
+            header,
+            query,
+        )
+        .map_err(|e| SdkError::refused(format!("{e} (refused by cos-sign)")))
 }
 
 /// `url + '?' + urlencode(dict([item.split('=', 1) for item in sign.split('&')]))`, then

@@ -17,9 +17,10 @@
 //! [`Signer`]: crate::signer::Signer
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use cos_sign_core::{Error as CoreError, KeyTime, Request, SigningKey};
+use cos_sign_core::{Error as CoreError, Fill, KeyTime, Request, SigningKey, Template};
 use zeroize::Zeroizing;
 
 /// The header names the SDK signs (besides `x-cos-*` and `x-ci-*`), lowercase.
@@ -347,8 +348,22 @@ pub fn render_into(
 /// How many signing keys a [`KeyCache`] keeps.
 pub const KEY_CACHE_SLOTS: usize = 4;
 
+/// How many shapes of request a cached key keeps a [`Template`] for.
+const SHAPES: usize = 4;
+
+/// The most params (and headers) of a request signed through a cached [`Template`]; larger
+/// ones are signed whole.
+const SHAPE_PAIRS: usize = 16;
+
+/// The template of one shape of request.
+type ShapeTemplate = Template<SHAPE_PAIRS, 1024>;
+
 /// The signing keys derived last (up to [`KEY_CACHE_SLOTS`]), each with the secret key it came
 /// from (zeroized when dropped): signatures in the same key time reuse the key. Thread-safe.
+///
+/// [`KeyCache::render_into`] also keeps, for each key, the [`Template`]s of the request
+/// shapes (the secret id, the param names and the header names, in order) it signs more than
+/// once: a call of a known shape renders only its method, path and values.
 ///
 /// ```
 /// use cos_sign_std::rules::{KeyCache, key_time};
@@ -360,7 +375,115 @@ pub const KEY_CACHE_SLOTS: usize = 4;
 /// ```
 #[derive(Default)]
 pub struct KeyCache {
-    slots: Mutex<Vec<(Zeroizing<Vec<u8>>, SigningKey)>>,
+    slots: Mutex<Vec<Slot>>,
+}
+
+/// A cached key and the templates made with it.
+struct Slot {
+    secret: Zeroizing<Vec<u8>>,
+    key: SigningKey,
+    /// Templates of the shapes signed more than once with this key, oldest first.
+    shapes: Vec<Arc<Shape>>,
+    /// The hash of the shape signed last without a template: a second call of it makes one.
+    seen: Option<u64>,
+}
+
+/// A template and the shape it signs.
+struct Shape {
+    secret_id: String,
+    params: Vec<Box<str>>,
+    headers: Vec<Box<str>>,
+    template: ShapeTemplate,
+}
+
+impl Shape {
+    fn matches(&self, secret_id: &str, params: &[(&str, &str)], headers: &[(&str, &str)]) -> bool {
+        fn same(names: &[Box<str>], pairs: &[(&str, &str)]) -> bool {
+            names.len() == pairs.len() && names.iter().zip(pairs).all(|(n, (k, _))| **n == **k)
+        }
+        same(&self.headers, headers) && same(&self.params, params) && self.secret_id == secret_id
+    }
+
+    /// A template for the shape of this request, unless it does not fit one.
+    fn new(
+        key: &SigningKey,
+        secret_id: &str,
+        params: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Option<Self> {
+        fn open<'a>(pairs: &[(&'a str, &str)], room: &mut [(&'a str, Option<&'a str>)]) {
+            for (slot, (k, _)) in room.iter_mut().zip(pairs) {
+                *slot = (*k, None);
+            }
+        }
+        let (mut p, mut h) = ([("", None); SHAPE_PAIRS], [("", None); SHAPE_PAIRS]);
+        open(params, &mut p);
+        open(headers, &mut h);
+        let (p, h) = (p.get(..params.len())?, h.get(..headers.len())?);
+        let template = ShapeTemplate::new(key.clone(), secret_id, p, h).ok()?;
+        let names = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, _)| Box::from(*k)).collect();
+        Some(Self {
+            secret_id: secret_id.to_owned(),
+            params: names(params),
+            headers: names(headers),
+            template,
+        })
+    }
+
+    /// Signs a request of this shape as [`render_into`] does.
+    fn render_into(
+        &self,
+        (method, path, params, headers): Parts<'_>,
+        header: Option<&mut String>,
+        query: Option<QueryOut<'_>>,
+    ) -> Result<(), CoreError> {
+        fn values<'a>(pairs: &[(&str, &'a str)], room: &mut [&'a str]) {
+            for (slot, (_, v)) in room.iter_mut().zip(pairs) {
+                *slot = v;
+            }
+        }
+        let (mut p, mut h) = ([""; SHAPE_PAIRS], [""; SHAPE_PAIRS]);
+        values(params, &mut p);
+        values(headers, &mut h);
+        let p = p.get(..params.len()).unwrap_or_default();
+        let h = h.get(..headers.len()).unwrap_or_default();
+        let fill = Fill::new(method, path).params(p).headers(h);
+        let t = &self.template;
+        match (header, query) {
+            (Some(h), None) => push_text(h, |buf| t.sign_authorization_into(&fill, buf)),
+            (None, Some(q)) => push_text(q.out, |buf| t.sign_presigned_url_query_into(&fill, buf)),
+            (Some(h), Some(q)) => {
+                let (mut hb, mut qb) = ([0u8; 512], [0u8; 512]);
+                match t.sign_authorization_and_query_into(&fill, &mut hb, &mut qb) {
+                    Ok((text, query)) => {
+                        h.push_str(text);
+                        q.out.push_str(query);
+                        Ok(())
+                    }
+                    // (longer texts: one signing for each)
+                    Err(CoreError::BufferTooSmall { .. }) => {
+                        push_text(h, |buf| t.sign_authorization_into(&fill, buf))?;
+                        push_text(q.out, |buf| t.sign_presigned_url_query_into(&fill, buf))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// A hash of a request's shape (which makes a template on its second call in a row).
+fn shape_hash(secret_id: &str, params: &[(&str, &str)], headers: &[(&str, &str)]) -> u64 {
+    let mut h = DefaultHasher::new();
+    secret_id.hash(&mut h);
+    for list in [params, headers] {
+        list.len().hash(&mut h);
+        for (k, _) in list {
+            k.hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 impl fmt::Debug for KeyCache {
@@ -372,21 +495,103 @@ impl fmt::Debug for KeyCache {
 }
 
 impl KeyCache {
+    /// The slot of `secret` for `kt`, its key derived when it has none.
+    fn slot<'s>(slots: &'s mut Vec<Slot>, secret: &[u8], kt: KeyTime) -> &'s mut Slot {
+        let i = match slots
+            .iter()
+            .position(|s| s.key.key_time() == kt && s.secret.as_slice() == secret)
+        {
+            Some(i) => i,
+            None => {
+                if slots.len() >= KEY_CACHE_SLOTS {
+                    slots.remove(0);
+                }
+                slots.push(Slot {
+                    secret: Zeroizing::new(secret.to_vec()),
+                    key: SigningKey::derive(secret, kt),
+                    shapes: Vec::new(),
+                    seen: None,
+                });
+                slots.len() - 1
+            }
+        };
+        let last = slots.len() - 1;
+        // (always there: found, or pushed)
+        &mut slots[i.min(last)]
+    }
+
     /// The signing key of `secret` for `kt`, derived once.
     pub fn get(&self, secret: &[u8], kt: KeyTime) -> SigningKey {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, k)) = slots
-            .iter()
-            .find(|(s, k)| k.key_time() == kt && s.as_slice() == secret)
-        {
-            return k.clone();
+        Self::slot(&mut slots, secret, kt).key.clone()
+    }
+
+    /// [`render_into`] with the cached key of `secret` for `kt`: the same texts. A request
+    /// of a shape this key signed the call before (or has a template of) is signed through
+    /// the shape's [`Template`], made on that second call.
+    ///
+    /// ```
+    /// use cos_sign_std::rules::{KeyCache, key_time, render};
+    /// use cos_sign_std::rules::Form;
+    /// let (cache, kt) = (KeyCache::default(), key_time(1_700_000_000, 300).unwrap());
+    /// let key = cache.get(b"secret", kt);
+    /// for object in ["/a", "/b", "/c"] {
+    ///     let parts = ("get", object, &[("x", "1")][..], &[("host", "h")][..]);
+    ///     let mut text = String::new();
+    ///     cache.render_into(b"secret", kt, "AKID", parts, Some(&mut text), None).unwrap();
+    ///     assert_eq!(text, render(&key, "AKID", "get", object, parts.2, parts.3, Form::Header).unwrap());
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`render_into`].
+    pub fn render_into(
+        &self,
+        secret: &[u8],
+        kt: KeyTime,
+        secret_id: &str,
+        parts: Parts<'_>,
+        header: Option<&mut String>,
+        query: Option<QueryOut<'_>>,
+    ) -> Result<(), CoreError> {
+        let (_, _, params, headers) = parts;
+        // A template writes a pre-signed query with its params, as the core's one call does.
+        let fits = params.len() <= SHAPE_PAIRS
+            && headers.len() <= SHAPE_PAIRS
+            && query.as_ref().is_none_or(|q| q.params || params.is_empty());
+        let (key, shape) = {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = Self::slot(&mut slots, secret, kt);
+            let found =
+                (slot.shapes.iter()).find(|s| fits && s.matches(secret_id, params, headers));
+            match found {
+                Some(s) => (None, Some(Arc::clone(s))),
+                None if fits => {
+                    let h = shape_hash(secret_id, params, headers);
+                    let made = match slot.seen == Some(h) {
+                        true => Shape::new(&slot.key, secret_id, params, headers).map(Arc::new),
+                        false => None,
+                    };
+                    slot.seen = Some(h);
+                    if let Some(s) = &made {
+                        if slot.shapes.len() >= SHAPES {
+                            slot.shapes.remove(0);
+                        }
+                        slot.shapes.push(Arc::clone(s));
+                    }
+                    match made {
+                        Some(s) => (None, Some(s)),
+                        None => (Some(slot.key.clone()), None),
+                    }
+                }
+                None => (Some(slot.key.clone()), None),
+            }
+        };
+        match (shape, key) {
+            (Some(s), _) => s.render_into(parts, header, query),
+            (None, Some(k)) => render_into(&k, secret_id, parts, header, query),
+            (None, None) => Ok(()),
         }
-        if slots.len() >= KEY_CACHE_SLOTS {
-            slots.remove(0);
-        }
-        let key = SigningKey::derive(secret, kt);
-        slots.push((Zeroizing::new(secret.to_vec()), key.clone()));
-        key
     }
 
     /// How many keys are cached.
@@ -397,6 +602,13 @@ impl KeyCache {
     /// Whether no key is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many request shapes the cached keys keep a template for.
+    pub fn templates(&self) -> usize {
+        self.slots
+            .lock()
+            .map_or(0, |s| s.iter().map(|slot| slot.shapes.len()).sum())
     }
 }
 
@@ -596,5 +808,100 @@ mod tests {
         );
         assert_eq!(header, both_h);
         assert_eq!(with, both_q);
+    }
+
+    /// Calls through a [`KeyCache`] write what the key's one-call signing writes, for every
+    /// output: generated calls that repeat a few shapes (so templates are made, used and
+    /// evicted) with generated values (escapes, `;`, non-ASCII, long ones past the stack
+    /// buffers), over two secrets, key times and secret ids (so slots are made and evicted),
+    /// some shapes past the template's pair count.
+    #[test]
+    fn cached_templates_write_what_the_key_writes() {
+        let names = [
+            "host",
+            "Content-Type",
+            "x-cos-meta-A b",
+            "a;b",
+            "é",
+            "%41",
+            "",
+            "response-content-disposition",
+        ];
+        let long = "v".repeat(700);
+        let values = ["", "1", "text/plain", "a b;c=%", "资料 ü", &long];
+        let ids = ["AKID", "AKID;x", "AK ID"];
+        let secrets: [&[u8]; 2] = [b"secret", b"other"];
+        let times = [KeyTime::new(1, 2), KeyTime::new(3, 4), KeyTime::new(5, 6)];
+        let mut next = crate::test_rng::picker(0x5bd1_e995_u32);
+        // shapes: (param names, header names), a few of them past SHAPE_PAIRS
+        let shapes: Vec<(Vec<&str>, Vec<&str>)> = (0..7)
+            .map(|i| {
+                let (np, nh) = match i {
+                    5 => (SHAPE_PAIRS + 1, 1),
+                    6 => (0, SHAPE_PAIRS + 2),
+                    _ => (next(4), next(5)),
+                };
+                let mut pick = |n: usize| (0..n).map(|_| names[next(names.len())]).collect();
+                (pick(np), pick(nh))
+            })
+            .collect();
+        let cache = KeyCache::default();
+        let (mut made, mut calls) = (0, 0);
+        for round in 0..3000 {
+            // mostly the same secret, time and id; a shape for several calls in a row
+            let si = usize::from(next(10) == 0);
+            let ti = usize::from(next(20) == 0) + usize::from(round > 1500);
+            let id = ids[usize::from(next(8) == 0) * (1 + next(2))];
+            let (pn, hn) = &shapes[(round / 3 + next(2)) % shapes.len()];
+            let mut value = || values[next(values.len())];
+            let params: Vec<(&str, &str)> = pn.iter().map(|n| (*n, value())).collect();
+            let headers: Vec<(&str, &str)> = hn.iter().map(|n| (*n, value())).collect();
+            let path = ["/k", "/a b/资料", "/"][next(3)];
+            let parts = (["get", "put"][next(2)], path, &params[..], &headers[..]);
+            let key = SigningKey::derive(secrets[si], times[ti]);
+            let (header, query, with_params) = match next(4) {
+                0 => (true, false, false),
+                1 => (false, true, true),
+                2 => (false, true, false),
+                _ => (true, true, next(2) == 0),
+            };
+            let run = |cached: bool| {
+                let (mut h, mut q) = (String::from("<"), String::from("u?"));
+                let hs = header.then_some(&mut h);
+                let qs = query.then_some(QueryOut {
+                    out: &mut q,
+                    params: with_params,
+                });
+                let r = match cached {
+                    true => cache.render_into(secrets[si], times[ti], id, parts, hs, qs),
+                    false => render_into(&key, id, parts, hs, qs),
+                };
+                (r, h, q)
+            };
+            let want = run(false);
+            assert_eq!(run(true), want, "{round} {id} {params:?} {headers:?}");
+            calls += 1;
+            made = made.max(cache.templates());
+            assert!(cache.len() <= KEY_CACHE_SLOTS);
+        }
+        // templates were made and kept (up to SHAPES a key), and used
+        assert!(
+            made > 1 && made <= SHAPES * KEY_CACHE_SLOTS,
+            "{made} of {calls}"
+        );
+        let (p, h) = (&[("a", "1")][..], &[("host", "h")][..]);
+        let cache = KeyCache::default();
+        let key = SigningKey::derive(b"s", times[0]);
+        for i in 0..3 {
+            let (mut text, mut want) = (String::new(), String::new());
+            let parts = ("get", "/k", p, h);
+            cache
+                .render_into(b"s", times[0], "AKID", parts, Some(&mut text), None)
+                .unwrap();
+            render_into(&key, "AKID", parts, Some(&mut want), None).unwrap();
+            assert_eq!(text, want);
+            // made on the second call of the shape
+            assert_eq!(cache.templates(), usize::from(i > 0));
+        }
     }
 }

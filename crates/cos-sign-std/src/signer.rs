@@ -494,16 +494,22 @@ impl Signer {
         kt: KeyTime,
         form: Form,
     ) -> Result<String, Error> {
-        let key = self.cache.get(creds.expose_secret_key().as_bytes(), kt);
-        Ok(rules::render(
-            &key,
-            creds.secret_id(),
+        let parts = (
             what.method.signed_form(),
             what.path,
             what.params,
             what.headers,
-            form,
-        )?)
+        );
+        let (secret, id) = (creds.expose_secret_key().as_bytes(), creds.secret_id());
+        let mut text = String::new();
+        match form {
+            Form::Header => (self.cache).render_into(secret, kt, id, parts, Some(&mut text), None),
+            Form::Query => {
+                let q = Some(rules::QueryOut::pairs(&mut text));
+                self.cache.render_into(secret, kt, id, parts, None, q)
+            }
+        }?;
+        Ok(text)
     }
 
     /// How many signing keys are cached (for tests of the reuse).
