@@ -402,6 +402,24 @@ impl<const N: usize, const B: usize> Template<N, B> {
         self.push_text(fill, out, true)
     }
 
+    /// Signs one call once and appends its Authorization header value to `header` and the
+    /// query of its pre-signed URL to `query`: the texts of
+    /// [`sign_authorization_and_query_into`](Self::sign_authorization_and_query_into), as
+    /// [`push_authorization`](Self::push_authorization) and
+    /// [`push_presigned_url_query`](Self::push_presigned_url_query) append theirs.
+    ///
+    /// # Errors
+    /// As [`push_authorization`](Self::push_authorization), the header's
+    /// [`Error::BufferTooSmall`] first; both strings are left as they were.
+    pub fn push_authorization_and_query<const M: usize, const Q: usize>(
+        &self,
+        fill: &Fill<'_>,
+        header: &mut heapless::String<M>,
+        query: &mut heapless::String<Q>,
+    ) -> Result<(), Error> {
+        self.push_texts(fill, Some(header), Some(query))
+    }
+
     /// [`push_authorization`](Self::push_authorization) or, for the `query`,
     /// [`push_presigned_url_query`](Self::push_presigned_url_query).
     #[cfg_attr(target_pointer_width = "64", inline(always))]
@@ -411,46 +429,83 @@ impl<const N: usize, const B: usize> Template<N, B> {
         out: &mut heapless::String<M>,
         query: bool,
     ) -> Result<(), Error> {
+        match query {
+            true => self.push_texts::<M, M>(fill, None, Some(out)),
+            false => self.push_texts::<M, M>(fill, Some(out), None),
+        }
+    }
+
+    /// The push methods: the texts of the strings given, signed once.
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
+    fn push_texts<const M: usize, const Q: usize>(
+        &self,
+        fill: &Fill<'_>,
+        mut header: Option<&mut heapless::String<M>>,
+        mut query: Option<&mut heapless::String<Q>>,
+    ) -> Result<(), Error> {
         let digest = self.http_digest(fill)?;
-        let start = out.len();
-        let mut w = FmtOut::new(&mut *out);
-        // Copied while the HttpString's last block is compressed.
-        w.put_str(
-            if query {
-                self.query_head
-            } else {
-                self.auth_head
-            }
-            .of_str(&self.text),
+        let text = self.text.as_bytes();
+        let starts = (
+            header.as_ref().map(|h| h.len()),
+            query.as_ref().map(|q| q.len()),
         );
-        if query && !self.query_params.is_empty() {
-            // The params, rendered and checked while the signature's hashes run (short ones,
-            // as nearly all are; longer ones are written after the signature).
-            let mut scratch = [0u8; TAIL];
-            let mut o = SliceOut::new(&mut scratch);
-            self.query_params
-                .put(&mut o, self.text.as_bytes(), fill.params, Form::Query);
-            let params = o.into_text();
-            w.put(&self.key.sign_digest(&digest));
-            match params {
-                Ok(params) => w.put_str(params),
-                Err(_) => {
-                    self.query_params
-                        .put(&mut w, self.text.as_bytes(), fill.params, Form::Query)
-                }
+        let (mut hw, mut qw) = (
+            header.as_deref_mut().map(FmtOut::new),
+            query.as_deref_mut().map(FmtOut::new),
+        );
+        // Copied while the HttpString's last block is compressed.
+        if let Some(w) = &mut hw {
+            w.put_str(self.auth_head.of_str(&self.text));
+        }
+        if let Some(w) = &mut qw {
+            w.put_str(self.query_head.of_str(&self.text));
+        }
+        // The params, rendered and checked while the signature's hashes run (short ones, as
+        // nearly all are; longer ones are written after the signature).
+        let mut scratch = [0u8; TAIL];
+        let params = match &qw {
+            Some(_) if !self.query_params.is_empty() => {
+                let mut o = SliceOut::new(&mut scratch);
+                self.query_params
+                    .put(&mut o, text, fill.params, Form::Query);
+                Some(o.into_text())
             }
-        } else {
-            w.put(&self.key.sign_digest(&digest));
+            _ => None,
+        };
+        let signature = self.key.sign_digest(&digest);
+        if let Some(w) = &mut hw {
+            w.put(&signature);
         }
-        let (len, result) = w.finish();
-        if result.is_err() {
-            out.truncate(start);
-            return Err(Error::BufferTooSmall {
-                needed: start + len,
-                available: M,
-            });
+        if let Some(w) = &mut qw {
+            w.put(&signature);
+            match params {
+                Some(Ok(params)) => w.put_str(params),
+                Some(Err(_)) => self.query_params.put(w, text, fill.params, Form::Query),
+                None => {}
+            }
         }
-        Ok(())
+        let (h, q) = (hw.map(FmtOut::finish), qw.map(FmtOut::finish));
+        // A string that cannot hold its text: both left as they were.
+        let failed = |w: Option<(usize, fmt::Result)>, start: Option<usize>, room: usize| {
+            w.zip(start)
+                .filter(|((_, r), _)| r.is_err())
+                .map(|((len, _), start)| Error::BufferTooSmall {
+                    needed: start + len,
+                    available: room,
+                })
+        };
+        match failed(h, starts.0, M).or_else(|| failed(q, starts.1, Q)) {
+            Some(e) => {
+                if let (Some(s), Some(at)) = (header, starts.0) {
+                    s.truncate(at);
+                }
+                if let (Some(s), Some(at)) = (query, starts.1) {
+                    s.truncate(at);
+                }
+                Err(e)
+            }
+            None => Ok(()),
+        }
     }
 
     /// The SHA-1 of one call's HttpString, once `fill` is checked to give each open value.
@@ -643,6 +698,16 @@ mod tests {
                 (h, q),
                 "round {round}: {req:?}"
             );
+            // Both at once, each appended to its string.
+            let mut sh: heapless::String<16384> = heapless::String::try_from("h").unwrap();
+            let mut sq: heapless::String<16384> = heapless::String::try_from("q").unwrap();
+            t.push_authorization_and_query(&fill, &mut sh, &mut sq)
+                .unwrap();
+            assert_eq!(
+                (sh.get(1..).unwrap(), sq.get(1..).unwrap()),
+                (h, q),
+                "round {round}: {req:?}"
+            );
             checked += 1;
         }
         assert_eq!(checked, 3000);
@@ -730,6 +795,28 @@ mod tests {
             })
         );
         assert!(s.is_empty());
+        // Both at once: the header's refusal first, the query's next; neither string keeps
+        // any of its text.
+        let (mut room, mut small) = (
+            heapless::String::<512>::new(),
+            heapless::String::<200>::new(),
+        );
+        let _ = room.push_str("kept");
+        let _ = small.push_str("kept");
+        assert_eq!(
+            t.push_authorization_and_query(&fill, &mut room, &mut small),
+            Err(Error::BufferTooSmall {
+                needed: whole.len() + 4,
+                available: 200
+            })
+        );
+        assert_eq!((room.as_str(), small.as_str()), ("kept", "kept"));
+        let mut tiny = heapless::String::<8>::new();
+        assert!(matches!(
+            t.push_authorization_and_query(&fill, &mut tiny, &mut small),
+            Err(Error::BufferTooSmall { available: 8, .. })
+        ));
+        assert_eq!((tiny.as_str(), small.as_str()), ("", "kept"));
         // Debug shows neither the key nor a fixed value.
         let shown = alloc_free_debug(&t);
         assert!(shown.contains("open_params: 3"), "{shown}");

@@ -449,29 +449,42 @@ impl Shape {
         let h = h.get(..headers.len()).unwrap_or_default();
         let fill = Fill::new(method, path).params(p).headers(h);
         let t = &self.template;
-        match (header, query) {
-            (Some(h), None) => push_text(h, |buf| t.sign_authorization_into(&fill, buf)),
-            (None, Some(q)) => push_text(q.out, |buf| t.sign_presigned_url_query_into(&fill, buf)),
-            (Some(h), Some(q)) => {
-                let (mut hb, mut qb) = ([0u8; 512], [0u8; 512]);
-                match t.sign_authorization_and_query_into(&fill, &mut hb, &mut qb) {
-                    Ok((text, query)) => {
-                        h.push_str(text);
-                        q.out.push_str(query);
-                        Ok(())
-                    }
-                    // (longer texts: one signing for each)
-                    Err(CoreError::BufferTooSmall { .. }) => {
-                        push_text(h, |buf| t.sign_authorization_into(&fill, buf))?;
-                        push_text(q.out, |buf| t.sign_presigned_url_query_into(&fill, buf))
-                    }
-                    Err(e) => Err(e),
-                }
-            }
+        // Appended to strings on the stack (no pass over the texts to check they are UTF-8:
+        // the template's fixed text was checked once), then copied; longer texts through
+        // byte buffers of their length.
+        let (mut hs, mut qs) = (TextRoom::new(), TextRoom::new());
+        let pushed = match (&header, &query) {
+            (Some(_), None) => t.push_authorization(&fill, &mut hs),
+            (None, Some(_)) => t.push_presigned_url_query(&fill, &mut qs),
+            (Some(_), Some(_)) => t.push_authorization_and_query(&fill, &mut hs, &mut qs),
             (None, None) => Ok(()),
+        };
+        match pushed {
+            Ok(()) => {
+                if let Some(h) = header {
+                    h.push_str(&hs);
+                }
+                if let Some(q) = query {
+                    q.out.push_str(&qs);
+                }
+                Ok(())
+            }
+            Err(CoreError::BufferTooSmall { .. }) => {
+                if let Some(h) = header {
+                    push_text(h, |buf| t.sign_authorization_into(&fill, buf))?;
+                }
+                if let Some(q) = query {
+                    push_text(q.out, |buf| t.sign_presigned_url_query_into(&fill, buf))?;
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 }
+
+/// The stack string a cached template's text is appended to first.
+type TextRoom = heapless::String<1024>;
 
 /// A hash of a request's shape (which makes a template on its second call in a row).
 fn shape_hash(secret_id: &str, params: &[(&str, &str)], headers: &[(&str, &str)]) -> u64 {
