@@ -386,6 +386,8 @@ struct Slot {
     shapes: Vec<Arc<Shape>>,
     /// The hash of the shape signed last without a template: a second call of it makes one.
     seen: Option<u64>,
+    /// The hash of the shape whose template did not fit (not tried again in a row).
+    unfit: Option<u64>,
 }
 
 /// A template and the shape it signs.
@@ -524,6 +526,7 @@ impl KeyCache {
                     key: SigningKey::derive(secret, kt),
                     shapes: Vec::new(),
                     seen: None,
+                    unfit: None,
                 });
                 slots.len() - 1
             }
@@ -581,10 +584,13 @@ impl KeyCache {
                 Some(s) => (None, Some(Arc::clone(s))),
                 None if fits => {
                     let h = shape_hash(secret_id, params, headers);
-                    let made = match slot.seen == Some(h) {
+                    let made = match slot.seen == Some(h) && slot.unfit != Some(h) {
                         true => Shape::new(&slot.key, secret_id, params, headers).map(Arc::new),
                         false => None,
                     };
+                    if made.is_none() && slot.seen == Some(h) {
+                        slot.unfit = Some(h);
+                    }
                     slot.seen = Some(h);
                     if let Some(s) = &made {
                         if slot.shapes.len() >= SHAPES {
@@ -847,7 +853,8 @@ mod tests {
         let times = [KeyTime::new(1, 2), KeyTime::new(3, 4), KeyTime::new(5, 6)];
         let mut next = crate::test_rng::picker(0x5bd1_e995_u32);
         // shapes: (param names, header names), a few of them past SHAPE_PAIRS
-        let shapes: Vec<(Vec<&str>, Vec<&str>)> = (0..7)
+        let long_name = "x-cos-meta-".repeat(40);
+        let mut shapes: Vec<(Vec<&str>, Vec<&str>)> = (0..7)
             .map(|i| {
                 let (np, nh) = match i {
                     5 => (SHAPE_PAIRS + 1, 1),
@@ -858,6 +865,8 @@ mod tests {
                 (pick(np), pick(nh))
             })
             .collect();
+        // names too long for a template's text
+        shapes.push((vec![&long_name], vec![&long_name, "host"]));
         let cache = KeyCache::default();
         let (mut made, mut calls) = (0, 0);
         for round in 0..3000 {
@@ -916,5 +925,17 @@ mod tests {
             // made on the second call of the shape
             assert_eq!(cache.templates(), usize::from(i > 0));
         }
+        // a shape too long for a template: signed whole every time
+        let long = [(long_name.as_str(), "v")];
+        for _ in 0..3 {
+            let (mut text, mut want) = (String::new(), String::new());
+            let parts = ("get", "/k", &long[..], &long[..]);
+            cache
+                .render_into(b"s", times[0], "AKID", parts, Some(&mut text), None)
+                .unwrap();
+            render_into(&key, "AKID", parts, Some(&mut want), None).unwrap();
+            assert_eq!(text, want);
+        }
+        assert_eq!(cache.templates(), 1);
     }
 }
