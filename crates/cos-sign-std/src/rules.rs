@@ -938,4 +938,49 @@ mod tests {
         }
         assert_eq!(cache.templates(), 1);
     }
+
+    /// Threads signing through one cache (shapes made, used and evicted under them) get the
+    /// texts the key writes.
+    #[test]
+    fn cached_templates_across_threads() {
+        let cache = KeyCache::default();
+        let times = [KeyTime::new(1, 2), KeyTime::new(3, 4)];
+        let names = ["host", "content-type", "x-cos-meta-a", "b", "c", "d"];
+        std::thread::scope(|s| {
+            for t in 0..4u32 {
+                let cache = &cache;
+                s.spawn(move || {
+                    let mut next = crate::test_rng::picker(0x1000_0001 + t);
+                    for round in 0..400 {
+                        let kt = times[usize::from(next(10) == 0)];
+                        let shape = &names[..1 + (round / 7 + t as usize) % names.len()];
+                        let values: Vec<String> =
+                            (0..shape.len()).map(|_| next(1000).to_string()).collect();
+                        let headers: Vec<(&str, &str)> = shape
+                            .iter()
+                            .zip(&values)
+                            .map(|(n, v)| (*n, v.as_str()))
+                            .collect();
+                        let parts = ("put", "/k", &headers[1..], &headers[..]);
+                        let (mut got, mut want) = (String::new(), String::new());
+                        let q = QueryOut {
+                            out: &mut got,
+                            params: true,
+                        };
+                        cache
+                            .render_into(b"secret", kt, "AKID", parts, None, Some(q))
+                            .unwrap();
+                        let key = SigningKey::derive(b"secret", kt);
+                        let q = QueryOut {
+                            out: &mut want,
+                            params: true,
+                        };
+                        render_into(&key, "AKID", parts, None, Some(q)).unwrap();
+                        assert_eq!(got, want, "thread {t} round {round}");
+                    }
+                });
+            }
+        });
+        assert!(cache.templates() > 0 && cache.len() <= KEY_CACHE_SLOTS);
+    }
 }
