@@ -96,11 +96,28 @@ impl<O: ByteOut + ?Sized> Stage for Staged<'_, O> {
 
 /// Whether every byte of `s` stays as it is in COS's encoding (`A-Z a-z 0-9 - _ . ~`): word
 /// by word, stopping at the first word with an escape.
-#[cfg(target_pointer_width = "64")]
+#[cfg(all(target_pointer_width = "64", not(target_arch = "x86_64")))]
 #[inline]
 pub(crate) fn all_plain(s: &[u8]) -> bool {
     let (words, tail) = s.as_chunks::<8>();
     words.iter().all(all_plain8) && tail.iter().fold(0x80u8, |acc, &b| acc & PLAIN[b as usize]) != 0
+}
+
+/// Whether every byte of `s` stays as it is in COS's encoding (`A-Z a-z 0-9 - _ . ~`): 16
+/// bytes at once (SSE2), stopping at the first 16 with an escape; the last few as the last 16
+/// bytes of `s` again, or by table when `s` is shorter.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn all_plain(s: &[u8]) -> bool {
+    let plain = |c: &[u8; 16]| crate::sse::plain16(crate::sse::load(c)) == 0xffff;
+    let (chunks, tail) = s.as_chunks::<16>();
+    if !chunks.iter().all(plain) {
+        return false;
+    }
+    match s.last_chunk::<16>() {
+        Some(last) => tail.is_empty() || plain(last),
+        None => tail.iter().fold(0x80u8, |acc, &b| acc & PLAIN[b as usize]) != 0,
+    }
 }
 
 /// The length of the encoding of `s`: the lengths in the escape table, summed.
@@ -725,6 +742,24 @@ mod tests {
         let mut out = r.out;
         out.extend_from_slice(&r.buf[..n]);
         (out[fill..].to_vec(), len)
+    }
+
+    /// `all_plain` on plain texts of every length up to 80, and with one byte of each kind
+    /// that is escaped at every place in them.
+    #[test]
+    fn all_plain_at_every_length_and_place() {
+        let plain: Vec<u8> = (b'a'..=b'z').chain(b'0'..=b'9').cycle().take(80).collect();
+        for len in 0..=plain.len() {
+            let s = &plain[..len];
+            assert!(all_plain(s), "{len}");
+            for at in 0..len {
+                for b in [b' ', b'%', b'/', 0x80, 0xff, 0, b'A' - 1, b'z' + 1] {
+                    let mut t = s.to_vec();
+                    t[at] = b;
+                    assert!(!all_plain(&t), "{len} {at} {b}");
+                }
+            }
+        }
     }
 
     /// The 64-bit encoder (words, escape tables) writes what the compact one writes, reports
