@@ -30,7 +30,6 @@ use crate::clock::Clock;
 use crate::config::{ConfigError, Endpoint, signing_path};
 use crate::credentials::{Credentials, CredentialsError, CredentialsProvider};
 use crate::method::Method;
-use crate::percent::form_encode_pairs;
 use crate::rules::{self, Form, KeyCache, is_signed_header, with_host};
 
 /// The name of the token param and header.
@@ -307,10 +306,6 @@ impl Signer {
         let mut out = signed.url;
         out.push('?');
         out.push_str(&signed.text);
-        if let Some(params) = signed.params_query {
-            out.push('&');
-            out.push_str(&params);
-        }
         let kt = signed.key_time;
         Ok(PresignedRequest {
             url: out,
@@ -450,12 +445,9 @@ impl Signer {
             headers: &headers,
         };
         let text = self.sign(&creds, &what, kt, form)?;
-        let params_query =
-            (form == Form::Query && !params.is_empty()).then(|| form_encode_pairs(&params));
         Ok(SignedObject {
             url,
             text,
-            params_query,
             key_time: kt,
         })
     }
@@ -505,8 +497,12 @@ impl Signer {
         match form {
             Form::Header => (self.cache).render_into(secret, kt, id, parts, Some(&mut text), None),
             Form::Query => {
-                let q = Some(rules::QueryOut::pairs(&mut text));
-                self.cache.render_into(secret, kt, id, parts, None, q)
+                // the `q-*` pairs, then the params (as `quote_plus` writes each pair)
+                let q = rules::QueryOut {
+                    out: &mut text,
+                    params: true,
+                };
+                self.cache.render_into(secret, kt, id, parts, None, Some(q))
             }
         }?;
         Ok(text)
@@ -516,16 +512,20 @@ impl Signer {
     pub fn cached_keys(&self) -> usize {
         self.cache.len()
     }
+
+    /// How many request shapes the cached keys keep a template for (for tests of the reuse).
+    pub fn cached_templates(&self) -> usize {
+        self.cache.templates()
+    }
 }
 
 /// What [`Signer::sign_object`] made.
 struct SignedObject {
     /// The object URL.
     url: String,
-    /// The Authorization, or the `q-*` pairs of a pre-signed URL.
+    /// The Authorization, or the query of a pre-signed URL: the `q-*` pairs, then the
+    /// params.
     text: String,
-    /// For a pre-signed URL with params: the params as a query, to follow the `q-*` pairs.
-    params_query: Option<String>,
     key_time: KeyTime,
 }
 
