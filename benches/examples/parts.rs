@@ -5,8 +5,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use cos_sign_benches::{Cases, HashChain, borrow, write_presigned};
+use cos_sign_benches::{Case, Cases, HashChain, borrow, write_presigned};
 use cos_sign_core::{Request, SigningKey};
+use cos_sign_std::rules::{KeyCache, QueryOut, render_into};
 
 fn time(name: &str, mut f: impl FnMut()) {
     const N: u32 = 200_000;
@@ -39,10 +40,43 @@ fn one_call(
     text.unwrap().len()
 }
 
+/// Both texts the Python binding writes for a pre-signed URL with headers (the Authorization,
+/// and the query with its params) through cos-sign-std: signed whole with the key
+/// (`rules::render_into`), or through the key cache (`KeyCache::render_into`: after the
+/// shape's second call, its cached template).
+fn std_both(
+    cases: &Cases,
+    case: &Case,
+    cache: Option<&KeyCache>,
+    key: &SigningKey,
+) -> (String, String) {
+    let (p, h) = (borrow(&case.params), borrow(&case.headers));
+    let method = case.method.to_ascii_lowercase();
+    let parts = (method.as_str(), case.path.as_str(), &p[..], &h[..]);
+    let (mut header, mut query) = (String::with_capacity(1024), String::with_capacity(1024));
+    let q = QueryOut {
+        out: &mut query,
+        params: true,
+    };
+    let id = black_box(cases.secret_id.as_str());
+    match cache {
+        Some(c) => c.render_into(
+            cases.secret_key.as_bytes(),
+            cases.key_time(),
+            id,
+            parts,
+            Some(&mut header),
+            Some(q),
+        ),
+        None => render_into(key, id, parts, Some(&mut header), Some(q)),
+    }
+    .unwrap();
+    (header, query)
+}
+
 /// With arguments `<case> <part>` (part: sign, auth, presigned, sign+auth, sign+presigned,
-/// fused-auth, fused-presigned, template-auth, template-presigned, template-push, template-push-presigned,
-/// derive,
-/// none), runs only that
+/// fused-auth, fused-presigned, template-auth, template-presigned, template-push,
+/// template-push-presigned, std-whole, std-cached, derive, none), runs only that
 /// part 10 000 times, for `valgrind --tool=callgrind` (`none`: the fixed cost of the program,
 /// to subtract).
 fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
@@ -58,8 +92,11 @@ fn only(cases: &Cases, key: &SigningKey, case: &str, part: &str) {
     let values = case.open_values();
     let fill = case.fill(&values);
     let mut buf = [0u8; 2048];
+    let cache = KeyCache::default();
     for _ in 0..10_000 {
         match part {
+            "std-whole" => drop(black_box(std_both(cases, case, None, key))),
+            "std-cached" => drop(black_box(std_both(cases, case, Some(&cache), key))),
             "sign" => drop(black_box(key.sign(black_box(&req)).unwrap())),
             "auth" => drop(black_box(
                 signed
@@ -212,6 +249,19 @@ fn main() {
                 black_box(s.len());
             },
         );
+        let cache = KeyCache::default();
+        for _ in 0..3 {
+            assert_eq!(
+                std_both(&cases, case, Some(&cache), &key),
+                std_both(&cases, case, None, &key)
+            );
+        }
+        time(&format!("{} std both texts, whole", case.name), || {
+            black_box(std_both(&cases, case, None, &key));
+        });
+        time(&format!("{} std both texts, cached", case.name), || {
+            black_box(std_both(&cases, case, Some(&cache), &key));
+        });
         time(&format!("{} presigned write", case.name), || {
             black_box(
                 write_presigned(&signed, black_box(&cases.secret_id), &mut buf)
