@@ -46,8 +46,14 @@ fuzz_target!(|x: Input<'_>| {
         let (si, ti, ii) = (p & 1, p >> 1 & 1, p >> 2 & 1);
         let (pn, hn) = &x.shapes[(p >> 3) % 3];
         let mut values = call.values.iter().copied().chain(std::iter::repeat(""));
-        let params: Vec<(&str, &str)> = pn.iter().map(|n| (*n, values.next().unwrap_or(""))).collect();
-        let headers: Vec<(&str, &str)> = hn.iter().map(|n| (*n, values.next().unwrap_or(""))).collect();
+        let params: Vec<(&str, &str)> = pn
+            .iter()
+            .map(|n| (*n, values.next().unwrap_or("")))
+            .collect();
+        let headers: Vec<(&str, &str)> = hn
+            .iter()
+            .map(|n| (*n, values.next().unwrap_or("")))
+            .collect();
         let parts = (call.method, call.path, &params[..], &headers[..]);
         let (header, query, with_params) = match p >> 5 & 3 {
             0 => (true, false, false),
@@ -64,7 +70,9 @@ fuzz_target!(|x: Input<'_>| {
                 params: with_params,
             });
             let r = match cached {
-                true => cache.render_into(x.secrets[si], KeyTime::new(a, b), x.ids[ii], parts, hs, qs),
+                true => {
+                    cache.render_into(x.secrets[si], KeyTime::new(a, b), x.ids[ii], parts, hs, qs)
+                }
                 false => render_into(&keys[si][ti], x.ids[ii], parts, hs, qs),
             };
             (r, h, q)
