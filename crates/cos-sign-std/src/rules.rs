@@ -17,7 +17,6 @@
 //! [`Signer`]: crate::signer::Signer
 
 use std::fmt;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use cos_sign_core::{Error as CoreError, Fill, KeyTime, Request, SigningKey, Template};
@@ -435,10 +434,11 @@ impl Shape {
     /// Signs a request of this shape as [`render_into`] does.
     fn render_into(
         &self,
-        (method, path, params, headers): Parts<'_>,
+        parts: Parts<'_>,
         header: Option<&mut String>,
         query: Option<QueryOut<'_>>,
     ) -> Result<(), CoreError> {
+        let (method, path, params, headers) = parts;
         fn values<'a>(pairs: &[(&str, &'a str)], room: &mut [&'a str]) {
             for (slot, (_, v)) in room.iter_mut().zip(pairs) {
                 *slot = v;
@@ -452,8 +452,7 @@ impl Shape {
         let fill = Fill::new(method, path).params(p).headers(h);
         let t = &self.template;
         // Appended to strings on the stack (no pass over the texts to check they are UTF-8:
-        // the template's fixed text was checked once), then copied; longer texts through
-        // byte buffers of their length.
+        // the template's fixed text was checked once), then copied.
         let (mut hs, mut qs) = (TextRoom::new(), TextRoom::new());
         let pushed = match (&header, &query) {
             (Some(_), None) => t.push_authorization(&fill, &mut hs),
@@ -471,14 +470,9 @@ impl Shape {
                 }
                 Ok(())
             }
+            // (texts past the stack strings: signed whole with the key)
             Err(CoreError::BufferTooSmall { .. }) => {
-                if let Some(h) = header {
-                    push_text(h, |buf| t.sign_authorization_into(&fill, buf))?;
-                }
-                if let Some(q) = query {
-                    push_text(q.out, |buf| t.sign_presigned_url_query_into(&fill, buf))?;
-                }
-                Ok(())
+                render_into(t.key(), &self.secret_id, parts, header, query)
             }
             Err(e) => Err(e),
         }
@@ -488,17 +482,23 @@ impl Shape {
 /// The stack string a cached template's text is appended to first.
 type TextRoom = heapless::String<1024>;
 
-/// A hash of a request's shape (which makes a template on its second call in a row).
+/// A hash of a request's shape (which makes a template on its second call in a row): FNV-1a
+/// over the secret id and the names, each ended by its length.
 fn shape_hash(secret_id: &str, params: &[(&str, &str)], headers: &[(&str, &str)]) -> u64 {
-    let mut h = DefaultHasher::new();
-    secret_id.hash(&mut h);
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    let mut eat = |b: &[u8]| {
+        for &c in b.iter().chain(&b.len().to_le_bytes()) {
+            h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(secret_id.as_bytes());
     for list in [params, headers] {
-        list.len().hash(&mut h);
+        eat(&list.len().to_le_bytes());
         for (k, _) in list {
-            k.hash(&mut h);
+            eat(k.as_bytes());
         }
     }
-    h.finish()
+    h
 }
 
 impl fmt::Debug for KeyCache {
@@ -572,7 +572,9 @@ impl KeyCache {
     ) -> Result<(), CoreError> {
         let (_, _, params, headers) = parts;
         // A template writes a pre-signed query with its params, as the core's one call does.
-        let fits = params.len() <= SHAPE_PAIRS
+        // (Without the `templates` feature, no call fits: the code is left out.)
+        let fits = cfg!(feature = "templates")
+            && params.len() <= SHAPE_PAIRS
             && headers.len() <= SHAPE_PAIRS
             && query.as_ref().is_none_or(|q| q.params || params.is_empty());
         let (key, shape) = {
@@ -835,6 +837,7 @@ mod tests {
     /// buffers), over two secrets, key times and secret ids (so slots are made and evicted),
     /// some shapes past the template's pair count.
     #[test]
+    #[cfg(feature = "templates")]
     fn cached_templates_write_what_the_key_writes() {
         let names = [
             "host",
@@ -981,6 +984,7 @@ mod tests {
                 });
             }
         });
-        assert!(cache.templates() > 0 && cache.len() <= KEY_CACHE_SLOTS);
+        assert_eq!(cache.templates() > 0, cfg!(feature = "templates"));
+        assert!(cache.len() <= KEY_CACHE_SLOTS);
     }
 }
