@@ -462,9 +462,11 @@ impl<const N: usize, const B: usize> Template<N, B> {
         }
         // The params, rendered and checked while the signature's hashes run (short ones, as
         // nearly all are; longer ones are written after the signature).
-        let mut scratch = [0u8; TAIL];
+        // (the scratch is made, and zeroed, only for params)
+        let mut scratch;
         let params = match &qw {
             Some(_) if !self.query_params.is_empty() => {
+                scratch = [0u8; TAIL];
                 let mut o = SliceOut::new(&mut scratch);
                 self.query_params
                     .put(&mut o, text, fill.params, Form::Query);
