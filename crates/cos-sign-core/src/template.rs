@@ -384,7 +384,7 @@ impl<const N: usize, const B: usize> Template<N, B> {
         fill: &Fill<'_>,
         out: &mut heapless::String<M>,
     ) -> Result<(), Error> {
-        self.push_text(fill, out, false)
+        self.push_texts::<M, M>(fill, Some(out), None)
     }
 
     /// Signs one call and appends the query of its pre-signed URL to `out`: the text of
@@ -399,7 +399,7 @@ impl<const N: usize, const B: usize> Template<N, B> {
         fill: &Fill<'_>,
         out: &mut heapless::String<M>,
     ) -> Result<(), Error> {
-        self.push_text(fill, out, true)
+        self.push_texts::<M, M>(fill, None, Some(out))
     }
 
     /// Signs one call once and appends its Authorization header value to `header` and the
@@ -418,21 +418,6 @@ impl<const N: usize, const B: usize> Template<N, B> {
         query: &mut heapless::String<Q>,
     ) -> Result<(), Error> {
         self.push_texts(fill, Some(header), Some(query))
-    }
-
-    /// [`push_authorization`](Self::push_authorization) or, for the `query`,
-    /// [`push_presigned_url_query`](Self::push_presigned_url_query).
-    #[cfg_attr(target_pointer_width = "64", inline(always))]
-    fn push_text<const M: usize>(
-        &self,
-        fill: &Fill<'_>,
-        out: &mut heapless::String<M>,
-        query: bool,
-    ) -> Result<(), Error> {
-        match query {
-            true => self.push_texts::<M, M>(fill, None, Some(out)),
-            false => self.push_texts::<M, M>(fill, Some(out), None),
-        }
     }
 
     /// The push methods: the texts of the strings given, signed once.

@@ -389,6 +389,40 @@ struct Slot {
     unfit: Option<u64>,
 }
 
+impl Slot {
+    /// The template of this request's shape: cached, or made now on the shape's second call
+    /// in a row. `None`: the request is signed whole.
+    fn shape(
+        &mut self,
+        secret_id: &str,
+        params: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Option<Arc<Shape>> {
+        if let Some(s) = (self.shapes.iter()).find(|s| s.matches(secret_id, params, headers)) {
+            return Some(Arc::clone(s));
+        }
+        let h = shape_hash(secret_id, params, headers);
+        if self.seen.replace(h) != Some(h) || self.unfit == Some(h) {
+            return None;
+        }
+        let Some(made) = Shape::new(&self.key, secret_id, params, headers).map(Arc::new) else {
+            self.unfit = Some(h);
+            return None;
+        };
+        if self.shapes.len() >= SHAPES {
+            self.shapes.remove(0);
+        }
+        self.shapes.push(Arc::clone(&made));
+        Some(made)
+    }
+}
+
+/// How [`KeyCache::render_into`] signs a call: through a cached template, or whole with the key.
+enum Signing {
+    Shape(Arc<Shape>),
+    Whole(SigningKey),
+}
+
 /// A template and the shape it signs.
 struct Shape {
     secret_id: String,
@@ -512,28 +546,22 @@ impl fmt::Debug for KeyCache {
 impl KeyCache {
     /// The slot of `secret` for `kt`, its key derived when it has none.
     fn slot<'s>(slots: &'s mut Vec<Slot>, secret: &[u8], kt: KeyTime) -> &'s mut Slot {
-        let i = match slots
-            .iter()
-            .position(|s| s.key.key_time() == kt && s.secret.as_slice() == secret)
-        {
-            Some(i) => i,
-            None => {
-                if slots.len() >= KEY_CACHE_SLOTS {
-                    slots.remove(0);
-                }
-                slots.push(Slot {
-                    secret: Zeroizing::new(secret.to_vec()),
-                    key: SigningKey::derive(secret, kt),
-                    shapes: Vec::new(),
-                    seen: None,
-                    unfit: None,
-                });
-                slots.len() - 1
+        let found =
+            (slots.iter()).position(|s| s.key.key_time() == kt && s.secret.as_slice() == secret);
+        let i = found.unwrap_or_else(|| {
+            if slots.len() >= KEY_CACHE_SLOTS {
+                slots.remove(0);
             }
-        };
-        let last = slots.len() - 1;
-        // (always there: found, or pushed)
-        &mut slots[i.min(last)]
+            slots.push(Slot {
+                secret: Zeroizing::new(secret.to_vec()),
+                key: SigningKey::derive(secret, kt),
+                shapes: Vec::new(),
+                seen: None,
+                unfit: None,
+            });
+            slots.len() - 1
+        });
+        &mut slots[i]
     }
 
     /// The signing key of `secret` for `kt`, derived once.
@@ -577,41 +605,20 @@ impl KeyCache {
             && params.len() <= SHAPE_PAIRS
             && headers.len() <= SHAPE_PAIRS
             && query.as_ref().is_none_or(|q| q.params || params.is_empty());
-        let (key, shape) = {
+        let signing = {
             let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
             let slot = Self::slot(&mut slots, secret, kt);
-            let found =
-                (slot.shapes.iter()).find(|s| fits && s.matches(secret_id, params, headers));
-            match found {
-                Some(s) => (None, Some(Arc::clone(s))),
-                None if fits => {
-                    let h = shape_hash(secret_id, params, headers);
-                    let made = match slot.seen == Some(h) && slot.unfit != Some(h) {
-                        true => Shape::new(&slot.key, secret_id, params, headers).map(Arc::new),
-                        false => None,
-                    };
-                    if made.is_none() && slot.seen == Some(h) {
-                        slot.unfit = Some(h);
-                    }
-                    slot.seen = Some(h);
-                    if let Some(s) = &made {
-                        if slot.shapes.len() >= SHAPES {
-                            slot.shapes.remove(0);
-                        }
-                        slot.shapes.push(Arc::clone(s));
-                    }
-                    match made {
-                        Some(s) => (None, Some(s)),
-                        None => (Some(slot.key.clone()), None),
-                    }
-                }
-                None => (Some(slot.key.clone()), None),
+            match fits
+                .then(|| slot.shape(secret_id, params, headers))
+                .flatten()
+            {
+                Some(shape) => Signing::Shape(shape),
+                None => Signing::Whole(slot.key.clone()),
             }
         };
-        match (shape, key) {
-            (Some(s), _) => s.render_into(parts, header, query),
-            (None, Some(k)) => render_into(&k, secret_id, parts, header, query),
-            (None, None) => Ok(()),
+        match signing {
+            Signing::Shape(s) => s.render_into(parts, header, query),
+            Signing::Whole(k) => render_into(&k, secret_id, parts, header, query),
         }
     }
 
