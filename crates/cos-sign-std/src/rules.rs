@@ -383,15 +383,37 @@ struct Slot {
     key: SigningKey,
     /// Templates of the shapes signed more than once with this key, oldest first.
     shapes: Vec<Arc<Shape>>,
-    /// The hash of the shape signed last without a template: a second call of it makes one.
-    seen: Option<u64>,
-    /// The hash of the shape whose template did not fit (not tried again in a row).
-    unfit: Option<u64>,
+    /// The hashes of the last shapes signed without a template: a shape among them makes one.
+    seen: Recent,
+    /// The hashes of the last shapes whose template did not fit (not tried again).
+    unfit: Recent,
+}
+
+/// The last [`SHAPES`] hashes pushed. As many as a key keeps templates: shapes taking turns
+/// (A, B, A, B) get theirs on their second calls, while more shapes than that taking turns,
+/// which would evict each other's templates, are signed whole.
+#[derive(Default)]
+struct Recent {
+    hashes: [Option<u64>; SHAPES],
+    next: usize,
+}
+
+impl Recent {
+    fn contains(&self, h: u64) -> bool {
+        self.hashes.contains(&Some(h))
+    }
+
+    fn push(&mut self, h: u64) {
+        if let Some(slot) = self.hashes.get_mut(self.next) {
+            *slot = Some(h);
+        }
+        self.next = (self.next + 1) % SHAPES;
+    }
 }
 
 impl Slot {
-    /// The template of this request's shape: cached, or made now on the shape's second call
-    /// in a row. `None`: the request is signed whole.
+    /// The template of this request's shape: cached, or made now when the shape is among the
+    /// last ones signed whole. `None`: the request is signed whole.
     fn shape(
         &mut self,
         secret_id: &str,
@@ -402,11 +424,15 @@ impl Slot {
             return Some(Arc::clone(s));
         }
         let h = shape_hash(secret_id, params, headers);
-        if self.seen.replace(h) != Some(h) || self.unfit == Some(h) {
+        if !self.seen.contains(h) {
+            self.seen.push(h);
+            return None;
+        }
+        if self.unfit.contains(h) {
             return None;
         }
         let Some(made) = Shape::new(&self.key, secret_id, params, headers).map(Arc::new) else {
-            self.unfit = Some(h);
+            self.unfit.push(h);
             return None;
         };
         if self.shapes.len() >= SHAPES {
@@ -516,7 +542,8 @@ impl Shape {
 /// The stack string a cached template's text is appended to first.
 type TextRoom = heapless::String<1024>;
 
-/// A hash of a request's shape (which makes a template on its second call in a row): FNV-1a
+/// A hash of a request's shape (which makes a template on its second call among the last
+/// ones signed whole): FNV-1a
 /// over the secret id and the names, each ended by its length.
 fn shape_hash(secret_id: &str, params: &[(&str, &str)], headers: &[(&str, &str)]) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325_u64;
@@ -556,8 +583,8 @@ impl KeyCache {
                 secret: Zeroizing::new(secret.to_vec()),
                 key: SigningKey::derive(secret, kt),
                 shapes: Vec::new(),
-                seen: None,
-                unfit: None,
+                seen: Recent::default(),
+                unfit: Recent::default(),
             });
             slots.len() - 1
         });
@@ -571,8 +598,8 @@ impl KeyCache {
     }
 
     /// [`render_into`] with the cached key of `secret` for `kt`: the same texts. A request
-    /// of a shape this key signed the call before (or has a template of) is signed through
-    /// the shape's [`Template`], made on that second call.
+    /// of a shape among the last few this key signed whole (or of a shape it has a template
+    /// of) is signed through the shape's [`Template`], made on that second call.
     ///
     /// ```
     /// use cos_sign_std::rules::{KeyCache, key_time, render};
@@ -947,6 +974,58 @@ mod tests {
             assert_eq!(text, want);
         }
         assert_eq!(cache.templates(), 1);
+    }
+
+    /// Shapes taking turns: up to [`SHAPES`] of them get their templates on their second
+    /// calls; more than that, which would evict each other's, are signed whole.
+    #[cfg(feature = "templates")]
+    #[test]
+    fn cached_templates_of_shapes_taking_turns() {
+        let kt = KeyTime::new(1, 2);
+        let key = SigningKey::derive(b"s", kt);
+        let names = ["a", "b", "c", "d", "e"];
+        let sign = |cache: &KeyCache, shape: usize| {
+            let params = [(names[shape], "1")];
+            let parts = ("get", "/k", &params[..], &[("host", "h")][..]);
+            let (mut text, mut want) = (String::new(), String::new());
+            (cache.render_into(b"s", kt, "AKID", parts, Some(&mut text), None)).unwrap();
+            render_into(&key, "AKID", parts, Some(&mut want), None).unwrap();
+            assert_eq!(text, want);
+        };
+        for turns in [2, SHAPES] {
+            let cache = KeyCache::default();
+            for shape in 0..turns {
+                sign(&cache, shape);
+            }
+            assert_eq!(
+                cache.templates(),
+                0,
+                "{turns}: first calls are signed whole"
+            );
+            for shape in 0..turns {
+                sign(&cache, shape);
+                assert_eq!(
+                    cache.templates(),
+                    shape + 1,
+                    "{turns}: made on the second call"
+                );
+            }
+            for shape in 0..turns {
+                sign(&cache, shape);
+            }
+            assert_eq!(cache.templates(), turns);
+        }
+        let cache = KeyCache::default();
+        for _ in 0..4 {
+            for shape in 0..=SHAPES {
+                sign(&cache, shape);
+            }
+        }
+        assert_eq!(
+            cache.templates(),
+            0,
+            "more shapes than a key keeps: signed whole"
+        );
     }
 
     /// Threads signing through one cache (shapes made, used and evicted under them) get the

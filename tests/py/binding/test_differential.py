@@ -21,6 +21,12 @@ def _same(a, b):
     return a == b and type(a[1]) is type(b[1])  # equal strings, classes and dict arguments after
 
 
+# What the core's signing errors say (cos_sign_core::Error): for a call the SDK signs, no
+# refusal on purpose, but a bug in cos_sign (a template given another shape's values, a
+# buffer it sized itself).
+_NOT_REFUSALS = ("the template takes", "output buffer too small")
+
+
 def _refused(got):
     # cos_sign.CosRefusedError (a CosClientError): a value qcloud_cos lets through although it
     # changes or breaks the request host, see cos_sign.CosRefusedError. Its message names the
@@ -117,14 +123,18 @@ def _call(client, case, args, kwargs):
         try:
             return ("ok", getattr(client, case["call"])(*args, **kwargs))
         except Exception as e:  # noqa: BLE001 - the class is the result
+            # a refusal is one of its kinds, never a signing error passed on as one
+            assert not (type(e).__name__ == "CosRefusedError"
+                        and any(s in str(e) for s in _NOT_REFUSALS)), f"{case['call']}: {e}"
             return ("error", type(e).__name__)
 
 
 def test_repeated_shapes_match_the_sdk():
     """One client of each library signs each generated call five times in a row, the values of
-    its Headers and Params redrawn each time: the same names in the same order, which cos_sign
-    signs through a template it caches from the second call of a shape on. Each call gives the
-    SDK's string or exception class, and leaves the dicts as the SDK's does."""
+    its Headers and Params redrawn each time, and on the second and fourth time without each
+    dict's last name: two shapes (names in order) taking turns, which cos_sign signs through
+    the templates it caches from the second call of each on. Each call gives the SDK's string
+    or exception class, and leaves the dicts as the SDK's does."""
     rng = random.Random(SEED)
     cases = [c for c in generate(SEED + 1, 2000) if c["call"] in SIGNING and not c["setup"]]
     pool = [v for c in cases for a in c["args"] + list(c["kwargs"].values()) if isinstance(a, dict)
@@ -140,7 +150,11 @@ def test_repeated_shapes_match_the_sdk():
         first_ok = None
         for round_ in range(5):
             def redraw(a):
-                return {k: rng.choice(pool) for k in a} if isinstance(a, dict) and round_ else a
+                if not isinstance(a, dict) or not round_:
+                    return a
+                # odd rounds drop each dict's last name: two shapes taking turns
+                names = list(a)[:-1] if round_ % 2 else list(a)
+                return {k: rng.choice(pool) for k in names}
             args = [redraw(a) for a in case["args"]]
             kwargs = {k: redraw(v) for k, v in case["kwargs"].items()}
             results = []
@@ -153,7 +167,7 @@ def test_repeated_shapes_match_the_sdk():
             calls += 1
             oks += want[0] == "ok"
             first_ok = want[0] == "ok" if first_ok is None else first_ok
-            repeated += round_ > 0 and first_ok and want[0] == "ok"
+            repeated += round_ > 1 and first_ok and want[0] == "ok"
             if not _refused(got) and not _same(want, got):
                 mismatches.append((i, round_, case, args, kwargs, want, got))
     print(f"repeated shapes: {calls} calls, {oks} successful SDK calls ({repeated} repeats of a "
