@@ -211,6 +211,7 @@ impl Bucket {
         let resp = self
             .call(true, || Ok(self.request(Method::Get, key)?.build()?))
             .await?;
+        crate::client::check_get(&resp, false)?;
         let meta = ObjectMeta::from_headers(resp.headers());
         let body = resp
             .bytes()
@@ -270,13 +271,15 @@ impl Bucket {
                 Ok(req)
             })
             .await?;
+        let status = resp.status().as_u16();
         let text = resp.text().await?;
         crate::error::xml_fields(&text)
             .into_iter()
             .find(|(p, v)| p == "UploadId" && !v.is_empty())
             .map(|(_, v)| v)
-            .ok_or_else(|| {
-                ClientError::InvalidRequest("Initiate Multipart Upload gave no UploadId".into())
+            .ok_or_else(|| ClientError::UnexpectedAnswer {
+                status,
+                detail: "Initiate Multipart Upload gave no UploadId".into(),
             })
     }
 

@@ -36,9 +36,9 @@
 //! ```
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use cos_sign_std::clock::Clock;
@@ -56,6 +56,7 @@ use tokio::sync::mpsc;
 use crate::error::{ClientError, CosError, TimeoutKind};
 use crate::hex;
 use crate::options::{ProgressFn, TransferOptions};
+use crate::output::OutputFile;
 use crate::retry::{RetryPolicy, is_transient_answer, is_transient_failure};
 
 /// The chunk size of file streams.
@@ -431,11 +432,26 @@ impl Client {
     }
 
     /// Signs and sends `req`, with the client's retries (when its body can be cloned) and
-    /// timeouts; a status ≥ 400 becomes [`ClientError::Cos`].
+    /// timeouts (the request's own `timeout`, if set, instead of the client's whole-request
+    /// limit). A status ≥ 400 becomes [`ClientError::Cos`]; a redirect (not followed) or
+    /// another status below 200 or 300 and up, [`ClientError::UnexpectedAnswer`].
     ///
     /// # Errors
-    /// Signing, HTTP, a timeout, or COS's error answer.
+    /// Signing, HTTP, a timeout, COS's error answer, or an unexpected answer.
     pub async fn execute(&self, req: reqwest::Request) -> Result<Response, ClientError> {
+        self.execute_as(req, true).await
+    }
+
+    /// Sends `req` as it is, unsigned (a pre-signed URL, or a request signed by the caller),
+    /// as [`execute`](Client::execute) sends it: retries, timeouts, the same answers.
+    ///
+    /// # Errors
+    /// HTTP, a timeout, COS's error answer, or an unexpected answer.
+    pub async fn execute_unsigned(&self, req: reqwest::Request) -> Result<Response, ClientError> {
+        self.execute_as(req, false).await
+    }
+
+    async fn execute_as(&self, req: reqwest::Request, sign: bool) -> Result<Response, ClientError> {
         let backup = req.try_clone();
         let mut first = Some(req);
         let idempotent = first.as_ref().is_some_and(|r| r.method() != Method::POST);
@@ -444,7 +460,7 @@ impl Client {
                 .take()
                 .or_else(|| backup.as_ref().and_then(reqwest::Request::try_clone)))
         });
-        self.send(remake, true, idempotent).await
+        self.send(remake, sign, idempotent).await
     }
 
     /// A request builder for `method` on an object, to add headers to and pass to
@@ -525,6 +541,7 @@ impl Client {
     ) -> Result<DownloadOutput, ClientError> {
         let url = parse_url(url)?;
         let headers = opts.request_headers()?;
+        let ranged = headers.contains_key(header::RANGE);
         let http = &self.inner.http;
         let remake: Remake<'_> = Box::new(move || {
             Ok(Some(
@@ -533,7 +550,7 @@ impl Client {
         });
         let started = Instant::now();
         let resp = self.send(remake, false, true).await?;
-        self.save_response(resp, path.as_ref(), opts.progress_mut(), started)
+        self.save_response(resp, path.as_ref(), opts.progress_mut(), started, ranged)
             .await
     }
 
@@ -571,7 +588,8 @@ impl Client {
 
     /// Sends the requests `remake` builds (signed when `sign`), with the per-request
     /// timeout, the retry policy (when `idempotent` and `remake` can build another) and one
-    /// skew correction. A status ≥ 400 is an error.
+    /// skew correction. Only a `2xx` status is an answer: a status ≥ 400 is COS's error, a
+    /// redirect or `1xx` an unexpected answer.
     pub(crate) async fn send(
         &self,
         mut remake: Remake<'_>,
@@ -595,7 +613,8 @@ impl Client {
             let head = req.method() == Method::HEAD;
             let started = Instant::now();
             let failure = match self.inner.http.execute(req).await {
-                Ok(resp) if resp.status().as_u16() < 400 => return Ok(resp),
+                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) if resp.status().as_u16() < 400 => return Err(unexpected(&resp)),
                 Ok(resp) => {
                     let err = read_error(resp, head).await;
                     if sign
@@ -630,26 +649,29 @@ impl Client {
         }
     }
 
-    /// Streams the body of `resp` into `path` through a temporary file.
+    /// Streams the body of `resp` into `path` through a temporary file, once it is the
+    /// answer a GET asks for (`206` only when `ranged`).
     pub(crate) async fn save_response(
         &self,
         resp: Response,
         path: &Path,
         progress: Option<&mut ProgressFn<'_>>,
         started: Instant,
+        ranged: bool,
     ) -> Result<DownloadOutput, ClientError> {
+        check_get(&resp, ranged)?;
         let meta = ObjectMeta::from_headers(resp.headers());
         let total = resp.content_length().or(meta.content_length);
-        let tmp = TempFile::beside(path);
+        let tmp = OutputFile::new(path);
         let mut progress = progress;
         let mut report = |d: u64| {
             if let Some(p) = progress.as_deref_mut() {
                 p(d, total);
             }
         };
-        let mut file = tokio::fs::File::create(&tmp.path)
+        let mut file = tokio::fs::File::create(tmp.temp_path())
             .await
-            .map_err(|e| ClientError::io(&tmp.path, e))?;
+            .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
         let mut md5 = Md5::new();
         let mut done = 0u64;
         report(0);
@@ -659,16 +681,16 @@ impl Client {
             md5.update(&chunk);
             file.write_all(&chunk)
                 .await
-                .map_err(|e| ClientError::io(&tmp.path, e))?;
+                .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
             done += chunk.len() as u64;
             report(done);
         }
         file.flush()
             .await
-            .map_err(|e| ClientError::io(&tmp.path, e))?;
+            .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
         file.sync_all()
             .await
-            .map_err(|e| ClientError::io(&tmp.path, e))?;
+            .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
         drop(file);
         if let Some(t) = total
             && t != done
@@ -680,7 +702,7 @@ impl Client {
         }
         let md5 = hex(&md5.finalize());
         let md5_checked = meta.check_md5(&md5)?;
-        tmp.persist(path).await?;
+        tmp.persist().await?;
         Ok(DownloadOutput {
             md5_checked,
             meta,
@@ -909,69 +931,57 @@ where
     }
 }
 
-/// Reads an error answer (at most 1 MiB of its body).
+/// How long an error answer's body may take to arrive: what came by then is parsed.
+const ERROR_BODY_TIME: Duration = Duration::from_secs(30);
+
+/// Reads an error answer (at most 1 MiB of its body, for at most [`ERROR_BODY_TIME`]).
 pub(crate) async fn read_error(resp: Response, head: bool) -> CosError {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let mut body = Vec::new();
     let mut stream = resp.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > 1 << 20 {
-            break;
+    let read = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            body.extend_from_slice(&chunk);
+            if body.len() > 1 << 20 {
+                break;
+            }
         }
-    }
+    };
+    let _ = tokio::time::timeout(ERROR_BODY_TIME, read).await;
     CosError::from_response(status, &headers, &String::from_utf8_lossy(&body), head)
 }
 
-/// A temporary file beside a download's target: removed when dropped (a failure, or the
-/// future cancelled midway) unless [`persist`](TempFile::persist)ed.
-#[derive(Debug)]
-pub(crate) struct TempFile {
-    pub(crate) path: PathBuf,
-    armed: bool,
-}
-
-impl TempFile {
-    pub(crate) fn beside(target: &Path) -> Self {
-        Self {
-            path: temp_path(target),
-            armed: true,
+/// A success or redirect status other than the one a request asks for.
+pub(crate) fn unexpected(resp: &Response) -> ClientError {
+    let status = resp.status();
+    let detail = if status.is_redirection() {
+        match resp.headers().get(header::LOCATION) {
+            Some(to) => format!(
+                "a redirect to {}, which is not followed",
+                String::from_utf8_lossy(to.as_bytes())
+            ),
+            None => "a redirect, which is not followed".to_owned(),
         }
-    }
-
-    /// Renames the file onto `target`.
-    pub(crate) async fn persist(mut self, target: &Path) -> Result<(), ClientError> {
-        tokio::fs::rename(&self.path, target)
-            .await
-            .map_err(|e| ClientError::io(target, e))?;
-        self.armed = false;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = std::fs::remove_file(&self.path);
-        }
+    } else {
+        format!(
+            "{} is not the answer this request asks for",
+            status.canonical_reason().unwrap_or("this status")
+        )
+    };
+    ClientError::UnexpectedAnswer {
+        status: status.as_u16(),
+        detail,
     }
 }
 
-/// A temporary path beside `target`.
-fn temp_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "download".to_owned());
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    target.with_file_name(format!(
-        ".{name}.cos-part-{}-{nanos:08x}",
-        std::process::id()
-    ))
+/// Whether a GET answered as asked: `200`, or `206` when it sent a `Range`.
+pub(crate) fn check_get(resp: &Response, ranged: bool) -> Result<(), ClientError> {
+    match resp.status().as_u16() {
+        200 => Ok(()),
+        206 if ranged => Ok(()),
+        _ => Err(unexpected(resp)),
+    }
 }
 
 #[cfg(test)]
@@ -1002,17 +1012,5 @@ mod tests {
         assert_eq!(skew_correction(&e, &clock), None);
         let e = err("RequestTimeTooSkewed", "x", None);
         assert_eq!(skew_correction(&e, &clock), None);
-    }
-
-    #[test]
-    fn temp_path_is_beside_target() {
-        let t = temp_path(Path::new("/a/b/file.bin"));
-        assert_eq!(t.parent(), Some(Path::new("/a/b")));
-        assert!(
-            t.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(".file.bin.cos-part-")
-        );
     }
 }

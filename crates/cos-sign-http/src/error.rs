@@ -86,15 +86,37 @@ impl CosError {
 
 impl fmt::Display for CosError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "COS error {} {}", self.status, self.code)?;
+        write!(f, "COS error {} {}", self.status, printable(&self.code))?;
         if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
+            write!(f, ": {}", printable(&self.message))?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+            write!(f, " (request id {})", printable(id))?;
         }
         Ok(())
     }
+}
+
+/// The most characters of an answer's text an error message shows.
+const SHOWN: usize = 300;
+
+/// A server's text as an error message shows it: control characters (escape sequences,
+/// carriage returns, bells) escaped as `\u{..}`, and at most [`SHOWN`] characters, so that
+/// an answer can neither rewrite the terminal nor flood it.
+pub(crate) fn printable(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN {
+            out.push_str(&format!("... ({} bytes)", text.len()));
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl std::error::Error for CosError {}
@@ -224,6 +246,15 @@ pub enum ClientError {
         /// The bytes received.
         actual: u64,
     },
+    /// An answer that is neither an error nor what the request asks for: a redirect (not
+    /// followed), a success of another kind (a `204` or a `206` to a GET without `Range`), a
+    /// range other than the one asked, or a body without the field the call needs.
+    UnexpectedAnswer {
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong with it.
+        detail: String,
+    },
     /// A multipart upload failed and was left in place to be resumed (see
     /// `UploadOptions::resume`); without that option it is aborted instead.
     MultipartIncomplete {
@@ -285,6 +316,13 @@ impl fmt::Display for ClientError {
             ClientError::Timeout { kind, after } => write!(f, "timed out after {after:?}: {kind}"),
             ClientError::Length { expected, actual } => {
                 write!(f, "expected {expected} bytes, got {actual}")
+            }
+            ClientError::UnexpectedAnswer { status, detail } => {
+                write!(
+                    f,
+                    "unexpected answer (HTTP {status}): {}",
+                    printable(detail)
+                )
             }
             ClientError::MultipartIncomplete { upload_id, source } => write!(
                 f,

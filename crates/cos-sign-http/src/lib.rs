@@ -21,6 +21,7 @@ pub mod bucket;
 pub mod client;
 pub mod error;
 mod options;
+mod output;
 pub mod providers;
 pub mod retry;
 pub mod transfer;

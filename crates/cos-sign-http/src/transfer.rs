@@ -35,12 +35,13 @@ use tokio::sync::mpsc;
 
 use crate::bucket::Bucket;
 use crate::client::{
-    CHUNK, DownloadOutput, ObjectMeta, ProgressTx, Remake, TempFile, UploadOutput, file_body,
-    file_len, with_progress,
+    CHUNK, DownloadOutput, ObjectMeta, ProgressTx, Remake, UploadOutput, file_body, file_len,
+    with_progress,
 };
 use crate::error::ClientError;
 use crate::hex;
 pub use crate::options::{MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, ProgressFn, TransferOptions};
+pub use crate::output::OutputFile;
 
 impl Bucket {
     /// Uploads the file `path`: one streamed PUT up to the multipart threshold, else a
@@ -311,7 +312,7 @@ pub(crate) async fn download_file(
         .zip(size)
         .filter(|(_, s)| *s > opts.multipart_threshold)
     else {
-        let h = headers.clone();
+        let (h, ranged) = (headers.clone(), headers.contains_key(header::RANGE));
         let remake: Remake<'_> = Box::new(move || {
             Ok(Some(
                 b.request(Method::Get, key)?.headers(h.clone()).build()?,
@@ -321,25 +322,26 @@ pub(crate) async fn download_file(
         let resp = b.client().send(remake, true, true).await?;
         return b
             .client()
-            .save_response(resp, path, opts.progress_mut(), started)
+            .save_response(resp, path, opts.progress_mut(), started, ranged)
             .await;
     };
     let size_each = plan_part_size(size, opts.part_size)?;
     let plan = parts(size, size_each);
-    let tmp = TempFile::beside(path);
-    let file = tokio::fs::File::create(&tmp.path)
+    let tmp = OutputFile::new(path);
+    let file = tokio::fs::File::create(tmp.temp_path())
         .await
-        .map_err(|e| ClientError::io(&tmp.path, e))?;
+        .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
     file.set_len(size)
         .await
-        .map_err(|e| ClientError::io(&tmp.path, e))?;
+        .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
     drop(file);
     let (tx, rx) = mpsc::unbounded_channel::<(usize, u64)>();
     let concurrency = opts.concurrency;
     let etag = meta.etag.clone();
     let work = futures_util::stream::iter(plan.clone())
         .map(|(n, offset, len)| {
-            let (tx, headers, etag, tmp_path) = (tx.clone(), &headers, etag.as_deref(), &tmp.path);
+            let (tx, headers, etag, tmp_path) =
+                (tx.clone(), &headers, etag.as_deref(), tmp.temp_path());
             let range = Range {
                 slot: (n - 1) as usize,
                 offset,
@@ -351,9 +353,9 @@ pub(crate) async fn download_file(
         .buffer_unordered(concurrency)
         .try_collect::<Vec<()>>();
     with_progress(work, rx, plan.len(), Some(size), opts.progress_mut()).await?;
-    let got = tokio::fs::metadata(&tmp.path)
+    let got = tokio::fs::metadata(tmp.temp_path())
         .await
-        .map_err(|e| ClientError::io(&tmp.path, e))?
+        .map_err(|e| ClientError::io(tmp.temp_path(), e))?
         .len();
     if got != size {
         return Err(ClientError::Length {
@@ -361,18 +363,18 @@ pub(crate) async fn download_file(
             actual: got,
         });
     }
-    let md5 = range_md5(&tmp.path, 0, size).await?;
+    let md5 = range_md5(tmp.temp_path(), 0, size).await?;
     let md5_checked = meta.check_md5(&md5)?;
     let f = tokio::fs::OpenOptions::new()
         .write(true)
-        .open(&tmp.path)
+        .open(tmp.temp_path())
         .await
-        .map_err(|e| ClientError::io(&tmp.path, e))?;
+        .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
     f.sync_all()
         .await
-        .map_err(|e| ClientError::io(&tmp.path, e))?;
+        .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
     drop(f);
-    tmp.persist(path).await?;
+    tmp.persist().await?;
     Ok(DownloadOutput {
         md5_checked,
         meta,
@@ -427,18 +429,19 @@ async fn fetch_range(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if resp.status().as_u16() != 206 || got_range != want {
-        return Err(ClientError::InvalidRequest(format!(
-            "asked {want}, the server answered {} with Content-Range {got_range:?}",
-            resp.status().as_u16()
-        )));
+        return Err(ClientError::UnexpectedAnswer {
+            status: resp.status().as_u16(),
+            detail: format!("asked {want}, the answer has Content-Range {got_range:?}"),
+        });
     }
     let now_etag = ObjectMeta::from_headers(resp.headers()).etag;
     if let (Some(a), Some(b)) = (etag, now_etag.as_deref())
         && a != b
     {
-        return Err(ClientError::InvalidRequest(format!(
-            "the object changed during the download (ETag {a} became {b})"
-        )));
+        return Err(ClientError::UnexpectedAnswer {
+            status: 206,
+            detail: format!("the object changed during the download (ETag {a} became {b})"),
+        });
     }
     let mut f = tokio::fs::OpenOptions::new()
         .write(true)

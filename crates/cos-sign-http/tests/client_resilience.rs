@@ -313,3 +313,68 @@ async fn downloads_are_checked_before_the_rename() {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file");
     }
 }
+
+/// Only the answer a call asks for is a success: a redirect is not followed, a `204` or a
+/// `206` to a GET without `Range` is not the object. None is retried; a download leaves
+/// nothing; an error's text shows no control character.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unexpected_answers_are_errors() {
+    let redirect = Reply::new(302, "page").header("Location", "http://elsewhere.example/k");
+    let partial = Reply::new(206, "abcd").header("Content-Range", "bytes 0-3/100");
+    for (reply, status, says) in [
+        (redirect, 302, "a redirect to http://elsewhere.example/k"),
+        (Reply::new(204, ""), 204, "No Content"),
+        (partial, 206, "Partial Content"),
+    ] {
+        let s = scripted(vec![reply]);
+        let c = client(s.addr);
+        let e = c.bucket(BUCKET).get("k").await.unwrap_err();
+        match &e {
+            ClientError::UnexpectedAnswer {
+                status: got,
+                detail,
+            } => {
+                assert_eq!(*got, status);
+                assert!(detail.contains(says), "{detail}");
+            }
+            e => panic!("{e:?}"),
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("http://{}/k", s.addr);
+        let e = c
+            .download_presigned(&url, dir.path().join("o"), TransferOptions::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ClientError::UnexpectedAnswer { .. }), "{e:?}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file");
+        assert_eq!(s.count(), 2, "{status}: not retried");
+    }
+    // A Range asked for: its 206 is the answer.
+    let s = scripted(vec![
+        Reply::new(206, "abcd").header("Content-Range", "bytes 0-3/100"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://{}/k", s.addr);
+    let got = client(s.addr)
+        .download_presigned(
+            &url,
+            dir.path().join("o"),
+            TransferOptions::new().header("Range", "bytes=0-3"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.bytes, 4);
+    // Terminal escapes in an error answer are shown escaped.
+    let s = scripted(vec![Reply::new(
+        403,
+        "<Error><Code>AccessDenied</Code><Message>\u{1b}[2Jok\u{7}</Message></Error>",
+    )]);
+    let e = client(s.addr).bucket(BUCKET).get("k").await.unwrap_err();
+    let text = e.to_string();
+    assert_eq!(e.cos().unwrap().message, "\u{1b}[2Jok\u{7}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\u{1b}[2Jok\\u{7}"), "{text}");
+}
