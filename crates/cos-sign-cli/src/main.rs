@@ -217,7 +217,11 @@ Examples:
   cos-sign get cos://examplebucket-1250000000/big.bin -H 'Range: bytes=0-1023' -o head.bin
 
 The object is streamed into a temporary file beside OUTPUT, checked against its length and
-MD5 ETag, and renamed into place only when complete. With credentials, an object above
+MD5 ETag, and renamed into place only when complete (an existing OUTPUT keeps its
+permissions; a link's target is written; a device or a pipe such as /dev/null is written
+into). Only 200 (206 to a Range) is the object: a redirect is not followed, and it, an
+error or a transfer slower than 1 KiB a minute fails with exit 1, OUTPUT left as it was.
+With credentials, an object above
 --multipart-threshold (64M) is fetched by ranges of --part-size, --concurrency at a time
 (not with -o -, -H 'Range: ...' or --content-type: those are one GET). With -o - it is
 written to standard output and the summary goes to stderr.";
@@ -416,12 +420,13 @@ impl From<cos_sign_http::ClientError> for CliError {
         let mut msg = e.to_string();
         if let Some(cos) = e.cos() {
             if let Some(r) = &cos.resource {
-                msg.push_str(&format!("\n  resource: {r}"));
+                msg.push_str(&format!("\n  resource: {r:?}"));
             }
             if let Some(s) = &cos.string_to_sign {
                 msg.push_str(&format!("\n  COS StringToSign: {s:?}"));
             }
             if let Some(s) = &cos.format_string {
+                let s = target::redact_token(s);
                 msg.push_str(&format!("\n  COS FormatString: {s:?}"));
             }
         }

@@ -3,6 +3,7 @@
 //! diagnostics.
 
 use cos_sign_std::config::format_region;
+use reqwest::Url;
 
 use crate::CliError;
 
@@ -190,12 +191,45 @@ pub(crate) fn redact_url(url: &str) -> String {
     format!("{base}?{}", parts.join("&"))
 }
 
+/// The FormatString with the temporary key's token value replaced by `REDACTED` (it is a
+/// secret; the StringToSign still holds its hash).
+pub(crate) fn redact_token(http_string: &str) -> String {
+    const NAME: &str = "x-cos-security-token=";
+    let mut out = String::with_capacity(http_string.len());
+    let mut rest = http_string;
+    while let Some(i) = rest.find(NAME) {
+        let after = &rest[i + NAME.len()..];
+        let end = after.find(['&', '\n']).unwrap_or(after.len());
+        out.push_str(&rest[..i + NAME.len()]);
+        out.push_str("REDACTED");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A proxy URL as diagnostics show it: a password in it replaced by `REDACTED`.
+pub(crate) fn redact_proxy(proxy: &str) -> String {
+    match Url::parse(proxy) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("REDACTED"));
+            u.to_string()
+        }
+        _ => proxy.to_owned(),
+    }
+}
+
 /// Names whose values are secrets or signatures (params and headers).
 pub(crate) fn is_sensitive(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     matches!(
         n.as_str(),
-        "q-signature" | "x-cos-security-token" | "authorization" | "signature"
+        "q-signature"
+            | "x-cos-security-token"
+            | "authorization"
+            | "signature"
+            | "proxy-authorization"
+            | "cookie"
     )
 }
 

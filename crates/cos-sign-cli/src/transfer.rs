@@ -18,23 +18,34 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use clap::Args;
-use cos_sign_http::error::CosError;
-use cos_sign_http::transfer::{MAX_PART_SIZE, MIN_PART_SIZE};
+use cos_sign_http::transfer::{MAX_PART_SIZE, MIN_PART_SIZE, OutputFile};
 use cos_sign_http::{Client, TransferOptions};
 use md5::{Digest, Md5};
 use reqwest::{Method, Url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::progress::Bar;
-use crate::target::{PROXY_HTTPS_HINT, bucket_key, is_sensitive, redact_url};
+use crate::target::{PROXY_HTTPS_HINT, bucket_key, is_sensitive, redact_proxy, redact_url};
 use crate::{CliError, CredArgs, EndpointArgs, parse_header, parse_param};
 
 /// Upload chunk size.
 const CHUNK: usize = 256 * 1024;
 /// The longest wait for the next bytes of an answer.
 const READ_IDLE: Duration = Duration::from_secs(60);
-/// The most bytes of an error answer read.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// The whole-request limit of a transfer through a pre-signed URL (one request, however
+/// big): 10 minutes, plus a second for each 64 KiB of a body sent. A download has no size to
+/// go by: a day, with [`SLOWEST`] and [`READ_IDLE`] giving up on a stalled or trickling one.
+fn url_deadline(req: &reqwest::Request) -> Duration {
+    let sent = req
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match sent {
+        Some(len) => Duration::from_secs(600_u64.saturating_add(len / (64 * 1024))),
+        None => Duration::from_secs(24 * 3600),
+    }
+}
 
 /// The most parts or ranges in flight that `--concurrency` accepts.
 const MAX_CONCURRENCY: usize = 64;
@@ -263,7 +274,7 @@ fn client(t: &TransferArgs, target: &Target) -> Result<Client, CliError> {
     if let Some(p) = &t.proxy {
         let proxy =
             reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
-        tracing::info!(proxy = %p, "sending through a proxy");
+        tracing::info!(proxy = %redact_proxy(p), "sending through a proxy");
         b = b.proxy(proxy);
     }
     b.build().map_err(CliError::from)
@@ -334,8 +345,9 @@ fn log_request(req: &reqwest::Request, signed_by_client: bool) {
     }
 }
 
-/// Sends `req`: signed by the client for an object, as it is for a URL. An answer ≥ 400
-/// becomes the COS error.
+/// Sends `req`: signed by the client for an object, as it is for a URL (with
+/// [`url_deadline`]). An answer ≥ 400 becomes the COS error, a redirect or another status
+/// outside 2xx an unexpected answer.
 async fn send(
     client: &Client,
     target: &Target,
@@ -347,15 +359,11 @@ async fn send(
     let resp = if object {
         client.execute(req).await?
     } else {
-        let resp = client
-            .http()
-            .execute(req)
-            .await
-            .map_err(|e| CliError::from(cos_sign_http::ClientError::Http(e.without_url())))?;
-        if resp.status().as_u16() >= 400 {
-            return Err(cos_error(resp).await);
+        let mut req = req;
+        if req.timeout().is_none() {
+            *req.timeout_mut() = Some(url_deadline(&req));
         }
-        resp
+        client.execute_unsigned(req).await?
     };
     tracing::info!(
         status = resp.status().as_u16(),
@@ -368,23 +376,6 @@ async fn send(
         "response"
     );
     Ok(resp)
-}
-
-/// The COS error of an answer ≥ 400 (its body read up to a limit).
-async fn cos_error(mut resp: reqwest::Response) -> CliError {
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let mut body = Vec::new();
-    while body.len() < ERROR_BODY_LIMIT {
-        match tokio::time::timeout(READ_IDLE, resp.chunk()).await {
-            Ok(Ok(Some(c))) => body.extend_from_slice(&c),
-            _ => break,
-        }
-    }
-    body.truncate(ERROR_BODY_LIMIT);
-    let e = CosError::from_response(status, &headers, &String::from_utf8_lossy(&body), false);
-    tracing::info!(status, code = %e.code, "COS error answer");
-    CliError::from(cos_sign_http::ClientError::Cos(Box::new(e)))
 }
 
 /// Adds the `--proxy` hint to a failed exchange sent over https through a proxy.
@@ -609,10 +600,53 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The least a transfer moves in each [`READ_IDLE`]: a server that trickles a few bytes at a
+/// time (which no idle timeout catches) is given up on, as curl's `--speed-limit` does.
+const SLOWEST: usize = 1024;
+
+/// Bytes received in the current [`READ_IDLE`] window.
+struct Pace {
+    since: Instant,
+    bytes: usize,
+}
+
+impl Pace {
+    fn new() -> Self {
+        Self {
+            since: Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    /// Counts `n` bytes; fails when a whole window passed with fewer than [`SLOWEST`].
+    fn check(&mut self, n: usize) -> Result<(), CliError> {
+        self.check_at(Instant::now(), n)
+    }
+
+    fn check_at(&mut self, now: Instant, n: usize) -> Result<(), CliError> {
+        self.bytes = self.bytes.saturating_add(n);
+        if now.saturating_duration_since(self.since) < READ_IDLE {
+            return Ok(());
+        }
+        if self.bytes < SLOWEST {
+            return Err(CliError::fail(format!(
+                "less than {SLOWEST} bytes in {} s ({} bytes); giving up",
+                READ_IDLE.as_secs(),
+                self.bytes
+            )));
+        }
+        *self = Self {
+            since: now,
+            bytes: 0,
+        };
+        Ok(())
+    }
+}
+
 /// Where a download goes.
 enum Sink {
     Stdout(tokio::io::Stdout),
-    File(tempfile::NamedTempFile, tokio::fs::File),
+    File(OutputFile, tokio::fs::File),
 }
 
 /// What a download got.
@@ -665,33 +699,36 @@ async fn download(
         })
         .collect();
     let whole = resp.status().as_u16() == 200;
+    let ranged = a
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("range"));
+    if !(whole || ranged && resp.status().as_u16() == 206) {
+        return Err(CliError::fail(format!(
+            "unexpected answer (HTTP {}): not the object{}",
+            resp.status().as_u16(),
+            if ranged { " or its range" } else { "" }
+        )));
+    }
     let mut sink = if to_stdout {
         Sink::Stdout(tokio::io::stdout())
     } else {
-        let dir = match a.output.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let tmp = tempfile::Builder::new()
-            .prefix(".cos-sign-")
-            .suffix(".part")
-            .tempfile_in(&dir)
+        let out = OutputFile::new(&a.output);
+        let f = tokio::fs::File::create(out.temp_path())
+            .await
             .map_err(|e| {
                 CliError::fail(format!(
                     "{}: cannot create a temporary file: {e}",
-                    dir.display()
+                    out.temp_path().display()
                 ))
             })?;
-        let f = tmp
-            .as_file()
-            .try_clone()
-            .map_err(|e| CliError::fail(format!("{}: {e}", dir.display())))?;
-        Sink::File(tmp, tokio::fs::File::from_std(f))
+        Sink::File(out, f)
     };
     let mut md5 = Md5::new();
     let mut n = 0u64;
     let write_err =
         |e: std::io::Error| CliError::fail(format!("cannot write {}: {e}", a.output.display()));
+    let mut pace = Pace::new();
     loop {
         let chunk = tokio::time::timeout(READ_IDLE, resp.chunk())
             .await
@@ -700,6 +737,7 @@ async fn download(
             })?
             .map_err(|e| CliError::from(cos_sign_http::ClientError::Http(e.without_url())))?;
         let Some(chunk) = chunk else { break };
+        pace.check(chunk.len())?;
         md5.update(&chunk);
         n += chunk.len() as u64;
         match &mut sink {
@@ -725,11 +763,11 @@ async fn download(
     }
     match sink {
         Sink::Stdout(mut o) => o.flush().await.map_err(write_err)?,
-        Sink::File(tmp, mut f) => {
+        Sink::File(out, mut f) => {
             f.flush().await.map_err(write_err)?;
             f.sync_all().await.map_err(write_err)?;
             drop(f);
-            tmp.persist(&a.output).map_err(|e| write_err(e.error))?;
+            out.persist().await.map_err(CliError::from)?;
         }
     }
     Ok(Got {
@@ -774,35 +812,55 @@ pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
     }
     let out = interruptible(&rt, download(&client, &target, a, to_stdout, &mut bar));
     bar.finish();
-    let Some(out) = out else {
-        return Ok(interrupted(&a.output));
+    let out = match out {
+        Ok(out) => out,
+        Err(code) => return Ok(interrupted(&a.output, code)),
     };
     let got = out.map_err(|e| with_hint(e, t, &target))?;
     got.report("", to_stdout, &a.output);
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs a download until it ends or Ctrl-C (`None`), which drops it: that removes its
-/// temporary file.
+/// Runs a download until it ends, or until Ctrl-C, SIGTERM or SIGHUP (`Err` with the
+/// signal's exit status, 128 + its number), which drops it: that removes its temporary file.
 fn interruptible<T>(
     rt: &tokio::runtime::Runtime,
     transfer: impl std::future::Future<Output = T>,
-) -> Option<T> {
+) -> Result<T, u8> {
     rt.block_on(async {
         tokio::select! {
-            out = transfer => Some(out),
-            _ = tokio::signal::ctrl_c() => None,
+            out = transfer => Ok(out),
+            _ = tokio::signal::ctrl_c() => Err(130),
+            code = terminated() => Err(code),
         }
     })
 }
 
-/// Says a download was interrupted; exit 130.
-fn interrupted(output: &Path) -> ExitCode {
+/// The exit status of the first SIGTERM or SIGHUP (never, where they cannot be caught).
+async fn terminated() -> u8 {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            return tokio::select! {
+                _ = term.recv() => 143,
+                _ = hup.recv() => 129,
+            };
+        }
+    }
+    std::future::pending().await
+}
+
+/// Says a download was interrupted; exits with `code`.
+fn interrupted(output: &Path, code: u8) -> ExitCode {
     esay!(
         "cos-sign: interrupted; nothing written to {}",
         output.display()
     );
-    ExitCode::from(130)
+    ExitCode::from(code)
 }
 
 impl Got {
@@ -867,8 +925,9 @@ fn get_file(
         ),
     );
     bar.finish();
-    let Some(out) = out else {
-        return Ok(interrupted(&a.output));
+    let out = match out {
+        Ok(out) => out,
+        Err(code) => return Ok(interrupted(&a.output, code)),
     };
     let target = Target::Object {
         bucket: bucket.to_owned(),
@@ -914,7 +973,36 @@ fn check_output(p: &Path) -> Result<(), CliError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_concurrency, parse_part_size, parse_size};
+    use super::{Pace, READ_IDLE, SLOWEST, parse_concurrency, parse_part_size, parse_size};
+
+    /// A trickle (which no idle timeout catches) fails at the end of its first window; a
+    /// slow but real transfer goes on, window after window.
+    #[test]
+    fn trickles_are_given_up_on() {
+        let t0 = std::time::Instant::now();
+        let at = |s: u64| t0 + std::time::Duration::from_secs(s);
+        let mut p = Pace {
+            since: t0,
+            bytes: 0,
+        };
+        for s in 1..READ_IDLE.as_secs() {
+            assert!(p.check_at(at(s), 1).is_ok());
+        }
+        let e = p.check_at(at(READ_IDLE.as_secs()), 1).unwrap_err();
+        assert!(e.message.contains("giving up"), "{}", e.message);
+        let mut p = Pace {
+            since: t0,
+            bytes: 0,
+        };
+        for w in 1..=3 {
+            assert!(p.check_at(at(READ_IDLE.as_secs() * w - 1), SLOWEST).is_ok());
+            assert!(p.check_at(at(READ_IDLE.as_secs() * w), 0).is_ok());
+        }
+        assert!(
+            p.check_at(at(READ_IDLE.as_secs() * 4), SLOWEST - 1)
+                .is_err()
+        );
+    }
 
     #[test]
     fn sizes_take_binary_suffixes_and_refuse_the_rest() {

@@ -13,6 +13,7 @@ use cos_sign_core::{
 use cos_sign_std::credentials::CredentialsProvider;
 use reqwest::Url;
 
+use crate::target::redact_token;
 use crate::{CliError, CredArgs, OutputFormat, no_credentials, parse_header, provider};
 
 #[derive(Args, Debug)]
@@ -346,23 +347,6 @@ pub fn run(a: &VerifyArgs) -> Result<ExitCode, CliError> {
         }
     }
     Ok(v.print(a.output))
-}
-
-/// The FormatString with the temporary key's token value replaced by `REDACTED` (it is a
-/// secret; the StringToSign still holds its hash).
-fn redact_token(http_string: &str) -> String {
-    const NAME: &str = "x-cos-security-token=";
-    let mut out = String::with_capacity(http_string.len());
-    let mut rest = http_string;
-    while let Some(i) = rest.find(NAME) {
-        let after = &rest[i + NAME.len()..];
-        let end = after.find(['&', '\n']).unwrap_or(after.len());
-        out.push_str(&rest[..i + NAME.len()]);
-        out.push_str("REDACTED");
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Each line indented, newlines shown as `\n`.

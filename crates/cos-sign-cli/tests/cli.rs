@@ -1722,3 +1722,140 @@ fn put_and_get_big_files_go_multipart_and_by_ranges() {
     assert_exit(&o, 2);
     assert_has(&stderr(&o), "need credentials");
 }
+
+/// A stand-in server that answers each request by the first segment of its path: the
+/// status line and headers given, `Content-Length` of the body, then the body; then it
+/// closes the connection.
+type Canned = (&'static str, &'static str, &'static [u8]);
+
+fn canned(answers: &'static [Canned]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { break };
+            s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                .unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 65536];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut chunk) {
+                    Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    _ => break,
+                }
+            }
+            let head = String::from_utf8_lossy(&buf).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or("/");
+            let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+            let (head, body) = answers
+                .iter()
+                .find(|(p, _, _)| *p == first)
+                .map_or(("HTTP/1.1 404 Not Found\r\n", &b""[..]), |(_, h, b)| {
+                    (*h, *b)
+                });
+            let head = format!(
+                "{head}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(body);
+        }
+    });
+    addr
+}
+
+/// Answers that are not the object: a redirect, a 204, a 206 to a GET without Range, and
+/// error answers with terminal escapes or a temporary key's token in them. Each `get` fails
+/// (exit 1) and leaves the existing output file as it was; the error shows no escape and no
+/// token. A good answer then replaces the file, which keeps its permissions; through a
+/// symbolic link, the file it points to is written and the link stays; a named pipe is
+/// written into.
+#[test]
+fn unexpected_answers_fail_and_outputs_are_written_in_place() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt, symlink};
+    const ANSWERS: &[Canned] = &[
+        (
+            "redirect",
+            "HTTP/1.1 302 Found\r\nLocation: http://elsewhere.example/k\r\n",
+            b"page",
+        ),
+        ("empty", "HTTP/1.1 204 No Content\r\n", b""),
+        (
+            "partial",
+            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-3/100\r\n",
+            b"abcd",
+        ),
+        (
+            "escapes",
+            "HTTP/1.1 403 Forbidden\r\n",
+            b"<Error><Code>AccessDenied</Code><Message>\x1b[2Jall good\x07</Message></Error>",
+        ),
+        (
+            "token",
+            "HTTP/1.1 403 Forbidden\r\n",
+            b"<Error><Code>SignatureDoesNotMatch</Code><FormatString>get\n/k\n\nhost=h&amp;\
+              x-cos-security-token=cliSessionToken:xyz/+=0000000000002\n</FormatString></Error>",
+        ),
+        ("ok", "HTTP/1.1 200 OK\r\n", b"fresh"),
+    ];
+    let addr = canned(ANSWERS);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.bin");
+    std::fs::write(&out, "GOOD").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let get = |path: &str, to: &Path| {
+        let url = format!("http://{addr}/{path}/k");
+        run(&["get", "--url", &url, "-o", to.to_str().unwrap()], &[])
+    };
+    for (path, says) in [
+        ("redirect", "a redirect to http://elsewhere.example/k"),
+        ("empty", "HTTP 204"),
+        ("partial", "HTTP 206"),
+        ("escapes", "AccessDenied"),
+        ("token", "x-cos-security-token=REDACTED"),
+    ] {
+        let o = get(path, &out);
+        assert_exit(&o, 1);
+        let err = stderr(&o);
+        assert_has(&err, says);
+        assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+        assert!(!err.contains(TOKEN), "{err}");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "GOOD", "{path}");
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, 1, "{path}: a temporary file left behind");
+    }
+    let url = format!("http://{addr}/redirect/k");
+    let o = run(&["put", out.to_str().unwrap(), "--url", &url], &[]);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "not followed");
+    // a good answer: the file is replaced and keeps its mode
+    assert_exit(&get("ok", &out), 0);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "fresh");
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o640);
+    // through a link
+    std::fs::write(&out, "GOOD").unwrap();
+    let link = dir.path().join("link");
+    symlink(&out, &link).unwrap();
+    assert_exit(&get("ok", &link), 0);
+    let link_type = std::fs::symlink_metadata(&link).unwrap().file_type();
+    assert!(link_type.is_symlink());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "fresh");
+    // into a named pipe
+    let fifo = dir.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    assert_exit(&get("ok", &fifo), 0);
+    assert_eq!(reader.join().unwrap(), "fresh");
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
