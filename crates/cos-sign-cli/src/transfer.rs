@@ -698,18 +698,12 @@ async fn download(
             )
         })
         .collect();
-    let whole = resp.status().as_u16() == 200;
     let ranged = a
         .headers
         .iter()
         .any(|(k, _)| k.eq_ignore_ascii_case("range"));
-    if !(whole || ranged && resp.status().as_u16() == 206) {
-        return Err(CliError::fail(format!(
-            "unexpected answer (HTTP {}): not the object{}",
-            resp.status().as_u16(),
-            if ranged { " or its range" } else { "" }
-        )));
-    }
+    cos_sign_http::check_get(&resp, ranged)?;
+    let whole = resp.status().as_u16() == 200;
     let mut sink = if to_stdout {
         Sink::Stdout(tokio::io::stdout())
     } else {

@@ -975,8 +975,13 @@ pub(crate) fn unexpected(resp: &Response) -> ClientError {
     }
 }
 
-/// Whether a GET answered as asked: `200`, or `206` when it sent a `Range`.
-pub(crate) fn check_get(resp: &Response, ranged: bool) -> Result<(), ClientError> {
+/// Whether a GET's answer is what it asked for: `200`, or `206` when it sent a `Range`. Use it
+/// on the answer of [`Client::execute`] or [`Client::execute_unsigned`] to a GET, which
+/// passes any 2xx: a `204`, or a `206` to a GET without `Range`, is not the object.
+///
+/// # Errors
+/// [`ClientError::UnexpectedAnswer`] for any other status.
+pub fn check_get(resp: &Response, ranged: bool) -> Result<(), ClientError> {
     match resp.status().as_u16() {
         200 => Ok(()),
         206 if ranged => Ok(()),

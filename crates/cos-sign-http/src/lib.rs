@@ -28,7 +28,7 @@ pub mod transfer;
 
 pub use bucket::{Bucket, PartInfo};
 pub use client::{
-    Client, ClientBuilder, DownloadOutput, GetOutput, ObjectMeta, Timeouts, UploadOutput,
+    Client, ClientBuilder, DownloadOutput, GetOutput, ObjectMeta, Timeouts, UploadOutput, check_get,
 };
 pub use cos_sign_std::method::Method;
 pub use cos_sign_std::signer::PresignedRequest;
