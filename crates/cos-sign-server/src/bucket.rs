@@ -10,7 +10,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::State;
 use super::error::CosError;
-use super::request::VerifiedRequest;
+use super::request::{VerifiedRequest, digits};
 use super::response::{Body, Ctx, empty, full};
 use super::xml::{XmlOut, iso8601};
 
@@ -59,10 +59,9 @@ pub(crate) fn put() -> CosError {
 pub(crate) fn max_param(vreq: &VerifiedRequest, name: &str, max: usize) -> Result<usize, CosError> {
     match vreq.param(name) {
         None => Ok(max),
-        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(v.parse::<usize>().map_or(max, |n| n.min(max)))
-        }
-        Some(_) => Err(invalid_argument(format!("{name} must be a number."))),
+        Some(v) => digits(v)
+            .map(|n| usize::try_from(n).map_or(max, |n| n.min(max)))
+            .ok_or_else(|| invalid_argument(format!("{name} must be a number."))),
     }
 }
 

@@ -16,7 +16,7 @@ use super::bucket::{
 use super::error::CosError;
 use super::object_ops::stored_headers;
 use super::parts::{UploadInfo, multipart_etag};
-use super::request::VerifiedRequest;
+use super::request::{VerifiedRequest, digits};
 use super::response::{Body, Ctx, Refused, drain, empty, etag_response};
 use super::store::{Content, WriteError};
 use super::xml::{XmlOut, iso8601, malformed};
@@ -172,7 +172,7 @@ pub(crate) async fn upload_part(
     let checked = async {
         let number = vreq
             .param("partNumber")
-            .and_then(|n| n.parse::<u32>().ok())
+            .and_then(part_number)
             .filter(|n| PART_NUMBERS.contains(n))
             .ok_or_else(|| invalid_argument("partNumber must be an integer from 1 to 10000."))?;
         let md5 = content_md5(vreq)?;
@@ -235,6 +235,12 @@ pub(crate) async fn upload_part(
     Ok(etag_response(ctx, &etag))
 }
 
+/// A part number as a request writes it (see [`digits`]); past `u32::MAX` it saturates
+/// there, above every part number.
+fn part_number(s: &str) -> Option<u32> {
+    digits(s).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 fn invalid_part(message: impl Into<String>) -> CosError {
     CosError::new(StatusCode::BAD_REQUEST, "InvalidPart", message)
 }
@@ -249,7 +255,7 @@ pub(crate) fn complete_list(body: &[u8]) -> Result<Vec<(u32, String)>, CosError>
     for part in root.all("Part") {
         let number = part
             .child("PartNumber")
-            .and_then(|n| n.text.trim().parse::<u32>().ok())
+            .and_then(|n| part_number(n.text.trim()))
             .ok_or_else(malformed)?;
         let etag = part.child("ETag").ok_or_else(malformed)?.text.trim();
         let etag = etag.strip_prefix('"').unwrap_or(etag);
@@ -405,9 +411,8 @@ pub(crate) async fn list_parts(
     let url = url_encoding(vreq)?;
     let marker = match vreq.param("part-number-marker") {
         None => 0,
-        Some(m) => m
-            .parse::<u32>()
-            .map_err(|_| invalid_argument("part-number-marker must be a number."))?,
+        Some(m) => part_number(m)
+            .ok_or_else(|| invalid_argument("part-number-marker must be a number."))?,
     };
     let parts = state
         .parts
@@ -534,5 +539,8 @@ mod tests {
                 .is_err()
         );
         assert!(complete_list(b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>").is_err());
+        assert!(complete_list(b"<CompleteMultipartUpload><Part><PartNumber>+1</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>").is_err());
+        assert_eq!(part_number("99999999999"), Some(u32::MAX));
+        assert_eq!(part_number("+1"), None);
     }
 }

@@ -11,7 +11,7 @@ use hyper::{Response, StatusCode};
 
 use super::State;
 use super::error::CosError;
-use super::request::VerifiedRequest;
+use super::request::{VerifiedRequest, digits};
 use super::response::{Body, Ctx, Refused, drain, empty, etag_response};
 use super::store::{ContentBody, Meta, WriteError};
 
@@ -106,12 +106,8 @@ pub(crate) fn parse_range(value: Option<&str>, len: u64) -> Result<Option<ByteRa
     let Some((a, b)) = spec.trim().split_once('-') else {
         return Ok(None);
     };
-    let num = |s: &str| -> Option<u64> {
-        let s = s.trim();
-        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
+    // Bounds past 64 bits saturate: a first byte past the end is 416, a last one is clamped.
+    let num = |s: &str| digits(s.trim());
     match (a.trim().is_empty(), num(a), num(b)) {
         // bytes=-N: the last N bytes.
         (true, _, Some(n)) => {
@@ -462,10 +458,28 @@ mod tests {
         assert_eq!(parse_range(Some("items=0-1"), 10), Ok(None));
         assert_eq!(parse_range(Some("bytes=a-1"), 10), Ok(None));
         assert_eq!(parse_range(Some("bytes=+1-2"), 10), Ok(None));
+        // Past 64 bits: a first byte is past the end, a last byte is clamped.
         assert_eq!(
             parse_range(Some("bytes=99999999999999999999999-"), 10),
-            Ok(None)
+            Err(())
         );
+        assert_eq!(
+            parse_range(
+                Some("bytes=99999999999999999999999-99999999999999999999999"),
+                10
+            ),
+            Err(())
+        );
+        assert_eq!(
+            parse_range(Some("bytes=3-99999999999999999999999"), 10),
+            r(3, 9)
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-99999999999999999999999"), 10),
+            r(0, 9)
+        );
+        assert_eq!(parse_range(Some("bytes=1-+2"), 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=-+2"), 10), Ok(None));
         assert_eq!(parse_range(None, 10), Ok(None));
     }
 

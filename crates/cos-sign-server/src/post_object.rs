@@ -23,7 +23,7 @@ use super::bucket::{invalid_argument, xml_response};
 use super::error::CosError;
 use super::multipart::next_chunk;
 use super::object_ops::STORED_HEADERS;
-use super::request::{self, check_key, valid_bucket};
+use super::request::{self, check_key, digits, valid_bucket};
 use super::response::{Body, Ctx, Refused, drain, empty};
 use super::store::WriteError;
 use super::xml::{XmlOut, days_from_civil};
@@ -222,12 +222,20 @@ async fn next_file_piece(form: &mut Form<'_>) -> Result<Option<BytesMut>, CosErr
 pub(crate) fn parse_iso8601(s: &str) -> Option<u64> {
     let s = s.trim().strip_suffix('Z')?;
     let (date, time) = s.split_once('T')?;
-    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    // Plain digits (no sign); past 9999 a year is refused, as an HTTP date refuses it.
+    let num = |x: &str| digits(x).and_then(|n| i64::try_from(n).ok());
+    let mut d = date.split('-').map(num);
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
     let time = time.split('.').next()?;
-    let mut t = time.split(':').map(|x| x.parse::<i64>().ok());
+    let mut t = time.split(':').map(num);
     let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 || se > 60 {
+    if y > 9999
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || h > 23
+        || mi > 59
+        || se > 60
+    {
         return None;
     }
     let days = days_from_civil(y, m as u32, day as u32);
@@ -637,6 +645,11 @@ mod tests {
         assert_eq!(parse_iso8601("2023-11-14T22:13:20Z"), Some(1_700_000_000));
         assert_eq!(parse_iso8601("2023-13-14T22:13:20Z"), None);
         assert_eq!(parse_iso8601("2023-11-14 22:13:20"), None);
+        assert_eq!(parse_iso8601("+2023-11-14T22:13:20Z"), None);
+        assert_eq!(parse_iso8601("2023-+11-14T22:13:20Z"), None);
+        assert_eq!(parse_iso8601("2023-11-14T22:+13:20Z"), None);
+        assert_eq!(parse_iso8601("99999999999999999999-11-14T22:13:20Z"), None);
+        assert_eq!(parse_iso8601("9223372036854775807-11-14T22:13:20Z"), None);
     }
 
     #[test]

@@ -120,6 +120,19 @@ pub(crate) struct Parsed {
     presigned: bool,
 }
 
+/// A number read from a request (a `Range` bound, `partNumber`, `max-keys`, a marker, ...):
+/// plain ASCII digits only, as S3 reads them, so no sign (Rust's `u64::from_str` takes a
+/// leading `+`), no space and not empty (`None` then). A number too large for 64 bits
+/// saturates at `u64::MAX`: it is still a number, only larger than anything stored.
+pub(crate) fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0u64, |n, b| {
+        n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    }))
+}
+
 pub(crate) fn invalid(message: impl Into<String>) -> CosError {
     CosError::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
 }
@@ -536,6 +549,18 @@ mod tests {
                 vec![("x".into(), "1 2".into()), ("y".into(), String::new())]
             ))
         );
+    }
+
+    #[test]
+    fn digits_are_plain_ascii_and_saturate() {
+        assert_eq!(digits("0"), Some(0));
+        assert_eq!(digits("007"), Some(7));
+        assert_eq!(digits("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(digits("18446744073709551616"), Some(u64::MAX));
+        assert_eq!(digits(&"9".repeat(100)), Some(u64::MAX));
+        for bad in ["", "+1", "-1", " 1", "1 ", "1_0", "0x1", "\u{661}", "1.0"] {
+            assert_eq!(digits(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,120 @@
+//! How request values are read, as S3 reads them: numbers are plain ASCII digits (a `+` is
+//! refused) and saturate past 64 bits in a `Range`.
+
+mod server_common;
+
+use server_common::*;
+
+/// Status and `Code` of a signed request's answer.
+async fn status_code(resp: reqwest::Response) -> (u16, String) {
+    let (status, code, _) = error_of(resp).await;
+    (status, code)
+}
+
+#[tokio::test]
+async fn numbers_are_plain_digits() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let key = "numbers.bin";
+    let id = initiate(&client, key).await;
+    for (param, value) in [
+        ("partNumber", "+1"),
+        ("partNumber", " 1"),
+        ("partNumber", "1e0"),
+    ] {
+        let resp = client
+            .put(signed("PUT", key, &[(param, value), ("uploadId", &id)]))
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            status_code(resp).await,
+            (400, "InvalidArgument".to_owned()),
+            "{param}={value}"
+        );
+    }
+    // Nothing was stored under part 1.
+    let resp = client
+        .get(signed("GET", key, &[("uploadId", &id)]))
+        .send()
+        .await
+        .unwrap();
+    assert!(!resp.text().await.unwrap().contains("<Part>"));
+    for (param, value) in [("part-number-marker", "+0"), ("max-parts", "+1")] {
+        let resp = client
+            .get(signed("GET", key, &[("uploadId", &id), (param, value)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            status_code(resp).await,
+            (400, "InvalidArgument".to_owned()),
+            "{param}={value}"
+        );
+    }
+    for (param, value) in [("max-uploads", "+1"), ("max-keys", "+1")] {
+        let sub: &[(&str, &str)] = if param == "max-uploads" {
+            &[("uploads", ""), (param, value)]
+        } else {
+            &[(param, value)]
+        };
+        let resp = client.get(signed("GET", "", sub)).send().await.unwrap();
+        assert_eq!(
+            status_code(resp).await,
+            (400, "InvalidArgument".to_owned()),
+            "{param}={value}"
+        );
+    }
+    // A huge marker is a number past every part.
+    let resp = client
+        .get(signed(
+            "GET",
+            key,
+            &[("uploadId", &id), ("part-number-marker", &"9".repeat(30))],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn range_numbers_past_64_bits() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let data: Vec<u8> = (0..100u8).collect();
+    let resp = client
+        .put(signed("PUT", "big-range.bin", &[]))
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let huge = "9".repeat(40);
+    let get = |range: String| {
+        client
+            .get(signed("GET", "big-range.bin", &[]))
+            .header("range", range)
+            .send()
+    };
+    // A first byte past the object: 416.
+    let resp = get(format!("bytes={huge}-")).await.unwrap();
+    assert_eq!(resp.headers()["content-range"], "bytes */100");
+    assert_eq!(status_code(resp).await, (416, "InvalidRange".to_owned()));
+    // A last byte past the object: clamped.
+    let resp = get(format!("bytes=90-{huge}")).await.unwrap();
+    assert_eq!(resp.status(), 206);
+    assert_eq!(resp.headers()["content-range"], "bytes 90-99/100");
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), data[90..].to_vec());
+    // A suffix longer than the object: all of it, as a range.
+    let resp = get(format!("bytes=-{huge}")).await.unwrap();
+    assert_eq!(resp.status(), 206);
+    assert_eq!(resp.headers()["content-range"], "bytes 0-99/100");
+    // A signed number is no number: the header is ignored.
+    let resp = get("bytes=+1-2".to_owned()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().len(), 100);
+    handle.shutdown().await;
+}
