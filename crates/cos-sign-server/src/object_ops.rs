@@ -135,6 +135,21 @@ pub(crate) fn parse_range(value: Option<&str>, len: u64) -> Result<Option<ByteRa
     }
 }
 
+/// Whether an `If-Range` value lets a `Range` apply (RFC 9110 §13.1.5, as S3 reads it): an
+/// entity tag that equals the object's by strong comparison (a weak `W/"..."` never does), or
+/// an HTTP date not earlier than its `Last-Modified`. Anything else (another tag, an earlier
+/// or unreadable date) means the whole object is sent.
+pub(crate) fn if_range_holds(value: &str, meta: &Meta) -> bool {
+    let value = value.trim();
+    if value.starts_with('"') || value.starts_with("W/") {
+        return value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .is_some_and(|tag| tag == meta.etag);
+    }
+    httpdate::parse_http_date(value).is_ok_and(|d| seconds(d) >= seconds(meta.modified))
+}
+
 /// The outcome of the `If-*` headers.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Condition {
@@ -241,6 +256,11 @@ pub(crate) async fn get(
                 .map_err(|e| CosError::internal(format!("bad response: {e}")));
         }
     }
+    // A Range whose If-Range does not hold is ignored: the whole object, 200.
+    let range_header = range_header.filter(|_| {
+        vreq.header("if-range")
+            .is_none_or(|v| if_range_holds(v, &meta))
+    });
     let range = match parse_range(range_header, meta.len) {
         Ok(r) => r,
         Err(()) => {
@@ -481,6 +501,36 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=1-+2"), 10), Ok(None));
         assert_eq!(parse_range(Some("bytes=-+2"), 10), Ok(None));
         assert_eq!(parse_range(None, 10), Ok(None));
+    }
+
+    #[test]
+    fn if_range() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let meta = Meta {
+            len: 1,
+            etag: "abc".into(),
+            modified: t,
+            headers: Vec::new(),
+        };
+        let at = httpdate::fmt_http_date(t);
+        let later = httpdate::fmt_http_date(t + std::time::Duration::from_secs(1));
+        let before = httpdate::fmt_http_date(t - std::time::Duration::from_secs(1));
+        for v in ["\"abc\"", " \"abc\" ", at.as_str(), later.as_str()] {
+            assert!(if_range_holds(v, &meta), "{v}");
+        }
+        for v in [
+            "\"abd\"",
+            "W/\"abc\"",
+            "abc",
+            "\"abc",
+            "\"\"",
+            "*",
+            before.as_str(),
+            "yesterday",
+            "",
+        ] {
+            assert!(!if_range_holds(v, &meta), "{v}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! How request values are read, as S3 reads them: numbers are plain ASCII digits (a `+` is
-//! refused) and saturate past 64 bits in a `Range`.
+//! refused) and saturate past 64 bits in a `Range`; `If-Range` decides whether a `Range` applies.
 
 mod server_common;
 
@@ -116,5 +116,56 @@ async fn range_numbers_past_64_bits() {
     let resp = get("bytes=+1-2".to_owned()).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.bytes().await.unwrap().len(), 100);
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn if_range_serves_the_range_only_while_it_holds() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let data: Vec<u8> = (0..100u8).collect();
+    let resp = client
+        .put(signed("PUT", "if-range.bin", &[]))
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", md5_hex(&data)));
+    let resp = client
+        .head(signed("HEAD", "if-range.bin", &[]))
+        .send()
+        .await
+        .unwrap();
+    let last_modified = resp.headers()["last-modified"].to_str().unwrap().to_owned();
+    let modified = httpdate::parse_http_date(&last_modified).unwrap();
+    let earlier = httpdate::fmt_http_date(modified - std::time::Duration::from_secs(1));
+    let later = httpdate::fmt_http_date(modified + std::time::Duration::from_secs(60));
+    let weak = format!("W/{etag}");
+    let cases = [
+        (etag.as_str(), 206),
+        (last_modified.as_str(), 206),
+        (later.as_str(), 206),
+        ("\"0123456789abcdef0123456789abcdef\"", 200),
+        (weak.as_str(), 200),
+        (earlier.as_str(), 200),
+        ("not a date", 200),
+    ];
+    for (if_range, status) in cases {
+        let resp = client
+            .get(signed("GET", "if-range.bin", &[]))
+            .header("range", "bytes=10-19")
+            .header("if-range", if_range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "If-Range: {if_range}");
+        let body = resp.bytes().await.unwrap().to_vec();
+        if status == 206 {
+            assert_eq!(body, data[10..20].to_vec(), "If-Range: {if_range}");
+        } else {
+            assert_eq!(body, data, "If-Range: {if_range}");
+        }
+    }
     handle.shutdown().await;
 }
