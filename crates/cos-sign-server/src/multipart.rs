@@ -422,7 +422,8 @@ pub(crate) async fn list_parts(
         .ok_or_else(no_such_upload)?;
     let after: Vec<_> = parts.iter().filter(|p| p.number > marker).collect();
     let page = after.get(..max.min(after.len())).unwrap_or_default();
-    let truncated = page.len() < after.len();
+    // An empty page (max-parts=0) is not truncated: no marker could advance past it.
+    let truncated = !page.is_empty() && page.len() < after.len();
     let class = storage_class(&info.headers);
     let owner = owner(bucket);
 
@@ -467,7 +468,9 @@ pub(crate) async fn list_uploads(
     };
     let mut uploads = Vec::new();
     let mut prefixes: Vec<&str> = Vec::new();
-    let mut next = None;
+    // The last entry of the page, key (or common prefix) and upload id: the next markers.
+    let mut last: Option<(&str, &str)> = None;
+    let mut truncated = false;
     for (id, info) in &all {
         let key = info.key.as_str();
         if !key.starts_with(l.prefix) || !after(key, id) {
@@ -480,12 +483,19 @@ pub(crate) async fn list_uploads(
             continue;
         }
         if uploads.len() + prefixes.len() == l.max {
-            next = Some(());
+            // An empty page (max-uploads=0) is not truncated: no marker could advance.
+            truncated = l.max > 0;
             break;
         }
         match cp {
-            Some(cp) => prefixes.push(cp),
-            None => uploads.push((id, info)),
+            Some(cp) => {
+                prefixes.push(cp);
+                last = Some((cp, ""));
+            }
+            None => {
+                uploads.push((id, info));
+                last = Some((key, id.as_str()));
+            }
         }
     }
     let owner = owner(bucket);
@@ -497,14 +507,12 @@ pub(crate) async fn list_uploads(
     );
     x.field("KeyMarker", &l.enc(key_marker))
         .field("UploadIdMarker", id_marker);
-    if next.is_some()
-        && let Some((id, info)) = uploads.last()
-    {
-        x.field("NextKeyMarker", &l.enc(&info.key))
+    if truncated && let Some((key, id)) = last {
+        x.field("NextKeyMarker", &l.enc(key))
             .field("NextUploadIdMarker", id);
     }
     x.field("MaxUploads", &l.max.to_string())
-        .field("IsTruncated", if next.is_some() { "true" } else { "false" })
+        .field("IsTruncated", if truncated { "true" } else { "false" })
         .field("Prefix", &l.enc(l.prefix));
     l.delimiter_field(&mut x);
     for (id, info) in &uploads {

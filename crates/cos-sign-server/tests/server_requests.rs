@@ -1,5 +1,6 @@
 //! How request values are read, as S3 reads them: numbers are plain ASCII digits (a `+` is
-//! refused) and saturate past 64 bits in a `Range`; `If-Range` decides whether a `Range` applies.
+//! refused) and saturate past 64 bits in a `Range`; `If-Range` decides whether a `Range` applies;
+//! listings page to their end (an empty page is not truncated, the next marker advances).
 
 mod server_common;
 
@@ -167,5 +168,91 @@ async fn if_range_serves_the_range_only_while_it_holds() {
             assert_eq!(body, data, "If-Range: {if_range}");
         }
     }
+    handle.shutdown().await;
+}
+
+/// Every `<name>` value of an XML body, in order.
+fn xml_all(body: &str, name: &str) -> Vec<String> {
+    let open = format!("<{name}>");
+    body.split(&open)
+        .skip(1)
+        .filter_map(|rest| rest.split(&format!("</{name}>")).next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn listings_page_to_their_end() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let key = "pages/a";
+    let id = initiate(&client, key).await;
+    upload_part(&client, key, &id, 1, "one").await;
+    upload_part(&client, key, &id, 2, "two").await;
+    for other in ["pages/d/1", "pages/d/2", "pages/e"] {
+        initiate(&client, other).await;
+    }
+    client
+        .put(signed("PUT", "pages/obj", &[]))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    // A page of none: empty and not truncated, for parts, uploads and keys alike.
+    for (obj, params) in [
+        (key, vec![("uploadId", id.as_str()), ("max-parts", "0")]),
+        ("", vec![("uploads", ""), ("max-uploads", "0")]),
+        ("", vec![("max-keys", "0")]),
+    ] {
+        let resp = client
+            .get(signed("GET", obj, &params))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body = resp.text().await.unwrap();
+        assert_eq!(
+            xml_field(&body, "IsTruncated").as_deref(),
+            Some("false"),
+            "{params:?}: {body}"
+        );
+        for entry in ["<Part>", "<Upload>", "<Contents>", "<CommonPrefixes>"] {
+            assert!(!body.contains(entry), "{params:?}: {body}");
+        }
+    }
+    // Uploads one a page, grouped by /: each next marker moves on, to the end.
+    let (mut key_marker, mut id_marker) = (String::new(), String::new());
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let resp = client
+            .get(signed(
+                "GET",
+                "",
+                &[
+                    ("uploads", ""),
+                    ("prefix", "pages/"),
+                    ("delimiter", "/"),
+                    ("max-uploads", "1"),
+                    ("key-marker", &key_marker),
+                    ("upload-id-marker", &id_marker),
+                ],
+            ))
+            .send()
+            .await
+            .unwrap();
+        let body = resp.text().await.unwrap();
+        seen.extend(xml_all(&body, "Key"));
+        seen.extend(xml_all(&body, "Prefix").into_iter().skip(1));
+        if xml_field(&body, "IsTruncated").as_deref() != Some("true") {
+            key_marker.clear();
+            break;
+        }
+        let next = xml_field(&body, "NextKeyMarker").expect("a NextKeyMarker");
+        assert!(next > key_marker, "{next} after {key_marker}: {body}");
+        key_marker = next;
+        id_marker = xml_field(&body, "NextUploadIdMarker").unwrap_or_default();
+    }
+    assert!(key_marker.is_empty(), "paging did not end: {seen:?}");
+    assert_eq!(seen, ["pages/a", "pages/d/", "pages/e"]);
     handle.shutdown().await;
 }
