@@ -299,9 +299,10 @@ pub(crate) async fn get(
         .filter(|(n, _)| !overrides.iter().any(|(o, _)| o == n))
         .map(|(n, v)| (n.as_str(), v.as_str()));
     for (n, v) in stored.chain(overrides.iter().copied()) {
+        // The stored bytes as they came, UTF-8 included (COS returns them so).
         match (
             HeaderName::from_bytes(n.as_bytes()),
-            HeaderValue::from_str(v),
+            HeaderValue::from_bytes(v.as_bytes()),
         ) {
             (Ok(n), Ok(v)) => builder = builder.header(n, v),
             _ => {

@@ -1,5 +1,5 @@
 //! Round trips against the local server with requests signed by cos-sign-core: Authorization
-//! header and pre-signed URLs, in memory and on disk.
+//! header and pre-signed URLs, in memory and on disk; UTF-8 metadata returned as stored.
 
 mod server_common;
 
@@ -373,4 +373,44 @@ fn credential_specs_and_debug_hide_secrets() {
     let config = config();
     assert!(!format!("{config:?}").contains(KEY));
     assert!(!format!("{config:?}").contains(TOKEN));
+}
+
+/// PUT `key` with `x-cos-meta-city` as raw UTF-8 bytes, then GET and HEAD it back.
+async fn utf8_metadata_round_trip(handle: &cos_sign_server::ServerHandle) {
+    let client = proxy_client(handle);
+    let key = "utf8-meta.txt";
+    let city = "北京 Zürich";
+    let value = reqwest::header::HeaderValue::from_bytes(city.as_bytes()).unwrap();
+    let resp = client
+        .put(signed("PUT", key, &[]))
+        .header("x-cos-meta-city", value)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    for method in ["GET", "HEAD"] {
+        let resp = client
+            .request(method.parse().unwrap(), signed(method, key, &[]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{method}");
+        assert_eq!(
+            resp.headers()["x-cos-meta-city"].as_bytes(),
+            city.as_bytes(),
+            "{method}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn utf8_metadata_is_returned_as_stored() {
+    let handle = start_memory().await;
+    utf8_metadata_round_trip(&handle).await;
+    handle.shutdown().await;
+    let dir = TempDir::new("utf8-meta");
+    let handle = start_disk(dir.path()).await;
+    utf8_metadata_round_trip(&handle).await;
+    handle.shutdown().await;
 }
