@@ -48,10 +48,22 @@ const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 /// The headers an upload stores with its object (`content-type` first), from the verified
 /// request.
 pub(crate) fn stored_headers(vreq: &VerifiedRequest) -> Result<Vec<(String, String)>, CosError> {
-    let content_type = vreq.header("content-type").unwrap_or(DEFAULT_CONTENT_TYPE);
+    headers_to_store(|n| vreq.header(n), vreq.headers())
+}
+
+/// The headers an upload stores with its object (`content-type` first): those of
+/// [`STORED_HEADERS`] that `get` finds (by lowercase name) and every `x-cos-meta-*` of
+/// `all` (names lowercase), each checked to be a header GET can send back (see
+/// [`check_stored_header`]), the storage class and the metadata size checked as COS does.
+/// PUT, Initiate, Copy (`Replaced`) and the POST form upload all store through here.
+pub(crate) fn headers_to_store<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+    all: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<(String, String)>, CosError> {
+    let content_type = get("content-type").unwrap_or(DEFAULT_CONTENT_TYPE);
     let mut stored = vec![("content-type".to_owned(), content_type.to_owned())];
     for name in STORED_HEADERS {
-        if let Some(v) = vreq.header(name) {
+        if let Some(v) = get(name) {
             stored.push((name.to_owned(), v.to_owned()));
         }
     }
@@ -70,7 +82,7 @@ pub(crate) fn stored_headers(vreq: &VerifiedRequest) -> Result<Vec<(String, Stri
         }
     }
     let mut user_size = 0;
-    for (name, v) in vreq.headers() {
+    for (name, v) in all {
         if name.starts_with("x-cos-meta-") {
             user_size += name.len() + v.len();
             stored.push((name.to_owned(), v.to_owned()));
@@ -83,7 +95,31 @@ pub(crate) fn stored_headers(vreq: &VerifiedRequest) -> Result<Vec<(String, Stri
             "Your metadata headers exceed the maximum allowed metadata size (2 KB).",
         ));
     }
+    for (name, value) in &stored {
+        check_stored_header(name, value)?;
+    }
     Ok(stored)
+}
+
+/// Refuses (400 `InvalidArgument`) a header that could not be sent back: a name that is no
+/// header name, or a value with a control character (CR, LF, NUL, ...; a tab is allowed).
+/// Bytes from 0x80 up (UTF-8) are allowed, as COS stores and returns them.
+pub(crate) fn check_stored_header(name: &str, value: &str) -> Result<(), CosError> {
+    if HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "A metadata name is not a valid header name.",
+        ));
+    }
+    if HeaderValue::from_bytes(value.as_bytes()).is_err() {
+        return Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            format!("The value for {name} holds a control character."),
+        ));
+    }
+    Ok(())
 }
 
 /// One byte range, resolved against the object's length: first and last byte, inclusive.

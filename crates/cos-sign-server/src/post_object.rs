@@ -22,7 +22,7 @@ use super::State;
 use super::bucket::{invalid_argument, xml_response};
 use super::error::CosError;
 use super::multipart::next_chunk;
-use super::object_ops::STORED_HEADERS;
+use super::object_ops::headers_to_store;
 use super::request::{self, check_key, digits, valid_bucket};
 use super::response::{Body, Ctx, Refused, drain, empty};
 use super::store::WriteError;
@@ -521,23 +521,29 @@ async fn upload(
         .unwrap_or(u64::MAX)
         .min(state.limits.max_object_size);
 
-    let mut headers = vec![(
-        "content-type".to_owned(),
-        fields
-            .get("content-type")
-            .cloned()
-            .unwrap_or_else(|| "application/octet-stream".to_owned()),
-    )];
-    for name in STORED_HEADERS {
-        if let Some(v) = fields.get(name) {
-            headers.push((name.to_owned(), v.clone()));
-        }
-    }
-    for (n, v) in &fields {
-        if n.starts_with("x-cos-meta-") {
-            headers.push((n.clone(), v.clone()));
-        }
-    }
+    // Everything the answer and the stored object hold is checked before the first byte is
+    // stored: a refusal leaves the store as it was.
+    let mut metas: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    metas.sort_unstable();
+    let headers = headers_to_store(|n| fields.get(n).map(String::as_str), metas.into_iter())?;
+    let redirect = fields
+        .get("success_action_redirect")
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            HeaderValue::from_str(r)
+                .map(|_| r.as_str())
+                .map_err(|_| invalid_argument("success_action_redirect is not a valid URL."))
+        })
+        .transpose()?;
+    // Any other value is the default 204, as S3 answers.
+    let status = match fields.get("success_action_status").map(String::as_str) {
+        Some("200") => StatusCode::OK,
+        Some("201") => StatusCode::CREATED,
+        _ => StatusCode::NO_CONTENT,
+    };
     let io = |e: std::io::Error| CosError::internal(format!("cannot store the object: {e}"));
     let mut up = state.store.begin(bucket, &key, headers).await.map_err(io)?;
     while let Some(piece) = next_file_piece(form).await? {
@@ -568,10 +574,7 @@ async fn upload(
         ctx.resource.split('/').next().unwrap_or(bucket),
         key
     );
-    if let Some(redirect) = fields
-        .get("success_action_redirect")
-        .filter(|r| !r.is_empty())
-    {
+    if let Some(redirect) = redirect {
         let sep = if redirect.contains('?') { '&' } else { '?' };
         let target = format!(
             "{redirect}{sep}{}",
@@ -594,11 +597,6 @@ async fn upload(
             .map_err(|e| CosError::internal(format!("bad response: {e}")))?;
         return Ok((resp, key));
     }
-    let status = match fields.get("success_action_status").map(String::as_str) {
-        Some("200") => StatusCode::OK,
-        Some("201") => StatusCode::CREATED,
-        _ => StatusCode::NO_CONTENT,
-    };
     let mut resp = if status == StatusCode::CREATED {
         let mut x = XmlOut::new("PostResponse");
         x.field("Location", &location)
