@@ -56,14 +56,22 @@ pub(crate) async fn handle(
         eprintln!(
             "{} {} {} -> {} {} id={}",
             ctx.date.to_str().unwrap_or(""),
-            method,
-            target,
+            log_escape(method.as_str()),
+            log_escape(&target),
             resp.status().as_u16(),
             code.unwrap_or(""),
             ctx.request_id
         );
     }
     Ok(resp)
+}
+
+/// A value taken from a request (the key, unverified when the signature failed; the bucket;
+/// the method) as the log line writes it: printable ASCII as it is, a backslash, a quote, a
+/// control character and anything past ASCII escaped (`\n`, `\u{1b}`, `\u{8c37}`), so no
+/// request can end a log line, forge the next one or send escape sequences to a terminal.
+pub(crate) fn log_escape(value: &str) -> String {
+    value.escape_default().to_string()
 }
 
 type Served = Result<(Response<Body>, String), (Refused, String)>;
@@ -157,4 +165,18 @@ pub(crate) fn route(
     let vreq = request::verify(verifier, method, uri.query().unwrap_or(""), parsed, bucket)
         .map_err(|e| (e, target.clone()))?;
     Ok(vreq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_values_stay_on_one_printable_line() {
+        assert_eq!(log_escape("b-1/a b.txt"), "b-1/a b.txt");
+        assert_eq!(
+            log_escape("k\n2026 GET b/x -> 200\r\u{1b}[31m\0\\\u{85}谷"),
+            "k\\n2026 GET b/x -> 200\\r\\u{1b}[31m\\u{0}\\\\\\u{85}\\u{8c37}"
+        );
+    }
 }

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import socket
 import uuid
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
@@ -380,3 +380,49 @@ def test_token_as_header_and_param_is_refused(server):
     r = request(server, "PUT", f"{parts.path}?{parts.query}", [("Host", HOST_A)], b"temp")
     assert r.status == 200, r
     assert_object(server, BUCKET_A, key, b"temp")
+
+
+
+def rust_escape_default(s):
+    """Rust's `str::escape_default`, written independently: what the log line must hold."""
+    out = []
+    for c in s:
+        if c in "\t\r\n":
+            out.append({"\t": "\\t", "\r": "\\r", "\n": "\\n"}[c])
+        elif c in "\\'\"":
+            out.append("\\" + c)
+        elif 0x20 <= ord(c) < 0x7F:
+            out.append(c)
+        else:
+            out.append("\\u{%x}" % ord(c))
+    return "".join(out)
+
+
+DAYS = ("Mon, ", "Tue, ", "Wed, ", "Thu, ", "Fri, ", "Sat, ", "Sun, ")
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "/log%0A1999%20GET%20forged/line%20-%3E%20200",
+        "/log%0D%0Aforged",
+        "/log%1B%5B2J%1B%5B31mred",
+        "/log%C2%85%E2%80%A8next%5C%22",
+    ],
+)
+def test_request_values_cannot_forge_log_lines(server, raw_path):
+    key = unquote(raw_path[1:])
+    # Unsigned (refused: the key is unverified) and signed (acted on) requests both log it.
+    for headers, status in (
+        ([("Host", HOST_A)], 403),
+        ([("Host", HOST_A), ("Authorization", auth("GET", BUCKET_A, key))], 404),
+    ):
+        r = request(server, "GET", raw_path, headers)
+        assert r.status == status, r
+        assert f" GET {BUCKET_A}/{rust_escape_default(key)} -> {status} " in server.logs()
+    logs = server.logs()
+    for bad in ("\x1b", "\r", "\x85", "\u2028"):
+        assert bad not in logs
+    for line in logs.split("\n"):
+        # Every line is one the server wrote: a request's (starting with the date) or its own.
+        assert not line or line.startswith(DAYS) or line.startswith("cos-sign-server:"), repr(line)
