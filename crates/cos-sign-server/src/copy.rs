@@ -124,10 +124,11 @@ pub(crate) async fn copy(
     if upload.len() != meta.len {
         return Err(CosError::internal("the source object changed while copied"));
     }
-    let etag = upload.commit(&state.store).await.map_err(io_error)?;
+    let now = state.now();
+    let etag = upload.commit(&state.store, now).await.map_err(io_error)?;
     let mut x = XmlOut::new("CopyObjectResult");
     x.field("ETag", &format!("\"{etag}\""))
-        .field("LastModified", &iso8601(std::time::SystemTime::now()));
+        .field("LastModified", &iso8601(now));
     Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 

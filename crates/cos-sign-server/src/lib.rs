@@ -203,8 +203,9 @@ pub struct Config {
     pub credentials: Vec<Credential>,
     /// The bucket of requests whose host names none (an IP address, `localhost`).
     pub default_bucket: Option<String>,
-    /// Seconds added to the system clock for the time-window check and the `Date` header
-    /// (to test expiry and clock skew).
+    /// Seconds added to the system clock (to test expiry and clock skew), for every time the
+    /// server uses (one clock, `State::now`): the time-window check, `Date`, `Last-Modified` (a file's
+    /// time on disk), listings' `LastModified`, multipart `Initiated` and the upload expiry.
     pub clock_offset: i64,
     /// Log one line per request to stderr (method, bucket, key, status, code, request id;
     /// never credentials, signatures or query strings). Values from the request are written
@@ -404,7 +405,7 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         header_case: cos_header_case().await,
     });
     let (tx, rx) = oneshot::channel();
-    let _ = state.parts.sweep(config.upload_expiry).await;
+    let _ = state.parts.sweep(config.upload_expiry, state.now()).await;
     tokio::spawn(sweep_loop(Arc::downgrade(&state), config.upload_expiry));
     let task = tokio::spawn(accept_loop(listener, state, rx));
     Ok(ServerHandle {
@@ -420,7 +421,7 @@ async fn sweep_loop(state: std::sync::Weak<State>, expiry: Duration) {
     loop {
         tokio::time::sleep(every).await;
         let Some(state) = state.upgrade() else { break };
-        if let Ok(n) = state.parts.sweep(expiry).await
+        if let Ok(n) = state.parts.sweep(expiry, state.now()).await
             && n > 0
             && state.log
         {

@@ -151,7 +151,7 @@ pub(crate) async fn initiate(
     let headers = stored_headers(vreq)?;
     let id = state
         .parts
-        .create(bucket, key, headers)
+        .create(bucket, key, headers, state.now())
         .await
         .map_err(io_error)?;
     let mut x = XmlOut::new("InitiateMultipartUploadResult");
@@ -228,7 +228,7 @@ pub(crate) async fn upload_part(
         return Err(CosError::bad_digest().into());
     }
     let etag = part
-        .commit(&state.parts)
+        .commit(&state.parts, state.now())
         .await
         .map_err(io_error)?
         .ok_or_else(no_such_upload)?;
@@ -363,7 +363,10 @@ async fn join_parts(
             },
         }
     }
-    upload.commit(&state.store).await.map_err(io_error)?;
+    upload
+        .commit(&state.store, state.now())
+        .await
+        .map_err(io_error)?;
     state.parts.remove(bucket, id).await.map_err(io_error)?;
 
     let location = format!(

@@ -489,7 +489,7 @@ pub(crate) async fn put(
         return Err(CosError::bad_digest().into());
     }
     let etag = upload
-        .commit(&state.store)
+        .commit(&state.store, state.now())
         .await
         .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
     Ok(etag_response(ctx, &etag))

@@ -22,7 +22,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use tokio::io::AsyncWriteExt;
 
 use super::Storage;
-use super::store::{Content, TempFile, hex, release};
+use super::store::{Content, TempFile, hex, release, set_modified};
 
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -136,14 +136,15 @@ impl Parts {
         root.join(bucket).join(id)
     }
 
-    /// Starts an upload; returns its id (hex, ordered by creation time).
+    /// Starts an upload, initiated at `now` (the server's clock); returns its id (hex,
+    /// ordered by creation time).
     pub async fn create(
         &self,
         bucket: &str,
         key: &str,
         headers: Vec<(String, String)>,
+        now: SystemTime,
     ) -> io::Result<String> {
-        let now = SystemTime::now();
         let nanos = now
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -185,7 +186,11 @@ impl Parts {
                     ));
                 }
                 let tmp = folder.join(".tmp-info");
-                tokio::fs::write(&tmp, text).await?;
+                let mut f = tokio::fs::File::create(&tmp).await?;
+                f.write_all(text.as_bytes()).await?;
+                // Its time is when the upload was last touched (see `sweep`).
+                set_modified(&f, now).await?;
+                drop(f);
                 tokio::fs::rename(&tmp, folder.join("info")).await?;
             }
         }
@@ -370,9 +375,9 @@ impl Parts {
         Ok(out)
     }
 
-    /// Removes the uploads no part has reached for longer than `expiry`. Returns how many.
-    pub async fn sweep(&self, expiry: Duration) -> io::Result<usize> {
-        let now = SystemTime::now();
+    /// Removes the uploads no part has reached for longer than `expiry` at `now` (the
+    /// server's clock). Returns how many.
+    pub async fn sweep(&self, expiry: Duration, now: SystemTime) -> io::Result<usize> {
         let stale = |t: SystemTime| now.duration_since(t).is_ok_and(|d| d > expiry);
         match self {
             Parts::Memory(m) => {
@@ -397,8 +402,8 @@ impl Parts {
                         continue;
                     };
                     while let Some(u) = uploads.next_entry().await? {
-                        // A folder's time changes whenever a part file is added.
-                        let touched = u.metadata().await.and_then(|m| m.modified());
+                        // The info file and each part carry the server's clock when written.
+                        let touched = last_touched(&u.path()).await;
                         if touched.is_ok_and(stale)
                             && tokio::fs::remove_dir_all(u.path()).await.is_ok()
                         {
@@ -409,6 +414,22 @@ impl Parts {
                 Ok(removed)
             }
         }
+    }
+}
+
+/// The latest time of an upload folder's files (its info and parts, whose times are the
+/// server's clock when they were written); the folder's own time if it holds none.
+async fn last_touched(folder: &Path) -> io::Result<SystemTime> {
+    let mut latest = None;
+    let mut rd = tokio::fs::read_dir(folder).await?;
+    while let Some(entry) = rd.next_entry().await? {
+        if let Ok(t) = entry.metadata().await.and_then(|m| m.modified()) {
+            latest = latest.max(Some(t));
+        }
+    }
+    match latest {
+        Some(t) => Ok(t),
+        None => tokio::fs::metadata(folder).await?.modified(),
     }
 }
 
@@ -496,14 +517,15 @@ impl PartWriter {
         self.len
     }
 
-    /// Stores the part (replacing one of the same number). `Ok(None)`: the upload is gone.
-    pub async fn commit(mut self, parts: &Parts) -> io::Result<Option<String>> {
+    /// Stores the part (replacing one of the same number), last modified at `now` (the
+    /// server's clock). `Ok(None)`: the upload is gone.
+    pub async fn commit(mut self, parts: &Parts, now: SystemTime) -> io::Result<Option<String>> {
         let etag = hex(&self.digest());
         let info = PartInfo {
             number: self.number,
             etag: etag.clone(),
             size: self.len,
-            modified: SystemTime::now(),
+            modified: now,
         };
         match &mut self.sink {
             PartSink::Memory { buf, reserved, .. } => {
@@ -524,6 +546,7 @@ impl PartWriter {
             }
             PartSink::Disk { file, tmp, folder } => {
                 file.flush().await?;
+                set_modified(file.get_ref(), now).await?;
                 file.get_ref().sync_all().await?;
                 let prefix = format!("{:05}.", self.number);
                 let name = format!("{prefix}{etag}");

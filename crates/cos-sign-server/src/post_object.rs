@@ -568,7 +568,10 @@ async fn upload(
     while form.fill().await? {
         form.buf.clear();
     }
-    let etag = format!("\"{}\"", up.commit(&state.store).await.map_err(io)?);
+    let etag = format!(
+        "\"{}\"",
+        up.commit(&state.store, state.now()).await.map_err(io)?
+    );
     let location = format!(
         "http://{}/{}",
         ctx.resource.split('/').next().unwrap_or(bucket),

@@ -192,7 +192,7 @@ impl Store {
                     len: fmeta.len().saturating_sub(header_len),
                     etag,
                     headers,
-                    modified: fmeta.modified().unwrap_or_else(|_| SystemTime::now()),
+                    modified: fmeta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                 };
                 if head {
                     return Ok(Some((meta, None)));
@@ -286,7 +286,7 @@ impl Store {
                                 len: fmeta.len().saturating_sub(header_len),
                                 etag,
                                 headers,
-                                modified: fmeta.modified().unwrap_or_else(|_| SystemTime::now()),
+                                modified: fmeta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                             };
                             out.push((key, meta));
                         }
@@ -362,6 +362,12 @@ impl Store {
             etag,
         })
     }
+}
+
+/// Sets a file's modification time (an object's or a part's Last-Modified on disk) to `t`,
+/// the server's clock rather than the system's.
+pub(crate) async fn set_modified(file: &tokio::fs::File, t: SystemTime) -> io::Result<()> {
+    file.try_clone().await?.into_std().await.set_modified(t)
 }
 
 /// Gives back `n` bytes of a memory cap's count.
@@ -523,9 +529,9 @@ impl Upload {
         self.md5.clone().finalize().into()
     }
 
-    /// Makes the object visible (replacing any previous one). Returns its ETag (MD5 hex, or
-    /// the one given at the start).
-    pub async fn commit(self, store: &Store) -> io::Result<String> {
+    /// Makes the object visible (replacing any previous one), last modified at `now` (the
+    /// server's clock). Returns its ETag (MD5 hex, or the one given at the start).
+    pub async fn commit(self, store: &Store, now: SystemTime) -> io::Result<String> {
         let preset = self.etag.is_some();
         let etag = self.etag.clone().unwrap_or_else(|| hex(&self.digest()));
         match self.kind {
@@ -542,7 +548,7 @@ impl Upload {
                         len: self.len,
                         etag: etag.clone(),
                         headers: self.headers,
-                        modified: SystemTime::now(),
+                        modified: now,
                     },
                     data: Bytes::from(buf),
                 };
@@ -568,6 +574,8 @@ impl Upload {
                     file.write_all(etag.as_bytes()).await?;
                     file.flush().await?;
                 }
+                // The file's time is the object's Last-Modified: the server's clock.
+                set_modified(&file, now).await?;
                 file.sync_all().await?;
                 drop(file);
                 let parent = dest.parent().map(Path::to_path_buf);

@@ -414,3 +414,136 @@ async fn utf8_metadata_is_returned_as_stored() {
     utf8_metadata_round_trip(&handle).await;
     handle.shutdown().await;
 }
+
+/// Unix seconds of an HTTP date, or of an ISO 8601 `LastModified`/`Initiated` (`...Z`).
+fn secs_of(text: &str) -> i64 {
+    if let Ok(t) = httpdate::parse_http_date(text) {
+        return t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    }
+    // 2026-12-01T03:22:15.000Z; days since the epoch counted year by year.
+    let n: Vec<i64> = text
+        .get(..19)
+        .unwrap_or_else(|| panic!("not a date: {text}"))
+        .split(['-', 'T', ':'])
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let mut days: i64 = (1970..n[0]).map(|y| if leap(y) { 366 } else { 365 }).sum();
+    let months = [
+        31,
+        if leap(n[0]) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    days += months[..(n[1] - 1) as usize].iter().sum::<i64>() + n[2] - 1;
+    days * 86_400 + n[3] * 3600 + n[4] * 60 + n[5]
+}
+
+/// Every time the server reports comes from its clock, offset included: Last-Modified of PUT,
+/// copies (their LastModified too), listings' LastModified, Initiated and parts' times.
+async fn times_follow_the_clock_offset(handle: &cos_sign_server::ServerHandle, offset: i64) {
+    let client = proxy_client(handle);
+    let kt = cos_sign_core::KeyTime::sdk_window(now().saturating_add_signed(offset), 300);
+    let url = |method: &str, key: &str, params: &[(&str, &str)]| {
+        let q = presigned_query(method, key, params, &[("host", HOST)], ID, KEY, kt);
+        format!("http://{HOST}{}?{q}", url_path(key))
+    };
+    let expected = now() as i64 + offset;
+    let near = |t: i64, what: &str| assert!((t - expected).abs() < 30, "{what}: {t} vs {expected}");
+    let resp = client
+        .put(url("PUT", "clock/a", &[]))
+        .body("a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = client
+        .put(url("PUT", "clock/copy", &[]))
+        .header("x-cos-copy-source", format!("{HOST}/clock/a"))
+        .send()
+        .await
+        .unwrap();
+    let body = resp.text().await.unwrap();
+    near(secs_of(&xml_field(&body, "LastModified").unwrap()), "copy");
+    let resp = client
+        .post(url("POST", "clock/mpu", &[("uploads", "")]))
+        .send()
+        .await
+        .unwrap();
+    let id = xml_field(&resp.text().await.unwrap(), "UploadId").unwrap();
+    let resp = client
+        .put(url(
+            "PUT",
+            "clock/mpu",
+            &[("partNumber", "1"), ("uploadId", &id)],
+        ))
+        .body("p")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = client
+        .get(url("GET", "clock/mpu", &[("uploadId", &id)]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    near(secs_of(&xml_field(&body, "LastModified").unwrap()), "part");
+    let body = client
+        .get(url("GET", "", &[("uploads", "")]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    near(
+        secs_of(&xml_field(&body, "Initiated").unwrap()),
+        "initiated",
+    );
+    let body = client
+        .get(url("GET", "", &[("prefix", "clock/")]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    near(
+        secs_of(&xml_field(&body, "LastModified").unwrap()),
+        "listing",
+    );
+    for key in ["clock/a", "clock/copy"] {
+        let resp = client.head(url("HEAD", key, &[])).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        near(
+            secs_of(resp.headers()["last-modified"].to_str().unwrap()),
+            key,
+        );
+    }
+}
+
+#[tokio::test]
+async fn clock_offset_applies_to_every_time() {
+    for offset in [-400 * 86_400, 400 * 86_400] {
+        let handle = server::spawn(config().clock_offset(offset)).await.unwrap();
+        times_follow_the_clock_offset(&handle, offset).await;
+        handle.shutdown().await;
+        let dir = TempDir::new("clock");
+        let handle = server::spawn(config().clock_offset(offset).data_dir(dir.path()))
+            .await
+            .unwrap();
+        times_follow_the_clock_offset(&handle, offset).await;
+        handle.shutdown().await;
+    }
+}
