@@ -422,7 +422,7 @@ pub(crate) async fn put(
         }
     };
     // The most this upload may hold: the object size limit, and the memory store's room.
-    let room = state.store.room();
+    let room = state.store.room_for(&vreq.bucket, &vreq.key);
     let max = room.map_or(limits.max_object_size, |r| r.min(limits.max_object_size));
     let declared = hyper::body::Body::size_hint(&body).exact();
     if let Some(n) = declared

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::SystemTime;
@@ -66,6 +66,54 @@ pub(crate) struct Meta {
 pub(crate) struct MemObject {
     meta: Meta,
     data: Bytes,
+    /// Who counts this object's bytes in the memory store's `used` (see [`Claim`]).
+    claim: AtomicU8,
+}
+
+/// The states of a memory object's `claim`. An upload that will replace an object claims it
+/// (one upload at most), and may then write that many bytes without counting them: the
+/// replaced object's bytes stand for them. Whoever ends the last state gives the bytes back,
+/// once: leaving the map unclaimed (`STORED` → `GONE`), or the claimant ending while the
+/// object already left the map (`GONE_CLAIMED` → `GONE`). Transitions are atomic, so racing
+/// overwrites and deletes count every byte exactly once.
+struct Claim;
+
+impl Claim {
+    const STORED: u8 = 0;
+    const CLAIMED: u8 = 1;
+    const GONE_CLAIMED: u8 = 2;
+    const GONE: u8 = 3;
+}
+
+impl MemObject {
+    /// The object leaves the map: its bytes to give back now (none while it is claimed; its
+    /// claimant gives them back then).
+    fn retire(&self) -> u64 {
+        match self
+            .claim
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| match c {
+                Claim::STORED => Some(Claim::GONE),
+                Claim::CLAIMED => Some(Claim::GONE_CLAIMED),
+                _ => None,
+            }) {
+            Ok(Claim::STORED) => self.meta.len,
+            _ => 0,
+        }
+    }
+
+    /// Its claimant ends: the bytes to give back now (those of an object that left the map).
+    fn unclaim(&self) -> u64 {
+        match self
+            .claim
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| match c {
+                Claim::CLAIMED => Some(Claim::STORED),
+                Claim::GONE_CLAIMED => Some(Claim::GONE),
+                _ => None,
+            }) {
+            Ok(Claim::GONE_CLAIMED) => self.meta.len,
+            _ => 0,
+        }
+    }
 }
 
 type MemMap = RwLock<HashMap<(String, String), Arc<MemObject>>>;
@@ -130,11 +178,25 @@ impl Store {
         })
     }
 
-    /// Bytes the memory store can still take (`None` on disk: no cap).
-    pub fn room(&self) -> Option<u64> {
+    /// Bytes the memory store can still take for an upload to `bucket`/`key`, counting the
+    /// object it would replace as freed when no other upload claimed it (`None` on disk: no
+    /// cap).
+    pub fn room_for(&self, bucket: &str, key: &str) -> Option<u64> {
         match self {
-            Store::Memory { used, cap, .. } => {
-                Some(cap.saturating_sub(used.load(Ordering::Acquire)))
+            Store::Memory { used, cap, map } => {
+                let replaced = map
+                    .read()
+                    .ok()
+                    .and_then(|m| {
+                        m.get(&(bucket.to_owned(), key.to_owned()))
+                            .filter(|o| o.claim.load(Ordering::Acquire) == Claim::STORED)
+                            .map(|o| o.meta.len)
+                    })
+                    .unwrap_or(0);
+                Some(
+                    cap.saturating_sub(used.load(Ordering::Acquire))
+                        .saturating_add(replaced),
+                )
             }
             Store::Disk(_) => None,
         }
@@ -211,7 +273,7 @@ impl Store {
                     .write()
                     .map_err(|_| io::Error::other("store lock poisoned"))?;
                 if let Some(old) = map.remove(&(bucket.to_owned(), key.to_owned())) {
-                    release(used, old.meta.len);
+                    release(used, old.retire());
                 }
                 Ok(())
             }
@@ -319,14 +381,34 @@ impl Store {
         etag: Option<String>,
     ) -> io::Result<Upload> {
         let kind = match self {
-            Store::Memory { used, cap, .. } => UploadKind::Memory {
-                buf: Vec::new(),
-                reservation: Reservation {
-                    used: used.clone(),
-                    n: 0,
-                },
-                cap: *cap,
-            },
+            Store::Memory { used, cap, map } => {
+                // The object this upload replaces, claimed unless another upload did first.
+                let credit = map
+                    .read()
+                    .map_err(|_| io::Error::other("store lock poisoned"))?
+                    .get(&(bucket.to_owned(), key.to_owned()))
+                    .filter(|o| {
+                        o.claim
+                            .compare_exchange(
+                                Claim::STORED,
+                                Claim::CLAIMED,
+                                Ordering::AcqRel,
+                                Ordering::Acquire,
+                            )
+                            .is_ok()
+                    })
+                    .cloned();
+                UploadKind::Memory {
+                    buf: Vec::new(),
+                    credit_left: credit.as_ref().map_or(0, |o| o.meta.len),
+                    reservation: Reservation {
+                        used: used.clone(),
+                        n: 0,
+                        credit,
+                    },
+                    cap: *cap,
+                }
+            }
             Store::Disk(dir) => {
                 let bucket_dir = dir.join(bucket);
                 tokio::fs::create_dir_all(&bucket_dir).await?;
@@ -455,15 +537,18 @@ impl Drop for TempFile {
     }
 }
 
-/// Bytes of the memory store's count held by one upload; released on drop.
+/// Bytes of the memory store's count held by one upload, and the object it claimed to
+/// replace; both given up on drop.
 struct Reservation {
     used: Arc<AtomicU64>,
     n: u64,
+    credit: Option<Arc<MemObject>>,
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        release(&self.used, self.n);
+        let gone = self.credit.take().map_or(0, |o| o.unclaim());
+        release(&self.used, self.n.saturating_add(gone));
     }
 }
 
@@ -471,6 +556,8 @@ enum UploadKind {
     Memory {
         buf: Vec<u8>,
         reservation: Reservation,
+        /// Bytes still to write on the claimed object's count, uncounted.
+        credit_left: u64,
         cap: u64,
     },
     Disk {
@@ -499,16 +586,22 @@ impl Upload {
             UploadKind::Memory {
                 buf,
                 reservation,
+                credit_left,
                 cap,
             } => {
                 let cap = *cap;
-                reservation
-                    .used
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                        u.checked_add(n).filter(|&t| t <= cap)
-                    })
-                    .map_err(|_| WriteError::Full)?;
-                reservation.n = reservation.n.saturating_add(n);
+                let on_credit = n.min(*credit_left);
+                let counted = n - on_credit;
+                if counted > 0 {
+                    reservation
+                        .used
+                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                            u.checked_add(counted).filter(|&t| t <= cap)
+                        })
+                        .map_err(|_| WriteError::Full)?;
+                }
+                *credit_left -= on_credit;
+                reservation.n = reservation.n.saturating_add(counted);
                 buf.try_reserve(data.len()).map_err(|_| WriteError::Full)?;
                 buf.extend_from_slice(data);
             }
@@ -538,6 +631,7 @@ impl Upload {
             UploadKind::Memory {
                 buf,
                 mut reservation,
+                credit_left,
                 ..
             } => {
                 let Store::Memory { map, used, .. } = store else {
@@ -551,16 +645,27 @@ impl Upload {
                         modified: now,
                     },
                     data: Bytes::from(buf),
+                    claim: AtomicU8::new(Claim::STORED),
                 };
-                let old = map
+                let mut map = map
                     .write()
-                    .map_err(|_| io::Error::other("store lock poisoned"))?
-                    .insert((self.bucket, self.key), Arc::new(obj));
-                // The stored object now holds the reserved bytes.
+                    .map_err(|_| io::Error::other("store lock poisoned"))?;
+                let old = map.insert((self.bucket, self.key), Arc::new(obj));
+                // The stored object now holds the reserved bytes and those written on the
+                // claimed object's count; the replaced object's (and the claimed one's, when
+                // it left the map meanwhile) are given back, in one step.
                 reservation.n = 0;
-                if let Some(old) = old {
-                    release(used, old.meta.len);
-                }
+                let credit = reservation.credit.take();
+                let on_credit = credit
+                    .as_ref()
+                    .map_or(0, |c| c.meta.len.saturating_sub(credit_left));
+                let freed = old
+                    .map_or(0, |o| o.retire())
+                    .saturating_add(credit.map_or(0, |c| c.unclaim()));
+                drop(map);
+                let _ = used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                    Some(u.saturating_add(on_credit).saturating_sub(freed))
+                });
             }
             UploadKind::Disk {
                 mut file,
@@ -772,6 +877,51 @@ mod tests {
         );
         let header = format!("{MAGIC_V1}{etag}\nkey: a%20b\ncontent-type: text/plain\n\n");
         assert_eq!(len as usize, header.len());
+    }
+
+    fn used(store: &Store) -> u64 {
+        match store {
+            Store::Memory { used, .. } => used.load(Ordering::Acquire),
+            Store::Disk(_) => u64::MAX,
+        }
+    }
+
+    #[tokio::test]
+    async fn racing_overwrites_and_deletes_count_each_byte_once() {
+        let store = Store::open(&Storage::Memory, 100).await.unwrap();
+        let t = SystemTime::UNIX_EPOCH;
+        let mut first = store.begin("b", "k", Vec::new()).await.unwrap();
+        first.write(&[1; 60]).await.unwrap();
+        first.commit(&store, t).await.unwrap();
+        assert_eq!(used(&store), 60);
+        // A claims the 60 bytes; B, beginning later, cannot, so only A fits 90 bytes.
+        let mut a = store.begin("b", "k", Vec::new()).await.unwrap();
+        let mut b = store.begin("b", "k", Vec::new()).await.unwrap();
+        a.write(&[2; 90]).await.unwrap();
+        assert_eq!(used(&store), 90);
+        assert!(matches!(b.write(&[3; 20]).await, Err(WriteError::Full)));
+        b.write(&[3; 10]).await.unwrap();
+        // B lands first (A's claimed object leaves the map), then A.
+        b.commit(&store, t).await.unwrap();
+        assert_eq!(used(&store), 100);
+        a.commit(&store, t).await.unwrap();
+        assert_eq!(used(&store), 90);
+        // A claimant dropped after its object was deleted gives the bytes back once.
+        let mut c = store.begin("b", "k", Vec::new()).await.unwrap();
+        c.write(&[4; 50]).await.unwrap();
+        store.delete("b", "k").await.unwrap();
+        assert_eq!(used(&store), 90);
+        drop(c);
+        assert_eq!(used(&store), 0);
+        // A claimant dropped while its object stays: the object keeps its count.
+        let mut d = store.begin("b", "k", Vec::new()).await.unwrap();
+        d.write(&[5; 40]).await.unwrap();
+        d.commit(&store, t).await.unwrap();
+        let e = store.begin("b", "k", Vec::new()).await.unwrap();
+        drop(e);
+        assert_eq!(used(&store), 40);
+        store.delete("b", "k").await.unwrap();
+        assert_eq!(used(&store), 0);
     }
 
     #[test]

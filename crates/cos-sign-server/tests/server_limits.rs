@@ -453,3 +453,52 @@ async fn a_silent_body_times_out_and_nothing_is_stored() {
     );
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overwrites_count_the_replaced_object_as_freed() {
+    let cap = 3000;
+    let handle = start(Limits {
+        memory_store_cap: cap,
+        ..limits()
+    })
+    .await;
+    let addr = handle.addr;
+    let put = move |key: String, n: usize| {
+        let mut req = put_head(&key, n as u64, "Connection: close\r\n").into_bytes();
+        req.extend(std::iter::repeat_n(b'o', n));
+        async move { status_and_code(&exchange(addr, &req, Duration::from_secs(10)).await) }
+    };
+    // One key overwritten again and again near the cap: each time the old bytes are freed.
+    for n in [2000, 2000, 2500, 1000, 2900] {
+        assert_eq!(
+            put("one".into(), n).await.0,
+            200,
+            "overwrite with {n} bytes"
+        );
+    }
+    // Racing overwrites and deletes, in whatever order they land: afterwards, with every
+    // object deleted, the whole cap is free again.
+    let mut tasks = Vec::new();
+    for i in 0..24usize {
+        let key = format!("race-{}", i % 3);
+        tasks.push(tokio::spawn(put(key, 400 + (i * 37) % 700)));
+    }
+    for t in tasks {
+        let (status, code) = t.await.unwrap();
+        assert!(
+            status == 200 || (status, code.as_str()) == (400, "EntityTooLarge"),
+            "{status} {code}"
+        );
+    }
+    for key in ["one", "race-0", "race-1", "race-2"] {
+        let auth = authorization("DELETE", key, &[], &[("host", HOST)], ID, KEY, window());
+        let del = format!(
+            "DELETE /{key} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n"
+        );
+        let resp = exchange(addr, del.as_bytes(), Duration::from_secs(5)).await;
+        assert_eq!(status_and_code(&resp).0, 204);
+    }
+    assert_eq!(put("full".into(), cap as usize).await.0, 200);
+    assert_eq!(put("one-more".into(), 1).await.0, 400);
+    handle.shutdown().await;
+}
