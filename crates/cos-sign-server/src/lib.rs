@@ -41,8 +41,8 @@
 //! **Limits** ([`Limits`], [`limits`]): header-read timeout (30 s, hyper's timer), body idle
 //! timeout (60 s), 1,024 connections at once (more wait in the kernel's queue), 5 GiB per PUT
 //! (`EntityTooLarge`), 256 MiB in the memory store (`EntityTooLarge`), 850-byte keys
-//! (`KeyTooLong`); a refused request's body is read to 64 KiB at most, then the connection
-//! closes. The clock offset saturates (an HTTP date holds years up to 9999).
+//! (`KeyTooLong`); a refused request's body is read (for a client that writes it whole before
+//! it reads the answer) to 16 MiB and for 10 s at most, then the connection closes. The clock offset saturates (an HTTP date holds years up to 9999).
 //!
 //! ```no_run
 //! use cos_sign_server::{self as server, Config, Credential};

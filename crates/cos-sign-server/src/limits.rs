@@ -7,8 +7,13 @@ use std::time::Duration;
 pub const MAX_KEY_LEN: usize = 850;
 
 /// How much of a refused request's body is read (and discarded) before the answer; a body
-/// still longer closes the connection after the answer.
-pub const DRAIN_LIMIT: u64 = 64 * 1024;
+/// still longer closes the connection after the answer. A client that writes its whole body
+/// before it reads an answer (reqwest, requests) gets a broken pipe instead of the answer
+/// when the connection closes under it, so a refused upload of a usual size (a clock-skew
+/// refusal the client corrects and retries, an expired URL) is read to its end.
+pub const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+/// The longest a refused request's body is read for, in all; past it the connection closes.
+pub const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// Default [`Limits::header_read_timeout`]: 30 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);

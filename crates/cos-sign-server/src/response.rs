@@ -10,7 +10,7 @@ use hyper::{Response, StatusCode};
 
 use super::State;
 use super::error::CosError;
-use super::limits::DRAIN_LIMIT;
+use super::limits::{DRAIN_LIMIT, DRAIN_TIME};
 
 pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
@@ -99,20 +99,23 @@ pub(crate) async fn drain(state: &State, mut body: Incoming) -> bool {
     {
         return true;
     }
-    let mut seen = 0u64;
-    loop {
-        if hyper::body::Body::is_end_stream(&body) {
-            return false;
-        }
-        match tokio::time::timeout(state.limits.body_idle_timeout, body.frame()).await {
-            Ok(Some(Ok(f))) => {
-                seen = seen.saturating_add(f.data_ref().map_or(0, |d| d.len() as u64));
-                if seen > DRAIN_LIMIT {
-                    return true;
-                }
+    let read = async {
+        let mut seen = 0u64;
+        loop {
+            if hyper::body::Body::is_end_stream(&body) {
+                return false;
             }
-            Ok(None) => return false,
-            Ok(Some(Err(_))) | Err(_) => return true,
+            match tokio::time::timeout(state.limits.body_idle_timeout, body.frame()).await {
+                Ok(Some(Ok(f))) => {
+                    seen = seen.saturating_add(f.data_ref().map_or(0, |d| d.len() as u64));
+                    if seen > DRAIN_LIMIT {
+                        return true;
+                    }
+                }
+                Ok(None) => return false,
+                Ok(Some(Err(_))) | Err(_) => return true,
+            }
         }
-    }
+    };
+    tokio::time::timeout(DRAIN_TIME, read).await.unwrap_or(true)
 }

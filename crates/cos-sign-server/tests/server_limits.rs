@@ -1,6 +1,7 @@
 //! Limits and hostile numbers over raw TCP: slow-header connections are closed by the header
 //! timeout while signed requests are served; the connection cap; EntityTooLarge (declared
-//! and streamed), the memory-store cap, KeyTooLong, refused bodies not read past 64 KiB;
+//! and streamed), the memory-store cap, KeyTooLong, refused bodies read to their end up to the drain limit (so a client writing its whole
+//! body first gets the answer), not past it;
 //! clock offsets of i64::MAX / i64::MIN answer instead of panicking; orphaned temporary files
 //! removed when the store opens; long keys stored apart.
 
@@ -8,6 +9,7 @@ mod server_common;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use cos_sign_server::limits::DRAIN_LIMIT;
 use cos_sign_server::{self as server, Limits, ServerHandle};
 use server_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -261,27 +263,33 @@ async fn keys_over_850_bytes_are_too_long() {
     handle.shutdown().await;
 }
 
+/// A signed-wrong PUT head declaring `len` body bytes.
+fn refused_head(len: u64) -> String {
+    let auth = authorization("PUT", "x", &[], &[("host", HOST)], ID, "wrong", window());
+    format!(
+        "PUT /x HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {auth}\r\nContent-Length: {len}\r\n\r\n"
+    )
+}
+
 #[tokio::test]
-async fn a_refused_request_is_not_read_past_64_kib() {
+async fn a_refused_request_is_not_read_past_the_drain_limit() {
     let handle = start(limits()).await;
     let addr = handle.addr;
-    // Bad signature, 16 MiB declared: the answer comes, then the connection closes, while
-    // the client has sent only a little of the body.
-    let auth = authorization("PUT", "x", &[], &[("host", HOST)], ID, "wrong", window());
-    let head = format!(
-        "PUT /x HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n",
-        16 * 1024 * 1024
-    );
+    // Bad signature, four times the drain limit declared: the answer comes, then the
+    // connection closes, while the client has sent only a little of the body.
+    let declared = 4 * DRAIN_LIMIT;
     let s = TcpStream::connect(addr).await.unwrap();
     let (mut rd, mut wr) = s.into_split();
-    wr.write_all(head.as_bytes()).await.unwrap();
+    wr.write_all(refused_head(declared).as_bytes())
+        .await
+        .unwrap();
     // Send until the server answers and closes; count what went through.
     let writer = tokio::spawn(async move {
         let chunk = vec![b'a'; 64 * 1024];
-        let mut sent = 0usize;
-        while sent < 16 * 1024 * 1024 {
+        let mut sent = 0u64;
+        while sent < declared {
             match tokio::time::timeout(Duration::from_secs(3), wr.write_all(&chunk)).await {
-                Ok(Ok(())) => sent += chunk.len(),
+                Ok(Ok(())) => sent += chunk.len() as u64,
                 _ => break,
             }
         }
@@ -302,7 +310,48 @@ async fn a_refused_request_is_not_read_past_64_kib() {
     );
     // The server stopped early: far less than the declared body went through (socket
     // buffers hold a few MiB at most).
-    assert!(sent < 12 * 1024 * 1024, "sent {sent}");
+    assert!(sent < 2 * DRAIN_LIMIT, "sent {sent}");
+    handle.shutdown().await;
+}
+
+/// A client that writes its whole body before it reads (as reqwest and requests do) gets the
+/// answer to a refused upload of a usual size, not a broken pipe: the server reads the body
+/// to its end, answers, and keeps the connection for the next request.
+#[tokio::test]
+async fn a_refused_body_under_the_drain_limit_is_read_and_answered() {
+    let handle = start(limits()).await;
+    let addr = handle.addr;
+    let len = DRAIN_LIMIT - 1024 * 1024;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut req = refused_head(len).into_bytes();
+    req.resize(req.len() + len as usize, b'a');
+    tokio::time::timeout(Duration::from_secs(20), s.write_all(&req))
+        .await
+        .expect("the body is read while it is sent")
+        .expect("no broken pipe: the whole body was taken");
+    // The same connection then serves a second request.
+    s.write_all(
+        format!("GET /none HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(
+        status_and_code(&text),
+        (403, "SignatureDoesNotMatch".to_owned()),
+        "{text}"
+    );
+    // Two answers: the refusal, which keeps the connection, then the unsigned GET's.
+    let second = text.rfind("HTTP/1.1 ").unwrap_or(0);
+    let first = text.get(..second).unwrap_or_default().to_ascii_lowercase();
+    assert!(second > 0 && !first.contains("connection: close"), "{text}");
+    let last = text.get(second..).unwrap_or_default();
+    assert!(last.contains("<Code>AccessDenied</Code>"), "{text}");
     handle.shutdown().await;
 }
 
