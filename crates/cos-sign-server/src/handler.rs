@@ -67,11 +67,13 @@ pub(crate) async fn handle(
 }
 
 /// A value taken from a request (the key, unverified when the signature failed; the bucket;
-/// the method) as the log line writes it: printable ASCII as it is, a backslash, a quote, a
-/// control character and anything past ASCII escaped (`\n`, `\u{1b}`, `\u{8c37}`), so no
-/// request can end a log line, forge the next one or send escape sequences to a terminal.
+/// the method) as the log line writes it, as `str::escape_debug` does: printable text as it is
+/// (a Chinese key stays readable), a backslash, a quote, a control character and any other
+/// character Unicode does not print (line and paragraph separators, format characters such
+/// as a right-to-left override) escaped (`\n`, `\u{1b}`, `\u{2028}`), so no request can end a
+/// log line, forge the next one, reorder it on screen or send escape sequences to a terminal.
 pub(crate) fn log_escape(value: &str) -> String {
-    value.escape_default().to_string()
+    value.escape_debug().to_string()
 }
 
 type Served = Result<(Response<Body>, String), (Refused, String)>;
@@ -175,8 +177,8 @@ mod tests {
     fn log_values_stay_on_one_printable_line() {
         assert_eq!(log_escape("b-1/a b.txt"), "b-1/a b.txt");
         assert_eq!(
-            log_escape("k\n2026 GET b/x -> 200\r\u{1b}[31m\0\\\u{85}谷"),
-            "k\\n2026 GET b/x -> 200\\r\\u{1b}[31m\\u{0}\\\\\\u{85}\\u{8c37}"
+            log_escape("k\n2026 GET b/x -> 200\r\u{1b}[31m\0\\\u{85}谷\u{2028}\u{202e}\u{200b}é"),
+            "k\\n2026 GET b/x -> 200\\r\\u{1b}[31m\\0\\\\\\u{85}谷\\u{2028}\\u{202e}\\u{200b}é"
         );
     }
 }

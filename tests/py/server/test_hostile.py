@@ -383,15 +383,17 @@ def test_token_as_header_and_param_is_refused(server):
 
 
 
-def rust_escape_default(s):
-    """Rust's `str::escape_default`, written independently: what the log line must hold."""
+def log_escaped(s):
+    """What the log line must hold for `s`, as Rust's `str::escape_debug` writes it, written
+    independently: Python's `isprintable` and Rust's printable table agree on the characters
+    the test keys use (ASCII controls, C1 controls, separators, format characters, CJK)."""
     out = []
     for c in s:
-        if c in "\t\r\n":
-            out.append({"\t": "\\t", "\r": "\\r", "\n": "\\n"}[c])
+        if c in "\t\r\n\0":
+            out.append({"\t": "\\t", "\r": "\\r", "\n": "\\n", "\0": "\\0"}[c])
         elif c in "\\'\"":
             out.append("\\" + c)
-        elif 0x20 <= ord(c) < 0x7F:
+        elif c.isprintable():
             out.append(c)
         else:
             out.append("\\u{%x}" % ord(c))
@@ -408,6 +410,8 @@ DAYS = ("Mon, ", "Tue, ", "Wed, ", "Thu, ", "Fri, ", "Sat, ", "Sun, ")
         "/log%0D%0Aforged",
         "/log%1B%5B2J%1B%5B31mred",
         "/log%C2%85%E2%80%A8next%5C%22",
+        "/log%E2%80%AEfdp.exe%E2%80%8B",
+        "/%E9%A1%B9%E7%9B%AE%E8%B5%84%E6%96%99/r%C3%A9sum%C3%A9.txt",
     ],
 )
 def test_request_values_cannot_forge_log_lines(server, raw_path):
@@ -419,9 +423,9 @@ def test_request_values_cannot_forge_log_lines(server, raw_path):
     ):
         r = request(server, "GET", raw_path, headers)
         assert r.status == status, r
-        assert f" GET {BUCKET_A}/{rust_escape_default(key)} -> {status} " in server.logs()
+        assert f" GET {BUCKET_A}/{log_escaped(key)} -> {status} " in server.logs()
     logs = server.logs()
-    for bad in ("\x1b", "\r", "\x85", "\u2028"):
+    for bad in ("\x1b", "\r", "\x85", "\u2028", "\u202e", "\u200b"):
         assert bad not in logs
     for line in logs.split("\n"):
         # Every line is one the server wrote: a request's (starting with the date) or its own.
