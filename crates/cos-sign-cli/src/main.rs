@@ -6,7 +6,9 @@
 //! `cos-sign-server`; it is not a library.
 //!
 //! Exit codes: 0 success (and `verify`: valid), 1 failure (and `verify`: invalid),
-//! 2 bad usage or input (including missing credentials).
+//! 2 bad usage or input (including missing credentials); as a signal would stop it, 130 on
+//! Ctrl-C, 143 on SIGTERM, 129 on SIGHUP, and 141 (quietly) when the reader of standard
+//! output went away.
 
 /// `println!` that does not panic when stdout is closed (a write error is ignored: the
 /// reader has gone).
@@ -85,7 +87,9 @@ Examples:
 Diagnostics: -v (-vv, -vvv) or RUST_LOG=cos_sign=debug print what is done on stderr; they
 never show a secret key, a token or a signature.
 
-Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage or input.";
+Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage or input;
+130, 143, 129 when stopped by Ctrl-C, SIGTERM, SIGHUP; 141, with no message, when the reader
+of standard output went away (`| head`), as for `cat`.";
 
 /// Sign, verify, upload and download Tencent Cloud COS objects; run a local COS-compatible
 /// server.
@@ -413,7 +417,25 @@ impl CliError {
             http: false,
         }
     }
+
+    /// Standard output could not be written: the reader closed it (`| head`), which ends the
+    /// command quietly with the status of a program SIGPIPE stopped (141, as `cat` gives);
+    /// any other error is a failure.
+    pub(crate) fn stdout(e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Self {
+                message: String::new(),
+                code: STOPPED_BY_SIGPIPE,
+                http: false,
+            }
+        } else {
+            Self::fail(format!("cannot write to standard output: {e}"))
+        }
+    }
 }
+
+/// 128 + SIGPIPE: the exit status when the reader of standard output went away.
+const STOPPED_BY_SIGPIPE: u8 = 141;
 
 impl From<cos_sign_http::ClientError> for CliError {
     fn from(e: cos_sign_http::ClientError) -> Self {
@@ -856,7 +878,7 @@ fn write_stdout(bytes: &[u8]) -> Result<ExitCode, CliError> {
     out.write_all(bytes)
         .and_then(|()| out.flush())
         .map(|()| ExitCode::SUCCESS)
-        .map_err(|e| CliError::fail(format!("cannot write to standard output: {e}")))
+        .map_err(|e| CliError::stdout(&e))
 }
 
 fn main() -> ExitCode {
@@ -886,7 +908,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            esay!("cos-sign: {}", e.message);
+            if !e.message.is_empty() {
+                esay!("cos-sign: {}", e.message);
+            }
             ExitCode::from(e.code)
         }
     }

@@ -735,7 +735,10 @@ async fn download(
         md5.update(&chunk);
         n += chunk.len() as u64;
         match &mut sink {
-            Sink::Stdout(o) => o.write_all(&chunk).await.map_err(write_err)?,
+            Sink::Stdout(o) => o
+                .write_all(&chunk)
+                .await
+                .map_err(|e| CliError::stdout(&e))?,
             Sink::File(_, f) => f.write_all(&chunk).await.map_err(write_err)?,
         }
         bar.update(n, total);
@@ -756,7 +759,7 @@ async fn download(
         )));
     }
     match sink {
-        Sink::Stdout(mut o) => o.flush().await.map_err(write_err)?,
+        Sink::Stdout(mut o) => o.flush().await.map_err(|e| CliError::stdout(&e))?,
         Sink::File(out, mut f) => {
             f.flush().await.map_err(write_err)?;
             f.sync_all().await.map_err(write_err)?;

@@ -3,7 +3,7 @@
 //! directly); tampered URLs; `verify` verdicts; `put`/`get`; bad input; no secret in any
 //! output. Needs `curl` (installed with apt-get when missing).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
@@ -991,6 +991,45 @@ fn put_and_get_headers_stdin_and_stdout() {
     ]);
     assert_eq!(o.stdout, b"{\"a\": 1}");
     assert_has(&stderr(&o), "Content-Type: application/json");
+}
+
+/// `get -o -` into a reader that goes away (`| head -c 10`) ends as `cat` does there: no
+/// error message, the exit status of a program SIGPIPE stopped (141). Before, it printed
+/// "cannot write -: Broken pipe" and exited 1, which looked like a failed download.
+#[test]
+fn a_reader_that_goes_away_ends_get_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    let (src, _) = source(dir.path(), "big.bin", 8 << 20, 5);
+    let obj = format!("cos://{BUCKET}/pipe/big.bin");
+    let o = run(
+        &through(&["put", src.to_str().unwrap(), &obj], &server.url),
+        PERM,
+    );
+    assert_exit(&o, 0);
+    let mut child = cmd(&through(&["get", &obj, "-o", "-"], &server.url), PERM)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    // (the pipe's reading end is dropped here)
+    let o = child.wait_with_output().unwrap();
+    record("get into a closed pipe", &o);
+    assert_exit(&o, 141);
+    assert!(!stderr(&o).contains("cos-sign:"), "{}", stderr(&o));
+    // Any other failure to write standard output still says so: /dev/full.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = cmd(&through(&["get", &obj, "-o", "-"], &server.url), PERM)
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "cannot write to standard output");
 }
 
 /// A one-shot HTTP stand-in that records the request head and answers 200.
