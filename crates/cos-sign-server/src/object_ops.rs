@@ -171,10 +171,10 @@ pub(crate) fn parse_range(value: Option<&str>, len: u64) -> Result<Option<ByteRa
     }
 }
 
-/// Whether an `If-Range` value lets a `Range` apply (RFC 9110 §13.1.5, as S3 reads it): an
-/// entity tag that equals the object's by strong comparison (a weak `W/"..."` never does), or
-/// an HTTP date not earlier than its `Last-Modified`. Anything else (another tag, an earlier
-/// or unreadable date) means the whole object is sent.
+/// Whether an `If-Range` value lets a `Range` apply (RFC 9110 §13.1.5): an entity tag that
+/// equals the object's by strong comparison (a weak `W/"..."` never does), or an HTTP date
+/// that is exactly its `Last-Modified` (a date validator holds only as an exact match).
+/// Anything else (another tag, another or unreadable date) means the whole object is sent.
 pub(crate) fn if_range_holds(value: &str, meta: &Meta) -> bool {
     let value = value.trim();
     if value.starts_with('"') || value.starts_with("W/") {
@@ -183,7 +183,7 @@ pub(crate) fn if_range_holds(value: &str, meta: &Meta) -> bool {
             .and_then(|v| v.strip_suffix('"'))
             .is_some_and(|tag| tag == meta.etag);
     }
-    httpdate::parse_http_date(value).is_ok_and(|d| seconds(d) >= seconds(meta.modified))
+    httpdate::parse_http_date(value).is_ok_and(|d| seconds(d) == seconds(meta.modified))
 }
 
 /// The outcome of the `If-*` headers.
@@ -552,7 +552,7 @@ mod tests {
         let at = httpdate::fmt_http_date(t);
         let later = httpdate::fmt_http_date(t + std::time::Duration::from_secs(1));
         let before = httpdate::fmt_http_date(t - std::time::Duration::from_secs(1));
-        for v in ["\"abc\"", " \"abc\" ", at.as_str(), later.as_str()] {
+        for v in ["\"abc\"", " \"abc\" ", at.as_str()] {
             assert!(if_range_holds(v, &meta), "{v}");
         }
         for v in [
@@ -563,6 +563,7 @@ mod tests {
             "\"\"",
             "*",
             before.as_str(),
+            later.as_str(),
             "yesterday",
             "",
         ] {
