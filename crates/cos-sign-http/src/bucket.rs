@@ -272,7 +272,7 @@ impl Bucket {
             })
             .await?;
         let status = resp.status().as_u16();
-        let text = resp.text().await?;
+        let text = crate::client::read_answer(resp).await?;
         crate::error::xml_fields(&text)
             .into_iter()
             .find(|(p, v)| p == "UploadId" && !v.is_empty())
@@ -362,7 +362,7 @@ impl Bucket {
                     Ok(req)
                 })
                 .await?;
-            let text = resp.text().await?;
+            let text = crate::client::read_answer(resp).await?;
             let (parts, next) = parse_parts(&text);
             all.extend(parts);
             match next {
@@ -408,7 +408,7 @@ impl Bucket {
             .await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let text = resp.text().await?;
+        let text = crate::client::read_answer(resp).await?;
         if text.contains("<Error>") {
             return Err(CosError::from_response(status.max(500), &headers, &text, false).into());
         }

@@ -952,6 +952,42 @@ pub(crate) async fn read_error(resp: Response, head: bool) -> CosError {
     CosError::from_response(status, &headers, &String::from_utf8_lossy(&body), head)
 }
 
+/// The most an XML answer a call parses (Initiate, List Parts, Complete) may hold: a page of
+/// 1,000 parts is about 200 KiB.
+pub(crate) const ANSWER_LIMIT: usize = 8 << 20;
+
+/// Reads the body of a successful answer a call parses, at most [`ANSWER_LIMIT`] bytes (the
+/// client's timeouts bound its time), as text.
+///
+/// # Errors
+/// HTTP or a timeout while reading; [`ClientError::UnexpectedAnswer`] past the limit.
+pub(crate) async fn read_answer(resp: Response) -> Result<String, ClientError> {
+    let status = resp.status().as_u16();
+    let too_big = || ClientError::UnexpectedAnswer {
+        status,
+        detail: format!(
+            "an answer of more than {} MiB, which is not read",
+            ANSWER_LIMIT >> 20
+        ),
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > ANSWER_LIMIT as u64)
+    {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > ANSWER_LIMIT {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
 /// A success or redirect status other than the one a request asks for.
 pub(crate) fn unexpected(resp: &Response) -> ClientError {
     let status = resp.status();

@@ -248,7 +248,8 @@ pub enum ClientError {
     },
     /// An answer that is neither an error nor what the request asks for: a redirect (not
     /// followed), a success of another kind (a `204` or a `206` to a GET without `Range`), a
-    /// range other than the one asked, or a body without the field the call needs.
+    /// range other than the one asked, a body without the field the call needs, or an XML
+    /// answer over 8 MiB (not read).
     UnexpectedAnswer {
         /// The HTTP status.
         status: u16,

@@ -378,3 +378,41 @@ async fn unexpected_answers_are_errors() {
     );
     assert!(text.contains("\\u{1b}[2Jok\\u{7}"), "{text}");
 }
+
+/// The XML answers a call parses (here Initiate's) are read to 8 MiB at most: a bigger one,
+/// announced or chunked, is an unexpected answer, not gigabytes in memory. One a little
+/// under the limit is read and parsed.
+#[tokio::test]
+async fn oversized_answers_are_not_read() {
+    let huge = |n: usize| {
+        let mut b = b"<InitiateMultipartUploadResult><UploadId>u1</UploadId><Pad>".to_vec();
+        b.resize(n, b'x');
+        b.extend_from_slice(b"</Pad></InitiateMultipartUploadResult>");
+        b
+    };
+    for reply in [
+        Reply::new(200, huge(9 << 20)),
+        Reply::new(200, huge(9 << 20)).chunked(),
+    ] {
+        let s = scripted(vec![reply]);
+        let e = client(s.addr)
+            .bucket(BUCKET)
+            .initiate_multipart("k", &TransferOptions::new())
+            .await
+            .unwrap_err();
+        match &e {
+            ClientError::UnexpectedAnswer { status, detail } => {
+                assert_eq!(*status, 200);
+                assert!(detail.contains("more than 8 MiB"), "{detail}");
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+    let s = scripted(vec![Reply::new(200, huge(7 << 20)).chunked()]);
+    let id = client(s.addr)
+        .bucket(BUCKET)
+        .initiate_multipart("k", &TransferOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(id, "u1");
+}

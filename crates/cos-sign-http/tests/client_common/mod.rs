@@ -207,6 +207,8 @@ pub struct Reply {
     pub head_len: Option<u64>,
     /// Close the connection without answering.
     pub hang_up: bool,
+    /// Send the body chunked (no Content-Length), in chunks of 64 KiB.
+    pub chunked: bool,
 }
 
 impl Reply {
@@ -231,6 +233,10 @@ impl Reply {
     }
     pub fn head_len(mut self, n: u64) -> Self {
         self.head_len = Some(n);
+        self
+    }
+    pub fn chunked(mut self) -> Self {
+        self.chunked = true;
         self
     }
     pub fn hang_up() -> Self {
@@ -272,10 +278,17 @@ impl StandIn {
                     if r.hang_up {
                         return;
                     }
+                    let length = if r.chunked {
+                        "Transfer-Encoding: chunked".to_owned()
+                    } else {
+                        format!(
+                            "Content-Length: {}",
+                            r.head_len.unwrap_or(r.body.len() as u64)
+                        )
+                    };
                     let mut head = format!(
-                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-                        r.status,
-                        r.head_len.unwrap_or(r.body.len() as u64)
+                        "HTTP/1.1 {} X\r\n{length}\r\nConnection: close\r\n",
+                        r.status
                     );
                     for (k, v) in &r.headers {
                         head.push_str(&format!("{k}: {v}\r\n"));
@@ -287,6 +300,14 @@ impl StandIn {
                             let _ = s.write_all(&r.body[..n.min(r.body.len())]);
                             let _ = s.flush();
                             std::thread::sleep(std::time::Duration::from_secs(600));
+                        }
+                        None if r.chunked => {
+                            for c in r.body.chunks(64 * 1024) {
+                                let _ = s.write_all(format!("{:x}\r\n", c.len()).as_bytes());
+                                let _ = s.write_all(c);
+                                let _ = s.write_all(b"\r\n");
+                            }
+                            let _ = s.write_all(b"0\r\n\r\n");
                         }
                         None => {
                             let _ = s.write_all(&r.body);
