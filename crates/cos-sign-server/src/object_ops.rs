@@ -540,8 +540,8 @@ mod tests {
         assert_eq!(parse_range(None, 10), Ok(None));
     }
 
-    #[test]
-    fn if_range() {
+    /// A one-byte object's metadata: ETag `abc`, last modified at the returned time.
+    fn one_byte_abc() -> (SystemTime, Meta) {
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         let meta = Meta {
             len: 1,
@@ -549,6 +549,12 @@ mod tests {
             modified: t,
             headers: Vec::new(),
         };
+        (t, meta)
+    }
+
+    #[test]
+    fn if_range() {
+        let (t, meta) = one_byte_abc();
         let at = httpdate::fmt_http_date(t);
         let later = httpdate::fmt_http_date(t + std::time::Duration::from_secs(1));
         let before = httpdate::fmt_http_date(t - std::time::Duration::from_secs(1));
@@ -573,13 +579,7 @@ mod tests {
 
     #[test]
     fn conditions() {
-        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-        let meta = Meta {
-            len: 1,
-            etag: "abc".into(),
-            modified: t,
-            headers: Vec::new(),
-        };
+        let (t, meta) = one_byte_abc();
         let eval = |pairs: &[(&str, String)]| {
             evaluate(
                 |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str()),

@@ -59,14 +59,7 @@ async fn concurrent_multipart_and_ranged_transfers_on_disk() {
             let etag = if *multipart {
                 multipart_upload(&client, key, data).await
             } else {
-                let resp = client
-                    .put(signed("PUT", key, &[]))
-                    .body(data.clone())
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(resp.status(), 200);
-                resp.headers()["etag"].to_str().unwrap().to_owned()
+                put_object(&client, key, data).await
             };
             let expected = if *multipart {
                 let mut cat = Vec::new();

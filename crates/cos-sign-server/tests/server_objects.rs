@@ -490,39 +490,22 @@ async fn times_follow_the_clock_offset(handle: &cos_sign_server::ServerHandle, o
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let body = client
-        .get(url("GET", "clock/mpu", &[("uploadId", &id)]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    near(secs_of(&xml_field(&body, "LastModified").unwrap()), "part");
-    let body = client
-        .get(url("GET", "", &[("uploads", "")]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    near(
-        secs_of(&xml_field(&body, "Initiated").unwrap()),
-        "initiated",
-    );
-    let body = client
-        .get(url("GET", "", &[("prefix", "clock/")]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    near(
-        secs_of(&xml_field(&body, "LastModified").unwrap()),
-        "listing",
-    );
+    for (u, field, what) in [
+        (
+            url("GET", "clock/mpu", &[("uploadId", &id)]),
+            "LastModified",
+            "part",
+        ),
+        (url("GET", "", &[("uploads", "")]), "Initiated", "initiated"),
+        (
+            url("GET", "", &[("prefix", "clock/")]),
+            "LastModified",
+            "listing",
+        ),
+    ] {
+        let body = client.get(u).send().await.unwrap().text().await.unwrap();
+        near(secs_of(&xml_field(&body, field).unwrap()), what);
+    }
     for key in ["clock/a", "clock/copy"] {
         let resp = client.head(url("HEAD", key, &[])).send().await.unwrap();
         assert_eq!(resp.status(), 200);

@@ -12,6 +12,15 @@ async fn status_code(resp: reqwest::Response) -> (u16, String) {
     (status, code)
 }
 
+/// Asserts `resp` is 400 InvalidArgument, for `param=value`.
+async fn assert_invalid(resp: reqwest::Response, param: &str, value: &str) {
+    assert_eq!(
+        status_code(resp).await,
+        (400, "InvalidArgument".to_owned()),
+        "{param}={value}"
+    );
+}
+
 #[tokio::test]
 async fn numbers_are_plain_digits() {
     let handle = start_memory().await;
@@ -29,11 +38,7 @@ async fn numbers_are_plain_digits() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            status_code(resp).await,
-            (400, "InvalidArgument".to_owned()),
-            "{param}={value}"
-        );
+        assert_invalid(resp, param, value).await;
     }
     // Nothing was stored under part 1.
     let resp = client
@@ -48,11 +53,7 @@ async fn numbers_are_plain_digits() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            status_code(resp).await,
-            (400, "InvalidArgument".to_owned()),
-            "{param}={value}"
-        );
+        assert_invalid(resp, param, value).await;
     }
     for (param, value) in [("max-uploads", "+1"), ("max-keys", "+1")] {
         let sub: &[(&str, &str)] = if param == "max-uploads" {
@@ -61,11 +62,7 @@ async fn numbers_are_plain_digits() {
             &[(param, value)]
         };
         let resp = client.get(signed("GET", "", sub)).send().await.unwrap();
-        assert_eq!(
-            status_code(resp).await,
-            (400, "InvalidArgument".to_owned()),
-            "{param}={value}"
-        );
+        assert_invalid(resp, param, value).await;
     }
     // A huge marker is a number past every part.
     let resp = client
@@ -81,18 +78,26 @@ async fn numbers_are_plain_digits() {
     handle.shutdown().await;
 }
 
-#[tokio::test]
-async fn range_numbers_past_64_bits() {
+/// A server in memory, a client through it, and bytes 0..100 stored at `key`: the server's
+/// handle, the client, the bytes and the ETag of the PUT.
+async fn hundred_bytes_at(
+    key: &str,
+) -> (
+    cos_sign_server::ServerHandle,
+    reqwest::Client,
+    Vec<u8>,
+    String,
+) {
     let handle = start_memory().await;
     let client = proxy_client(&handle);
     let data: Vec<u8> = (0..100u8).collect();
-    let resp = client
-        .put(signed("PUT", "big-range.bin", &[]))
-        .body(data.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let etag = put_object(&client, key, &data).await;
+    (handle, client, data, etag)
+}
+
+#[tokio::test]
+async fn range_numbers_past_64_bits() {
+    let (handle, client, data, _) = hundred_bytes_at("big-range.bin").await;
     let huge = "9".repeat(40);
     let get = |range: String| {
         client
@@ -122,16 +127,7 @@ async fn range_numbers_past_64_bits() {
 
 #[tokio::test]
 async fn if_range_serves_the_range_only_while_it_holds() {
-    let handle = start_memory().await;
-    let client = proxy_client(&handle);
-    let data: Vec<u8> = (0..100u8).collect();
-    let resp = client
-        .put(signed("PUT", "if-range.bin", &[]))
-        .body(data.clone())
-        .send()
-        .await
-        .unwrap();
-    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    let (handle, client, data, etag) = hundred_bytes_at("if-range.bin").await;
     assert_eq!(etag, format!("\"{}\"", md5_hex(&data)));
     let resp = client
         .head(signed("HEAD", "if-range.bin", &[]))

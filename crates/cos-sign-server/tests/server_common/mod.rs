@@ -127,6 +127,18 @@ pub fn signed(method: &str, key: &str, params: &[(&str, &str)]) -> String {
     format!("http://{HOST}{}?{q}", url_path(key))
 }
 
+/// PUTs `data` at `key` (checked 200): its ETag (quoted).
+pub async fn put_object(client: &reqwest::Client, key: &str, data: &[u8]) -> String {
+    let resp = client
+        .put(signed("PUT", key, &[]))
+        .body(data.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.headers()["etag"].to_str().unwrap().to_owned()
+}
+
 /// Initiates a multipart upload of `key`: its id.
 pub async fn initiate(client: &reqwest::Client, key: &str) -> String {
     let resp = client
