@@ -209,7 +209,8 @@ pub struct Config {
     pub clock_offset: i64,
     /// Log one line per request to stderr (method, bucket, key, status, code, request id;
     /// never credentials, signatures or query strings). Values from the request are written
-    /// as `str::escape_default` writes them (`\n`, `\u{1b}`, `\u{8c37}`): one line each.
+    /// as `str::escape_debug` writes them (`\n`, `\u{1b}`, `\u{2028}`; printable text such as a
+    /// Chinese key as it is): one line each.
     pub log: bool,
     /// Timeouts and size limits.
     pub limits: Limits,
