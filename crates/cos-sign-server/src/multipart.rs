@@ -178,10 +178,8 @@ pub(crate) async fn upload_part(
         let md5 = content_md5(vreq)?;
         let (id, _) = upload_of(state, vreq).await?;
         let max = state.limits.max_object_size;
-        if hyper::body::Body::size_hint(&body)
-            .exact()
-            .is_some_and(|n| n > max)
-        {
+        let declared = hyper::body::Body::size_hint(&body).exact();
+        if declared.is_some_and(|n| n > max) {
             return Err(CosError::new(
                 StatusCode::BAD_REQUEST,
                 "EntityTooLarge",
@@ -189,6 +187,13 @@ pub(crate) async fn upload_part(
                     "Your proposed upload exceeds the maximum allowed part size ({max} bytes)."
                 ),
             ));
+        }
+        // The memory store's room, the part this one replaces counted as freed.
+        let room = state.parts.room_for(bucket, &id, number);
+        if let (Some(n), Some(room)) = (declared, room)
+            && n > room
+        {
+            return Err(write_error(WriteError::Full));
         }
         Ok::<_, CosError>((number, md5, id))
     }

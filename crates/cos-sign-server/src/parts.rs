@@ -22,7 +22,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use tokio::io::AsyncWriteExt;
 
 use super::Storage;
-use super::store::{Content, TempFile, hex, release, set_modified};
+use super::store::{Claim, Content, TempFile, hex, release, set_modified};
 
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -57,7 +57,28 @@ pub(crate) struct PartInfo {
 pub(crate) struct MemUpload {
     info: UploadInfo,
     touched: SystemTime,
-    parts: BTreeMap<u32, (PartInfo, Bytes)>,
+    parts: BTreeMap<u32, Arc<MemPart>>,
+}
+
+/// A part of an in-memory upload.
+pub(crate) struct MemPart {
+    info: PartInfo,
+    data: Bytes,
+    /// Who counts its bytes in the uploads' `used`: the upload, or the one upload of the
+    /// same part number that claimed it to replace it (see [`Claim`]).
+    claim: Claim,
+}
+
+impl MemPart {
+    /// The part leaves its upload: its bytes to give back now (see [`Claim::retire`]).
+    fn retire(&self) -> u64 {
+        self.claim.retire(self.info.size)
+    }
+
+    /// Its claimant ends: the bytes to give back now (see [`Claim::unclaim`]).
+    fn unclaim(&self) -> u64 {
+        self.claim.unclaim(self.info.size)
+    }
 }
 
 /// Uploads in memory, and the bytes their parts hold (counted against a cap, as the memory
@@ -91,8 +112,12 @@ impl MemUploads {
     }
 }
 
-fn parts_size(u: &MemUpload) -> u64 {
-    u.parts.values().map(|(p, _)| p.size).sum()
+/// An upload leaves the map: the bytes of its parts to give back now (a part being replaced
+/// gives its bytes back when its claimant ends). Called once per upload, as it leaves.
+fn retire_parts(u: &MemUpload) -> u64 {
+    u.parts
+        .values()
+        .fold(0, |n, p| n.saturating_add(p.retire()))
 }
 
 pub(crate) enum Parts {
@@ -208,6 +233,32 @@ impl Parts {
         }
     }
 
+    /// Bytes the in-memory uploads can still take for part `number` of upload `id`, counting
+    /// the part it would replace as freed when no other upload of that number claimed it
+    /// (`None` on disk: no cap).
+    pub fn room_for(&self, bucket: &str, id: &str, number: u32) -> Option<u64> {
+        match self {
+            Parts::Memory(m) => {
+                let replaced = m
+                    .with(bucket, id, |u| {
+                        u.parts
+                            .get(&number)
+                            .filter(|p| p.claim.is_free())
+                            .map_or(0, |p| p.info.size)
+                    })
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0);
+                Some(
+                    m.cap
+                        .saturating_sub(m.used.load(Ordering::Acquire))
+                        .saturating_add(replaced),
+                )
+            }
+            Parts::Disk(_) => None,
+        }
+    }
+
     /// Starts receiving part `number` of an upload (`None`: no such upload).
     pub async fn begin_part(
         &self,
@@ -219,12 +270,24 @@ impl Parts {
             return Ok(None);
         }
         let sink = match self {
-            Parts::Memory(m) => PartSink::Memory {
-                buf: Vec::new(),
-                used: m.used.clone(),
-                reserved: 0,
-                cap: m.cap,
-            },
+            Parts::Memory(m) => {
+                let map = m.lock().map_err(|_| poisoned())?;
+                let Some(u) = map.get(&(bucket.to_owned(), id.to_owned())) else {
+                    // Aborted meanwhile.
+                    return Ok(None);
+                };
+                // The part this one replaces, claimed unless another upload did first.
+                let credit = u.parts.get(&number).filter(|p| p.claim.take()).cloned();
+                drop(map);
+                PartSink::Memory {
+                    buf: Vec::new(),
+                    used: m.used.clone(),
+                    reserved: 0,
+                    credit_left: credit.as_ref().map_or(0, |p| p.info.size),
+                    credit,
+                    cap: m.cap,
+                }
+            }
             Parts::Disk(root) => {
                 let folder = Self::folder(root, bucket, id);
                 let (file, tmp) = match TempFile::create(&folder).await {
@@ -253,7 +316,7 @@ impl Parts {
         }
         match self {
             Parts::Memory(m) => m.with(bucket, id, |u| {
-                u.parts.values().map(|(p, _)| p.clone()).collect()
+                u.parts.values().map(|p| p.info.clone()).collect()
             }),
             Parts::Disk(root) => {
                 let folder = Self::folder(root, bucket, id);
@@ -303,8 +366,8 @@ impl Parts {
                 .with(bucket, id, |u| {
                     u.parts
                         .get(&part.number)
-                        .filter(|(p, _)| p.etag == part.etag)
-                        .map(|(_, b)| Content::Memory(b.clone()))
+                        .filter(|p| p.info.etag == part.etag)
+                        .map(|p| Content::Memory(p.data.clone()))
                 })?
                 .flatten()
                 .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "part gone")),
@@ -328,7 +391,7 @@ impl Parts {
                     .map_err(|_| poisoned())?
                     .remove(&(bucket.to_owned(), id.to_owned()));
                 if let Some(u) = &gone {
-                    release(&m.used, parts_size(u));
+                    release(&m.used, retire_parts(u));
                 }
                 Ok(gone.is_some())
             }
@@ -387,7 +450,7 @@ impl Parts {
                 map.retain(|_, u| {
                     let keep = !stale(u.touched);
                     if !keep {
-                        freed += parts_size(u);
+                        freed += retire_parts(u);
                     }
                     keep
                 });
@@ -464,6 +527,11 @@ enum PartSink {
         used: Arc<AtomicU64>,
         /// Bytes of `used` this part holds; released on drop unless committed.
         reserved: u64,
+        /// The stored part of the same number this one claimed to replace: its bytes stand
+        /// for this part's first ones. Given up on drop.
+        credit: Option<Arc<MemPart>>,
+        /// Bytes still to write on the claimed part's count, uncounted.
+        credit_left: u64,
         cap: u64,
     },
     Disk {
@@ -484,28 +552,36 @@ pub(crate) struct PartWriter {
 }
 
 impl PartWriter {
+    /// Receives `data`; nothing of it is kept (or counted) when it is refused.
     pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.md5.update(data);
-        self.len += data.len() as u64;
         match &mut self.sink {
             PartSink::Memory {
                 buf,
                 used,
                 reserved,
+                credit_left,
                 cap,
+                ..
             } => {
                 let n = data.len() as u64;
                 let cap = *cap;
-                used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                    u.checked_add(n).filter(|&t| t <= cap)
-                })
-                .map_err(|_| io::Error::new(io::ErrorKind::StorageFull, "memory store full"))?;
-                *reserved += n;
+                let on_credit = n.min(*credit_left);
+                let counted = n - on_credit;
+                if counted > 0 {
+                    used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                        u.checked_add(counted).filter(|&t| t <= cap)
+                    })
+                    .map_err(|_| io::Error::new(io::ErrorKind::StorageFull, "memory store full"))?;
+                }
+                *credit_left -= on_credit;
+                *reserved += counted;
                 buf.extend_from_slice(data);
-                Ok(())
             }
-            PartSink::Disk { file, .. } => file.write_all(data).await,
+            PartSink::Disk { file, .. } => file.write_all(data).await?,
         }
+        self.md5.update(data);
+        self.len += data.len() as u64;
+        Ok(())
     }
 
     pub fn digest(&self) -> [u8; 16] {
@@ -528,21 +604,46 @@ impl PartWriter {
             modified: now,
         };
         match &mut self.sink {
-            PartSink::Memory { buf, reserved, .. } => {
+            PartSink::Memory {
+                buf,
+                reserved,
+                credit,
+                credit_left,
+                ..
+            } => {
                 let Parts::Memory(m) = parts else {
                     return Err(io::Error::other("part and store differ"));
                 };
                 let mut map = m.lock().map_err(|_| poisoned())?;
                 let Some(u) = map.get_mut(&(self.bucket.clone(), self.id.clone())) else {
+                    // Aborted, completed or swept meanwhile: dropping this part gives back
+                    // what it holds and what it claimed.
                     return Ok(None);
                 };
                 u.touched = info.modified;
-                let data = Bytes::from(std::mem::take(buf));
-                // The stored part now holds the reserved bytes.
+                let part = MemPart {
+                    info,
+                    data: Bytes::from(std::mem::take(buf)),
+                    claim: Claim::new(),
+                };
+                let old = u.parts.insert(self.number, Arc::new(part));
+                // The stored part now holds the reserved bytes and those written on the
+                // claimed part's count; the replaced part's (and the claimed one's, when it
+                // left the upload meanwhile) are given back, in one step.
                 *reserved = 0;
-                if let Some((old, _)) = u.parts.insert(self.number, (info, data)) {
-                    release(&m.used, old.size);
-                }
+                let credit = credit.take();
+                let on_credit = credit
+                    .as_ref()
+                    .map_or(0, |c| c.info.size.saturating_sub(*credit_left));
+                let freed = old
+                    .map_or(0, |o| o.retire())
+                    .saturating_add(credit.map_or(0, |c| c.unclaim()));
+                drop(map);
+                let _ = m
+                    .used
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                        Some(u.saturating_add(on_credit).saturating_sub(freed))
+                    });
             }
             PartSink::Disk { file, tmp, folder } => {
                 file.flush().await?;
@@ -573,8 +674,15 @@ impl PartWriter {
 
 impl Drop for PartWriter {
     fn drop(&mut self) {
-        if let PartSink::Memory { used, reserved, .. } = &self.sink {
-            release(used, *reserved);
+        if let PartSink::Memory {
+            used,
+            reserved,
+            credit,
+            ..
+        } = &mut self.sink
+        {
+            let gone = credit.take().map_or(0, |p| p.unclaim());
+            release(used, reserved.saturating_add(gone));
         }
     }
 }
@@ -618,5 +726,101 @@ mod tests {
             format!("{}-2", hex(&Md5::digest(&cat).into()))
         );
         assert!(multipart_etag(&["zz"]).is_none());
+    }
+
+    fn used(parts: &Parts) -> u64 {
+        match parts {
+            Parts::Memory(m) => m.used.load(Ordering::Acquire),
+            Parts::Disk(_) => u64::MAX,
+        }
+    }
+
+    async fn writer(parts: &Parts, id: &str, number: u32) -> PartWriter {
+        parts.begin_part("b", id, number).await.unwrap().unwrap()
+    }
+
+    fn full(r: io::Result<()>) -> bool {
+        r.is_err_and(|e| e.kind() == io::ErrorKind::StorageFull)
+    }
+
+    /// Part sizes of an upload, by number.
+    async fn sizes(parts: &Parts, id: &str) -> Vec<(u32, u64)> {
+        let list = parts.parts("b", id).await.unwrap().unwrap();
+        list.iter().map(|p| (p.number, p.size)).collect()
+    }
+
+    #[tokio::test]
+    async fn replaced_parts_count_as_freed_and_races_count_each_byte_once() {
+        let parts = Parts::open(&Storage::Memory, 100).await.unwrap();
+        let t = UNIX_EPOCH;
+        let id = parts.create("b", "k", Vec::new(), t).await.unwrap();
+        // Re-uploading one part near the cap: the replaced part's bytes are freed.
+        for n in [60, 90, 100, 60] {
+            let mut w = writer(&parts, &id, 1).await;
+            w.write(&vec![1; n]).await.unwrap();
+            assert!(w.commit(&parts, t).await.unwrap().is_some());
+            assert_eq!(used(&parts), n as u64);
+        }
+        // A claims part 1's 60 bytes; B, beginning later, cannot, so only A fits 90 bytes.
+        let mut a = writer(&parts, &id, 1).await;
+        let mut b = writer(&parts, &id, 1).await;
+        a.write(&[2; 90]).await.unwrap();
+        assert_eq!(used(&parts), 90);
+        assert!(full(b.write(&[3; 20]).await));
+        b.write(&[3; 10]).await.unwrap();
+        assert_eq!(used(&parts), 100);
+        // B lands first (A's claimed part leaves the upload), then A.
+        assert!(b.commit(&parts, t).await.unwrap().is_some());
+        assert_eq!(used(&parts), 100);
+        assert!(a.commit(&parts, t).await.unwrap().is_some());
+        assert_eq!(used(&parts), 90);
+        assert_eq!(sizes(&parts, &id).await, vec![(1, 90)]);
+        // A claimant dropped while its part stays: the part keeps its count.
+        let mut c = writer(&parts, &id, 1).await;
+        c.write(&[4; 50]).await.unwrap();
+        drop(c);
+        assert_eq!(used(&parts), 90);
+        // Abort while part 1 is being replaced and part 2 received: the claimed part is
+        // given back when its claimant ends, once; the commits find the upload gone.
+        let mut d = writer(&parts, &id, 1).await;
+        let mut e = writer(&parts, &id, 2).await;
+        d.write(&[5; 95]).await.unwrap();
+        e.write(&[6; 5]).await.unwrap();
+        assert_eq!(used(&parts), 100);
+        assert!(parts.remove("b", &id).await.unwrap());
+        assert!(!parts.remove("b", &id).await.unwrap());
+        assert_eq!(used(&parts), 100);
+        assert!(d.commit(&parts, t).await.unwrap().is_none());
+        assert_eq!(used(&parts), 5);
+        assert!(e.commit(&parts, t).await.unwrap().is_none());
+        assert_eq!(used(&parts), 0);
+        // Complete removes the upload as Abort does, while a part is being replaced.
+        let id = parts.create("b", "k", Vec::new(), t).await.unwrap();
+        let mut f = writer(&parts, &id, 1).await;
+        f.write(&[7; 40]).await.unwrap();
+        f.commit(&parts, t).await.unwrap();
+        let mut g = writer(&parts, &id, 1).await;
+        g.write(&[8; 70]).await.unwrap();
+        assert_eq!(used(&parts), 70);
+        assert!(parts.remove("b", &id).await.unwrap());
+        assert_eq!(used(&parts), 70);
+        drop(g);
+        assert_eq!(used(&parts), 0);
+        // The expiry sweep: a stored part and one being replaced, each given back once.
+        let stale = parts.create("b", "k", Vec::new(), t).await.unwrap();
+        let other = parts.create("b", "k", Vec::new(), t).await.unwrap();
+        for (id, n) in [(&stale, 30), (&other, 20)] {
+            let mut w = writer(&parts, id, 1).await;
+            w.write(&vec![9; n]).await.unwrap();
+            w.commit(&parts, t).await.unwrap();
+        }
+        let mut h = writer(&parts, &stale, 1).await;
+        h.write(&[10; 45]).await.unwrap();
+        assert_eq!(used(&parts), 65);
+        let later = t + Duration::from_secs(10);
+        assert_eq!(parts.sweep(Duration::from_secs(1), later).await.unwrap(), 2);
+        assert_eq!(used(&parts), 45);
+        assert!(h.commit(&parts, later).await.unwrap().is_none());
+        assert_eq!(used(&parts), 0);
     }
 }

@@ -67,52 +67,86 @@ pub(crate) struct MemObject {
     meta: Meta,
     data: Bytes,
     /// Who counts this object's bytes in the memory store's `used` (see [`Claim`]).
-    claim: AtomicU8,
+    claim: Claim,
 }
 
-/// The states of a memory object's `claim`. An upload that will replace an object claims it
-/// (one upload at most), and may then write that many bytes without counting them: the
-/// replaced object's bytes stand for them. Whoever ends the last state gives the bytes back,
-/// once: leaving the map unclaimed (`STORED` → `GONE`), or the claimant ending while the
-/// object already left the map (`GONE_CLAIMED` → `GONE`). Transitions are atomic, so racing
-/// overwrites and deletes count every byte exactly once.
-struct Claim;
+/// Who counts the bytes of something held in memory against a cap: an object of the memory
+/// store, or a part of an in-memory multipart upload. An upload that will replace it claims
+/// it (one upload at most), and may then write that many bytes without counting them: the
+/// replaced bytes stand for them. Whoever ends the last state gives the bytes back, once:
+/// leaving the map unclaimed (`STORED` → `GONE`), or the claimant ending while the thing
+/// already left the map (`GONE_CLAIMED` → `GONE`). Transitions are atomic, so racing
+/// replacements and removals count every byte exactly once.
+pub(crate) struct Claim(AtomicU8);
 
 impl Claim {
     const STORED: u8 = 0;
     const CLAIMED: u8 = 1;
     const GONE_CLAIMED: u8 = 2;
     const GONE: u8 = 3;
-}
 
-impl MemObject {
-    /// The object leaves the map: its bytes to give back now (none while it is claimed; its
-    /// claimant gives them back then).
-    fn retire(&self) -> u64 {
+    /// Stored, unclaimed: its bytes are counted by the map that holds it.
+    pub fn new() -> Self {
+        Self(AtomicU8::new(Self::STORED))
+    }
+
+    /// Whether an upload could claim it now (stored, and no upload claimed it).
+    pub fn is_free(&self) -> bool {
+        self.0.load(Ordering::Acquire) == Self::STORED
+    }
+
+    /// An upload claims it; `false` when another did first or it left the map.
+    pub fn take(&self) -> bool {
+        self.0
+            .compare_exchange(
+                Self::STORED,
+                Self::CLAIMED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// It leaves the map: of its `len` bytes, those to give back now (none while it is
+    /// claimed; its claimant gives them back then).
+    pub fn retire(&self, len: u64) -> u64 {
         match self
-            .claim
+            .0
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| match c {
-                Claim::STORED => Some(Claim::GONE),
-                Claim::CLAIMED => Some(Claim::GONE_CLAIMED),
+                Self::STORED => Some(Self::GONE),
+                Self::CLAIMED => Some(Self::GONE_CLAIMED),
                 _ => None,
             }) {
-            Ok(Claim::STORED) => self.meta.len,
+            Ok(Self::STORED) => len,
             _ => 0,
         }
     }
 
-    /// Its claimant ends: the bytes to give back now (those of an object that left the map).
-    fn unclaim(&self) -> u64 {
+    /// Its claimant ends: of its `len` bytes, those to give back now (all when it already
+    /// left the map, none while it stays there).
+    pub fn unclaim(&self, len: u64) -> u64 {
         match self
-            .claim
+            .0
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| match c {
-                Claim::CLAIMED => Some(Claim::STORED),
-                Claim::GONE_CLAIMED => Some(Claim::GONE),
+                Self::CLAIMED => Some(Self::STORED),
+                Self::GONE_CLAIMED => Some(Self::GONE),
                 _ => None,
             }) {
-            Ok(Claim::GONE_CLAIMED) => self.meta.len,
+            Ok(Self::GONE_CLAIMED) => len,
             _ => 0,
         }
+    }
+}
+
+impl MemObject {
+    /// The object leaves the map: its bytes to give back now (see [`Claim::retire`]).
+    fn retire(&self) -> u64 {
+        self.claim.retire(self.meta.len)
+    }
+
+    /// Its claimant ends: the bytes to give back now (see [`Claim::unclaim`]).
+    fn unclaim(&self) -> u64 {
+        self.claim.unclaim(self.meta.len)
     }
 }
 
@@ -189,7 +223,7 @@ impl Store {
                     .ok()
                     .and_then(|m| {
                         m.get(&(bucket.to_owned(), key.to_owned()))
-                            .filter(|o| o.claim.load(Ordering::Acquire) == Claim::STORED)
+                            .filter(|o| o.claim.is_free())
                             .map(|o| o.meta.len)
                     })
                     .unwrap_or(0);
@@ -387,16 +421,7 @@ impl Store {
                     .read()
                     .map_err(|_| io::Error::other("store lock poisoned"))?
                     .get(&(bucket.to_owned(), key.to_owned()))
-                    .filter(|o| {
-                        o.claim
-                            .compare_exchange(
-                                Claim::STORED,
-                                Claim::CLAIMED,
-                                Ordering::AcqRel,
-                                Ordering::Acquire,
-                            )
-                            .is_ok()
-                    })
+                    .filter(|o| o.claim.take())
                     .cloned();
                 UploadKind::Memory {
                     buf: Vec::new(),
@@ -645,7 +670,7 @@ impl Upload {
                         modified: now,
                     },
                     data: Bytes::from(buf),
-                    claim: AtomicU8::new(Claim::STORED),
+                    claim: Claim::new(),
                 };
                 let mut map = map
                     .write()

@@ -551,3 +551,82 @@ async fn overwrites_count_the_replaced_object_as_freed() {
     assert_eq!(put("one-more".into(), 1).await.0, 400);
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part_reuploads_count_the_replaced_part_as_freed() {
+    let cap = 3000;
+    let handle = start(Limits {
+        memory_store_cap: cap,
+        ..limits()
+    })
+    .await;
+    let addr = handle.addr;
+    let client = proxy_client(&handle);
+    let key = "parts.bin";
+    // Part `number` of upload `id`, `n` bytes of `fill`, over its own connection.
+    let part = move |id: String, number: u32, n: usize, fill: u8| {
+        let number = number.to_string();
+        let params = [("partNumber", number.as_str()), ("uploadId", id.as_str())];
+        let q = presigned_query("PUT", key, &params, &[("host", HOST)], ID, KEY, window());
+        let mut req = format!(
+            "PUT {}?{q} HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: {n}\r\nConnection: close\r\n\r\n",
+            url_path(key)
+        )
+        .into_bytes();
+        req.extend(std::iter::repeat_n(fill, n));
+        async move { status_and_code(&exchange(addr, &req, Duration::from_secs(10)).await) }
+    };
+    let abort = |id: String| {
+        let req = client.delete(signed("DELETE", key, &[("uploadId", &id)]));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let too_large = (400, "EntityTooLarge".to_owned());
+    // One part uploaded again and again near the cap: each time the old bytes are freed.
+    let id = initiate(&client, key).await;
+    for n in [2000, 2000, 2500, 1000, 2900] {
+        assert_eq!(
+            part(id.clone(), 1, n, b'a').await.0,
+            200,
+            "part of {n} bytes"
+        );
+    }
+    assert_eq!(part(id.clone(), 2, 101, b'b').await, too_large);
+    assert_eq!(part(id.clone(), 2, 100, b'b').await.0, 200);
+    // Racing uploads of the same part numbers, in whatever order they land: afterwards, with
+    // the upload aborted, the whole cap is free again.
+    let mut tasks = Vec::new();
+    for i in 0..24usize {
+        tasks.push(tokio::spawn(part(
+            id.clone(),
+            1 + (i % 3) as u32,
+            400 + (i * 37) % 700,
+            b'r',
+        )));
+    }
+    for t in tasks {
+        let (status, code) = t.await.unwrap();
+        assert!(
+            status == 200 || (status, &code) == (too_large.0, &too_large.1),
+            "{status} {code}"
+        );
+    }
+    assert_eq!(abort(id.clone()).await, 204);
+    let id = initiate(&client, key).await;
+    assert_eq!(part(id.clone(), 1, cap as usize, b'c').await.0, 200);
+    assert_eq!(part(id.clone(), 2, 1, b'c').await, too_large);
+    // Complete: the object's bytes count in the store, the parts' are freed.
+    let etag = format!("\"{}\"", md5_hex(&vec![b'c'; cap as usize]));
+    let resp = complete(&client, key, &id, &[etag]).await;
+    assert_eq!(resp.status(), 200);
+    let id = initiate(&client, key).await;
+    assert_eq!(part(id.clone(), 1, cap as usize, b'd').await.0, 200);
+    assert_eq!(abort(id).await, 204);
+    let resp = client
+        .put(signed("PUT", "another", &[]))
+        .body(vec![b'e'; 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(resp).await.1, "EntityTooLarge");
+    handle.shutdown().await;
+}
