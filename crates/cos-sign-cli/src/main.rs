@@ -374,7 +374,8 @@ struct ServeArgs {
     /// Largest object one PUT may upload (EntityTooLarge above).
     #[arg(long, value_name = "BYTES", default_value_t = server::limits::DEFAULT_MAX_OBJECT_SIZE)]
     max_object_size: u64,
-    /// Bytes the memory store may hold (EntityTooLarge past it).
+    /// Bytes the memory store's objects may hold, and its multipart uploads' parts again
+    /// (EntityTooLarge past it).
     #[arg(long, value_name = "BYTES", default_value_t = server::limits::DEFAULT_MEMORY_STORE_CAP)]
     memory_store_cap: u64,
     /// Bucket of requests whose Host names none (an IP address, localhost).

@@ -43,8 +43,11 @@ pub struct Limits {
     /// The largest object one PUT may upload; larger is `EntityTooLarge` (a declared
     /// `Content-Length` is refused before any byte is read).
     pub max_object_size: u64,
-    /// Bytes the memory store may hold in total (objects and uploads in progress); an
-    /// upload that would pass it is `EntityTooLarge`, and nothing of it is kept.
+    /// Bytes the memory store may hold: its objects together at most this, and the parts of
+    /// its multipart uploads in progress together at most this again (so a Complete, which
+    /// holds an upload's parts while it joins them into the object, fits); an upload that
+    /// would pass its count is `EntityTooLarge`, and nothing of it is kept. A replaced object
+    /// or part counts as freed.
     pub memory_store_cap: u64,
 }
 

@@ -34,7 +34,8 @@ OPTIONS:
     --body-idle-timeout SECS     time a request body may stay silent [default: 60]
     --max-connections N          connections served at once [default: 1024]
     --max-object-size BYTES      largest PUT, EntityTooLarge above [default: 5368709120]
-    --memory-store-cap BYTES     bytes the memory store holds at most [default: 268435456]
+    --memory-store-cap BYTES     bytes the memory store's objects hold at most, and its
+                                 uploads' parts again [default: 268435456]
     --quiet                      do not log requests to stderr
     --credential ID:KEY[:TOKEN]  (discouraged: the command line is visible to other users)
     -h, --help                   print this help
