@@ -361,11 +361,11 @@ struct ServeArgs {
     /// Discouraged (argv is visible to other users): a key to accept, ID:KEY[:TOKEN].
     #[arg(long = "credential", value_name = "ID:KEY[:TOKEN]")]
     credentials: Vec<String>,
-    /// Seconds a connection may take to send a request head.
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = server::parse_seconds)]
+    /// Seconds a connection may take to send a request head (above 0).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = server::parse_timeout)]
     header_read_timeout: std::time::Duration,
-    /// Seconds a request body may stay silent.
-    #[arg(long, value_name = "SECS", default_value = "60", value_parser = server::parse_seconds)]
+    /// Seconds a request body may stay silent (above 0).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = server::parse_timeout)]
     body_idle_timeout: std::time::Duration,
     /// Connections served at once (more wait to be accepted).
     #[arg(long, value_name = "N", default_value_t = 1024,

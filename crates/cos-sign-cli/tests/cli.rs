@@ -629,6 +629,16 @@ fn bad_input_exits_2_with_a_clear_message() {
         ),
         (&["serve", "--credential", "onlyid"], &[], "ID:KEY"),
         (&["serve"], &[], "--credential"),
+        (
+            &["serve", "--body-idle-timeout", "0"],
+            PERM,
+            "a timeout must be more than 0 seconds",
+        ),
+        (
+            &["serve", "--header-read-timeout", "0.0"],
+            PERM,
+            "a timeout must be more than 0 seconds",
+        ),
         (&["frobnicate"], &[], "unrecognized subcommand"),
     ];
     for (args, env, needle) in cases {

@@ -593,6 +593,21 @@ pub fn parse_seconds(v: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Parses a timeout flag value as [`parse_seconds`] does, above zero: a zero timeout would
+/// end every request (a body idle timeout of 0 refuses every upload with `RequestTimeout`).
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_timeout(v: &str) -> Result<Duration, String> {
+    let d = parse_seconds(v)?;
+    if d.is_zero() {
+        return Err(format!(
+            "{v}: a timeout must be more than 0 seconds (at most 31536000)"
+        ));
+    }
+    Ok(d)
+}
+
 /// Runs the server until Ctrl-C (or SIGTERM on Unix). Prints `listening on http://ADDR` as its
 /// first line on stdout, so a parent process can read the port.
 ///
@@ -630,4 +645,26 @@ async fn wait_for_signal() {
 #[cfg(not(unix))]
 async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::*;
+
+    #[test]
+    fn seconds_and_timeouts() {
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_timeout("0.5"), Ok(Duration::from_millis(500)));
+        for bad in [
+            "0", "0.0", "-0", "1e-12", "-1", "nan", "inf", "31536001", "x", "",
+        ] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+        assert!(
+            parse_timeout("0")
+                .unwrap_err()
+                .contains("more than 0 seconds")
+        );
+    }
 }

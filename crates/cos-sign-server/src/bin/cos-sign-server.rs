@@ -30,8 +30,8 @@ OPTIONS:
     --default-bucket NAME        bucket of requests whose Host names none (IP, localhost)
     --clock-offset SECONDS       add SECONDS (may be negative) to the server's clock
     --upload-expiry SECS         remove multipart uploads untouched this long [default: 86400]
-    --header-read-timeout SECS   time to send a request head [default: 30]
-    --body-idle-timeout SECS     time a request body may stay silent [default: 60]
+    --header-read-timeout SECS   time to send a request head, above 0 [default: 30]
+    --body-idle-timeout SECS     time a request body may stay silent, above 0 [default: 60]
     --max-connections N          connections served at once [default: 1024]
     --max-object-size BYTES      largest PUT, EntityTooLarge above [default: 5368709120]
     --memory-store-cap BYTES     bytes the memory store's objects hold at most, and its
@@ -91,11 +91,11 @@ fn parse(args: &[String]) -> Result<Config, String> {
             }
             "--header-read-timeout" => {
                 config.limits.header_read_timeout =
-                    server::parse_seconds(&value()?).map_err(|e| format!("{name} {e}"))?;
+                    server::parse_timeout(&value()?).map_err(|e| format!("{name} {e}"))?;
             }
             "--body-idle-timeout" => {
                 config.limits.body_idle_timeout =
-                    server::parse_seconds(&value()?).map_err(|e| format!("{name} {e}"))?;
+                    server::parse_timeout(&value()?).map_err(|e| format!("{name} {e}"))?;
             }
             "--max-connections" => {
                 let n = number(value()?)?;
