@@ -320,8 +320,15 @@ macro_rules! transfer_done {
             request_id = $meta.request_id.as_deref().unwrap_or("-"),
             "response"
         );
+        // "1 part", "3 parts"
+        let word = stringify!($field);
+        let word = if n == 1 {
+            word.strip_suffix('s').unwrap_or(word)
+        } else {
+            word
+        };
         if n > 0 {
-            format!(concat!($sep, "{} ", stringify!($field)), n)
+            format!(concat!($sep, "{} {}"), n, word)
         } else {
             String::new()
         }

@@ -1741,6 +1741,17 @@ fn put_and_get_big_files_go_multipart_and_by_ranges() {
     assert_has(&stdout(&o), "matches the ETag");
     assert!(!stdout(&o).contains("ranges"), "{}", stdout(&o));
     assert!(std::fs::read(&out).unwrap() == bytes);
+    // Multipart with one part of 5 MiB: "1 part", "1 range".
+    let one = ["--part-size", "5M", "--multipart-threshold", "1"];
+    let o = put(&one);
+    assert_exit(&o, 0);
+    assert_has(&stdout(&o), &format!("({len} bytes, 1 part)"));
+    let mut a = vec!["get", obj.as_str(), "-o", out.to_str().unwrap()];
+    a.extend_from_slice(&one);
+    a.extend_from_slice(&http);
+    let o = run(&a, PERM);
+    assert_exit(&o, 0);
+    assert_has(&stdout(&o), &format!("{len} bytes in 1 range to"));
 
     // Bad values are usage errors (exit 2), never panics.
     for (flag, value, says) in [
