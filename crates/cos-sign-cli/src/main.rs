@@ -473,6 +473,20 @@ pub(crate) fn warn(message: &str) {
     esay!("cos-sign: warning: {message}");
 }
 
+/// Refuses a name given twice (ASCII case aside) among `pairs` (`what`: `header` or
+/// `param`): COS reads one value per name, so a request or URL carrying both could not
+/// verify (the local server refuses it).
+pub(crate) fn check_unique(what: &str, pairs: &[(String, String)]) -> Result<(), CliError> {
+    for (i, (k, _)) in pairs.iter().enumerate() {
+        if pairs.iter().take(i).any(|(p, _)| p.eq_ignore_ascii_case(k)) {
+            return Err(CliError::usage(format!(
+                "{what} {k:?} is given twice: COS reads one value per {what} name"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
@@ -652,6 +666,8 @@ fn signing(r: &RequestArgs) -> Result<Signing, CliError> {
         .expires(Duration::from_secs(a.expires))
         .sign_host(!r.no_sign_host)
         .add_token(!a.no_token);
+    check_unique("param", &r.params)?;
+    check_unique("header", &r.headers)?;
     opts.params = r.params.clone();
     opts.headers = r.headers.clone();
     tracing::info!(

@@ -542,6 +542,7 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         )));
     }
     let headers = put_headers(a, &target, from_stdin)?;
+    crate::check_unique("header", &headers)?;
     let client = client(t, &target)?;
     let spooled = if from_stdin {
         Some(spool_stdin()?)
@@ -787,6 +788,7 @@ pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
     let t = &a.transfer;
     let target = Target::resolve(t, a.bucket.as_deref(), a.key.as_deref())?;
     let to_stdout = a.output.as_os_str() == "-";
+    crate::check_unique("header", &a.headers)?;
     if !to_stdout {
         check_output(&a.output)?;
     }

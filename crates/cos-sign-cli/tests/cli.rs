@@ -639,6 +639,53 @@ fn bad_input_exits_2_with_a_clear_message() {
             PERM,
             "a timeout must be more than 0 seconds",
         ),
+        (
+            &["presign", BUCKET, "a", "--param", "a=b", "--param", "A=c"],
+            PERM,
+            "param \"A\" is given twice",
+        ),
+        (
+            &[
+                "auth",
+                BUCKET,
+                "a",
+                "-H",
+                "x-cos-meta-a: 1",
+                "-H",
+                "X-Cos-Meta-A: 2",
+            ],
+            PERM,
+            "header \"X-Cos-Meta-A\" is given twice",
+        ),
+        (
+            &[
+                "put",
+                "Cargo.toml",
+                BUCKET,
+                "k",
+                "--meta",
+                "a=1",
+                "-H",
+                "x-cos-meta-a: 2",
+            ],
+            PERM,
+            "is given twice",
+        ),
+        (
+            &[
+                "get",
+                BUCKET,
+                "k",
+                "-o",
+                "-",
+                "-H",
+                "Range: bytes=0-1",
+                "-H",
+                "range: bytes=2-3",
+            ],
+            PERM,
+            "header \"range\" is given twice",
+        ),
         (&["frobnicate"], &[], "unrecognized subcommand"),
     ];
     for (args, env, needle) in cases {
