@@ -208,8 +208,9 @@ Examples:
   cos-sign put disk.img cos://examplebucket-1250000000/disk.img --part-size 64M --concurrency 8
 
 The Content-Type is guessed from the file's extension (photo.jpg: image/jpeg) unless given
-with --content-type or -H. The file is streamed (never read into memory); standard input is
-first copied to a temporary file, as COS needs the length. With credentials, a file above
+with --content-type or -H. The file is streamed (never read into memory); standard input or
+a named pipe (such as <(command)) is first copied to a temporary file, as COS needs the
+length. With credentials, a file above
 --multipart-threshold (64M) goes as a multipart upload, --concurrency parts at a time, each
 checked against its MD5. A progress bar is drawn on stderr when it is a terminal.";
 

@@ -417,24 +417,28 @@ fn file_stream(
     })
 }
 
-/// Standard input copied into a temporary file (COS needs the length before the body).
-fn spool_stdin() -> Result<tempfile::NamedTempFile, CliError> {
-    let mut tmp = tempfile::NamedTempFile::new().map_err(|e| {
-        CliError::fail(format!(
-            "cannot create a temporary file for standard input: {e}"
-        ))
-    })?;
-    let n = std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut())
-        .map_err(|e| CliError::fail(format!("cannot read standard input: {e}")))?;
-    tracing::debug!(bytes = n, "standard input spooled to a temporary file");
+/// A stream (standard input, or a named pipe such as `<(command)`) copied into a temporary
+/// file, as COS needs the length before the body; `what` names it in errors.
+fn spool(mut from: impl std::io::Read, what: &str) -> Result<tempfile::NamedTempFile, CliError> {
+    let mut tmp = tempfile::NamedTempFile::new()
+        .map_err(|e| CliError::fail(format!("cannot create a temporary file for {what}: {e}")))?;
+    let n = std::io::copy(&mut from, tmp.as_file_mut())
+        .map_err(|e| CliError::fail(format!("cannot read {what}: {e}")))?;
+    tracing::debug!(bytes = n, from = what, "spooled to a temporary file");
     Ok(tmp)
+}
+
+/// Whether `path` is a named pipe (after links: `<(command)` gives `/dev/fd/N`).
+fn is_pipe(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
 }
 
 /// The headers of an upload: `-H`, `--content-type` (or the guess), `--meta`.
 fn put_headers(
     a: &PutArgs,
     target: &Target,
-    from_stdin: bool,
+    streamed: bool,
 ) -> Result<Vec<(String, String)>, CliError> {
     let mut headers = a.headers.clone();
     let given = headers
@@ -451,7 +455,7 @@ fn put_headers(
         (Some(_), Some(_)) => {}
         (None, Some(_)) => {}
         (None, None) => {
-            let name = if from_stdin {
+            let name = if streamed {
                 target.name()
             } else {
                 a.file.to_string_lossy().into_owned()
@@ -535,17 +539,24 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
     let t = &a.transfer;
     let target = Target::resolve(t, a.bucket.as_deref(), a.key.as_deref())?;
     let from_stdin = a.file.as_os_str() == "-";
-    if !from_stdin && !a.file.is_file() {
+    let from_pipe = !from_stdin && is_pipe(&a.file);
+    if !from_stdin && !from_pipe && !a.file.is_file() {
         return Err(CliError::usage(format!(
             "{}: not a readable file",
             a.file.display()
         )));
     }
-    let headers = put_headers(a, &target, from_stdin)?;
+    // A stream has no name to guess a Content-Type from: the key's is used.
+    let headers = put_headers(a, &target, from_stdin || from_pipe)?;
     crate::check_unique("header", &headers)?;
     let client = client(t, &target)?;
     let spooled = if from_stdin {
-        Some(spool_stdin()?)
+        Some(spool(std::io::stdin().lock(), "standard input")?)
+    } else if from_pipe {
+        let what = a.file.display().to_string();
+        let pipe = std::fs::File::open(&a.file)
+            .map_err(|e| CliError::fail(format!("cannot read {what}: {e}")))?;
+        Some(spool(pipe, &what)?)
     } else {
         None
     };

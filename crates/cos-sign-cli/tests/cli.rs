@@ -1033,6 +1033,31 @@ fn put_and_get_headers_stdin_and_stdout() {
     let o = local(&["get", &format!("cos://{BUCKET}/h/typed"), "-o", "-"]);
     assert_has(&stderr(&o), "Content-Type: application/x-custom");
 
+    // A named pipe (as <(command) gives) is read as standard input is.
+    let fifo = dir.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, b"from a pipe").unwrap())
+    };
+    let o = local(&[
+        "put",
+        fifo.to_str().unwrap(),
+        &format!("cos://{BUCKET}/h/piped.txt"),
+    ]);
+    writer.join().unwrap();
+    assert_exit(&o, 0);
+    assert_has(&stdout(&o), "(11 bytes)");
+    let o = local(&["get", &format!("cos://{BUCKET}/h/piped.txt"), "-o", "-"]);
+    assert_eq!(o.stdout, b"from a pipe");
+    assert_has(&stderr(&o), "Content-Type: text/plain");
+
     // put - reads stdin; the type comes from the key.
     let o = local_stdin(
         &["put", "-", &format!("cos://{BUCKET}/h/from-stdin.json")],
