@@ -350,8 +350,9 @@ struct RequestArgs {
 
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// Address to listen on (port 0: a free port, printed on the first line).
-    #[arg(long, default_value = "127.0.0.1:0")]
+    /// Address to listen on, IP:PORT or HOST:PORT (port 0: a free port, printed on the first
+    /// line).
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = server::parse_addr)]
     addr: SocketAddr,
     /// Keep objects under this folder (default: in memory, lost on exit).
     #[arg(long, value_name = "DIR")]
@@ -862,7 +863,7 @@ fn serve(a: &ServeArgs) -> Result<ExitCode, CliError> {
     }
     let rt = runtime()?;
     rt.block_on(server::run_until_ctrl_c(config))
-        .map_err(|e| CliError::fail(format!("cannot serve on {}: {e}", a.addr)))?;
+        .map_err(|e| CliError::fail(format!("cannot serve: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -703,6 +703,43 @@ fn bad_input_exits_2_with_a_clear_message() {
             stderr(&o)
         );
     }
+    // serve: a HOST:PORT is resolved; a data folder that is a file is named as the fault.
+    let mut child = cmd(
+        &[
+            "serve",
+            "--credential",
+            "a:b",
+            "--quiet",
+            "--addr",
+            "localhost:0",
+        ],
+        &[],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    let file = home().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    let o = run(
+        &[
+            "serve",
+            "--credential",
+            "a:b",
+            "--data-dir",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "cannot serve: data folder");
     // A profile file is read when the environment has none.
     let f = home().join("creds.ini");
     std::fs::write(

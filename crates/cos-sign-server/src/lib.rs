@@ -380,15 +380,28 @@ impl Drop for ServerHandle {
 /// # Errors
 /// Binding fails, or the data folder cannot be created.
 pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
-    let store = store::Store::open(&config.storage, config.limits.memory_store_cap).await?;
-    let listener = TcpListener::bind(config.addr).await?;
+    // Each error names what failed: the data folder, or the address.
+    let in_folder = |e: std::io::Error| match &config.storage {
+        Storage::Disk(dir) => {
+            std::io::Error::new(e.kind(), format!("data folder {}: {e}", dir.display()))
+        }
+        Storage::Memory => e,
+    };
+    let store = store::Store::open(&config.storage, config.limits.memory_store_cap)
+        .await
+        .map_err(in_folder)?;
+    let listener = TcpListener::bind(config.addr).await.map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.addr))
+    })?;
     let addr = listener.local_addr()?;
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
         ^ u64::from(std::process::id()).rotate_left(32);
-    let parts = parts::Parts::open(&config.storage, config.limits.memory_store_cap).await?;
+    let parts = parts::Parts::open(&config.storage, config.limits.memory_store_cap)
+        .await
+        .map_err(in_folder)?;
     let state = Arc::new(State {
         store,
         parts,
@@ -593,6 +606,28 @@ pub fn parse_seconds(v: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Parses a listening address: `IP:PORT` (`127.0.0.1:9000`, `[::1]:9000`), or `HOST:PORT`
+/// with a name the system resolves (`localhost:9000`), its first IPv4 address if it has one.
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_addr(v: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(a) = v.parse() {
+        return Ok(a);
+    }
+    let bad = |why: String| format!("{v}: {why} (HOST:PORT, e.g. 127.0.0.1:9000)");
+    let all: Vec<SocketAddr> = v
+        .to_socket_addrs()
+        .map_err(|e| bad(e.to_string()))?
+        .collect();
+    all.iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| all.first())
+        .copied()
+        .ok_or_else(|| bad("the name has no address".to_owned()))
+}
+
 /// Parses a timeout flag value as [`parse_seconds`] does, above zero: a zero timeout would
 /// end every request (a body idle timeout of 0 refuses every upload with `RequestTimeout`).
 ///
@@ -666,5 +701,23 @@ mod flag_tests {
                 .unwrap_err()
                 .contains("more than 0 seconds")
         );
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            parse_addr("127.0.0.1:9000"),
+            Ok(SocketAddr::from(([127, 0, 0, 1], 9000)))
+        );
+        assert_eq!(parse_addr("[::1]:0").map(|a| a.is_ipv6()), Ok(true));
+        assert_eq!(
+            parse_addr("localhost:9000"),
+            Ok(SocketAddr::from(([127, 0, 0, 1], 9000)))
+        );
+        // (None needs a name server: no port, or a port past 65535.)
+        for bad in ["localhost", "127.0.0.1:99999", "localhost:-1", ""] {
+            let e = parse_addr(bad).unwrap_err();
+            assert!(e.contains("HOST:PORT"), "{bad}: {e}");
+        }
     }
 }

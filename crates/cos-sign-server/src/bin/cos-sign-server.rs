@@ -70,7 +70,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
         match name {
             "--addr" => {
                 let v = value()?;
-                config.addr = v.parse().map_err(|e| format!("--addr {v}: {e}"))?;
+                config.addr = server::parse_addr(&v).map_err(|e| format!("--addr {e}"))?;
             }
             "--data-dir" => config = config.data_dir(value()?),
             "--credential" => {
