@@ -23,7 +23,7 @@ of --credentials-file FILE (a profile file: [default] secret_id, secret_key, tok
 ~/.tencentcloud/credentials.
 
 OPTIONS:
-    --addr ADDR                  address to listen on [default: 127.0.0.1:0, a free port]
+    --addr HOST:PORT             address to listen on [default: 127.0.0.1:0, a free port]
     --data-dir DIR               keep objects under DIR (default: in memory)
     --credentials-file FILE      accept the key of this profile file
     --profile NAME               profile (section) of the profile file [default: default]
