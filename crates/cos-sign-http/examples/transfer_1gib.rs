@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! cargo build --release -p cos-sign-server -p cos-sign-http --example transfer_1gib
-//! target/release/cos-sign-server --data-dir /tmp/cos-data --quiet \
-//!     --credential AKIDbench:benchSecret &          # prints `listening on http://ADDR`
+//! COS_SECRET_ID=AKIDbench COS_SECRET_KEY=benchSecret \
+//!     target/release/cos-sign-server --data-dir /tmp/cos-data --quiet &   # prints `listening on http://ADDR`
 //! /usr/bin/time -v target/release/examples/transfer_1gib http://ADDR [MiB] [part MiB] [concurrency]
 //! ```
 //!
