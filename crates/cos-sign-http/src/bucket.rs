@@ -45,6 +45,81 @@ pub struct PartInfo {
     pub size: u64,
 }
 
+/// An object as List Objects reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectSummary {
+    /// The key.
+    pub key: String,
+    /// `Size` in bytes.
+    pub size: u64,
+    /// `ETag` without quotes (an MD5, or `<hex>-<parts>` for a multipart upload).
+    pub etag: String,
+    /// `LastModified` as COS writes it (ISO 8601, `2024-01-02T03:04:05.000Z`).
+    pub last_modified: String,
+    /// `StorageClass` (`STANDARD`, `STANDARD_IA`...).
+    pub storage_class: String,
+}
+
+/// One page of List Objects ([`Bucket::list_objects`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListPage {
+    /// The objects of the page, in key order.
+    pub objects: Vec<ObjectSummary>,
+    /// The common prefixes (with a delimiter: the "folders" up to it).
+    pub common_prefixes: Vec<String>,
+    /// Where the next page starts (give it to [`ListOptions::marker`]); `None` on the last
+    /// page.
+    pub next_marker: Option<String>,
+}
+
+/// What [`Bucket::list_objects`] lists: a prefix, a delimiter, a marker to start after, and
+/// a page size.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    prefix: Option<String>,
+    delimiter: Option<String>,
+    marker: Option<String>,
+    max_keys: Option<u32>,
+}
+
+impl ListOptions {
+    /// Every object, in pages of up to 1,000.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only keys that start with `prefix`.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Keys with `delimiter` after the prefix are rolled up into common prefixes (`/`: one
+    /// level of "folders").
+    #[must_use]
+    pub fn delimiter(mut self, delimiter: impl Into<String>) -> Self {
+        self.delimiter = Some(delimiter.into());
+        self
+    }
+
+    /// Start after this key (a previous page's [`ListPage::next_marker`]).
+    #[must_use]
+    pub fn marker(mut self, marker: impl Into<String>) -> Self {
+        self.marker = Some(marker.into());
+        self
+    }
+
+    /// At most `n` entries (objects and common prefixes) a page; COS allows up to 1,000.
+    #[must_use]
+    pub fn max_keys(mut self, n: u32) -> Self {
+        self.max_keys = Some(n);
+        self
+    }
+}
+
 impl Client {
     /// A handle on `bucket` (`examplebucket-1250000000`): object calls by key.
     pub fn bucket(&self, bucket: impl Into<String>) -> Bucket {
@@ -372,6 +447,62 @@ impl Bucket {
         }
     }
 
+    /// One page of List Objects (GET Bucket): the objects after `opts`' marker, in key order,
+    /// and the common prefixes. Keys travel URL-encoded (`encoding-type=url`), so any key
+    /// comes back as it was stored. Loop while [`ListPage::next_marker`] is set:
+    ///
+    /// ```no_run
+    /// # async fn demo(bucket: cos_sign_http::Bucket) -> Result<(), cos_sign_http::ClientError> {
+    /// use cos_sign_http::ListOptions;
+    /// let mut opts = ListOptions::new().prefix("logs/");
+    /// loop {
+    ///     let page = bucket.list_objects(&opts).await?;
+    ///     for o in &page.objects {
+    ///         println!("{} {}", o.key, o.size);
+    ///     }
+    ///     match page.next_marker {
+    ///         Some(m) => opts = opts.marker(m),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Signing, HTTP, a timeout, COS's error answer; an answer whose keys are not URL-encoded
+    /// UTF-8, or that says it is truncated with no marker to go on from.
+    pub async fn list_objects(&self, opts: &ListOptions) -> Result<ListPage, ClientError> {
+        let resp = self
+            .call(true, || {
+                let mut req = self
+                    .client
+                    .bucket_request(Method::Get, &self.name)?
+                    .build()?;
+                {
+                    let mut q = req.url_mut().query_pairs_mut();
+                    let pairs = [
+                        ("prefix", opts.prefix.as_deref()),
+                        ("delimiter", opts.delimiter.as_deref()),
+                        ("marker", opts.marker.as_deref()),
+                    ];
+                    for (name, value) in pairs {
+                        if let Some(v) = value {
+                            q.append_pair(name, v);
+                        }
+                    }
+                    if let Some(n) = opts.max_keys {
+                        q.append_pair("max-keys", &n.to_string());
+                    }
+                    q.append_pair("encoding-type", "url");
+                }
+                Ok(req)
+            })
+            .await?;
+        let status = resp.status().as_u16();
+        let text = crate::client::read_answer(resp).await?;
+        parse_list(&text).map_err(|detail| ClientError::UnexpectedAnswer { status, detail })
+    }
+
     /// Complete Multipart Upload with `(part number, ETag)` in order. Retried (completing
     /// twice with the same list is harmless). An error inside a 200 answer is an error.
     ///
@@ -445,6 +576,49 @@ fn xml_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// A List Objects answer (`ListBucketResult`, keys URL-encoded) as a page.
+fn parse_list(xml: &str) -> Result<ListPage, String> {
+    let decode = |what: &str, v: &str| {
+        percent_encoding::percent_decode_str(v)
+            .decode_utf8()
+            .map(|k| k.into_owned())
+            .map_err(|_| format!("a {what} that is not URL-encoded UTF-8"))
+    };
+    let mut page = ListPage::default();
+    let mut cur = ObjectSummary::default();
+    let (mut truncated, mut next) = (false, None);
+    let mut last = None;
+    for (path, text) in crate::error::xml_fields(xml) {
+        match path.as_str() {
+            "Contents/Key" => cur.key = decode("key", &text)?,
+            "Contents/Size" => cur.size = text.trim().parse().unwrap_or(0),
+            "Contents/ETag" => cur.etag = text.trim().trim_matches('"').to_owned(),
+            "Contents/LastModified" => cur.last_modified = text.trim().to_owned(),
+            "Contents/StorageClass" => cur.storage_class = text.trim().to_owned(),
+            "Contents" => {
+                last = Some(cur.key.clone());
+                page.objects.push(std::mem::take(&mut cur));
+            }
+            "CommonPrefixes/Prefix" => {
+                let p = decode("prefix", &text)?;
+                last = Some(p.clone());
+                page.common_prefixes.push(p);
+            }
+            "IsTruncated" => truncated = text.trim() == "true",
+            "NextMarker" if !text.is_empty() => next = Some(decode("marker", &text)?),
+            _ => {}
+        }
+    }
+    if truncated {
+        // Without a delimiter COS may leave NextMarker out: the last entry is the marker.
+        page.next_marker = next.or(last);
+        if page.next_marker.is_none() {
+            return Err("a truncated page with no marker to go on from".to_owned());
+        }
+    }
+    Ok(page)
+}
+
 /// A part as List Parts reports it.
 pub(crate) fn parse_parts(xml: &str) -> (Vec<PartInfo>, Option<u32>) {
     let mut parts = Vec::new();
@@ -468,6 +642,40 @@ pub(crate) fn parse_parts(xml: &str) -> (Vec<PartInfo>, Option<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_objects_xml() {
+        let xml = r#"<?xml version="1.0"?><ListBucketResult><Name>b</Name><EncodingType>url</EncodingType>
+<Prefix>a%2F</Prefix><IsTruncated>true</IsTruncated>
+<Contents><Key>a%2F%E8%B0%B7%20x%0A</Key><LastModified>2024-01-02T03:04:05.000Z</LastModified>
+<ETag>&quot;aa&quot;</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents>
+<CommonPrefixes><Prefix>a%2Fd%2F</Prefix></CommonPrefixes></ListBucketResult>"#;
+        let page = parse_list(xml).unwrap();
+        assert_eq!(page.objects.len(), 1);
+        let o = &page.objects[0];
+        assert_eq!(
+            (o.key.as_str(), o.size, o.etag.as_str()),
+            ("a/谷 x\n", 5, "aa")
+        );
+        assert_eq!(o.last_modified, "2024-01-02T03:04:05.000Z");
+        assert_eq!(o.storage_class, "STANDARD");
+        assert_eq!(page.common_prefixes, ["a/d/"]);
+        // Truncated without NextMarker: the last entry is where the next page starts.
+        assert_eq!(page.next_marker.as_deref(), Some("a/d/"));
+        let with_next = xml.replace(
+            "<IsTruncated>true</IsTruncated>",
+            "<IsTruncated>true</IsTruncated><NextMarker>z%20z</NextMarker>",
+        );
+        assert_eq!(
+            parse_list(&with_next).unwrap().next_marker.as_deref(),
+            Some("z z")
+        );
+        let done = xml.replace(">true<", ">false<");
+        assert_eq!(parse_list(&done).unwrap().next_marker, None);
+        assert!(parse_list(&xml.replace("%E8%B0%B7", "%FF")).is_err());
+        let empty = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
+        assert!(parse_list(empty).is_err());
+    }
 
     #[test]
     fn list_parts_xml() {

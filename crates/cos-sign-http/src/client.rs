@@ -476,10 +476,34 @@ impl Client {
         key: &str,
     ) -> Result<reqwest::RequestBuilder, ClientError> {
         let url = self.object_url(bucket, key)?;
+        self.request_to(method, bucket, url)
+    }
+
+    /// A request builder for `method` on `bucket` itself (`/`: List Objects), as
+    /// [`object_request`](Client::object_request) makes one for an object.
+    pub(crate) fn bucket_request(
+        &self,
+        method: CosMethod,
+        bucket: &str,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
+        let endpoint = self.signer()?.endpoint();
+        let authority = endpoint.url_authority(Some(bucket)).map_err(sign_err)?;
+        let url = Url::parse(&format!("{}://{authority}/", endpoint.scheme()))
+            .map_err(|e| ClientError::InvalidRequest(format!("bucket URL: {e}")))?;
+        self.request_to(method, bucket, url)
+    }
+
+    /// A request builder for `method` to `url` on `bucket`: in IP mode
+    /// (`Endpoint::builder().ip(..)`) the URL names the IP, and `Host` the bucket.
+    fn request_to(
+        &self,
+        method: CosMethod,
+        bucket: &str,
+        url: Url,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
         let endpoint = self.signer()?.endpoint();
         let host = endpoint.host(Some(bucket)).map_err(sign_err)?;
         let req = self.inner.http.request(http_method(method), url);
-        // IP mode (`Endpoint::builder().ip(..)`): the URL names the IP, `Host` the bucket.
         if endpoint.url_authority(Some(bucket)).map_err(sign_err)? != host {
             return Ok(req.header(header::HOST, host));
         }

@@ -26,7 +26,7 @@ pub mod providers;
 pub mod retry;
 pub mod transfer;
 
-pub use bucket::{Bucket, PartInfo};
+pub use bucket::{Bucket, ListOptions, ListPage, ObjectSummary, PartInfo};
 pub use client::{
     Client, ClientBuilder, DownloadOutput, GetOutput, ObjectMeta, Timeouts, UploadOutput, check_get,
 };

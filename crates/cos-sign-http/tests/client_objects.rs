@@ -276,3 +276,86 @@ async fn sign_request_signs_query_params_and_headers() {
     let resp = client.http().execute(tampered).await.unwrap();
     assert_eq!(resp.status(), 403);
 }
+
+/// Every page of `opts` (each page at most `opts`' max-keys): the keys, the common prefixes
+/// and the number of pages.
+async fn list_all(
+    bucket: &cos_sign_http::Bucket,
+    mut opts: cos_sign_http::ListOptions,
+) -> (Vec<String>, Vec<String>, usize) {
+    let (mut keys, mut prefixes, mut pages) = (Vec::new(), Vec::new(), 0);
+    loop {
+        let page = bucket.list_objects(&opts).await.unwrap();
+        pages += 1;
+        keys.extend(page.objects.iter().map(|o| o.key.clone()));
+        prefixes.extend(page.common_prefixes);
+        match page.next_marker {
+            Some(m) => opts = opts.marker(m),
+            None => return (keys, prefixes, pages),
+        }
+    }
+}
+
+/// List Objects pages through a bucket: prefix, delimiter, marker, max-keys; keys with
+/// spaces, non-ASCII and a line feed come back as stored; sizes and ETags are the objects'.
+#[tokio::test]
+async fn list_objects_pages_through_a_bucket() {
+    use cos_sign_http::ListOptions;
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(permanent())));
+    let bucket = client.bucket(BUCKET);
+    let keys = [
+        "l/a.txt",
+        "l/b/c.txt",
+        "l/b/d.txt",
+        "l/e\nf",
+        "l/谷 x",
+        "other",
+    ];
+    for (i, k) in keys.iter().enumerate() {
+        bucket.put(k, vec![b'x'; i]).await.unwrap();
+    }
+    // One page: every object under l/, with its size and ETag.
+    let page = bucket
+        .list_objects(&ListOptions::new().prefix("l/"))
+        .await
+        .unwrap();
+    assert_eq!(page.next_marker, None);
+    let got: Vec<(&str, u64)> = page
+        .objects
+        .iter()
+        .map(|o| (o.key.as_str(), o.size))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("l/a.txt", 0),
+            ("l/b/c.txt", 1),
+            ("l/b/d.txt", 2),
+            ("l/e\nf", 3),
+            ("l/谷 x", 4)
+        ]
+    );
+    assert_eq!(page.objects[3].etag, md5_hex(b"xxx"));
+    assert!(page.objects[0].last_modified.ends_with('Z'));
+    // Pages of one: the same keys, in as many pages.
+    let (all, prefixes, pages) =
+        list_all(&bucket, ListOptions::new().prefix("l/").max_keys(1)).await;
+    assert_eq!(all, &keys[..5]);
+    assert!(prefixes.is_empty());
+    assert_eq!(pages, 5);
+    // With a delimiter, in pages of two: l/b/ is one common prefix.
+    let (all, prefixes, _) = list_all(
+        &bucket,
+        ListOptions::new().prefix("l/").delimiter("/").max_keys(2),
+    )
+    .await;
+    assert_eq!(all, ["l/a.txt", "l/e\nf", "l/谷 x"]);
+    assert_eq!(prefixes, ["l/b/"]);
+    // The whole bucket, through the proxy and in IP mode (Host names the bucket).
+    let (all, _, _) = list_all(&bucket, ListOptions::new()).await;
+    assert_eq!(all.len(), keys.len());
+    let ip = ip_client(server.addr, permanent());
+    let (all_ip, _, _) = list_all(&ip.bucket(BUCKET), ListOptions::new()).await;
+    assert_eq!(all_ip, all);
+}
