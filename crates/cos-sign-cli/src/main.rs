@@ -1,5 +1,5 @@
-//! `cos-sign`: pre-sign, check, upload and download Tencent Cloud COS objects, and run a local
-//! COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
+//! `cos-sign`: pre-sign, check, upload, download and list Tencent Cloud COS objects, and run a
+//! local COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
 //!
 //! It is the top layer: arguments, output and exit codes only. Signing is `cos-sign-std`'s
 //! `Signer` (on `cos-sign-core`), transfers are `cos-sign-http`'s `Bucket`, and `serve` runs
@@ -28,6 +28,7 @@ macro_rules! esay {
 }
 
 mod demo;
+mod list;
 mod progress;
 mod target;
 mod transfer;
@@ -91,8 +92,8 @@ Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage 
 130, 143, 129 when stopped by Ctrl-C, SIGTERM, SIGHUP; 141, with no message, when the reader
 of standard output went away (`| head`), as for `cat`.";
 
-/// Sign, verify, upload and download Tencent Cloud COS objects; run a local COS-compatible
-/// server.
+/// Sign, verify, upload, download and list Tencent Cloud COS objects; run a local
+/// COS-compatible server.
 #[derive(Parser, Debug)]
 #[command(name = "cos-sign", version, after_long_help = MAIN_HELP)]
 struct Cli {
@@ -132,6 +133,9 @@ enum Command {
     /// credentials.
     #[command(after_long_help = GET_HELP)]
     Get(transfer::GetArgs),
+    /// List the objects of a bucket under a prefix (one level, or all with -r).
+    #[command(after_long_help = LS_HELP)]
+    Ls(list::LsArgs),
     /// Offline demo: local server, pre-signed upload and download of a file, bytes checked.
     #[command(after_long_help = DEMO_HELP)]
     Demo(demo::DemoArgs),
@@ -144,6 +148,17 @@ enum Command {
     /// Print the man page (roff) of cos-sign.
     Man,
 }
+
+const LS_HELP: &str = "\
+Examples:
+  cos-sign ls examplebucket-1250000000                      # the top level: objects, and folders as PRE
+  cos-sign ls cos://examplebucket-1250000000/photos/ -r     # every key under photos/
+  cos-sign ls examplebucket-1250000000 logs/ --output json  # one JSON object a line
+
+Text lines are `DATE TIME SIZE KEY` (UTC; control characters in keys escaped) and
+`PRE PREFIX` for a folder; json lines are {\"key\", \"size\", \"etag\", \"last_modified\",
+\"storage_class\"} and {\"prefix\"}. Keys are in UTF-8 byte order, page after page of List
+Objects (1,000 a page).";
 
 const PRESIGN_HELP: &str = "\
 Examples:
@@ -910,6 +925,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve(a),
         Command::Put(a) => transfer::put(a),
         Command::Get(a) => transfer::get(a),
+        Command::Ls(a) => list::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Completions { shell } => {
             let mut buf = Vec::new();

@@ -263,15 +263,26 @@ impl Target {
 
 /// A client, with a signer when the target is an object (credentials needed).
 fn client(t: &TransferArgs, target: &Target) -> Result<Client, CliError> {
+    let bucket = match target {
+        Target::Object { bucket, .. } => Some(bucket.as_str()),
+        Target::Url(_) => None,
+    };
+    cos_client(&t.endpoint, &t.creds, bucket, t.proxy.as_deref())
+}
+
+/// A client that signs for `bucket` with the credentials (none without a bucket: a
+/// pre-signed URL), through `proxy` if given.
+pub(crate) fn cos_client(
+    endpoint: &EndpointArgs,
+    creds: &CredArgs,
+    bucket: Option<&str>,
+    proxy: Option<&str>,
+) -> Result<Client, CliError> {
     let mut b = Client::builder();
-    if let Target::Object { bucket, .. } = target {
-        b = b.signer(Arc::new(crate::signer(
-            &t.endpoint,
-            &t.creds,
-            Some(bucket),
-        )?));
+    if let Some(bucket) = bucket {
+        b = b.signer(Arc::new(crate::signer(endpoint, creds, Some(bucket))?));
     }
-    if let Some(p) = &t.proxy {
+    if let Some(p) = proxy {
         let proxy =
             reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
         tracing::info!(proxy = %redact_proxy(p), "sending through a proxy");

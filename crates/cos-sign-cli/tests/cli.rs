@@ -2028,3 +2028,103 @@ fn unexpected_answers_fail_and_outputs_are_written_in_place() {
     assert_eq!(reader.join().unwrap(), "fresh");
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
+
+/// `ls`: one level with folders as PRE, every key with -r, pages of 1,000 followed to the end,
+/// json lines with each object's fields, a control character in a key escaped in text.
+#[test]
+fn ls_lists_a_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    let f = dir.path().join("f");
+    std::fs::write(&f, "abc").unwrap();
+    let f = f.to_str().unwrap();
+    for k in [
+        "ls/a.txt",
+        "ls/sub/b.txt",
+        "ls/谷 c",
+        "ls/d\u{1b}[2J",
+        "other",
+    ] {
+        assert_exit(&local(&["put", f, &format!("cos://{BUCKET}/{k}")]), 0);
+    }
+    // One level under ls/: the folder once, the objects with date, time and size.
+    let o = local(&["ls", &format!("cos://{BUCKET}/ls/")]);
+    assert_exit(&o, 0);
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0].trim_start(), "PRE ls/sub/");
+    assert!(lines[1].ends_with("          3 ls/a.txt"), "{text}");
+    assert!(lines[2].ends_with(" ls/d\\u{1b}[2J"), "{text}");
+    assert!(lines[3].ends_with(" ls/谷 c"), "{text}");
+    assert!(!text.contains('\u{1b}'));
+    // -r, BUCKET PREFIX: every key under ls/, as json lines.
+    let o = local(&["ls", BUCKET, "ls/", "-r", "--output", "json"]);
+    assert_exit(&o, 0);
+    let keys: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["size"], 3);
+            assert_eq!(v["etag"], "900150983cd24fb0d6963f7d28e17f72");
+            assert_eq!(v["storage_class"], "STANDARD");
+            v["key"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        ["ls/a.txt", "ls/d\u{1b}[2J", "ls/sub/b.txt", "ls/谷 c"]
+    );
+    // More than a page: 1,001 keys under many/, listed to the end.
+    let srv = server.url.trim_start_matches("http://").to_owned();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let srv = &srv;
+            s.spawn(move || {
+                for i in (t..1001).step_by(8) {
+                    put_direct(srv, &format!("many/{i:04}"));
+                }
+            });
+        }
+    });
+    let o = local(&["ls", &format!("cos://{BUCKET}/many/"), "-r"]);
+    assert_exit(&o, 0);
+    let text = stdout(&o);
+    assert_eq!(text.lines().count(), 1001);
+    assert!(text.lines().last().unwrap().ends_with(" many/1000"));
+    // Nothing under a prefix: no line, exit 0.
+    let o = local(&["ls", BUCKET, "none/"]);
+    assert_exit(&o, 0);
+    assert!(o.stdout.is_empty());
+}
+
+/// An empty object at `key`, PUT through the proxy `proxy` (host:port) with a URL the test
+/// signs itself (a `cos-sign put` per key would start a process for each).
+fn put_direct(proxy: &str, key: &str) {
+    use cos_sign_std::config::{Endpoint, Scheme};
+    use cos_sign_std::credentials::{Credentials, StaticProvider};
+    use cos_sign_std::method::Method;
+    use cos_sign_std::signer::{SignOptions, Signer};
+    use std::io::{Read, Write};
+    let endpoint = Endpoint::builder()
+        .region("ap-guangzhou")
+        .scheme(Scheme::Http)
+        .build()
+        .unwrap();
+    let signer = Signer::new(StaticProvider::new(Credentials::new(ID, KEY)), endpoint);
+    let p = signer
+        .presign(Method::Put, BUCKET, key, &SignOptions::default())
+        .unwrap();
+    let host = signer.host(BUCKET).unwrap();
+    let mut s = std::net::TcpStream::connect(proxy).unwrap();
+    write!(
+        s,
+        "PUT {} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        p.url
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
