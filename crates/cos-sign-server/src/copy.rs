@@ -1,16 +1,20 @@
-//! PUT Object - Copy: `x-cos-copy-source` names an object of this server.
+//! PUT Object - Copy and Upload Part - Copy: `x-cos-copy-source` names an object of this
+//! server.
 
+use http_body_util::BodyExt;
 use hyper::{Response, StatusCode};
 use percent_encoding::percent_decode_str;
-use tokio::io::AsyncReadExt;
 
 use super::State;
 use super::bucket::{invalid_argument, xml_response};
 use super::error::CosError;
-use super::object_ops::{Condition, evaluate, precondition_failed, stored_headers};
-use super::request::{VerifiedRequest, bucket_from_host, check_key, valid_bucket};
+use super::multipart::{
+    check_part_size, no_such_upload, part_number_of, part_write_error, upload_of, write_error,
+};
+use super::object_ops::{ByteRange, Condition, evaluate, precondition_failed, stored_headers};
+use super::request::{VerifiedRequest, bucket_from_host, check_key, digits, valid_bucket};
 use super::response::{Body, Ctx};
-use super::store::{Content, WriteError};
+use super::store::{Content, ContentBody, Meta};
 use super::xml::{XmlOut, iso8601};
 
 /// The bucket and key of an `x-cos-copy-source` value:
@@ -46,6 +50,86 @@ fn io_error(e: std::io::Error) -> CosError {
     CosError::internal(format!("storage failed: {e}"))
 }
 
+/// The source object named by `x-cos-copy-source` (already parsed): 404 `NoSuchKey` when
+/// there is none, 412 `PreconditionFailed` when an `x-cos-copy-source-If-*` condition does
+/// not hold (COS answers 412 for each of the four, If-None-Match and If-Modified-Since too).
+async fn open_source(
+    state: &State,
+    vreq: &VerifiedRequest,
+    bucket: &str,
+    key: &str,
+) -> Result<(Meta, Content), CosError> {
+    let found = state
+        .store
+        .get(bucket, key, false)
+        .await
+        .map_err(io_error)?;
+    let Some((meta, Some(content))) = found else {
+        return Err(CosError::no_such_key());
+    };
+    let cond = evaluate(|n| vreq.header(&format!("x-cos-copy-source-{n}")), &meta);
+    if cond != Condition::Proceed {
+        return Err(precondition_failed());
+    }
+    Ok((meta, content))
+}
+
+/// The bytes of a source object to copy, read chunk by chunk.
+struct SourceBytes(ContentBody);
+
+impl SourceBytes {
+    /// `range` of `content` (`None`: nothing).
+    async fn new(mut content: Content, range: Option<ByteRange>) -> Result<Self, CosError> {
+        let Some(range) = range else {
+            return Ok(Self(ContentBody::new(content, 0)));
+        };
+        content.skip(range.first).await.map_err(io_error)?;
+        Ok(Self(ContentBody::new(
+            content,
+            range.last - range.first + 1,
+        )))
+    }
+
+    async fn next(&mut self) -> Result<Option<bytes::Bytes>, CosError> {
+        while let Some(frame) = self.0.frame().await {
+            if let Ok(data) = frame.map_err(io_error)?.into_data() {
+                return Ok(Some(data));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// All the bytes of an object of `len` bytes (`None`: it has none).
+fn whole(len: u64) -> Option<ByteRange> {
+    len.checked_sub(1).map(|last| ByteRange { first: 0, last })
+}
+
+/// `x-cos-copy-source-range` against a source of `len` bytes. COS documents it as
+/// `bytes=first-last`, zero-based offsets, both given; absent (or empty, as the Python SDK
+/// sends it without a range) it means the whole object. As S3 answers it: another form is
+/// 400 `InvalidArgument`, and so is a range that is reversed or passes the object's end.
+fn copy_range(value: Option<&str>, len: u64) -> Result<Option<ByteRange>, CosError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(whole(len));
+    };
+    let (first, last) = value
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(a, b)| digits(a).zip(digits(b)))
+        .ok_or_else(|| {
+            invalid_argument(
+                "The x-cos-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy.",
+            )
+        })?;
+    if first > last || last >= len {
+        return Err(invalid_argument(format!(
+            "Range specified is not valid for source object of size: {len}"
+        )));
+    }
+    Ok(Some(ByteRange { first, last }))
+}
+
 /// PUT Object - Copy.
 pub(crate) async fn copy(
     state: &State,
@@ -70,18 +154,7 @@ pub(crate) async fn copy(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata.",
         ));
     }
-    let found = state
-        .store
-        .get(&src_bucket, &src_key, false)
-        .await
-        .map_err(io_error)?;
-    let Some((meta, Some(content))) = found else {
-        return Err(CosError::no_such_key());
-    };
-    let cond = evaluate(|n| vreq.header(&format!("x-cos-copy-source-{n}")), &meta);
-    if cond != Condition::Proceed {
-        return Err(precondition_failed());
-    }
+    let (meta, content) = open_source(state, vreq, &src_bucket, &src_key).await?;
     if meta.len > state.limits.max_object_size {
         return Err(CosError::new(
             StatusCode::BAD_REQUEST,
@@ -99,27 +172,9 @@ pub(crate) async fn copy(
         .begin(&vreq.bucket, &vreq.key, headers)
         .await
         .map_err(io_error)?;
-    let write = |e: WriteError| match e {
-        WriteError::Full => CosError::new(
-            StatusCode::BAD_REQUEST,
-            "EntityTooLarge",
-            "The memory store is full (see --memory-store-cap).",
-        ),
-        WriteError::Io(e) => io_error(e),
-    };
-    match content {
-        Content::Memory(b) => upload.write(&b).await.map_err(write)?,
-        Content::File(f) => {
-            let mut f = f.take(meta.len);
-            let mut buf = vec![0u8; 256 * 1024];
-            loop {
-                let n = f.read(&mut buf).await.map_err(io_error)?;
-                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
-                    break;
-                };
-                upload.write(chunk).await.map_err(write)?;
-            }
-        }
+    let mut source = SourceBytes::new(content, whole(meta.len)).await?;
+    while let Some(chunk) = source.next().await? {
+        upload.write(&chunk).await.map_err(write_error)?;
     }
     if upload.len() != meta.len {
         return Err(CosError::internal("the source object changed while copied"));
@@ -127,6 +182,47 @@ pub(crate) async fn copy(
     let now = state.now();
     let etag = upload.commit(&state.store, now).await.map_err(io_error)?;
     let mut x = XmlOut::new("CopyObjectResult");
+    x.field("ETag", &format!("\"{etag}\""))
+        .field("LastModified", &iso8601(now));
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
+}
+
+/// Upload Part - Copy: PUT Object?partNumber=N&uploadId=ID with `x-cos-copy-source` and
+/// maybe `x-cos-copy-source-range`. The part is written as Upload Part writes one (the same
+/// part-number, upload and size checks, the memory store's room), its ETag the MD5 of the
+/// copied bytes.
+pub(crate) async fn upload_part_copy(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    let number = part_number_of(vreq)?;
+    let (id, _) = upload_of(state, vreq).await?;
+    let (src_bucket, src_key) = parse_source(vreq.header("x-cos-copy-source").unwrap_or(""))?;
+    let (meta, content) = open_source(state, vreq, &src_bucket, &src_key).await?;
+    let range = copy_range(vreq.header("x-cos-copy-source-range"), meta.len)?;
+    let len = range.map_or(0, |r| r.last - r.first + 1);
+    check_part_size(state, vreq, &id, number, len)?;
+    let mut part = state
+        .parts
+        .begin_part(&vreq.bucket, &id, number)
+        .await
+        .map_err(io_error)?
+        .ok_or_else(no_such_upload)?;
+    let mut source = SourceBytes::new(content, range).await?;
+    while let Some(chunk) = source.next().await? {
+        part.write(&chunk).await.map_err(part_write_error)?;
+    }
+    if part.len() != len {
+        return Err(CosError::internal("the source object changed while copied"));
+    }
+    let now = state.now();
+    let etag = part
+        .commit(&state.parts, now)
+        .await
+        .map_err(io_error)?
+        .ok_or_else(no_such_upload)?;
+    let mut x = XmlOut::new("CopyPartResult");
     x.field("ETag", &format!("\"{etag}\""))
         .field("LastModified", &iso8601(now));
     Ok(xml_response(ctx, StatusCode::OK, x.finish()))
@@ -148,5 +244,35 @@ mod tests {
         assert!(parse_source("127.0.0.1/key").is_err());
         let e = parse_source("b-1.cos.ap-beijing.myqcloud.com/k?versionId=1").unwrap_err();
         assert_eq!(e.code, "NotImplemented");
+    }
+
+    #[test]
+    fn copy_ranges() {
+        let r = |first, last| Some(Some(ByteRange { first, last }));
+        let ok = |v, len| copy_range(v, len).ok();
+        assert_eq!(ok(None, 10), r(0, 9));
+        assert_eq!(ok(Some(""), 10), r(0, 9));
+        assert_eq!(ok(None, 0), Some(None));
+        assert_eq!(ok(Some("bytes=0-9"), 10), r(0, 9));
+        assert_eq!(ok(Some(" bytes=3-3 "), 10), r(3, 3));
+        for bad in [
+            "bytes=0-10",
+            "bytes=4-3",
+            "bytes=0-",
+            "bytes=-1",
+            "0-1",
+            "bytes=+1-2",
+            "bytes=0-1,2-3",
+            "bytes=a-b",
+            "items=0-1",
+            "bytes=99999999999999999999-1",
+        ] {
+            let e = copy_range(Some(bad), 10).unwrap_err();
+            assert_eq!(
+                (e.status.as_u16(), e.code),
+                (400, "InvalidArgument"),
+                "{bad}"
+            );
+        }
     }
 }

@@ -32,7 +32,7 @@ fn io_error(e: std::io::Error) -> CosError {
     CosError::internal(format!("storage failed: {e}"))
 }
 
-fn write_error(e: WriteError) -> CosError {
+pub(crate) fn write_error(e: WriteError) -> CosError {
     match e {
         WriteError::Full => CosError::new(
             StatusCode::BAD_REQUEST,
@@ -130,7 +130,7 @@ pub(crate) fn content_md5(vreq: &VerifiedRequest) -> Result<Option<[u8; 16]>, Co
 }
 
 /// The upload named by `uploadId`, checked to belong to this key.
-async fn upload_of(
+pub(crate) async fn upload_of(
     state: &State,
     vreq: &VerifiedRequest,
 ) -> Result<(String, UploadInfo), CosError> {
@@ -170,30 +170,11 @@ pub(crate) async fn upload_part(
 ) -> Result<Response<Body>, Refused> {
     let bucket = vreq.bucket.as_str();
     let checked = async {
-        let number = vreq
-            .param("partNumber")
-            .and_then(part_number)
-            .filter(|n| PART_NUMBERS.contains(n))
-            .ok_or_else(|| invalid_argument("partNumber must be an integer from 1 to 10000."))?;
+        let number = part_number_of(vreq)?;
         let md5 = content_md5(vreq)?;
         let (id, _) = upload_of(state, vreq).await?;
-        let max = state.limits.max_object_size;
-        let declared = hyper::body::Body::size_hint(&body).exact();
-        if declared.is_some_and(|n| n > max) {
-            return Err(CosError::new(
-                StatusCode::BAD_REQUEST,
-                "EntityTooLarge",
-                format!(
-                    "Your proposed upload exceeds the maximum allowed part size ({max} bytes)."
-                ),
-            ));
-        }
-        // The memory store's room, the part this one replaces counted as freed.
-        let room = state.parts.room_for(bucket, &id, number);
-        if let (Some(n), Some(room)) = (declared, room)
-            && n > room
-        {
-            return Err(write_error(WriteError::Full));
+        if let Some(n) = hyper::body::Body::size_hint(&body).exact() {
+            check_part_size(state, vreq, &id, number, n)?;
         }
         Ok::<_, CosError>((number, md5, id))
     }
@@ -221,13 +202,9 @@ pub(crate) async fn upload_part(
                 "Your proposed upload exceeds the maximum allowed part size.",
             )));
         }
-        part.write(&chunk).await.map_err(|e| {
-            closing(if e.kind() == std::io::ErrorKind::StorageFull {
-                write_error(WriteError::Full)
-            } else {
-                io_error(e)
-            })
-        })?;
+        part.write(&chunk)
+            .await
+            .map_err(|e| closing(part_write_error(e)))?;
     }
     if expected.is_some_and(|e| e != part.digest()) {
         return Err(CosError::bad_digest().into());
@@ -238,6 +215,50 @@ pub(crate) async fn upload_part(
         .map_err(io_error)?
         .ok_or_else(no_such_upload)?;
     Ok(etag_response(ctx, &etag))
+}
+
+/// The `partNumber` of a part request (Upload Part, Upload Part - Copy): 1 to 10000.
+pub(crate) fn part_number_of(vreq: &VerifiedRequest) -> Result<u32, CosError> {
+    vreq.param("partNumber")
+        .and_then(part_number)
+        .filter(|n| PART_NUMBERS.contains(n))
+        .ok_or_else(|| invalid_argument("partNumber must be an integer from 1 to 10000."))
+}
+
+/// Refuses a part of `len` bytes (known before it is written) larger than a part may be, or
+/// than the memory store's room, the part it replaces counted as freed.
+pub(crate) fn check_part_size(
+    state: &State,
+    vreq: &VerifiedRequest,
+    id: &str,
+    number: u32,
+    len: u64,
+) -> Result<(), CosError> {
+    let max = state.limits.max_object_size;
+    if len > max {
+        return Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "EntityTooLarge",
+            format!("Your proposed upload exceeds the maximum allowed part size ({max} bytes)."),
+        ));
+    }
+    if state
+        .parts
+        .room_for(&vreq.bucket, id, number)
+        .is_some_and(|room| len > room)
+    {
+        return Err(write_error(WriteError::Full));
+    }
+    Ok(())
+}
+
+/// The error of a refused [`PartWriter`](super::parts::PartWriter) write.
+pub(crate) fn part_write_error(e: std::io::Error) -> CosError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        write_error(WriteError::Full)
+    } else {
+        io_error(e)
+    }
 }
 
 /// A part number as a request writes it (see [`digits`]); past `u32::MAX` it saturates

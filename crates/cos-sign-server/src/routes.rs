@@ -29,6 +29,7 @@ pub(crate) enum Op {
     DeleteObject,
     Initiate,
     UploadPart,
+    UploadPartCopy,
     Complete,
     Abort,
     ListParts,
@@ -93,7 +94,7 @@ pub(crate) fn route(
         (true, "GET" | "HEAD") => Op::GetObject,
         (true, "PUT") if has("uploadId") || has("partNumber") => {
             if copy_source {
-                Op::NotImplemented("Upload Part - Copy")
+                Op::UploadPartCopy
             } else {
                 Op::UploadPart
             }
@@ -148,6 +149,7 @@ pub(crate) async fn dispatch(
         Op::ListParts => multipart::list_parts(state, ctx, vreq).await,
         Op::NotImplemented(what) => Err(not_implemented(what)),
         Op::CopyObject => copy::copy(state, ctx, vreq).await,
+        Op::UploadPartCopy => copy::upload_part_copy(state, ctx, vreq).await,
         Op::PutObject | Op::UploadPart | Op::Complete | Op::DeleteMultiple => {
             Err(not_implemented("unreachable"))
         }
@@ -191,6 +193,10 @@ mod tests {
         assert_eq!(
             r(Method::PUT, true, &["partNumber", "uploadId"], false),
             Op::UploadPart
+        );
+        assert_eq!(
+            r(Method::PUT, true, &["partNumber", "uploadId"], true),
+            Op::UploadPartCopy
         );
         assert_eq!(r(Method::POST, true, &["uploads"], false), Op::Initiate);
         assert_eq!(r(Method::POST, true, &["uploadId"], false), Op::Complete);

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
+from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
 from server_helpers import BUCKET, PERM_ID, PERM_KEY, cos_client, parse_error
@@ -421,3 +422,108 @@ def test_unsupported_operations_answer_not_implemented(client):
         assert (err.get_status_code(), err.get_error_code()) == (501, "NotImplemented")
     err = service_error(lambda: client.create_bucket(Bucket=BUCKET))
     assert (err.get_status_code(), err.get_error_code()) == (409, "BucketAlreadyOwnedByYou")
+
+
+def proxy_sdk_client(server):
+    """The SDK with the real COS host, through the server as its HTTP proxy: `copy()` reads
+    the source's size with a HEAD to the source's own host, which IP mode does not redirect."""
+    conf = CosConfig(
+        Region="ap-guangzhou",
+        SecretId=PERM_ID,
+        SecretKey=PERM_KEY,
+        Scheme="http",
+        Proxies=server.proxies,
+    )
+    return CosS3Client(conf, retry=0)
+
+
+def test_copy_above_the_part_threshold_copies_by_parts(server):
+    client = proxy_sdk_client(server)
+    src = "pcopy/src 中.bin"
+    data = os.urandom(3 * MIB + 4321)
+    client.put_object(Bucket=BUCKET, Key=src, Body=data, Metadata={"x-cos-meta-a": "1"})
+    client._conf.set_copy_part_threshold_size(2 * MIB)
+    source = {"Bucket": BUCKET, "Key": src, "Region": "ap-guangzhou"}
+    # copy() copies by parts only when the source is at or above the threshold and the
+    # copy changes the storage class (or the region).
+    r = client.copy(
+        Bucket=BUCKET, Key="pcopy/dst.bin", CopySource=source, PartSize=1, StorageClass="STANDARD_IA"
+    )
+    chunks = [data[i : i + MIB] for i in range(0, len(data), MIB)]
+    assert len(chunks) == 4
+    assert r["ETag"] == multipart_etag(chunks)
+    got = client.get_object(Bucket=BUCKET, Key="pcopy/dst.bin")
+    assert got["Body"].get_raw_stream().read() == data
+    assert got["ETag"] == multipart_etag(chunks)
+    assert got["x-cos-storage-class"] == "STANDARD_IA"
+    assert "Upload" not in client.list_multipart_uploads(Bucket=BUCKET, Prefix="pcopy/")
+
+
+def test_upload_part_copy_with_ranges(client):
+    src = "pcopy/ranged-src.bin"
+    data = payload(2 * MIB + 100, 21)
+    etag = client.put_object(Bucket=BUCKET, Key=src, Body=data)["ETag"]
+    source = {"Bucket": BUCKET, "Key": src, "Region": "ap-guangzhou"}
+    key = "pcopy/ranged.bin"
+    upload_id = client.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
+    first = client.upload_part_copy(
+        Bucket=BUCKET,
+        Key=key,
+        PartNumber=1,
+        UploadId=upload_id,
+        CopySource=source,
+        CopySourceRange=f"bytes=10-{MIB + 9}",
+        CopySourceIfMatch=etag,
+    )
+    assert first["ETag"] == f'"{md5_hex(data[10 : MIB + 10])}"'
+    assert first["LastModified"].endswith(".000Z")
+    # Without a range (the SDK then sends an empty one): the whole object.
+    second = client.upload_part_copy(
+        Bucket=BUCKET, Key=key, PartNumber=2, UploadId=upload_id, CopySource=source
+    )
+    assert second["ETag"] == f'"{md5_hex(data)}"'
+    for bad in ("bytes=0-", f"bytes=0-{len(data)}", "bytes=9-3"):
+        err = service_error(
+            lambda: client.upload_part_copy(
+                Bucket=BUCKET,
+                Key=key,
+                PartNumber=3,
+                UploadId=upload_id,
+                CopySource=source,
+                CopySourceRange=bad,
+            )
+        )
+        assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidArgument"), bad
+    err = service_error(
+        lambda: client.upload_part_copy(
+            Bucket=BUCKET,
+            Key=key,
+            PartNumber=3,
+            UploadId=upload_id,
+            CopySource=source,
+            CopySourceIfNoneMatch=etag,
+        )
+    )
+    assert (err.get_status_code(), err.get_error_code()) == (412, "PreconditionFailed")
+    missing = {"Bucket": BUCKET, "Key": "pcopy/none", "Region": "ap-guangzhou"}
+    err = service_error(
+        lambda: client.upload_part_copy(
+            Bucket=BUCKET, Key=key, PartNumber=3, UploadId=upload_id, CopySource=missing
+        )
+    )
+    assert (err.get_status_code(), err.get_error_code()) == (404, "NoSuchKey")
+    done = client.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={
+            "Part": [
+                {"PartNumber": 1, "ETag": first["ETag"]},
+                {"PartNumber": 2, "ETag": second["ETag"]},
+            ]
+        },
+    )
+    parts = [data[10 : MIB + 10], data]
+    assert done["ETag"] == multipart_etag(parts)
+    got = client.get_object(Bucket=BUCKET, Key=key)
+    assert got["Body"].get_raw_stream().read() == b"".join(parts)
