@@ -1,13 +1,15 @@
 //! `cos-sign ls`: the objects of a bucket under a prefix, one level (folders as `PRE`) or
-//! all of them, page after page of List Objects.
+//! all of them, page after page of List Objects; `cos-sign rm`: one object, or every object
+//! under a prefix.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use cos_sign_http::{ListOptions, ListPage, ObjectSummary};
+use cos_sign_http::{Bucket, ListOptions, ListPage, ObjectSummary};
+use futures_util::StreamExt;
 
-use crate::target::parse_cos_uri;
+use crate::target::{bucket_key, parse_cos_uri};
 use crate::transfer::cos_client;
 use crate::{CliError, CredArgs, EndpointArgs, OutputFormat};
 
@@ -35,43 +37,134 @@ pub(crate) struct LsArgs {
 
 /// The bucket and prefix of `BUCKET [PREFIX]` or `cos://BUCKET/PREFIX` (`cos://BUCKET`:
 /// the whole bucket).
-fn bucket_prefix(a: &LsArgs) -> Result<(String, String), CliError> {
-    let Some(rest) = a.bucket.strip_prefix("cos://") else {
-        return Ok((a.bucket.clone(), a.prefix.clone().unwrap_or_default()));
+fn bucket_prefix(first: &str, second: Option<&str>) -> Result<(String, String), CliError> {
+    let Some(rest) = first.strip_prefix("cos://") else {
+        return Ok((first.to_owned(), second.unwrap_or_default().to_owned()));
     };
-    if let Some(p) = &a.prefix {
+    if let Some(p) = second {
         return Err(CliError::usage(format!(
-            "{:?} already names the prefix; drop the extra {p:?}",
-            a.bucket
+            "{first:?} already names the prefix; drop the extra {p:?}"
         )));
     }
     match rest.split_once('/') {
         None if !rest.is_empty() => Ok((rest.to_owned(), String::new())),
         Some((_, "")) => Ok((rest.trim_end_matches('/').to_owned(), String::new())),
-        _ => parse_cos_uri(&a.bucket).unwrap_or_else(|| Err(CliError::usage("cos://BUCKET"))),
+        _ => parse_cos_uri(first).unwrap_or_else(|| Err(CliError::usage("cos://BUCKET"))),
+    }
+}
+
+/// Calls `each` with every page under `prefix` (one level with `delimiter`), to the end.
+fn pages(
+    rt: &tokio::runtime::Runtime,
+    bucket: &Bucket,
+    prefix: &str,
+    delimiter: Option<&str>,
+    mut each: impl FnMut(&ListPage) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let mut opts = ListOptions::new().prefix(prefix);
+    if let Some(d) = delimiter {
+        opts = opts.delimiter(d);
+    }
+    loop {
+        let page = rt.block_on(bucket.list_objects(&opts))?;
+        each(&page)?;
+        match page.next_marker {
+            Some(m) => opts = opts.marker(m),
+            None => return Ok(()),
+        }
     }
 }
 
 pub(crate) fn run(a: &LsArgs) -> Result<ExitCode, CliError> {
-    let (bucket, prefix) = bucket_prefix(a)?;
+    let (bucket, prefix) = bucket_prefix(&a.bucket, a.prefix.as_deref())?;
     let client = cos_client(&a.endpoint, &a.creds, Some(&bucket), a.proxy.as_deref())?;
     let bucket = client.bucket(bucket);
-    let mut opts = ListOptions::new().prefix(prefix);
-    if !a.recursive {
-        opts = opts.delimiter("/");
-    }
     let rt = crate::runtime()?;
     let mut out = std::io::stdout().lock();
-    loop {
-        let page: ListPage = rt.block_on(bucket.list_objects(&opts))?;
-        write_page(&mut out, &page, a.output).map_err(|e| CliError::stdout(&e))?;
-        match page.next_marker {
-            Some(m) => opts = opts.marker(m),
-            None => break,
-        }
-    }
+    let delimiter = (!a.recursive).then_some("/");
+    pages(&rt, &bucket, &prefix, delimiter, |page| {
+        write_page(&mut out, page, a.output).map_err(|e| CliError::stdout(&e))
+    })?;
     out.flush().map_err(|e| CliError::stdout(&e))?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct RmArgs {
+    /// Bucket, or cos://BUCKET/KEY (with -r: cos://BUCKET/PREFIX).
+    #[arg(value_name = "BUCKET|cos://BUCKET/KEY")]
+    bucket: String,
+    /// Object key (with -r: the prefix; not with cos://).
+    key: Option<String>,
+    /// Delete every object whose key starts with the prefix (listed first).
+    #[arg(short, long)]
+    recursive: bool,
+    /// Print what would be deleted, and delete nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
+    #[arg(long)]
+    proxy: Option<String>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    #[command(flatten)]
+    creds: CredArgs,
+}
+
+/// Deletes at once at most this many objects of a recursive `rm`.
+const DELETES_IN_FLIGHT: usize = 16;
+
+pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
+    let (bucket, key) = if a.recursive {
+        bucket_prefix(&a.bucket, a.key.as_deref())?
+    } else {
+        bucket_key(&a.bucket, a.key.as_deref())?
+    };
+    let client = cos_client(&a.endpoint, &a.creds, Some(&bucket), a.proxy.as_deref())?;
+    let name = bucket.clone();
+    let bucket = client.bucket(bucket);
+    let rt = crate::runtime()?;
+    let mut keys = Vec::new();
+    if a.recursive {
+        pages(&rt, &bucket, &key, None, |page| {
+            keys.extend(page.objects.iter().map(|o| o.key.clone()));
+            Ok(())
+        })?;
+    } else {
+        keys.push(key);
+    }
+    let mut out = std::io::stdout().lock();
+    let shown = |k: &str| format!("cos://{name}/{}", k.escape_debug());
+    if a.dry_run {
+        for k in &keys {
+            writeln!(out, "(dry run) would delete {}", shown(k))
+                .map_err(|e| CliError::stdout(&e))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let deletes = futures_util::stream::iter(keys.iter().map(|k| {
+        let bucket = &bucket;
+        async move { (k, bucket.delete(k).await) }
+    }))
+    .buffered(DELETES_IN_FLIGHT);
+    let results: Vec<_> = rt.block_on(deletes.collect());
+    let mut failed = 0usize;
+    for (k, r) in results {
+        match r {
+            Ok(_) => writeln!(out, "deleted {}", shown(k)).map_err(|e| CliError::stdout(&e))?,
+            Err(e) => {
+                failed += 1;
+                crate::warn(&format!("{}: {}", shown(k), CliError::from(e).message));
+            }
+        }
+    }
+    match failed {
+        0 => Ok(ExitCode::SUCCESS),
+        n => Err(CliError::fail(format!(
+            "{n} of {} objects not deleted",
+            keys.len()
+        ))),
+    }
 }
 
 /// One page: its common prefixes (`PRE`), then its objects. Keys in text are shown with
@@ -128,7 +221,8 @@ mod tests {
     fn parsed(args: &[&str]) -> Result<(String, String), CliError> {
         let mut argv = vec!["ls"];
         argv.extend_from_slice(args);
-        bucket_prefix(&Cli::parse_from(argv).ls)
+        let ls = Cli::parse_from(argv).ls;
+        bucket_prefix(&ls.bucket, ls.prefix.as_deref())
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `cos-sign`: pre-sign, check, upload, download and list Tencent Cloud COS objects, and run a
-//! local COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
+//! `cos-sign`: pre-sign, check, upload, download, list and delete Tencent Cloud COS objects,
+//! and run a local COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
 //!
 //! It is the top layer: arguments, output and exit codes only. Signing is `cos-sign-std`'s
 //! `Signer` (on `cos-sign-core`), transfers are `cos-sign-http`'s `Bucket`, and `serve` runs
@@ -92,7 +92,7 @@ Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage 
 130, 143, 129 when stopped by Ctrl-C, SIGTERM, SIGHUP; 141, with no message, when the reader
 of standard output went away (`| head`), as for `cat`.";
 
-/// Sign, verify, upload, download and list Tencent Cloud COS objects; run a local
+/// Sign, verify, upload, download, list and delete Tencent Cloud COS objects; run a local
 /// COS-compatible server.
 #[derive(Parser, Debug)]
 #[command(name = "cos-sign", version, after_long_help = MAIN_HELP)]
@@ -136,6 +136,9 @@ enum Command {
     /// List the objects of a bucket under a prefix (one level, or all with -r).
     #[command(after_long_help = LS_HELP)]
     Ls(list::LsArgs),
+    /// Delete an object, or every object under a prefix with -r.
+    #[command(after_long_help = RM_HELP)]
+    Rm(list::RmArgs),
     /// Offline demo: local server, pre-signed upload and download of a file, bytes checked.
     #[command(after_long_help = DEMO_HELP)]
     Demo(demo::DemoArgs),
@@ -159,6 +162,17 @@ Text lines are `DATE TIME SIZE KEY` (UTC; control characters in keys escaped) an
 `PRE PREFIX` for a folder; json lines are {\"key\", \"size\", \"etag\", \"last_modified\",
 \"storage_class\"} and {\"prefix\"}. Keys are in UTF-8 byte order, page after page of List
 Objects (1,000 a page).";
+
+const RM_HELP: &str = "\
+Examples:
+  cos-sign rm examplebucket-1250000000 photos/old.jpg
+  cos-sign rm cos://examplebucket-1250000000/tmp/ -r --dry-run   # what -r would delete
+  cos-sign rm cos://examplebucket-1250000000/tmp/ -r             # every key under tmp/
+
+Prints `deleted cos://BUCKET/KEY` for each object (COS answers a delete of a missing object as
+done). With -r the keys under the prefix are listed first, then deleted 16 at a time; a
+failure is reported and the others go on (exit 1 if any failed). Without a prefix, -r
+deletes every object of the bucket.";
 
 const PRESIGN_HELP: &str = "\
 Examples:
@@ -926,6 +940,7 @@ fn main() -> ExitCode {
         Command::Put(a) => transfer::put(a),
         Command::Get(a) => transfer::get(a),
         Command::Ls(a) => list::run(a),
+        Command::Rm(a) => list::rm(a),
         Command::Demo(a) => demo::run(a),
         Command::Completions { shell } => {
             let mut buf = Vec::new();

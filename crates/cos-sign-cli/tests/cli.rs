@@ -1072,13 +1072,7 @@ fn put_and_get_headers_stdin_and_stdout() {
 
     // A named pipe (as <(command) gives) is read as standard input is.
     let fifo = dir.path().join("fifo");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let writer = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::write(fifo, b"from a pipe").unwrap())
@@ -2013,13 +2007,7 @@ fn unexpected_answers_fail_and_outputs_are_written_in_place() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "fresh");
     // into a named pipe
     let fifo = dir.path().join("fifo");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let reader = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
@@ -2127,4 +2115,61 @@ fn put_direct(proxy: &str, key: &str) {
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Makes a named pipe at `path`.
+fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// `rm`: one object; with -r every object under a prefix, in key order, others kept;
+/// --dry-run deletes nothing.
+#[test]
+fn rm_deletes_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    let f = dir.path().join("f");
+    std::fs::write(&f, "abc").unwrap();
+    let f = f.to_str().unwrap();
+    let keys = ["rm/a", "rm/b/c", "rm/谷", "rmx", "keep/d"];
+    for k in keys {
+        assert_exit(&local(&["put", f, &format!("cos://{BUCKET}/{k}")]), 0);
+    }
+    let listed = |prefix: &str| {
+        let o = local(&["ls", BUCKET, prefix, "-r", "--output", "json"]);
+        assert_exit(&o, 0);
+        stdout(&o)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    // One object.
+    let o = local(&["rm", BUCKET, "rmx"]);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o), format!("deleted cos://{BUCKET}/rmx\n"));
+    // A dry run names what -r would delete, and deletes nothing.
+    let o = local(&["rm", &format!("cos://{BUCKET}/rm/"), "-r", "--dry-run"]);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 3);
+    assert_eq!(listed("rm/"), ["rm/a", "rm/b/c", "rm/谷"]);
+    // -r: every key under rm/, in order; keep/ stays.
+    let o = local(&["rm", &format!("cos://{BUCKET}/rm/"), "-r"]);
+    assert_exit(&o, 0);
+    let want: String = ["rm/a", "rm/b/c", "rm/谷"]
+        .iter()
+        .map(|k| format!("deleted cos://{BUCKET}/{k}\n"))
+        .collect();
+    assert_eq!(stdout(&o), want);
+    assert!(listed("rm").is_empty());
+    assert_eq!(listed(""), ["keep/d"]);
+    // Without -r a key is required.
+    let o = local(&["rm", &format!("cos://{BUCKET}/")]);
+    assert_exit(&o, 2);
 }
