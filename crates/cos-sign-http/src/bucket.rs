@@ -318,6 +318,51 @@ impl Bucket {
         Ok(ObjectMeta::from_headers(resp.headers()))
     }
 
+    /// PUT Object - Copy: copies the object `source_key` of `source_bucket` (a bucket in this
+    /// client's region) to `key` of this bucket, on the server side, with its metadata (COS
+    /// copies objects up to 5 GiB in one call). Returns the new object's ETag, without
+    /// quotes. An error COS reports inside a 200 answer is an error.
+    ///
+    /// # Errors
+    /// Signing, HTTP, a timeout, COS's error answer (`NoSuchKey` for a missing source), or an
+    /// answer without an ETag.
+    pub async fn copy_from(
+        &self,
+        source_bucket: &str,
+        source_key: &str,
+        key: &str,
+    ) -> Result<String, ClientError> {
+        let endpoint = self.client.signer()?.endpoint().endpoint().to_owned();
+        let path = self
+            .client
+            .object_url(source_bucket, source_key)?
+            .path()
+            .to_owned();
+        let source = format!("{source_bucket}.{endpoint}{path}");
+        let resp = self
+            .call(true, || {
+                Ok(self
+                    .request(Method::Put, key)?
+                    .header("x-cos-copy-source", source.as_str())
+                    .build()?)
+            })
+            .await?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = crate::client::read_answer(resp).await?;
+        if text.contains("<Error>") {
+            return Err(CosError::from_response(status.max(500), &headers, &text, false).into());
+        }
+        crate::error::xml_fields(&text)
+            .into_iter()
+            .find(|(p, v)| p == "ETag" && !v.is_empty())
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+            .ok_or_else(|| ClientError::UnexpectedAnswer {
+                status,
+                detail: "a copy answer without an ETag".to_owned(),
+            })
+    }
+
     /// Initiate Multipart Upload (`POST ?uploads`): the upload id. Not retried.
     ///
     /// # Errors

@@ -359,3 +359,35 @@ async fn list_objects_pages_through_a_bucket() {
     let (all_ip, _, _) = list_all(&ip.bucket(BUCKET), ListOptions::new()).await;
     assert_eq!(all_ip, all);
 }
+
+/// copy_from copies on the server: the ETag and bytes are the source's, metadata kept, a key
+/// with spaces and non-ASCII on both sides; a missing source is NoSuchKey.
+#[tokio::test]
+async fn copy_from_copies_on_the_server() {
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(permanent())));
+    let bucket = client.bucket(BUCKET);
+    let body = bytes(100_000, 7);
+    bucket
+        .put_with(
+            "src/a b+谷.bin",
+            body.clone(),
+            TransferOptions::new().content_type("application/x-test"),
+        )
+        .await
+        .unwrap();
+    let etag = bucket
+        .copy_from(BUCKET, "src/a b+谷.bin", "dst/c d.bin")
+        .await
+        .unwrap();
+    assert_eq!(etag, md5_hex(&body));
+    let got = bucket.get("dst/c d.bin").await.unwrap();
+    assert_eq!(&got.body[..], &body[..]);
+    assert_eq!(got.meta.content_type.as_deref(), Some("application/x-test"));
+    let e = bucket
+        .copy_from(BUCKET, "src/none", "dst/x")
+        .await
+        .unwrap_err();
+    let cos = e.cos().expect("a COS error");
+    assert_eq!((cos.status, cos.code.as_str()), (404, "NoSuchKey"));
+}
