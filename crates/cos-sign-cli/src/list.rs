@@ -1,6 +1,6 @@
 //! `cos-sign ls`: the objects of a bucket under a prefix, one level (folders as `PRE`) or
 //! all of them, page after page of List Objects; `cos-sign rm`: one object, or every object
-//! under a prefix.
+//! under a prefix; `cos-sign cp`: a copy from one object to another, on the server side.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -109,6 +109,52 @@ pub(crate) struct RmArgs {
     endpoint: EndpointArgs,
     #[command(flatten)]
     creds: CredArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CpArgs {
+    /// The object to copy: cos://BUCKET/KEY.
+    #[arg(value_name = "cos://BUCKET/KEY")]
+    source: String,
+    /// The copy: cos://BUCKET/KEY (a bucket in the same region).
+    #[arg(value_name = "cos://BUCKET/KEY")]
+    target: String,
+    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
+    #[arg(long)]
+    proxy: Option<String>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    #[command(flatten)]
+    creds: CredArgs,
+}
+
+/// The bucket and key of a `cos://BUCKET/KEY` argument of `cp`; a local path is refused with
+/// the command that moves files.
+fn cos_object(s: &str, put_or_get: &str) -> Result<(String, String), CliError> {
+    parse_cos_uri(s).unwrap_or_else(|| {
+        Err(CliError::usage(format!(
+            "{s:?}: cp copies between COS objects (cos://BUCKET/KEY); for a local file use \
+             cos-sign {put_or_get}"
+        )))
+    })
+}
+
+pub(crate) fn cp(a: &CpArgs) -> Result<ExitCode, CliError> {
+    let (src_bucket, src_key) = cos_object(&a.source, "put")?;
+    let (bucket, key) = cos_object(&a.target, "get")?;
+    let client = cos_client(&a.endpoint, &a.creds, Some(&bucket), a.proxy.as_deref())?;
+    let rt = crate::runtime()?;
+    let etag = rt.block_on(client.bucket(bucket.as_str()).copy_from(
+        &src_bucket,
+        &src_key,
+        &key,
+    ))?;
+    say!(
+        "copied cos://{src_bucket}/{} to cos://{bucket}/{}, ETag {etag}",
+        src_key.escape_debug(),
+        key.escape_debug()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Deletes at once at most this many objects of a recursive `rm`.

@@ -1,5 +1,5 @@
-//! `cos-sign`: pre-sign, check, upload, download, list and delete Tencent Cloud COS objects,
-//! and run a local COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
+//! `cos-sign`: pre-sign, check, upload, download, list, copy and delete Tencent Cloud COS
+//! objects, and run a local COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
 //!
 //! It is the top layer: arguments, output and exit codes only. Signing is `cos-sign-std`'s
 //! `Signer` (on `cos-sign-core`), transfers are `cos-sign-http`'s `Bucket`, and `serve` runs
@@ -92,7 +92,7 @@ Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage 
 130, 143, 129 when stopped by Ctrl-C, SIGTERM, SIGHUP; 141, with no message, when the reader
 of standard output went away (`| head`), as for `cat`.";
 
-/// Sign, verify, upload, download, list and delete Tencent Cloud COS objects; run a local
+/// Sign, verify, upload, download, list, copy and delete Tencent Cloud COS objects; run a local
 /// COS-compatible server.
 #[derive(Parser, Debug)]
 #[command(name = "cos-sign", version, after_long_help = MAIN_HELP)]
@@ -139,6 +139,9 @@ enum Command {
     /// Delete an object, or every object under a prefix with -r.
     #[command(after_long_help = RM_HELP)]
     Rm(list::RmArgs),
+    /// Copy an object to another key or bucket on the server side (no download).
+    #[command(after_long_help = CP_HELP)]
+    Cp(list::CpArgs),
     /// Offline demo: local server, pre-signed upload and download of a file, bytes checked.
     #[command(after_long_help = DEMO_HELP)]
     Demo(demo::DemoArgs),
@@ -173,6 +176,14 @@ Prints `deleted cos://BUCKET/KEY` for each object (COS answers a delete of a mis
 done). With -r the keys under the prefix are listed first, then deleted 16 at a time; a
 failure is reported and the others go on (exit 1 if any failed). Without a prefix, -r
 deletes every object of the bucket.";
+
+const CP_HELP: &str = "\
+Examples:
+  cos-sign cp cos://examplebucket-1250000000/a.txt cos://examplebucket-1250000000/backup/a.txt
+  cos-sign cp cos://examplebucket-1250000000/a.txt cos://otherbucket-1250000000/a.txt
+
+COS copies the bytes and the metadata (PUT Object - Copy, up to 5 GiB); nothing goes through
+this machine. Both buckets are in --region. Local files: cos-sign put, cos-sign get.";
 
 const PRESIGN_HELP: &str = "\
 Examples:
@@ -941,6 +952,7 @@ fn main() -> ExitCode {
         Command::Get(a) => transfer::get(a),
         Command::Ls(a) => list::run(a),
         Command::Rm(a) => list::rm(a),
+        Command::Cp(a) => list::cp(a),
         Command::Demo(a) => demo::run(a),
         Command::Completions { shell } => {
             let mut buf = Vec::new();

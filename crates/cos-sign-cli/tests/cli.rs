@@ -2173,3 +2173,36 @@ fn rm_deletes_objects() {
     let o = local(&["rm", &format!("cos://{BUCKET}/")]);
     assert_exit(&o, 2);
 }
+
+/// `cp` copies on the server, within a bucket and to another; a local path is pointed to put
+/// or get.
+#[test]
+fn cp_copies_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    let (src, bytes) = source(dir.path(), "s.bin", 50_000, 9);
+    let from = format!("cos://{BUCKET}/cp/src 谷.bin");
+    assert_exit(&local(&["put", src.to_str().unwrap(), &from]), 0);
+    let other = "otherbucket-1250000000";
+    for to in [
+        format!("cos://{BUCKET}/cp/copy.bin"),
+        format!("cos://{other}/c.bin"),
+    ] {
+        let o = local(&["cp", &from, &to]);
+        assert_exit(&o, 0);
+        assert_has(&stdout(&o), &format!("to {to}, ETag "));
+        let o = local(&["get", &to, "-o", "-"]);
+        assert_exit(&o, 0);
+        assert!(o.stdout == bytes, "{to}: the copy differs");
+    }
+    let o = local(&["cp", &format!("cos://{BUCKET}/cp/none"), &from]);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "NoSuchKey");
+    let o = local(&["cp", src.to_str().unwrap(), &from]);
+    assert_exit(&o, 2);
+    assert_has(&stderr(&o), "cos-sign put");
+    let o = local(&["cp", &from, "copy.bin"]);
+    assert_exit(&o, 2);
+    assert_has(&stderr(&o), "cos-sign get");
+}
