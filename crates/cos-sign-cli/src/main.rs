@@ -1,5 +1,6 @@
 //! `cos-sign`: pre-sign, check, upload, download, list, copy and delete Tencent Cloud COS
-//! objects, and run a local COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
+//! objects, and run a local COS-compatible server. Run `cos-sign --help` (or
+//! `cos-sign <command> --help`).
 //!
 //! It is the top layer: arguments, output and exit codes only. Signing is `cos-sign-std`'s
 //! `Signer` (on `cos-sign-core`), transfers are `cos-sign-http`'s `Bucket`, and `serve` runs
