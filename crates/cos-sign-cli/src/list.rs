@@ -48,7 +48,7 @@ fn bucket_prefix(first: &str, second: Option<&str>) -> Result<(String, String), 
     }
     match rest.split_once('/') {
         None if !rest.is_empty() => Ok((rest.to_owned(), String::new())),
-        Some((_, "")) => Ok((rest.trim_end_matches('/').to_owned(), String::new())),
+        Some((b, "")) if !b.is_empty() => Ok((b.to_owned(), String::new())),
         _ => parse_cos_uri(first).unwrap_or_else(|| Err(CliError::usage("cos://BUCKET"))),
     }
 }
@@ -65,11 +65,21 @@ fn pages(
     if let Some(d) = delimiter {
         opts = opts.delimiter(d);
     }
+    let mut marker: Option<String> = None;
     loop {
         let page = rt.block_on(bucket.list_objects(&opts))?;
         each(&page)?;
         match page.next_marker {
-            Some(m) => opts = opts.marker(m),
+            // A marker that does not move on would list the same page forever.
+            Some(m) if marker.as_ref().is_some_and(|last| m <= *last) => {
+                return Err(CliError::fail(format!(
+                    "the listing does not move on: the next page would start after {m:?} again"
+                )));
+            }
+            Some(m) => {
+                opts = opts.marker(m.clone());
+                marker = Some(m);
+            }
             None => return Ok(()),
         }
     }
@@ -297,6 +307,7 @@ mod tests {
         assert!(parsed(&["cos://b-1250000000/a", "x"]).is_err());
         assert!(parsed(&["cos://"]).is_err());
         assert!(parsed(&["cos:///a"]).is_err());
+        assert!(parsed(&["cos:///"]).is_err());
     }
 
     #[test]

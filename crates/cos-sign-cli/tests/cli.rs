@@ -2206,3 +2206,22 @@ fn cp_copies_on_the_server() {
     assert_exit(&o, 2);
     assert_has(&stderr(&o), "cos-sign get");
 }
+
+/// A listing whose next marker does not move on (a broken server) fails instead of listing
+/// the same page forever.
+#[test]
+fn a_listing_that_does_not_move_on_fails() {
+    const STUCK: &[Canned] = &[(
+        // Through the proxy the request target is absolute: its first segment is "http:".
+        "http:",
+        "HTTP/1.1 200 OK\r\n",
+        b"<ListBucketResult><IsTruncated>true</IsTruncated><NextMarker>a</NextMarker>\
+          <Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>",
+    )];
+    let addr = canned(STUCK);
+    let proxy = format!("http://{addr}");
+    let o = run(&through(&["ls", BUCKET, "-r"], &proxy), PERM);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "the listing does not move on");
+    assert_eq!(stdout(&o).lines().count(), 2, "two pages, then the stop");
+}
