@@ -13,6 +13,31 @@ use crate::target::{bucket_key, parse_cos_uri};
 use crate::transfer::cos_client;
 use crate::{CliError, CredArgs, EndpointArgs, OutputFormat};
 
+/// How ls, rm and cp reach COS: the endpoint, the credentials, maybe a proxy.
+#[derive(Args, Debug)]
+pub(crate) struct Remote {
+    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
+    #[arg(long)]
+    proxy: Option<String>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    #[command(flatten)]
+    creds: CredArgs,
+}
+
+impl Remote {
+    /// A handle on `bucket` through a client signing for it.
+    fn bucket(&self, bucket: &str) -> Result<Bucket, CliError> {
+        let client = cos_client(
+            &self.endpoint,
+            &self.creds,
+            Some(bucket),
+            self.proxy.as_deref(),
+        )?;
+        Ok(client.bucket(bucket))
+    }
+}
+
 #[derive(Args, Debug)]
 pub(crate) struct LsArgs {
     /// Bucket, or cos://BUCKET/PREFIX.
@@ -26,13 +51,8 @@ pub(crate) struct LsArgs {
     /// text: date, time, size and key a line; json: one JSON object a line.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output: OutputFormat,
-    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
-    #[arg(long)]
-    proxy: Option<String>,
     #[command(flatten)]
-    endpoint: EndpointArgs,
-    #[command(flatten)]
-    creds: CredArgs,
+    remote: Remote,
 }
 
 /// The bucket and prefix of `BUCKET [PREFIX]` or `cos://BUCKET/PREFIX` (`cos://BUCKET`:
@@ -87,8 +107,7 @@ fn pages(
 
 pub(crate) fn run(a: &LsArgs) -> Result<ExitCode, CliError> {
     let (bucket, prefix) = bucket_prefix(&a.bucket, a.prefix.as_deref())?;
-    let client = cos_client(&a.endpoint, &a.creds, Some(&bucket), a.proxy.as_deref())?;
-    let bucket = client.bucket(bucket);
+    let bucket = a.remote.bucket(&bucket)?;
     let rt = crate::runtime()?;
     let mut out = std::io::stdout().lock();
     let delimiter = (!a.recursive).then_some("/");
@@ -112,13 +131,8 @@ pub(crate) struct RmArgs {
     /// Print what would be deleted, and delete nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
-    #[arg(long)]
-    proxy: Option<String>,
     #[command(flatten)]
-    endpoint: EndpointArgs,
-    #[command(flatten)]
-    creds: CredArgs,
+    remote: Remote,
 }
 
 #[derive(Args, Debug)]
@@ -129,13 +143,8 @@ pub(crate) struct CpArgs {
     /// The copy: cos://BUCKET/KEY (a bucket in the same region).
     #[arg(value_name = "cos://BUCKET/KEY")]
     target: String,
-    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
-    #[arg(long)]
-    proxy: Option<String>,
     #[command(flatten)]
-    endpoint: EndpointArgs,
-    #[command(flatten)]
-    creds: CredArgs,
+    remote: Remote,
 }
 
 /// The bucket and key of a `cos://BUCKET/KEY` argument of `cp`; a local path is refused with
@@ -152,13 +161,9 @@ fn cos_object(s: &str, put_or_get: &str) -> Result<(String, String), CliError> {
 pub(crate) fn cp(a: &CpArgs) -> Result<ExitCode, CliError> {
     let (src_bucket, src_key) = cos_object(&a.source, "put")?;
     let (bucket, key) = cos_object(&a.target, "get")?;
-    let client = cos_client(&a.endpoint, &a.creds, Some(&bucket), a.proxy.as_deref())?;
+    let target = a.remote.bucket(&bucket)?;
     let rt = crate::runtime()?;
-    let etag = rt.block_on(client.bucket(bucket.as_str()).copy_from(
-        &src_bucket,
-        &src_key,
-        &key,
-    ))?;
+    let etag = rt.block_on(target.copy_from(&src_bucket, &src_key, &key))?;
     say!(
         "copied cos://{src_bucket}/{} to cos://{bucket}/{}, ETag {etag}",
         src_key.escape_debug(),
@@ -176,9 +181,8 @@ pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
     } else {
         bucket_key(&a.bucket, a.key.as_deref())?
     };
-    let client = cos_client(&a.endpoint, &a.creds, Some(&bucket), a.proxy.as_deref())?;
     let name = bucket.clone();
-    let bucket = client.bucket(bucket);
+    let bucket = a.remote.bucket(&bucket)?;
     let rt = crate::runtime()?;
     let mut keys = Vec::new();
     if a.recursive {

@@ -2021,21 +2021,18 @@ fn unexpected_answers_fail_and_outputs_are_written_in_place() {
 /// json lines with each object's fields, a control character in a key escaped in text.
 #[test]
 fn ls_lists_a_bucket() {
-    let dir = tempfile::tempdir().unwrap();
     let server = Server::with_key();
     let local = |args: &[&str]| run(&through(args, &server.url), PERM);
-    let f = dir.path().join("f");
-    std::fs::write(&f, "abc").unwrap();
-    let f = f.to_str().unwrap();
-    for k in [
-        "ls/a.txt",
-        "ls/sub/b.txt",
-        "ls/谷 c",
-        "ls/d\u{1b}[2J",
-        "other",
-    ] {
-        assert_exit(&local(&["put", f, &format!("cos://{BUCKET}/{k}")]), 0);
-    }
+    put_abc(
+        &server,
+        &[
+            "ls/a.txt",
+            "ls/sub/b.txt",
+            "ls/谷 c",
+            "ls/d\u{1b}[2J",
+            "other",
+        ],
+    );
     // One level under ls/: the folder once, the objects with date, time and size.
     let o = local(&["ls", &format!("cos://{BUCKET}/ls/")]);
     assert_exit(&o, 0);
@@ -2127,16 +2124,9 @@ fn mkfifo(path: &Path) {
 /// --dry-run deletes nothing.
 #[test]
 fn rm_deletes_objects() {
-    let dir = tempfile::tempdir().unwrap();
     let server = Server::with_key();
     let local = |args: &[&str]| run(&through(args, &server.url), PERM);
-    let f = dir.path().join("f");
-    std::fs::write(&f, "abc").unwrap();
-    let f = f.to_str().unwrap();
-    let keys = ["rm/a", "rm/b/c", "rm/谷", "rmx", "keep/d"];
-    for k in keys {
-        assert_exit(&local(&["put", f, &format!("cos://{BUCKET}/{k}")]), 0);
-    }
+    put_abc(&server, &["rm/a", "rm/b/c", "rm/谷", "rmx", "keep/d"]);
     let listed = |prefix: &str| {
         let o = local(&["ls", BUCKET, prefix, "-r", "--output", "json"]);
         assert_exit(&o, 0);
@@ -2224,4 +2214,16 @@ fn a_listing_that_does_not_move_on_fails() {
     assert_exit(&o, 1);
     assert_has(&stderr(&o), "the listing does not move on");
     assert_eq!(stdout(&o).lines().count(), 2, "two pages, then the stop");
+}
+
+/// Puts an object of the three bytes `abc` at each of `keys`, with `cos-sign put` through
+/// `server`.
+fn put_abc(server: &Server, keys: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("abc");
+    std::fs::write(&f, "abc").unwrap();
+    for k in keys {
+        let args = ["put", f.to_str().unwrap(), &format!("cos://{BUCKET}/{k}")];
+        assert_exit(&run(&through(&args, &server.url), PERM), 0);
+    }
 }

@@ -347,12 +347,7 @@ impl Bucket {
                     .build()?)
             })
             .await?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = crate::client::read_answer(resp).await?;
-        if text.contains("<Error>") {
-            return Err(CosError::from_response(status.max(500), &headers, &text, false).into());
-        }
+        let (status, _, text) = read_success(resp).await?;
         crate::error::xml_fields(&text)
             .into_iter()
             .find(|(p, v)| p == "ETag" && !v.is_empty())
@@ -582,12 +577,7 @@ impl Bucket {
                 Ok(req)
             })
             .await?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = crate::client::read_answer(resp).await?;
-        if text.contains("<Error>") {
-            return Err(CosError::from_response(status.max(500), &headers, &text, false).into());
-        }
+        let (_, headers, text) = read_success(resp).await?;
         let mut meta = ObjectMeta::from_headers(&headers);
         if let Some((_, e)) = crate::error::xml_fields(&text)
             .into_iter()
@@ -613,6 +603,18 @@ impl Bucket {
         .await?;
         Ok(())
     }
+}
+
+/// The status, headers and body of an answer that may hold an error inside a 200 (Complete
+/// and Copy: COS may fail after it started to answer); such an error is COS's error.
+async fn read_success(resp: reqwest::Response) -> Result<(u16, HeaderMap, String), ClientError> {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = crate::client::read_answer(resp).await?;
+    if text.contains("<Error>") {
+        return Err(CosError::from_response(status.max(500), &headers, &text, false).into());
+    }
+    Ok((status, headers, text))
 }
 
 fn xml_escape(s: &str) -> String {
