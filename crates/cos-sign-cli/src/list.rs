@@ -181,49 +181,76 @@ pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
     } else {
         bucket_key(&a.bucket, a.key.as_deref())?
     };
-    let name = bucket.clone();
-    let bucket = a.remote.bucket(&bucket)?;
-    let rt = crate::runtime()?;
-    let mut keys = Vec::new();
+    let (handle, rt) = (a.remote.bucket(&bucket)?, crate::runtime()?);
+    let mut rm = Removal {
+        shown: bucket,
+        bucket: &handle,
+        rt: &rt,
+        dry_run: a.dry_run,
+        out: std::io::stdout().lock(),
+        tried: 0,
+        failed: 0,
+    };
     if a.recursive {
-        pages(&rt, &bucket, &key, None, |page| {
-            keys.extend(page.objects.iter().map(|o| o.key.clone()));
-            Ok(())
+        // Page by page (a listing goes on after its marker, so deleting a page's keys does
+        // not move the next page): memory stays one page, however many keys match.
+        pages(&rt, &handle, &key, None, |page| {
+            let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
+            rm.delete(&keys)
         })?;
     } else {
-        keys.push(key);
+        rm.delete(&[key.as_str()])?;
     }
-    let mut out = std::io::stdout().lock();
-    let shown = |k: &str| format!("cos://{name}/{}", k.escape_debug());
-    if a.dry_run {
-        for k in &keys {
-            writeln!(out, "(dry run) would delete {}", shown(k))
-                .map_err(|e| CliError::stdout(&e))?;
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let deletes = futures_util::stream::iter(keys.iter().map(|k| {
-        let bucket = &bucket;
-        async move { (k, bucket.delete(k).await) }
-    }))
-    .buffered(DELETES_IN_FLIGHT);
-    let results: Vec<_> = rt.block_on(deletes.collect());
-    let mut failed = 0usize;
-    for (k, r) in results {
-        match r {
-            Ok(_) => writeln!(out, "deleted {}", shown(k)).map_err(|e| CliError::stdout(&e))?,
-            Err(e) => {
-                failed += 1;
-                crate::warn(&format!("{}: {}", shown(k), CliError::from(e).message));
-            }
-        }
-    }
-    match failed {
+    match rm.failed {
         0 => Ok(ExitCode::SUCCESS),
         n => Err(CliError::fail(format!(
             "{n} of {} objects not deleted",
-            keys.len()
+            rm.tried
         ))),
+    }
+}
+
+/// The deletes of one `rm`, with what they printed and how many failed.
+struct Removal<'a> {
+    shown: String,
+    bucket: &'a Bucket,
+    rt: &'a tokio::runtime::Runtime,
+    dry_run: bool,
+    out: std::io::StdoutLock<'a>,
+    tried: usize,
+    failed: usize,
+}
+
+impl Removal<'_> {
+    /// Deletes `keys`, [`DELETES_IN_FLIGHT`] at a time, and reports each in their order
+    /// (`deleted cos://...` on stdout, a failure on stderr); with `dry_run`, only names them.
+    fn delete(&mut self, keys: &[&str]) -> Result<(), CliError> {
+        let bucket = self.bucket;
+        let results: Vec<_> = if self.dry_run {
+            keys.iter().map(|k| (*k, None)).collect()
+        } else {
+            let deletes = futures_util::stream::iter(
+                keys.iter()
+                    .map(|k| async move { (*k, Some(bucket.delete(k).await)) }),
+            )
+            .buffered(DELETES_IN_FLIGHT);
+            self.rt.block_on(deletes.collect())
+        };
+        for (k, r) in results {
+            let shown = format!("cos://{}/{}", self.shown, k.escape_debug());
+            self.tried += 1;
+            match r {
+                None => writeln!(self.out, "(dry run) would delete {shown}"),
+                Some(Ok(_)) => writeln!(self.out, "deleted {shown}"),
+                Some(Err(e)) => {
+                    self.failed += 1;
+                    crate::warn(&format!("{shown}: {}", CliError::from(e).message));
+                    Ok(())
+                }
+            }
+            .map_err(|e| CliError::stdout(&e))?;
+        }
+        Ok(())
     }
 }
 

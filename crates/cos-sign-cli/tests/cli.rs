@@ -2062,17 +2062,7 @@ fn ls_lists_a_bucket() {
         ["ls/a.txt", "ls/d\u{1b}[2J", "ls/sub/b.txt", "ls/谷 c"]
     );
     // More than a page: 1,001 keys under many/, listed to the end.
-    let srv = server.url.trim_start_matches("http://").to_owned();
-    std::thread::scope(|s| {
-        for t in 0..8 {
-            let srv = &srv;
-            s.spawn(move || {
-                for i in (t..1001).step_by(8) {
-                    put_direct(srv, &format!("many/{i:04}"));
-                }
-            });
-        }
-    });
+    put_many(&server, "many/", 1001);
     let o = local(&["ls", &format!("cos://{BUCKET}/many/"), "-r"]);
     assert_exit(&o, 0);
     let text = stdout(&o);
@@ -2159,6 +2149,13 @@ fn rm_deletes_objects() {
     assert_eq!(stdout(&o), want);
     assert!(listed("rm").is_empty());
     assert_eq!(listed(""), ["keep/d"]);
+    // More than a page, deleted page by page.
+    put_many(&server, "big/", 1001);
+    let o = local(&["rm", &format!("cos://{BUCKET}/big/"), "-r"]);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 1001);
+    assert!(stdout(&o).ends_with(&format!("deleted cos://{BUCKET}/big/1000\n")));
+    assert!(listed("big/").is_empty());
     // Without -r a key is required.
     let o = local(&["rm", &format!("cos://{BUCKET}/")]);
     assert_exit(&o, 2);
@@ -2226,4 +2223,19 @@ fn put_abc(server: &Server, keys: &[&str]) {
         let args = ["put", f.to_str().unwrap(), &format!("cos://{BUCKET}/{k}")];
         assert_exit(&run(&through(&args, &server.url), PERM), 0);
     }
+}
+
+/// Puts `n` empty objects `<prefix>0000`, `<prefix>0001`... through `server`, eight at a time.
+fn put_many(server: &Server, prefix: &str, n: usize) {
+    let srv = server.url.trim_start_matches("http://").to_owned();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let srv = &srv;
+            s.spawn(move || {
+                for i in (t..n).step_by(8) {
+                    put_direct(srv, &format!("{prefix}{i:04}"));
+                }
+            });
+        }
+    });
 }
