@@ -51,6 +51,9 @@ pub(crate) struct LsArgs {
     /// text: date, time, size and key a line; json: one JSON object a line.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output: OutputFormat,
+    /// After the list, the number of objects and their total size (on stderr with json).
+    #[arg(long)]
+    summarize: bool,
     #[command(flatten)]
     remote: Remote,
 }
@@ -111,9 +114,22 @@ pub(crate) fn run(a: &LsArgs) -> Result<ExitCode, CliError> {
     let rt = crate::runtime()?;
     let mut out = std::io::stdout().lock();
     let delimiter = (!a.recursive).then_some("/");
+    let (mut objects, mut bytes) = (0u64, 0u64);
     pages(&rt, &bucket, &prefix, delimiter, |page| {
+        objects += page.objects.len() as u64;
+        bytes = page
+            .objects
+            .iter()
+            .fold(bytes, |n, o| n.saturating_add(o.size));
         write_page(&mut out, page, a.output).map_err(|e| CliError::stdout(&e))
     })?;
+    if a.summarize {
+        let summary = format!("\nTotal Objects: {objects}\n   Total Size: {bytes}");
+        match a.output {
+            OutputFormat::Text => writeln!(out, "{summary}").map_err(|e| CliError::stdout(&e))?,
+            OutputFormat::Json => esay!("{}", summary.trim_start()),
+        }
+    }
     out.flush().map_err(|e| CliError::stdout(&e))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2068,6 +2068,18 @@ fn ls_lists_a_bucket() {
     let text = stdout(&o);
     assert_eq!(text.lines().count(), 1001);
     assert!(text.lines().last().unwrap().ends_with(" many/1000"));
+    // --summarize: the count and the total size after the list (on stderr with json).
+    let o = local(&["ls", BUCKET, "ls/", "-r", "--summarize"]);
+    assert_exit(&o, 0);
+    assert!(
+        stdout(&o).ends_with("\nTotal Objects: 4\n   Total Size: 12\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = local(&["ls", BUCKET, "ls/", "-r", "--summarize", "--output", "json"]);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 4);
+    assert_has(&stderr(&o), "Total Objects: 4\n   Total Size: 12");
     // Nothing under a prefix: no line, exit 0.
     let o = local(&["ls", BUCKET, "none/"]);
     assert_exit(&o, 0);
