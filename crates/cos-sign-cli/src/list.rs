@@ -60,7 +60,10 @@ pub(crate) struct LsArgs {
 
 /// The bucket and prefix of `BUCKET [PREFIX]` or `cos://BUCKET/PREFIX` (`cos://BUCKET`:
 /// the whole bucket).
-fn bucket_prefix(first: &str, second: Option<&str>) -> Result<(String, String), CliError> {
+pub(crate) fn bucket_prefix(
+    first: &str,
+    second: Option<&str>,
+) -> Result<(String, String), CliError> {
     let Some(rest) = first.strip_prefix("cos://") else {
         return Ok((first.to_owned(), second.unwrap_or_default().to_owned()));
     };
@@ -77,7 +80,7 @@ fn bucket_prefix(first: &str, second: Option<&str>) -> Result<(String, String), 
 }
 
 /// Calls `each` with every page under `prefix` (one level with `delimiter`), to the end.
-fn pages(
+pub(crate) fn pages(
     rt: &tokio::runtime::Runtime,
     bucket: &Bucket,
     prefix: &str,

@@ -261,6 +261,7 @@ Examples:
   cos-sign get examplebucket-1250000000 photos/photo.jpg -o photo.jpg
   cos-sign get cos://examplebucket-1250000000/logs/app.log -o - | grep ERROR
   cos-sign get cos://examplebucket-1250000000/big.bin -H 'Range: bytes=0-1023' -o head.bin
+  cos-sign get cos://examplebucket-1250000000/photos/ -r -o photos   # every object under photos/
 
 The object is streamed into a temporary file beside OUTPUT, checked against its length and
 MD5 ETag, and renamed into place only when complete (an existing OUTPUT keeps its
@@ -270,7 +271,12 @@ error or a transfer slower than 1 KiB a minute fails with exit 1, OUTPUT left as
 With credentials, an object above
 --multipart-threshold (64M) is fetched by ranges of --part-size, --concurrency at a time
 (not with -o -, -H 'Range: ...' or --content-type: those are one GET). With -o - it is
-written to standard output and the summary goes to stderr.";
+written to standard output and the summary goes to stderr.
+
+With -r, each object under the prefix is written into the folder -o DIR at its key's path
+below the prefix (photos/2024/a.jpg as DIR/2024/a.jpg), one after the other. A key that
+would not stay inside the folder (a .. or empty part) is skipped and reported; a folder
+marker (a key ending in /) is skipped quietly. Exit 1 if any object was not written.";
 
 const DEMO_HELP: &str = "\
 Everything runs on this machine (no network, no account): a local COS server on a free

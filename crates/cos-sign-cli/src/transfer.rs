@@ -188,6 +188,10 @@ pub(crate) struct GetArgs {
     /// with credentials, or pre-sign it into the URL with --param).
     #[arg(long, value_name = "TYPE")]
     content_type: Option<String>,
+    /// Every object under a prefix (BUCKET PREFIX or cos://BUCKET/PREFIX) into the folder
+    /// -o DIR, each at its key's path below the prefix.
+    #[arg(short, long)]
+    recursive: bool,
     #[command(flatten)]
     transfer: TransferArgs,
 }
@@ -807,6 +811,9 @@ async fn download(
 }
 
 pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
+    if a.recursive {
+        return get_tree(a);
+    }
     let t = &a.transfer;
     let target = Target::resolve(t, a.bucket.as_deref(), a.key.as_deref())?;
     let to_stdout = a.output.as_os_str() == "-";
@@ -979,6 +986,120 @@ fn get_file(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where `get -r` writes `key` (listed under `prefix`) in `dir`: its path below the prefix,
+/// `/`-separated (after a prefix not ending in `/`, one `/` is dropped: `photos` gives
+/// `photos/a.jpg` as `a.jpg`). `None` when that is no plain relative path (empty, with an
+/// empty, `.` or `..` part, or a NUL), so nothing is written outside `dir` whatever the keys.
+fn path_below(dir: &Path, prefix: &str, key: &str) -> Option<PathBuf> {
+    let rel = key.strip_prefix(prefix)?;
+    let rel = if prefix.is_empty() || prefix.ends_with('/') {
+        rel
+    } else {
+        rel.strip_prefix('/').unwrap_or(rel)
+    };
+    if rel.is_empty() || rel.contains('\0') {
+        return None;
+    }
+    let mut path = dir.to_path_buf();
+    for part in rel.split('/') {
+        if matches!(part, "" | "." | "..") {
+            return None;
+        }
+        path.push(part);
+    }
+    Some(path)
+}
+
+/// `get -r`: every object under a prefix into the folder `-o DIR`, one `download_file` each
+/// (parallel ranges for a big one). A key that is no path below the folder is skipped and
+/// counted as failed (a folder marker, a key ending in `/`, quietly); a failed object does
+/// not stop the others (exit 1 at the end).
+fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
+    let t = &a.transfer;
+    if t.url.is_some() {
+        return Err(CliError::usage(
+            "-r lists a bucket: give BUCKET PREFIX or cos://BUCKET/PREFIX, not --url",
+        ));
+    }
+    if a.output.as_os_str() == "-" || !a.headers.is_empty() || a.content_type.is_some() {
+        return Err(CliError::usage(
+            "-r writes one file per object into the folder -o DIR; not with -o -, -H or \
+             --content-type",
+        ));
+    }
+    let first = a
+        .bucket
+        .as_deref()
+        .ok_or_else(|| CliError::usage("-r needs BUCKET [PREFIX] or cos://BUCKET/PREFIX"))?;
+    let (bucket, prefix) = crate::list::bucket_prefix(first, a.key.as_deref())?;
+    let dir = &a.output;
+    if dir.exists() && !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "{}: not a folder (-r writes into a folder)",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::fail(format!("{}: cannot create the folder: {e}", dir.display())))?;
+    let client = cos_client(&t.endpoint, &t.creds, Some(&bucket), t.proxy.as_deref())?;
+    let handle = client.bucket(bucket.as_str());
+    let rt = crate::runtime()?;
+    let (mut done, mut failed) = (0usize, 0usize);
+    let mut stopped: Option<u8> = None;
+    let listed = crate::list::pages(&rt, &handle, &prefix, None, |page| {
+        for o in &page.objects {
+            let shown = format!("cos://{bucket}/{}", o.key.escape_debug());
+            let Some(path) = path_below(dir, &prefix, &o.key) else {
+                if !o.key.ends_with('/') {
+                    crate::warn(&format!(
+                        "{shown}: skipped: its key is no path below the folder"
+                    ));
+                    failed += 1;
+                }
+                continue;
+            };
+            let made = path.parent().map_or(Ok(()), std::fs::create_dir_all);
+            if let Err(e) = made {
+                crate::warn(&format!("{shown}: cannot create its folder: {e}"));
+                failed += 1;
+                continue;
+            }
+            let got = interruptible(&rt, handle.download_file(&o.key, &path, t.parts.options()));
+            match got {
+                Err(code) => {
+                    stopped = Some(code);
+                    return Err(CliError::fail("interrupted"));
+                }
+                Ok(Ok(got)) => {
+                    done += 1;
+                    say!(
+                        "downloaded {shown} to {} ({} bytes)",
+                        path.display(),
+                        got.bytes
+                    );
+                }
+                Ok(Err(e)) => {
+                    failed += 1;
+                    crate::warn(&format!("{shown}: {}", CliError::from(e).message));
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Some(code) = stopped {
+        esay!("cos-sign: interrupted after {done} objects; the one in progress was not written");
+        return Ok(ExitCode::from(code));
+    }
+    listed?;
+    match failed {
+        0 => Ok(ExitCode::SUCCESS),
+        n => Err(CliError::fail(format!(
+            "{n} of {} objects not downloaded",
+            done + n
+        ))),
+    }
+}
+
 fn check_output(p: &Path) -> Result<(), CliError> {
     if p.is_dir() {
         return Err(CliError::usage(format!(
@@ -1001,6 +1122,39 @@ fn check_output(p: &Path) -> Result<(), CliError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn paths_below_the_folder() {
+        use super::path_below;
+        use std::path::Path;
+        let d = Path::new("/out");
+        let at = |prefix: &str, key: &str| path_below(d, prefix, key);
+        assert_eq!(at("p/", "p/a.jpg"), Some(d.join("a.jpg")));
+        assert_eq!(
+            at("p/", "p/x/y z/谷"),
+            Some(d.join("x").join("y z").join("谷"))
+        );
+        assert_eq!(at("p", "p/a"), Some(d.join("a")));
+        assert_eq!(at("p", "p2/b"), Some(d.join("2").join("b")));
+        assert_eq!(at("", "a\\b"), Some(d.join("a\\b")));
+        for (prefix, key) in [
+            ("p/", "p/"),
+            ("p/", "p/../x"),
+            ("p/", "p/a/../../x"),
+            ("p/", "p//etc/passwd"),
+            ("p/", "p/a//b"),
+            ("p/", "p/./a"),
+            ("p/", "p/a/."),
+            ("p/", "p/a/"),
+            ("p/", "p/a\0b"),
+            ("", "/etc/passwd"),
+            ("", ".."),
+            ("p", "p"),
+            ("q/", "p/a"),
+        ] {
+            assert_eq!(at(prefix, key), None, "{prefix:?} {key:?}");
+        }
+    }
+
     use super::{Pace, READ_IDLE, SLOWEST, parse_concurrency, parse_part_size, parse_size};
 
     /// A trickle (which no idle timeout catches) fails at the end of its first window; a

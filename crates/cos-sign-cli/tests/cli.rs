@@ -2251,3 +2251,77 @@ fn put_many(server: &Server, prefix: &str, n: usize) {
         }
     });
 }
+
+/// `get -r`: every object under a prefix into a folder at its path below the prefix (a big
+/// one by ranges); a folder marker is skipped; keys that would leave the folder (`..`, an
+/// empty part) are skipped, reported and counted (exit 1), and nothing is written outside.
+#[test]
+fn get_r_downloads_a_prefix_into_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    let (big, big_bytes) = source(dir.path(), "big.bin", 3 * 1024 * 1024 + 5, 11);
+    assert_exit(
+        &local(&[
+            "put",
+            big.to_str().unwrap(),
+            &format!("cos://{BUCKET}/tree/sub/big.bin"),
+        ]),
+        0,
+    );
+    put_abc(&server, &["tree/a.txt", "tree/谷 c", "other/x"]);
+    let srv = server.url.trim_start_matches("http://");
+    for hostile in [
+        "tree/../escape",
+        "tree/sub/../../escape2",
+        "tree//abs",
+        "tree/dir/",
+    ] {
+        put_direct(srv, hostile);
+    }
+    let out = dir.path().join("out");
+    let o = local(&[
+        "get",
+        &format!("cos://{BUCKET}/tree/"),
+        "-r",
+        "-o",
+        out.to_str().unwrap(),
+        "--multipart-threshold",
+        "1M",
+        "--part-size",
+        "1M",
+    ]);
+    assert_exit(&o, 1);
+    assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"abc");
+    assert_eq!(std::fs::read(out.join("谷 c")).unwrap(), b"abc");
+    assert!(std::fs::read(out.join("sub").join("big.bin")).unwrap() == big_bytes);
+    assert_has(&stdout(&o), "sub/big.bin (3145733 bytes)");
+    let err = stderr(&o);
+    for skipped in ["tree/../escape", "tree/sub/../../escape2", "tree//abs"] {
+        assert_has(&err, &format!("cos://{BUCKET}/{skipped}: skipped"));
+    }
+    assert!(
+        !err.contains("tree/dir/"),
+        "a folder marker is skipped quietly: {err}"
+    );
+    assert_has(&err, "3 of 6 objects not downloaded");
+    // Nothing outside the folder; inside, only what was listed.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["big.bin", "out"]);
+    let mut inside: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    inside.sort();
+    assert_eq!(inside, ["a.txt", "sub", "谷 c"]);
+    // -r wants a folder and credentials.
+    let o = local(&["get", BUCKET, "tree/", "-r", "-o", "-"]);
+    assert_exit(&o, 2);
+    let o = local(&["get", BUCKET, "tree/", "-r", "-o", big.to_str().unwrap()]);
+    assert_exit(&o, 2);
+    assert_has(&stderr(&o), "not a folder");
+}
