@@ -247,13 +247,19 @@ Examples:
   tar c dir | cos-sign put - cos://examplebucket-1250000000/backup/dir.tar
   cos-sign put a.bin b-1250000000 a.bin --scheme http --proxy http://127.0.0.1:9000   # local server
   cos-sign put disk.img cos://examplebucket-1250000000/disk.img --part-size 64M --concurrency 8
+  cos-sign put photos cos://examplebucket-1250000000/photos/ -r   # every file under photos/
 
 The Content-Type is guessed from the file's extension (photo.jpg: image/jpeg) unless given
 with --content-type or -H. The file is streamed (never read into memory); standard input or
 a named pipe (such as <(command)) is first copied to a temporary file, as COS needs the
 length. With credentials, a file above
 --multipart-threshold (64M) goes as a multipart upload, --concurrency parts at a time, each
-checked against its MD5. A progress bar is drawn on stderr when it is a terminal.";
+checked against its MD5. A progress bar is drawn on stderr when it is a terminal.
+
+With -r, FILE is a folder: each file under it goes to PREFIX/<its path below the folder>,
+one after the other, the Content-Type guessed per file. Links to files are followed; linked
+folders, pipes and names that are not UTF-8 are skipped with a warning. Exit 1 if any file
+was not uploaded.";
 
 const GET_HELP: &str = "\
 Examples:

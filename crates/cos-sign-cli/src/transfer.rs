@@ -166,6 +166,10 @@ pub(crate) struct PutArgs {
     /// User metadata, sent as the header x-cos-meta-NAME: VALUE (repeatable).
     #[arg(long = "meta", value_name = "NAME=VALUE", value_parser = parse_param)]
     meta: Vec<(String, String)>,
+    /// FILE is a folder: every file under it, each to PREFIX + its path below the folder
+    /// (BUCKET PREFIX or cos://BUCKET/PREFIX).
+    #[arg(short, long)]
+    recursive: bool,
     #[command(flatten)]
     transfer: TransferArgs,
 }
@@ -449,11 +453,12 @@ fn is_pipe(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
 }
 
-/// The headers of an upload: `-H`, `--content-type` (or the guess), `--meta`.
+/// The headers of an upload: `-H`, `--content-type` (or the guess from `name`'s extension),
+/// `--meta`.
 fn put_headers(
     a: &PutArgs,
     target: &Target,
-    streamed: bool,
+    name: &str,
 ) -> Result<Vec<(String, String)>, CliError> {
     let mut headers = a.headers.clone();
     let given = headers
@@ -470,12 +475,7 @@ fn put_headers(
         (Some(_), Some(_)) => {}
         (None, Some(_)) => {}
         (None, None) => {
-            let name = if streamed {
-                target.name()
-            } else {
-                a.file.to_string_lossy().into_owned()
-            };
-            if let Some(ct) = mime_guess::from_path(&name).first_raw() {
+            if let Some(ct) = mime_guess::from_path(name).first_raw() {
                 tracing::info!(content_type = ct, from = %name, "Content-Type guessed from the extension");
                 headers.push(("Content-Type".to_owned(), ct.to_owned()));
                 if target.signed_headers().iter().any(|h| h == "content-type") {
@@ -551,6 +551,9 @@ async fn with_bar<T>(
 }
 
 pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
+    if a.recursive {
+        return put_tree(a);
+    }
     let t = &a.transfer;
     let target = Target::resolve(t, a.bucket.as_deref(), a.key.as_deref())?;
     let from_stdin = a.file.as_os_str() == "-";
@@ -562,7 +565,12 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         )));
     }
     // A stream has no name to guess a Content-Type from: the key's is used.
-    let headers = put_headers(a, &target, from_stdin || from_pipe)?;
+    let name = if from_stdin || from_pipe {
+        target.name()
+    } else {
+        a.file.to_string_lossy().into_owned()
+    };
+    let headers = put_headers(a, &target, &name)?;
     crate::check_unique("header", &headers)?;
     let client = client(t, &target)?;
     let spooled = if from_stdin {
@@ -984,6 +992,118 @@ fn get_file(
     }
     .report(&ranges, false, &a.output);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files under `dir`, with their `/`-joined paths below it, in path order: regular files
+/// and links to files; linked folders are not entered (no loops), other kinds and names that
+/// are not UTF-8 (no key can name them as they are) are skipped with a warning.
+fn files_below(dir: &Path) -> Result<Vec<(PathBuf, String)>, CliError> {
+    let read = |d: &Path, e: std::io::Error| CliError::fail(format!("{}: {e}", d.display()));
+    let mut out = Vec::new();
+    let mut folders = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, rel)) = folders.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| read(&d, e))? {
+            let entry = entry.map_err(|e| read(&d, e))?;
+            let path = entry.path();
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                crate::warn(&format!(
+                    "{}: skipped: the name is not UTF-8",
+                    path.display()
+                ));
+                continue;
+            };
+            let rel = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let kind = entry.file_type().map_err(|e| read(&path, e))?;
+            if kind.is_dir() {
+                folders.push((path, rel));
+            } else if kind.is_file() || kind.is_symlink() && path.is_file() {
+                out.push((path, rel));
+            } else {
+                crate::warn(&format!("{}: skipped: not a file", path.display()));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// `put -r`: every file under the folder FILE to `PREFIX/<its path below the folder>`, one
+/// `upload_file` each (multipart for a big one), with the `-H`, `--meta` and
+/// `--content-type` given (else the type guessed per file); a failed file does not stop the
+/// others (exit 1 at the end).
+fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
+    let t = &a.transfer;
+    if t.url.is_some() {
+        return Err(CliError::usage(
+            "-r uploads a folder with credentials: give BUCKET PREFIX or cos://BUCKET/PREFIX, \
+             not --url",
+        ));
+    }
+    if !a.file.is_dir() {
+        return Err(CliError::usage(format!(
+            "{}: not a folder (-r uploads the files of a folder)",
+            a.file.display()
+        )));
+    }
+    let first = a
+        .bucket
+        .as_deref()
+        .ok_or_else(|| CliError::usage("-r needs BUCKET [PREFIX] or cos://BUCKET/PREFIX"))?;
+    let (bucket, prefix) = crate::list::bucket_prefix(first, a.key.as_deref())?;
+    let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+        prefix
+    } else {
+        format!("{prefix}/")
+    };
+    let files = files_below(&a.file)?;
+    let client = cos_client(&t.endpoint, &t.creds, Some(&bucket), t.proxy.as_deref())?;
+    let handle = client.bucket(bucket.as_str());
+    let rt = crate::runtime()?;
+    let (mut done, mut failed) = (0usize, 0usize);
+    for (path, rel) in &files {
+        let key = format!("{prefix}{rel}");
+        let target = Target::Object {
+            bucket: bucket.clone(),
+            key: key.clone(),
+        };
+        let headers = put_headers(a, &target, rel)?;
+        crate::check_unique("header", &headers)?;
+        let opts = upload_options(&t.parts, &headers);
+        let shown = format!("cos://{bucket}/{}", key.escape_debug());
+        match interruptible(&rt, handle.upload_file(&key, path, opts)) {
+            Err(code) => {
+                esay!("cos-sign: interrupted after {done} files");
+                return Ok(ExitCode::from(code));
+            }
+            Ok(Ok(up)) => {
+                done += 1;
+                say!(
+                    "uploaded {} to {shown} ({} bytes)",
+                    path.display(),
+                    up.bytes
+                );
+            }
+            Ok(Err(e)) => {
+                failed += 1;
+                crate::warn(&format!(
+                    "{}: {}",
+                    path.display(),
+                    CliError::from(e).message
+                ));
+            }
+        }
+    }
+    match failed {
+        0 => Ok(ExitCode::SUCCESS),
+        n => Err(CliError::fail(format!(
+            "{n} of {} files not uploaded",
+            files.len()
+        ))),
+    }
 }
 
 /// Where `get -r` writes `key` (listed under `prefix`) in `dir`: its path below the prefix,

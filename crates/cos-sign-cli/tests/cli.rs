@@ -2325,3 +2325,85 @@ fn get_r_downloads_a_prefix_into_a_folder() {
     assert_exit(&o, 2);
     assert_has(&stderr(&o), "not a folder");
 }
+
+/// `put -r` uploads a folder's files under a prefix (the type guessed per file, a big one
+/// multipart, a link to a file followed, a linked folder and a pipe skipped), and `get -r`
+/// brings the same files back.
+#[test]
+fn put_r_uploads_a_folder_and_get_r_brings_it_back() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    let up = dir.path().join("up");
+    std::fs::create_dir_all(up.join("sub").join("deeper")).unwrap();
+    std::fs::write(up.join("a.txt"), "a").unwrap();
+    std::fs::write(up.join("sub").join("b.json"), "{}").unwrap();
+    let big = data(3 * 1024 * 1024 + 1, 21);
+    std::fs::write(up.join("sub").join("deeper").join("谷 c.bin"), &big).unwrap();
+    symlink(up.join("a.txt"), up.join("link.txt")).unwrap();
+    symlink(&up, up.join("sub").join("loop")).unwrap();
+    mkfifo(&up.join("pipe"));
+    let o = local(&[
+        "put",
+        up.to_str().unwrap(),
+        &format!("cos://{BUCKET}/up"),
+        "-r",
+        "--multipart-threshold",
+        "1M",
+        "--part-size",
+        "1M",
+    ]);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
+    assert_has(&stderr(&o), "pipe: skipped: not a file");
+    assert_has(&stderr(&o), "loop: skipped: not a file");
+    let o = local(&["ls", BUCKET, "up/", "-r", "--output", "json"]);
+    let keys: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "up/a.txt",
+            "up/link.txt",
+            "up/sub/b.json",
+            "up/sub/deeper/谷 c.bin"
+        ]
+    );
+    let o = local(&["get", &format!("cos://{BUCKET}/up/sub/b.json"), "-o", "-"]);
+    assert_has(&stderr(&o), "Content-Type: application/json");
+    // Back into another folder: the same files.
+    let back = dir.path().join("back");
+    let o = local(&[
+        "get",
+        &format!("cos://{BUCKET}/up/"),
+        "-r",
+        "-o",
+        back.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    assert_eq!(std::fs::read(back.join("a.txt")).unwrap(), b"a");
+    assert_eq!(std::fs::read(back.join("link.txt")).unwrap(), b"a");
+    assert_eq!(
+        std::fs::read(back.join("sub").join("b.json")).unwrap(),
+        b"{}"
+    );
+    assert!(std::fs::read(back.join("sub").join("deeper").join("谷 c.bin")).unwrap() == big);
+    // -r wants a folder.
+    let o = local(&[
+        "put",
+        up.join("a.txt").to_str().unwrap(),
+        BUCKET,
+        "x/",
+        "-r",
+    ]);
+    assert_exit(&o, 2);
+    assert_has(&stderr(&o), "not a folder");
+}
