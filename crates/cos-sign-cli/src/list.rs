@@ -6,37 +6,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use cos_sign_http::{Bucket, ListOptions, ListPage, ObjectSummary};
+use cos_sign_http::{Bucket, ListPage, ObjectSummary};
 use futures_util::StreamExt;
 
-use crate::target::{bucket_key, parse_cos_uri};
-use crate::transfer::cos_client;
-use crate::{CliError, CredArgs, EndpointArgs, OutputFormat};
-
-/// How ls, rm and cp reach COS: the endpoint, the credentials, maybe a proxy.
-#[derive(Args, Debug)]
-pub(crate) struct Remote {
-    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
-    #[arg(long)]
-    proxy: Option<String>,
-    #[command(flatten)]
-    endpoint: EndpointArgs,
-    #[command(flatten)]
-    creds: CredArgs,
-}
-
-impl Remote {
-    /// A handle on `bucket` through a client signing for it.
-    fn bucket(&self, bucket: &str) -> Result<Bucket, CliError> {
-        let client = cos_client(
-            &self.endpoint,
-            &self.creds,
-            Some(bucket),
-            self.proxy.as_deref(),
-        )?;
-        Ok(client.bucket(bucket))
-    }
-}
+use crate::remote::{Remote, pages};
+use crate::target::{bucket_key, bucket_prefix, parse_cos_uri};
+use crate::{CliError, OutputFormat};
 
 #[derive(Args, Debug)]
 pub(crate) struct LsArgs {
@@ -56,59 +31,6 @@ pub(crate) struct LsArgs {
     summarize: bool,
     #[command(flatten)]
     remote: Remote,
-}
-
-/// The bucket and prefix of `BUCKET [PREFIX]` or `cos://BUCKET/PREFIX` (`cos://BUCKET`:
-/// the whole bucket).
-pub(crate) fn bucket_prefix(
-    first: &str,
-    second: Option<&str>,
-) -> Result<(String, String), CliError> {
-    let Some(rest) = first.strip_prefix("cos://") else {
-        return Ok((first.to_owned(), second.unwrap_or_default().to_owned()));
-    };
-    if let Some(p) = second {
-        return Err(CliError::usage(format!(
-            "{first:?} already names the prefix; drop the extra {p:?}"
-        )));
-    }
-    match rest.split_once('/') {
-        None if !rest.is_empty() => Ok((rest.to_owned(), String::new())),
-        Some((b, "")) if !b.is_empty() => Ok((b.to_owned(), String::new())),
-        _ => parse_cos_uri(first).unwrap_or_else(|| Err(CliError::usage("cos://BUCKET"))),
-    }
-}
-
-/// Calls `each` with every page under `prefix` (one level with `delimiter`), to the end.
-pub(crate) fn pages(
-    rt: &tokio::runtime::Runtime,
-    bucket: &Bucket,
-    prefix: &str,
-    delimiter: Option<&str>,
-    mut each: impl FnMut(&ListPage) -> Result<(), CliError>,
-) -> Result<(), CliError> {
-    let mut opts = ListOptions::new().prefix(prefix);
-    if let Some(d) = delimiter {
-        opts = opts.delimiter(d);
-    }
-    let mut marker: Option<String> = None;
-    loop {
-        let page = rt.block_on(bucket.list_objects(&opts))?;
-        each(&page)?;
-        match page.next_marker {
-            // A marker that does not move on would list the same page forever.
-            Some(m) if marker.as_ref().is_some_and(|last| m <= *last) => {
-                return Err(CliError::fail(format!(
-                    "the listing does not move on: the next page would start after {m:?} again"
-                )));
-            }
-            Some(m) => {
-                opts = opts.marker(m.clone());
-                marker = Some(m);
-            }
-            None => return Ok(()),
-        }
-    }
 }
 
 pub(crate) fn run(a: &LsArgs) -> Result<ExitCode, CliError> {

@@ -31,6 +31,7 @@ macro_rules! esay {
 mod demo;
 mod list;
 mod progress;
+mod remote;
 mod target;
 mod transfer;
 mod verify;

@@ -233,6 +233,27 @@ pub(crate) fn is_sensitive(name: &str) -> bool {
     )
 }
 
+/// The bucket and prefix of `BUCKET [PREFIX]` or `cos://BUCKET/PREFIX` (`cos://BUCKET`:
+/// the whole bucket).
+pub(crate) fn bucket_prefix(
+    first: &str,
+    second: Option<&str>,
+) -> Result<(String, String), CliError> {
+    let Some(rest) = first.strip_prefix("cos://") else {
+        return Ok((first.to_owned(), second.unwrap_or_default().to_owned()));
+    };
+    if let Some(p) = second {
+        return Err(CliError::usage(format!(
+            "{first:?} already names the prefix; drop the extra {p:?}"
+        )));
+    }
+    match rest.split_once('/') {
+        None if !rest.is_empty() => Ok((rest.to_owned(), String::new())),
+        Some((b, "")) if !b.is_empty() => Ok((b.to_owned(), String::new())),
+        _ => parse_cos_uri(first).unwrap_or_else(|| Err(CliError::usage("cos://BUCKET"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

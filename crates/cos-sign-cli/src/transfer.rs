@@ -25,7 +25,8 @@ use reqwest::{Method, Url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::progress::Bar;
-use crate::target::{PROXY_HTTPS_HINT, bucket_key, is_sensitive, redact_proxy, redact_url};
+use crate::remote::cos_client;
+use crate::target::{PROXY_HTTPS_HINT, bucket_key, is_sensitive, redact_url};
 use crate::{CliError, CredArgs, EndpointArgs, parse_header, parse_param};
 
 /// Upload chunk size.
@@ -276,27 +277,6 @@ fn client(t: &TransferArgs, target: &Target) -> Result<Client, CliError> {
         Target::Url(_) => None,
     };
     cos_client(&t.endpoint, &t.creds, bucket, t.proxy.as_deref())
-}
-
-/// A client that signs for `bucket` with the credentials (none without a bucket: a
-/// pre-signed URL), through `proxy` if given.
-pub(crate) fn cos_client(
-    endpoint: &EndpointArgs,
-    creds: &CredArgs,
-    bucket: Option<&str>,
-    proxy: Option<&str>,
-) -> Result<Client, CliError> {
-    let mut b = Client::builder();
-    if let Some(bucket) = bucket {
-        b = b.signer(Arc::new(crate::signer(endpoint, creds, Some(bucket))?));
-    }
-    if let Some(p) = proxy {
-        let proxy =
-            reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
-        tracing::info!(proxy = %redact_proxy(p), "sending through a proxy");
-        b = b.proxy(proxy);
-    }
-    b.build().map_err(CliError::from)
 }
 
 /// The request for `method` on `target` (not yet signed), with `params` appended.
@@ -1053,7 +1033,7 @@ fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
         .bucket
         .as_deref()
         .ok_or_else(|| CliError::usage("-r needs BUCKET [PREFIX] or cos://BUCKET/PREFIX"))?;
-    let (bucket, prefix) = crate::list::bucket_prefix(first, a.key.as_deref())?;
+    let (bucket, prefix) = crate::target::bucket_prefix(first, a.key.as_deref())?;
     let prefix = if prefix.is_empty() || prefix.ends_with('/') {
         prefix
     } else {
@@ -1151,7 +1131,7 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
         .bucket
         .as_deref()
         .ok_or_else(|| CliError::usage("-r needs BUCKET [PREFIX] or cos://BUCKET/PREFIX"))?;
-    let (bucket, prefix) = crate::list::bucket_prefix(first, a.key.as_deref())?;
+    let (bucket, prefix) = crate::target::bucket_prefix(first, a.key.as_deref())?;
     let dir = &a.output;
     if dir.exists() && !dir.is_dir() {
         return Err(CliError::usage(format!(
@@ -1166,7 +1146,7 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
     let rt = crate::runtime()?;
     let (mut done, mut failed) = (0usize, 0usize);
     let mut stopped: Option<u8> = None;
-    let listed = crate::list::pages(&rt, &handle, &prefix, None, |page| {
+    let listed = crate::remote::pages(&rt, &handle, &prefix, None, |page| {
         for o in &page.objects {
             let shown = format!("cos://{bucket}/{}", o.key.escape_debug());
             let Some(path) = path_below(dir, &prefix, &o.key) else {

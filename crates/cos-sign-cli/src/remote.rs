@@ -1,0 +1,88 @@
+//! How the commands that name objects with credentials reach COS: the client (endpoint,
+//! credentials, proxy), and the listing of a prefix page after page.
+
+use std::sync::Arc;
+
+use clap::Args;
+use cos_sign_http::{Bucket, Client, ListOptions, ListPage};
+
+use crate::target::redact_proxy;
+use crate::{CliError, CredArgs, EndpointArgs};
+
+/// A client that signs for `bucket` with the credentials (none without a bucket: a
+/// pre-signed URL), through `proxy` if given.
+pub(crate) fn cos_client(
+    endpoint: &EndpointArgs,
+    creds: &CredArgs,
+    bucket: Option<&str>,
+    proxy: Option<&str>,
+) -> Result<Client, CliError> {
+    let mut b = Client::builder();
+    if let Some(bucket) = bucket {
+        b = b.signer(Arc::new(crate::signer(endpoint, creds, Some(bucket))?));
+    }
+    if let Some(p) = proxy {
+        let proxy =
+            reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
+        tracing::info!(proxy = %redact_proxy(p), "sending through a proxy");
+        b = b.proxy(proxy);
+    }
+    b.build().map_err(CliError::from)
+}
+
+/// How ls, rm and cp reach COS: the endpoint, the credentials, maybe a proxy.
+#[derive(Args, Debug)]
+pub(crate) struct Remote {
+    /// Send requests through this HTTP proxy (e.g. the local server: http://127.0.0.1:9000).
+    #[arg(long)]
+    proxy: Option<String>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    #[command(flatten)]
+    creds: CredArgs,
+}
+
+impl Remote {
+    /// A handle on `bucket` through a client signing for it.
+    pub(crate) fn bucket(&self, bucket: &str) -> Result<Bucket, CliError> {
+        let client = cos_client(
+            &self.endpoint,
+            &self.creds,
+            Some(bucket),
+            self.proxy.as_deref(),
+        )?;
+        Ok(client.bucket(bucket))
+    }
+}
+
+/// Calls `each` with every page under `prefix` (one level with `delimiter`), to the end.
+pub(crate) fn pages(
+    rt: &tokio::runtime::Runtime,
+    bucket: &Bucket,
+    prefix: &str,
+    delimiter: Option<&str>,
+    mut each: impl FnMut(&ListPage) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let mut opts = ListOptions::new().prefix(prefix);
+    if let Some(d) = delimiter {
+        opts = opts.delimiter(d);
+    }
+    let mut marker: Option<String> = None;
+    loop {
+        let page = rt.block_on(bucket.list_objects(&opts))?;
+        each(&page)?;
+        match page.next_marker {
+            // A marker that does not move on would list the same page forever.
+            Some(m) if marker.as_ref().is_some_and(|last| m <= *last) => {
+                return Err(CliError::fail(format!(
+                    "the listing does not move on: the next page would start after {m:?} again"
+                )));
+            }
+            Some(m) => {
+                opts = opts.marker(m.clone());
+                marker = Some(m);
+            }
+            None => return Ok(()),
+        }
+    }
+}
