@@ -816,7 +816,13 @@ fn convert<'a, 'py>(
                 if keeps_header(name) {
                     match text_of(&v)? {
                         Ok(val) => out.pairs.push(name, &val),
-                        Err(e) => drop(first.get_or_insert(e)),
+                        Err(e) => {
+                            // The name still counts: the SDK looks for a `host` among the
+                            // kept names (to take none from the URL) before it encodes any
+                            // value. The value is never used: this value's error is raised.
+                            out.pairs.push(name, "");
+                            drop(first.get_or_insert(e));
+                        }
                     }
                 }
                 Ok(())
