@@ -821,7 +821,7 @@ fn convert<'a, 'py>(
                             // kept names (to take none from the URL) before it encodes any
                             // value. The value is never used: this value's error is raised.
                             out.pairs.push(name, "");
-                            drop(first.get_or_insert(e));
+                            first.get_or_insert(e);
                         }
                     }
                 }
