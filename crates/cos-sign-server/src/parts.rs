@@ -22,7 +22,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use tokio::io::AsyncWriteExt;
 
 use super::Storage;
-use super::store::{Claim, Content, TempFile, hex, release, set_modified};
+use super::store::{
+    Claim, Content, Held, Reservation, TempFile, hex, release, room_replacing, set_modified,
+};
 
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -69,15 +71,12 @@ pub(crate) struct MemPart {
     claim: Claim,
 }
 
-impl MemPart {
-    /// The part leaves its upload: its bytes to give back now (see [`Claim::retire`]).
-    fn retire(&self) -> u64 {
-        self.claim.retire(self.info.size)
+impl Held for MemPart {
+    fn claim(&self) -> &Claim {
+        &self.claim
     }
-
-    /// Its claimant ends: the bytes to give back now (see [`Claim::unclaim`]).
-    fn unclaim(&self) -> u64 {
-        self.claim.unclaim(self.info.size)
+    fn held_len(&self) -> u64 {
+        self.info.size
     }
 }
 
@@ -239,21 +238,9 @@ impl Parts {
     pub fn room_for(&self, bucket: &str, id: &str, number: u32) -> Option<u64> {
         match self {
             Parts::Memory(m) => {
-                let replaced = m
-                    .with(bucket, id, |u| {
-                        u.parts
-                            .get(&number)
-                            .filter(|p| p.claim.is_free())
-                            .map_or(0, |p| p.info.size)
-                    })
-                    .ok()
-                    .flatten()
-                    .unwrap_or(0);
-                Some(
-                    m.cap
-                        .saturating_sub(m.used.load(Ordering::Acquire))
-                        .saturating_add(replaced),
-                )
+                let room = |replaced: Option<&MemPart>| room_replacing(&m.used, m.cap, replaced);
+                let with_part = m.with(bucket, id, |u| room(u.parts.get(&number).map(Arc::as_ref)));
+                Some(with_part.ok().flatten().unwrap_or_else(|| room(None)))
             }
             Parts::Disk(_) => None,
         }
@@ -276,16 +263,11 @@ impl Parts {
                     // Aborted meanwhile.
                     return Ok(None);
                 };
-                // The part this one replaces, claimed unless another upload did first.
-                let credit = u.parts.get(&number).filter(|p| p.claim.take()).cloned();
+                let reservation = Reservation::new(&m.used, m.cap, u.parts.get(&number));
                 drop(map);
                 PartSink::Memory {
                     buf: Vec::new(),
-                    used: m.used.clone(),
-                    reserved: 0,
-                    credit_left: credit.as_ref().map_or(0, |p| p.info.size),
-                    credit,
-                    cap: m.cap,
+                    reservation,
                 }
             }
             Parts::Disk(root) => {
@@ -524,15 +506,8 @@ async fn read_info(folder: &Path) -> io::Result<Option<UploadInfo>> {
 enum PartSink {
     Memory {
         buf: Vec<u8>,
-        used: Arc<AtomicU64>,
-        /// Bytes of `used` this part holds; released on drop unless committed.
-        reserved: u64,
-        /// The stored part of the same number this one claimed to replace: its bytes stand
-        /// for this part's first ones. Given up on drop.
-        credit: Option<Arc<MemPart>>,
-        /// Bytes still to write on the claimed part's count, uncounted.
-        credit_left: u64,
-        cap: u64,
+        /// The uploads' bytes this part holds, and the part of its number it replaces.
+        reservation: Reservation<MemPart>,
     },
     Disk {
         file: tokio::io::BufWriter<tokio::fs::File>,
@@ -555,26 +530,13 @@ impl PartWriter {
     /// Receives `data`; nothing of it is kept (or counted) when it is refused.
     pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
         match &mut self.sink {
-            PartSink::Memory {
-                buf,
-                used,
-                reserved,
-                credit_left,
-                cap,
-                ..
-            } => {
-                let n = data.len() as u64;
-                let cap = *cap;
-                let on_credit = n.min(*credit_left);
-                let counted = n - on_credit;
-                if counted > 0 {
-                    used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                        u.checked_add(counted).filter(|&t| t <= cap)
-                    })
-                    .map_err(|_| io::Error::new(io::ErrorKind::StorageFull, "memory store full"))?;
+            PartSink::Memory { buf, reservation } => {
+                if !reservation.reserve(data.len() as u64) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::StorageFull,
+                        "memory store full",
+                    ));
                 }
-                *credit_left -= on_credit;
-                *reserved += counted;
                 buf.extend_from_slice(data);
             }
             PartSink::Disk { file, .. } => file.write_all(data).await?,
@@ -604,13 +566,7 @@ impl PartWriter {
             modified: now,
         };
         match &mut self.sink {
-            PartSink::Memory {
-                buf,
-                reserved,
-                credit,
-                credit_left,
-                ..
-            } => {
+            PartSink::Memory { buf, reservation } => {
                 let Parts::Memory(m) = parts else {
                     return Err(io::Error::other("part and store differ"));
                 };
@@ -627,23 +583,7 @@ impl PartWriter {
                     claim: Claim::new(),
                 };
                 let old = u.parts.insert(self.number, Arc::new(part));
-                // The stored part now holds the reserved bytes and those written on the
-                // claimed part's count; the replaced part's (and the claimed one's, when it
-                // left the upload meanwhile) are given back, in one step.
-                *reserved = 0;
-                let credit = credit.take();
-                let on_credit = credit
-                    .as_ref()
-                    .map_or(0, |c| c.info.size.saturating_sub(*credit_left));
-                let freed = old
-                    .map_or(0, |o| o.retire())
-                    .saturating_add(credit.map_or(0, |c| c.unclaim()));
-                drop(map);
-                let _ = m
-                    .used
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                        Some(u.saturating_add(on_credit).saturating_sub(freed))
-                    });
+                reservation.settle(old);
             }
             PartSink::Disk { file, tmp, folder } => {
                 file.flush().await?;
@@ -669,21 +609,6 @@ impl PartWriter {
             }
         }
         Ok(Some(etag))
-    }
-}
-
-impl Drop for PartWriter {
-    fn drop(&mut self) {
-        if let PartSink::Memory {
-            used,
-            reserved,
-            credit,
-            ..
-        } = &mut self.sink
-        {
-            let gone = credit.take().map_or(0, |p| p.unclaim());
-            release(used, reserved.saturating_add(gone));
-        }
     }
 }
 

@@ -138,16 +138,42 @@ impl Claim {
     }
 }
 
-impl MemObject {
-    /// The object leaves the map: its bytes to give back now (see [`Claim::retire`]).
+/// Something held in memory whose bytes count against a cap, with its [`Claim`]: an object
+/// of the memory store, or a part of an in-memory multipart upload.
+pub(crate) trait Held {
+    /// Who counts its bytes.
+    fn claim(&self) -> &Claim;
+    /// Its bytes.
+    fn held_len(&self) -> u64;
+
+    /// It leaves its map: its bytes to give back now (see [`Claim::retire`]).
     fn retire(&self) -> u64 {
-        self.claim.retire(self.meta.len)
+        self.claim().retire(self.held_len())
     }
 
     /// Its claimant ends: the bytes to give back now (see [`Claim::unclaim`]).
     fn unclaim(&self) -> u64 {
-        self.claim.unclaim(self.meta.len)
+        self.claim().unclaim(self.held_len())
     }
+}
+
+impl Held for MemObject {
+    fn claim(&self) -> &Claim {
+        &self.claim
+    }
+    fn held_len(&self) -> u64 {
+        self.meta.len
+    }
+}
+
+/// The bytes an upload that replaces `replaced` may still write under `cap`: the room left,
+/// plus the replaced thing's bytes when no other upload claimed it.
+pub(crate) fn room_replacing<T: Held>(used: &AtomicU64, cap: u64, replaced: Option<&T>) -> u64 {
+    let freed = replaced
+        .filter(|r| r.claim().is_free())
+        .map_or(0, Held::held_len);
+    cap.saturating_sub(used.load(Ordering::Acquire))
+        .saturating_add(freed)
 }
 
 type MemMap = RwLock<HashMap<(String, String), Arc<MemObject>>>;
@@ -218,19 +244,11 @@ impl Store {
     pub fn room_for(&self, bucket: &str, key: &str) -> Option<u64> {
         match self {
             Store::Memory { used, cap, map } => {
+                let map = map.read().ok();
                 let replaced = map
-                    .read()
-                    .ok()
-                    .and_then(|m| {
-                        m.get(&(bucket.to_owned(), key.to_owned()))
-                            .filter(|o| o.claim.is_free())
-                            .map(|o| o.meta.len)
-                    })
-                    .unwrap_or(0);
-                Some(
-                    cap.saturating_sub(used.load(Ordering::Acquire))
-                        .saturating_add(replaced),
-                )
+                    .as_ref()
+                    .and_then(|m| m.get(&(bucket.to_owned(), key.to_owned())));
+                Some(room_replacing(used, *cap, replaced.map(Arc::as_ref)))
             }
             Store::Disk(_) => None,
         }
@@ -416,22 +434,13 @@ impl Store {
     ) -> io::Result<Upload> {
         let kind = match self {
             Store::Memory { used, cap, map } => {
-                // The object this upload replaces, claimed unless another upload did first.
-                let credit = map
+                let map = map
                     .read()
-                    .map_err(|_| io::Error::other("store lock poisoned"))?
-                    .get(&(bucket.to_owned(), key.to_owned()))
-                    .filter(|o| o.claim.take())
-                    .cloned();
+                    .map_err(|_| io::Error::other("store lock poisoned"))?;
+                let replaced = map.get(&(bucket.to_owned(), key.to_owned()));
                 UploadKind::Memory {
                     buf: Vec::new(),
-                    credit_left: credit.as_ref().map_or(0, |o| o.meta.len),
-                    reservation: Reservation {
-                        used: used.clone(),
-                        n: 0,
-                        credit,
-                    },
-                    cap: *cap,
+                    reservation: Reservation::new(used, *cap, replaced),
                 }
             }
             Store::Disk(dir) => {
@@ -562,15 +571,78 @@ impl Drop for TempFile {
     }
 }
 
-/// Bytes of the memory store's count held by one upload, and the object it claimed to
-/// replace; both given up on drop.
-struct Reservation {
+/// What one upload to memory (an object, or a part) holds of a count of bytes under a cap:
+/// the bytes it counted, and the stored thing of the same name it claimed to replace, whose
+/// bytes stand for its first ones (so replacing something near the cap fits). Both are
+/// given back on drop unless [`settle`](Reservation::settle)d.
+pub(crate) struct Reservation<T: Held> {
     used: Arc<AtomicU64>,
+    cap: u64,
+    /// Bytes of `used` this upload holds.
     n: u64,
-    credit: Option<Arc<MemObject>>,
+    /// The stored thing this upload claimed to replace.
+    credit: Option<Arc<T>>,
+    /// Bytes still to write on the claimed thing's count, uncounted.
+    credit_left: u64,
 }
 
-impl Drop for Reservation {
+impl<T: Held> Reservation<T> {
+    /// A reservation on `used` under `cap` for an upload replacing `replaced`, which it
+    /// claims unless another upload did first.
+    pub fn new(used: &Arc<AtomicU64>, cap: u64, replaced: Option<&Arc<T>>) -> Self {
+        let credit = replaced.filter(|r| r.claim().take()).cloned();
+        Self {
+            used: used.clone(),
+            cap,
+            n: 0,
+            credit_left: credit.as_ref().map_or(0, |c| c.held_len()),
+            credit,
+        }
+    }
+
+    /// Counts `n` more bytes (those past the claimed thing's); `false`, with nothing
+    /// counted, when they do not fit under the cap.
+    pub fn reserve(&mut self, n: u64) -> bool {
+        let on_credit = n.min(self.credit_left);
+        let counted = n - on_credit;
+        let cap = self.cap;
+        if counted > 0
+            && self
+                .used
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                    u.checked_add(counted).filter(|&t| t <= cap)
+                })
+                .is_err()
+        {
+            return false;
+        }
+        self.credit_left -= on_credit;
+        self.n = self.n.saturating_add(counted);
+        true
+    }
+
+    /// The upload's bytes now belong to the thing stored in its place, which replaced `old`
+    /// (if any): the bytes written on the claimed thing's count are counted, the replaced
+    /// thing's (and the claimed one's, when it left its map meanwhile) given back, in one
+    /// step. Nothing is given back on drop after.
+    pub fn settle(&mut self, old: Option<Arc<T>>) {
+        self.n = 0;
+        let credit = self.credit.take();
+        let on_credit = credit
+            .as_ref()
+            .map_or(0, |c| c.held_len().saturating_sub(self.credit_left));
+        let freed = old
+            .map_or(0, |o| o.retire())
+            .saturating_add(credit.map_or(0, |c| c.unclaim()));
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                Some(u.saturating_add(on_credit).saturating_sub(freed))
+            });
+    }
+}
+
+impl<T: Held> Drop for Reservation<T> {
     fn drop(&mut self) {
         let gone = self.credit.take().map_or(0, |o| o.unclaim());
         release(&self.used, self.n.saturating_add(gone));
@@ -580,10 +652,7 @@ impl Drop for Reservation {
 enum UploadKind {
     Memory {
         buf: Vec<u8>,
-        reservation: Reservation,
-        /// Bytes still to write on the claimed object's count, uncounted.
-        credit_left: u64,
-        cap: u64,
+        reservation: Reservation<MemObject>,
     },
     Disk {
         file: tokio::io::BufWriter<tokio::fs::File>,
@@ -608,25 +677,10 @@ impl Upload {
     pub async fn write(&mut self, data: &[u8]) -> Result<(), WriteError> {
         let n = data.len() as u64;
         match &mut self.kind {
-            UploadKind::Memory {
-                buf,
-                reservation,
-                credit_left,
-                cap,
-            } => {
-                let cap = *cap;
-                let on_credit = n.min(*credit_left);
-                let counted = n - on_credit;
-                if counted > 0 {
-                    reservation
-                        .used
-                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                            u.checked_add(counted).filter(|&t| t <= cap)
-                        })
-                        .map_err(|_| WriteError::Full)?;
+            UploadKind::Memory { buf, reservation } => {
+                if !reservation.reserve(n) {
+                    return Err(WriteError::Full);
                 }
-                *credit_left -= on_credit;
-                reservation.n = reservation.n.saturating_add(counted);
                 buf.try_reserve(data.len()).map_err(|_| WriteError::Full)?;
                 buf.extend_from_slice(data);
             }
@@ -656,10 +710,8 @@ impl Upload {
             UploadKind::Memory {
                 buf,
                 mut reservation,
-                credit_left,
-                ..
             } => {
-                let Store::Memory { map, used, .. } = store else {
+                let Store::Memory { map, .. } = store else {
                     return Err(io::Error::other("upload and store differ"));
                 };
                 let obj = MemObject {
@@ -676,21 +728,7 @@ impl Upload {
                     .write()
                     .map_err(|_| io::Error::other("store lock poisoned"))?;
                 let old = map.insert((self.bucket, self.key), Arc::new(obj));
-                // The stored object now holds the reserved bytes and those written on the
-                // claimed object's count; the replaced object's (and the claimed one's, when
-                // it left the map meanwhile) are given back, in one step.
-                reservation.n = 0;
-                let credit = reservation.credit.take();
-                let on_credit = credit
-                    .as_ref()
-                    .map_or(0, |c| c.meta.len.saturating_sub(credit_left));
-                let freed = old
-                    .map_or(0, |o| o.retire())
-                    .saturating_add(credit.map_or(0, |c| c.unclaim()));
-                drop(map);
-                let _ = used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                    Some(u.saturating_add(on_credit).saturating_sub(freed))
-                });
+                reservation.settle(old);
             }
             UploadKind::Disk {
                 mut file,
