@@ -634,7 +634,6 @@ fn parse_list(xml: &str) -> Result<ListPage, String> {
     let mut page = ListPage::default();
     let mut cur = ObjectSummary::default();
     let (mut truncated, mut next) = (false, None);
-    let mut last = None;
     for (path, text) in crate::error::xml_fields(xml) {
         match path.as_str() {
             "Contents/Key" => cur.key = decode("key", &text)?,
@@ -642,23 +641,18 @@ fn parse_list(xml: &str) -> Result<ListPage, String> {
             "Contents/ETag" => cur.etag = text.trim().trim_matches('"').to_owned(),
             "Contents/LastModified" => cur.last_modified = text.trim().to_owned(),
             "Contents/StorageClass" => cur.storage_class = text.trim().to_owned(),
-            "Contents" => {
-                last = Some(cur.key.clone());
-                page.objects.push(std::mem::take(&mut cur));
-            }
-            "CommonPrefixes/Prefix" => {
-                let p = decode("prefix", &text)?;
-                last = Some(p.clone());
-                page.common_prefixes.push(p);
-            }
+            "Contents" => page.objects.push(std::mem::take(&mut cur)),
+            "CommonPrefixes/Prefix" => page.common_prefixes.push(decode("prefix", &text)?),
             "IsTruncated" => truncated = text.trim() == "true",
             "NextMarker" if !text.is_empty() => next = Some(decode("marker", &text)?),
             _ => {}
         }
     }
     if truncated {
-        // Without a delimiter COS may leave NextMarker out: the last entry is the marker.
-        page.next_marker = next.or(last);
+        // Without a delimiter COS may leave NextMarker out: the last entry (objects and
+        // prefixes come in key order) is the marker.
+        let last = page.objects.last().map(|o| &o.key);
+        page.next_marker = next.or_else(|| last.max(page.common_prefixes.last()).cloned());
         if page.next_marker.is_none() {
             return Err("a truncated page with no marker to go on from".to_owned());
         }
@@ -707,8 +701,15 @@ mod tests {
         assert_eq!(o.last_modified, "2024-01-02T03:04:05.000Z");
         assert_eq!(o.storage_class, "STANDARD");
         assert_eq!(page.common_prefixes, ["a/d/"]);
-        // Truncated without NextMarker: the last entry is where the next page starts.
-        assert_eq!(page.next_marker.as_deref(), Some("a/d/"));
+        // Truncated without NextMarker: the last entry in key order is where the next page
+        // starts (COS lists the objects, then the prefixes: here the object is the later
+        // key, "谷" after "d"; with a later prefix, the prefix).
+        assert_eq!(page.next_marker.as_deref(), Some("a/谷 x\n"));
+        let later_prefix = xml.replace("a%2Fd%2F", "a%2F%E9%A1%B9%2F");
+        assert_eq!(
+            parse_list(&later_prefix).unwrap().next_marker.as_deref(),
+            Some("a/项/")
+        );
         let with_next = xml.replace(
             "<IsTruncated>true</IsTruncated>",
             "<IsTruncated>true</IsTruncated><NextMarker>z%20z</NextMarker>",
