@@ -10,7 +10,7 @@ use cos_sign_http::{Bucket, ListPage, ObjectSummary};
 use futures_util::StreamExt;
 
 use crate::remote::{Remote, pages};
-use crate::target::{bucket_key, bucket_prefix, parse_cos_uri};
+use crate::target::{bucket_key, bucket_prefix, cos_uri, parse_cos_uri};
 use crate::{CliError, OutputFormat};
 
 #[derive(Args, Debug)]
@@ -106,9 +106,9 @@ pub(crate) fn cp(a: &CpArgs) -> Result<ExitCode, CliError> {
     let rt = crate::runtime()?;
     let etag = rt.block_on(target.copy_from(&src_bucket, &src_key, &key))?;
     say!(
-        "copied cos://{src_bucket}/{} to cos://{bucket}/{}, ETag {etag}",
-        src_key.escape_debug(),
-        key.escape_debug()
+        "copied {} to {}, ETag {etag}",
+        cos_uri(&src_bucket, &src_key),
+        cos_uri(&bucket, &key)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -142,13 +142,7 @@ pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
     } else {
         rm.delete(&[key.as_str()])?;
     }
-    match rm.failed {
-        0 => Ok(ExitCode::SUCCESS),
-        n => Err(CliError::fail(format!(
-            "{n} of {} objects not deleted",
-            rm.tried
-        ))),
-    }
+    crate::ended(rm.failed, rm.tried, "objects not deleted")
 }
 
 /// The deletes of one `rm`, with what they printed and how many failed.
@@ -178,7 +172,7 @@ impl Removal<'_> {
             self.rt.block_on(deletes.collect())
         };
         for (k, r) in results {
-            let shown = format!("cos://{}/{}", self.shown, k.escape_debug());
+            let shown = cos_uri(&self.shown, k);
             self.tried += 1;
             match r {
                 None => writeln!(self.out, "(dry run) would delete {shown}"),

@@ -491,6 +491,15 @@ impl CliError {
     }
 }
 
+/// The end of a command that went on past failed items (put -r, get -r, rm): success, or
+/// `"{failed} of {total} {what}"` with exit 1.
+pub(crate) fn ended(failed: usize, total: usize, what: &str) -> Result<ExitCode, CliError> {
+    match failed {
+        0 => Ok(ExitCode::SUCCESS),
+        n => Err(CliError::fail(format!("{n} of {total} {what}"))),
+    }
+}
+
 /// 128 + SIGPIPE: the exit status when the reader of standard output went away.
 const STOPPED_BY_SIGPIPE: u8 = 141;
 

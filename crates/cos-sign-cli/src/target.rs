@@ -233,6 +233,12 @@ pub(crate) fn is_sensitive(name: &str) -> bool {
     )
 }
 
+/// `cos://BUCKET/KEY` as the commands print an object: control characters in the key
+/// escaped.
+pub(crate) fn cos_uri(bucket: &str, key: &str) -> String {
+    format!("cos://{bucket}/{}", key.escape_debug())
+}
+
 /// The bucket and prefix of `BUCKET [PREFIX]` or `cos://BUCKET/PREFIX` (`cos://BUCKET`:
 /// the whole bucket).
 pub(crate) fn bucket_prefix(

@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::progress::Bar;
 use crate::remote::cos_client;
-use crate::target::{PROXY_HTTPS_HINT, bucket_key, is_sensitive, redact_url};
+use crate::target::{PROXY_HTTPS_HINT, bucket_key, cos_uri, is_sensitive, redact_url};
 use crate::{CliError, CredArgs, EndpointArgs, parse_header, parse_param};
 
 /// Upload chunk size.
@@ -434,7 +434,7 @@ fn is_pipe(path: &Path) -> bool {
 }
 
 /// The headers of an upload: `-H`, `--content-type` (or the guess from `name`'s extension),
-/// `--meta`.
+/// `--meta`; a name given twice is a usage error.
 fn put_headers(
     a: &PutArgs,
     target: &Target,
@@ -478,6 +478,7 @@ fn put_headers(
         }
         headers.push((format!("x-cos-meta-{k}"), v.clone()));
     }
+    crate::check_unique("header", &headers)?;
     let missing: Vec<String> = target
         .signed_headers()
         .into_iter()
@@ -551,7 +552,6 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
         a.file.to_string_lossy().into_owned()
     };
     let headers = put_headers(a, &target, &name)?;
-    crate::check_unique("header", &headers)?;
     let client = client(t, &target)?;
     let spooled = if from_stdin {
         Some(spool(std::io::stdin().lock(), "standard input")?)
@@ -1051,9 +1051,8 @@ fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
             key: key.clone(),
         };
         let headers = put_headers(a, &target, rel)?;
-        crate::check_unique("header", &headers)?;
         let opts = upload_options(&t.parts, &headers);
-        let shown = format!("cos://{bucket}/{}", key.escape_debug());
+        let shown = cos_uri(&bucket, &key);
         match interruptible(&rt, handle.upload_file(&key, path, opts)) {
             Err(code) => {
                 esay!("cos-sign: interrupted after {done} files");
@@ -1077,13 +1076,7 @@ fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
-    match failed {
-        0 => Ok(ExitCode::SUCCESS),
-        n => Err(CliError::fail(format!(
-            "{n} of {} files not uploaded",
-            files.len()
-        ))),
-    }
+    crate::ended(failed, files.len(), "files not uploaded")
 }
 
 /// Where `get -r` writes `key` (listed under `prefix`) in `dir`: its path below the prefix,
@@ -1148,7 +1141,7 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
     let mut stopped: Option<u8> = None;
     let listed = crate::remote::pages(&rt, &handle, &prefix, None, |page| {
         for o in &page.objects {
-            let shown = format!("cos://{bucket}/{}", o.key.escape_debug());
+            let shown = cos_uri(&bucket, &o.key);
             let Some(path) = path_below(dir, &prefix, &o.key) else {
                 if !o.key.ends_with('/') {
                     crate::warn(&format!(
@@ -1191,13 +1184,7 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(code));
     }
     listed?;
-    match failed {
-        0 => Ok(ExitCode::SUCCESS),
-        n => Err(CliError::fail(format!(
-            "{n} of {} objects not downloaded",
-            done + n
-        ))),
-    }
+    crate::ended(failed, done + failed, "objects not downloaded")
 }
 
 fn check_output(p: &Path) -> Result<(), CliError> {
