@@ -1892,9 +1892,35 @@ fn put_and_get_big_files_go_multipart_and_by_ranges() {
 type Canned = (&'static str, &'static str, &'static [u8]);
 
 fn canned(answers: &'static [Canned]) -> String {
+    let (addr, _) = stand_in(move |_, target| {
+        let first = target
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
+        answers.iter().find(|(p, _, _)| *p == first).map_or(
+            ("HTTP/1.1 404 Not Found\r\n".into(), Vec::new()),
+            |(_, h, b)| ((*h).into(), b.to_vec()),
+        )
+    });
+    addr
+}
+
+/// The requests a [`stand_in`] answered, as `METHOD TARGET` lines, in order.
+type Requests = std::sync::Arc<Mutex<Vec<String>>>;
+
+/// A stand-in server: `answer(method, request target)` gives the status line and headers,
+/// and the body, of each request (the request's own body is not read); `Content-Length` of
+/// the body is added unless the headers have one, then the connection is closed. Returns
+/// its address and the requests it answered.
+fn stand_in(
+    answer: impl Fn(&str, &str) -> (String, Vec<u8>) + Send + 'static,
+) -> (String, Requests) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
+    let seen = Requests::default();
+    let log = seen.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { break };
@@ -1909,23 +1935,22 @@ fn canned(answers: &'static [Canned]) -> String {
                 }
             }
             let head = String::from_utf8_lossy(&buf).into_owned();
-            let path = head.split(' ').nth(1).unwrap_or("/");
-            let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-            let (head, body) = answers
-                .iter()
-                .find(|(p, _, _)| *p == first)
-                .map_or(("HTTP/1.1 404 Not Found\r\n", &b""[..]), |(_, h, b)| {
-                    (*h, *b)
-                });
-            let head = format!(
-                "{head}Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
+            let mut line = head.split(' ');
+            let (method, target) = (line.next().unwrap_or(""), line.next().unwrap_or("/"));
+            log.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("{method} {target}"));
+            let (head, body) = answer(method, target);
+            let length = match head.to_ascii_lowercase().contains("\r\ncontent-length:") {
+                true => String::new(),
+                false => format!("Content-Length: {}\r\n", body.len()),
+            };
+            let head = format!("{head}{length}Connection: close\r\n\r\n");
             let _ = s.write_all(head.as_bytes());
-            let _ = s.write_all(body);
+            let _ = s.write_all(&body);
         }
     });
-    addr
+    (addr, seen)
 }
 
 /// Answers that are not the object: a redirect, a 204, a 206 to a GET without Range, and
@@ -2406,4 +2431,364 @@ fn put_r_uploads_a_folder_and_get_r_brings_it_back() {
     ]);
     assert_exit(&o, 2);
     assert_has(&stderr(&o), "not a folder");
+}
+
+/// The names in `dir` and below it (`/`-joined paths, sorted), hidden ones included.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, rel)) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let name = format!("{rel}{}", e.file_name().to_string_lossy());
+            if e.file_type().unwrap().is_dir() {
+                todo.push((e.path(), format!("{name}/")));
+            }
+            out.push(name);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The keys `ls -r --output json` lists under `prefix`.
+fn listed_keys(server: &Server, prefix: &str) -> Vec<String> {
+    let o = run(
+        &through(
+            &["ls", BUCKET, prefix, "-r", "--output", "json"],
+            &server.url,
+        ),
+        PERM,
+    );
+    assert_exit(&o, 0);
+    stdout(&o)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// `put -r` where the server refuses two files (EntityTooLarge: one PUT, one multipart
+/// upload): the others are uploaded all the same, each refusal names its file and why, the
+/// summary counts them, exit 1; no multipart upload is left open on the server.
+#[test]
+fn put_r_goes_on_after_a_refused_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--credential",
+        &format!("{ID}:{KEY}"),
+        "--max-object-size",
+        "1000",
+    ]);
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    let up = dir.path().join("up");
+    std::fs::create_dir_all(up.join("sub")).unwrap();
+    std::fs::write(up.join("a.txt"), "a").unwrap();
+    std::fs::write(up.join("big.bin"), data(5000, 3)).unwrap();
+    std::fs::write(up.join("sub").join("c.txt"), "c").unwrap();
+    std::fs::write(
+        up.join("sub").join("huge.bin"),
+        data(2 * 1024 * 1024 + 1, 4),
+    )
+    .unwrap();
+    let o = local(&[
+        "put",
+        up.to_str().unwrap(),
+        &format!("cos://{BUCKET}/pr/"),
+        "-r",
+        "--multipart-threshold",
+        "1M",
+        "--part-size",
+        "1M",
+    ]);
+    assert_exit(&o, 1);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_has(&out, &format!("to cos://{BUCKET}/pr/a.txt (1 bytes)"));
+    assert_has(&out, &format!("to cos://{BUCKET}/pr/sub/c.txt (1 bytes)"));
+    for name in ["big.bin", "huge.bin"] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not named in:\n{err}"));
+        assert_has(line, "EntityTooLarge");
+    }
+    assert_has(&err, "2 of 4 files not uploaded");
+    assert!(!err.contains(KEY), "{err}");
+    assert_eq!(listed_keys(&server, "pr/"), ["pr/a.txt", "pr/sub/c.txt"]);
+    let o = local(&["get", &format!("cos://{BUCKET}/pr/sub/c.txt"), "-o", "-"]);
+    assert_exit(&o, 0);
+    assert_eq!(o.stdout, b"c");
+    // The refused multipart upload was aborted.
+    let url = presign(&[BUCKET, "/", "--param", "uploads="], PERM);
+    let (status, body) = curl(&["--proxy", &server.url, &url]);
+    assert_eq!(status, 200, "{body}");
+    assert_has(&body, "<ListMultipartUploadsResult>");
+    assert!(!body.contains("<Upload>"), "an upload left open: {body}");
+}
+
+/// `get -r` where some objects cannot be written here: `x/y` after the file `x`, a link to
+/// a full device, a key whose path is a folder already. The others are written; each
+/// failure names its key; nothing is left in the temporary folder or beside the outputs,
+/// and the folder that was there keeps its file.
+#[test]
+fn get_r_goes_on_after_local_failures() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    put_abc(&server, &["lf/a", "lf/x", "lf/x/y", "lf/z", "lf/zz"]);
+    let out = dir.path().join("out");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(out.join("zz")).unwrap();
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(out.join("zz").join("inner"), "mine").unwrap();
+    symlink("/dev/full", out.join("z")).unwrap();
+    let mut env = PERM.to_vec();
+    env.push(("TMPDIR", tmp.to_str().unwrap()));
+    let args = [
+        "get",
+        &format!("cos://{BUCKET}/lf/"),
+        "-r",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let o = run(&through(&args, &server.url), &env);
+    assert_exit(&o, 1);
+    let err = stderr(&o);
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    assert_eq!(std::fs::read(out.join("a")).unwrap(), b"abc");
+    assert_eq!(std::fs::read(out.join("x")).unwrap(), b"abc");
+    for key in ["lf/x/y", "lf/z", "lf/zz"] {
+        assert_has(&err, &format!("cos://{BUCKET}/{key}: "));
+    }
+    assert_has(&err, "3 of 5 objects not downloaded");
+    assert_eq!(tree(&out), ["a", "x", "z", "zz", "zz/inner"]);
+    assert_eq!(
+        std::fs::read(out.join("zz").join("inner")).unwrap(),
+        b"mine"
+    );
+    assert!(tree(&tmp).is_empty(), "left behind: {:?}", tree(&tmp));
+}
+
+/// A List Objects page of `keys` (each 3 bytes); truncated when `next` is given.
+fn list_page(keys: &[&str], next: Option<&str>) -> Vec<u8> {
+    let mut xml = String::from("<ListBucketResult>");
+    match next {
+        Some(m) => xml.push_str(&format!(
+            "<IsTruncated>true</IsTruncated><NextMarker>{m}</NextMarker>"
+        )),
+        None => xml.push_str("<IsTruncated>false</IsTruncated>"),
+    }
+    for k in keys {
+        xml.push_str(&format!(
+            "<Contents><Key>{k}</Key><Size>3</Size></Contents>"
+        ));
+    }
+    xml.push_str("</ListBucketResult>");
+    xml.into_bytes()
+}
+
+/// The path and query of a request target, absolute (through a proxy) or not.
+fn path_query(target: &str) -> (&str, &str) {
+    let path = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    };
+    path.split_once('?').unwrap_or((path, ""))
+}
+
+/// COS's error answer: the status line and the XML body.
+fn cos_error(status: &str, code: &str) -> (String, Vec<u8>) {
+    (
+        format!("HTTP/1.1 {status}\r\nContent-Type: application/xml\r\n"),
+        format!("<Error><Code>{code}</Code><Message>refused by the test</Message></Error>")
+            .into_bytes(),
+    )
+}
+
+/// `rm -r` where COS refuses two deletes (403 AccessDenied, with a temporary key's token in
+/// the answer; 500 InternalError, retried): the other deletes are sent and reported, each
+/// refusal names its key and its code without the token, the summary counts them, exit 1.
+#[test]
+fn rm_r_goes_on_after_a_failed_delete() {
+    let (addr, seen) = stand_in(|method, target| match (method, path_query(target).0) {
+        ("GET", "/") => (
+            "HTTP/1.1 200 OK\r\n".into(),
+            list_page(&["r/a", "r/b", "r/c", "r/d"], None),
+        ),
+        ("DELETE", "/r/b") => (
+            "HTTP/1.1 403 Forbidden\r\n".into(),
+            format!(
+                "<Error><Code>AccessDenied</Code><FormatString>delete\n/r/b\n\nhost=h&amp;\
+                 x-cos-security-token={TOKEN}\n</FormatString></Error>"
+            )
+            .into_bytes(),
+        ),
+        ("DELETE", "/r/c") => cos_error("500 Internal Server Error", "InternalError"),
+        ("DELETE", _) => ("HTTP/1.1 204 No Content\r\n".into(), Vec::new()),
+        _ => cos_error("400 Bad Request", "InvalidRequest"),
+    });
+    let proxy = format!("http://{addr}");
+    let o = run(
+        &through(&["rm", &format!("cos://{BUCKET}/r/"), "-r"], &proxy),
+        TEMP,
+    );
+    assert_exit(&o, 1);
+    let err = stderr(&o);
+    assert_eq!(
+        stdout(&o),
+        format!("deleted cos://{BUCKET}/r/a\ndeleted cos://{BUCKET}/r/d\n")
+    );
+    assert_has(
+        &err,
+        &format!("cos://{BUCKET}/r/b: COS error 403 AccessDenied"),
+    );
+    assert_has(
+        &err,
+        &format!("cos://{BUCKET}/r/c: COS error 500 InternalError"),
+    );
+    assert_has(&err, "2 of 4 objects not deleted");
+    assert!(!err.contains(TOKEN), "{err}");
+    let seen = seen.lock().unwrap();
+    for key in ["r/a", "r/b", "r/c", "r/d"] {
+        let sent = seen
+            .iter()
+            .filter(|r| r.starts_with("DELETE ") && path_query(&r[7..]).0 == format!("/{key}"))
+            .count();
+        assert!(sent >= 1, "no DELETE of {key}: {seen:?}");
+    }
+}
+
+/// `get -r` where one download fails on the server (403 AccessDenied), one gets bytes that
+/// do not match the ETag, and one by ranges gets 500 InternalError to each range: the files
+/// already there under those names are kept as they were, no temporary file is left beside
+/// them, the others are written, exit 1.
+#[test]
+fn get_r_keeps_existing_files_when_a_download_fails() {
+    const ABC_MD5: &str = "900150983cd24fb0d6963f7d28e17f72";
+    let (addr, _) = stand_in(|method, target| {
+        let ok = format!("HTTP/1.1 200 OK\r\nETag: \"{ABC_MD5}\"\r\n");
+        match (method, path_query(target).0) {
+            ("GET", "/") => (
+                "HTTP/1.1 200 OK\r\n".into(),
+                list_page(&["d/a", "d/b", "d/c", "d/d", "d/e"], None),
+            ),
+            ("HEAD", "/d/c") => ("HTTP/1.1 403 Forbidden\r\n".into(), Vec::new()),
+            ("HEAD", "/d/e") => (format!("{ok}Content-Length: 2097153\r\n"), Vec::new()),
+            ("GET", "/d/e") => cos_error("500 Internal Server Error", "InternalError"),
+            ("GET", "/d/c") => cos_error("403 Forbidden", "AccessDenied"),
+            ("HEAD", _) => (format!("{ok}Content-Length: 3\r\n"), Vec::new()),
+            ("GET", "/d/b") => (ok, b"xyz".to_vec()),
+            ("GET", _) => (ok, b"abc".to_vec()),
+            _ => cos_error("400 Bad Request", "InvalidRequest"),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("b"), "OLD").unwrap();
+    std::fs::write(out.join("c"), "OLD").unwrap();
+    std::fs::write(out.join("e"), "OLD").unwrap();
+    let proxy = format!("http://{addr}");
+    let args = [
+        "get",
+        &format!("cos://{BUCKET}/d/"),
+        "-r",
+        "-o",
+        out.to_str().unwrap(),
+        "--multipart-threshold",
+        "1M",
+        "--part-size",
+        "1M",
+    ];
+    let o = run(&through(&args, &proxy), PERM);
+    assert_exit(&o, 1);
+    let err = stderr(&o);
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    assert_has(&err, &format!("cos://{BUCKET}/d/b: "));
+    assert_has(&err, ABC_MD5);
+    assert_has(
+        &err,
+        &format!("cos://{BUCKET}/d/c: COS error 403 AccessDenied"),
+    );
+    assert_has(
+        &err,
+        &format!("cos://{BUCKET}/d/e: COS error 500 InternalError"),
+    );
+    assert_has(&err, "3 of 5 objects not downloaded");
+    assert_eq!(tree(&out), ["a", "b", "c", "d", "e"]);
+    for (name, want) in [
+        ("a", "abc"),
+        ("b", "OLD"),
+        ("c", "OLD"),
+        ("d", "abc"),
+        ("e", "OLD"),
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(out.join(name)).unwrap(),
+            want,
+            "{name}"
+        );
+    }
+}
+
+/// A listing whose second page fails (500 InternalError, retried) stops `rm -r` and
+/// `get -r` with that error and exit 1, after what the first page listed was done.
+#[test]
+fn a_listing_that_fails_midway_stops_rm_r_and_get_r() {
+    let (addr, seen) = stand_in(|method, target| {
+        let (path, query) = path_query(target);
+        match (method, path) {
+            ("GET", "/") if query.contains("marker=") => {
+                cos_error("500 Internal Server Error", "InternalError")
+            }
+            ("GET", "/") => (
+                "HTTP/1.1 200 OK\r\n".into(),
+                list_page(&["l/a"], Some("l/a")),
+            ),
+            ("DELETE", _) => ("HTTP/1.1 204 No Content\r\n".into(), Vec::new()),
+            ("HEAD", _) => (
+                "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n".into(),
+                Vec::new(),
+            ),
+            ("GET", _) => ("HTTP/1.1 200 OK\r\n".into(), b"abc".to_vec()),
+            _ => cos_error("400 Bad Request", "InvalidRequest"),
+        }
+    });
+    let proxy = format!("http://{addr}");
+    let listings = || {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.starts_with("GET ") && path_query(&r[4..]).0 == "/")
+            .count()
+    };
+    let o = run(
+        &through(&["rm", &format!("cos://{BUCKET}/l/"), "-r"], &proxy),
+        PERM,
+    );
+    assert_exit(&o, 1);
+    assert_eq!(stdout(&o), format!("deleted cos://{BUCKET}/l/a\n"));
+    assert_has(&stderr(&o), "InternalError");
+    let after_rm = listings();
+    assert!((2..=5).contains(&after_rm), "{after_rm} listings");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let args = [
+        "get",
+        &format!("cos://{BUCKET}/l/"),
+        "-r",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let o = run(&through(&args, &proxy), PERM);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "InternalError");
+    assert_eq!(std::fs::read(out.join("a")).unwrap(), b"abc");
+    assert_eq!(tree(&out), ["a"]);
+    assert!((2..=5).contains(&(listings() - after_rm)));
 }
