@@ -9,7 +9,7 @@ use clap::Args;
 use cos_sign_http::{Bucket, ListPage, ObjectSummary};
 use futures_util::StreamExt;
 
-use crate::remote::{Remote, pages};
+use crate::remote::{PagesError, Remote, pages};
 use crate::target::{bucket_key, bucket_prefix, cos_uri, parse_cos_uri};
 use crate::{CliError, OutputFormat};
 
@@ -135,10 +135,22 @@ pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
     if a.recursive {
         // Page by page (a listing goes on after its marker, so deleting a page's keys does
         // not move the next page): memory stays one page, however many keys match.
-        pages(&rt, &handle, &key, None, |page| {
+        let listed = pages(&rt, &handle, &key, None, |page| {
             let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
             rm.delete(&keys)
-        })?;
+        });
+        match listed {
+            Err(PagesError::Listing(e)) => {
+                return Err(crate::stopped(
+                    e,
+                    rm.failed,
+                    rm.tried,
+                    "objects not deleted",
+                ));
+            }
+            Err(PagesError::Each(e)) => return Err(e),
+            Ok(()) => {}
+        }
     } else {
         rm.delete(&[key.as_str()])?;
     }

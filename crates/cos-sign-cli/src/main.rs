@@ -175,9 +175,10 @@ Examples:
   cos-sign rm cos://examplebucket-1250000000/tmp/ -r             # every key under tmp/
 
 Prints `deleted cos://BUCKET/KEY` for each object (COS answers a delete of a missing object as
-done). With -r the keys under the prefix are listed first, then deleted 16 at a time; a
-failure is reported and the others go on (exit 1 if any failed). Without a prefix, -r
-deletes every object of the bucket.";
+done). With -r the keys under the prefix are listed page by page, each page deleted 16 at
+a time; a failure is reported and the others go on (exit 1 if any failed); a page that
+cannot be listed stops it (exit 1). Without a prefix, -r deletes every object of the
+bucket.";
 
 const CP_HELP: &str = "\
 Examples:
@@ -283,7 +284,8 @@ written to standard output and the summary goes to stderr.
 With -r, each object under the prefix is written into the folder -o DIR at its key's path
 below the prefix (photos/2024/a.jpg as DIR/2024/a.jpg), one after the other. A key that
 would not stay inside the folder (a .. or empty part) is skipped and reported; a folder
-marker (a key ending in /) is skipped quietly. Exit 1 if any object was not written.";
+marker (a key ending in /) is skipped quietly. Exit 1 if any object was not written, or
+if a page of the listing could not be had (that stops it).";
 
 const DEMO_HELP: &str = "\
 Everything runs on this machine (no network, no account): a local COS server on a free
@@ -497,6 +499,18 @@ pub(crate) fn ended(failed: usize, total: usize, what: &str) -> Result<ExitCode,
     match failed {
         0 => Ok(ExitCode::SUCCESS),
         n => Err(CliError::fail(format!("{n} of {total} {what}"))),
+    }
+}
+
+/// The end of such a command when its listing failed midway (`e`): that error, then what
+/// became of the `total` items listed before it (`"{failed} of {total} {what}"`), if any.
+pub(crate) fn stopped(e: CliError, failed: usize, total: usize, what: &str) -> CliError {
+    if total == 0 {
+        return e;
+    }
+    CliError {
+        message: format!("{}\n  before it: {failed} of {total} {what}", e.message),
+        ..e
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Args;
 use cos_sign_http::{Bucket, Client, ListOptions, ListPage};
 
-use crate::target::redact_proxy;
+use crate::target::{cos_uri, redact_proxy};
 use crate::{CliError, CredArgs, EndpointArgs};
 
 /// A client that signs for `bucket` with the credentials (none without a bucket: a
@@ -55,6 +55,24 @@ impl Remote {
     }
 }
 
+/// Why [`pages`] stopped before the end.
+#[derive(Debug)]
+pub(crate) enum PagesError {
+    /// The listing itself failed: a page could not be had (the message names the prefix and
+    /// the marker), or its marker did not move on.
+    Listing(CliError),
+    /// The caller's `each` stopped it with this error.
+    Each(CliError),
+}
+
+impl From<PagesError> for CliError {
+    fn from(e: PagesError) -> Self {
+        match e {
+            PagesError::Listing(e) | PagesError::Each(e) => e,
+        }
+    }
+}
+
 /// Calls `each` with every page under `prefix` (one level with `delimiter`), to the end.
 pub(crate) fn pages(
     rt: &tokio::runtime::Runtime,
@@ -62,21 +80,34 @@ pub(crate) fn pages(
     prefix: &str,
     delimiter: Option<&str>,
     mut each: impl FnMut(&ListPage) -> Result<(), CliError>,
-) -> Result<(), CliError> {
+) -> Result<(), PagesError> {
     let mut opts = ListOptions::new().prefix(prefix);
     if let Some(d) = delimiter {
         opts = opts.delimiter(d);
     }
     let mut marker: Option<String> = None;
     loop {
-        let page = rt.block_on(bucket.list_objects(&opts))?;
-        each(&page)?;
+        let page = rt.block_on(bucket.list_objects(&opts)).map_err(|e| {
+            let e = CliError::from(e);
+            let after = marker
+                .as_ref()
+                .map_or(String::new(), |m| format!(" after {m:?}"));
+            PagesError::Listing(CliError {
+                message: format!(
+                    "cannot list {}{after}: {}",
+                    cos_uri(bucket.name(), prefix),
+                    e.message
+                ),
+                ..e
+            })
+        })?;
+        each(&page).map_err(PagesError::Each)?;
         match page.next_marker {
             // A marker that does not move on would list the same page forever.
             Some(m) if marker.as_ref().is_some_and(|last| m <= *last) => {
-                return Err(CliError::fail(format!(
+                return Err(PagesError::Listing(CliError::fail(format!(
                     "the listing does not move on: the next page would start after {m:?} again"
-                )));
+                ))));
             }
             Some(m) => {
                 opts = opts.marker(m.clone());

@@ -25,7 +25,7 @@ use reqwest::{Method, Url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::progress::Bar;
-use crate::remote::cos_client;
+use crate::remote::{PagesError, cos_client};
 use crate::target::{PROXY_HTTPS_HINT, bucket_key, cos_uri, is_sensitive, redact_url};
 use crate::{CliError, CredArgs, EndpointArgs, parse_header, parse_param};
 
@@ -1183,8 +1183,12 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
         esay!("cos-sign: interrupted after {done} objects; the one in progress was not written");
         return Ok(ExitCode::from(code));
     }
-    listed?;
-    crate::ended(failed, done + failed, "objects not downloaded")
+    let what = "objects not downloaded";
+    match listed {
+        Err(PagesError::Listing(e)) => Err(crate::stopped(e, failed, done + failed, what)),
+        Err(PagesError::Each(e)) => Err(e),
+        Ok(()) => crate::ended(failed, done + failed, what),
+    }
 }
 
 fn check_output(p: &Path) -> Result<(), CliError> {

@@ -2736,8 +2736,10 @@ fn get_r_keeps_existing_files_when_a_download_fails() {
     }
 }
 
-/// A listing whose second page fails (500 InternalError, retried) stops `rm -r` and
-/// `get -r` with that error and exit 1, after what the first page listed was done.
+/// A listing whose second page fails (500 InternalError, retried) stops `ls -r`, `rm -r`
+/// and `get -r` with exit 1, after what the first page listed was done: the error says it
+/// was the listing, of which prefix and after which key, and how many of the objects
+/// listed before it failed (one, refused with 403).
 #[test]
 fn a_listing_that_fails_midway_stops_rm_r_and_get_r() {
     let (addr, seen) = stand_in(|method, target| {
@@ -2748,8 +2750,10 @@ fn a_listing_that_fails_midway_stops_rm_r_and_get_r() {
             }
             ("GET", "/") => (
                 "HTTP/1.1 200 OK\r\n".into(),
-                list_page(&["l/a"], Some("l/a")),
+                list_page(&["l/a", "l/b"], Some("l/b")),
             ),
+            ("HEAD", "/l/b") => ("HTTP/1.1 403 Forbidden\r\n".into(), Vec::new()),
+            (_, "/l/b") => cos_error("403 Forbidden", "AccessDenied"),
             ("DELETE", _) => ("HTTP/1.1 204 No Content\r\n".into(), Vec::new()),
             ("HEAD", _) => (
                 "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n".into(),
@@ -2767,15 +2771,33 @@ fn a_listing_that_fails_midway_stops_rm_r_and_get_r() {
             .filter(|r| r.starts_with("GET ") && path_query(&r[4..]).0 == "/")
             .count()
     };
+    let failed_listing = format!(
+        "cos-sign: cannot list cos://{BUCKET}/l/ after \"l/b\": COS error 500 InternalError"
+    );
+    let o = run(&through(&["ls", BUCKET, "l/", "-r"], &proxy), PERM);
+    assert_exit(&o, 1);
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    assert_has(&stderr(&o), &failed_listing);
+    let after_ls = listings();
+    assert!((2..=5).contains(&after_ls), "{after_ls} listings");
     let o = run(
         &through(&["rm", &format!("cos://{BUCKET}/l/"), "-r"], &proxy),
         PERM,
     );
     assert_exit(&o, 1);
     assert_eq!(stdout(&o), format!("deleted cos://{BUCKET}/l/a\n"));
-    assert_has(&stderr(&o), "InternalError");
+    let err = stderr(&o);
+    assert_has(
+        &err,
+        &format!("cos://{BUCKET}/l/b: COS error 403 AccessDenied"),
+    );
+    assert_has(&err, &failed_listing);
+    assert_has(&err, "1 of 2 objects not deleted");
     let after_rm = listings();
-    assert!((2..=5).contains(&after_rm), "{after_rm} listings");
+    assert!(
+        (2..=5).contains(&(after_rm - after_ls)),
+        "{after_rm} listings"
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let args = [
@@ -2787,7 +2809,13 @@ fn a_listing_that_fails_midway_stops_rm_r_and_get_r() {
     ];
     let o = run(&through(&args, &proxy), PERM);
     assert_exit(&o, 1);
-    assert_has(&stderr(&o), "InternalError");
+    let err = stderr(&o);
+    assert_has(
+        &err,
+        &format!("cos://{BUCKET}/l/b: COS error 403 AccessDenied"),
+    );
+    assert_has(&err, &failed_listing);
+    assert_has(&err, "1 of 2 objects not downloaded");
     assert_eq!(std::fs::read(out.join("a")).unwrap(), b"abc");
     assert_eq!(tree(&out), ["a"]);
     assert!((2..=5).contains(&(listings() - after_rm)));
