@@ -283,7 +283,8 @@ written to standard output and the summary goes to stderr.
 
 With -r, each object under the prefix is written into the folder -o DIR at its key's path
 below the prefix (photos/2024/a.jpg as DIR/2024/a.jpg), one after the other. A key that
-would not stay inside the folder (a .. or empty part) is skipped and reported; a folder
+would not stay inside the folder (a .. or empty part), or whose path a key listed before it
+has (after photos, both photos/a and photosa are a), is skipped and reported; a folder
 marker (a key ending in /) is skipped quietly. Exit 1 if any object was not written, or
 if a page of the listing could not be had (that stops it).";
 

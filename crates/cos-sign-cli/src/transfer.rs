@@ -10,6 +10,7 @@
 //! [`Bucket::upload_file`]: cos_sign_http::Bucket::upload_file
 //! [`Bucket::download_file`]: cos_sign_http::Bucket::download_file
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -1104,9 +1105,9 @@ fn path_below(dir: &Path, prefix: &str, key: &str) -> Option<PathBuf> {
 }
 
 /// `get -r`: every object under a prefix into the folder `-o DIR`, one `download_file` each
-/// (parallel ranges for a big one). A key that is no path below the folder is skipped and
-/// counted as failed (a folder marker, a key ending in `/`, quietly); a failed object does
-/// not stop the others (exit 1 at the end).
+/// (parallel ranges for a big one). A key that is no path below the folder, or whose path
+/// an earlier key of the run has, is skipped and counted as failed (a folder marker, a key
+/// ending in `/`, quietly); a failed object does not stop the others (exit 1 at the end).
 fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
     let t = &a.transfer;
     if t.url.is_some() {
@@ -1139,6 +1140,10 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
     let rt = crate::runtime()?;
     let (mut done, mut failed) = (0usize, 0usize);
     let mut stopped: Option<u8> = None;
+    // After a prefix not ending in `/`, two keys can name one path (`p/a` and `pa` are both
+    // `a`): the key listed first has it, with the key's name for the report.
+    let mut claimed: Option<HashMap<PathBuf, String>> =
+        (!prefix.is_empty() && !prefix.ends_with('/')).then(HashMap::new);
     let listed = crate::remote::pages(&rt, &handle, &prefix, None, |page| {
         for o in &page.objects {
             let shown = cos_uri(&bucket, &o.key);
@@ -1151,6 +1156,18 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
                 }
                 continue;
             };
+            if let Some(claimed) = &mut claimed {
+                if let Some(first) = claimed.get(&path) {
+                    crate::warn(&format!(
+                        "{shown}: skipped: {} is the path of {} (listed first)",
+                        path.display(),
+                        cos_uri(&bucket, first)
+                    ));
+                    failed += 1;
+                    continue;
+                }
+                claimed.insert(path.clone(), o.key.clone());
+            }
             let made = path.parent().map_or(Ok(()), std::fs::create_dir_all);
             if let Err(e) = made {
                 crate::warn(&format!("{shown}: cannot create its folder: {e}"));

@@ -2820,3 +2820,42 @@ fn a_listing_that_fails_midway_stops_rm_r_and_get_r() {
     assert_eq!(tree(&out), ["a"]);
     assert!((2..=5).contains(&(listings() - after_rm)));
 }
+
+/// `get -r` of a prefix not ending in `/` maps `c/a` and `ca` (and `c.b`, `c/.b`) to the
+/// same file: the first key listed is written there, the later one is skipped and reported
+/// (exit 1) instead of replacing it unsaid.
+#[test]
+fn get_r_never_writes_two_objects_to_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
+    for (key, body) in [
+        ("c/a", "first"),
+        ("ca", "second"),
+        ("c.b", "dot"),
+        ("c/.b", "x"),
+    ] {
+        let f = dir.path().join("body");
+        std::fs::write(&f, body).unwrap();
+        let put = ["put", f.to_str().unwrap(), &format!("cos://{BUCKET}/{key}")];
+        assert_exit(&local(&put), 0);
+    }
+    let out = dir.path().join("out");
+    let args = [
+        "get",
+        &format!("cos://{BUCKET}/c"),
+        "-r",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let o = local(&args);
+    assert_exit(&o, 1);
+    assert_eq!(std::fs::read_to_string(out.join("a")).unwrap(), "first");
+    assert_eq!(std::fs::read_to_string(out.join(".b")).unwrap(), "dot");
+    let err = stderr(&o);
+    assert_has(&err, &format!("cos://{BUCKET}/ca: skipped: "));
+    assert_has(&err, &format!("cos://{BUCKET}/c/.b: skipped: "));
+    assert_has(&err, "2 of 4 objects not downloaded");
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    assert_eq!(tree(&out), [".b", "a"]);
+}
