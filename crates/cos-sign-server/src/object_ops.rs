@@ -55,15 +55,19 @@ pub(crate) fn stored_headers(vreq: &VerifiedRequest) -> Result<Vec<(String, Stri
 /// [`STORED_HEADERS`] that `get` finds (by lowercase name) and every `x-cos-meta-*` of
 /// `all` (names lowercase), each checked to be a header GET can send back (see
 /// [`check_stored_header`]), the storage class and the metadata size checked as COS does.
+/// An HTTP header of them (`content-type`, `cache-control`, ...) sent empty stores nothing:
+/// the Node.js SDK sends `Cache-Control:` empty with every upload that has none, so that a
+/// proxy's value is not stored, and an empty `Expires` would tell caches the object is stale.
 /// PUT, Initiate, Copy (`Replaced`) and the POST form upload all store through here.
 pub(crate) fn headers_to_store<'a>(
     get: impl Fn(&str) -> Option<&'a str>,
     all: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Result<Vec<(String, String)>, CosError> {
-    let content_type = get("content-type").unwrap_or(DEFAULT_CONTENT_TYPE);
+    let given = |name: &str| get(name).filter(|v| !v.is_empty() || name.starts_with("x-cos-"));
+    let content_type = given("content-type").unwrap_or(DEFAULT_CONTENT_TYPE);
     let mut stored = vec![("content-type".to_owned(), content_type.to_owned())];
     for name in STORED_HEADERS {
-        if let Some(v) = get(name) {
+        if let Some(v) = given(name) {
             stored.push((name.to_owned(), v.to_owned()));
         }
     }

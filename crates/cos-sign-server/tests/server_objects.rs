@@ -415,6 +415,93 @@ async fn utf8_metadata_is_returned_as_stored() {
     handle.shutdown().await;
 }
 
+/// The HTTP headers an upload stores, each sent with an empty value.
+const EMPTY_HEADERS: [&str; 6] = [
+    "content-type",
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+];
+
+/// GET and HEAD of `key` (checked 200): no stored header comes back empty, and the
+/// Content-Type is COS's default.
+async fn check_no_empty_headers(client: &reqwest::Client, key: &str) {
+    for method in ["GET", "HEAD"] {
+        let resp = client
+            .request(method.parse().unwrap(), signed(method, key, &[]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{method} {key}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/octet-stream",
+            "{method} {key}"
+        );
+        for name in &EMPTY_HEADERS[1..] {
+            assert!(
+                resp.headers().get(*name).is_none(),
+                "{method} {key}: {name}: {:?}",
+                resp.headers().get(*name)
+            );
+        }
+    }
+}
+
+/// The Node.js SDK (cos-nodejs-sdk-v5) sends `Cache-Control:` empty with every PUT Object,
+/// Initiate Multipart Upload and PUT Object - Copy that has none, so that no proxy's value is
+/// stored: an HTTP header sent empty stores nothing. PUT, Initiate and Copy with `Replaced`
+/// each store through the same rule.
+async fn empty_headers_round_trip(handle: &cos_sign_server::ServerHandle) {
+    let client = proxy_client(handle);
+    let with_empty = |rb: reqwest::RequestBuilder| {
+        EMPTY_HEADERS
+            .iter()
+            .fold(rb, |rb, name| rb.header(*name, ""))
+    };
+    let resp = with_empty(client.put(signed("PUT", "empty/put", &[])))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    check_no_empty_headers(&client, "empty/put").await;
+
+    let resp = with_empty(client.post(signed("POST", "empty/multipart", &[("uploads", "")])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let id = xml_field(&resp.text().await.unwrap(), "UploadId").expect("an UploadId");
+    let etag = upload_part(&client, "empty/multipart", &id, 1, "y").await;
+    let resp = complete(&client, "empty/multipart", &id, &[etag]).await;
+    assert_eq!(resp.status(), 200);
+    check_no_empty_headers(&client, "empty/multipart").await;
+
+    put_object(&client, "empty/source", b"z").await;
+    let resp = with_empty(client.put(signed("PUT", "empty/copy", &[])))
+        .header("x-cos-copy-source", format!("{HOST}/empty/source"))
+        .header("x-cos-metadata-directive", "Replaced")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    check_no_empty_headers(&client, "empty/copy").await;
+}
+
+#[tokio::test]
+async fn empty_headers_store_nothing() {
+    let handle = start_memory().await;
+    empty_headers_round_trip(&handle).await;
+    handle.shutdown().await;
+    let dir = TempDir::new("empty-headers");
+    let handle = start_disk(dir.path()).await;
+    empty_headers_round_trip(&handle).await;
+    handle.shutdown().await;
+}
+
 /// Unix seconds of an HTTP date, or of an ISO 8601 `LastModified`/`Initiated` (`...Z`).
 fn secs_of(text: &str) -> i64 {
     if let Ok(t) = httpdate::parse_http_date(text) {
