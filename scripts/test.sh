@@ -42,6 +42,9 @@ rm -rf target/wheels-test
 step "pytest: the official SDK and coscmd against the local server"
 .venv/bin/python -m pytest -q tests/py/server
 
+step "node: the official Node.js SDK (cos-nodejs-sdk-v5 3.0.0) against the local server"
+bash scripts/node-sdk-test.sh
+
 step "RISC-V firmware under qemu-system-riscv32 (virt, riscv32imc)"
 bash scripts/riscv-test.sh
 
