@@ -72,6 +72,24 @@ impl KeyTime {
     /// The text `<start>;<end>` in a stack buffer, inside the StringToSign's head
     /// `sha1\n<start>;<end>\n`.
     pub(crate) fn text(&self) -> TimeText {
+        // The usual window: three whole words, no digit loop.
+        #[cfg(target_pointer_width = "64")]
+        if let Some((start, end)) = self.ten_digit_words() {
+            let mut buf = [0; MAX_TEXT];
+            let head = u128::from_le_bytes(*b"sha1\n\0\0\0\0\0\0\0\0\0\0\0");
+            let words = [
+                head | start << 40 | u128::from(b';') << 120,
+                end | u128::from(b'\n') << 80,
+            ];
+            for (d, w) in buf.as_chunks_mut::<16>().0.iter_mut().zip(words) {
+                *d = w.to_le_bytes();
+            }
+            return TimeText {
+                buf,
+                len: 26,
+                semi: 15,
+            };
+        }
         let mut t = TimeText {
             buf: [0; MAX_TEXT],
             len: STS_PREFIX.len() as u8,
@@ -134,6 +152,18 @@ static DIGIT_PAIRS: [u8; 200] = {
 #[cfg(target_pointer_width = "64")]
 #[inline]
 fn ten_digits(v: u32) -> [u8; 10] {
+    let mut out = [0u8; 10];
+    if let Some(d) = ten_digits_word(v).to_le_bytes().first_chunk::<10>() {
+        out = *d;
+    }
+    out
+}
+
+/// [`ten_digits`] in the low ten bytes of a word (the first digit in the lowest byte),
+/// all in registers.
+#[cfg(target_pointer_width = "64")]
+#[inline(always)]
+fn ten_digits_word(v: u32) -> u128 {
     let top = v / 100_000_000;
     let low = v % 100_000_000;
     // Lanes of 32 bits: the first four digits, the last four.
@@ -144,13 +174,26 @@ fn ten_digits(v: u32) -> [u8; 10] {
     // x / 10 for x < 100 is (x * 103) >> 10; into bytes: tens, ones.
     let q = ((x * 103) >> 10) & 0x000F_000F_000F_000F;
     let x = q | (x - q * 10) << 8;
-    let mut out = [0u8; 10];
-    out[0] = b'0' + (top / 10) as u8;
-    out[1] = b'0' + (top % 10) as u8;
-    if let Some(d) = out.last_chunk_mut::<8>() {
-        *d = (x | 0x3030_3030_3030_3030).to_le_bytes();
+    u128::from(b'0' + (top / 10) as u8)
+        | u128::from(b'0' + (top % 10) as u8) << 8
+        | u128::from(x | 0x3030_3030_3030_3030) << 16
+}
+
+impl KeyTime {
+    /// The start's and the end's ten digits as [`ten_digits_word`]s, when both have ten
+    /// digits (every time from 2001-09-09 to 2106-02-07): the usual key time, whose text is
+    /// 21 bytes.
+    #[cfg(target_pointer_width = "64")]
+    #[inline(always)]
+    pub(crate) fn ten_digit_words(&self) -> Option<(u128, u128)> {
+        let ten = |t: u64| {
+            u32::try_from(t)
+                .ok()
+                .filter(|&t| t >= 1_000_000_000)
+                .map(ten_digits_word)
+        };
+        Some((ten(self.start)?, ten(self.end)?))
     }
-    out
 }
 
 /// `sha1\n<start>;<end>\n`, zero-padded: the key time's text and the head of every

@@ -292,6 +292,11 @@ impl HmacSha1 {
     }
 
     pub(crate) fn new(key: &[u8]) -> Self {
+        // A key of 16 to 64 bytes: its pads built in registers from loads of the key.
+        #[cfg(target_arch = "x86_64")]
+        if let Some(chunks) = crate::sse::key_chunks(key) {
+            return Self::of_chunks(chunks);
+        }
         // One pad block: the ipad, then turned into the opad in place. The key is laid
         // out in a zeroed block first, so that both pads are whole-block XORs (a byte loop
         // over the key's own length costs more than the block).
@@ -319,6 +324,32 @@ impl HmacSha1 {
         // Best effort: the padded key does not outlive this call.
         pad.fill(0);
         Self { inner, outer }
+    }
+
+    /// The HMAC states of a key of four 16-byte chunks (zero past its end), its pad blocks
+    /// stored in whole 16-byte chunks: the compression's loads of them are forwarded from
+    /// the stores (a block written in narrower pieces waits for them to reach the cache).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    pub(crate) fn of_chunks(key: [safe_arch::m128i; 4]) -> Self {
+        let mut pads = crate::sse::pad_blocks(key);
+        let (mut inner, mut outer) = (IV, IV);
+        let [ipad, opad] = &pads;
+        compress(&mut inner, core::slice::from_ref(ipad));
+        compress(&mut outer, core::slice::from_ref(opad));
+        // Best effort: the padded key does not outlive this call.
+        pads = [[0; 64]; 2];
+        core::hint::black_box(&pads);
+        Self { inner, outer }
+    }
+
+    /// The HMAC of a message laid out with its padding in one block after the pad block.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    pub(crate) fn mac_block(&self, block: &[u8; 64]) -> [u8; 20] {
+        let mut state = self.inner;
+        compress(&mut state, core::slice::from_ref(block));
+        self.outer_of(digest_of(state))
     }
 
     /// A hasher for the message, already past the inner pad.

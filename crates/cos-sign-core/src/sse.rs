@@ -5,10 +5,10 @@
 //! cannot be forwarded from the stores and wait for them to reach the cache.
 
 use safe_arch::{
-    add_i8_m128i, bitand_m128i, bitor_m128i, byte_shl_imm_u128_m128i, byte_shr_imm_u128_m128i,
-    cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i, cmp_lt_mask_i8_m128i, load_unaligned_m128i, m128i,
-    move_mask_i8_m128i, set_i64_m128i_s, set_splat_i8_m128i, shr_imm_u16_m128i,
-    unpack_high_i8_m128i, unpack_low_i8_m128i, zeroed_m128i,
+    add_i8_m128i, bitand_m128i, bitor_m128i, bitxor_m128i, byte_shl_imm_u128_m128i,
+    byte_shr_imm_u128_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i, cmp_lt_mask_i8_m128i,
+    load_unaligned_m128i, m128i, move_mask_i8_m128i, set_i64_m128i_s, set_splat_i8_m128i,
+    shr_imm_u16_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i, zeroed_m128i,
 };
 
 /// The ASCII lowercase hex digits of sixteen nibbles (one a byte, below 16).
@@ -128,6 +128,97 @@ pub(crate) fn outer_block(block: &mut [u8; 64], inner: &[u8; 20]) {
     }
 }
 
+/// The HMAC pad blocks of a key given in four 16-byte chunks (zero past its end): the ipad
+/// block, then the opad block, each stored one 16-byte chunk at a time.
+#[inline(always)]
+pub(crate) fn pad_blocks(key: [m128i; 4]) -> [[u8; 64]; 2] {
+    let mut blocks = [[0u8; 64]; 2];
+    for (block, pad) in blocks.iter_mut().zip([0x36u8, 0x5c]) {
+        let pad = set_splat_i8_m128i(pad as i8);
+        for (d, k) in block.as_chunks_mut::<16>().0.iter_mut().zip(key) {
+            *d = bitxor_m128i(k, pad).into();
+        }
+    }
+    blocks
+}
+
+/// A key of 16 to 64 bytes as four 16-byte chunks, zero past its end, loaded from the key
+/// (the last partial chunk as the key's last 16 bytes, shifted down); `None` for another
+/// length.
+#[inline(always)]
+pub(crate) fn key_chunks(key: &[u8]) -> Option<[m128i; 4]> {
+    let len = key.len();
+    let last = key.last_chunk::<16>().filter(|_| len <= 64)?;
+    let tail = load_unaligned_m128i(last);
+    let mut chunks = [zeroed_m128i(); 4];
+    for (i, c) in chunks.iter_mut().enumerate() {
+        let at = 16 * i;
+        *c = match key.get(at..).and_then(|r| r.first_chunk::<16>()) {
+            Some(whole) => load_unaligned_m128i(whole),
+            // The key's last `len - at` bytes (1 to 15), moved to the chunk's start.
+            None if at < len => shr_bytes(tail, 16 - (len - at)),
+            None => zeroed_m128i(),
+        };
+    }
+    Some(chunks)
+}
+
+/// `x` shifted down by `n` bytes (1 to 15; zero for any other `n`).
+#[inline(always)]
+fn shr_bytes(x: m128i, n: usize) -> m128i {
+    match n {
+        1 => byte_shr_imm_u128_m128i::<1>(x),
+        2 => byte_shr_imm_u128_m128i::<2>(x),
+        3 => byte_shr_imm_u128_m128i::<3>(x),
+        4 => byte_shr_imm_u128_m128i::<4>(x),
+        5 => byte_shr_imm_u128_m128i::<5>(x),
+        6 => byte_shr_imm_u128_m128i::<6>(x),
+        7 => byte_shr_imm_u128_m128i::<7>(x),
+        8 => byte_shr_imm_u128_m128i::<8>(x),
+        9 => byte_shr_imm_u128_m128i::<9>(x),
+        10 => byte_shr_imm_u128_m128i::<10>(x),
+        11 => byte_shr_imm_u128_m128i::<11>(x),
+        12 => byte_shr_imm_u128_m128i::<12>(x),
+        13 => byte_shr_imm_u128_m128i::<13>(x),
+        14 => byte_shr_imm_u128_m128i::<14>(x),
+        15 => byte_shr_imm_u128_m128i::<15>(x),
+        _ => zeroed_m128i(),
+    }
+}
+
+/// The SignKey, the 40 hex digits of `digest`, as a key of four chunks (its last 24 bytes
+/// zero), and as text.
+#[inline(always)]
+pub(crate) fn hex_key(digest: &[u8; 20]) -> ([m128i; 4], [u8; 40]) {
+    let [h0, h1, h2] = hex20(digest);
+    let h2 = set_i64_m128i_s(<[i64; 2]>::from(h2)[0]);
+    let mut text = [0u8; 40];
+    let (a, rest) = text.split_at_mut(16);
+    let (b, c) = rest.split_at_mut(16);
+    a.copy_from_slice(&<[u8; 16]>::from(h0));
+    b.copy_from_slice(&<[u8; 16]>::from(h1));
+    c.copy_from_slice(&<[u8; 16]>::from(h2)[..8]);
+    ([h0, h1, h2, zeroed_m128i()], text)
+}
+
+/// The padded block of the inner hash of a key time `<start>;<end>` of two ten-digit
+/// times (`start` and `end`: their digits, the first in the lowest byte), after the pad
+/// block: the 21 bytes, `0x80`, zeros, and the length (64 + 21 bytes) in bits.
+#[inline(always)]
+pub(crate) fn key_time21_block(start: u128, end: u128) -> [u8; 64] {
+    let chunks = [
+        m128i::from(start | u128::from(b';') << 80 | end << 88),
+        m128i::from(end >> 40 | 0x80 << 40),
+        zeroed_m128i(),
+        m128i::from(u128::from((64 + 21) * 8u64).swap_bytes()),
+    ];
+    let mut block = [0u8; 64];
+    for (d, c) in block.as_chunks_mut::<16>().0.iter_mut().zip(chunks) {
+        *d = c.into();
+    }
+    block
+}
+
 /// 16 bytes in a register.
 #[inline(always)]
 pub(crate) fn load(b: &[u8; 16]) -> m128i {
@@ -195,6 +286,26 @@ mod tests {
                         assert_eq!(lower[i], c.to_ascii_lowercase(), "{w:?} byte {i}");
                     }
                 }
+            }
+        }
+    }
+
+    /// A key of 16 to 64 bytes comes out as its bytes, zero-padded to 64 (the last partial
+    /// chunk shifted down from the key's last 16 bytes); any other length as `None`.
+    #[test]
+    fn key_chunks_are_the_key_zero_padded() {
+        let data: [u8; 80] = core::array::from_fn(|i| (i * 29 + 1) as u8);
+        for len in 0..=80 {
+            let key = &data[..len];
+            match key_chunks(key) {
+                Some(chunks) => {
+                    assert!((16..=64).contains(&len), "{len}");
+                    let mut want = [0u8; 64];
+                    want[..len].copy_from_slice(key);
+                    let got: [[u8; 16]; 4] = chunks.map(<[u8; 16]>::from);
+                    assert_eq!(got.as_flattened(), &want[..], "{len}");
+                }
+                None => assert!(!(16..=64).contains(&len), "{len}"),
             }
         }
     }

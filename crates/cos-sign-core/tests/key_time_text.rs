@@ -46,6 +46,42 @@ fn key_time_digits_equal_std_formatting() {
     }
 }
 
+/// The SignKey and a signature of secret keys of every length from 0 to 100 bytes (the pads
+/// of keys of 16 to 64 bytes are built from loads of the key, the others byte by byte), over
+/// key times on both sides of the ten-digit text (whose HMAC block is built from words),
+/// equal the hmac crate's.
+#[test]
+fn secret_keys_of_every_length_derive_as_hmac_does() {
+    let data: Vec<u8> = (0..100u32).map(|i| (i * 37 + 11) as u8).collect();
+    let times = [
+        (999_999_999, 1_000_000_000),
+        (1_000_000_000, 1_000_000_000),
+        (1_699_999_940, 1_700_000_300),
+        (1_000_000_000, u64::from(u32::MAX)),
+        (u64::from(u32::MAX), u64::from(u32::MAX) + 1),
+        (9, 1_700_000_000),
+    ];
+    let req = Request::new("PUT", "/a b").headers(&[("Host", "h")]);
+    for len in 0..=100 {
+        let secret = &data[..len];
+        for (start, end) in times {
+            let kt = KeyTime::new(start, end);
+            let key = SigningKey::derive(secret, kt);
+            let text = format!("{start};{end}");
+            let sign_key = hmac_hex(secret, text.as_bytes());
+            assert_eq!(key.expose_hex(), sign_key, "secret of {len} bytes, {text}");
+            let signed = key.sign(&req).unwrap();
+            let sts = signed.string_to_sign().to_string();
+            assert!(sts.starts_with(&format!("sha1\n{text}\n")), "{sts:?}");
+            assert_eq!(
+                signed.signature(),
+                hmac_hex(sign_key.as_bytes(), sts.as_bytes()),
+                "secret of {len} bytes, {text}"
+            );
+        }
+    }
+}
+
 fn hmac_hex(key: &[u8], msg: &[u8]) -> String {
     use hmac::{KeyInit, Mac};
     let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(key).unwrap();
