@@ -399,7 +399,7 @@ fn main() {
         let signed = key.sign(&req).expect("the bench cases fit");
         let http_len = signed.http_string().len();
         let chain = HashChain::of(&signed, &key);
-        let mut sig = [[0u8; 2]; 20];
+        let mut sig = [0u8; 40];
         let needed = signature_compressions(http_len, kt_len);
         let m = paired(|| chain.run(black_box(&mut sig)), needed);
         print_row(
