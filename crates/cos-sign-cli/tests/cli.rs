@@ -2154,19 +2154,7 @@ fn rm_deletes_objects() {
     let server = Server::with_key();
     let local = |args: &[&str]| run(&through(args, &server.url), PERM);
     put_abc(&server, &["rm/a", "rm/b/c", "rm/谷", "rmx", "keep/d"]);
-    let listed = |prefix: &str| {
-        let o = local(&["ls", BUCKET, prefix, "-r", "--output", "json"]);
-        assert_exit(&o, 0);
-        stdout(&o)
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect::<Vec<_>>()
-    };
+    let listed = |prefix: &str| listed_keys(&server, prefix);
     // One object.
     let o = local(&["rm", BUCKET, "rmx"]);
     assert_exit(&o, 0);
@@ -2383,16 +2371,7 @@ fn put_r_uploads_a_folder_and_get_r_brings_it_back() {
     assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
     assert_has(&stderr(&o), "pipe: skipped: not a file");
     assert_has(&stderr(&o), "loop: skipped: not a file");
-    let o = local(&["ls", BUCKET, "up/", "-r", "--output", "json"]);
-    let keys: Vec<String> = stdout(&o)
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let keys = listed_keys(&server, "up/");
     assert_eq!(
         keys,
         [
