@@ -1,4 +1,5 @@
-//! Bucket operations: HEAD Bucket, PUT Bucket, GET Bucket (List Objects, version 1).
+//! Bucket operations: HEAD Bucket, PUT Bucket, GET Bucket (List Objects, version 1), GET
+//! Bucket location.
 //!
 //! Buckets exist implicitly: every valid bucket name names a bucket, empty until an object is
 //! written to it. HEAD Bucket therefore answers 200 and PUT Bucket answers COS's 409
@@ -44,6 +45,44 @@ pub(crate) fn head(ctx: &Ctx) -> Response<Body> {
         .header(header::CONTENT_LENGTH, 0)
         .body(empty())
         .unwrap_or_else(|_| Response::new(empty()))
+}
+
+/// GET Bucket location: the region the request's host names
+/// (`<bucket>.cos.<region>.myqcloud.com`, or `.tencentcos.cn`); a host that names none (an
+/// IP address, `localhost`) gets `NotImplemented`, as this server has no region of its own.
+pub(crate) fn location(ctx: &Ctx, vreq: &VerifiedRequest) -> Result<Response<Body>, CosError> {
+    let region = region_of_host(&vreq.host).ok_or_else(|| {
+        super::error::not_implemented("location (the request's host names no region)")
+    })?;
+    let mut x = XmlOut::new("LocationConstraint");
+    x.text(region);
+    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
+}
+
+/// The region of a COS host `<bucket>.cos.<region>.<domain>` (`cos-internal.` too), its port
+/// and a trailing dot ignored.
+pub(crate) fn region_of_host(host: &str) -> Option<&str> {
+    let name = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+    match labels.as_slice() {
+        [_, "cos" | "cos-internal", region, "myqcloud", "com"]
+        | [_, "cos" | "cos-internal", region, "tencentcos", "cn"]
+            if *region != "accelerate"
+                && !region.is_empty()
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+        {
+            Some(region)
+        }
+        _ => None,
+    }
 }
 
 /// PUT Bucket: the bucket already exists (implicitly) and is the caller's.
@@ -269,6 +308,26 @@ pub(crate) async fn list_objects(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_of_host_reads_cos_hosts_only() {
+        for (host, region) in [
+            ("b-1250000000.cos.ap-guangzhou.myqcloud.com", Some("ap-guangzhou")),
+            ("b-1.cos.ap-beijing.myqcloud.com:8080", Some("ap-beijing")),
+            ("b-1.cos.ap-beijing.myqcloud.com.", Some("ap-beijing")),
+            ("b-1.cos-internal.ap-shanghai.tencentcos.cn", Some("ap-shanghai")),
+            ("b-1.cos.accelerate.myqcloud.com", None),
+            ("b-1.cos.AP-X.myqcloud.com", None),
+            ("b-1.cos..myqcloud.com", None),
+            ("b-1.example.com", None),
+            ("127.0.0.1:9000", None),
+            ("localhost", None),
+            ("[::1]:9000", None),
+            ("cos.ap-guangzhou.myqcloud.com", None),
+        ] {
+            assert_eq!(region_of_host(host), region, "{host}");
+        }
+    }
 
     fn names<'a>(keys: &'a [&'a str], entries: &[Entry<'a>]) -> Vec<&'a str> {
         entries

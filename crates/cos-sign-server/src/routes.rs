@@ -19,6 +19,7 @@ use super::{bucket, copy, delete_multiple, multipart, object_ops};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
     HeadBucket,
+    BucketLocation,
     ListObjects,
     PutBucket,
     ListUploads,
@@ -37,17 +38,20 @@ pub(crate) enum Op {
 }
 
 /// Sub-resources (query params) of COS operations this server does not implement.
-pub(crate) const UNSUPPORTED: [&str; 32] = [
+pub(crate) const UNSUPPORTED: [&str; 38] = [
     "accelerate",
     "acl",
     "analytics",
     "append",
     "cors",
     "domain",
+    "domaincertificate",
     "encryption",
+    "imageInspect",
     "intelligenttiering",
     "inventory",
     "lifecycle",
+    "live",
     "logging",
     "metrics",
     "notification",
@@ -58,15 +62,18 @@ pub(crate) const UNSUPPORTED: [&str; 32] = [
     "rename",
     "replication",
     "requestPayment",
+    "response-control",
     "restore",
     "retention",
     "select",
+    "style",
     "symlink",
     "tagging",
     "torrent",
     "versionId",
     "versioning",
     "versions",
+    "vod",
     "website",
     "ci-process",
     "image_process",
@@ -86,6 +93,7 @@ pub(crate) fn route(
     match (object, method.as_str()) {
         (false, "HEAD") => Op::HeadBucket,
         (false, "GET") if has("uploads") => Op::ListUploads,
+        (false, "GET") if has("location") => Op::BucketLocation,
         (false, "GET") => Op::ListObjects,
         (false, "PUT") => Op::PutBucket,
         (false, "POST") if has("delete") => Op::DeleteMultiple,
@@ -139,6 +147,7 @@ pub(crate) async fn dispatch(
     let close = discard(state, headers, body).await;
     let result = match op {
         Op::HeadBucket => Ok(bucket::head(ctx)),
+        Op::BucketLocation => bucket::location(ctx, vreq),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
         Op::PutBucket => Err(bucket::put()),
         Op::ListUploads => multipart::list_uploads(state, ctx, vreq).await,

@@ -153,9 +153,13 @@ impl XmlOut {
 
     /// `<name>value</name>`, the value escaped.
     pub fn field(&mut self, name: &str, value: &str) -> &mut Self {
-        self.open(name);
+        self.open(name).text(value).close(name)
+    }
+
+    /// Text in the element open, escaped.
+    pub fn text(&mut self, value: &str) -> &mut Self {
         let _ = self.w.write_event(Event::Text(BytesText::new(value)));
-        self.close(name)
+        self
     }
 
     /// `<tag><ID>id</ID><DisplayName>id</DisplayName></tag>` (an owner or initiator).

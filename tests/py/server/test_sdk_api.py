@@ -12,7 +12,7 @@ import requests
 from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
-from server_helpers import BUCKET, PERM_ID, PERM_KEY, cos_client, parse_error
+from server_helpers import BUCKET, PERM_ID, PERM_KEY, REGION, cos_client, parse_error
 
 MIB = 1024 * 1024
 
@@ -417,11 +417,35 @@ def test_unsupported_operations_answer_not_implemented(client):
         lambda: client.get_bucket_lifecycle(Bucket=BUCKET),
         lambda: client.get_object_tagging(Bucket=BUCKET, Key="x"),
         lambda: client.delete_bucket(Bucket=BUCKET),
+        # Sub-resources that were taken for List Objects, GET or PUT Object before.
+        lambda: client.get_bucket_domain_certificate(Bucket=BUCKET, DomainName="a.example"),
+        lambda: client.get_bucket_response_control(Bucket=BUCKET),
+        lambda: client.put_live_channel(Bucket=BUCKET, ChannelName="live-ch"),
+        lambda: client.get_vod_playlist(
+            Bucket=BUCKET, ChannelName="live-ch", StartTime=1700000000, EndTime=1700000100
+        ),
+        lambda: client.ci_image_inspect(Bucket=BUCKET, Key="live-ch"),
     ):
         err = service_error(call)
         assert (err.get_status_code(), err.get_error_code()) == (501, "NotImplemented")
+    # The live channel's configuration was not stored as an object.
+    err = service_error(lambda: client.head_object(Bucket=BUCKET, Key="live-ch"))
+    assert err.get_status_code() == 404
     err = service_error(lambda: client.create_bucket(Bucket=BUCKET))
     assert (err.get_status_code(), err.get_error_code()) == (409, "BucketAlreadyOwnedByYou")
+
+
+def test_bucket_location_is_the_region_of_the_host(server, client):
+    assert client.get_bucket_location(Bucket=BUCKET) == {"LocationConstraint": REGION}
+    # A host that names no region (the default bucket on an IP address): no answer to give.
+    host = f"127.0.0.1:{server.port}"
+    auth = client.get_auth(
+        Method="GET", Bucket=BUCKET, Key="/", Params={"location": ""}, Headers={"Host": host}
+    )
+    r = requests.get(
+        f"{server.url}/?location", headers={"Authorization": auth, "Host": host}, timeout=30
+    )
+    assert (r.status_code, parse_error(r.content)["Code"]) == (501, "NotImplemented"), r.text
 
 
 def proxy_sdk_client(server):
