@@ -312,10 +312,16 @@ mod tests {
     #[test]
     fn region_of_host_reads_cos_hosts_only() {
         for (host, region) in [
-            ("b-1250000000.cos.ap-guangzhou.myqcloud.com", Some("ap-guangzhou")),
+            (
+                "b-1250000000.cos.ap-guangzhou.myqcloud.com",
+                Some("ap-guangzhou"),
+            ),
             ("b-1.cos.ap-beijing.myqcloud.com:8080", Some("ap-beijing")),
             ("b-1.cos.ap-beijing.myqcloud.com.", Some("ap-beijing")),
-            ("b-1.cos-internal.ap-shanghai.tencentcos.cn", Some("ap-shanghai")),
+            (
+                "b-1.cos-internal.ap-shanghai.tencentcos.cn",
+                Some("ap-shanghai"),
+            ),
             ("b-1.cos.accelerate.myqcloud.com", None),
             ("b-1.cos.AP-X.myqcloud.com", None),
             ("b-1.cos..myqcloud.com", None),
