@@ -330,7 +330,32 @@ describe('objects', () => {
     const key = k('unsupported/x');
     await cos.putObject(obj({ Key: key, Body: Buffer.from('x') }));
     await rejectsWith(cos.getObjectAcl(obj({ Key: key })), 501, 'NotImplemented');
-    await rejectsWith(cos.putObjectTagging(obj({ Key: key, Tags: [{ Key: 'a', Value: 'b' }] })), 501, 'NotImplemented');
+    await rejectsWith(cos.putBucketTagging({ Bucket: BUCKET, Region: REGION, Tags: [{ Key: 'a', Value: 'b' }] }), 501, 'NotImplemented');
+  });
+
+  test('object tagging: tags on upload, put/get/delete tagging, x-cos-tagging-count; SSE-COS echoed', async () => {
+    const key = k('tagging/x.txt');
+    const put = await cos.putObject(obj({
+      Key: key,
+      Body: Buffer.from('tagged'),
+      Headers: { 'x-cos-tagging': 'a=1&b=two%20words', 'x-cos-server-side-encryption': 'AES256' },
+    }));
+    assert.equal(put.headers['x-cos-server-side-encryption'], 'AES256');
+    let tags = await cos.getObjectTagging(obj({ Key: key }));
+    assert.deepEqual(tags.Tags, [{ Key: 'a', Value: '1' }, { Key: 'b', Value: 'two words' }]);
+    let head = await cos.headObject(obj({ Key: key }));
+    assert.equal(head.headers['x-cos-tagging-count'], '2');
+    assert.equal(head.headers['x-cos-server-side-encryption'], 'AES256');
+    await cos.putObjectTagging(obj({ Key: key, Tags: [{ Key: 'c', Value: '3' }] }));
+    tags = await cos.getObjectTagging(obj({ Key: key }));
+    assert.deepEqual(tags.Tags, [{ Key: 'c', Value: '3' }]);
+    const del = await cos.deleteObjectTagging(obj({ Key: key }));
+    assert.equal(del.statusCode, 204);
+    head = await cos.headObject(obj({ Key: key }));
+    assert.equal(head.headers['x-cos-tagging-count'], undefined);
+    const eleven = Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    await rejectsWith(cos.putObjectTagging(obj({ Key: key, Tags: eleven })), 400, 'InvalidTag');
+    await rejectsWith(cos.getObjectTagging(obj({ Key: k('tagging/missing') })), 404, 'NoSuchKey');
   });
 });
 

@@ -7,6 +7,7 @@ use percent_encoding::percent_decode_str;
 
 use super::State;
 use super::bucket::{invalid_argument, xml_response};
+use super::encryption::{self, AES256, SSE_HEADER};
 use super::error::CosError;
 use super::multipart::{
     check_part_size, no_such_upload, part_number_of, part_write_error, upload_of, write_error,
@@ -15,6 +16,7 @@ use super::object_ops::{ByteRange, Condition, evaluate, precondition_failed, sto
 use super::request::{VerifiedRequest, bucket_from_host, check_key, digits, valid_bucket};
 use super::response::{Body, Ctx};
 use super::store::{Content, ContentBody, Meta};
+use super::tagging::{STORED_NAME, Tags};
 use super::xml::{XmlOut, iso8601};
 
 /// The bucket and key of an `x-cos-copy-source` value:
@@ -147,7 +149,24 @@ pub(crate) async fn copy(
             ));
         }
     };
-    if !replace && src_bucket == vreq.bucket && src_key == vreq.key {
+    // The copy's tags: the source's (Copy, the default) or this request's `x-cos-tagging`
+    // (Replaced), whatever the metadata directive says.
+    let new_tags = match vreq.header("x-cos-tagging-directive") {
+        None => None,
+        Some(d) if d.eq_ignore_ascii_case("copy") => None,
+        Some(d) if d.eq_ignore_ascii_case("replaced") => {
+            Some(Tags::from_query(vreq.header(STORED_NAME).unwrap_or(""))?)
+        }
+        Some(_) => {
+            return Err(invalid_argument(
+                "x-cos-tagging-directive must be Copy or Replaced.",
+            ));
+        }
+    };
+    // Encrypted only when this request asks for it (COS does not carry it over).
+    let encrypted = encryption::requested(|n| vreq.header(n))?.is_some();
+    let changes = replace || new_tags.is_some() || encrypted;
+    if !changes && src_bucket == vreq.bucket && src_key == vreq.key {
         return Err(CosError::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequest",
@@ -162,11 +181,18 @@ pub(crate) async fn copy(
             "The source object exceeds the maximum allowed object size.",
         ));
     }
-    let headers = if replace {
+    let mut headers = if replace {
         stored_headers(vreq)?
     } else {
         meta.headers.clone()
     };
+    new_tags
+        .unwrap_or_else(|| Tags::of(&meta.headers))
+        .store_in(&mut headers);
+    headers.retain(|(n, _)| n != SSE_HEADER);
+    if encrypted {
+        headers.push((SSE_HEADER.to_owned(), AES256.to_owned()));
+    }
     let mut upload = state
         .store
         .begin(&vreq.bucket, &vreq.key, headers)
@@ -184,7 +210,10 @@ pub(crate) async fn copy(
     let mut x = XmlOut::new("CopyObjectResult");
     x.field("ETag", &format!("\"{etag}\""))
         .field("LastModified", &iso8601(now));
-    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
+    Ok(encryption::echo(
+        xml_response(ctx, StatusCode::OK, x.finish()),
+        encrypted,
+    ))
 }
 
 /// Upload Part - Copy: PUT Object?partNumber=N&uploadId=ID with `x-cos-copy-source` and
@@ -197,7 +226,8 @@ pub(crate) async fn upload_part_copy(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     let number = part_number_of(vreq)?;
-    let (id, _) = upload_of(state, vreq).await?;
+    let (id, info) = upload_of(state, vreq).await?;
+    let encrypted = encryption::is_encrypted(&info.headers);
     let (src_bucket, src_key) = parse_source(vreq.header("x-cos-copy-source").unwrap_or(""))?;
     let (meta, content) = open_source(state, vreq, &src_bucket, &src_key).await?;
     let range = copy_range(vreq.header("x-cos-copy-source-range"), meta.len)?;
@@ -225,7 +255,10 @@ pub(crate) async fn upload_part_copy(
     let mut x = XmlOut::new("CopyPartResult");
     x.field("ETag", &format!("\"{etag}\""))
         .field("LastModified", &iso8601(now));
-    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
+    Ok(encryption::echo(
+        xml_response(ctx, StatusCode::OK, x.finish()),
+        encrypted,
+    ))
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@
 mod bucket;
 mod copy;
 mod delete_multiple;
+mod encryption;
 mod error;
 mod handler;
 pub mod limits;
@@ -71,6 +72,7 @@ pub mod request;
 mod response;
 mod routes;
 mod store;
+mod tagging;
 mod xml;
 
 pub use limits::Limits;

@@ -13,6 +13,7 @@ use super::bucket::{
     Listing, common_prefix, enc, invalid_argument, listing_xml, max_param, owner, storage_class,
     url_encoding, xml_response,
 };
+use super::encryption;
 use super::error::CosError;
 use super::object_ops::stored_headers;
 use super::parts::{UploadInfo, multipart_etag};
@@ -149,6 +150,7 @@ pub(crate) async fn initiate(
 ) -> Result<Response<Body>, CosError> {
     let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
     let headers = stored_headers(vreq)?;
+    let encrypted = encryption::is_encrypted(&headers);
     let id = state
         .parts
         .create(bucket, key, headers, state.now())
@@ -158,7 +160,10 @@ pub(crate) async fn initiate(
     x.field("Bucket", bucket)
         .field("Key", key)
         .field("UploadId", &id);
-    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
+    Ok(encryption::echo(
+        xml_response(ctx, StatusCode::OK, x.finish()),
+        encrypted,
+    ))
 }
 
 /// PUT Object?partNumber=N&uploadId=ID.
@@ -172,14 +177,15 @@ pub(crate) async fn upload_part(
     let checked = async {
         let number = part_number_of(vreq)?;
         let md5 = content_md5(vreq)?;
-        let (id, _) = upload_of(state, vreq).await?;
+        let (id, info) = upload_of(state, vreq).await?;
         if let Some(n) = hyper::body::Body::size_hint(&body).exact() {
             check_part_size(state, vreq, &id, number, n)?;
         }
-        Ok::<_, CosError>((number, md5, id))
+        let encrypted = encryption::is_encrypted(&info.headers);
+        Ok::<_, CosError>((number, md5, id, encrypted))
     }
     .await;
-    let (number, expected, id) = match checked {
+    let (number, expected, id, encrypted) = match checked {
         Ok(c) => c,
         Err(error) => {
             let close = drain(state, body).await;
@@ -214,7 +220,7 @@ pub(crate) async fn upload_part(
         .await
         .map_err(io_error)?
         .ok_or_else(no_such_upload)?;
-    Ok(etag_response(ctx, &etag))
+    Ok(encryption::echo(etag_response(ctx, &etag), encrypted))
 }
 
 /// The `partNumber` of a part request (Upload Part, Upload Part - Copy): 1 to 10000.
@@ -366,6 +372,7 @@ async fn join_parts(
             "The object would exceed the maximum allowed object size.",
         ));
     }
+    let encrypted = encryption::is_encrypted(&info.headers);
     let mut upload = state
         .store
         .begin_with_etag(bucket, key, info.headers, Some(etag.clone()))
@@ -405,7 +412,10 @@ async fn join_parts(
         .field("Bucket", bucket)
         .field("Key", key)
         .field("ETag", &format!("\"{etag}\""));
-    Ok(xml_response(ctx, StatusCode::OK, x.finish()))
+    Ok(encryption::echo(
+        xml_response(ctx, StatusCode::OK, x.finish()),
+        encrypted,
+    ))
 }
 
 /// DELETE Object?uploadId=ID.

@@ -10,10 +10,12 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use super::State;
+use super::encryption::{self, SSE_HEADER};
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
 use super::response::{Body, Ctx, Refused, drain, empty, etag_response};
 use super::store::{ContentBody, Meta, WriteError};
+use super::tagging::{COUNT_HEADER, STORED_NAME, Tags};
 
 /// The headers kept with an object besides `Content-Type` and the `x-cos-meta-*` ones, and
 /// returned by GET and HEAD.
@@ -58,6 +60,8 @@ pub(crate) fn stored_headers(vreq: &VerifiedRequest) -> Result<Vec<(String, Stri
 /// An HTTP header of them (`content-type`, `cache-control`, ...) sent empty stores nothing:
 /// the Node.js SDK sends `Cache-Control:` empty with every upload that has none, so that a
 /// proxy's value is not stored, and an empty `Expires` would tell caches the object is stale.
+/// The tags of `x-cos-tagging` (see [`Tags`]) and the encryption of
+/// `x-cos-server-side-encryption` (see [`encryption`]) are stored with them.
 /// PUT, Initiate, Copy (`Replaced`) and the POST form upload all store through here.
 pub(crate) fn headers_to_store<'a>(
     get: impl Fn(&str) -> Option<&'a str>,
@@ -98,6 +102,10 @@ pub(crate) fn headers_to_store<'a>(
             "MetadataTooLarge",
             "Your metadata headers exceed the maximum allowed metadata size (2 KB).",
         ));
+    }
+    Tags::from_query(get(STORED_NAME).unwrap_or(""))?.store_in(&mut stored);
+    if let Some(sse) = encryption::requested(&get)? {
+        stored.push((SSE_HEADER.to_owned(), sse.to_owned()));
     }
     for (name, value) in &stored {
         check_stored_header(name, value)?;
@@ -333,10 +341,14 @@ pub(crate) async fn get(
             format!("bytes {}-{}/{}", r.first, r.last, meta.len),
         );
     }
+    let tags = Tags::of(&meta.headers);
+    if !tags.is_empty() {
+        builder = builder.header(COUNT_HEADER, tags.len());
+    }
     let stored = meta
         .headers
         .iter()
-        .filter(|(n, _)| !overrides.iter().any(|(o, _)| o == n))
+        .filter(|(n, _)| n != STORED_NAME && !overrides.iter().any(|(o, _)| o == n))
         .map(|(n, v)| (n.as_str(), v.as_str()));
     for (n, v) in stored.chain(overrides.iter().copied()) {
         // The stored bytes as they came, UTF-8 included (COS returns them so).
@@ -441,6 +453,7 @@ pub(crate) async fn put(
             return Err(Refused { error, close });
         }
     };
+    let encrypted = encryption::is_encrypted(&headers);
     let mut upload = state
         .store
         .begin(&vreq.bucket, &vreq.key, headers)
@@ -496,7 +509,7 @@ pub(crate) async fn put(
         .commit(&state.store, state.now())
         .await
         .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
-    Ok(etag_response(ctx, &etag))
+    Ok(encryption::echo(etag_response(ctx, &etag), encrypted))
 }
 
 #[cfg(test)]

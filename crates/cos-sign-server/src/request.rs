@@ -138,7 +138,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> CosError {
 }
 
 /// `+` is a space, then percent-decoding; the result must be UTF-8.
-fn form_decode(raw: &str) -> Result<String, CosError> {
+pub(crate) fn form_decode(raw: &str) -> Result<String, CosError> {
     let spaced = raw.replace('+', " ");
     percent_decode_str(&spaced)
         .decode_utf8()

@@ -13,7 +13,7 @@ use super::State;
 use super::error::not_implemented;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, discard};
-use super::{bucket, copy, delete_multiple, multipart, object_ops};
+use super::{bucket, copy, delete_multiple, multipart, object_ops, tagging};
 
 /// The operations of this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +34,14 @@ pub(crate) enum Op {
     Complete,
     Abort,
     ListParts,
+    GetTagging,
+    PutTagging,
+    DeleteTagging,
     NotImplemented(&'static str),
 }
 
 /// Sub-resources (query params) of COS operations this server does not implement.
-pub(crate) const UNSUPPORTED: [&str; 38] = [
+pub(crate) const UNSUPPORTED: [&str; 37] = [
     "accelerate",
     "acl",
     "analytics",
@@ -68,7 +71,6 @@ pub(crate) const UNSUPPORTED: [&str; 38] = [
     "select",
     "style",
     "symlink",
-    "tagging",
     "torrent",
     "versionId",
     "versioning",
@@ -91,6 +93,11 @@ pub(crate) fn route(
         return Op::NotImplemented(sub);
     }
     match (object, method.as_str()) {
+        (false, _) if has("tagging") => Op::NotImplemented("bucket tagging"),
+        (true, "GET" | "HEAD") if has("tagging") => Op::GetTagging,
+        (true, "PUT") if has("tagging") => Op::PutTagging,
+        (true, "DELETE") if has("tagging") => Op::DeleteTagging,
+        (true, _) if has("tagging") => Op::NotImplemented("tagging"),
         (false, "HEAD") => Op::HeadBucket,
         (false, "GET") if has("uploads") => Op::ListUploads,
         (false, "GET") if has("location") => Op::BucketLocation,
@@ -139,6 +146,7 @@ pub(crate) async fn dispatch(
     // Operations that read the request body.
     match op {
         Op::PutObject => return object_ops::put(state, ctx, vreq, body).await,
+        Op::PutTagging => return tagging::put(state, ctx, vreq, body).await,
         Op::UploadPart => return multipart::upload_part(state, ctx, vreq, body).await,
         Op::Complete => return multipart::complete(state, ctx, vreq, body).await,
         Op::DeleteMultiple => return delete_multiple::delete(state, ctx, vreq, body).await,
@@ -156,10 +164,12 @@ pub(crate) async fn dispatch(
         Op::Initiate => multipart::initiate(state, ctx, vreq).await,
         Op::Abort => multipart::abort(state, ctx, vreq).await,
         Op::ListParts => multipart::list_parts(state, ctx, vreq).await,
+        Op::GetTagging => tagging::get(state, ctx, vreq).await,
+        Op::DeleteTagging => tagging::delete(state, ctx, vreq).await,
         Op::NotImplemented(what) => Err(not_implemented(what)),
         Op::CopyObject => copy::copy(state, ctx, vreq).await,
         Op::UploadPartCopy => copy::upload_part_copy(state, ctx, vreq).await,
-        Op::PutObject | Op::UploadPart | Op::Complete | Op::DeleteMultiple => {
+        Op::PutObject | Op::PutTagging | Op::UploadPart | Op::Complete | Op::DeleteMultiple => {
             Err(not_implemented("unreachable"))
         }
     };
@@ -221,9 +231,37 @@ mod tests {
             r(Method::PUT, false, &["versioning"], false),
             Op::NotImplemented("versioning")
         );
+        assert_eq!(r(Method::PUT, true, &["tagging"], false), Op::PutTagging);
+        assert_eq!(r(Method::GET, true, &["tagging"], false), Op::GetTagging);
         assert_eq!(
-            r(Method::PUT, true, &["tagging"], false),
+            r(Method::DELETE, true, &["tagging"], false),
+            Op::DeleteTagging
+        );
+        // The sub-resource wins over the upload params and the copy source.
+        assert_eq!(
+            r(
+                Method::PUT,
+                true,
+                &["tagging", "partNumber", "uploadId"],
+                true
+            ),
+            Op::PutTagging
+        );
+        assert_eq!(
+            r(Method::DELETE, true, &["tagging", "uploadId"], false),
+            Op::DeleteTagging
+        );
+        assert_eq!(
+            r(Method::POST, true, &["tagging"], false),
             Op::NotImplemented("tagging")
+        );
+        assert_eq!(
+            r(Method::GET, false, &["tagging"], false),
+            Op::NotImplemented("bucket tagging")
+        );
+        assert_eq!(
+            r(Method::GET, true, &["tagging", "versionId"], false),
+            Op::NotImplemented("versionId")
         );
         assert!(matches!(
             r(Method::POST, true, &[], false),

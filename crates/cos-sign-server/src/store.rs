@@ -342,6 +342,93 @@ impl Store {
         }
     }
 
+    /// Changes the stored headers of an object (its tags) with `change`, keeping its bytes,
+    /// ETag and Last-Modified; `false` when there is no such object. In memory the object
+    /// is replaced by one sharing its bytes, which takes over their count. On disk the file
+    /// is rewritten (a new header, the same bytes) and renamed into place as an upload is;
+    /// when another upload replaced the object meanwhile, nothing is renamed and the error
+    /// is `WouldBlock` (the caller answers `OperationAborted`).
+    pub async fn update_headers(
+        &self,
+        bucket: &str,
+        key: &str,
+        change: impl FnOnce(&mut Vec<(String, String)>),
+    ) -> io::Result<bool> {
+        match self {
+            Store::Memory { map, used, .. } => {
+                let mut map = map
+                    .write()
+                    .map_err(|_| io::Error::other("store lock poisoned"))?;
+                let name = (bucket.to_owned(), key.to_owned());
+                let Some(old) = map.get(&name).cloned() else {
+                    return Ok(false);
+                };
+                let mut meta = old.meta.clone();
+                change(&mut meta.headers);
+                let len = meta.len;
+                map.insert(
+                    name,
+                    Arc::new(MemObject {
+                        meta,
+                        data: old.data.clone(),
+                        claim: Claim::new(),
+                    }),
+                );
+                // The old object's count passes to the new one; while an upload claims the
+                // old one (and gives its bytes back when it ends), the new one counts anew.
+                if old.retire() == 0 && len > 0 {
+                    used.fetch_add(len, Ordering::AcqRel);
+                }
+                Ok(true)
+            }
+            Store::Disk(_) => {
+                let Some((meta, Some(mut content))) = self.get(bucket, key, false).await? else {
+                    return Ok(false);
+                };
+                let mut headers = meta.headers.clone();
+                change(&mut headers);
+                let mut up = self
+                    .begin_with_etag(bucket, key, headers, Some(meta.etag.clone()))
+                    .await?;
+                let mut buf = vec![0u8; 256 * 1024];
+                loop {
+                    let n = match &mut content {
+                        Content::File(f) => f.read(&mut buf).await?,
+                        Content::Memory(_) => 0,
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    up.write(buf.get(..n).unwrap_or_default())
+                        .await
+                        .map_err(|e| match e {
+                            WriteError::Io(e) => e,
+                            WriteError::Full => io::Error::other("store full"),
+                        })?;
+                }
+                if up.len() != meta.len {
+                    return Err(io::Error::other("the object changed while read"));
+                }
+                // The object read must still be the one in place.
+                let same = |m: &Meta| {
+                    m.etag == meta.etag && m.len == meta.len && m.modified == meta.modified
+                };
+                if !self
+                    .get(bucket, key, true)
+                    .await?
+                    .is_some_and(|(m, _)| same(&m))
+                {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        "the object was replaced",
+                    ));
+                }
+                up.commit(self, meta.modified).await?;
+                Ok(true)
+            }
+        }
+    }
+
     /// Every object of a bucket whose key starts with `prefix`, in UTF-8 binary key order.
     pub async fn list(&self, bucket: &str, prefix: &str) -> io::Result<Vec<(String, Meta)>> {
         let mut out = match self {
@@ -983,6 +1070,32 @@ mod tests {
         let e = store.begin("b", "k", Vec::new()).await.unwrap();
         drop(e);
         assert_eq!(used(&store), 40);
+        store.delete("b", "k").await.unwrap();
+        assert_eq!(used(&store), 0);
+    }
+
+    #[tokio::test]
+    async fn header_changes_keep_the_count_with_and_without_a_claimant() {
+        let store = Store::open(&Storage::Memory, 100).await.unwrap();
+        let t = SystemTime::UNIX_EPOCH;
+        let mut first = store.begin("b", "k", Vec::new()).await.unwrap();
+        first.write(&[1; 60]).await.unwrap();
+        first.commit(&store, t).await.unwrap();
+        let tag = |h: &mut Vec<(String, String)>| h.push(("x-cos-tagging".into(), "a=1".into()));
+        assert!(store.update_headers("b", "k", tag).await.unwrap());
+        assert!(!store.update_headers("b", "gone", tag).await.unwrap());
+        assert_eq!(used(&store), 60);
+        let (meta, _) = store.get("b", "k", true).await.unwrap().unwrap();
+        assert_eq!((meta.len, meta.modified), (60, t));
+        assert_eq!(meta.headers, vec![("x-cos-tagging".into(), "a=1".into())]);
+        // An upload claimed the object: the retagged one counts anew until the upload ends,
+        // then its 30 bytes are all that is counted.
+        let mut a = store.begin("b", "k", Vec::new()).await.unwrap();
+        assert!(store.update_headers("b", "k", |h| h.clear()).await.unwrap());
+        assert_eq!(used(&store), 120);
+        a.write(&[2; 30]).await.unwrap();
+        a.commit(&store, t).await.unwrap();
+        assert_eq!(used(&store), 30);
         store.delete("b", "k").await.unwrap();
         assert_eq!(used(&store), 0);
     }

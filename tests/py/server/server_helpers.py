@@ -25,14 +25,15 @@ class Server:
     """A running cos-sign-server process."""
 
     def __init__(self, binary, data_dir, extra=()):
-        self.data_dir = pathlib.Path(data_dir)
+        """`data_dir` None: the memory store."""
+        self.data_dir = None if data_dir is None else pathlib.Path(data_dir)
         self.log = tempfile.TemporaryFile(mode="w+")
+        store = [] if data_dir is None else ["--data-dir", str(self.data_dir)]
         args = [
             str(binary),
             "--addr",
             "127.0.0.1:0",
-            "--data-dir",
-            str(self.data_dir),
+            *store,
             "--credential",
             f"{PERM_ID}:{PERM_KEY}",
             "--credential",
