@@ -185,7 +185,11 @@ pub(crate) enum Store {
         used: Arc<AtomicU64>,
         cap: u64,
     },
-    Disk(PathBuf),
+    /// The folder, and the lock every change of which object a name holds takes around its
+    /// last step (the rename of an upload, the removal of a delete, the check and rename of
+    /// a tag change): a tag change that read an object cannot put it back over an upload or
+    /// a delete that landed after the read.
+    Disk(PathBuf, tokio::sync::Mutex<()>),
 }
 
 /// An object's bytes, streamed.
@@ -233,7 +237,7 @@ impl Store {
             Storage::Disk(dir) => {
                 tokio::fs::create_dir_all(dir).await?;
                 remove_orphans(dir).await?;
-                Store::Disk(dir.clone())
+                Store::Disk(dir.clone(), tokio::sync::Mutex::new(()))
             }
         })
     }
@@ -250,7 +254,7 @@ impl Store {
                     .and_then(|m| m.get(&(bucket.to_owned(), key.to_owned())));
                 Some(room_replacing(used, *cap, replaced.map(Arc::as_ref)))
             }
-            Store::Disk(_) => None,
+            Store::Disk(..) => None,
         }
     }
 
@@ -277,7 +281,7 @@ impl Store {
                     )
                 }))
             }
-            Store::Disk(dir) => {
+            Store::Disk(dir, _) => {
                 let path = Self::object_path(dir, bucket, key);
                 let mut file = match tokio::fs::File::open(&path).await {
                     Ok(f) => f,
@@ -329,11 +333,12 @@ impl Store {
                 }
                 Ok(())
             }
-            Store::Disk(dir) => {
+            Store::Disk(dir, replacing) => {
                 let path = Self::object_path(dir, bucket, key);
                 if self.get(bucket, key, true).await?.is_none() {
                     return Ok(());
                 }
+                let _replacing = replacing.lock().await;
                 match tokio::fs::remove_file(&path).await {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
                     _ => sync_dir(path.parent()).await,
@@ -381,7 +386,7 @@ impl Store {
                 }
                 Ok(true)
             }
-            Store::Disk(_) => {
+            Store::Disk(..) => {
                 let Some((meta, Some(mut content))) = self.get(bucket, key, false).await? else {
                     return Ok(false);
                 };
@@ -409,21 +414,8 @@ impl Store {
                 if up.len() != meta.len {
                     return Err(io::Error::other("the object changed while read"));
                 }
-                // The object read must still be the one in place.
-                let same = |m: &Meta| {
-                    m.etag == meta.etag && m.len == meta.len && m.modified == meta.modified
-                };
-                if !self
-                    .get(bucket, key, true)
-                    .await?
-                    .is_some_and(|(m, _)| same(&m))
-                {
-                    return Err(io::Error::new(
-                        io::ErrorKind::WouldBlock,
-                        "the object was replaced",
-                    ));
-                }
-                up.commit(self, meta.modified).await?;
+                // Renamed only while the object read is still the one in place.
+                up.commit_over(self, meta.modified, Some(&meta)).await?;
                 Ok(true)
             }
         }
@@ -441,7 +433,7 @@ impl Store {
                     .map(|((_, k), o)| (k.clone(), o.meta.clone()))
                     .collect::<Vec<_>>()
             }
-            Store::Disk(dir) => {
+            Store::Disk(dir, _) => {
                 let mut out = Vec::new();
                 let mut folders = vec![dir.join(bucket)];
                 while let Some(folder) = folders.pop() {
@@ -530,7 +522,7 @@ impl Store {
                     reservation: Reservation::new(used, *cap, replaced),
                 }
             }
-            Store::Disk(dir) => {
+            Store::Disk(dir, _) => {
                 let bucket_dir = dir.join(bucket);
                 tokio::fs::create_dir_all(&bucket_dir).await?;
                 let (mut file, guard) = TempFile::create(&bucket_dir).await?;
@@ -791,6 +783,19 @@ impl Upload {
     /// Makes the object visible (replacing any previous one), last modified at `now` (the
     /// server's clock). Returns its ETag (MD5 hex, or the one given at the start).
     pub async fn commit(self, store: &Store, now: SystemTime) -> io::Result<String> {
+        self.commit_over(store, now, None).await
+    }
+
+    /// [`commit`](Self::commit); with `expect`, on disk, only while the object in place is
+    /// still that one (its ETag, length and time), checked under the store's lock with the
+    /// rename: otherwise nothing is renamed and the error is `WouldBlock`.
+    async fn commit_over(
+        self,
+        store: &Store,
+        now: SystemTime,
+        expect: Option<&Meta>,
+    ) -> io::Result<String> {
+        let (bucket, key) = (self.bucket.clone(), self.key.clone());
         let preset = self.etag.is_some();
         let etag = self.etag.clone().unwrap_or_else(|| hex(&self.digest()));
         match self.kind {
@@ -837,7 +842,29 @@ impl Upload {
                 if let Some(p) = &parent {
                     tokio::fs::create_dir_all(p).await?;
                 }
+                let Store::Disk(_, replacing) = store else {
+                    return Err(io::Error::other("upload and store differ"));
+                };
+                let replacing = replacing.lock().await;
+                if let Some(expect) = expect {
+                    let same = |m: &Meta| {
+                        m.etag == expect.etag
+                            && m.len == expect.len
+                            && m.modified == expect.modified
+                    };
+                    if !store
+                        .get(&bucket, &key, true)
+                        .await?
+                        .is_some_and(|(m, _)| same(&m))
+                    {
+                        return Err(io::Error::new(
+                            io::ErrorKind::WouldBlock,
+                            "the object was replaced",
+                        ));
+                    }
+                }
                 let tmp = guard.persist(&dest).await?;
+                drop(replacing);
                 sync_dir(parent.as_deref()).await?;
                 if let Some(bucket_dir) = tmp.parent()
                     && Some(bucket_dir) != parent.as_deref()
@@ -1032,7 +1059,7 @@ mod tests {
     fn used(store: &Store) -> u64 {
         match store {
             Store::Memory { used, .. } => used.load(Ordering::Acquire),
-            Store::Disk(_) => u64::MAX,
+            Store::Disk(..) => u64::MAX,
         }
     }
 
