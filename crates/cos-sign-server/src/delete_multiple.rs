@@ -5,9 +5,10 @@ use hyper::{Response, StatusCode};
 use md5::{Digest, Md5};
 
 use super::State;
+use super::body::{content_md5, read_small_body};
 use super::bucket::xml_response;
 use super::error::CosError;
-use super::multipart::{MAX_XML_BODY, content_md5, read_small_body};
+use super::multipart::MAX_XML_BODY;
 use super::request::{VerifiedRequest, check_key};
 use super::response::{Body, Ctx, Refused, drain};
 use super::xml::{XmlOut, malformed, parse};

@@ -57,6 +57,7 @@
 //! # Ok(()) }
 //! ```
 
+mod body;
 mod bucket;
 mod copy;
 mod delete_multiple;

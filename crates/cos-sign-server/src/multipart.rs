@@ -1,14 +1,12 @@
 //! Multipart upload: Initiate, Upload Part, Complete, Abort, List Parts, List Multipart
 //! Uploads.
 
-use base64::Engine;
-use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Response, StatusCode};
 use tokio::io::AsyncReadExt;
 
 use super::State;
+use super::body::{closing, content_md5, next_chunk, read_small_body};
 use super::bucket::{
     Listing, common_prefix, enc, invalid_argument, listing_xml, max_param, owner, storage_class,
     url_encoding, xml_response,
@@ -50,84 +48,6 @@ pub(crate) fn no_such_upload() -> CosError {
         "NoSuchUpload",
         "The specified multipart upload does not exist.",
     )
-}
-
-/// A refusal after the body was partly read: the connection closes.
-fn closing(error: CosError) -> Refused {
-    Refused { error, close: true }
-}
-
-/// The next chunk of a request body, within the server's idle timeout.
-pub(crate) async fn next_chunk(
-    state: &State,
-    body: &mut Incoming,
-) -> Result<Option<Bytes>, CosError> {
-    loop {
-        let frame = match tokio::time::timeout(state.limits.body_idle_timeout, body.frame()).await {
-            Err(_) => {
-                return Err(CosError::new(
-                    StatusCode::BAD_REQUEST,
-                    "RequestTimeout",
-                    "Your socket connection to the server was not read from or written to within the timeout period.",
-                ));
-            }
-            Ok(f) => f,
-        };
-        match frame {
-            None => return Ok(None),
-            Some(Err(e)) => {
-                return Err(CosError::new(
-                    StatusCode::BAD_REQUEST,
-                    "IncompleteBody",
-                    format!("The request body ended early: {e}"),
-                ));
-            }
-            Some(Ok(f)) => {
-                if let Ok(data) = f.into_data() {
-                    return Ok(Some(data));
-                }
-            }
-        }
-    }
-}
-
-/// A whole small request body (at most `limit` bytes).
-pub(crate) async fn read_small_body(
-    state: &State,
-    mut body: Incoming,
-    limit: usize,
-) -> Result<Vec<u8>, Refused> {
-    let mut out = Vec::new();
-    while let Some(chunk) = next_chunk(state, &mut body).await.map_err(closing)? {
-        if out.len() + chunk.len() > limit {
-            return Err(closing(CosError::new(
-                StatusCode::BAD_REQUEST,
-                "EntityTooLarge",
-                "Your proposed upload exceeds the maximum allowed size.",
-            )));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
-}
-
-/// The decoded `Content-MD5`, if sent.
-pub(crate) fn content_md5(vreq: &VerifiedRequest) -> Result<Option<[u8; 16]>, CosError> {
-    match vreq.header("content-md5") {
-        None => Ok(None),
-        Some(v) => base64::engine::general_purpose::STANDARD
-            .decode(v.trim())
-            .ok()
-            .and_then(|d| <[u8; 16]>::try_from(d).ok())
-            .map(Some)
-            .ok_or_else(|| {
-                CosError::new(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidDigest",
-                    "The Content-MD5 you specified is not valid.",
-                )
-            }),
-    }
 }
 
 /// The upload named by `uploadId`, checked to belong to this key.

@@ -19,9 +19,9 @@ use hyper::{Response, StatusCode};
 use subtle::ConstantTimeEq;
 
 use super::State;
+use super::body::next_chunk;
 use super::bucket::{invalid_argument, xml_response};
 use super::error::CosError;
-use super::multipart::next_chunk;
 use super::object_ops::headers_to_store;
 use super::request::{self, check_key, digits, valid_bucket};
 use super::response::{Body, Ctx, Refused, drain, empty};

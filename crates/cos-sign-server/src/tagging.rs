@@ -20,9 +20,9 @@ use md5::{Digest, Md5};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::State;
+use super::body::{content_md5, read_small_body};
 use super::bucket::xml_response;
 use super::error::CosError;
-use super::multipart::{content_md5, read_small_body};
 use super::request::{VerifiedRequest, form_decode};
 use super::response::{Body, Ctx, Refused, drain, empty};
 use super::xml::{XmlOut, malformed, parse};
