@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use super::State;
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
-use super::response::{Body, Ctx, empty, full};
+use super::response::{Body, Ctx, empty, empty_answer, full};
 use super::xml::{XmlOut, iso8601};
 
 /// The default and largest `max-keys`.
@@ -41,10 +41,7 @@ pub(crate) fn invalid_argument(message: impl Into<String>) -> CosError {
 
 /// HEAD Bucket: every valid bucket exists.
 pub(crate) fn head(ctx: &Ctx) -> Response<Body> {
-    ctx.base(StatusCode::OK)
-        .header(header::CONTENT_LENGTH, 0)
-        .body(empty())
-        .unwrap_or_else(|_| Response::new(empty()))
+    empty_answer(ctx, StatusCode::OK)
 }
 
 /// GET Bucket location: the region the request's host names

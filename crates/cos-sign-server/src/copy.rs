@@ -48,10 +48,6 @@ pub(crate) fn parse_source(value: &str) -> Result<(String, String), CosError> {
     Ok((bucket, key))
 }
 
-fn io_error(e: std::io::Error) -> CosError {
-    CosError::internal(format!("storage failed: {e}"))
-}
-
 /// The source object named by `x-cos-copy-source` (already parsed): 404 `NoSuchKey` when
 /// there is none, 412 `PreconditionFailed` when an `x-cos-copy-source-If-*` condition does
 /// not hold (COS answers 412 for each of the four, If-None-Match and If-Modified-Since too).
@@ -65,7 +61,7 @@ async fn open_source(
         .store
         .get(bucket, key, false)
         .await
-        .map_err(io_error)?;
+        .map_err(CosError::storage)?;
     let Some((meta, Some(content))) = found else {
         return Err(CosError::no_such_key());
     };
@@ -85,7 +81,7 @@ impl SourceBytes {
         let Some(range) = range else {
             return Ok(Self(ContentBody::new(content, 0)));
         };
-        content.skip(range.first).await.map_err(io_error)?;
+        content.skip(range.first).await.map_err(CosError::storage)?;
         Ok(Self(ContentBody::new(
             content,
             range.last - range.first + 1,
@@ -94,7 +90,7 @@ impl SourceBytes {
 
     async fn next(&mut self) -> Result<Option<bytes::Bytes>, CosError> {
         while let Some(frame) = self.0.frame().await {
-            if let Ok(data) = frame.map_err(io_error)?.into_data() {
+            if let Ok(data) = frame.map_err(CosError::storage)?.into_data() {
                 return Ok(Some(data));
             }
         }
@@ -197,7 +193,7 @@ pub(crate) async fn copy(
         .store
         .begin(&vreq.bucket, &vreq.key, headers)
         .await
-        .map_err(io_error)?;
+        .map_err(CosError::storage)?;
     let mut source = SourceBytes::new(content, whole(meta.len)).await?;
     while let Some(chunk) = source.next().await? {
         upload.write(&chunk).await.map_err(write_error)?;
@@ -206,7 +202,10 @@ pub(crate) async fn copy(
         return Err(CosError::internal("the source object changed while copied"));
     }
     let now = state.now();
-    let etag = upload.commit(&state.store, now).await.map_err(io_error)?;
+    let etag = upload
+        .commit(&state.store, now)
+        .await
+        .map_err(CosError::storage)?;
     let mut x = XmlOut::new("CopyObjectResult");
     x.field("ETag", &format!("\"{etag}\""))
         .field("LastModified", &iso8601(now));
@@ -237,7 +236,7 @@ pub(crate) async fn upload_part_copy(
         .parts
         .begin_part(&vreq.bucket, &id, number)
         .await
-        .map_err(io_error)?
+        .map_err(CosError::storage)?
         .ok_or_else(no_such_upload)?;
     let mut source = SourceBytes::new(content, range).await?;
     while let Some(chunk) = source.next().await? {
@@ -250,7 +249,7 @@ pub(crate) async fn upload_part_copy(
     let etag = part
         .commit(&state.parts, now)
         .await
-        .map_err(io_error)?
+        .map_err(CosError::storage)?
         .ok_or_else(no_such_upload)?;
     let mut x = XmlOut::new("CopyPartResult");
     x.field("ETag", &format!("\"{etag}\""))

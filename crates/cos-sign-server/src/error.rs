@@ -52,6 +52,11 @@ impl CosError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", message)
     }
 
+    /// The store failed: `InternalError` naming the I/O error.
+    pub fn storage(e: std::io::Error) -> Self {
+        Self::internal(format!("storage failed: {e}"))
+    }
+
     /// The XML body.
     pub fn to_xml(&self, resource: &str, request_id: &str, trace_id: &str) -> String {
         let mut s = String::with_capacity(256);

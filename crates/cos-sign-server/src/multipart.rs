@@ -27,10 +27,6 @@ pub(crate) const MIN_PART: u64 = 1024 * 1024;
 /// Largest XML request body read (Complete with 10,000 parts fits easily).
 pub(crate) const MAX_XML_BODY: usize = 2 * 1024 * 1024;
 
-fn io_error(e: std::io::Error) -> CosError {
-    CosError::internal(format!("storage failed: {e}"))
-}
-
 pub(crate) fn write_error(e: WriteError) -> CosError {
     match e {
         WriteError::Full => CosError::new(
@@ -38,7 +34,7 @@ pub(crate) fn write_error(e: WriteError) -> CosError {
             "EntityTooLarge",
             "The memory store is full (see --memory-store-cap).",
         ),
-        WriteError::Io(e) => io_error(e),
+        WriteError::Io(e) => CosError::storage(e),
     }
 }
 
@@ -56,7 +52,12 @@ pub(crate) async fn upload_of(
     vreq: &VerifiedRequest,
 ) -> Result<(String, UploadInfo), CosError> {
     let id = vreq.param("uploadId").ok_or_else(no_such_upload)?;
-    match state.parts.info(&vreq.bucket, id).await.map_err(io_error)? {
+    match state
+        .parts
+        .info(&vreq.bucket, id)
+        .await
+        .map_err(CosError::storage)?
+    {
         Some(info) if info.key == vreq.key => Ok((id.to_owned(), info)),
         _ => Err(no_such_upload()),
     }
@@ -75,7 +76,7 @@ pub(crate) async fn initiate(
         .parts
         .create(bucket, key, headers, state.now())
         .await
-        .map_err(io_error)?;
+        .map_err(CosError::storage)?;
     let mut x = XmlOut::new("InitiateMultipartUploadResult");
     x.field("Bucket", bucket)
         .field("Key", key)
@@ -116,7 +117,7 @@ pub(crate) async fn upload_part(
         .parts
         .begin_part(bucket, &id, number)
         .await
-        .map_err(|e| closing(io_error(e)))?
+        .map_err(|e| closing(CosError::storage(e)))?
     else {
         return Err(closing(no_such_upload()));
     };
@@ -138,7 +139,7 @@ pub(crate) async fn upload_part(
     let etag = part
         .commit(&state.parts, state.now())
         .await
-        .map_err(io_error)?
+        .map_err(CosError::storage)?
         .ok_or_else(no_such_upload)?;
     Ok(encryption::echo(etag_response(ctx, &etag), encrypted))
 }
@@ -183,7 +184,7 @@ pub(crate) fn part_write_error(e: std::io::Error) -> CosError {
     if e.kind() == std::io::ErrorKind::StorageFull {
         write_error(WriteError::Full)
     } else {
-        io_error(e)
+        CosError::storage(e)
     }
 }
 
@@ -261,7 +262,7 @@ async fn join_parts(
         .parts
         .parts(bucket, id)
         .await
-        .map_err(io_error)?
+        .map_err(CosError::storage)?
         .ok_or_else(no_such_upload)?;
     let mut chosen = Vec::with_capacity(wanted.len());
     for (i, (number, etag)) in wanted.iter().enumerate() {
@@ -297,7 +298,7 @@ async fn join_parts(
         .store
         .begin_with_etag(bucket, key, info.headers, Some(etag.clone()))
         .await
-        .map_err(io_error)?;
+        .map_err(CosError::storage)?;
     let mut buf = vec![0u8; 256 * 1024];
     for part in &chosen {
         let content = state
@@ -308,7 +309,7 @@ async fn join_parts(
         match content {
             Content::Memory(b) => upload.write(&b).await.map_err(write_error)?,
             Content::File(mut f) => loop {
-                let n = f.read(&mut buf).await.map_err(io_error)?;
+                let n = f.read(&mut buf).await.map_err(CosError::storage)?;
                 let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
                     break;
                 };
@@ -319,8 +320,12 @@ async fn join_parts(
     upload
         .commit(&state.store, state.now())
         .await
-        .map_err(io_error)?;
-    state.parts.remove(bucket, id).await.map_err(io_error)?;
+        .map_err(CosError::storage)?;
+    state
+        .parts
+        .remove(bucket, id)
+        .await
+        .map_err(CosError::storage)?;
 
     let location = format!(
         "{}/{}",
@@ -349,7 +354,7 @@ pub(crate) async fn abort(
         .parts
         .remove(&vreq.bucket, &id)
         .await
-        .map_err(io_error)?
+        .map_err(CosError::storage)?
     {
         return Err(no_such_upload());
     }
@@ -377,7 +382,7 @@ pub(crate) async fn list_parts(
         .parts
         .parts(bucket, &id)
         .await
-        .map_err(io_error)?
+        .map_err(CosError::storage)?
         .ok_or_else(no_such_upload)?;
     let after: Vec<_> = parts.iter().filter(|p| p.number > marker).collect();
     let page = after.get(..max.min(after.len())).unwrap_or_default();
@@ -420,7 +425,11 @@ pub(crate) async fn list_uploads(
     let key_marker = vreq.param("key-marker").unwrap_or("");
     let id_marker = vreq.param("upload-id-marker").unwrap_or("");
     let l = Listing::parse(vreq, "max-uploads", 1000)?;
-    let all = state.parts.uploads(bucket).await.map_err(io_error)?;
+    let all = state
+        .parts
+        .uploads(bucket)
+        .await
+        .map_err(CosError::storage)?;
     let after = |key: &str, id: &str| {
         key.as_bytes() > key_marker.as_bytes()
             || (key == key_marker && !id_marker.is_empty() && id > id_marker)

@@ -24,7 +24,7 @@ use super::bucket::{invalid_argument, xml_response};
 use super::error::CosError;
 use super::object_ops::headers_to_store;
 use super::request::{self, check_key, digits, valid_bucket};
-use super::response::{Body, Ctx, Refused, drain, empty};
+use super::response::{Body, Ctx, Refused, drain, empty, empty_answer};
 use super::store::WriteError;
 use super::xml::{XmlOut, days_from_civil};
 
@@ -608,10 +608,7 @@ async fn upload(
             .field("ETag", &etag);
         xml_response(ctx, status, x.finish())
     } else {
-        ctx.base(status)
-            .header(header::CONTENT_LENGTH, 0)
-            .body(empty())
-            .map_err(|e| CosError::internal(format!("bad response: {e}")))?
+        empty_answer(ctx, status)
     };
     if let (Ok(e), Ok(l)) = (
         HeaderValue::from_str(&etag),

@@ -68,6 +68,14 @@ impl From<CosError> for Refused {
     }
 }
 
+/// An answer of `status` with no body (`Content-Length: 0`).
+pub(crate) fn empty_answer(ctx: &Ctx, status: StatusCode) -> Response<Body> {
+    ctx.base(status)
+        .header(header::CONTENT_LENGTH, 0)
+        .body(empty())
+        .unwrap_or_else(|_| Response::new(empty()))
+}
+
 /// The empty 200 answer of a stored object or part: its quoted `ETag`.
 pub(crate) fn etag_response(ctx: &Ctx, etag: &str) -> Response<Body> {
     ctx.base(StatusCode::OK)

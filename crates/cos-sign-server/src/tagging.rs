@@ -24,7 +24,7 @@ use super::body::{content_md5, read_small_body};
 use super::bucket::xml_response;
 use super::error::CosError;
 use super::request::{VerifiedRequest, form_decode};
-use super::response::{Body, Ctx, Refused, drain, empty};
+use super::response::{Body, Ctx, Refused, drain, empty, empty_answer};
 use super::xml::{XmlOut, malformed, parse};
 
 /// Most tags one object may have.
@@ -197,10 +197,6 @@ impl Tags {
     }
 }
 
-fn io_error(e: std::io::Error) -> CosError {
-    CosError::internal(format!("storage failed: {e}"))
-}
-
 /// GET Object tagging (HEAD too, without a body): 404 `NoSuchKey` for a missing object.
 pub(crate) async fn get(
     state: &State,
@@ -211,7 +207,7 @@ pub(crate) async fn get(
         .store
         .get(&vreq.bucket, &vreq.key, true)
         .await
-        .map_err(io_error)?;
+        .map_err(CosError::storage)?;
     let (meta, _) = found.ok_or_else(CosError::no_such_key)?;
     Ok(xml_response(
         ctx,
@@ -241,11 +237,7 @@ pub(crate) async fn put(
     }
     let tags = Tags::from_xml(&body)?;
     set(state, vreq, &tags).await?;
-    Ok(ctx
-        .base(StatusCode::OK)
-        .header(hyper::header::CONTENT_LENGTH, 0)
-        .body(empty())
-        .unwrap_or_else(|_| Response::new(empty())))
+    Ok(empty_answer(ctx, StatusCode::OK))
 }
 
 /// DELETE Object tagging: 204, the object without tags.
@@ -274,7 +266,7 @@ async fn set(state: &State, vreq: &VerifiedRequest, tags: &Tags) -> Result<(), C
                     "The object was replaced while its tags were written; try again.",
                 )
             } else {
-                io_error(e)
+                CosError::storage(e)
             }
         })?;
     if done {
