@@ -72,23 +72,9 @@ impl KeyTime {
     /// The text `<start>;<end>` in a stack buffer, inside the StringToSign's head
     /// `sha1\n<start>;<end>\n`.
     pub(crate) fn text(&self) -> TimeText {
-        // The usual window: three whole words, no digit loop.
         #[cfg(target_pointer_width = "64")]
         if let Some((start, end)) = self.ten_digit_words() {
-            let mut buf = [0; MAX_TEXT];
-            let head = u128::from_le_bytes(*b"sha1\n\0\0\0\0\0\0\0\0\0\0\0");
-            let words = [
-                head | start << 40 | u128::from(b';') << 120,
-                end | u128::from(b'\n') << 80,
-            ];
-            for (d, w) in buf.as_chunks_mut::<16>().0.iter_mut().zip(words) {
-                *d = w.to_le_bytes();
-            }
-            return TimeText {
-                buf,
-                len: 26,
-                semi: 15,
-            };
+            return TimeText::of_ten_digit_words(start, end);
         }
         let mut t = TimeText {
             buf: [0; MAX_TEXT],
@@ -208,6 +194,35 @@ pub(crate) struct TimeText {
 }
 
 impl TimeText {
+    /// The text of the usual window, two ten-digit times given as their
+    /// [`ten_digits_word`]s ([`KeyTime::ten_digit_words`]): two whole words, no digit loop.
+    #[cfg(target_pointer_width = "64")]
+    #[inline(always)]
+    pub(crate) fn of_ten_digit_words(start: u128, end: u128) -> Self {
+        const PREFIX: u128 = {
+            let mut b = [0u8; 16];
+            let mut i = 0;
+            while i < STS_PREFIX.len() {
+                b[i] = STS_PREFIX[i];
+                i += 1;
+            }
+            u128::from_le_bytes(b)
+        };
+        let mut buf = [0; MAX_TEXT];
+        let words = [
+            PREFIX | start << 40 | u128::from(b';') << 120,
+            end | u128::from(b'\n') << 80,
+        ];
+        for (d, w) in buf.as_chunks_mut::<16>().0.iter_mut().zip(words) {
+            *d = w.to_le_bytes();
+        }
+        Self {
+            buf,
+            len: 26,
+            semi: 15,
+        }
+    }
+
     fn push_byte(&mut self, b: u8) {
         if let Some(slot) = self.buf.get_mut(usize::from(self.len)) {
             *slot = b;

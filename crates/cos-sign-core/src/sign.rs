@@ -111,9 +111,9 @@ pub struct SigningKey {
 impl SigningKey {
     /// Derives the SignKey of `key_time` from the secret key.
     pub fn derive(secret_key: &[u8], key_time: KeyTime) -> Self {
-        let text = key_time.text();
-        // The usual key time (two ten-digit times): every block built in registers and
-        // stored in whole 16-byte chunks, where the compression loads them.
+        // The usual key time (two ten-digit times): its text and every block built from the
+        // times' digit words in registers, the blocks stored in whole 16-byte chunks, where
+        // the compression loads them.
         #[cfg(target_arch = "x86_64")]
         if let Some((start, end)) = key_time.ten_digit_words() {
             let block = crate::sse::key_time21_block(start, end);
@@ -121,11 +121,12 @@ impl SigningKey {
             let (chunks, hex) = crate::sse::hex_key(&sign_key);
             return Self {
                 key_time,
-                key_time_text: text,
+                key_time_text: TimeText::of_ten_digit_words(start, end),
                 hex,
                 mac: HmacSha1::of_chunks(chunks),
             };
         }
+        let text = key_time.text();
         let hex =
             hex20(&HmacSha1::new(secret_key).mac_key_time(text.sts_head(), text.sts_head_len()));
         let mac = HmacSha1::new(&hex);

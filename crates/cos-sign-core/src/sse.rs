@@ -48,7 +48,13 @@ pub(crate) fn hex20(digest: &[u8; 20]) -> [m128i; 3] {
 /// Lowercase hex of a public digest into `out`: two 16-byte stores and one 8-byte store.
 #[inline(always)]
 pub(crate) fn hex20_into(out: &mut [u8; 40], digest: &[u8; 20]) {
-    let [h0, h1, h2] = hex20(digest);
+    store_hex(out, hex20(digest));
+}
+
+/// The 40 digits of [`hex20`]'s registers into `out`: two 16-byte stores and one 8-byte
+/// store.
+#[inline(always)]
+fn store_hex(out: &mut [u8; 40], [h0, h1, h2]: [m128i; 3]) {
     let (a, rest) = out.split_at_mut(16);
     let (b, c) = rest.split_at_mut(16);
     a.copy_from_slice(&<[u8; 16]>::from(h0));
@@ -56,16 +62,11 @@ pub(crate) fn hex20_into(out: &mut [u8; 40], digest: &[u8; 20]) {
     c.copy_from_slice(&<[u64; 2]>::from(h2)[0].to_le_bytes());
 }
 
-/// Stores eight 16-byte chunks as two blocks, one store a chunk.
+/// Stores 16-byte chunks at the start of `out`, one store a chunk (every block of this
+/// module is written through here: whole chunks at the offsets the compression loads).
 #[inline(always)]
-fn store(blocks: &mut [[u8; 64]; 2], chunks: [m128i; 8]) {
-    for (d, c) in blocks
-        .as_flattened_mut()
-        .as_chunks_mut::<16>()
-        .0
-        .iter_mut()
-        .zip(chunks)
-    {
+fn store(out: &mut [u8], chunks: impl IntoIterator<Item = m128i>) {
+    for (d, c) in out.as_chunks_mut::<16>().0.iter_mut().zip(chunks) {
         *d = c.into();
     }
 }
@@ -87,7 +88,7 @@ pub(crate) fn sts27_blocks(blocks: &mut [[u8; 64]; 2], head: &[u8; 48], digest: 
     let nl_pad = m128i::from(u128::from(b'\n') << 24 | 0x80 << 32);
     let len = m128i::from(u128::from((64 + 68) * 8u64).swap_bytes());
     store(
-        blocks,
+        blocks.as_flattened_mut(),
         [
             chunk(0),
             bitor_m128i(head_end, byte_shl_imm_u128_m128i::<11>(h0)),
@@ -117,15 +118,15 @@ pub(crate) fn sts27_blocks(blocks: &mut [[u8; 64]; 2], head: &[u8; 48], digest: 
 pub(crate) fn outer_block(block: &mut [u8; 64], inner: &[u8; 20]) {
     let (first, last) = inner.split_at(16);
     let tail = u32::from_le_bytes(last.try_into().unwrap_or_default());
-    let chunks = [
-        load_unaligned_m128i(first.try_into().unwrap_or(&[0; 16])),
-        set_i64_m128i_s(i64::from(tail) | 0x80 << 32),
-        zeroed_m128i(),
-        m128i::from(u128::from((64 + 20) * 8u64).swap_bytes()),
-    ];
-    for (d, c) in block.as_chunks_mut::<16>().0.iter_mut().zip(chunks) {
-        *d = c.into();
-    }
+    store(
+        block,
+        [
+            load_unaligned_m128i(first.try_into().unwrap_or(&[0; 16])),
+            set_i64_m128i_s(i64::from(tail) | 0x80 << 32),
+            zeroed_m128i(),
+            m128i::from(u128::from((64 + 20) * 8u64).swap_bytes()),
+        ],
+    );
 }
 
 /// The HMAC pad blocks of a key given in four 16-byte chunks (zero past its end): the ipad
@@ -135,9 +136,7 @@ pub(crate) fn pad_blocks(key: [m128i; 4]) -> [[u8; 64]; 2] {
     let mut blocks = [[0u8; 64]; 2];
     for (block, pad) in blocks.iter_mut().zip([0x36u8, 0x5c]) {
         let pad = set_splat_i8_m128i(pad as i8);
-        for (d, k) in block.as_chunks_mut::<16>().0.iter_mut().zip(key) {
-            *d = bitxor_m128i(k, pad).into();
-        }
+        store(block, key.map(|k| bitxor_m128i(k, pad)));
     }
     blocks
 }
@@ -191,13 +190,10 @@ fn shr_bytes(x: m128i, n: usize) -> m128i {
 #[inline(always)]
 pub(crate) fn hex_key(digest: &[u8; 20]) -> ([m128i; 4], [u8; 40]) {
     let [h0, h1, h2] = hex20(digest);
+    // (The key's last 24 bytes are zero: the third register's `0` digits go.)
     let h2 = set_i64_m128i_s(<[i64; 2]>::from(h2)[0]);
     let mut text = [0u8; 40];
-    let (a, rest) = text.split_at_mut(16);
-    let (b, c) = rest.split_at_mut(16);
-    a.copy_from_slice(&<[u8; 16]>::from(h0));
-    b.copy_from_slice(&<[u8; 16]>::from(h1));
-    c.copy_from_slice(&<[u8; 16]>::from(h2)[..8]);
+    store_hex(&mut text, [h0, h1, h2]);
     ([h0, h1, h2, zeroed_m128i()], text)
 }
 
@@ -206,16 +202,16 @@ pub(crate) fn hex_key(digest: &[u8; 20]) -> ([m128i; 4], [u8; 40]) {
 /// block: the 21 bytes, `0x80`, zeros, and the length (64 + 21 bytes) in bits.
 #[inline(always)]
 pub(crate) fn key_time21_block(start: u128, end: u128) -> [u8; 64] {
-    let chunks = [
-        m128i::from(start | u128::from(b';') << 80 | end << 88),
-        m128i::from(end >> 40 | 0x80 << 40),
-        zeroed_m128i(),
-        m128i::from(u128::from((64 + 21) * 8u64).swap_bytes()),
-    ];
     let mut block = [0u8; 64];
-    for (d, c) in block.as_chunks_mut::<16>().0.iter_mut().zip(chunks) {
-        *d = c.into();
-    }
+    store(
+        &mut block,
+        [
+            m128i::from(start | u128::from(b';') << 80 | end << 88),
+            m128i::from(end >> 40 | 0x80 << 40),
+            zeroed_m128i(),
+            m128i::from(u128::from((64 + 21) * 8u64).swap_bytes()),
+        ],
+    );
     block
 }
 
