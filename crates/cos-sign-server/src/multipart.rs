@@ -3,7 +3,6 @@
 
 use hyper::body::Incoming;
 use hyper::{Response, StatusCode};
-use tokio::io::AsyncReadExt;
 
 use super::State;
 use super::body::{closing, content_md5, next_chunk, read_small_body};
@@ -17,7 +16,7 @@ use super::object_ops::stored_headers;
 use super::parts::{UploadInfo, multipart_etag};
 use super::request::{VerifiedRequest, digits};
 use super::response::{Body, Ctx, Refused, drain, empty, etag_response};
-use super::store::{Content, WriteError};
+use super::store::WriteError;
 use super::xml::{XmlOut, iso8601, malformed};
 
 /// Part numbers COS accepts.
@@ -306,16 +305,10 @@ async fn join_parts(
             .open_part(bucket, id, part)
             .await
             .map_err(|_| invalid_part(format!("Part {} is gone.", part.number)))?;
-        match content {
-            Content::Memory(b) => upload.write(&b).await.map_err(write_error)?,
-            Content::File(mut f) => loop {
-                let n = f.read(&mut buf).await.map_err(CosError::storage)?;
-                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
-                    break;
-                };
-                upload.write(chunk).await.map_err(write_error)?;
-            },
-        }
+        upload
+            .write_content(content, &mut buf)
+            .await
+            .map_err(write_error)?;
     }
     upload
         .commit(&state.store, state.now())

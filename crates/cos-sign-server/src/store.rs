@@ -387,7 +387,7 @@ impl Store {
                 Ok(true)
             }
             Store::Disk(..) => {
-                let Some((meta, Some(mut content))) = self.get(bucket, key, false).await? else {
+                let Some((meta, Some(content))) = self.get(bucket, key, false).await? else {
                     return Ok(false);
                 };
                 let mut headers = meta.headers.clone();
@@ -395,22 +395,12 @@ impl Store {
                 let mut up = self
                     .begin_with_etag(bucket, key, headers, Some(meta.etag.clone()))
                     .await?;
-                let mut buf = vec![0u8; 256 * 1024];
-                loop {
-                    let n = match &mut content {
-                        Content::File(f) => f.read(&mut buf).await?,
-                        Content::Memory(_) => 0,
-                    };
-                    if n == 0 {
-                        break;
-                    }
-                    up.write(buf.get(..n).unwrap_or_default())
-                        .await
-                        .map_err(|e| match e {
-                            WriteError::Io(e) => e,
-                            WriteError::Full => io::Error::other("store full"),
-                        })?;
-                }
+                up.write_content(content, &mut vec![0u8; 256 * 1024])
+                    .await
+                    .map_err(|e| match e {
+                        WriteError::Io(e) => e,
+                        WriteError::Full => io::Error::other("store full"),
+                    })?;
                 if up.len() != meta.len {
                     return Err(io::Error::other("the object changed while read"));
                 }
@@ -753,6 +743,25 @@ pub(crate) struct Upload {
 }
 
 impl Upload {
+    /// Writes all of `content` (a stored object's or part's bytes), a file read through
+    /// `buf`.
+    pub async fn write_content(
+        &mut self,
+        content: Content,
+        buf: &mut [u8],
+    ) -> Result<(), WriteError> {
+        match content {
+            Content::Memory(b) => self.write(&b).await,
+            Content::File(mut f) => loop {
+                let n = f.read(buf).await.map_err(WriteError::Io)?;
+                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                    return Ok(());
+                };
+                self.write(chunk).await?;
+            },
+        }
+    }
+
     pub async fn write(&mut self, data: &[u8]) -> Result<(), WriteError> {
         let n = data.len() as u64;
         match &mut self.kind {
