@@ -443,6 +443,11 @@ struct ServeArgs {
     /// Seconds added to the server's clock (to try expiry and clock skew).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     clock_offset: i64,
+    /// Answer browsers from this origin (http://127.0.0.1:8080, http://*.example.com, or *)
+    /// for buckets without CORS rules of their own (PUT Bucket cors): every method and
+    /// request header, ETag, Content-* and x-cos-* exposed. Repeatable.
+    #[arg(long = "cors-allow-origin", value_name = "ORIGIN", value_parser = server::parse_cors_origin)]
+    cors_allow_origins: Vec<String>,
     /// Do not log requests to stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -896,6 +901,9 @@ fn serve(a: &ServeArgs) -> Result<ExitCode, CliError> {
     }
     if let Some(b) = &a.default_bucket {
         config = config.default_bucket(b.clone());
+    }
+    for origin in &a.cors_allow_origins {
+        config = config.cors_allow_origin(origin.clone());
     }
     if !a.credentials.is_empty() {
         eprintln!("cos-sign serve: {}", server::ARGV_SECRET_WARNING);

@@ -1,5 +1,6 @@
 //! One HTTP request: read once and verified ([`crate::request`]), then the object operation
-//! ([`crate::routes`], or a browser form upload). The top of the request path: no module
+//! ([`crate::routes`], or a browser form upload); a CORS preflight is answered by the rules
+//! alone, and an actual cross-origin request gets its CORS headers ([`crate::cors_ops`]). The top of the request path: no module
 //! imports this one; what the operations share is in [`crate::response`].
 
 use std::convert::Infallible;
@@ -10,6 +11,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::State;
+use super::cors_ops;
 use super::error::CosError;
 use super::request::{self, VerifiedRequest, Verifier};
 use super::response::{Body, Ctx, Refused, discard};
@@ -39,6 +41,14 @@ pub(crate) async fn handle(
         head: req.method() == Method::HEAD,
     };
     let method = req.method().clone();
+    // An actual cross-origin request: the bucket whose rules decide its CORS headers.
+    let cross_origin = if method == Method::OPTIONS {
+        None
+    } else {
+        cors_ops::origin(req.headers()).and_then(|origin| {
+            cors_ops::bucket(&state, req.uri(), req.headers()).map(|bucket| (bucket, origin))
+        })
+    };
     let (mut resp, code, target) = match serve(&state, &ctx, req).await {
         Ok((resp, target)) => (resp, None, target),
         Err((refused, target)) => {
@@ -50,6 +60,9 @@ pub(crate) async fn handle(
             (r, Some(refused.error.code), target)
         }
     };
+    if let Some((bucket, origin)) = &cross_origin {
+        cors_ops::decorate(&state, bucket, origin, &method, &mut resp).await;
+    }
     let case = state.header_case.clone();
     resp.extensions_mut().extend(case);
     if state.log {
@@ -80,6 +93,11 @@ type Served = Result<(Response<Body>, String), (Refused, String)>;
 
 async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>) -> Served {
     let (parts, body) = req.into_parts();
+    // A browser's preflight carries no signature and reaches no operation.
+    if parts.method == Method::OPTIONS {
+        let (answer, target) = cors_ops::preflight(state, ctx, &parts, body).await;
+        return answer.map(|r| (r, target.clone())).map_err(|e| (e, target));
+    }
     // A browser form upload carries its signature in the form, not in the request line.
     if super::post_object::is_form_upload(&parts.method, parts.uri.path(), &parts.headers) {
         return super::post_object::post(state, ctx, &parts, body).await;
@@ -142,27 +160,14 @@ pub(crate) fn route(
         ));
     }
     let parsed = request::parse(uri, headers, default_bucket).map_err(|e| (e, dash()))?;
-    let Some(bucket) = parsed.bucket.clone() else {
-        return Err((
-            CosError::new(
-                StatusCode::NOT_FOUND,
-                "NoSuchBucket",
-                "The specified bucket does not exist (the Host names none and no default bucket is set).",
-            ),
-            dash(),
-        ));
-    };
+    let bucket = request::bucket_of(&parsed).map_err(|e| {
+        let target = parsed
+            .bucket
+            .as_ref()
+            .map_or_else(dash, |b| format!("{b}/{}", parsed.key));
+        (e, target)
+    })?;
     let target = format!("{bucket}/{}", parsed.key);
-    if !request::valid_bucket(&bucket) {
-        return Err((
-            CosError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidBucketName",
-                "The specified bucket is not valid.",
-            ),
-            target,
-        ));
-    }
     request::check_key(&parsed.key).map_err(|e| (e, target.clone()))?;
     let vreq = request::verify(verifier, method, uri.query().unwrap_or(""), parsed, bucket)
         .map_err(|e| (e, target.clone()))?;

@@ -60,6 +60,9 @@
 mod body;
 mod bucket;
 mod copy;
+mod cors;
+mod cors_ops;
+mod cors_store;
 mod delete_multiple;
 mod encryption;
 mod error;
@@ -220,6 +223,11 @@ pub struct Config {
     /// A multipart upload no part has reached for this long is removed with its parts
     /// (checked at start, then every minute or so).
     pub upload_expiry: Duration,
+    /// Origins (`http://127.0.0.1:8080`, `http://*.example.com`, `*`) of the CORS rule that
+    /// applies to buckets without rules of their own (PUT Bucket cors): every method, every
+    /// request header, the usual response headers exposed (`ETag`, `Content-*`,
+    /// `x-cos-*`, ...). Empty: no such rule (a bucket without rules refuses preflights).
+    pub cors_allow_origins: Vec<String>,
 }
 
 impl Config {
@@ -234,7 +242,14 @@ impl Config {
             log: false,
             limits: Limits::default(),
             upload_expiry: DEFAULT_UPLOAD_EXPIRY,
+            cors_allow_origins: Vec::new(),
         }
+    }
+
+    /// Allows one more origin in the default CORS rule (see [`Config::cors_allow_origins`]).
+    pub fn cors_allow_origin(mut self, origin: impl Into<String>) -> Self {
+        self.cors_allow_origins.push(origin.into());
+        self
     }
 
     /// How long an untouched multipart upload is kept.
@@ -297,6 +312,10 @@ pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 struct State {
     store: store::Store,
     parts: parts::Parts,
+    /// Each bucket's CORS rules.
+    cors: cors_store::CorsStore,
+    /// The `--cors-allow-origin` rule, for buckets without rules of their own.
+    default_cors: Option<Arc<cors::CorsConfig>>,
     credentials: HashMap<String, Credential>,
     default_bucket: Option<String>,
     clock_offset: i64,
@@ -390,7 +409,17 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         }
         Storage::Memory => e,
     };
+    let default_cors = if config.cors_allow_origins.is_empty() {
+        None
+    } else {
+        let rule = cors::CorsConfig::allow_origins(&config.cors_allow_origins)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        Some(Arc::new(rule))
+    };
     let store = store::Store::open(&config.storage, config.limits.memory_store_cap)
+        .await
+        .map_err(in_folder)?;
+    let cors = cors_store::CorsStore::open(&config.storage)
         .await
         .map_err(in_folder)?;
     let listener = TcpListener::bind(config.addr).await.map_err(|e| {
@@ -408,6 +437,8 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
     let state = Arc::new(State {
         store,
         parts,
+        cors,
+        default_cors,
         credentials: config
             .credentials
             .into_iter()
@@ -629,6 +660,15 @@ pub fn parse_addr(v: &str) -> Result<SocketAddr, String> {
         .or_else(|| all.first())
         .copied()
         .ok_or_else(|| bad("the name has no address".to_owned()))
+}
+
+/// Checks a `--cors-allow-origin` value: printable ASCII without spaces or commas, one `*`
+/// at most (`http://127.0.0.1:8080`, `http://*.example.com`, `*`).
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_cors_origin(v: &str) -> Result<String, String> {
+    cors::check_origin(v).map(|()| v.to_owned())
 }
 
 /// Parses a timeout flag value as [`parse_seconds`] does, above zero: a zero timeout would

@@ -448,6 +448,26 @@ pub(crate) fn bucket_from_host(host: &str) -> Option<&str> {
     }
 }
 
+/// The bucket a parsed request names: 404 `NoSuchBucket` when its host names none and no
+/// default bucket is set, 400 `InvalidBucketName` when the name is not valid.
+pub(crate) fn bucket_of(parsed: &Parsed) -> Result<String, CosError> {
+    let Some(bucket) = parsed.bucket.clone() else {
+        return Err(CosError::new(
+            StatusCode::NOT_FOUND,
+            "NoSuchBucket",
+            "The specified bucket does not exist (the Host names none and no default bucket is set).",
+        ));
+    };
+    if !valid_bucket(&bucket) {
+        return Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidBucketName",
+            "The specified bucket is not valid.",
+        ));
+    }
+    Ok(bucket)
+}
+
 pub(crate) fn valid_bucket(b: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128

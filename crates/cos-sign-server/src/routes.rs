@@ -13,7 +13,7 @@ use super::State;
 use super::error::not_implemented;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, discard};
-use super::{bucket, copy, delete_multiple, multipart, object_ops, tagging};
+use super::{bucket, copy, cors_ops, delete_multiple, multipart, object_ops, tagging};
 
 /// The operations of this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,16 +37,18 @@ pub(crate) enum Op {
     GetTagging,
     PutTagging,
     DeleteTagging,
+    GetCors,
+    PutCors,
+    DeleteCors,
     NotImplemented(&'static str),
 }
 
 /// Sub-resources (query params) of COS operations this server does not implement.
-pub(crate) const UNSUPPORTED: [&str; 37] = [
+pub(crate) const UNSUPPORTED: [&str; 36] = [
     "accelerate",
     "acl",
     "analytics",
     "append",
-    "cors",
     "domain",
     "domaincertificate",
     "encryption",
@@ -93,6 +95,10 @@ pub(crate) fn route(
         return Op::NotImplemented(sub);
     }
     match (object, method.as_str()) {
+        (false, "GET" | "HEAD") if has("cors") => Op::GetCors,
+        (false, "PUT") if has("cors") => Op::PutCors,
+        (false, "DELETE") if has("cors") => Op::DeleteCors,
+        (_, _) if has("cors") => Op::NotImplemented("cors"),
         (false, _) if has("tagging") => Op::NotImplemented("bucket tagging"),
         (true, "GET" | "HEAD") if has("tagging") => Op::GetTagging,
         (true, "PUT") if has("tagging") => Op::PutTagging,
@@ -147,6 +153,7 @@ pub(crate) async fn dispatch(
     match op {
         Op::PutObject => return object_ops::put(state, ctx, vreq, body).await,
         Op::PutTagging => return tagging::put(state, ctx, vreq, body).await,
+        Op::PutCors => return cors_ops::put(state, ctx, vreq, body).await,
         Op::UploadPart => return multipart::upload_part(state, ctx, vreq, body).await,
         Op::Complete => return multipart::complete(state, ctx, vreq, body).await,
         Op::DeleteMultiple => return delete_multiple::delete(state, ctx, vreq, body).await,
@@ -166,12 +173,17 @@ pub(crate) async fn dispatch(
         Op::ListParts => multipart::list_parts(state, ctx, vreq).await,
         Op::GetTagging => tagging::get(state, ctx, vreq).await,
         Op::DeleteTagging => tagging::delete(state, ctx, vreq).await,
+        Op::GetCors => cors_ops::get(state, ctx, vreq).await,
+        Op::DeleteCors => cors_ops::delete(state, ctx, vreq).await,
         Op::NotImplemented(what) => Err(not_implemented(what)),
         Op::CopyObject => copy::copy(state, ctx, vreq).await,
         Op::UploadPartCopy => copy::upload_part_copy(state, ctx, vreq).await,
-        Op::PutObject | Op::PutTagging | Op::UploadPart | Op::Complete | Op::DeleteMultiple => {
-            Err(not_implemented("unreachable"))
-        }
+        Op::PutObject
+        | Op::PutTagging
+        | Op::PutCors
+        | Op::UploadPart
+        | Op::Complete
+        | Op::DeleteMultiple => Err(not_implemented("unreachable")),
     };
     match result {
         Ok(mut r) => {
@@ -262,6 +274,23 @@ mod tests {
         assert_eq!(
             r(Method::GET, true, &["tagging", "versionId"], false),
             Op::NotImplemented("versionId")
+        );
+        assert_eq!(r(Method::PUT, false, &["cors"], false), Op::PutCors);
+        assert_eq!(r(Method::GET, false, &["cors"], false), Op::GetCors);
+        assert_eq!(r(Method::HEAD, false, &["cors"], false), Op::GetCors);
+        assert_eq!(r(Method::DELETE, false, &["cors"], false), Op::DeleteCors);
+        assert_eq!(
+            r(Method::POST, false, &["cors"], false),
+            Op::NotImplemented("cors")
+        );
+        // An object has no CORS rules of its own; the sub-resource wins over a copy source.
+        assert_eq!(
+            r(Method::PUT, true, &["cors"], true),
+            Op::NotImplemented("cors")
+        );
+        assert_eq!(
+            r(Method::GET, false, &["cors", "acl"], false),
+            Op::NotImplemented("acl")
         );
         assert!(matches!(
             r(Method::POST, true, &[], false),

@@ -585,7 +585,7 @@ async fn remove_orphans(dir: &Path) -> io::Result<()> {
 }
 
 /// Syncs a folder, so a rename or removal in it survives a crash.
-async fn sync_dir(dir: Option<&Path>) -> io::Result<()> {
+pub(crate) async fn sync_dir(dir: Option<&Path>) -> io::Result<()> {
     #[cfg(unix)]
     if let Some(d) = dir {
         tokio::fs::File::open(d).await?.sync_all().await?;

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cos-sign-server [--addr 127.0.0.1:0] [--data-dir DIR] [--credentials-file FILE]
-//!                 [--default-bucket NAME] [--clock-offset SECONDS] [--quiet] [limits]
+//!                 [--default-bucket NAME] [--clock-offset SECONDS]
+//!                 [--cors-allow-origin ORIGIN]... [--quiet] [limits]
 //! ```
 //! Prints `listening on http://ADDR` as its first line on stdout, then serves until Ctrl-C or
 //! SIGTERM.
@@ -30,6 +31,10 @@ OPTIONS:
     --default-bucket NAME        bucket of requests whose Host names none (IP, localhost)
     --clock-offset SECONDS       add SECONDS (may be negative) to the server's clock
     --upload-expiry SECS         remove multipart uploads untouched this long [default: 86400]
+    --cors-allow-origin ORIGIN   answer browsers from ORIGIN (e.g. http://127.0.0.1:8080,
+                                 http://*.example.com, or *) for buckets without CORS rules
+                                 of their own (PUT Bucket cors): every method and request
+                                 header, ETag, Content-* and x-cos-* exposed; repeatable
     --header-read-timeout SECS   time to send a request head, above 0 [default: 30]
     --body-idle-timeout SECS     time a request body may stay silent, above 0 [default: 60]
     --max-connections N          connections served at once [default: 1024]
@@ -80,6 +85,12 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--credentials-file" => file = Some(value()?),
             "--profile" => profile = value()?,
             "--default-bucket" => config = config.default_bucket(value()?),
+            "--cors-allow-origin" => {
+                let v = value()?;
+                config = config.cors_allow_origin(
+                    server::parse_cors_origin(&v).map_err(|e| format!("{name} {e}"))?,
+                );
+            }
             "--clock-offset" => {
                 let v = value()?;
                 config =
