@@ -468,6 +468,99 @@ mod tests {
         );
     }
 
+    /// Generated rule documents, origins and header lists (odd bytes, `*` runs, commas,
+    /// multi-byte characters, long runs): each parses or is refused with a COS code, an
+    /// accepted one round-trips, and matching never panics and only ever matches an origin
+    /// the rule's own patterns match.
+    #[test]
+    fn generated_rules_and_requests_never_panic() {
+        const PIECES: [&str; 16] = [
+            "http://",
+            "*",
+            ".example.com",
+            ",",
+            " ",
+            "\t",
+            "\u{0}",
+            "\u{7f}",
+            "中",
+            "é",
+            "%",
+            "x-cos-meta-",
+            "GET",
+            "PUT",
+            "&amp;",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ];
+        let seed = std::cell::Cell::new(0x9E37_79B9_7F4A_7C15u64);
+        let next = || {
+            let mut x = seed.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            seed.set(x);
+            x
+        };
+        let make = |max: u64| {
+            let mut s = String::new();
+            for _ in 0..next() % max {
+                s.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            s
+        };
+        let (mut accepted, mut refused, mut matched) = (0, 0, 0);
+        for _ in 0..20_000 {
+            let o = make(4);
+            let m = ["GET", "PUT", "HEAD", "get", "PATCH"][(next() % 5) as usize];
+            let (h, e) = (make(3), make(3));
+            let element = |name: &str, v: &str| {
+                if v.is_empty() && next() % 2 == 0 {
+                    String::new()
+                } else {
+                    format!("<{name}>{v}</{name}>")
+                }
+            };
+            let body = format!(
+                "<CORSConfiguration><CORSRule><AllowedOrigin>{o}</AllowedOrigin><AllowedMethod>{m}</AllowedMethod>{}{}</CORSRule></CORSConfiguration>",
+                element("AllowedHeader", &h),
+                element("ExposeHeader", &e)
+            );
+            // Half the time an origin made from the pattern, so rules do match.
+            let origin = if next() % 2 == 0 {
+                o.replacen('*', &make(2), 1)
+            } else {
+                make(6)
+            };
+            let asked = requested_headers(&make(8)).unwrap_or_default();
+            match CorsConfig::from_xml(body.as_bytes()) {
+                Ok(c) => {
+                    accepted += 1;
+                    assert_eq!(CorsConfig::from_xml(&c.to_xml()).as_ref().ok(), Some(&c));
+                    for method in METHODS {
+                        if let Some(r) = c.preflight(&origin, method, &asked) {
+                            matched += 1;
+                            assert!(r.origins.iter().any(|p| wildcard_match(p, &origin)));
+                            assert!(origin.bytes().all(|b| b.is_ascii_graphic()));
+                        }
+                        let _ = c.actual(&origin, method);
+                    }
+                }
+                Err(err) => {
+                    refused += 1;
+                    assert!(
+                        matches!(err.code, "MalformedXML" | "InvalidArgument"),
+                        "{}",
+                        err.code
+                    );
+                }
+            }
+        }
+        assert!(
+            accepted > 100 && refused > 1_000 && matched > 10,
+            "{accepted} {refused} {matched}"
+        );
+    }
+
     #[test]
     fn wildcards_and_requested_headers() {
         assert!(wildcard_match("*", ""));

@@ -16,7 +16,9 @@
 //! - **Actual requests** with an `Origin` that a rule allows for their method get
 //!   `Access-Control-Allow-Origin`, `Access-Control-Expose-Headers` and `Vary: Origin` on
 //!   every answer, errors included (a page can read COS's error). An `ExposeHeader` with a
-//!   `*` (`x-cos-meta-*`) names the answer's headers it matches. No `Origin`, no headers.
+//!   `*` (`x-cos-meta-*`) names the answer's headers it matches; a 304 has no
+//!   `-Expose-Headers` (the browser keeps those of the answer it cached). No `Origin`, no
+//!   headers.
 
 use std::sync::Arc;
 
@@ -170,7 +172,14 @@ pub(crate) async fn decorate(
     let Some(allow) = allow_origin(rule, origin) else {
         return;
     };
-    let expose = exposed(rule, resp.headers());
+    // A 304 carries few of the object's headers, and a browser merges its headers into
+    // the answer it cached: a list made from the 304 would hide the cached answer's
+    // `x-cos-meta-*`, so a 304 keeps the cached list.
+    let expose = if resp.status() == StatusCode::NOT_MODIFIED {
+        Vec::new()
+    } else {
+        exposed(rule, resp.headers())
+    };
     let h = resp.headers_mut();
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
