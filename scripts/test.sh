@@ -54,10 +54,12 @@ bash scripts/c-test.sh
 step "WebAssembly package under node (vectors, recorded qcloud_cos calls)"
 bash scripts/wasm-test.sh
 
-step "headless Chromium for the POST Object browser test (Debian's chromium)"
+step "headless Chromium: POST Object form and the browser SDK (cos-js-sdk-v5 1.10.1) cross-origin"
 command -v chromium >/dev/null 2>&1 || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 }
+# The lock file pins the browser SDK and everything under it; no package runs install scripts.
+(cd tests/browser-sdk && npm ci --ignore-scripts --no-audit --no-fund)
 .venv/bin/python -m pytest -q tests/py/browser
 
 step "install lines, cargo package --workspace, maturin sdist (scripts/install-test.sh)"
