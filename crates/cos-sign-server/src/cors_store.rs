@@ -4,7 +4,7 @@
 //!
 //! A PUT writes a temporary file in `<dir>/.cors/` (`.tmp-*`, removed on failure, and by
 //! the object store's start-up sweep after a crash), syncs it and renames it into place; a
-//! DELETE removes the file. Both take the store's lock around their last step (the rename,
+//! DELETE removes the file. Both take this store's lock around their last step (the rename,
 //! the removal) and sync the folder after, as the object store does: a reader sees the old
 //! rules or the new ones, never a part.
 

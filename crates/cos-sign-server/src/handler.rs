@@ -1,6 +1,7 @@
 //! One HTTP request: read once and verified ([`crate::request`]), then the object operation
 //! ([`crate::routes`], or a browser form upload); a CORS preflight is answered by the rules
-//! alone, and an actual cross-origin request gets its CORS headers ([`crate::cors_ops`]). The top of the request path: no module
+//! alone, and an actual cross-origin request gets its CORS headers ([`crate::cors_ops`]).
+//! The top of the request path: no module
 //! imports this one; what the operations share is in [`crate::response`].
 
 use std::convert::Infallible;

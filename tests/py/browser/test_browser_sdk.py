@@ -5,9 +5,7 @@ http://<bucket>.cos.localhost:<server port> (Chromium resolves *.localhost to lo
 every call is a real CORS request, with a real preflight for all but the simplest.
 
 The page gets each signature as real apps do, from a signing endpoint of its own origin
-(`/sign`, here in the test) that computes it with the project's Python binding `cos_sign`
-(the official `qcloud_cos`, whose outputs `cos_sign` reproduces, where the binding is not
-installed). No key reaches the page or any command line of this test's Chromium.
+(`/sign`, here in the test) that computes it with the project's Python binding `cos_sign`. No key reaches the page or any command line of this test's Chromium.
 
 Every expected value comes from what the test or the page sent; what the server stored is
 read back with the official Python SDK, not taken from the page's report."""
@@ -27,14 +25,8 @@ import pytest
 
 from server_helpers import BUCKET, PERM_ID, PERM_KEY, REGION, ROOT, ip_client
 
-try:  # the project's binding (scripts/test.sh installs it before the browser step)
-    from cos_sign import CosConfig, CosS3Client
-
-    SIGNER = "cos_sign"
-except ImportError:  # pragma: no cover - a venv without the wheel
-    from qcloud_cos import CosConfig, CosS3Client
-
-    SIGNER = "qcloud_cos"
+# The project's binding signs for the page (scripts/test.sh installs the wheel first).
+from cos_sign import CosConfig, CosS3Client
 
 SDK_DIR = ROOT / "tests" / "browser-sdk"
 SDK_JS = SDK_DIR / "node_modules" / "cos-js-sdk-v5" / "dist" / "cos-js-sdk-v5.min.js"
@@ -332,7 +324,7 @@ def test_fetch_puts_a_presigned_url_made_by_the_python_binding(server, client, s
     )
     parts = urllib.parse.urlsplit(url)
     local = urllib.parse.urlunsplit(("http", host, parts.path, parts.query, ""))
-    body = "put by fetch() with a URL pre-signed by " + SIGNER
+    body = "put by fetch() with a URL pre-signed by cos_sign"
     script = f"""
 const resp = await fetch({json.dumps(local)}, {{method: 'PUT', body: {json.dumps(body)},
   headers: {{'Content-Type': 'text/plain'}}}});
