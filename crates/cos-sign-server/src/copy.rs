@@ -6,6 +6,7 @@ use hyper::{Response, StatusCode};
 use percent_encoding::percent_decode_str;
 
 use super::State;
+use super::acl::{Acl, Resource};
 use super::bucket::{invalid_argument, xml_response};
 use super::encryption::{self, AES256, SSE_HEADER};
 use super::error::CosError;
@@ -184,6 +185,10 @@ pub(crate) async fn copy(
     };
     new_tags
         .unwrap_or_else(|| Tags::of(&meta.headers))
+        .store_in(&mut headers);
+    // The copy's ACL is this request's, `default` when it sends none: COS copies no ACL.
+    Acl::from_headers(|n| vreq.header(n), Resource::Object)?
+        .unwrap_or_else(Acl::inherit)
         .store_in(&mut headers);
     headers.retain(|(n, _)| n != SSE_HEADER);
     if encrypted {

@@ -50,7 +50,8 @@ pub(crate) async fn handle(
             cors_ops::bucket(&state, req.uri(), req.headers()).map(|bucket| (bucket, origin))
         })
     };
-    let (mut resp, code, target) = match serve(&state, &ctx, req).await {
+    let mut anonymous = false;
+    let (mut resp, code, target) = match serve(&state, &ctx, req, &mut anonymous).await {
         Ok((resp, target)) => (resp, None, target),
         Err((refused, target)) => {
             let mut r = ctx.error(&refused.error);
@@ -68,13 +69,14 @@ pub(crate) async fn handle(
     resp.extensions_mut().extend(case);
     if state.log {
         eprintln!(
-            "{} {} {} -> {} {} id={}",
+            "{} {} {} -> {} {} id={}{}",
             ctx.date.to_str().unwrap_or(""),
             log_escape(method.as_str()),
             log_escape(&target),
             resp.status().as_u16(),
             code.unwrap_or(""),
-            ctx.request_id
+            ctx.request_id,
+            if anonymous { " anonymous" } else { "" }
         );
     }
     Ok(resp)
@@ -92,7 +94,8 @@ pub(crate) fn log_escape(value: &str) -> String {
 
 type Served = Result<(Response<Body>, String), (Refused, String)>;
 
-async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>) -> Served {
+/// `anonymous` is set for a request served without a signature (see [`crate::anonymous`]).
+async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>, anonymous: &mut bool) -> Served {
     let (parts, body) = req.into_parts();
     // A browser's preflight carries no signature and reaches no operation.
     if parts.method == Method::OPTIONS {
@@ -112,7 +115,12 @@ async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>) -> Served {
         }
     };
     let target = format!("{}/{}", vreq.bucket, vreq.key);
-    let result = super::routes::dispatch(state, ctx, &vreq, &parts.headers, body).await;
+    *anonymous = vreq.anonymous;
+    let result = if vreq.anonymous {
+        super::anonymous::dispatch(state, ctx, &vreq, &parts.headers, body).await
+    } else {
+        super::routes::dispatch(state, ctx, &vreq, &parts.headers, body).await
+    };
     match result {
         Ok(r) => Ok((r, target)),
         Err(e) => Err((e, target)),
@@ -120,7 +128,8 @@ async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>) -> Served {
 }
 
 /// Method, host, bucket, key and signature checks, in COS's order; the verified request
-/// when all pass. The `String` of an error names the target for the log.
+/// when all pass, or an unsigned one as anonymous. The `String` of an error names the
+/// target for the log.
 fn precheck(
     state: &State,
     parts: &hyper::http::request::Parts,
@@ -135,16 +144,20 @@ fn precheck(
         &parts.headers,
         &verifier,
         state.default_bucket.as_deref(),
+        true,
     )
 }
 
 /// The request path shared by the server and the fuzz target: parse once, verify, route.
+/// With `anonymous`, a request with no signature at all is not refused here but returned as
+/// anonymous ([`VerifiedRequest::anonymous`]) for the ACLs to decide.
 pub(crate) fn route(
     method: &Method,
     uri: &hyper::Uri,
     headers: &hyper::HeaderMap,
     verifier: &Verifier<'_>,
     default_bucket: Option<&str>,
+    anonymous: bool,
 ) -> Result<VerifiedRequest, (CosError, String)> {
     let dash = || "-".to_owned();
     if !matches!(
@@ -170,6 +183,9 @@ pub(crate) fn route(
     })?;
     let target = format!("{bucket}/{}", parsed.key);
     request::check_key(&parsed.key).map_err(|e| (e, target.clone()))?;
+    if anonymous && parsed.is_unsigned() {
+        return Ok(request::anonymous(method, parsed, bucket));
+    }
     let vreq = request::verify(verifier, method, uri.query().unwrap_or(""), parsed, bucket)
         .map_err(|e| (e, target.clone()))?;
     Ok(vreq)

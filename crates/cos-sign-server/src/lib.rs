@@ -38,6 +38,12 @@
 //! `Expires` and `x-cos-meta-*` of its PUT; the `response-*` overrides of a GET are applied
 //! only when the signature covers them.
 //!
+//! **Anonymous requests.** A request with no signature at all (no `Authorization`, no `q-*`
+//! params) is served only where the ACLs open it to everyone (module `anonymous`: a
+//! `public-read` object, a `default` one in a `public-read` bucket, ...), through the same
+//! code as a signed request, and logged with `anonymous`; everything else unsigned is refused
+//! as before (403 `AccessDenied`). A request that carries a signature is always verified.
+//!
 //! **Limits** ([`Limits`], [`limits`]): header-read timeout (30 s, hyper's timer), body idle
 //! timeout (60 s), 1,024 connections at once (more wait in the kernel's queue), 5 GiB per PUT
 //! (`EntityTooLarge`), 256 MiB in the memory store (`EntityTooLarge`), 850-byte keys
@@ -57,8 +63,11 @@
 //! # Ok(()) }
 //! ```
 
+mod acl;
+mod anonymous;
 mod body;
 mod bucket;
+mod bucket_config;
 mod copy;
 mod cors;
 mod cors_ops;
@@ -228,6 +237,9 @@ pub struct Config {
     /// request header, the usual response headers exposed (`ETag`, `Content-*`,
     /// `x-cos-*`, ...). Empty: no such rule (a bucket without rules refuses preflights).
     pub cors_allow_origins: Vec<String>,
+    /// The owner's account id (uin) that ACLs name (`qcs::cam::uin/<uin>:uin/<uin>`); `None`:
+    /// each bucket's APPID (`<name>-<appid>`), as this server has no account of its own.
+    pub owner_uin: Option<String>,
 }
 
 impl Config {
@@ -243,12 +255,19 @@ impl Config {
             limits: Limits::default(),
             upload_expiry: DEFAULT_UPLOAD_EXPIRY,
             cors_allow_origins: Vec::new(),
+            owner_uin: None,
         }
     }
 
     /// Allows one more origin in the default CORS rule (see [`Config::cors_allow_origins`]).
     pub fn cors_allow_origin(mut self, origin: impl Into<String>) -> Self {
         self.cors_allow_origins.push(origin.into());
+        self
+    }
+
+    /// The owner's uin that ACLs name (digits; see [`Config::owner_uin`]).
+    pub fn owner_uin(mut self, uin: impl Into<String>) -> Self {
+        self.owner_uin = Some(uin.into());
         self
     }
 
@@ -316,6 +335,10 @@ struct State {
     cors: cors_store::CorsStore,
     /// The `--cors-allow-origin` rule, for buckets without rules of their own.
     default_cors: Option<Arc<cors::CorsConfig>>,
+    /// Bucket settings: each bucket's ACL.
+    buckets: bucket_config::BucketConfig,
+    /// The owner's uin (`Config::owner_uin`).
+    owner_uin: Option<String>,
     credentials: HashMap<String, Credential>,
     default_bucket: Option<String>,
     clock_offset: i64,
@@ -434,11 +457,16 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
     let parts = parts::Parts::open(&config.storage, config.limits.memory_store_cap)
         .await
         .map_err(in_folder)?;
+    let buckets = bucket_config::BucketConfig::open(&config.storage)
+        .await
+        .map_err(in_folder)?;
     let state = Arc::new(State {
         store,
         parts,
         cors,
         default_cors,
+        buckets,
+        owner_uin: config.owner_uin,
         credentials: config
             .credentials
             .into_iter()
@@ -616,8 +644,15 @@ pub fn fuzz_entry(
         now,
     };
     let default_bucket = default_bucket.map(str::to_ascii_lowercase);
-    handler::route(&method, &uri, &map, &verifier, default_bucket.as_deref())
-        .map_err(|(e, _)| e.code)
+    handler::route(
+        &method,
+        &uri,
+        &map,
+        &verifier,
+        default_bucket.as_deref(),
+        false,
+    )
+    .map_err(|(e, _)| e.code)
 }
 
 /// The warning `--credential` prints: a command line is visible to other users.

@@ -10,6 +10,7 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use super::State;
+use super::acl::{self, Acl, Resource};
 use super::encryption::{self, SSE_HEADER};
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
@@ -60,8 +61,9 @@ pub(crate) fn stored_headers(vreq: &VerifiedRequest) -> Result<Vec<(String, Stri
 /// An HTTP header of them (`content-type`, `cache-control`, ...) sent empty stores nothing:
 /// the Node.js SDK sends `Cache-Control:` empty with every upload that has none, so that a
 /// proxy's value is not stored, and an empty `Expires` would tell caches the object is stale.
-/// The tags of `x-cos-tagging` (see [`Tags`]) and the encryption of
-/// `x-cos-server-side-encryption` (see [`encryption`]) are stored with them.
+/// The tags of `x-cos-tagging` (see [`Tags`]), the ACL of `x-cos-acl` and `x-cos-grant-*`
+/// (see [`Acl`]; none: `default`) and the encryption of `x-cos-server-side-encryption` (see
+/// [`encryption`]) are stored with them.
 /// PUT, Initiate, Copy (`Replaced`) and the POST form upload all store through here.
 pub(crate) fn headers_to_store<'a>(
     get: impl Fn(&str) -> Option<&'a str>,
@@ -104,6 +106,9 @@ pub(crate) fn headers_to_store<'a>(
         ));
     }
     Tags::from_query(get(STORED_NAME).unwrap_or(""))?.store_in(&mut stored);
+    Acl::from_headers(&get, Resource::Object)?
+        .unwrap_or_else(Acl::inherit)
+        .store_in(&mut stored);
     if let Some(sse) = encryption::requested(&get)? {
         stored.push((SSE_HEADER.to_owned(), sse.to_owned()));
     }
@@ -273,6 +278,17 @@ pub(crate) async fn get(
     ctx: &Ctx,
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
+    get_if(state, ctx, vreq, |_| Ok(())).await
+}
+
+/// GET or HEAD Object, once `allow` accepted the object read (`None`: there is none), before
+/// anything of it is answered: the check and the answer are about the same object.
+pub(crate) async fn get_if(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    allow: impl FnOnce(Option<&Meta>) -> Result<(), CosError>,
+) -> Result<Response<Body>, CosError> {
     let mut overrides = Vec::new();
     for (param, name) in OVERRIDES {
         if let Some(v) = vreq.param(param)
@@ -287,6 +303,7 @@ pub(crate) async fn get(
         .get(&vreq.bucket, &vreq.key, ctx.head)
         .await
         .map_err(|e| CosError::internal(format!("cannot read the object: {e}")))?;
+    allow(found.as_ref().map(|(m, _)| m))?;
     let Some((meta, content)) = found else {
         return Err(CosError::no_such_key());
     };
@@ -348,7 +365,9 @@ pub(crate) async fn get(
     let stored = meta
         .headers
         .iter()
-        .filter(|(n, _)| n != STORED_NAME && !overrides.iter().any(|(o, _)| o == n))
+        .filter(|(n, _)| {
+            n != STORED_NAME && n != acl::STORED_NAME && !overrides.iter().any(|(o, _)| o == n)
+        })
         .map(|(n, v)| (n.as_str(), v.as_str()));
     for (n, v) in stored.chain(overrides.iter().copied()) {
         // The stored bytes as they came, UTF-8 included (COS returns them so).

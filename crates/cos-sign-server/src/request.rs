@@ -47,6 +47,10 @@ pub struct VerifiedRequest {
     pub secret_id: String,
     /// Whether the signature came from the `q-*` params of a pre-signed URL.
     pub presigned: bool,
+    /// No signature at all (no `Authorization`, no `q-*` params): nothing was verified, the
+    /// secret id is empty and nothing counts as signed. Only the reads (and, for a
+    /// `public-read-write` bucket, the writes) the ACLs open to everyone may act on it.
+    pub anonymous: bool,
     /// Every header, names lowercase, each name once.
     headers: Vec<(String, String)>,
     /// Every query param but the `q-*` fields, decoded, each (lowercased) name once.
@@ -254,6 +258,41 @@ pub(crate) fn parse(
     })
 }
 
+impl Parsed {
+    /// The `Authorization` header, unless absent or blank.
+    fn authorization(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == AUTHORIZATION.as_str())
+            .map(|(_, a)| a.as_str())
+            .filter(|a| !a.trim().is_empty())
+    }
+
+    /// Whether the request carries no signature: no `Authorization` (or a blank one) and no
+    /// `q-*` params. [`verify`] refuses it with `AccessDenied`.
+    pub fn is_unsigned(&self) -> bool {
+        self.authorization().is_none() && !self.presigned
+    }
+}
+
+/// An unsigned request (see [`Parsed::is_unsigned`]) as an anonymous one: the parsed values,
+/// nothing verified, nothing signed.
+pub(crate) fn anonymous(method: &Method, parsed: Parsed, bucket: String) -> VerifiedRequest {
+    VerifiedRequest {
+        method: method.clone(),
+        bucket,
+        key: parsed.key,
+        host: parsed.host,
+        secret_id: String::new(),
+        presigned: false,
+        anonymous: true,
+        headers: parsed.headers,
+        params: parsed.params,
+        signed_headers: Vec::new(),
+        signed_params: Vec::new(),
+    }
+}
+
 /// Checks the signature (and the token of a temporary key) over exactly the parsed values.
 pub(crate) fn verify(
     v: &Verifier<'_>,
@@ -262,12 +301,7 @@ pub(crate) fn verify(
     parsed: Parsed,
     bucket: String,
 ) -> Result<VerifiedRequest, CosError> {
-    let auth_header = parsed
-        .headers
-        .iter()
-        .find(|(n, _)| n == AUTHORIZATION.as_str())
-        .map(|(_, a)| a.as_str())
-        .filter(|a| !a.trim().is_empty());
+    let auth_header = parsed.authorization();
     let source = match (auth_header, parsed.presigned) {
         (Some(_), true) => {
             return Err(invalid(
@@ -352,6 +386,7 @@ pub(crate) fn verify(
         host: parsed.host,
         secret_id: cred.secret_id.clone(),
         presigned: parsed.presigned,
+        anonymous: false,
         headers: parsed.headers,
         params: parsed.params,
         signed_headers,

@@ -3,7 +3,8 @@
 //! Every request reaches this table only after its signature verified (see `handler`); the
 //! table picks the operation from the method, whether the path names an object, the
 //! sub-resource params and the copy-source header. Sub-resources this server does not keep
-//! (ACLs, versioning, lifecycle, ...) get COS's `NotImplemented`.
+//! (versioning, lifecycle, ...) get COS's `NotImplemented`. Unsigned requests never reach
+//! it (they go to `anonymous`); one that did would be refused.
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
@@ -13,7 +14,7 @@ use super::State;
 use super::error::not_implemented;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, discard};
-use super::{bucket, copy, cors_ops, delete_multiple, multipart, object_ops, tagging};
+use super::{acl, bucket, copy, cors_ops, delete_multiple, multipart, object_ops, tagging};
 
 /// The operations of this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,13 +41,16 @@ pub(crate) enum Op {
     GetCors,
     PutCors,
     DeleteCors,
+    GetObjectAcl,
+    PutObjectAcl,
+    GetBucketAcl,
+    PutBucketAcl,
     NotImplemented(&'static str),
 }
 
 /// Sub-resources (query params) of COS operations this server does not implement.
-pub(crate) const UNSUPPORTED: [&str; 36] = [
+pub(crate) const UNSUPPORTED: [&str; 35] = [
     "accelerate",
-    "acl",
     "analytics",
     "append",
     "domain",
@@ -99,6 +103,11 @@ pub(crate) fn route(
         (false, "PUT") if has("cors") => Op::PutCors,
         (false, "DELETE") if has("cors") => Op::DeleteCors,
         (_, _) if has("cors") => Op::NotImplemented("cors"),
+        (true, "GET" | "HEAD") if has("acl") => Op::GetObjectAcl,
+        (true, "PUT") if has("acl") => Op::PutObjectAcl,
+        (false, "GET" | "HEAD") if has("acl") => Op::GetBucketAcl,
+        (false, "PUT") if has("acl") => Op::PutBucketAcl,
+        (_, _) if has("acl") => Op::NotImplemented("acl"),
         (false, _) if has("tagging") => Op::NotImplemented("bucket tagging"),
         (true, "GET" | "HEAD") if has("tagging") => Op::GetTagging,
         (true, "PUT") if has("tagging") => Op::PutTagging,
@@ -139,6 +148,11 @@ pub(crate) async fn dispatch(
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, Refused> {
+    if vreq.anonymous {
+        let close = discard(state, headers, body).await;
+        let error = super::error::CosError::access_denied("Access Denied.");
+        return Err(Refused { error, close });
+    }
     let params: Vec<(String, String)> = vreq
         .params()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -154,6 +168,8 @@ pub(crate) async fn dispatch(
         Op::PutObject => return object_ops::put(state, ctx, vreq, body).await,
         Op::PutTagging => return tagging::put(state, ctx, vreq, body).await,
         Op::PutCors => return cors_ops::put(state, ctx, vreq, body).await,
+        Op::PutObjectAcl => return acl::put_object(state, ctx, vreq, body).await,
+        Op::PutBucketAcl => return acl::put_bucket(state, ctx, vreq, body).await,
         Op::UploadPart => return multipart::upload_part(state, ctx, vreq, body).await,
         Op::Complete => return multipart::complete(state, ctx, vreq, body).await,
         Op::DeleteMultiple => return delete_multiple::delete(state, ctx, vreq, body).await,
@@ -164,7 +180,7 @@ pub(crate) async fn dispatch(
         Op::HeadBucket => Ok(bucket::head(ctx)),
         Op::BucketLocation => bucket::location(ctx, vreq),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
-        Op::PutBucket => Err(bucket::put()),
+        Op::PutBucket => acl::create_bucket(state, ctx, vreq).await,
         Op::ListUploads => multipart::list_uploads(state, ctx, vreq).await,
         Op::GetObject => object_ops::get(state, ctx, vreq).await,
         Op::DeleteObject => object_ops::delete(state, ctx, vreq).await,
@@ -175,12 +191,16 @@ pub(crate) async fn dispatch(
         Op::DeleteTagging => tagging::delete(state, ctx, vreq).await,
         Op::GetCors => cors_ops::get(state, ctx, vreq).await,
         Op::DeleteCors => cors_ops::delete(state, ctx, vreq).await,
+        Op::GetObjectAcl => acl::get_object(state, ctx, vreq).await,
+        Op::GetBucketAcl => acl::get_bucket(state, ctx, vreq).await,
         Op::NotImplemented(what) => Err(not_implemented(what)),
         Op::CopyObject => copy::copy(state, ctx, vreq).await,
         Op::UploadPartCopy => copy::upload_part_copy(state, ctx, vreq).await,
         Op::PutObject
         | Op::PutTagging
         | Op::PutCors
+        | Op::PutObjectAcl
+        | Op::PutBucketAcl
         | Op::UploadPart
         | Op::Complete
         | Op::DeleteMultiple => Err(not_implemented("unreachable")),
@@ -235,8 +255,17 @@ mod tests {
         assert_eq!(r(Method::GET, true, &["uploadId"], false), Op::ListParts);
         assert_eq!(r(Method::GET, true, &[], false), Op::GetObject);
         assert_eq!(r(Method::DELETE, true, &[], false), Op::DeleteObject);
+        assert_eq!(r(Method::GET, false, &["acl"], false), Op::GetBucketAcl);
+        assert_eq!(r(Method::PUT, false, &["acl"], false), Op::PutBucketAcl);
+        assert_eq!(r(Method::GET, true, &["acl"], false), Op::GetObjectAcl);
+        assert_eq!(r(Method::HEAD, true, &["acl"], false), Op::GetObjectAcl);
+        // The sub-resource wins over the upload params, the copy source and tagging.
         assert_eq!(
-            r(Method::GET, false, &["acl"], false),
+            r(Method::PUT, true, &["acl", "tagging", "uploadId"], true),
+            Op::PutObjectAcl
+        );
+        assert_eq!(
+            r(Method::DELETE, true, &["acl"], false),
             Op::NotImplemented("acl")
         );
         assert_eq!(

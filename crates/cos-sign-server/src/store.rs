@@ -9,10 +9,18 @@
 //! ```text
 //! cos-sign-object 2 <etag: 32 hex, or <32 hex>-<parts> for a completed multipart upload>\n
 //! key: <percent-encoded key>\n
+//! g: <generation: unique to this file>\n
 //! h: <header name> <percent-encoded value>\n      (one line per stored header)
 //! \n
 //! <object bytes>
 //! ```
+//!
+//! A stored header changed on its own (an object's ACL, see [`Store::set_header`]) does not
+//! rewrite the object: it goes to the object's override file `<dir>/.meta/<bucket>/<name>`
+//! (the same `<name>` as the object's file), which names the generation of the object file it
+//! applies to. An override file of another generation (the object was replaced or deleted
+//! and uploaded again since) is ignored, so a new object never takes an old one's settings.
+//! Files written before generations existed read as generation `""`.
 //!
 //! An upload is written to `<dir>/<bucket>/.tmp-<unique>` and renamed into place after the
 //! whole body arrived, its MD5 checked and the file synced; the folder is synced after the
@@ -43,6 +51,9 @@ const MAX_NAME: usize = 200;
 const LONG_DIR: &str = "%%long";
 const MAX_HEADER: usize = 64 * 1024;
 const TMP_PREFIX: &str = ".tmp-";
+/// The folder of override files under the data folder.
+const META_DIR: &str = ".meta";
+const OVERRIDE_MAGIC: &str = "cos-sign-override 1 ";
 
 const KEY_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -299,7 +310,9 @@ impl Store {
                 if !fmeta.is_file() {
                     return Ok(None);
                 }
-                let (header_len, etag, stored_key, headers) = read_header(&mut file).await?;
+                let (header_len, etag, stored_key, mut headers, generation) =
+                    read_header(&mut file).await?;
+                apply_overrides(dir, bucket, key, &generation, &mut headers).await?;
                 if stored_key != key {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -341,7 +354,13 @@ impl Store {
                 let _replacing = replacing.lock().await;
                 match tokio::fs::remove_file(&path).await {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-                    _ => sync_dir(path.parent()).await,
+                    _ => {
+                        match tokio::fs::remove_file(override_path(dir, bucket, key)).await {
+                            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                            _ => {}
+                        }
+                        sync_dir(path.parent()).await
+                    }
                 }
             }
         }
@@ -411,6 +430,78 @@ impl Store {
         }
     }
 
+    /// Sets the stored header `name` of an object to `value` (`None`: removes it), keeping
+    /// its bytes, ETag and Last-Modified; `false` when there is no such object. In memory
+    /// this is [`update_headers`](Self::update_headers); on disk the object file stays as it
+    /// is: the change goes to its override file (see the module docs), written under the
+    /// store's lock with the generation of the object file in place, so an upload or a
+    /// delete that lands first leaves it no object to apply to.
+    pub async fn set_header(
+        &self,
+        bucket: &str,
+        key: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> io::Result<bool> {
+        let change = |h: &mut Vec<(String, String)>| {
+            h.retain(|(n, _)| n != name);
+            if let Some(v) = value {
+                h.push((name.to_owned(), v.to_owned()));
+            }
+        };
+        let Store::Disk(dir, replacing) = self else {
+            return self.update_headers(bucket, key, change).await;
+        };
+        let _replacing = replacing.lock().await;
+        let mut file = match tokio::fs::File::open(Self::object_path(dir, bucket, key)).await {
+            Ok(f) if f.metadata().await?.is_file() => f,
+            Ok(_) => return Ok(false),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        };
+        let (_, _, stored_key, _, generation) = read_header(&mut file).await?;
+        if stored_key != key {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the object file holds another key",
+            ));
+        }
+        let mut overrides = read_overrides(dir, bucket, key, &generation)
+            .await?
+            .unwrap_or_default();
+        overrides.retain(|(n, _)| n != name);
+        overrides.push((name.to_owned(), value.map(str::to_owned)));
+        let mut text = format!("{OVERRIDE_MAGIC}{generation}\n");
+        for (n, v) in &overrides {
+            let n = utf8_percent_encode(n, KEY_SET);
+            match v {
+                Some(v) => text.push_str(&format!("h: {n} {}\n", utf8_percent_encode(v, KEY_SET))),
+                None => text.push_str(&format!("d: {n}\n")),
+            }
+        }
+        let root = dir.join(META_DIR);
+        let dest = override_path(dir, bucket, key);
+        let parent = dest.parent().map(Path::to_path_buf);
+        if let Some(p) = &parent {
+            tokio::fs::create_dir_all(p).await?;
+        }
+        let (mut tmp, mut guard) = TempFile::create(&root).await?;
+        tmp.write_all(text.as_bytes()).await?;
+        tmp.flush().await?;
+        tmp.get_ref().sync_all().await?;
+        drop(tmp);
+        guard.persist(&dest).await?;
+        sync_dir(parent.as_deref()).await?;
+        Ok(true)
+    }
+
     /// Every object of a bucket whose key starts with `prefix`, in UTF-8 binary key order.
     pub async fn list(&self, bucket: &str, prefix: &str) -> io::Result<Vec<(String, Meta)>> {
         let mut out = match self {
@@ -460,7 +551,7 @@ impl Store {
                             Err(e) => return Err(e),
                         };
                         let fmeta = file.metadata().await?;
-                        let Ok((header_len, etag, key, headers)) = read_header(&mut file).await
+                        let Ok((header_len, etag, key, headers, _)) = read_header(&mut file).await
                         else {
                             continue;
                         };
@@ -517,9 +608,10 @@ impl Store {
                 tokio::fs::create_dir_all(&bucket_dir).await?;
                 let (mut file, guard) = TempFile::create(&bucket_dir).await?;
                 let mut header = format!(
-                    "{MAGIC}{}\nkey: {}\n",
+                    "{MAGIC}{}\nkey: {}\ng: {}\n",
                     etag.clone().unwrap_or_else(|| "0".repeat(32)),
                     utf8_percent_encode(key, KEY_SET),
+                    new_generation(),
                 );
                 for (n, v) in &headers {
                     header.push_str(&format!(
@@ -860,6 +952,7 @@ impl Upload {
                         m.etag == expect.etag
                             && m.len == expect.len
                             && m.modified == expect.modified
+                            && m.headers == expect.headers
                     };
                     if !store
                         .get(&bucket, &key, true)
@@ -889,10 +982,11 @@ impl Upload {
 /// The headers a stored header line list may hold.
 type StoredHeaders = Vec<(String, String)>;
 
-/// Reads the header of an object file; returns (header length, etag, key, stored headers).
+/// Reads the header of an object file; returns (header length, etag, key, stored headers,
+/// generation).
 async fn read_header(
     file: &mut tokio::fs::File,
-) -> io::Result<(u64, String, String, StoredHeaders)> {
+) -> io::Result<(u64, String, String, StoredHeaders, String)> {
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "not an object file");
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
@@ -919,11 +1013,14 @@ async fn read_header(
         .ok_or_else(bad)?
         .to_owned();
     let mut key = None;
+    let mut generation = String::new();
     let mut headers = Vec::new();
     let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
     for line in lines {
         if let Some(k) = line.strip_prefix("key: ") {
             key = Some(decode(k));
+        } else if let Some(g) = line.strip_prefix("g: ") {
+            g.clone_into(&mut generation);
         } else if let Some(c) = line.strip_prefix("content-type: ") {
             headers.push(("content-type".to_owned(), c.to_owned()));
         } else if let Some(h) = line.strip_prefix("h: ")
@@ -932,7 +1029,95 @@ async fn read_header(
             headers.push((decode(n), decode(v)));
         }
     }
-    Ok((end as u64, etag, key.ok_or_else(bad)?, headers))
+    Ok((end as u64, etag, key.ok_or_else(bad)?, headers, generation))
+}
+
+/// A name no other object file has had: the time, the process and a counter.
+fn new_generation() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{nanos:x}.{:x}.{:x}",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The override file of an object (see the module docs).
+fn override_path(dir: &Path, bucket: &str, key: &str) -> PathBuf {
+    dir.join(META_DIR).join(bucket).join(file_name(key))
+}
+
+/// The overrides of an object file of `generation`: each header name with its value, or
+/// `None` when removed; `None` when there is no override file for that generation.
+async fn read_overrides(
+    dir: &Path,
+    bucket: &str,
+    key: &str,
+    generation: &str,
+) -> io::Result<Option<Vec<(String, Option<String>)>>> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "not an override file");
+    let file = match tokio::fs::File::open(override_path(dir, bucket, key)).await {
+        Ok(f) => f,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let mut text = String::new();
+    file.take(MAX_HEADER as u64 + 1)
+        .read_to_string(&mut text)
+        .await?;
+    if text.len() > MAX_HEADER {
+        return Err(bad());
+    }
+    let mut lines = text.lines();
+    let of = lines
+        .next()
+        .and_then(|l| l.strip_prefix(OVERRIDE_MAGIC))
+        .ok_or_else(bad)?;
+    if of != generation {
+        return Ok(None);
+    }
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let mut out = Vec::new();
+    for line in lines {
+        if let Some(h) = line.strip_prefix("h: ") {
+            let (n, v) = h.split_once(' ').ok_or_else(bad)?;
+            out.push((decode(n), Some(decode(v))));
+        } else if let Some(n) = line.strip_prefix("d: ") {
+            out.push((decode(n), None));
+        } else {
+            return Err(bad());
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Applies the override file of an object file of `generation`, if any, to its headers.
+async fn apply_overrides(
+    dir: &Path,
+    bucket: &str,
+    key: &str,
+    generation: &str,
+    headers: &mut StoredHeaders,
+) -> io::Result<()> {
+    for (name, value) in read_overrides(dir, bucket, key, generation)
+        .await?
+        .unwrap_or_default()
+    {
+        headers.retain(|(n, _)| *n != name);
+        if let Some(v) = value {
+            headers.push((name, v));
+        }
+    }
+    Ok(())
 }
 
 /// The relative path of a key's file under its bucket folder (see the module docs).
@@ -1054,7 +1239,8 @@ mod tests {
         )
         .unwrap();
         let mut f = tokio::fs::File::open(&path).await.unwrap();
-        let (len, e, key, headers) = read_header(&mut f).await.unwrap();
+        let (len, e, key, headers, generation) = read_header(&mut f).await.unwrap();
+        assert_eq!(generation, "");
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!((e.as_str(), key.as_str()), (etag, "a b"));
         assert_eq!(

@@ -146,6 +146,16 @@ impl XmlOut {
         self
     }
 
+    /// `<name a="v" ...>`, the values escaped.
+    pub fn open_with(&mut self, name: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        let mut start = BytesStart::new(name);
+        for (a, v) in attributes {
+            start.push_attribute((*a, *v));
+        }
+        let _ = self.w.write_event(Event::Start(start));
+        self
+    }
+
     pub fn close(&mut self, name: &str) -> &mut Self {
         let _ = self.w.write_event(Event::End(BytesEnd::new(name)));
         self

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cos-sign-server [--addr 127.0.0.1:0] [--data-dir DIR] [--credentials-file FILE]
-//!                 [--default-bucket NAME] [--clock-offset SECONDS]
+//!                 [--default-bucket NAME] [--owner-uin UIN] [--clock-offset SECONDS]
 //!                 [--cors-allow-origin ORIGIN]... [--quiet] [limits]
 //! ```
 //! Prints `listening on http://ADDR` as its first line on stdout, then serves until Ctrl-C or
@@ -29,6 +29,8 @@ OPTIONS:
     --credentials-file FILE      accept the key of this profile file
     --profile NAME               profile (section) of the profile file [default: default]
     --default-bucket NAME        bucket of requests whose Host names none (IP, localhost)
+    --owner-uin UIN              the owner's account id that ACLs name (GET acl's Owner,
+                                 qcs::cam::uin/UIN:uin/UIN) [default: each bucket's APPID]
     --clock-offset SECONDS       add SECONDS (may be negative) to the server's clock
     --upload-expiry SECS         remove multipart uploads untouched this long [default: 86400]
     --cors-allow-origin ORIGIN   answer browsers from ORIGIN (e.g. http://127.0.0.1:8080,
@@ -90,6 +92,13 @@ fn parse(args: &[String]) -> Result<Config, String> {
                 config = config.cors_allow_origin(
                     server::parse_cors_origin(&v).map_err(|e| format!("{name} {e}"))?,
                 );
+            }
+            "--owner-uin" => {
+                let v = value()?;
+                if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!("--owner-uin {v}: a uin is 1 to 20 digits"));
+                }
+                config = config.owner_uin(v);
             }
             "--clock-offset" => {
                 let v = value()?;

@@ -1,0 +1,146 @@
+//! Bucket settings (a bucket's ACL, ...): small named texts per bucket, in memory or on disk.
+//!
+//! On disk a setting is the file `<dir>/.buckets/<bucket>/<name>` (no bucket name starts
+//! with `.`), written to a temporary file in `<dir>/.buckets/`, synced and renamed into
+//! place, so a crash leaves the old or the new text; the temporary files a crash left
+//! behind are removed when the store opens (as the object store's are). A setting is read
+//! with a size limit.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::RwLock;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::Storage;
+use super::store::TempFile;
+
+/// The folder under the data folder.
+const FOLDER: &str = ".buckets";
+/// Largest setting read back.
+pub(crate) const MAX_SETTING: usize = 256 * 1024;
+
+pub(crate) enum BucketConfig {
+    Memory(RwLock<HashMap<(String, String), String>>),
+    /// `<dir>/.buckets`, and the lock every write takes (two writes of one setting land in
+    /// the order they took it).
+    Disk(PathBuf, tokio::sync::Mutex<()>),
+}
+
+fn too_large() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "a bucket setting is too large")
+}
+
+impl BucketConfig {
+    pub async fn open(storage: &Storage) -> io::Result<Self> {
+        Ok(match storage {
+            Storage::Memory => Self::Memory(RwLock::new(HashMap::new())),
+            Storage::Disk(dir) => {
+                let root = dir.join(FOLDER);
+                tokio::fs::create_dir_all(&root).await?;
+                let mut entries = tokio::fs::read_dir(&root).await?;
+                while let Some(e) = entries.next_entry().await? {
+                    if e.file_name().to_string_lossy().starts_with('.') {
+                        tokio::fs::remove_file(e.path()).await?;
+                    }
+                }
+                Self::Disk(root, tokio::sync::Mutex::new(()))
+            }
+        })
+    }
+
+    /// The setting `name` of `bucket`, if set. `bucket` is a valid bucket name and `name` a
+    /// fixed name of this crate (neither holds a `/` or starts with `.`).
+    pub async fn get(&self, bucket: &str, name: &str) -> io::Result<Option<String>> {
+        match self {
+            Self::Memory(map) => Ok(map
+                .read()
+                .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                .get(&(bucket.to_owned(), name.to_owned()))
+                .cloned()),
+            Self::Disk(root, _) => {
+                let file = match tokio::fs::File::open(root.join(bucket).join(name)).await {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+                let mut text = String::new();
+                let limit = MAX_SETTING as u64 + 1;
+                file.take(limit).read_to_string(&mut text).await?;
+                if text.len() > MAX_SETTING {
+                    return Err(too_large());
+                }
+                Ok(Some(text))
+            }
+        }
+    }
+
+    /// Sets `name` of `bucket` to `value` (at most [`MAX_SETTING`] bytes).
+    pub async fn put(&self, bucket: &str, name: &str, value: &str) -> io::Result<()> {
+        if value.len() > MAX_SETTING {
+            return Err(too_large());
+        }
+        match self {
+            Self::Memory(map) => {
+                map.write()
+                    .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                    .insert((bucket.to_owned(), name.to_owned()), value.to_owned());
+                Ok(())
+            }
+            Self::Disk(root, lock) => {
+                let folder = root.join(bucket);
+                tokio::fs::create_dir_all(&folder).await?;
+                let (mut file, mut guard) = TempFile::create(root).await?;
+                file.write_all(value.as_bytes()).await?;
+                file.flush().await?;
+                file.get_ref().sync_all().await?;
+                drop(file);
+                let _order = lock.lock().await;
+                guard.persist(&folder.join(name)).await?;
+                tokio::fs::File::open(&folder).await?.sync_all().await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn settings_survive_a_reopen_and_refuse_large_values() {
+        let dir =
+            std::env::temp_dir().join(format!("cos-sign-bucket-config-{}", std::process::id()));
+        let storage = Storage::Disk(dir.clone());
+        let config = BucketConfig::open(&storage).await.unwrap();
+        assert_eq!(config.get("b-1", "acl").await.unwrap(), None);
+        config.put("b-1", "acl", "private").await.unwrap();
+        config
+            .put("b-1", "acl", "private READ=AllUsers")
+            .await
+            .unwrap();
+        assert!(
+            config
+                .put("b-1", "acl", &"x".repeat(MAX_SETTING + 1))
+                .await
+                .is_err()
+        );
+        // A temporary file a crash left behind is removed on open.
+        std::fs::write(dir.join(FOLDER).join(".tmp-crash"), b"x").unwrap();
+        let again = BucketConfig::open(&storage).await.unwrap();
+        assert_eq!(
+            again.get("b-1", "acl").await.unwrap().as_deref(),
+            Some("private READ=AllUsers")
+        );
+        assert!(!dir.join(FOLDER).join(".tmp-crash").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+        let memory = BucketConfig::open(&Storage::Memory).await.unwrap();
+        memory.put("b-1", "acl", "private").await.unwrap();
+        assert_eq!(
+            memory.get("b-1", "acl").await.unwrap().as_deref(),
+            Some("private")
+        );
+        assert_eq!(memory.get("b-2", "acl").await.unwrap(), None);
+    }
+}
