@@ -412,7 +412,7 @@ def test_delete_objects_raw(server):
 
 def test_unsupported_operations_answer_not_implemented(client):
     for call in (
-        lambda: client.get_bucket_acl(Bucket=BUCKET),
+        lambda: client.get_bucket_website(Bucket=BUCKET),
         lambda: client.get_bucket_versioning(Bucket=BUCKET),
         lambda: client.get_bucket_lifecycle(Bucket=BUCKET),
         lambda: client.get_bucket_tagging(Bucket=BUCKET),
