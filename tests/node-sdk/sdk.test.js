@@ -324,12 +324,17 @@ describe('objects', () => {
     await rejectsWith(cos.headObject(obj({ Key: keys[0] })), 404, '404');
   });
 
-  test('headBucket on any valid bucket name; features the server does not have are 501', async () => {
+  test('headBucket on any valid bucket name; object ACLs kept; features the server does not have are 501', async () => {
     const head = await cos.headBucket({ Bucket: BUCKET, Region: REGION });
     assert.equal(head.statusCode, 200);
     const key = k('unsupported/x');
     await cos.putObject(obj({ Key: key, Body: Buffer.from('x') }));
-    await rejectsWith(cos.getObjectAcl(obj({ Key: key })), 501, 'NotImplemented');
+    // Object ACLs are kept: default until set, then what was set.
+    const acl = await cos.getObjectAcl(obj({ Key: key }));
+    assert.equal(acl.ACL, 'default');
+    assert.equal(acl.Owner.ID, 'qcs::cam::uin/1250000000:uin/1250000000');
+    await cos.putObjectAcl(obj({ Key: key, ACL: 'public-read' }));
+    assert.equal((await cos.getObjectAcl(obj({ Key: key }))).ACL, 'public-read');
     await rejectsWith(cos.putBucketTagging({ Bucket: BUCKET, Region: REGION, Tags: [{ Key: 'a', Value: 'b' }] }), 501, 'NotImplemented');
   });
 

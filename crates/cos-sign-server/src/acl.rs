@@ -11,8 +11,9 @@
 //!   `public-read-write`. Another value is 400 `InvalidArgument`.
 //! - grants: `x-cos-grant-read`, `-read-acp`, `-write-acp`, `-full-control` (and, for buckets,
 //!   `-write`), each a comma-separated list of `id="<OwnerUin>"`, `id="<OwnerUin>/<SubUin>"`
-//!   or `id="qcs::cam::uin/<OwnerUin>:uin/<SubUin>"` (and `uri="<AllUsers URI>"`); they add
-//!   to the canned ACL (COS's own example sends both).
+//!   or `id="qcs::cam::uin/<OwnerUin>:uin/<SubUin>"` (and `uri="<AllUsers URI>"` or
+//!   `id="qcs::cam::anyone:anyone"` for everyone); they add to the canned ACL (COS's own
+//!   example sends both).
 //! - the body: `<AccessControlPolicy><Owner/><AccessControlList><Grant><Grantee>` with an `ID`
 //!   (`xsi:type="CanonicalUser"`) or the `URI` [`ALL_USERS`] (`xsi:type="Group"`), and a
 //!   `Permission` of `READ`, `WRITE` (buckets only), `READ_ACP`, `WRITE_ACP`, `FULL_CONTROL`.
@@ -39,6 +40,9 @@ use super::xml::{XmlOut, malformed, parse};
 
 /// The AllUsers group: anyone, signed or not.
 pub(crate) const ALL_USERS: &str = "http://cam.qcloud.com/groups/global/AllUsers";
+/// The id COS's policies (and the Node.js SDK's reading of an ACL) give anyone: taken as
+/// the AllUsers group in a grant.
+pub(crate) const ANYONE_ID: &str = "qcs::cam::anyone:anyone";
 /// The request header (and POST form field) with the canned ACL, and the name an object's
 /// ACL is stored under with its headers.
 pub(crate) const STORED_NAME: &str = "x-cos-acl";
@@ -264,6 +268,7 @@ impl Acl {
             let grantee = g.child("Grantee").ok_or_else(malformed)?;
             let permission = g.child("Permission").ok_or_else(malformed)?;
             let grantee = match (grantee.child("ID"), grantee.child("URI")) {
+                (Some(id), None) if id.text.trim() == ANYONE_ID => Grantee::AllUsers,
                 (Some(id), None) => Grantee::User(
                     canonical_id(id.text.trim())
                         .ok_or_else(|| invalid("A grantee ID is not a valid account id."))?,
@@ -415,6 +420,7 @@ fn grantee_list(value: &str) -> Result<Vec<Grantee>, CosError> {
             .and_then(|v| v.strip_suffix('"'))
             .unwrap_or(v);
         let grantee = match name.trim().to_ascii_lowercase().as_str() {
+            "id" if v == ANYONE_ID => Grantee::AllUsers,
             "id" => Grantee::User(canonical_id(v).ok_or_else(bad)?),
             "uri" if v == ALL_USERS => Grantee::AllUsers,
             _ => return Err(bad()),
@@ -669,6 +675,11 @@ mod tests {
             Resource::Object,
         );
         assert_eq!(write.unwrap_err().code, "InvalidArgument");
+        let anyone = Acl::from_headers(
+            headers(&[("x-cos-grant-read", "id=\"qcs::cam::anyone:anyone\"")]),
+            Resource::Bucket,
+        );
+        assert!(anyone.unwrap().unwrap().all_users_may(Permission::Read));
         for bad in [
             "",
             "id=",
