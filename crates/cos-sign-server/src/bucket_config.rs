@@ -1,4 +1,5 @@
-//! Bucket settings (a bucket's ACL, ...): small named texts per bucket, in memory or on disk.
+//! Bucket settings (a bucket's ACL, its CORS rules): small named texts per bucket, in memory
+//! or on disk.
 //!
 //! On disk a setting is the file `<dir>/.buckets/<bucket>/<name>` (no bucket name starts
 //! with `.`), written to a temporary file in `<dir>/.buckets/`, synced and renamed into
@@ -14,7 +15,7 @@ use std::sync::RwLock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::Storage;
-use super::store::TempFile;
+use super::store::{TempFile, sync_dir};
 
 /// The folder under the data folder.
 const FOLDER: &str = ".buckets";
@@ -98,7 +99,28 @@ impl BucketConfig {
                 drop(file);
                 let _order = lock.lock().await;
                 guard.persist(&folder.join(name)).await?;
-                tokio::fs::File::open(&folder).await?.sync_all().await
+                sync_dir(Some(&folder)).await
+            }
+        }
+    }
+
+    /// Removes `name` of `bucket` (not set is no error).
+    pub async fn delete(&self, bucket: &str, name: &str) -> io::Result<()> {
+        match self {
+            Self::Memory(map) => {
+                map.write()
+                    .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                    .remove(&(bucket.to_owned(), name.to_owned()));
+                Ok(())
+            }
+            Self::Disk(root, lock) => {
+                let folder = root.join(bucket);
+                let _order = lock.lock().await;
+                match tokio::fs::remove_file(folder.join(name)).await {
+                    Ok(()) => sync_dir(Some(&folder)).await,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e),
+                }
             }
         }
     }
@@ -134,6 +156,9 @@ mod tests {
             Some("private READ=AllUsers")
         );
         assert!(!dir.join(FOLDER).join(".tmp-crash").exists());
+        again.delete("b-1", "acl").await.unwrap();
+        again.delete("b-1", "acl").await.unwrap();
+        assert_eq!(again.get("b-1", "acl").await.unwrap(), None);
         let _ = std::fs::remove_dir_all(&dir);
         let memory = BucketConfig::open(&Storage::Memory).await.unwrap();
         memory.put("b-1", "acl", "private").await.unwrap();
@@ -142,5 +167,8 @@ mod tests {
             Some("private")
         );
         assert_eq!(memory.get("b-2", "acl").await.unwrap(), None);
+        memory.delete("b-1", "acl").await.unwrap();
+        memory.delete("b-1", "acl").await.unwrap();
+        assert_eq!(memory.get("b-1", "acl").await.unwrap(), None);
     }
 }

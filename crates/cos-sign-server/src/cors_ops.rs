@@ -67,9 +67,33 @@ pub(crate) fn bucket(state: &State, uri: &Uri, headers: &HeaderMap) -> Option<St
     request::bucket_of(&parsed).ok()
 }
 
+/// The name of a bucket's CORS rules among its settings (`bucket_config`): the GET Bucket
+/// cors document, read back through the checks of a PUT body.
+const SETTING: &str = "cors";
+
+/// The bucket's own rules, if it has any.
+async fn own_rules(state: &State, bucket: &str) -> Result<Option<CorsConfig>, CosError> {
+    let Some(text) = state
+        .buckets
+        .get(bucket, SETTING)
+        .await
+        .map_err(CosError::storage)?
+    else {
+        return Ok(None);
+    };
+    CorsConfig::from_xml(text.as_bytes())
+        .map(Some)
+        .map_err(|_| {
+            CosError::storage(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the stored CORS rules are damaged",
+            ))
+        })
+}
+
 /// The rules that apply to `bucket`: its own, else the server's default rule.
 async fn rules(state: &State, bucket: &str) -> Result<Option<Arc<CorsConfig>>, CosError> {
-    let own = state.cors.get(bucket).await.map_err(CosError::storage)?;
+    let own = own_rules(state, bucket).await?.map(Arc::new);
     Ok(own.or_else(|| state.default_cors.clone()))
 }
 
@@ -231,9 +255,10 @@ pub(crate) async fn put(
         return Err(CosError::bad_digest().into());
     }
     let config = CorsConfig::from_xml(&body)?;
+    let text = String::from_utf8_lossy(&config.to_xml()).into_owned();
     state
-        .cors
-        .put(&vreq.bucket, config)
+        .buckets
+        .put(&vreq.bucket, SETTING, &text)
         .await
         .map_err(CosError::storage)?;
     Ok(empty_answer(ctx, StatusCode::OK))
@@ -246,18 +271,13 @@ pub(crate) async fn get(
     ctx: &Ctx,
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
-    let config = state
-        .cors
-        .get(&vreq.bucket)
-        .await
-        .map_err(CosError::storage)?
-        .ok_or_else(|| {
-            CosError::new(
-                StatusCode::NOT_FOUND,
-                "NoSuchCORSConfiguration",
-                "The CORS configuration does not exist.",
-            )
-        })?;
+    let config = own_rules(state, &vreq.bucket).await?.ok_or_else(|| {
+        CosError::new(
+            StatusCode::NOT_FOUND,
+            "NoSuchCORSConfiguration",
+            "The CORS configuration does not exist.",
+        )
+    })?;
     Ok(xml_response(ctx, StatusCode::OK, config.to_xml()))
 }
 
@@ -268,8 +288,8 @@ pub(crate) async fn delete(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     state
-        .cors
-        .delete(&vreq.bucket)
+        .buckets
+        .delete(&vreq.bucket, SETTING)
         .await
         .map_err(CosError::storage)?;
     Ok(ctx

@@ -71,7 +71,6 @@ mod bucket_config;
 mod copy;
 mod cors;
 mod cors_ops;
-mod cors_store;
 mod delete_multiple;
 mod encryption;
 mod error;
@@ -331,11 +330,9 @@ pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 struct State {
     store: store::Store,
     parts: parts::Parts,
-    /// Each bucket's CORS rules.
-    cors: cors_store::CorsStore,
     /// The `--cors-allow-origin` rule, for buckets without rules of their own.
     default_cors: Option<Arc<cors::CorsConfig>>,
-    /// Bucket settings: each bucket's ACL.
+    /// Bucket settings: each bucket's ACL and CORS rules.
     buckets: bucket_config::BucketConfig,
     /// The owner's uin (`Config::owner_uin`).
     owner_uin: Option<String>,
@@ -442,9 +439,6 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
     let store = store::Store::open(&config.storage, config.limits.memory_store_cap)
         .await
         .map_err(in_folder)?;
-    let cors = cors_store::CorsStore::open(&config.storage)
-        .await
-        .map_err(in_folder)?;
     let listener = TcpListener::bind(config.addr).await.map_err(|e| {
         std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.addr))
     })?;
@@ -463,7 +457,6 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
     let state = Arc::new(State {
         store,
         parts,
-        cors,
         default_cors,
         buckets,
         owner_uin: config.owner_uin,

@@ -317,10 +317,7 @@ mod tests {
             r(Method::PUT, true, &["cors"], true),
             Op::NotImplemented("cors")
         );
-        assert_eq!(
-            r(Method::GET, false, &["cors", "acl"], false),
-            Op::NotImplemented("acl")
-        );
+        assert_eq!(r(Method::GET, false, &["cors", "acl"], false), Op::GetCors);
         assert!(matches!(
             r(Method::POST, true, &[], false),
             Op::NotImplemented(_)

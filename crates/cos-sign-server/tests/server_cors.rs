@@ -284,12 +284,15 @@ async fn disk_store_keeps_cors_rules_across_a_restart() {
     assert_eq!(status(&put_cors(handle.addr, HOST, RULES, "").await), 200);
     let before = get_cors(handle.addr, HOST).await;
     handle.shutdown().await;
-    // Only the rules file is left in the rules folder (no temporary file).
-    let files: Vec<String> = std::fs::read_dir(dir.path().join(".cors"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(files, [format!("{BUCKET}.xml")]);
+    // The rules are the bucket's one setting, and no temporary file is left.
+    let names = |d: std::path::PathBuf| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names(dir.path().join(".buckets")), [BUCKET]);
+    assert_eq!(names(dir.path().join(".buckets").join(BUCKET)), ["cors"]);
 
     let handle = start_disk(dir.path()).await;
     let addr = handle.addr;
