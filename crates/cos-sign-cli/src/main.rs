@@ -448,6 +448,10 @@ struct ServeArgs {
     /// request header, ETag, Content-* and x-cos-* exposed. Repeatable.
     #[arg(long = "cors-allow-origin", value_name = "ORIGIN", value_parser = server::parse_cors_origin)]
     cors_allow_origins: Vec<String>,
+    /// The account id (uin) the ACLs name as the owner (GET Object/Bucket acl); by default
+    /// each bucket's APPID.
+    #[arg(long, value_name = "UIN", value_parser = server::parse_owner_uin)]
+    owner_uin: Option<String>,
     /// Do not log requests to stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -904,6 +908,9 @@ fn serve(a: &ServeArgs) -> Result<ExitCode, CliError> {
     }
     for origin in &a.cors_allow_origins {
         config = config.cors_allow_origin(origin.clone());
+    }
+    if let Some(uin) = &a.owner_uin {
+        config = config.owner_uin(uin.clone());
     }
     if !a.credentials.is_empty() {
         eprintln!("cos-sign serve: {}", server::ARGV_SECRET_WARNING);

@@ -640,6 +640,16 @@ fn bad_input_exits_2_with_a_clear_message() {
             "a timeout must be more than 0 seconds",
         ),
         (
+            &["serve", "--owner-uin", "12x"],
+            PERM,
+            "a uin is 1 to 20 digits",
+        ),
+        (
+            &["serve", "--cors-allow-origin", "http://a b"],
+            PERM,
+            "http://a b",
+        ),
+        (
             &["presign", BUCKET, "a", "--param", "a=b", "--param", "A=c"],
             PERM,
             "param \"A\" is given twice",

@@ -690,6 +690,17 @@ pub fn parse_addr(v: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| bad("the name has no address".to_owned()))
 }
 
+/// Checks an `--owner-uin` value: an account id of 1 to 20 digits.
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_owner_uin(v: &str) -> Result<String, String> {
+    if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{v}: a uin is 1 to 20 digits"));
+    }
+    Ok(v.to_owned())
+}
+
 /// Checks a `--cors-allow-origin` value: printable ASCII without spaces or commas, one `*`
 /// at most (`http://127.0.0.1:8080`, `http://*.example.com`, `*`).
 ///

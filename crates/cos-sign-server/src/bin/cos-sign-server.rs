@@ -94,11 +94,9 @@ fn parse(args: &[String]) -> Result<Config, String> {
                 );
             }
             "--owner-uin" => {
-                let v = value()?;
-                if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(format!("--owner-uin {v}: a uin is 1 to 20 digits"));
-                }
-                config = config.owner_uin(v);
+                config = config.owner_uin(
+                    server::parse_owner_uin(&value()?).map_err(|e| format!("{name} {e}"))?,
+                );
             }
             "--clock-offset" => {
                 let v = value()?;
