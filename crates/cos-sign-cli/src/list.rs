@@ -123,15 +123,7 @@ pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
         bucket_key(&a.bucket, a.key.as_deref())?
     };
     let (handle, rt) = (a.remote.bucket(&bucket)?, crate::runtime()?);
-    let mut rm = Removal {
-        shown: bucket,
-        bucket: &handle,
-        rt: &rt,
-        dry_run: a.dry_run,
-        out: std::io::stdout().lock(),
-        tried: 0,
-        failed: 0,
-    };
+    let mut rm = Removal::new(&handle, &rt, a.dry_run, RM_LINES);
     if a.recursive {
         // Page by page (a listing goes on after its marker, so deleting a page's keys does
         // not move the next page): memory stays one page, however many keys match.
@@ -157,21 +149,48 @@ pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
     crate::ended(rm.failed, rm.tried, "objects not deleted")
 }
 
-/// The deletes of one `rm`, with what they printed and how many failed.
-struct Removal<'a> {
+/// The start of the line of a deleted object, and of one a dry run would delete: `rm`'s.
+const RM_LINES: (&str, &str) = ("deleted ", "(dry run) would delete ");
+
+/// The deletes of one `rm` (or `sync --delete`), with what they printed and how many failed.
+pub(crate) struct Removal<'a> {
     shown: String,
     bucket: &'a Bucket,
     rt: &'a tokio::runtime::Runtime,
     dry_run: bool,
     out: std::io::StdoutLock<'a>,
-    tried: usize,
-    failed: usize,
+    /// The start of a line: (deleted, would be deleted).
+    lines: (&'a str, &'a str),
+    /// Objects deleted or tried.
+    pub(crate) tried: usize,
+    /// Deletes that failed.
+    pub(crate) failed: usize,
 }
 
-impl Removal<'_> {
+impl<'a> Removal<'a> {
+    /// Deletes in `bucket`, each reported on stdout as `lines.0` (`lines.1` with `dry_run`,
+    /// which deletes nothing) followed by `cos://BUCKET/KEY`.
+    pub(crate) fn new(
+        bucket: &'a Bucket,
+        rt: &'a tokio::runtime::Runtime,
+        dry_run: bool,
+        lines: (&'a str, &'a str),
+    ) -> Self {
+        Self {
+            shown: bucket.name().to_owned(),
+            bucket,
+            rt,
+            dry_run,
+            out: std::io::stdout().lock(),
+            lines,
+            tried: 0,
+            failed: 0,
+        }
+    }
+
     /// Deletes `keys`, [`DELETES_IN_FLIGHT`] at a time, and reports each in their order
     /// (`deleted cos://...` on stdout, a failure on stderr); with `dry_run`, only names them.
-    fn delete(&mut self, keys: &[&str]) -> Result<(), CliError> {
+    pub(crate) fn delete(&mut self, keys: &[&str]) -> Result<(), CliError> {
         let bucket = self.bucket;
         let results: Vec<_> = if self.dry_run {
             keys.iter().map(|k| (*k, None)).collect()
@@ -187,8 +206,8 @@ impl Removal<'_> {
             let shown = cos_uri(&self.shown, k);
             self.tried += 1;
             match r {
-                None => writeln!(self.out, "(dry run) would delete {shown}"),
-                Some(Ok(_)) => writeln!(self.out, "deleted {shown}"),
+                None => writeln!(self.out, "{}{shown}", self.lines.1),
+                Some(Ok(_)) => writeln!(self.out, "{}{shown}", self.lines.0),
                 Some(Err(e)) => {
                     self.failed += 1;
                     crate::warn(&format!("{shown}: {}", CliError::from(e).message));

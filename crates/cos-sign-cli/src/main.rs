@@ -29,6 +29,7 @@ macro_rules! esay {
 }
 
 mod demo;
+mod folder;
 mod list;
 mod progress;
 mod remote;

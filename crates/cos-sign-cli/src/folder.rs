@@ -1,0 +1,184 @@
+//! The files of a local folder, and the place of each object of a prefix in it: the mapping
+//! between `/`-separated paths below a folder and keys below a prefix that `put -r`,
+//! `get -r` and `sync` share.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::CliError;
+use crate::target::cos_uri;
+
+/// The files under `dir`, with their `/`-joined paths below it, in path order: regular files
+/// and links to files; linked folders are not entered (no loops), other kinds and names that
+/// are not UTF-8 (no key can name them as they are) are skipped with a warning.
+pub(crate) fn files_below(dir: &Path) -> Result<Vec<(PathBuf, String)>, CliError> {
+    let read = |d: &Path, e: std::io::Error| CliError::fail(format!("{}: {e}", d.display()));
+    let mut out = Vec::new();
+    let mut folders = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, rel)) = folders.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| read(&d, e))? {
+            let entry = entry.map_err(|e| read(&d, e))?;
+            let path = entry.path();
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                crate::warn(&format!(
+                    "{}: skipped: the name is not UTF-8",
+                    path.display()
+                ));
+                continue;
+            };
+            let rel = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let kind = entry.file_type().map_err(|e| read(&path, e))?;
+            if kind.is_dir() {
+                folders.push((path, rel));
+            } else if kind.is_file() || kind.is_symlink() && path.is_file() {
+                out.push((path, rel));
+            } else {
+                crate::warn(&format!("{}: skipped: not a file", path.display()));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// Where `get -r` writes `key` (listed under `prefix`) in `dir`: its path below the prefix,
+/// `/`-separated (after a prefix not ending in `/`, one `/` is dropped: `photos` gives
+/// `photos/a.jpg` as `a.jpg`). `None` when that is no plain relative path (empty, with an
+/// empty, `.` or `..` part, or a NUL), so nothing is written outside `dir` whatever the keys.
+pub(crate) fn path_below(dir: &Path, prefix: &str, key: &str) -> Option<PathBuf> {
+    let rel = key.strip_prefix(prefix)?;
+    let rel = if prefix.is_empty() || prefix.ends_with('/') {
+        rel
+    } else {
+        rel.strip_prefix('/').unwrap_or(rel)
+    };
+    if rel.is_empty() || rel.contains('\0') {
+        return None;
+    }
+    let mut path = dir.to_path_buf();
+    for part in rel.split('/') {
+        if matches!(part, "" | "." | "..") {
+            return None;
+        }
+        path.push(part);
+    }
+    Some(path)
+}
+
+/// Where a listed key goes in the folder.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// At this path.
+    At(PathBuf),
+    /// Nowhere, quietly: a folder marker (a key ending in `/`).
+    Marker,
+    /// Nowhere, reported: no path below the folder, or the path of a key listed before.
+    Skipped,
+}
+
+/// The places of the keys listed under a prefix in a folder (`get -r`, `sync`): each key
+/// at its [`path_below`] the folder, the first key listed keeping a path that two keys
+/// share (after a prefix not ending in `/`, `p/a` and `pa` are both `a`).
+#[derive(Debug)]
+pub(crate) struct Placement {
+    bucket: String,
+    dir: PathBuf,
+    prefix: String,
+    /// Paths already given, with the key's name for the report; only for a prefix not
+    /// ending in `/` (the only case where two keys can share one).
+    claimed: Option<HashMap<PathBuf, String>>,
+}
+
+impl Placement {
+    /// The places of the keys of `bucket` listed under `prefix`, in `dir`.
+    pub(crate) fn new(bucket: &str, dir: &Path, prefix: &str) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            dir: dir.to_path_buf(),
+            prefix: prefix.to_owned(),
+            claimed: (!prefix.is_empty() && !prefix.ends_with('/')).then(HashMap::new),
+        }
+    }
+
+    /// The place of `key`; a skipped key is reported on stderr (a folder marker is not).
+    pub(crate) fn place(&mut self, key: &str) -> Place {
+        let shown = cos_uri(&self.bucket, key);
+        let Some(path) = path_below(&self.dir, &self.prefix, key) else {
+            if key.ends_with('/') {
+                return Place::Marker;
+            }
+            crate::warn(&format!(
+                "{shown}: skipped: its key is no path below the folder"
+            ));
+            return Place::Skipped;
+        };
+        if let Some(claimed) = &mut self.claimed {
+            if let Some(first) = claimed.get(&path) {
+                crate::warn(&format!(
+                    "{shown}: skipped: {} is the path of {} (listed first)",
+                    path.display(),
+                    cos_uri(&self.bucket, first)
+                ));
+                return Place::Skipped;
+            }
+            claimed.insert(path.clone(), key.to_owned());
+        }
+        Place::At(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_below_the_folder() {
+        use super::path_below;
+        use std::path::Path;
+        let d = Path::new("/out");
+        let at = |prefix: &str, key: &str| path_below(d, prefix, key);
+        assert_eq!(at("p/", "p/a.jpg"), Some(d.join("a.jpg")));
+        assert_eq!(
+            at("p/", "p/x/y z/谷"),
+            Some(d.join("x").join("y z").join("谷"))
+        );
+        assert_eq!(at("p", "p/a"), Some(d.join("a")));
+        assert_eq!(at("p", "p2/b"), Some(d.join("2").join("b")));
+        assert_eq!(at("", "a\\b"), Some(d.join("a\\b")));
+        for (prefix, key) in [
+            ("p/", "p/"),
+            ("p/", "p/../x"),
+            ("p/", "p/a/../../x"),
+            ("p/", "p//etc/passwd"),
+            ("p/", "p/a//b"),
+            ("p/", "p/./a"),
+            ("p/", "p/a/."),
+            ("p/", "p/a/"),
+            ("p/", "p/a\0b"),
+            ("", "/etc/passwd"),
+            ("", ".."),
+            ("p", "p"),
+            ("q/", "p/a"),
+        ] {
+            assert_eq!(at(prefix, key), None, "{prefix:?} {key:?}");
+        }
+    }
+
+    #[test]
+    fn the_first_key_keeps_a_shared_path() {
+        use super::{Place, Placement};
+        use std::path::Path;
+        let d = Path::new("/out");
+        let mut p = Placement::new("b", d, "c");
+        assert_eq!(p.place("c/a"), Place::At(d.join("a")));
+        assert_eq!(p.place("ca"), Place::Skipped);
+        assert_eq!(p.place("c/"), Place::Marker);
+        assert_eq!(p.place("c/x/"), Place::Marker);
+        assert_eq!(p.place("c/../x"), Place::Skipped);
+        let mut p = Placement::new("b", d, "c/");
+        assert_eq!(p.place("c/a"), Place::At(d.join("a")));
+        assert_eq!(p.place("c/a"), Place::At(d.join("a")));
+    }
+}
