@@ -3,90 +3,13 @@
 //! directly); tampered URLs; `verify` verdicts; `put`/`get`; bad input; no secret in any
 //! output. Needs `curl` (installed with apt-get when missing).
 
+mod cli_common;
+
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cos-sign");
-const ID: &str = "AKIDcliPermanent000000000000000001";
-const KEY: &str = "cliPermanentSecretKey+/=00000000001";
-const TMP_ID: &str = "AKIDcliTemporary000000000000000002";
-const TMP_KEY: &str = "cliTemporarySecretKey00000000000002";
-const TOKEN: &str = "cliSessionToken:xyz/+=0000000000002";
-const BUCKET: &str = "examplebucket-1250000000";
-const HOST: &str = "examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com";
-
-/// Every output of every command, to check no secret leaks.
-static OUTPUTS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
-
-fn home() -> &'static Path {
-    use std::sync::OnceLock;
-    static HOME: OnceLock<PathBuf> = OnceLock::new();
-    HOME.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("cos-sign-cli-home-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    })
-}
-
-/// `cos-sign` with a clean environment: no credentials unless given, an empty HOME.
-fn cmd(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env_clear()
-        .env("HOME", home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c
-}
-
-fn record(label: &str, out: &Output) {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    OUTPUTS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push((label.to_owned(), text));
-}
-
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = cmd(args, env).output().expect("cos-sign runs");
-    record(&args.join(" "), &out);
-    out
-}
-
-/// Asserts that `text` (an output) contains `needle`, showing the text when not.
-#[track_caller]
-fn assert_has(text: &str, needle: &str) {
-    assert!(text.contains(needle), "{needle:?} not in:\n{text}");
-}
-
-/// Asserts the exit code of `o`, showing its stderr when it differs.
-#[track_caller]
-fn assert_exit(o: &Output, code: i32) {
-    assert_eq!(o.status.code(), Some(code), "{}", stderr(o));
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-const PERM: &[(&str, &str)] = &[("COS_SECRET_ID", ID), ("COS_SECRET_KEY", KEY)];
-const TEMP: &[(&str, &str)] = &[
-    ("COS_SECRET_ID", TMP_ID),
-    ("COS_SECRET_KEY", TMP_KEY),
-    ("COS_SECURITY_TOKEN", TOKEN),
-];
+use cli_common::*;
 
 fn presign(args: &[&str], env: &[(&str, &str)]) -> String {
     let mut a = vec!["presign", "--scheme", "http"];
@@ -94,50 +17,6 @@ fn presign(args: &[&str], env: &[(&str, &str)]) -> String {
     let o = run(&a, env);
     assert_exit(&o, 0);
     stdout(&o).trim().to_owned()
-}
-
-/// A `cos-sign serve` child, killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(extra: &[&str]) -> Self {
-        let mut args = vec!["serve", "--addr", "127.0.0.1:0", "--quiet"];
-        args.extend_from_slice(extra);
-        let mut child = cmd(&args, &[])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line {line:?}"))
-            .to_owned();
-        Server { child, url }
-    }
-
-    /// A server that knows the permanent key `ID`/`KEY`.
-    fn with_key() -> Self {
-        Server::start(&["--credential", &format!("{ID}:{KEY}")])
-    }
-
-    fn addr(&self) -> &str {
-        self.url.trim_start_matches("http://")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn ensure_curl() {
@@ -180,25 +59,6 @@ fn code_of(xml: &str) -> &str {
         .nth(1)
         .and_then(|r| r.split("</Code>").next())
         .unwrap_or("")
-}
-
-/// A file `name` in `dir` holding `data(len, seed)`: its path and its bytes.
-fn source(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Vec<u8>) {
-    let (path, bytes) = (dir.join(name), data(len, seed));
-    std::fs::write(&path, &bytes).unwrap();
-    (path, bytes)
-}
-
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 #[test]
@@ -991,13 +851,6 @@ fn cos_uris_name_bucket_and_key() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
     }
-}
-
-/// `args` over http through the local server at `proxy`.
-fn through<'a>(args: &[&'a str], proxy: &'a str) -> Vec<&'a str> {
-    let mut a = args.to_vec();
-    a.extend_from_slice(&["--scheme", "http", "--proxy", proxy]);
-    a
 }
 
 #[test]
@@ -1916,53 +1769,6 @@ fn canned(answers: &'static [Canned]) -> String {
     addr
 }
 
-/// The requests a [`stand_in`] answered, as `METHOD TARGET` lines, in order.
-type Requests = std::sync::Arc<Mutex<Vec<String>>>;
-
-/// A stand-in server: `answer(method, request target)` gives the status line and headers,
-/// and the body, of each request (the request's own body is not read); `Content-Length` of
-/// the body is added unless the headers have one, then the connection is closed. Returns
-/// its address and the requests it answered.
-fn stand_in(
-    answer: impl Fn(&str, &str) -> (String, Vec<u8>) + Send + 'static,
-) -> (String, Requests) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let seen = Requests::default();
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { break };
-            s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
-                .unwrap();
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 65536];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut chunk) {
-                    Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-                    _ => break,
-                }
-            }
-            let head = String::from_utf8_lossy(&buf).into_owned();
-            let mut line = head.split(' ');
-            let (method, target) = (line.next().unwrap_or(""), line.next().unwrap_or("/"));
-            log.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(format!("{method} {target}"));
-            let (head, body) = answer(method, target);
-            let length = match head.to_ascii_lowercase().contains("\r\ncontent-length:") {
-                true => String::new(),
-                false => format!("Content-Length: {}\r\n", body.len()),
-            };
-            let head = format!("{head}{length}Connection: close\r\n\r\n");
-            let _ = s.write_all(head.as_bytes());
-            let _ = s.write_all(&body);
-        }
-    });
-    (addr, seen)
-}
-
 /// Answers that are not the object: a redirect, a 204, a 206 to a GET without Range, and
 /// error answers with terminal escapes or a temporary key's token in them. Each `get` fails
 /// (exit 1) and leaves the existing output file as it was; the error shows no escape and no
@@ -2119,36 +1925,6 @@ fn ls_lists_a_bucket() {
     let o = local(&["ls", BUCKET, "none/"]);
     assert_exit(&o, 0);
     assert!(o.stdout.is_empty());
-}
-
-/// An empty object at `key`, PUT through the proxy `proxy` (host:port) with a URL the test
-/// signs itself (a `cos-sign put` per key would start a process for each).
-fn put_direct(proxy: &str, key: &str) {
-    use cos_sign_std::config::{Endpoint, Scheme};
-    use cos_sign_std::credentials::{Credentials, StaticProvider};
-    use cos_sign_std::method::Method;
-    use cos_sign_std::signer::{SignOptions, Signer};
-    use std::io::{Read, Write};
-    let endpoint = Endpoint::builder()
-        .region("ap-guangzhou")
-        .scheme(Scheme::Http)
-        .build()
-        .unwrap();
-    let signer = Signer::new(StaticProvider::new(Credentials::new(ID, KEY)), endpoint);
-    let p = signer
-        .presign(Method::Put, BUCKET, key, &SignOptions::default())
-        .unwrap();
-    let host = signer.host(BUCKET).unwrap();
-    let mut s = std::net::TcpStream::connect(proxy).unwrap();
-    write!(
-        s,
-        "PUT {} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        p.url
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
 
 /// Makes a named pipe at `path`.
@@ -2422,45 +2198,6 @@ fn put_r_uploads_a_folder_and_get_r_brings_it_back() {
     assert_has(&stderr(&o), "not a folder");
 }
 
-/// The names in `dir` and below it (`/`-joined paths, sorted), hidden ones included.
-fn tree(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut todo = vec![(dir.to_path_buf(), String::new())];
-    while let Some((d, rel)) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let name = format!("{rel}{}", e.file_name().to_string_lossy());
-            if e.file_type().unwrap().is_dir() {
-                todo.push((e.path(), format!("{name}/")));
-            }
-            out.push(name);
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The keys `ls -r --output json` lists under `prefix`.
-fn listed_keys(server: &Server, prefix: &str) -> Vec<String> {
-    let o = run(
-        &through(
-            &["ls", BUCKET, prefix, "-r", "--output", "json"],
-            &server.url,
-        ),
-        PERM,
-    );
-    assert_exit(&o, 0);
-    stdout(&o)
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
-}
-
 /// `put -r` where the server refuses two files (EntityTooLarge: one PUT, one multipart
 /// upload): the others are uploaded all the same, each refusal names its file and why, the
 /// summary counts them, exit 1; no multipart upload is left open on the server.
@@ -2561,42 +2298,6 @@ fn get_r_goes_on_after_local_failures() {
         b"mine"
     );
     assert!(tree(&tmp).is_empty(), "left behind: {:?}", tree(&tmp));
-}
-
-/// A List Objects page of `keys` (each 3 bytes); truncated when `next` is given.
-fn list_page(keys: &[&str], next: Option<&str>) -> Vec<u8> {
-    let mut xml = String::from("<ListBucketResult>");
-    match next {
-        Some(m) => xml.push_str(&format!(
-            "<IsTruncated>true</IsTruncated><NextMarker>{m}</NextMarker>"
-        )),
-        None => xml.push_str("<IsTruncated>false</IsTruncated>"),
-    }
-    for k in keys {
-        xml.push_str(&format!(
-            "<Contents><Key>{k}</Key><Size>3</Size></Contents>"
-        ));
-    }
-    xml.push_str("</ListBucketResult>");
-    xml.into_bytes()
-}
-
-/// The path and query of a request target, absolute (through a proxy) or not.
-fn path_query(target: &str) -> (&str, &str) {
-    let path = match target.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => target,
-    };
-    path.split_once('?').unwrap_or((path, ""))
-}
-
-/// COS's error answer: the status line and the XML body.
-fn cos_error(status: &str, code: &str) -> (String, Vec<u8>) {
-    (
-        format!("HTTP/1.1 {status}\r\nContent-Type: application/xml\r\n"),
-        format!("<Error><Code>{code}</Code><Message>refused by the test</Message></Error>")
-            .into_bytes(),
-    )
 }
 
 /// `rm -r` where COS refuses two deletes (403 AccessDenied, with a temporary key's token in
