@@ -1,5 +1,5 @@
-//! `cos-sign`: pre-sign, check, upload, download, list, copy and delete Tencent Cloud COS
-//! objects, and run a local COS-compatible server. Run `cos-sign --help` (or
+//! `cos-sign`: pre-sign, check, upload, download, sync, list, copy and delete Tencent Cloud
+//! COS objects, and run a local COS-compatible server. Run `cos-sign --help` (or
 //! `cos-sign <command> --help`).
 //!
 //! It is the top layer: arguments, output and exit codes only. Signing is `cos-sign-std`'s
@@ -33,6 +33,7 @@ mod folder;
 mod list;
 mod progress;
 mod remote;
+mod sync;
 mod target;
 mod transfer;
 mod verify;
@@ -136,6 +137,21 @@ enum Command {
     /// credentials.
     #[command(after_long_help = GET_HELP)]
     Get(transfer::GetArgs),
+    /// Transfer what differs between a local folder and a prefix, either way (--delete: and
+    /// delete what the source lacks).
+    #[command(
+        after_long_help = SYNC_HELP,
+        mut_arg("headers", |a| a.help(
+            "A header sent with each upload, 'Name: value' (repeatable, as with put -H; not when \
+             downloading)")),
+        mut_arg("content_type", |a| a.help(
+            "The Content-Type of each upload (default: guessed per file from its extension; not \
+             when downloading)")),
+        mut_arg("meta", |a| a.help(
+            "User metadata of each upload, x-cos-meta-NAME: VALUE (repeatable; not md5, which \
+             sync stores; not when downloading)")),
+    )]
+    Sync(sync::SyncArgs),
     /// List the objects of a bucket under a prefix (one level, or all with -r).
     #[command(after_long_help = LS_HELP)]
     Ls(list::LsArgs),
@@ -288,6 +304,37 @@ would not stay inside the folder (a .. or empty part), or whose path a key liste
 has (after photos, both photos/a and photosa are a), is skipped and reported; a folder
 marker (a key ending in /) is skipped quietly. Exit 1 if any object was not written, or
 if a page of the listing could not be had (that stops it).";
+
+const SYNC_HELP: &str = "\
+Examples:
+  cos-sign sync photos cos://examplebucket-1250000000/photos/            # upload what changed
+  cos-sign sync cos://examplebucket-1250000000/photos/ photos            # download what changed
+  cos-sign sync photos cos://examplebucket-1250000000/photos/ --delete   # and delete what photos lacks
+  cos-sign sync photos cos://examplebucket-1250000000/photos/ --dryrun   # only say what would be done
+
+One side is a local folder, the other cos://BUCKET/PREFIX; files and keys match as with
+put -r and get -r (the same links followed, names skipped, folder markers and keys that are
+no path below the folder skipped and reported). A file is transferred when the other side
+lacks it or it differs:
+  1. the sizes differ; else (unless --size-only)
+  2. the object tells its MD5 and the file's differs: an ETag of 32 hex digits is the MD5 of
+     an object of one PUT; a multipart object's ETag (<hex>-<parts>) is not, so its
+     x-cos-meta-md5 is read (one HEAD): sync stores the file's MD5 there with each upload,
+     as coscmd's upload -s does (put does not);
+  3. else (a multipart object without it) the times: up, the file was modified after the
+     object was written (as aws s3 sync); down, the file's time is not the object's
+     Last-Modified (sync gives each file it downloads that time).
+Uploads go as put -r sends them (-H, --meta, --content-type or the type guessed, multipart
+above --multipart-threshold); downloads as get -r writes them (a temporary file renamed into
+place). Each action is a line on stdout (upload: ..., download: ..., delete: ...), then the
+counts: transferred, unchanged, deleted, failed. A failed file or object is reported and
+the others go on (exit 1 at the end).
+
+--delete deletes, after the transfers, the files or objects under DST that SRC lacks, never
+anything outside DST, and nothing when a listing failed (the objects of the prefix are
+listed first when uploading: a failed listing stops it; when downloading, page by page as
+get -r does: a failed page stops it and nothing is deleted). Syncing from one cos:// prefix
+to another is not supported (use cos-sign cp).";
 
 const DEMO_HELP: &str = "\
 Everything runs on this machine (no network, no account): a local COS server on a free
@@ -1004,6 +1051,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve(a),
         Command::Put(a) => transfer::put(a),
         Command::Get(a) => transfer::get(a),
+        Command::Sync(a) => sync::run(a),
         Command::Ls(a) => list::run(a),
         Command::Rm(a) => list::rm(a),
         Command::Cp(a) => list::cp(a),

@@ -164,6 +164,24 @@ pub(crate) struct HeaderArgs {
     meta: Vec<(String, String)>,
 }
 
+impl HeaderArgs {
+    /// Whether any was given.
+    pub(crate) fn given(&self) -> bool {
+        !self.headers.is_empty() || self.content_type.is_some() || !self.meta.is_empty()
+    }
+
+    /// Whether the metadata `name` is given, as `--meta NAME=...` or `-H 'x-cos-meta-NAME: ...'`
+    /// (ASCII case aside).
+    pub(crate) fn has_meta(&self, name: &str) -> bool {
+        let header = format!("x-cos-meta-{name}");
+        self.meta.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+            || self
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(&header))
+    }
+}
+
 #[derive(Args, Debug)]
 pub(crate) struct PutArgs {
     /// The file to upload (`-`: standard input).
@@ -689,7 +707,7 @@ struct Got {
     meta: Vec<(String, String)>,
 }
 
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
