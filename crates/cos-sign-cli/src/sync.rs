@@ -238,6 +238,29 @@ impl Tally {
         crate::warn(&format!("{what}: {}", e.message));
     }
 
+    /// Counts the outcome of a comparison of `what`: unchanged (`None`), failed (reported);
+    /// gives why it is to be transferred.
+    fn verdict(&mut self, what: &str, why: Result<Option<Why>, CliError>) -> Option<Why> {
+        match why {
+            Ok(Some(why)) => Some(why),
+            Ok(None) => {
+                tracing::debug!(%what, "unchanged");
+                self.unchanged += 1;
+                None
+            }
+            Err(e) => {
+                self.fail(what, &e);
+                None
+            }
+        }
+    }
+
+    /// Counts a transfer done (or, in a dry run, to do), said by `line` on stdout.
+    fn done(&mut self, line: &str) {
+        say!("{line}");
+        self.transferred += 1;
+    }
+
     /// The summary line on stdout.
     fn summary(&self, dryrun: bool) {
         let (dry, transferred, deleted) = if dryrun {
@@ -310,26 +333,21 @@ fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCo
     for (path, rel) in &files {
         let key = up.key(rel);
         let object = objects.remove(&key);
-        let shown = path.display();
-        let why = Local::stat(path).and_then(|local| {
-            let mut local = local.ok_or_else(|| CliError::fail("it is gone"))?;
-            let why = match &object {
-                None => Some(Why::New),
-                Some(o) => cmp.why(&mut local, o)?,
-            };
-            Ok((local, why))
-        });
-        let (mut local, why) = match why {
-            Ok((_, None)) => {
-                tracing::debug!(file = %shown, "unchanged");
-                tally.unchanged += 1;
-                continue;
-            }
-            Ok((local, Some(why))) => (local, why),
+        let shown = path.display().to_string();
+        let local = Local::stat(path).and_then(|l| l.ok_or_else(|| CliError::fail("it is gone")));
+        let mut local = match local {
+            Ok(local) => local,
             Err(e) => {
-                tally.fail(&shown.to_string(), &e);
+                tally.fail(&shown, &e);
                 continue;
             }
+        };
+        let why = match &object {
+            None => Ok(Some(Why::New)),
+            Some(o) => cmp.why(&mut local, o),
+        };
+        let Some(why) = tally.verdict(&shown, why) else {
+            continue;
         };
         let line = format!(
             "{dry}upload: {shown} to {} ({})",
@@ -337,24 +355,20 @@ fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCo
             why.text()
         );
         if a.dryrun {
-            say!("{line}");
-            tally.transferred += 1;
+            tally.done(&line);
             continue;
         }
         let md5 = match local.md5() {
             Ok(m) => m.to_owned(),
             Err(e) => {
-                tally.fail(&shown.to_string(), &e);
+                tally.fail(&shown, &e);
                 continue;
             }
         };
         match up.upload(path, rel, &[(format!("x-cos-meta-{MD5_META}"), md5)]) {
             Err(code) => return Ok(tally.interrupted(code)),
-            Ok(Ok(_)) => {
-                say!("{line}");
-                tally.transferred += 1;
-            }
-            Ok(Err(e)) => tally.fail(&shown.to_string(), &e),
+            Ok(Ok(_)) => tally.done(&line),
+            Ok(Err(e)) => tally.fail(&shown, &e),
         }
     }
     if a.delete {
@@ -439,17 +453,8 @@ fn download(a: &SyncArgs, bucket: &str, prefix: &str, dir: &Path) -> Result<Exit
                 None => Ok(Some(Why::New)),
                 Some(mut local) => cmp.why(&mut local, o),
             });
-            let why = match why {
-                Ok(None) => {
-                    tracing::debug!(object = %shown, "unchanged");
-                    tally.unchanged += 1;
-                    continue;
-                }
-                Ok(Some(why)) => why,
-                Err(e) => {
-                    tally.fail(&shown, &e);
-                    continue;
-                }
+            let Some(why) = tally.verdict(&shown, why) else {
+                continue;
             };
             let line = format!(
                 "{dry}download: {shown} to {} ({})",
@@ -457,8 +462,7 @@ fn download(a: &SyncArgs, bucket: &str, prefix: &str, dir: &Path) -> Result<Exit
                 why.text()
             );
             if a.dryrun {
-                say!("{line}");
-                tally.transferred += 1;
+                tally.done(&line);
                 continue;
             }
             match down.download(&o.key, &path) {
@@ -468,8 +472,7 @@ fn download(a: &SyncArgs, bucket: &str, prefix: &str, dir: &Path) -> Result<Exit
                 }
                 Ok(Ok(got)) => {
                     keep_time(&path, got.meta.last_modified.as_deref());
-                    say!("{line}");
-                    tally.transferred += 1;
+                    tally.done(&line);
                 }
                 Ok(Err(e)) => tally.fail(&shown, &e),
             }
