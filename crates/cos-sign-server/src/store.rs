@@ -15,7 +15,7 @@
 //! <object bytes>
 //! ```
 //!
-//! A stored header changed on its own (an object's ACL, see [`Store::set_header`]) does not
+//! A stored header changed on its own (an object's ACL or tags, see [`Store::set_header`]) does not
 //! rewrite the object: it goes to the object's override file `<dir>/.meta/<bucket>/<name>`
 //! (the same `<name>` as the object's file), which names the generation of the object file it
 //! applies to. An override file of another generation (the object was replaced or deleted
@@ -366,19 +366,27 @@ impl Store {
         }
     }
 
-    /// Changes the stored headers of an object (its tags) with `change`, keeping its bytes,
-    /// ETag and Last-Modified; `false` when there is no such object. In memory the object
-    /// is replaced by one sharing its bytes, which takes over their count. On disk the file
-    /// is rewritten (a new header, the same bytes) and renamed into place as an upload is;
-    /// when another upload replaced the object meanwhile, nothing is renamed and the error
-    /// is `WouldBlock` (the caller answers `OperationAborted`).
-    pub async fn update_headers(
+    /// Sets the stored header `name` of an object (its ACL, its tags) to `value` (`None`:
+    /// removes it), keeping its bytes, ETag and Last-Modified; `false` when there is no such
+    /// object. In memory the object is replaced by one sharing its bytes, which takes over
+    /// their count. On disk the object file stays as it is: the change goes to its override
+    /// file (see the module docs), written under the store's lock with the generation of the
+    /// object file in place, so an upload or a delete that lands first leaves it no object
+    /// to apply to.
+    pub async fn set_header(
         &self,
         bucket: &str,
         key: &str,
-        change: impl FnOnce(&mut Vec<(String, String)>),
+        name: &str,
+        value: Option<&str>,
     ) -> io::Result<bool> {
-        match self {
+        let change = |h: &mut Vec<(String, String)>| {
+            h.retain(|(n, _)| n != name);
+            if let Some(v) = value {
+                h.push((name.to_owned(), v.to_owned()));
+            }
+        };
+        let (dir, replacing) = match self {
             Store::Memory { map, used, .. } => {
                 let mut map = map
                     .write()
@@ -403,54 +411,9 @@ impl Store {
                 if old.retire() == 0 && len > 0 {
                     used.fetch_add(len, Ordering::AcqRel);
                 }
-                Ok(true)
+                return Ok(true);
             }
-            Store::Disk(..) => {
-                let Some((meta, Some(content))) = self.get(bucket, key, false).await? else {
-                    return Ok(false);
-                };
-                let mut headers = meta.headers.clone();
-                change(&mut headers);
-                let mut up = self
-                    .begin_with_etag(bucket, key, headers, Some(meta.etag.clone()))
-                    .await?;
-                up.write_content(content, &mut vec![0u8; 256 * 1024])
-                    .await
-                    .map_err(|e| match e {
-                        WriteError::Io(e) => e,
-                        WriteError::Full => io::Error::other("store full"),
-                    })?;
-                if up.len() != meta.len {
-                    return Err(io::Error::other("the object changed while read"));
-                }
-                // Renamed only while the object read is still the one in place.
-                up.commit_over(self, meta.modified, Some(&meta)).await?;
-                Ok(true)
-            }
-        }
-    }
-
-    /// Sets the stored header `name` of an object to `value` (`None`: removes it), keeping
-    /// its bytes, ETag and Last-Modified; `false` when there is no such object. In memory
-    /// this is [`update_headers`](Self::update_headers); on disk the object file stays as it
-    /// is: the change goes to its override file (see the module docs), written under the
-    /// store's lock with the generation of the object file in place, so an upload or a
-    /// delete that lands first leaves it no object to apply to.
-    pub async fn set_header(
-        &self,
-        bucket: &str,
-        key: &str,
-        name: &str,
-        value: Option<&str>,
-    ) -> io::Result<bool> {
-        let change = |h: &mut Vec<(String, String)>| {
-            h.retain(|(n, _)| n != name);
-            if let Some(v) = value {
-                h.push((name.to_owned(), v.to_owned()));
-            }
-        };
-        let Store::Disk(dir, replacing) = self else {
-            return self.update_headers(bucket, key, change).await;
+            Store::Disk(dir, replacing) => (dir, replacing),
         };
         let _replacing = replacing.lock().await;
         let mut file = match tokio::fs::File::open(Self::object_path(dir, bucket, key)).await {
@@ -884,19 +847,6 @@ impl Upload {
     /// Makes the object visible (replacing any previous one), last modified at `now` (the
     /// server's clock). Returns its ETag (MD5 hex, or the one given at the start).
     pub async fn commit(self, store: &Store, now: SystemTime) -> io::Result<String> {
-        self.commit_over(store, now, None).await
-    }
-
-    /// [`commit`](Self::commit); with `expect`, on disk, only while the object in place is
-    /// still that one (its ETag, length and time), checked under the store's lock with the
-    /// rename: otherwise nothing is renamed and the error is `WouldBlock`.
-    async fn commit_over(
-        self,
-        store: &Store,
-        now: SystemTime,
-        expect: Option<&Meta>,
-    ) -> io::Result<String> {
-        let (bucket, key) = (self.bucket.clone(), self.key.clone());
         let preset = self.etag.is_some();
         let etag = self.etag.clone().unwrap_or_else(|| hex(&self.digest()));
         match self.kind {
@@ -947,24 +897,6 @@ impl Upload {
                     return Err(io::Error::other("upload and store differ"));
                 };
                 let replacing = replacing.lock().await;
-                if let Some(expect) = expect {
-                    let same = |m: &Meta| {
-                        m.etag == expect.etag
-                            && m.len == expect.len
-                            && m.modified == expect.modified
-                            && m.headers == expect.headers
-                    };
-                    if !store
-                        .get(&bucket, &key, true)
-                        .await?
-                        .is_some_and(|(m, _)| same(&m))
-                    {
-                        return Err(io::Error::new(
-                            io::ErrorKind::WouldBlock,
-                            "the object was replaced",
-                        ));
-                    }
-                }
                 let tmp = guard.persist(&dest).await?;
                 drop(replacing);
                 sync_dir(parent.as_deref()).await?;
@@ -1251,6 +1183,80 @@ mod tests {
         assert_eq!(len as usize, header.len());
     }
 
+    async fn headers_of(store: &Store) -> StoredHeaders {
+        store.get("b", "k", true).await.unwrap().unwrap().0.headers
+    }
+
+    /// On disk, header changes of two names (an ACL and tags) go to one override file and
+    /// both apply; the object file is untouched; removing one keeps the other; a new upload
+    /// of the key (a new generation) takes neither.
+    #[tokio::test]
+    async fn disk_header_changes_are_overrides_of_their_object_file() {
+        let dir = std::env::temp_dir().join(format!("cos-sign-overrides-{}", std::process::id()));
+        let store = Store::open(&Storage::Disk(dir.clone()), 0).await.unwrap();
+        let t = SystemTime::UNIX_EPOCH;
+        let put = |body: &'static [u8]| {
+            let store = &store;
+            async move {
+                let headers = vec![("content-type".to_owned(), "text/plain".to_owned())];
+                let mut up = store.begin("b", "k", headers).await.unwrap();
+                up.write(body).await.unwrap();
+                up.commit(store, t).await.unwrap();
+            }
+        };
+        put(b"bytes").await;
+        let file = Store::object_path(&dir, "b", "k");
+        let before = std::fs::read(&file).unwrap();
+        assert!(
+            store
+                .set_header("b", "k", "x-cos-acl", Some("public-read"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_header("b", "k", "x-cos-tagging", Some("a=1"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_header("b", "k", "x-cos-tagging", Some("a=2"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_header("b", "gone", "x-cos-acl", None)
+                .await
+                .unwrap()
+        );
+        let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+        assert_eq!(
+            headers_of(&store).await,
+            vec![
+                pair("content-type", "text/plain"),
+                pair("x-cos-acl", "public-read"),
+                pair("x-cos-tagging", "a=2")
+            ]
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), before);
+        assert!(store.set_header("b", "k", "x-cos-acl", None).await.unwrap());
+        assert_eq!(
+            headers_of(&store).await,
+            vec![
+                pair("content-type", "text/plain"),
+                pair("x-cos-tagging", "a=2")
+            ]
+        );
+        put(b"again").await;
+        assert_eq!(
+            headers_of(&store).await,
+            vec![pair("content-type", "text/plain")]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     fn used(store: &Store) -> u64 {
         match store {
             Store::Memory { used, .. } => used.load(Ordering::Acquire),
@@ -1303,9 +1309,19 @@ mod tests {
         let mut first = store.begin("b", "k", Vec::new()).await.unwrap();
         first.write(&[1; 60]).await.unwrap();
         first.commit(&store, t).await.unwrap();
-        let tag = |h: &mut Vec<(String, String)>| h.push(("x-cos-tagging".into(), "a=1".into()));
-        assert!(store.update_headers("b", "k", tag).await.unwrap());
-        assert!(!store.update_headers("b", "gone", tag).await.unwrap());
+        let tag = Some("a=1");
+        assert!(
+            store
+                .set_header("b", "k", "x-cos-tagging", tag)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_header("b", "gone", "x-cos-tagging", tag)
+                .await
+                .unwrap()
+        );
         assert_eq!(used(&store), 60);
         let (meta, _) = store.get("b", "k", true).await.unwrap().unwrap();
         assert_eq!((meta.len, meta.modified), (60, t));
@@ -1313,7 +1329,12 @@ mod tests {
         // An upload claimed the object: the retagged one counts anew until the upload ends,
         // then its 30 bytes are all that is counted.
         let mut a = store.begin("b", "k", Vec::new()).await.unwrap();
-        assert!(store.update_headers("b", "k", |h| h.clear()).await.unwrap());
+        assert!(
+            store
+                .set_header("b", "k", "x-cos-tagging", None)
+                .await
+                .unwrap()
+        );
         assert_eq!(used(&store), 120);
         a.write(&[2; 30]).await.unwrap();
         a.commit(&store, t).await.unwrap();

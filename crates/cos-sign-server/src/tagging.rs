@@ -253,22 +253,15 @@ pub(crate) async fn delete(
         .unwrap_or_else(|_| Response::new(empty())))
 }
 
+/// Puts `tags` in place of the object's (none: removes them); its bytes, ETag and
+/// Last-Modified stay (`Store::set_header`: on disk the object file is not rewritten).
 async fn set(state: &State, vreq: &VerifiedRequest, tags: &Tags) -> Result<(), CosError> {
+    let value = (!tags.is_empty()).then(|| tags.stored_value());
     let done = state
         .store
-        .update_headers(&vreq.bucket, &vreq.key, |h| tags.store_in(h))
+        .set_header(&vreq.bucket, &vreq.key, STORED_NAME, value.as_deref())
         .await
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::WouldBlock {
-                CosError::new(
-                    StatusCode::CONFLICT,
-                    "OperationAborted",
-                    "The object was replaced while its tags were written; try again.",
-                )
-            } else {
-                CosError::storage(e)
-            }
-        })?;
+        .map_err(CosError::storage)?;
     if done {
         Ok(())
     } else {

@@ -264,13 +264,54 @@ async fn disk_store_keeps_tags_and_encryption_across_a_restart() {
     );
     assert_eq!(header_of(&resp, "x-cos-tagging"), None);
     assert!(resp.ends_with("\r\n\r\nbytes"), "{resp}");
-    // A tag change keeps the bytes and the ETag, and leaves no temporary file.
+    // A tag change keeps the bytes and the ETag, leaves no temporary file, and does not
+    // touch the object's file (a tag change costs the same for any size of object).
+    let files = dir.bucket_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = dir.path().join(BUCKET).join(&files[0]);
+    let (before, modified) = (
+        std::fs::read(&file).unwrap(),
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+    );
     assert_eq!(status_and_code(&put_tags(addr, "r/k", TAGS).await).0, 200);
     let resp = send(addr, head("GET", "r/k", &[], ""), b"").await;
     assert_eq!(header_of(&resp, "etag"), Some(etag.as_str()));
     assert_eq!(header_of(&resp, "x-cos-tagging-count"), Some("1"));
     assert!(resp.ends_with("\r\n\r\nbytes"), "{resp}");
-    assert_eq!(dir.bucket_files().len(), 1, "{:?}", dir.bucket_files());
+    assert_eq!(dir.bucket_files(), files);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        modified
+    );
+    handle.shutdown().await;
+
+    // The changed tags survive a restart; removing them, and then uploading the key again,
+    // starts from the upload's own tags (none, then one).
+    let handle = start_disk(dir.path()).await;
+    let addr = handle.addr;
+    let resp = send(addr, head("HEAD", "r/k", &[], ""), b"").await;
+    assert_eq!(header_of(&resp, "x-cos-tagging-count"), Some("1"), "{resp}");
+    let resp = send(addr, head("DELETE", "r/k", &[("tagging", "")], ""), b"").await;
+    assert_eq!(status_and_code(&resp).0, 204, "{resp}");
+    let resp = send(addr, head("HEAD", "r/k", &[], ""), b"").await;
+    assert_eq!(header_of(&resp, "x-cos-tagging-count"), None, "{resp}");
+    assert_eq!(status_and_code(&put_tags(addr, "r/k", TAGS).await).0, 200);
+    assert_eq!(
+        status_and_code(&put_with(addr, "r/k", b"new", "").await).0,
+        200
+    );
+    let resp = send(addr, head("HEAD", "r/k", &[], ""), b"").await;
+    assert_eq!(header_of(&resp, "x-cos-tagging-count"), None, "{resp}");
+    let resp = put_with(addr, "r/k", b"newer", "x-cos-tagging: c=3\r\n").await;
+    assert_eq!(status_and_code(&resp).0, 200, "{resp}");
+    let resp = send(addr, head("GET", "r/k", &[("tagging", "")], ""), b"").await;
+    assert!(
+        resp.ends_with(
+            "<Tagging><TagSet><Tag><Key>c</Key><Value>3</Value></Tag></TagSet></Tagging>"
+        ),
+        "{resp}"
+    );
     handle.shutdown().await;
 }
 
