@@ -28,14 +28,13 @@
 
 use hyper::body::Incoming;
 use hyper::{Response, StatusCode};
-use md5::{Digest, Md5};
 
 use super::State;
-use super::body::{content_md5, read_small_body};
+use super::body::read_checked_body;
 use super::bucket::xml_response;
 use super::error::CosError;
 use super::request::VerifiedRequest;
-use super::response::{Body, Ctx, Refused, drain, empty_answer};
+use super::response::{Body, Ctx, Refused, empty_answer};
 use super::xml::{XmlOut, malformed, parse};
 
 /// The AllUsers group: anyone, signed or not.
@@ -472,17 +471,7 @@ async fn requested(
     resource: Resource,
 ) -> Result<Acl, Refused> {
     let headers = Acl::from_headers(|n| vreq.header(n), resource);
-    let expected = match content_md5(vreq) {
-        Ok(m) => m,
-        Err(error) => {
-            let close = drain(state, body).await;
-            return Err(Refused { error, close });
-        }
-    };
-    let body = read_small_body(state, body, MAX_ACL_BODY).await?;
-    if expected.is_some_and(|e| e != <[u8; 16]>::from(Md5::digest(&body))) {
-        return Err(CosError::bad_digest().into());
-    }
+    let body = read_checked_body(state, vreq, body, MAX_ACL_BODY, false).await?;
     match (headers?, body.is_empty()) {
         (Some(acl), true) => Ok(acl),
         (Some(_), false) => Err(invalid(

@@ -6,11 +6,12 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::StatusCode;
 use hyper::body::Incoming;
+use md5::{Digest, Md5};
 
 use super::State;
 use super::error::CosError;
 use super::request::VerifiedRequest;
-use super::response::Refused;
+use super::response::{Refused, drain};
 
 /// A refusal after the body was partly read: the connection closes.
 pub(crate) fn closing(error: CosError) -> Refused {
@@ -88,4 +89,37 @@ pub(crate) fn content_md5(vreq: &VerifiedRequest) -> Result<Option<[u8; 16]>, Co
                 )
             }),
     }
+}
+
+/// The whole body of a request that sends a small document (tags, an ACL, CORS rules, a
+/// delete list): at most `limit` bytes, checked against its `Content-MD5` when sent. With
+/// `md5_required`, a request without one is refused (400 `MissingContentMD5`) and its body
+/// discarded.
+pub(crate) async fn read_checked_body(
+    state: &State,
+    vreq: &VerifiedRequest,
+    body: Incoming,
+    limit: usize,
+    md5_required: bool,
+) -> Result<Vec<u8>, Refused> {
+    let expected = content_md5(vreq).and_then(|m| match m {
+        None if md5_required => Err(CosError::new(
+            StatusCode::BAD_REQUEST,
+            "MissingContentMD5",
+            "Missing required header for this request: Content-MD5.",
+        )),
+        m => Ok(m),
+    });
+    let expected = match expected {
+        Ok(m) => m,
+        Err(error) => {
+            let close = drain(state, body).await;
+            return Err(Refused { error, close });
+        }
+    };
+    let body = read_small_body(state, body, limit).await?;
+    if expected.is_some_and(|e| e != <[u8; 16]>::from(Md5::digest(&body))) {
+        return Err(CosError::bad_digest().into());
+    }
+    Ok(body)
 }

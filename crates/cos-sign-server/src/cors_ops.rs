@@ -25,15 +25,14 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Response, StatusCode, Uri};
-use md5::{Digest, Md5};
 
 use super::State;
-use super::body::{content_md5, read_small_body};
+use super::body::read_checked_body;
 use super::bucket::xml_response;
 use super::cors::{CorsConfig, MAX_BODY, Rule, requested_headers};
 use super::error::CosError;
 use super::request::{self, VerifiedRequest};
-use super::response::{Body, Ctx, Refused, discard, drain, empty, empty_answer};
+use super::response::{Body, Ctx, Refused, discard, empty, empty_answer};
 
 const REQUEST_METHOD: &str = "access-control-request-method";
 const REQUEST_HEADERS: &str = "access-control-request-headers";
@@ -243,17 +242,7 @@ pub(crate) async fn put(
     vreq: &VerifiedRequest,
     body: Incoming,
 ) -> Result<Response<Body>, Refused> {
-    let expected = match content_md5(vreq) {
-        Ok(m) => m,
-        Err(error) => {
-            let close = drain(state, body).await;
-            return Err(Refused { error, close });
-        }
-    };
-    let body = read_small_body(state, body, MAX_BODY).await?;
-    if expected.is_some_and(|e| e != <[u8; 16]>::from(Md5::digest(&body))) {
-        return Err(CosError::bad_digest().into());
-    }
+    let body = read_checked_body(state, vreq, body, MAX_BODY, false).await?;
     let config = CorsConfig::from_xml(&body)?;
     let text = String::from_utf8_lossy(&config.to_xml()).into_owned();
     state

@@ -2,15 +2,14 @@
 
 use hyper::body::Incoming;
 use hyper::{Response, StatusCode};
-use md5::{Digest, Md5};
 
 use super::State;
-use super::body::{content_md5, read_small_body};
+use super::body::read_checked_body;
 use super::bucket::xml_response;
 use super::error::CosError;
 use super::multipart::MAX_XML_BODY;
 use super::request::{VerifiedRequest, check_key};
-use super::response::{Body, Ctx, Refused, drain};
+use super::response::{Body, Ctx, Refused};
 use super::xml::{XmlOut, malformed, parse};
 
 /// Most keys one request may delete.
@@ -45,25 +44,7 @@ pub(crate) async fn delete(
     vreq: &VerifiedRequest,
     body: Incoming,
 ) -> Result<Response<Body>, Refused> {
-    let expected = match content_md5(vreq).and_then(|m| {
-        m.ok_or_else(|| {
-            CosError::new(
-                StatusCode::BAD_REQUEST,
-                "MissingContentMD5",
-                "Missing required header for this request: Content-MD5.",
-            )
-        })
-    }) {
-        Ok(m) => m,
-        Err(error) => {
-            let close = drain(state, body).await;
-            return Err(Refused { error, close });
-        }
-    };
-    let body = read_small_body(state, body, MAX_XML_BODY).await?;
-    if <[u8; 16]>::from(Md5::digest(&body)) != expected {
-        return Err(CosError::bad_digest().into());
-    }
+    let body = read_checked_body(state, vreq, body, MAX_XML_BODY, true).await?;
     let (quiet, keys) = delete_list(&body)?;
     let mut x = XmlOut::new("DeleteResult");
     for key in &keys {

@@ -16,15 +16,14 @@
 
 use hyper::body::Incoming;
 use hyper::{Response, StatusCode};
-use md5::{Digest, Md5};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::State;
-use super::body::{content_md5, read_small_body};
+use super::body::read_checked_body;
 use super::bucket::xml_response;
 use super::error::CosError;
 use super::request::{VerifiedRequest, form_decode};
-use super::response::{Body, Ctx, Refused, drain, empty, empty_answer};
+use super::response::{Body, Ctx, Refused, empty, empty_answer};
 use super::xml::{XmlOut, malformed, parse};
 
 /// Most tags one object may have.
@@ -224,17 +223,7 @@ pub(crate) async fn put(
     vreq: &VerifiedRequest,
     body: Incoming,
 ) -> Result<Response<Body>, Refused> {
-    let expected = match content_md5(vreq) {
-        Ok(m) => m,
-        Err(error) => {
-            let close = drain(state, body).await;
-            return Err(Refused { error, close });
-        }
-    };
-    let body = read_small_body(state, body, MAX_TAGGING_BODY).await?;
-    if expected.is_some_and(|e| e != <[u8; 16]>::from(Md5::digest(&body))) {
-        return Err(CosError::bad_digest().into());
-    }
+    let body = read_checked_body(state, vreq, body, MAX_TAGGING_BODY, false).await?;
     let tags = Tags::from_xml(&body)?;
     set(state, vreq, &tags).await?;
     Ok(empty_answer(ctx, StatusCode::OK))
