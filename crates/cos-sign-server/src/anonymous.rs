@@ -29,7 +29,7 @@ use super::acl::{self, Acl, Permission, Resource};
 use super::error::CosError;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, discard};
-use super::routes::{Op, route};
+use super::routes::{Op, op_of};
 use super::{bucket, object_ops};
 
 fn denied() -> CosError {
@@ -44,16 +44,7 @@ pub(crate) async fn dispatch(
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, Refused> {
-    let params: Vec<(String, String)> = vreq
-        .params()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let op = route(
-        &vreq.method,
-        !vreq.key.is_empty(),
-        &params,
-        vreq.header("x-cos-copy-source").is_some(),
-    );
+    let (op, params) = op_of(vreq);
     let overrides = params.iter().any(|(k, _)| k.starts_with("response-"));
     if op == Op::PutObject {
         return put(state, ctx, vreq, headers, body).await;

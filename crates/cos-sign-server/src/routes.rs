@@ -139,6 +139,21 @@ pub(crate) fn route(
     }
 }
 
+/// The operation a request asks for, and its params (their names and values, decoded).
+pub(crate) fn op_of(vreq: &VerifiedRequest) -> (Op, Vec<(String, String)>) {
+    let params: Vec<(String, String)> = vreq
+        .params()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let op = route(
+        &vreq.method,
+        !vreq.key.is_empty(),
+        &params,
+        vreq.header("x-cos-copy-source").is_some(),
+    );
+    (op, params)
+}
+
 /// Runs the operation a verified request asks for. Operations that take no body have what
 /// is left of it discarded first.
 pub(crate) async fn dispatch(
@@ -153,16 +168,7 @@ pub(crate) async fn dispatch(
         let error = super::error::CosError::access_denied("Access Denied.");
         return Err(Refused { error, close });
     }
-    let params: Vec<(String, String)> = vreq
-        .params()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let op = route(
-        &vreq.method,
-        !vreq.key.is_empty(),
-        &params,
-        vreq.header("x-cos-copy-source").is_some(),
-    );
+    let (op, _) = op_of(vreq);
     // Operations that read the request body.
     match op {
         Op::PutObject => return object_ops::put(state, ctx, vreq, body).await,

@@ -294,17 +294,8 @@ impl Store {
             }
             Store::Disk(dir, _) => {
                 let path = Self::object_path(dir, bucket, key);
-                let mut file = match tokio::fs::File::open(&path).await {
-                    Ok(f) => f,
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                        ) =>
-                    {
-                        return Ok(None);
-                    }
-                    Err(e) => return Err(e),
+                let Some(mut file) = open_if_there(&path).await? else {
+                    return Ok(None);
                 };
                 let fmeta = file.metadata().await?;
                 if !fmeta.is_file() {
@@ -416,18 +407,9 @@ impl Store {
             Store::Disk(dir, replacing) => (dir, replacing),
         };
         let _replacing = replacing.lock().await;
-        let mut file = match tokio::fs::File::open(Self::object_path(dir, bucket, key)).await {
-            Ok(f) if f.metadata().await?.is_file() => f,
-            Ok(_) => return Ok(false),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                return Ok(false);
-            }
-            Err(e) => return Err(e),
+        let mut file = match open_if_there(&Self::object_path(dir, bucket, key)).await? {
+            Some(f) if f.metadata().await?.is_file() => f,
+            _ => return Ok(false),
         };
         let (_, _, stored_key, _, generation) = read_header(&mut file).await?;
         if stored_key != key {
@@ -976,6 +958,23 @@ fn new_generation() -> String {
     )
 }
 
+/// Opens `path` for reading; `None` when there is nothing there (no such file, or a part of
+/// the path is a file: a key below another key's file).
+async fn open_if_there(path: &Path) -> io::Result<Option<tokio::fs::File>> {
+    match tokio::fs::File::open(path).await {
+        Ok(f) => Ok(Some(f)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The override file of an object (see the module docs).
 fn override_path(dir: &Path, bucket: &str, key: &str) -> PathBuf {
     dir.join(META_DIR).join(bucket).join(file_name(key))
@@ -990,17 +989,8 @@ async fn read_overrides(
     generation: &str,
 ) -> io::Result<Option<Vec<(String, Option<String>)>>> {
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "not an override file");
-    let file = match tokio::fs::File::open(override_path(dir, bucket, key)).await {
-        Ok(f) => f,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(e),
+    let Some(file) = open_if_there(&override_path(dir, bucket, key)).await? else {
+        return Ok(None);
     };
     let mut text = String::new();
     file.take(MAX_HEADER as u64 + 1)
