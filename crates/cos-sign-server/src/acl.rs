@@ -561,29 +561,12 @@ pub(crate) async fn put_bucket(
     Ok(empty_answer(ctx, StatusCode::OK))
 }
 
-async fn set_bucket(state: &State, bucket: &str, acl: &Acl) -> Result<(), CosError> {
+pub(crate) async fn set_bucket(state: &State, bucket: &str, acl: &Acl) -> Result<(), CosError> {
     state
         .buckets
         .put(bucket, BUCKET_CONFIG_NAME, &acl.stored_value())
         .await
         .map_err(CosError::storage)
-}
-
-/// PUT Bucket. Buckets exist implicitly, so it answers 409 `BucketAlreadyOwnedByYou`;
-/// with `x-cos-acl` or `x-cos-grant-*` headers it is taken as creating the bucket with
-/// that ACL: the ACL is set and the answer is 200.
-pub(crate) async fn create_bucket(
-    state: &State,
-    ctx: &Ctx,
-    vreq: &VerifiedRequest,
-) -> Result<Response<Body>, CosError> {
-    match Acl::from_headers(|n| vreq.header(n), Resource::Bucket)? {
-        None => Err(super::bucket::put()),
-        Some(acl) => {
-            set_bucket(state, &vreq.bucket, &acl).await?;
-            Ok(empty_answer(ctx, StatusCode::OK))
-        }
-    }
 }
 
 #[cfg(test)]

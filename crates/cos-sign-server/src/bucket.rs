@@ -1,9 +1,9 @@
-//! Bucket operations: HEAD Bucket, PUT Bucket, GET Bucket (List Objects, version 1), GET
-//! Bucket location.
+//! Bucket operations: HEAD Bucket, GET Bucket (List Objects, version 1), GET Bucket
+//! location.
 //!
 //! Buckets exist implicitly: every valid bucket name names a bucket, empty until an object is
-//! written to it. HEAD Bucket therefore answers 200 and PUT Bucket answers COS's 409
-//! `BucketAlreadyOwnedByYou`; DELETE Bucket is not implemented.
+//! written to it, so HEAD Bucket answers 200 for any of them. PUT Bucket, DELETE Bucket and
+//! GET Service, which tell created buckets from the others, are in `buckets`.
 
 use hyper::header;
 use hyper::{Response, StatusCode};
@@ -80,15 +80,6 @@ pub(crate) fn region_of_host(host: &str) -> Option<&str> {
         }
         _ => None,
     }
-}
-
-/// PUT Bucket: the bucket already exists (implicitly) and is the caller's.
-pub(crate) fn put() -> CosError {
-    CosError::new(
-        StatusCode::CONFLICT,
-        "BucketAlreadyOwnedByYou",
-        "Buckets exist implicitly on this server; this one is already yours.",
-    )
 }
 
 /// `max-keys` (or `max-uploads`, `max-parts`): default and cap `max`.

@@ -1,5 +1,5 @@
-//! Bucket settings (a bucket's ACL, its CORS rules): small named texts per bucket, in memory
-//! or on disk.
+//! Bucket settings (a bucket's ACL, its CORS rules, the record of its creation): small
+//! named texts per bucket, in memory or on disk.
 //!
 //! On disk a setting is the file `<dir>/.buckets/<bucket>/<name>` (no bucket name starts
 //! with `.`), written to a temporary file in `<dir>/.buckets/`, synced and renamed into
@@ -91,13 +91,14 @@ impl BucketConfig {
             }
             Self::Disk(root, lock) => {
                 let folder = root.join(bucket);
-                tokio::fs::create_dir_all(&folder).await?;
                 let (mut file, mut guard) = TempFile::create(root).await?;
                 file.write_all(value.as_bytes()).await?;
                 file.flush().await?;
                 file.get_ref().sync_all().await?;
                 drop(file);
+                // The folder is made under the lock, so a `clear` cannot remove it between.
                 let _order = lock.lock().await;
+                tokio::fs::create_dir_all(&folder).await?;
                 guard.persist(&folder.join(name)).await?;
                 sync_dir(Some(&folder)).await
             }
@@ -118,6 +119,56 @@ impl BucketConfig {
                 let _order = lock.lock().await;
                 match tokio::fs::remove_file(folder.join(name)).await {
                     Ok(()) => sync_dir(Some(&folder)).await,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+}
+
+impl BucketConfig {
+    /// Every bucket with the setting `name`, and its value, in no particular order.
+    pub async fn with_setting(&self, name: &str) -> io::Result<Vec<(String, String)>> {
+        match self {
+            Self::Memory(map) => Ok(map
+                .read()
+                .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                .iter()
+                .filter(|((_, n), _)| n == name)
+                .map(|((b, _), v)| (b.clone(), v.clone()))
+                .collect()),
+            Self::Disk(root, _) => {
+                let mut out = Vec::new();
+                let mut entries = tokio::fs::read_dir(root).await?;
+                while let Some(e) = entries.next_entry().await? {
+                    let bucket = e.file_name().to_string_lossy().into_owned();
+                    // Temporary files, and anything that is not a bucket's folder.
+                    if bucket.starts_with('.') || !e.file_type().await?.is_dir() {
+                        continue;
+                    }
+                    if let Some(v) = self.get(&bucket, name).await? {
+                        out.push((bucket, v));
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Removes every setting of `bucket` (none is no error).
+    pub async fn clear(&self, bucket: &str) -> io::Result<()> {
+        match self {
+            Self::Memory(map) => {
+                map.write()
+                    .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                    .retain(|(b, _), _| b != bucket);
+                Ok(())
+            }
+            Self::Disk(root, lock) => {
+                let _order = lock.lock().await;
+                match tokio::fs::remove_dir_all(root.join(bucket)).await {
+                    Ok(()) => sync_dir(Some(root)).await,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
                     Err(e) => Err(e),
                 }
@@ -159,6 +210,28 @@ mod tests {
         again.delete("b-1", "acl").await.unwrap();
         again.delete("b-1", "acl").await.unwrap();
         assert_eq!(again.get("b-1", "acl").await.unwrap(), None);
+        // Every bucket with a setting; a cleared bucket has none left.
+        again.put("b-1", "cors", "c").await.unwrap();
+        again.put("b-2", "acl", "private").await.unwrap();
+        again.put("b-2", "cors", "d").await.unwrap();
+        let mut with = again.with_setting("cors").await.unwrap();
+        with.sort();
+        assert_eq!(
+            with,
+            [("b-1".into(), "c".into()), ("b-2".into(), "d".into())]
+        );
+        again.clear("b-2").await.unwrap();
+        again.clear("b-3").await.unwrap();
+        assert_eq!(again.get("b-2", "acl").await.unwrap(), None);
+        assert_eq!(
+            again.with_setting("cors").await.unwrap(),
+            [("b-1".into(), "c".into())]
+        );
+        again.put("b-2", "acl", "again").await.unwrap();
+        assert_eq!(
+            again.get("b-2", "acl").await.unwrap().as_deref(),
+            Some("again")
+        );
         let _ = std::fs::remove_dir_all(&dir);
         let memory = BucketConfig::open(&Storage::Memory).await.unwrap();
         memory.put("b-1", "acl", "private").await.unwrap();
@@ -170,5 +243,12 @@ mod tests {
         memory.delete("b-1", "acl").await.unwrap();
         memory.delete("b-1", "acl").await.unwrap();
         assert_eq!(memory.get("b-1", "acl").await.unwrap(), None);
+        memory.put("b-1", "acl", "private").await.unwrap();
+        memory.put("b-2", "acl", "public").await.unwrap();
+        memory.clear("b-1").await.unwrap();
+        assert_eq!(
+            memory.with_setting("acl").await.unwrap(),
+            [("b-2".into(), "public".into())]
+        );
     }
 }

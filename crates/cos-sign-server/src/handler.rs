@@ -114,7 +114,8 @@ async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>, anonymous: &mut
             return Err((Refused { error: e, close }, target));
         }
     };
-    let target = format!("{}/{}", vreq.bucket, vreq.key);
+    let bucket = if vreq.service { "-" } else { &vreq.bucket };
+    let target = format!("{bucket}/{}", vreq.key);
     *anonymous = vreq.anonymous;
     let result = if vreq.anonymous {
         super::anonymous::dispatch(state, ctx, &vreq, &parts.headers, body).await
@@ -174,6 +175,18 @@ pub(crate) fn route(
         ));
     }
     let parsed = request::parse(uri, headers, default_bucket).map_err(|e| (e, dash()))?;
+    if parsed.service {
+        // GET Service and the like: signed always (no ACL opens a bucket list to everyone),
+        // verified as every request is; `routes` answers what such a request may ask.
+        let target = format!("-/{}", parsed.key);
+        request::check_key(&parsed.key).map_err(|e| (e, target.clone()))?;
+        if parsed.is_unsigned() {
+            return Err((CosError::access_denied("Access Denied."), target));
+        }
+        let query = uri.query().unwrap_or("");
+        return request::verify(verifier, method, query, parsed, String::new())
+            .map_err(|e| (e, target));
+    }
     let bucket = request::bucket_of(&parsed).map_err(|e| {
         let target = parsed
             .bucket

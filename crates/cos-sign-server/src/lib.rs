@@ -26,7 +26,9 @@
 //! target of an absolute-form request (`PUT http://<bucket>.cos.<region>.myqcloud.com/key
 //! HTTP/1.1`, so a client may use the server as an HTTP proxy), whose authority must then
 //! equal `Host` (ASCII case aside) and carry no userinfo. A host that names no bucket (an IP
-//! address, `localhost`, two labels or fewer) uses the configured default bucket.
+//! address, `localhost`, two labels or fewer) uses the configured default bucket; without
+//! one, and on the service hosts (`service.cos.myqcloud.com`, `cos.<region>.myqcloud.com`),
+//! the request names no bucket and only GET Service (list buckets) is answered.
 //!
 //! **Duplicates.** COS itself (and [`cos_sign_core::verify_request`]) uses the *last*
 //! occurrence of a header or param whose name appears more than once. This server accepts
@@ -68,6 +70,7 @@ mod anonymous;
 mod body;
 mod bucket;
 mod bucket_config;
+mod buckets;
 mod copy;
 mod cors;
 mod cors_ops;
@@ -239,6 +242,10 @@ pub struct Config {
     /// The owner's account id (uin) that ACLs name (`qcs::cam::uin/<uin>:uin/<uin>`); `None`:
     /// each bucket's APPID (`<name>-<appid>`), as this server has no account of its own.
     pub owner_uin: Option<String>,
+    /// The region of a bucket PUT Bucket created through a host that names none (an IP
+    /// address, `localhost`), and of every bucket that exists only implicitly (never
+    /// created, holding objects or uploads), as GET Service lists them.
+    pub region: String,
 }
 
 impl Config {
@@ -255,7 +262,14 @@ impl Config {
             upload_expiry: DEFAULT_UPLOAD_EXPIRY,
             cors_allow_origins: Vec::new(),
             owner_uin: None,
+            region: DEFAULT_REGION.to_owned(),
         }
+    }
+
+    /// The region of buckets whose host named none (see [`Config::region`]).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
     }
 
     /// Allows one more origin in the default CORS rule (see [`Config::cors_allow_origins`]).
@@ -323,6 +337,9 @@ impl Config {
 /// `cos-sign serve --help` print them.
 pub const OPERATIONS: &str = include_str!("operations.txt");
 
+/// The default of [`Config::region`]: the region of the SDKs' examples.
+pub const DEFAULT_REGION: &str = "ap-guangzhou";
+
 /// How long an untouched multipart upload is kept by default: one day.
 pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
@@ -336,6 +353,10 @@ struct State {
     buckets: bucket_config::BucketConfig,
     /// The owner's uin (`Config::owner_uin`).
     owner_uin: Option<String>,
+    /// The region of buckets whose host named none (`Config::region`).
+    region: String,
+    /// Taken by PUT Bucket and DELETE Bucket around their check and change (see `buckets`).
+    bucket_lock: tokio::sync::Mutex<()>,
     credentials: HashMap<String, Credential>,
     default_bucket: Option<String>,
     clock_offset: i64,
@@ -460,6 +481,8 @@ pub async fn spawn(config: Config) -> std::io::Result<ServerHandle> {
         default_cors,
         buckets,
         owner_uin: config.owner_uin,
+        region: config.region,
+        bucket_lock: tokio::sync::Mutex::new(()),
         credentials: config
             .credentials
             .into_iter()
@@ -699,6 +722,27 @@ pub fn parse_owner_uin(v: &str) -> Result<String, String> {
         return Err(format!("{v}: a uin is 1 to 20 digits"));
     }
     Ok(v.to_owned())
+}
+
+/// Checks a `--region` value: lowercase letters, digits and `-`, 1 to 64 of them, not
+/// starting or ending with `-` (`ap-guangzhou`).
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_region(v: &str) -> Result<String, String> {
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !v.starts_with('-')
+        && !v.ends_with('-');
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(format!(
+            "{v}: a region is lowercase letters, digits and - (e.g. ap-guangzhou)"
+        ))
+    }
 }
 
 /// Checks a `--cors-allow-origin` value: printable ASCII without spaces or commas, one `*`

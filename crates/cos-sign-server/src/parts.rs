@@ -387,6 +387,35 @@ impl Parts {
         }
     }
 
+    /// Every bucket that may hold uploads (in memory: holds one; on disk: has a folder), in
+    /// no particular order; [`uploads`](Self::uploads) tells which hold one.
+    pub async fn bucket_names(&self) -> io::Result<Vec<String>> {
+        match self {
+            Parts::Memory(m) => {
+                let mut names: Vec<String> = m
+                    .lock()
+                    .map_err(|_| poisoned())?
+                    .keys()
+                    .map(|(b, _)| b.clone())
+                    .collect();
+                names.sort_unstable();
+                names.dedup();
+                Ok(names)
+            }
+            Parts::Disk(root) => {
+                let mut names = Vec::new();
+                let mut rd = tokio::fs::read_dir(root).await?;
+                while let Some(e) = rd.next_entry().await? {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if !name.starts_with('.') && e.file_type().await?.is_dir() {
+                        names.push(name);
+                    }
+                }
+                Ok(names)
+            }
+        }
+    }
+
     /// Every upload of a bucket: (id, info), sorted by key then id (creation order).
     pub async fn uploads(&self, bucket: &str) -> io::Result<Vec<(String, UploadInfo)>> {
         let mut out: Vec<(String, UploadInfo)> = match self {

@@ -51,6 +51,11 @@ pub struct VerifiedRequest {
     /// secret id is empty and nothing counts as signed. Only the reads (and, for a
     /// `public-read-write` bucket, the writes) the ACLs open to everyone may act on it.
     pub anonymous: bool,
+    /// The request names no bucket (see [`ServiceHost`]): a service host
+    /// (`service.cos.myqcloud.com`, `cos.<region>.myqcloud.com`), or a host that names none
+    /// (an IP address) with no default bucket set. `bucket` is empty; only GET Service acts
+    /// on it. Never anonymous.
+    pub service: bool,
     /// Every header, names lowercase, each name once.
     headers: Vec<(String, String)>,
     /// Every query param but the `q-*` fields, decoded, each (lowercased) name once.
@@ -118,6 +123,8 @@ pub(crate) struct Parsed {
     pub host: String,
     pub key: String,
     pub bucket: Option<String>,
+    /// The host is a service host, or names no bucket while no default bucket is set.
+    pub service: bool,
     headers: Vec<(String, String)>,
     params: Vec<(String, String)>,
     /// Whether the query carried `q-*` fields.
@@ -245,13 +252,20 @@ pub(crate) fn parse(
         }
         params.push((name, value));
     }
-    let bucket = bucket_from_host(&host)
-        .map(str::to_ascii_lowercase)
-        .or_else(|| default_bucket.map(str::to_owned));
+    let (bucket, service) = if service_host(&host).is_some() {
+        (None, true)
+    } else {
+        let bucket = bucket_from_host(&host)
+            .map(str::to_ascii_lowercase)
+            .or_else(|| default_bucket.map(str::to_owned));
+        let service = bucket.is_none();
+        (bucket, service)
+    };
     Ok(Parsed {
         host,
         key,
         bucket,
+        service,
         headers: pairs,
         params,
         presigned,
@@ -286,6 +300,7 @@ pub(crate) fn anonymous(method: &Method, parsed: Parsed, bucket: String) -> Veri
         secret_id: String::new(),
         presigned: false,
         anonymous: true,
+        service: false,
         headers: parsed.headers,
         params: parsed.params,
         signed_headers: Vec::new(),
@@ -387,6 +402,7 @@ pub(crate) fn verify(
         secret_id: cred.secret_id.clone(),
         presigned: parsed.presigned,
         anonymous: false,
+        service: parsed.service,
         headers: parsed.headers,
         params: parsed.params,
         signed_headers,
@@ -465,6 +481,45 @@ fn host_name(host: &str) -> &str {
     match host.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => host,
+    }
+}
+
+/// A host of GET Service: it names no bucket but the service itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceHost<'a> {
+    /// `service.cos.myqcloud.com` (or `service.cos.tencentcos.cn`): every region.
+    Global,
+    /// `cos.<region>.myqcloud.com` (or `.tencentcos.cn`): one region.
+    Regional(&'a str),
+}
+
+/// The service host `host` is, if it is one (its port and a trailing dot ignored, ASCII
+/// case too: `Service.COS.myqcloud.com:8080` is the global host; the region itself must be
+/// lowercase letters, digits and `-`).
+pub fn service_host(host: &str) -> Option<ServiceHost<'_>> {
+    let name = host_name(host);
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    let is = |l: &str, want: &str| l.eq_ignore_ascii_case(want);
+    match labels.as_slice() {
+        [first, cos, domain, tld]
+            if (is(domain, "myqcloud") && is(tld, "com"))
+                || (is(domain, "tencentcos") && is(tld, "cn")) =>
+        {
+            if is(first, "service") && is(cos, "cos") {
+                Some(ServiceHost::Global)
+            } else if is(first, "cos")
+                && !cos.is_empty()
+                && cos
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                Some(ServiceHost::Regional(cos))
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 
@@ -635,6 +690,37 @@ mod tests {
         assert_eq!(bucket_from_host("example.com"), None);
         assert_eq!(bucket_from_host(""), None);
         assert!(valid_bucket("examplebucket-1250000000"));
+        assert_eq!(
+            service_host("service.cos.myqcloud.com"),
+            Some(ServiceHost::Global)
+        );
+        assert_eq!(
+            service_host("Service.COS.tencentcos.cn.:80"),
+            Some(ServiceHost::Global)
+        );
+        assert_eq!(
+            service_host("cos.ap-beijing.myqcloud.com"),
+            Some(ServiceHost::Regional("ap-beijing"))
+        );
+        for not in [
+            "b-1.cos.ap-beijing.myqcloud.com",
+            "cos.AP-X.myqcloud.com",
+            "cos..myqcloud.com",
+            "service.cos.example.com",
+            "cos.myqcloud.com",
+            "127.0.0.1:80",
+            "",
+        ] {
+            assert_eq!(service_host(not), None, "{not}");
+        }
+        let p = head("/", &[("host", "cos.ap-beijing.myqcloud.com")])
+            .ok()
+            .map(|p| (p.bucket, p.service));
+        assert_eq!(p, Some((None, true)));
+        let p = parse(&"/".parse().unwrap(), &HeaderMap::new(), None)
+            .ok()
+            .map(|p| (p.bucket, p.service));
+        assert_eq!(p, Some((None, true)));
         assert!(!valid_bucket("a_b"));
         assert!(!valid_bucket("-a"));
     }

@@ -3,8 +3,9 @@
 //! Every request reaches this table only after its signature verified (see `handler`); the
 //! table picks the operation from the method, whether the path names an object, the
 //! sub-resource params and the copy-source header. Sub-resources this server does not keep
-//! (versioning, lifecycle, ...) get COS's `NotImplemented`. Unsigned requests never reach
-//! it (they go to `anonymous`); one that did would be refused.
+//! (versioning, lifecycle, ...) get COS's `NotImplemented`. A request that names no bucket
+//! (a service host) can only be GET Service. Unsigned requests never reach it (they go to
+//! `anonymous`); one that did would be refused.
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
@@ -14,7 +15,9 @@ use super::State;
 use super::error::not_implemented;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, discard};
-use super::{acl, bucket, copy, cors_ops, delete_multiple, multipart, object_ops, tagging};
+use super::{
+    acl, bucket, buckets, copy, cors_ops, delete_multiple, multipart, object_ops, tagging,
+};
 
 /// The operations of this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,7 @@ pub(crate) enum Op {
     BucketLocation,
     ListObjects,
     PutBucket,
+    DeleteBucket,
     ListUploads,
     DeleteMultiple,
     GetObject,
@@ -119,7 +123,7 @@ pub(crate) fn route(
         (false, "GET") => Op::ListObjects,
         (false, "PUT") => Op::PutBucket,
         (false, "POST") if has("delete") => Op::DeleteMultiple,
-        (false, "DELETE") => Op::NotImplemented("DELETE Bucket"),
+        (false, "DELETE") => Op::DeleteBucket,
         (true, "GET" | "HEAD") if has("uploadId") => Op::ListParts,
         (true, "GET" | "HEAD") => Op::GetObject,
         (true, "PUT") if has("uploadId") || has("partNumber") => {
@@ -168,6 +172,10 @@ pub(crate) async fn dispatch(
         let error = super::error::CosError::access_denied("Access Denied.");
         return Err(Refused { error, close });
     }
+    if vreq.service {
+        let close = discard(state, headers, body).await;
+        return finish(buckets::service(state, ctx, vreq).await, close);
+    }
     let (op, _) = op_of(vreq);
     // Operations that read the request body.
     match op {
@@ -186,7 +194,8 @@ pub(crate) async fn dispatch(
         Op::HeadBucket => Ok(bucket::head(ctx)),
         Op::BucketLocation => bucket::location(ctx, vreq),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
-        Op::PutBucket => acl::create_bucket(state, ctx, vreq).await,
+        Op::PutBucket => buckets::create(state, ctx, vreq).await,
+        Op::DeleteBucket => buckets::delete(state, ctx, vreq).await,
         Op::ListUploads => multipart::list_uploads(state, ctx, vreq).await,
         Op::GetObject => object_ops::get(state, ctx, vreq).await,
         Op::DeleteObject => object_ops::delete(state, ctx, vreq).await,
@@ -211,6 +220,15 @@ pub(crate) async fn dispatch(
         | Op::Complete
         | Op::DeleteMultiple => Err(not_implemented("unreachable")),
     };
+    finish(result, close)
+}
+
+/// The answer of an operation whose request body was discarded: `Connection: close` when
+/// what was left of the body could not all be read.
+fn finish(
+    result: Result<Response<Body>, super::error::CosError>,
+    close: bool,
+) -> Result<Response<Body>, Refused> {
     match result {
         Ok(mut r) => {
             if close {
@@ -328,9 +346,10 @@ mod tests {
             r(Method::POST, true, &[], false),
             Op::NotImplemented(_)
         ));
-        assert!(matches!(
-            r(Method::DELETE, false, &[], false),
-            Op::NotImplemented(_)
-        ));
+        assert_eq!(r(Method::DELETE, false, &[], false), Op::DeleteBucket);
+        assert_eq!(
+            r(Method::DELETE, false, &["tagging"], false),
+            Op::NotImplemented("bucket tagging")
+        );
     }
 }

@@ -518,6 +518,73 @@ impl Store {
         Ok(out)
     }
 
+    /// Every bucket that may hold objects (in memory: holds one; on disk: has a folder),
+    /// in no particular order; [`oldest`](Self::oldest) tells which hold one.
+    pub async fn bucket_names(&self) -> io::Result<Vec<String>> {
+        match self {
+            Store::Memory { map, .. } => {
+                let map = map
+                    .read()
+                    .map_err(|_| io::Error::other("store lock poisoned"))?;
+                let mut names: Vec<String> = map.keys().map(|(b, _)| b.clone()).collect();
+                names.sort_unstable();
+                names.dedup();
+                Ok(names)
+            }
+            Store::Disk(dir, _) => {
+                let mut names = Vec::new();
+                let mut rd = tokio::fs::read_dir(dir).await?;
+                while let Some(e) = rd.next_entry().await? {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    // `.buckets`, `.meta`, `.uploads`: no bucket name starts with `.`.
+                    if !name.starts_with('.') && e.file_type().await?.is_dir() {
+                        names.push(name);
+                    }
+                }
+                Ok(names)
+            }
+        }
+    }
+
+    /// The earliest Last-Modified of the objects of `bucket`; `None` when it holds none. On
+    /// disk only the files' times are read (an object file's time is its Last-Modified).
+    pub async fn oldest(&self, bucket: &str) -> io::Result<Option<SystemTime>> {
+        match self {
+            Store::Memory { map, .. } => Ok(map
+                .read()
+                .map_err(|_| io::Error::other("store lock poisoned"))?
+                .iter()
+                .filter(|((b, _), _)| b == bucket)
+                .map(|(_, o)| o.meta.modified)
+                .min()),
+            Store::Disk(dir, _) => {
+                let mut oldest = None;
+                let mut folders = vec![dir.join(bucket)];
+                while let Some(folder) = folders.pop() {
+                    let mut rd = match tokio::fs::read_dir(&folder).await {
+                        Ok(rd) => rd,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e),
+                    };
+                    while let Some(e) = rd.next_entry().await? {
+                        if e.file_name().to_string_lossy().starts_with('.') {
+                            continue;
+                        }
+                        let Ok(meta) = e.metadata().await else {
+                            continue; // deleted meanwhile
+                        };
+                        if meta.is_dir() {
+                            folders.push(e.path());
+                        } else if let Ok(t) = meta.modified() {
+                            oldest = Some(oldest.map_or(t, |o: SystemTime| o.min(t)));
+                        }
+                    }
+                }
+                Ok(oldest)
+            }
+        }
+    }
+
     /// Starts an upload that will store `headers` with the object.
     pub async fn begin(
         &self,

@@ -204,6 +204,10 @@ fn help_lists_the_operations() {
         "x-cos-copy-source-range",
         "DELETE Multiple Objects",
         "HEAD Bucket",
+        "DELETE Bucket",
+        "BucketNotEmpty",
+        "GET Service",
+        "--region",
         "NotImplemented",
         "--upload-expiry",
     ] {

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cos-sign-server [--addr 127.0.0.1:0] [--data-dir DIR] [--credentials-file FILE]
-//!                 [--default-bucket NAME] [--owner-uin UIN] [--clock-offset SECONDS]
+//!                 [--default-bucket NAME] [--owner-uin UIN] [--region REGION]
+//!                 [--clock-offset SECONDS]
 //!                 [--cors-allow-origin ORIGIN]... [--quiet] [limits]
 //! ```
 //! Prints `listening on http://ADDR` as its first line on stdout, then serves until Ctrl-C or
@@ -31,6 +32,9 @@ OPTIONS:
     --default-bucket NAME        bucket of requests whose Host names none (IP, localhost)
     --owner-uin UIN              the owner's account id that ACLs name (GET acl's Owner,
                                  qcs::cam::uin/UIN:uin/UIN) [default: each bucket's APPID]
+    --region REGION              region of buckets created through a Host that names none
+                                 (IP mode) and of buckets never created (implicit), as GET
+                                 Service lists them [default: ap-guangzhou]
     --clock-offset SECONDS       add SECONDS (may be negative) to the server's clock
     --upload-expiry SECS         remove multipart uploads untouched this long [default: 86400]
     --cors-allow-origin ORIGIN   answer browsers from ORIGIN (e.g. http://127.0.0.1:8080,
@@ -97,6 +101,10 @@ fn parse(args: &[String]) -> Result<Config, String> {
                 config = config.owner_uin(
                     server::parse_owner_uin(&value()?).map_err(|e| format!("{name} {e}"))?,
                 );
+            }
+            "--region" => {
+                config = config
+                    .region(server::parse_region(&value()?).map_err(|e| format!("{name} {e}"))?);
             }
             "--clock-offset" => {
                 let v = value()?;
