@@ -4,6 +4,8 @@
 //!   every wait ([`Timeouts`]), retries transient failures ([`RetryPolicy`]), corrects clock
 //!   skew, and moves pre-signed transfers;
 //! * [`bucket`]: [`Bucket`], the object calls of one bucket by key, multipart calls;
+//! * [`service`]: buckets themselves: create and delete ([`Bucket::create_bucket`],
+//!   [`Bucket::delete_bucket`]) and list ([`Client::list_buckets`], GET Service);
 //! * [`transfer`]: [`TransferOptions`] and the big-file engines (multipart uploads with
 //!   parallel parts and resume, parallel ranged downloads, checked before the rename);
 //! * [`retry`]: what is retried and how long to wait;
@@ -24,6 +26,7 @@ mod options;
 mod output;
 pub mod providers;
 pub mod retry;
+pub mod service;
 pub mod transfer;
 
 pub use bucket::{Bucket, ListOptions, ListPage, ObjectSummary, PartInfo};
@@ -34,6 +37,7 @@ pub use cos_sign_std::method::Method;
 pub use cos_sign_std::signer::PresignedRequest;
 pub use error::{ClientError, CosError, TimeoutKind};
 pub use retry::RetryPolicy;
+pub use service::{BucketList, BucketSummary, ListBucketsOptions};
 pub use transfer::TransferOptions;
 
 /// Lowercase hex of bytes: the one hex codec of this crate.
