@@ -15,26 +15,30 @@ use crate::{CliError, OutputFormat};
 
 #[derive(Args, Debug)]
 pub(crate) struct LsArgs {
-    /// Bucket, or cos://BUCKET/PREFIX.
+    /// Bucket, or cos://BUCKET/PREFIX; without it, the buckets of the account.
     #[arg(value_name = "BUCKET|cos://BUCKET/PREFIX")]
-    bucket: String,
+    pub(crate) bucket: Option<String>,
     /// Only keys that start with this (not with cos://).
     prefix: Option<String>,
     /// Every key under the prefix; without it, one level, each folder shown once as PRE.
     #[arg(short, long)]
-    recursive: bool,
+    pub(crate) recursive: bool,
     /// text: date, time, size and key a line; json: one JSON object a line.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    output: OutputFormat,
+    pub(crate) output: OutputFormat,
     /// After the list, the number of objects and their total size (on stderr with json).
     #[arg(long)]
-    summarize: bool,
+    pub(crate) summarize: bool,
     #[command(flatten)]
-    remote: Remote,
+    pub(crate) remote: Remote,
 }
 
 pub(crate) fn run(a: &LsArgs) -> Result<ExitCode, CliError> {
-    let (bucket, prefix) = bucket_prefix(&a.bucket, a.prefix.as_deref())?;
+    let first = a
+        .bucket
+        .as_deref()
+        .ok_or_else(|| CliError::usage("ls lists the objects of a bucket: name it"))?;
+    let (bucket, prefix) = bucket_prefix(first, a.prefix.as_deref())?;
     let bucket = a.remote.bucket(&bucket)?;
     let rt = crate::runtime()?;
     let mut out = std::io::stdout().lock();
@@ -125,32 +129,41 @@ pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
     let (handle, rt) = (a.remote.bucket(&bucket)?, crate::runtime()?);
     let mut rm = Removal::new(&handle, &rt, a.dry_run, RM_LINES);
     if a.recursive {
-        // Page by page (a listing goes on after its marker, so deleting a page's keys does
-        // not move the next page): memory stays one page, however many keys match.
-        let listed = pages(&rt, &handle, &key, None, |page| {
-            let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
-            rm.delete(&keys)
-        });
-        match listed {
-            Err(PagesError::Listing(e)) => {
-                return Err(crate::stopped(
-                    e,
-                    rm.failed,
-                    rm.tried,
-                    "objects not deleted",
-                ));
-            }
-            Err(PagesError::Each(e)) => return Err(e),
-            Ok(()) => {}
-        }
+        remove_under(&rt, &handle, &key, &mut rm)?;
     } else {
         rm.delete(&[key.as_str()])?;
     }
     crate::ended(rm.failed, rm.tried, "objects not deleted")
 }
 
+/// `rm -r`: deletes every object of `bucket` under `prefix` through `rm`, page by page (a
+/// listing goes on after its marker, so deleting a page's keys does not move the next page):
+/// memory stays one page, however many keys match. A page that cannot be listed stops it;
+/// a delete that fails is counted in `rm` and the others go on.
+pub(crate) fn remove_under(
+    rt: &tokio::runtime::Runtime,
+    bucket: &Bucket,
+    prefix: &str,
+    rm: &mut Removal<'_>,
+) -> Result<(), CliError> {
+    let listed = pages(rt, bucket, prefix, None, |page| {
+        let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
+        rm.delete(&keys)
+    });
+    match listed {
+        Err(PagesError::Listing(e)) => Err(crate::stopped(
+            e,
+            rm.failed,
+            rm.tried,
+            "objects not deleted",
+        )),
+        Err(PagesError::Each(e)) => Err(e),
+        Ok(()) => Ok(()),
+    }
+}
+
 /// The start of the line of a deleted object, and of one a dry run would delete: `rm`'s.
-const RM_LINES: (&str, &str) = ("deleted ", "(dry run) would delete ");
+pub(crate) const RM_LINES: (&str, &str) = ("deleted ", "(dry run) would delete ");
 
 /// The deletes of one `rm` (or `sync --delete`), with what they printed and how many failed.
 pub(crate) struct Removal<'a> {
@@ -275,7 +288,10 @@ mod tests {
         let mut argv = vec!["ls"];
         argv.extend_from_slice(args);
         let ls = Cli::parse_from(argv).ls;
-        bucket_prefix(&ls.bucket, ls.prefix.as_deref())
+        bucket_prefix(
+            ls.bucket.as_deref().unwrap_or_default(),
+            ls.prefix.as_deref(),
+        )
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `cos-sign`: pre-sign, check, upload, download, sync, list, copy and delete Tencent Cloud
-//! COS objects, and run a local COS-compatible server. Run `cos-sign --help` (or
-//! `cos-sign <command> --help`).
+//! COS objects, make, list and remove buckets (`mb`, `ls`, `rb`), and run a local
+//! COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
 //!
 //! It is the top layer: arguments, output and exit codes only. Signing is `cos-sign-std`'s
 //! `Signer` (on `cos-sign-core`), transfers are `cos-sign-http`'s `Bucket`, and `serve` runs
@@ -28,6 +28,7 @@ macro_rules! esay {
     }};
 }
 
+mod buckets;
 mod demo;
 mod folder;
 mod list;
@@ -96,8 +97,8 @@ Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage 
 130, 143, 129 when stopped by Ctrl-C, SIGTERM, SIGHUP; 141, with no message, when the reader
 of standard output went away (`| head`), as for `cat`.";
 
-/// Sign, verify, upload, download, list, copy and delete Tencent Cloud COS objects; run a local
-/// COS-compatible server.
+/// Sign, verify, upload, download, list, copy and delete Tencent Cloud COS objects; make, list
+/// and remove buckets; run a local COS-compatible server.
 #[derive(Parser, Debug)]
 #[command(name = "cos-sign", version, after_long_help = MAIN_HELP)]
 struct Cli {
@@ -152,9 +153,16 @@ enum Command {
              sync stores; not when downloading)")),
     )]
     Sync(sync::SyncArgs),
-    /// List the objects of a bucket under a prefix (one level, or all with -r).
+    /// List the objects of a bucket under a prefix (one level, or all with -r); without a
+    /// bucket, the buckets of the account.
     #[command(after_long_help = LS_HELP)]
     Ls(list::LsArgs),
+    /// Make a bucket (PUT Bucket).
+    #[command(after_long_help = MB_HELP)]
+    Mb(buckets::MbArgs),
+    /// Remove an empty bucket (DELETE Bucket); --force deletes its objects first.
+    #[command(after_long_help = RB_HELP)]
+    Rb(buckets::RbArgs),
     /// Delete an object, or every object under a prefix with -r.
     #[command(after_long_help = RM_HELP)]
     Rm(list::RmArgs),
@@ -176,6 +184,8 @@ enum Command {
 
 const LS_HELP: &str = "\
 Examples:
+  cos-sign ls                                               # the buckets: date, time, region, name
+  cos-sign ls --output json                                 # one JSON object a bucket
   cos-sign ls examplebucket-1250000000                      # the top level: objects, and folders as PRE
   cos-sign ls cos://examplebucket-1250000000/photos/ -r     # every key under photos/
   cos-sign ls examplebucket-1250000000 logs/ --output json  # one JSON object a line
@@ -183,7 +193,30 @@ Examples:
 Text lines are `DATE TIME SIZE KEY` (UTC; control characters in keys escaped) and
 `PRE PREFIX` for a folder; json lines are {\"key\", \"size\", \"etag\", \"last_modified\",
 \"storage_class\"} and {\"prefix\"}. Keys are in UTF-8 byte order, page after page of List
-Objects (1,000 a page).";
+Objects (1,000 a page).
+
+Without a bucket: `DATE TIME REGION NAME` a bucket (its creation, UTC), or {\"name\",
+\"region\", \"creation_date\", \"bucket_type\"}, every region's buckets in name order (GET
+Service on service.cos.myqcloud.com, 2,000 a page).";
+
+const MB_HELP: &str = "\
+Examples:
+  cos-sign mb cos://examplebucket-1250000000                      # in ap-guangzhou (--region)
+  cos-sign mb cos://examplebucket-1250000000 --region ap-beijing
+
+Prints `created cos://BUCKET`. A bucket that exists fails (exit 1) with COS's error:
+BucketAlreadyOwnedByYou when it is yours, BucketAlreadyExists when another account has it.";
+
+const RB_HELP: &str = "\
+Examples:
+  cos-sign rb cos://examplebucket-1250000000            # only when it is empty
+  cos-sign rb cos://examplebucket-1250000000 --force    # delete every object, then the bucket
+
+Prints `removed cos://BUCKET`. A bucket that still holds objects or unfinished multipart
+uploads fails (exit 1) with COS's BucketNotEmpty; one that does not exist with NoSuchBucket.
+--force first deletes every object as `rm -r` does (a `deleted cos://BUCKET/KEY` line each);
+if any delete fails, the bucket is kept (exit 1). Unfinished multipart uploads are not
+aborted: a bucket holding one stays, with BucketNotEmpty.";
 
 const RM_HELP: &str = "\
 Examples:
@@ -500,6 +533,10 @@ struct ServeArgs {
     /// each bucket's APPID.
     #[arg(long, value_name = "UIN", value_parser = server::parse_owner_uin)]
     owner_uin: Option<String>,
+    /// The region of buckets created through a Host that names none (IP mode) and of
+    /// buckets never created, as GET Service (cos-sign ls) lists them.
+    #[arg(long, value_name = "REGION", default_value = server::DEFAULT_REGION, value_parser = server::parse_region)]
+    region: String,
     /// Do not log requests to stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -960,6 +997,7 @@ fn serve(a: &ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(uin) = &a.owner_uin {
         config = config.owner_uin(uin.clone());
     }
+    config = config.region(a.region.clone());
     if !a.credentials.is_empty() {
         eprintln!("cos-sign serve: {}", server::ARGV_SECRET_WARNING);
     }
@@ -1052,7 +1090,18 @@ fn main() -> ExitCode {
         Command::Put(a) => transfer::put(a),
         Command::Get(a) => transfer::get(a),
         Command::Sync(a) => sync::run(a),
+        Command::Ls(a) if a.bucket.is_none() => {
+            if a.recursive || a.summarize {
+                Err(CliError::usage(
+                    "-r and --summarize list the objects of a bucket: name it",
+                ))
+            } else {
+                buckets::ls(&a.remote, a.output)
+            }
+        }
         Command::Ls(a) => list::run(a),
+        Command::Mb(a) => buckets::mb(a),
+        Command::Rb(a) => buckets::rb(a),
         Command::Rm(a) => list::rm(a),
         Command::Cp(a) => list::cp(a),
         Command::Demo(a) => demo::run(a),

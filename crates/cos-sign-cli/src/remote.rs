@@ -22,12 +22,16 @@ pub(crate) fn cos_client(
         b = b.signer(Arc::new(crate::signer(endpoint, creds, Some(bucket))?));
     }
     if let Some(p) = proxy {
-        let proxy =
-            reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
-        tracing::info!(proxy = %redact_proxy(p), "sending through a proxy");
-        b = b.proxy(proxy);
+        b = b.proxy(proxy_of(p)?);
     }
     b.build().map_err(CliError::from)
+}
+
+/// The `--proxy` value as a proxy for every request.
+fn proxy_of(p: &str) -> Result<reqwest::Proxy, CliError> {
+    let proxy = reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
+    tracing::info!(proxy = %redact_proxy(p), "sending through a proxy");
+    Ok(proxy)
 }
 
 /// How ls, rm and cp reach COS: the endpoint, the credentials, maybe a proxy.
@@ -52,6 +56,16 @@ impl Remote {
             self.proxy.as_deref(),
         )?;
         Ok(client.bucket(bucket))
+    }
+
+    /// A client signing with the credentials for no bucket in particular (GET Service).
+    pub(crate) fn service_client(&self) -> Result<Client, CliError> {
+        let signer = crate::signer(&self.endpoint, &self.creds, None)?;
+        let mut b = Client::builder().signer(Arc::new(signer));
+        if let Some(p) = &self.proxy {
+            b = b.proxy(proxy_of(p)?);
+        }
+        b.build().map_err(CliError::from)
     }
 }
 

@@ -1,0 +1,147 @@
+//! End-to-end tests of `cos-sign mb`, `cos-sign rb` (`--force` too) and `cos-sign ls` without
+//! a bucket, against the local server (`cos-sign serve`) as the proxy. Credentials come from
+//! the environment or a profile file, never argv; no output shows the secret key.
+
+mod cli_common;
+
+use cli_common::*;
+
+const MADE: &str = "made-1250000000";
+const FULL: &str = "full-1250000000";
+
+/// `cos-sign ARGS` through the server with the permanent key from the environment.
+fn local(server: &Server, args: &[&str]) -> std::process::Output {
+    let o = run(&through(args, &server.url), PERM);
+    assert!(!stdout(&o).contains(KEY) && !stderr(&o).contains(KEY));
+    o
+}
+
+fn put(server: &Server, bucket: &str, key: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("abc");
+    std::fs::write(&f, "abc").unwrap();
+    let target = format!("cos://{bucket}/{key}");
+    assert_exit(&local(server, &["put", f.to_str().unwrap(), &target]), 0);
+}
+
+/// The buckets `ls` lists as JSON: (name, region).
+fn listed(server: &Server) -> Vec<(String, String)> {
+    let o = local(server, &["ls", "--output", "json"]);
+    assert_exit(&o, 0);
+    stdout(&o)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["bucket_type"], "cos");
+            assert_eq!(v["creation_date"].as_str().unwrap().len(), 20, "{v}");
+            (
+                v["name"].as_str().unwrap().to_owned(),
+                v["region"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn mb_creates_once_and_ls_lists_buckets() {
+    let server = Server::with_key();
+    let o = local(&server, &["mb", &format!("cos://{MADE}")]);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o), format!("created cos://{MADE}\n"));
+    // Again: COS's error, exit 1.
+    let o = local(&server, &["mb", &format!("cos://{MADE}/")]);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "BucketAlreadyOwnedByYou");
+    assert!(o.stdout.is_empty());
+    // In another region (the host names it).
+    let o = local(
+        &server,
+        &["mb", "beijing-1250000000", "--region", "ap-beijing"],
+    );
+    assert_exit(&o, 0);
+    // A key is not a bucket.
+    let o = local(&server, &["mb", &format!("cos://{MADE}/k")]);
+    assert_exit(&o, 2);
+    put(&server, FULL, "a.txt");
+    assert_eq!(
+        listed(&server),
+        [
+            ("beijing-1250000000".to_owned(), "ap-beijing".to_owned()),
+            (FULL.to_owned(), "ap-guangzhou".to_owned()),
+            (MADE.to_owned(), "ap-guangzhou".to_owned()),
+        ]
+    );
+    // Text: date, time, region, name.
+    let o = local(&server, &["ls"]);
+    assert_exit(&o, 0);
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let words: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(words.len(), 4, "{words:?}");
+    assert_eq!((words[2], words[3]), ("ap-guangzhou", FULL));
+    assert_eq!(words[0].len(), 10);
+    assert_eq!(words[1].len(), 8);
+    // -r without a bucket is a usage error.
+    assert_exit(&local(&server, &["ls", "-r"]), 2);
+}
+
+#[test]
+fn rb_refuses_a_non_empty_bucket_unless_forced() {
+    let server = Server::with_key();
+    assert_exit(&local(&server, &["mb", &format!("cos://{MADE}")]), 0);
+    put(&server, MADE, "a/b.txt");
+    put(&server, MADE, "谷 c");
+    let o = local(&server, &["rb", &format!("cos://{MADE}")]);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "BucketNotEmpty");
+    assert!(o.stdout.is_empty());
+    // --force: every object as rm -r deletes them, then the bucket.
+    let o = local(&server, &["rb", &format!("cos://{MADE}"), "--force"]);
+    assert_exit(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        format!("deleted cos://{MADE}/a/b.txt\ndeleted cos://{MADE}/谷 c\nremoved cos://{MADE}\n")
+    );
+    assert!(listed(&server).is_empty());
+    // Gone: COS's NoSuchBucket; an empty one goes without --force.
+    let o = local(&server, &["rb", MADE]);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "NoSuchBucket");
+    assert_exit(&local(&server, &["mb", MADE]), 0);
+    let o = local(&server, &["rb", &format!("cos://{MADE}")]);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o), format!("removed cos://{MADE}\n"));
+}
+
+#[test]
+fn bucket_commands_read_a_profile_file() {
+    let server = Server::with_key();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("credentials");
+    std::fs::write(
+        &file,
+        format!("[test]\nsecret_id = {ID}\nsecret_key = {KEY}\n"),
+    )
+    .unwrap();
+    let with_profile = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&[
+            "--profile-file",
+            file.to_str().unwrap(),
+            "--profile",
+            "test",
+        ]);
+        let o = run(&through(&a, &server.url), &[]);
+        assert!(!stdout(&o).contains(KEY) && !stderr(&o).contains(KEY));
+        o
+    };
+    assert_exit(&with_profile(&["mb", MADE]), 0);
+    let o = with_profile(&["ls"]);
+    assert_exit(&o, 0);
+    assert_has(&stdout(&o), MADE);
+    assert_exit(&with_profile(&["rb", MADE]), 0);
+    // No credentials at all: a usage error naming where they were looked for.
+    let o = run(&through(&["ls"], &server.url), &[]);
+    assert_exit(&o, 2);
+    assert_has(&stderr(&o), "no usable credentials");
+}
