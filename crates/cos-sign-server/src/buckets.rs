@@ -12,20 +12,21 @@
 //!   one (its ACL unchanged).
 //! - DELETE Bucket: 409 `BucketNotEmpty` while it holds objects or uploads; 404
 //!   `NoSuchBucket` when it is not known; else 204, its record and every setting (ACL, CORS
-//!   rules) removed, so a new PUT Bucket answers 200 and finds it `private`.
+//!   rules, tags) removed, so a new PUT Bucket answers 200 and finds it `private`.
 //! - GET Service (`service.cos.myqcloud.com`, `cos.<region>.myqcloud.com`, or a host that
 //!   names no bucket when no default bucket is set): `ListAllMyBucketsResult` with every
 //!   known bucket in UTF-8 byte order of names. A created bucket has its recorded time and
 //!   region; one known only by what it holds has its oldest object's (or upload's) time and
 //!   the server's region. Filters: the regional host, `region`, `create-time` with `range`
 //!   (`lt`, `gt`, `lte`, `gte`), paging with `marker` and `max-keys` (default and at most
-//!   2,000); `tagkey`/`tagvalue` are 501 (no bucket tagging here).
+//!   2,000); `tagkey` with `tagvalue` (both or neither, else 400 `InvalidArgument`): only
+//!   buckets carrying that tag (`bucket_tagging`).
 //!
 //! PUT and DELETE Bucket take one server-wide lock around their check and change, so they
 //! never interleave; an object written while a DELETE Bucket runs may land after its check
 //! (the bucket is then known again, by that object).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::{Method, Response, StatusCode};
@@ -33,7 +34,8 @@ use hyper::{Method, Response, StatusCode};
 use super::State;
 use super::acl::{self, Acl, Resource};
 use super::bucket::{invalid_argument, max_param, region_of_host, xml_response};
-use super::error::{CosError, not_implemented};
+use super::bucket_tagging::tagged_buckets;
+use super::error::CosError;
 use super::request::{ServiceHost, VerifiedRequest, digits, service_host, valid_bucket};
 use super::response::{Body, Ctx, empty_answer};
 use super::xml::{XmlOut, iso8601};
@@ -243,6 +245,27 @@ fn time_filter(vreq: &VerifiedRequest) -> Result<Option<TimeFilter>, CosError> {
     }
 }
 
+/// The `tagkey` and `tagvalue` filter: the buckets carrying that tag (`None`: no filter).
+async fn tag_filter(
+    state: &State,
+    vreq: &VerifiedRequest,
+) -> Result<Option<BTreeSet<String>>, CosError> {
+    match (vreq.param("tagkey"), vreq.param("tagvalue")) {
+        (None, None) => Ok(None),
+        (Some(key), Some(value)) => Ok(Some(
+            tagged_buckets(state)
+                .await?
+                .into_iter()
+                .filter(|(_, tags)| tags.has(key, value))
+                .map(|(bucket, _)| bucket)
+                .collect(),
+        )),
+        _ => Err(invalid_argument(
+            "tagkey and tagvalue filter buckets together: give both or neither.",
+        )),
+    }
+}
+
 /// A creation time as COS writes it in GET Service (`2019-05-24T11:20:10Z`).
 fn creation_date(t: SystemTime) -> String {
     iso8601(t).replace(".000Z", "Z")
@@ -254,11 +277,7 @@ async fn list(
     ctx: &Ctx,
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
-    if vreq.param("tagkey").is_some() || vreq.param("tagvalue").is_some() {
-        return Err(not_implemented(
-            "GET Service by bucket tag (no bucket tagging)",
-        ));
-    }
+    let tagged = tag_filter(state, vreq).await?;
     let host_region = match service_host(&vreq.host) {
         Some(ServiceHost::Regional(r)) => Some(r),
         _ => None,
@@ -285,6 +304,7 @@ async fn list(
                 .as_ref()
                 .is_none_or(|f| f(super::unix_secs(l.created)))
         })
+        .filter(|(name, _)| tagged.as_ref().is_none_or(|t| t.contains(name.as_str())))
         .filter(|(name, _)| name.as_bytes() > marker.as_bytes())
         .collect();
     let page = passing.get(..max.min(passing.len())).unwrap_or_default();

@@ -70,6 +70,7 @@ mod anonymous;
 mod body;
 mod bucket;
 mod bucket_config;
+mod bucket_tagging;
 mod buckets;
 mod copy;
 mod cors;

@@ -16,7 +16,8 @@ use super::error::not_implemented;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, discard};
 use super::{
-    acl, bucket, buckets, copy, cors_ops, delete_multiple, multipart, object_ops, tagging,
+    acl, bucket, bucket_tagging, buckets, copy, cors_ops, delete_multiple, multipart, object_ops,
+    tagging,
 };
 
 /// The operations of this server.
@@ -49,6 +50,9 @@ pub(crate) enum Op {
     PutObjectAcl,
     GetBucketAcl,
     PutBucketAcl,
+    GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
     NotImplemented(&'static str),
 }
 
@@ -112,6 +116,9 @@ pub(crate) fn route(
         (false, "GET" | "HEAD") if has("acl") => Op::GetBucketAcl,
         (false, "PUT") if has("acl") => Op::PutBucketAcl,
         (_, _) if has("acl") => Op::NotImplemented("acl"),
+        (false, "GET" | "HEAD") if has("tagging") => Op::GetBucketTagging,
+        (false, "PUT") if has("tagging") => Op::PutBucketTagging,
+        (false, "DELETE") if has("tagging") => Op::DeleteBucketTagging,
         (false, _) if has("tagging") => Op::NotImplemented("bucket tagging"),
         (true, "GET" | "HEAD") if has("tagging") => Op::GetTagging,
         (true, "PUT") if has("tagging") => Op::PutTagging,
@@ -184,6 +191,7 @@ pub(crate) async fn dispatch(
         Op::PutCors => return cors_ops::put(state, ctx, vreq, body).await,
         Op::PutObjectAcl => return acl::put_object(state, ctx, vreq, body).await,
         Op::PutBucketAcl => return acl::put_bucket(state, ctx, vreq, body).await,
+        Op::PutBucketTagging => return bucket_tagging::put(state, ctx, vreq, body).await,
         Op::UploadPart => return multipart::upload_part(state, ctx, vreq, body).await,
         Op::Complete => return multipart::complete(state, ctx, vreq, body).await,
         Op::DeleteMultiple => return delete_multiple::delete(state, ctx, vreq, body).await,
@@ -208,6 +216,8 @@ pub(crate) async fn dispatch(
         Op::DeleteCors => cors_ops::delete(state, ctx, vreq).await,
         Op::GetObjectAcl => acl::get_object(state, ctx, vreq).await,
         Op::GetBucketAcl => acl::get_bucket(state, ctx, vreq).await,
+        Op::GetBucketTagging => bucket_tagging::get(state, ctx, vreq).await,
+        Op::DeleteBucketTagging => bucket_tagging::delete(state, ctx, vreq).await,
         Op::NotImplemented(what) => Err(not_implemented(what)),
         Op::CopyObject => copy::copy(state, ctx, vreq).await,
         Op::UploadPartCopy => copy::upload_part_copy(state, ctx, vreq).await,
@@ -216,6 +226,7 @@ pub(crate) async fn dispatch(
         | Op::PutCors
         | Op::PutObjectAcl
         | Op::PutBucketAcl
+        | Op::PutBucketTagging
         | Op::UploadPart
         | Op::Complete
         | Op::DeleteMultiple => Err(not_implemented("unreachable")),
@@ -322,6 +333,18 @@ mod tests {
         );
         assert_eq!(
             r(Method::GET, false, &["tagging"], false),
+            Op::GetBucketTagging
+        );
+        assert_eq!(
+            r(Method::HEAD, false, &["tagging"], false),
+            Op::GetBucketTagging
+        );
+        assert_eq!(
+            r(Method::PUT, false, &["tagging"], false),
+            Op::PutBucketTagging
+        );
+        assert_eq!(
+            r(Method::POST, false, &["tagging"], false),
             Op::NotImplemented("bucket tagging")
         );
         assert_eq!(
@@ -349,7 +372,7 @@ mod tests {
         assert_eq!(r(Method::DELETE, false, &[], false), Op::DeleteBucket);
         assert_eq!(
             r(Method::DELETE, false, &["tagging"], false),
-            Op::NotImplemented("bucket tagging")
+            Op::DeleteBucketTagging
         );
     }
 }

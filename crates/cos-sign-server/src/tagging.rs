@@ -49,9 +49,29 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// An object's tags, in the order given, checked against COS's rules.
+/// An object's (or a bucket's) tags, in the order given, checked against COS's rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Tags(Vec<(String, String)>);
+
+/// What differs between the tags of an object and those of a bucket: how many a resource
+/// may carry, what it is called in a refusal, and the key prefixes it may not use. The
+/// characters and lengths of keys and values are the same for both.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TagRules {
+    /// Most tags one resource may have.
+    pub max_tags: usize,
+    /// The resource, as a refusal names it (`An object`).
+    pub what: &'static str,
+    /// Key prefixes kept for the system (a key starting with one is 400 `InvalidTag`).
+    pub reserved: &'static [&'static str],
+}
+
+/// The rules of object tags.
+pub(crate) const OBJECT_TAGS: TagRules = TagRules {
+    max_tags: MAX_TAGS,
+    what: "An object",
+    reserved: &[],
+};
 
 fn invalid_tag(message: impl Into<String>) -> CosError {
     CosError::new(StatusCode::BAD_REQUEST, "InvalidTag", message)
@@ -71,14 +91,26 @@ fn allowed(c: char) -> bool {
 }
 
 impl Tags {
-    /// Checks `pairs` against COS's rules.
+    /// Checks `pairs` against COS's rules for object tags.
     pub fn new(pairs: Vec<(String, String)>) -> Result<Self, CosError> {
-        if pairs.len() > MAX_TAGS {
+        Self::checked(pairs, &OBJECT_TAGS)
+    }
+
+    /// Checks `pairs` against COS's rules, with `rules`' count and reserved prefixes.
+    pub fn checked(pairs: Vec<(String, String)>, rules: &TagRules) -> Result<Self, CosError> {
+        if pairs.len() > rules.max_tags {
             return Err(invalid_tag(format!(
-                "An object can have at most {MAX_TAGS} tags."
+                "{} can have at most {} tags.",
+                rules.what, rules.max_tags
             )));
         }
         for (i, (k, v)) in pairs.iter().enumerate() {
+            if rules.reserved.iter().any(|p| k.starts_with(p)) {
+                return Err(invalid_tag(format!(
+                    "A tag key may not start with {}: those are the system's.",
+                    rules.reserved.join(" or ")
+                )));
+            }
             if k.is_empty() || k.chars().count() > MAX_KEY_CHARS {
                 return Err(invalid_tag(format!(
                     "A tag key must be 1 to {MAX_KEY_CHARS} characters long."
@@ -128,6 +160,12 @@ impl Tags {
     /// The tags of a PUT Object tagging body:
     /// `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>`.
     pub fn from_xml(body: &[u8]) -> Result<Self, CosError> {
+        Self::from_xml_with(body, &OBJECT_TAGS)
+    }
+
+    /// The tags of a tagging body (the same document for objects and buckets), checked
+    /// with `rules`.
+    pub fn from_xml_with(body: &[u8], rules: &TagRules) -> Result<Self, CosError> {
         let root = parse(body)?;
         if root.name != "Tagging" {
             return Err(malformed());
@@ -141,7 +179,7 @@ impl Tags {
                 Ok((key, value))
             })
             .collect::<Result<Vec<_>, CosError>>()?;
-        Self::new(pairs)
+        Self::checked(pairs, rules)
     }
 
     /// The tags stored with an object (none when its headers hold none). The stored form
@@ -184,6 +222,11 @@ impl Tags {
         self.0.is_empty()
     }
 
+    /// Whether one of the tags is `key` with `value`.
+    pub fn has(&self, key: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == key && v == value)
+    }
+
     /// The GET Object tagging answer.
     pub fn to_xml(&self) -> Vec<u8> {
         let mut x = XmlOut::new("Tagging");
@@ -194,6 +237,17 @@ impl Tags {
         x.close("TagSet");
         x.finish()
     }
+}
+
+/// The tags of a document written by [`Tags::to_xml`] and read back (a stored setting):
+/// the same rules, so what was accepted once reads back whole.
+pub(crate) fn stored(text: &str, rules: &TagRules) -> Result<Tags, CosError> {
+    Tags::from_xml_with(text.as_bytes(), rules).map_err(|_| {
+        CosError::storage(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the stored tags are damaged",
+        ))
+    })
 }
 
 /// GET Object tagging (HEAD too, without a body): 404 `NoSuchKey` for a missing object.

@@ -415,7 +415,7 @@ def test_unsupported_operations_answer_not_implemented(client):
         lambda: client.get_bucket_website(Bucket=BUCKET),
         lambda: client.get_bucket_versioning(Bucket=BUCKET),
         lambda: client.get_bucket_lifecycle(Bucket=BUCKET),
-        lambda: client.get_bucket_tagging(Bucket=BUCKET),
+        lambda: client.get_bucket_referer(Bucket=BUCKET),
         # Sub-resources that were taken for List Objects, GET or PUT Object before.
         lambda: client.get_bucket_domain_certificate(Bucket=BUCKET, DomainName="a.example"),
         lambda: client.get_bucket_response_control(Bucket=BUCKET),
