@@ -193,7 +193,7 @@ impl Bucket {
     }
 
     /// Sends what `build` makes (rebuilt for a retry), signed.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         idempotent: bool,
         build: impl Fn() -> Result<reqwest::Request, ClientError> + Send,
@@ -623,14 +623,18 @@ fn xml_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// A value of a listing asked with `encoding-type=url` (a key, a prefix, a marker), decoded;
+/// `what` names it in the error.
+pub(crate) fn url_decoded(what: &str, v: &str) -> Result<String, String> {
+    percent_encoding::percent_decode_str(v)
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|_| format!("a {what} that is not URL-encoded UTF-8"))
+}
+
 /// A List Objects answer (`ListBucketResult`, keys URL-encoded) as a page.
 fn parse_list(xml: &str) -> Result<ListPage, String> {
-    let decode = |what: &str, v: &str| {
-        percent_encoding::percent_decode_str(v)
-            .decode_utf8()
-            .map(|k| k.into_owned())
-            .map_err(|_| format!("a {what} that is not URL-encoded UTF-8"))
-    };
+    let decode = url_decoded;
     let mut page = ListPage::default();
     let mut cur = ObjectSummary::default();
     let (mut truncated, mut next) = (false, None);

@@ -6,6 +6,8 @@
 //! * [`bucket`]: [`Bucket`], the object calls of one bucket by key, multipart calls;
 //! * [`service`]: buckets themselves: create and delete ([`Bucket::create_bucket`],
 //!   [`Bucket::delete_bucket`]) and list ([`Client::list_buckets`], GET Service);
+//! * [`uploads`]: List Multipart Uploads ([`Bucket::list_uploads`]), the unfinished
+//!   uploads to resume or abort;
 //! * [`transfer`]: [`TransferOptions`] and the big-file engines (multipart uploads with
 //!   parallel parts and resume, parallel ranged downloads, checked before the rename);
 //! * [`retry`]: what is retried and how long to wait;
@@ -28,6 +30,7 @@ pub mod providers;
 pub mod retry;
 pub mod service;
 pub mod transfer;
+pub mod uploads;
 
 pub use bucket::{Bucket, ListOptions, ListPage, ObjectSummary, PartInfo};
 pub use client::{
@@ -39,6 +42,7 @@ pub use error::{ClientError, CosError, TimeoutKind};
 pub use retry::RetryPolicy;
 pub use service::{BucketList, BucketSummary, ListBucketsOptions};
 pub use transfer::TransferOptions;
+pub use uploads::{ListUploadsOptions, UploadPage, UploadSummary};
 
 /// Lowercase hex of bytes: the one hex codec of this crate.
 pub(crate) fn hex(bytes: &[u8]) -> String {
