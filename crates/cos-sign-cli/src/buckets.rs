@@ -1,5 +1,5 @@
 //! Buckets themselves: `cos-sign mb` (PUT Bucket), `cos-sign rb` (DELETE Bucket; `--force`
-//! deletes every object first with `rm -r`'s code) and `cos-sign ls` without a bucket (GET
+//! deletes every object first with `rm -r`'s code and aborts every unfinished upload) and `cos-sign ls` without a bucket (GET
 //! Service, page after page).
 
 use std::io::Write;
@@ -11,6 +11,7 @@ use cos_sign_http::{BucketSummary, ListBucketsOptions};
 use crate::list::{RM_LINES, Removal, remove_under};
 use crate::remote::Remote;
 use crate::target::parse_cos_uri;
+use crate::uploads::abort_under;
 use crate::{CliError, OutputFormat};
 
 #[derive(Args, Debug)]
@@ -27,7 +28,8 @@ pub(crate) struct RbArgs {
     /// The bucket to delete: cos://BUCKET (or BUCKET). It must be empty, unless --force.
     #[arg(value_name = "cos://BUCKET")]
     bucket: String,
-    /// Delete every object of the bucket first (as rm -r does), then the bucket.
+    /// Delete every object of the bucket first (as rm -r does) and abort its unfinished
+    /// multipart uploads, then the bucket.
     #[arg(long)]
     force: bool,
     #[command(flatten)]
@@ -73,12 +75,21 @@ pub(crate) fn rb(a: &RbArgs) -> Result<ExitCode, CliError> {
     if a.force {
         let mut rm = Removal::new(&bucket, &rt, false, RM_LINES);
         remove_under(&rt, &bucket, "", &mut rm)?;
-        if rm.failed > 0 {
-            return crate::ended(
-                rm.failed,
-                rm.tried,
-                "objects not deleted; the bucket is kept",
-            );
+        let (tried, failed) = (rm.tried, rm.failed);
+        drop(rm);
+        // Past a failed delete too: what can go, goes.
+        let aborts = abort_under(&rt, &bucket, "")?;
+        esay!(
+            "cos://{name}: {} of {tried} objects deleted, {} of {} unfinished uploads aborted",
+            tried - failed,
+            aborts.tried - aborts.failed,
+            aborts.tried
+        );
+        if failed + aborts.failed > 0 {
+            return Err(CliError::fail(format!(
+                "{failed} of {tried} objects not deleted, {} of {} uploads not aborted; the bucket is kept",
+                aborts.failed, aborts.tried
+            )));
         }
     }
     rt.block_on(bucket.delete_bucket())?;

@@ -37,6 +37,7 @@ mod remote;
 mod sync;
 mod target;
 mod transfer;
+mod uploads;
 mod verify;
 
 use std::net::SocketAddr;
@@ -160,7 +161,8 @@ enum Command {
     /// Make a bucket (PUT Bucket).
     #[command(after_long_help = MB_HELP)]
     Mb(buckets::MbArgs),
-    /// Remove an empty bucket (DELETE Bucket); --force deletes its objects first.
+    /// Remove an empty bucket (DELETE Bucket); --force deletes its objects and aborts its
+    /// unfinished uploads first.
     #[command(after_long_help = RB_HELP)]
     Rb(buckets::RbArgs),
     /// Delete an object, or every object under a prefix with -r.
@@ -210,13 +212,15 @@ BucketAlreadyOwnedByYou when it is yours, BucketAlreadyExists when another accou
 const RB_HELP: &str = "\
 Examples:
   cos-sign rb cos://examplebucket-1250000000            # only when it is empty
-  cos-sign rb cos://examplebucket-1250000000 --force    # delete every object, then the bucket
+  cos-sign rb cos://examplebucket-1250000000 --force    # empty it, then remove it
 
 Prints `removed cos://BUCKET`. A bucket that still holds objects or unfinished multipart
 uploads fails (exit 1) with COS's BucketNotEmpty; one that does not exist with NoSuchBucket.
---force first deletes every object as `rm -r` does (a `deleted cos://BUCKET/KEY` line each);
-if any delete fails, the bucket is kept (exit 1). Unfinished multipart uploads are not
-aborted: a bucket holding one stays, with BucketNotEmpty.";
+--force first deletes every object as `rm -r` does (a `deleted cos://BUCKET/KEY` line each),
+then aborts every unfinished multipart upload (an `aborted cos://BUCKET/KEY (upload ID)` line
+each; List Multipart Uploads, page after page), and says on stderr how many of each went. A
+failed delete or abort is reported and the others go on; if any failed, the bucket is kept
+(exit 1).";
 
 const RM_HELP: &str = "\
 Examples:

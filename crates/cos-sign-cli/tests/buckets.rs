@@ -113,6 +113,83 @@ fn rb_refuses_a_non_empty_bucket_unless_forced() {
     assert_eq!(stdout(&o), format!("removed cos://{MADE}\n"));
 }
 
+/// `rb --force` on a bucket holding objects and two unfinished uploads (one key twice, one
+/// with a key no object has): everything goes, then the bucket; a new `mb` creates it again.
+fn rb_force_with_uploads(rb: impl Fn(&[&str]) -> std::process::Output, server: &Server) {
+    // Created first, as on COS (the local server forgets a never-created bucket once empty).
+    assert_exit(&rb(&["mb", FULL]), 0);
+    put(server, FULL, "a/b.txt");
+    let first = initiate_direct(server.addr(), FULL, "big/谷 1.bin");
+    let second = initiate_direct(server.addr(), FULL, "big/谷 1.bin");
+    let third = initiate_direct(server.addr(), FULL, "z");
+    // Not empty, without --force.
+    let o = rb(&["rb", FULL]);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "BucketNotEmpty");
+    let o = rb(&["rb", &format!("cos://{FULL}"), "--force"]);
+    assert_exit(&o, 0);
+    let mut ids = [first, second];
+    ids.sort();
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "deleted cos://{FULL}/a/b.txt\n\
+             aborted cos://{FULL}/big/谷 1.bin (upload {})\n\
+             aborted cos://{FULL}/big/谷 1.bin (upload {})\n\
+             aborted cos://{FULL}/z (upload {third})\n\
+             removed cos://{FULL}\n",
+            ids[0], ids[1]
+        )
+    );
+    assert_has(
+        &stderr(&o),
+        &format!("cos://{FULL}: 1 of 1 objects deleted, 3 of 3 unfinished uploads aborted"),
+    );
+    // Gone: not listed, and a new mb creates it (200, not 409).
+    let o = rb(&["ls"]);
+    assert_exit(&o, 0);
+    assert!(!stdout(&o).contains(FULL), "{}", stdout(&o));
+    let o = rb(&["mb", FULL]);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o), format!("created cos://{FULL}\n"));
+}
+
+#[test]
+fn rb_force_aborts_unfinished_uploads() {
+    let server = Server::with_key();
+    rb_force_with_uploads(|args| local(&server, args), &server);
+    // A wrong key: the first listing is refused, nothing is deleted, the bucket is kept
+    // (exit 1).
+    initiate_direct(server.addr(), FULL, "k");
+    let wrong = [("COS_SECRET_ID", ID), ("COS_SECRET_KEY", "not-the-key")];
+    let o = run(&through(&["rb", FULL, "--force"], &server.url), &wrong);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "SignatureDoesNotMatch");
+    assert!(!stdout(&o).contains("removed"));
+}
+
+#[test]
+fn rb_force_aborts_uploads_with_a_profile_file() {
+    let server = Server::with_key();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("credentials");
+    let profile = format!("[test]\nsecret_id = {ID}\nsecret_key = {KEY}\n");
+    std::fs::write(&file, profile).unwrap();
+    let with_profile = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&[
+            "--profile-file",
+            file.to_str().unwrap(),
+            "--profile",
+            "test",
+        ]);
+        let o = run(&through(&a, &server.url), &[]);
+        assert!(!stdout(&o).contains(KEY) && !stderr(&o).contains(KEY));
+        o
+    };
+    rb_force_with_uploads(with_profile, &server);
+}
+
 #[test]
 fn bucket_commands_read_a_profile_file() {
     let server = Server::with_key();

@@ -267,6 +267,25 @@ pub fn stand_in(
 /// An empty object at `key`, PUT through the proxy `proxy` (host:port) with a URL the test
 /// signs itself (a `cos-sign put` per key would start a process for each).
 pub fn put_direct(proxy: &str, key: &str) {
+    let answer = send_direct(proxy, "PUT", BUCKET, key, None);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Initiates a multipart upload of `key` in `bucket` through the proxy `proxy` (signed by
+/// the test, as `put_direct`), left unfinished; its upload id.
+pub fn initiate_direct(proxy: &str, bucket: &str, key: &str) -> String {
+    let answer = send_direct(proxy, "POST", bucket, key, Some("uploads"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let id = answer
+        .split("<UploadId>")
+        .nth(1)
+        .and_then(|r| r.split("</UploadId>").next());
+    id.expect("an UploadId").to_owned()
+}
+
+/// A bodiless `method` on `key` of `bucket` (with the valueless `param`, signed), through
+/// the proxy `proxy`: the whole answer.
+fn send_direct(proxy: &str, method: &str, bucket: &str, key: &str, param: Option<&str>) -> String {
     use cos_sign_std::config::{Endpoint, Scheme};
     use cos_sign_std::credentials::{Credentials, StaticProvider};
     use cos_sign_std::method::Method;
@@ -278,20 +297,22 @@ pub fn put_direct(proxy: &str, key: &str) {
         .build()
         .unwrap();
     let signer = Signer::new(StaticProvider::new(Credentials::new(ID, KEY)), endpoint);
-    let p = signer
-        .presign(Method::Put, BUCKET, key, &SignOptions::default())
-        .unwrap();
-    let host = signer.host(BUCKET).unwrap();
+    let (verb, opts) = match (method, param) {
+        ("POST", Some(p)) => (Method::Post, SignOptions::default().param(p, "")),
+        _ => (Method::Put, SignOptions::default()),
+    };
+    let p = signer.presign(verb, bucket, key, &opts).unwrap();
+    let host = signer.host(bucket).unwrap();
     let mut s = std::net::TcpStream::connect(proxy).unwrap();
     write!(
         s,
-        "PUT {} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "{method} {} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         p.url
     )
     .unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    answer
 }
 
 /// The names in `dir` and below it (`/`-joined paths, sorted), hidden ones included.
