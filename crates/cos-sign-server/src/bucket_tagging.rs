@@ -8,9 +8,11 @@
 //! `+ - _ = / . : @`, keys unique), no key starting with `qcs:` or `project` (kept for the
 //! system); a tag that breaks them is 400 `InvalidTag`, a body that is no `Tagging`
 //! document 400 `MalformedXML`. PUT answers 204 and replaces every tag. GET answers the
-//! same `Tagging` document; a bucket without tags is 404 `NoSuchTagSetError`, for GET and
-//! DELETE alike (DELETE Bucket tagging's error table,
-//! <https://intl.cloud.tencent.com/document/product/436/8286>). DELETE answers 204.
+//! same `Tagging` document; on a bucket without tags it is 404 `NoSuchTagSet` (the code the
+//! official JavaScript SDKs, cos-js-sdk-v5 and cos-nodejs-sdk-v5, read as "no tags" in
+//! getBucketTagging; GET Bucket tagging's page names none). DELETE answers 204, or 404
+//! `NoSuchTagSetError` without tags (DELETE Bucket tagging's error table,
+//! <https://intl.cloud.tencent.com/document/product/436/8286>).
 //!
 //! The tags are a bucket setting (`bucket_config`, the setting `tagging`: the GET
 //! document, read back through the checks of a PUT body), so they live in memory or on disk
@@ -44,10 +46,12 @@ pub(crate) const BUCKET_TAGS: TagRules = TagRules {
     reserved: &["qcs:", "project"],
 };
 
-fn no_tag_set() -> CosError {
+/// GET's answer on a bucket without tags (`NoSuchTagSet`), or DELETE's
+/// (`NoSuchTagSetError`).
+fn no_tag_set(code: &'static str) -> CosError {
     CosError::new(
         StatusCode::NOT_FOUND,
-        "NoSuchTagSetError",
+        code,
         "There is no tag set associated with the bucket.",
     )
 }
@@ -83,7 +87,7 @@ pub(crate) async fn get(
     let tags = tags_of(state, &vreq.bucket)
         .await?
         .filter(|t| !t.is_empty())
-        .ok_or_else(no_tag_set)?;
+        .ok_or_else(|| no_tag_set("NoSuchTagSet"))?;
     Ok(xml_response(ctx, StatusCode::OK, tags.to_xml()))
 }
 
@@ -114,7 +118,7 @@ pub(crate) async fn delete(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     if tags_of(state, &vreq.bucket).await?.is_none() {
-        return Err(no_tag_set());
+        return Err(no_tag_set("NoSuchTagSetError"));
     }
     state
         .buckets

@@ -1,6 +1,7 @@
 """Bucket tagging with the official SDK (qcloud_cos 1.9.44) against the local server:
 put_bucket_tagging (which sends Content-MD5), get_bucket_tagging, delete_bucket_tagging, COS's
-limits and codes (50 tags, InvalidTag, NoSuchTagSetError for a bucket without tags), the tags
+limits and codes (50 tags, InvalidTag, NoSuchTagSet from GET and NoSuchTagSetError from
+DELETE on a bucket without tags), the tags
 going with delete_bucket, and list_buckets(TagKey=..., TagValue=...), which the SDK sends as
 GET Service's tagkey/tagvalue (through the server as its HTTP proxy: list_buckets always asks
 service.cos.myqcloud.com). On the disk store and the memory store."""
@@ -24,7 +25,7 @@ def test_bucket_tags_round_trip(any_server):
     client = ip_client(any_server)
     name = fresh("tagged")
     client.create_bucket(Bucket=name)
-    assert service_error(lambda: client.get_bucket_tagging(Bucket=name)) == (404, "NoSuchTagSetError")
+    assert service_error(lambda: client.get_bucket_tagging(Bucket=name)) == (404, "NoSuchTagSet")
     assert service_error(lambda: client.delete_bucket_tagging(Bucket=name)) == (
         404,
         "NoSuchTagSetError",
@@ -36,7 +37,7 @@ def test_bucket_tags_round_trip(any_server):
     client.put_bucket_tagging(Bucket=name, Tagging=tagging(("team", "storage")))
     assert tags_of(client, name) == [("team", "storage")]
     assert client.delete_bucket_tagging(Bucket=name) is None
-    assert service_error(lambda: client.get_bucket_tagging(Bucket=name)) == (404, "NoSuchTagSetError")
+    assert service_error(lambda: client.get_bucket_tagging(Bucket=name)) == (404, "NoSuchTagSet")
 
 
 def test_bucket_tag_limits(any_server):
@@ -80,5 +81,5 @@ def test_list_buckets_by_tag_and_delete_bucket_takes_the_tags(any_server):
     client.delete_bucket(Bucket=both)
     assert list(listed(via_proxy, TagKey=key, TagValue="red")) == [red]
     client.create_bucket(Bucket=both)
-    assert service_error(lambda: client.get_bucket_tagging(Bucket=both)) == (404, "NoSuchTagSetError")
+    assert service_error(lambda: client.get_bucket_tagging(Bucket=both)) == (404, "NoSuchTagSet")
     assert list(listed(via_proxy, TagKey=key, TagValue="red")) == [red]
