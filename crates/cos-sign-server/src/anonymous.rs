@@ -22,13 +22,12 @@
 use hyper::HeaderMap;
 use hyper::Response;
 use hyper::body::Incoming;
-use hyper::header::HeaderValue;
 
 use super::State;
 use super::acl::{self, Acl, Permission, Resource};
 use super::error::CosError;
 use super::request::VerifiedRequest;
-use super::response::{Body, Ctx, Refused, discard};
+use super::response::{Body, Ctx, Refused, closing_if, discard};
 use super::routes::{Op, op_of};
 use super::{bucket, object_ops};
 
@@ -68,16 +67,7 @@ pub(crate) async fn dispatch(
         },
         _ => Err(denied()),
     };
-    match result {
-        Ok(mut r) => {
-            if close {
-                r.headers_mut()
-                    .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            Ok(r)
-        }
-        Err(error) => Err(Refused { error, close }),
-    }
+    closing_if(result, close)
 }
 
 /// GET or HEAD Object, decided on the object read.

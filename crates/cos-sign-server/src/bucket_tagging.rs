@@ -27,7 +27,7 @@ use super::body::read_checked_body;
 use super::bucket::xml_response;
 use super::error::CosError;
 use super::request::VerifiedRequest;
-use super::response::{Body, Ctx, Refused, empty_answer};
+use super::response::{Body, Ctx, Refused, no_content};
 use super::tagging::{TagRules, Tags, stored};
 
 /// Most tags one bucket may have (COS: "up to 50 different tags for a single bucket").
@@ -108,7 +108,7 @@ pub(crate) async fn put(
         state.buckets.put(&vreq.bucket, SETTING, &text).await
     };
     done.map_err(CosError::storage)?;
-    Ok(empty_answer(ctx, StatusCode::NO_CONTENT))
+    Ok(no_content(ctx))
 }
 
 /// DELETE Bucket tagging: 204, or 404 `NoSuchTagSetError` for a bucket without tags.
@@ -125,7 +125,7 @@ pub(crate) async fn delete(
         .delete(&vreq.bucket, SETTING)
         .await
         .map_err(CosError::storage)?;
-    Ok(empty_answer(ctx, StatusCode::NO_CONTENT))
+    Ok(no_content(ctx))
 }
 
 #[cfg(test)]

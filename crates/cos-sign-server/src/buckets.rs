@@ -37,7 +37,7 @@ use super::bucket::{invalid_argument, max_param, region_of_host, xml_response};
 use super::bucket_tagging::tagged_buckets;
 use super::error::CosError;
 use super::request::{ServiceHost, VerifiedRequest, digits, service_host, valid_bucket};
-use super::response::{Body, Ctx, empty_answer};
+use super::response::{Body, Ctx, empty_answer, no_content};
 use super::xml::{XmlOut, iso8601};
 
 /// The name of a bucket's creation record among its settings.
@@ -172,7 +172,7 @@ pub(crate) async fn delete(
         return Err(no_such_bucket("The specified bucket does not exist."));
     }
     state.buckets.clear(bucket).await.map_err(storage)?;
-    Ok(empty_answer(ctx, StatusCode::NO_CONTENT))
+    Ok(no_content(ctx))
 }
 
 /// A request that names no bucket: GET Service, or 404 `NoSuchBucket` for anything else.

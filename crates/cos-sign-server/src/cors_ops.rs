@@ -32,7 +32,7 @@ use super::bucket::xml_response;
 use super::cors::{CorsConfig, MAX_BODY, Rule, requested_headers};
 use super::error::CosError;
 use super::request::{self, VerifiedRequest};
-use super::response::{Body, Ctx, Refused, discard, empty, empty_answer};
+use super::response::{Body, Ctx, Refused, closing_if, discard, empty, empty_answer, no_content};
 
 const REQUEST_METHOD: &str = "access-control-request-method";
 const REQUEST_HEADERS: &str = "access-control-request-headers";
@@ -128,17 +128,7 @@ pub(crate) async fn preflight(
                 (answer, target)
             }
         };
-    let answer = match answer {
-        Ok(mut r) => {
-            if close {
-                r.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            Ok(r)
-        }
-        Err(error) => Err(Refused { error, close }),
-    };
-    (answer, target)
+    (closing_if(answer, close), target)
 }
 
 async fn preflight_answer(
@@ -281,8 +271,5 @@ pub(crate) async fn delete(
         .delete(&vreq.bucket, SETTING)
         .await
         .map_err(CosError::storage)?;
-    Ok(ctx
-        .base(StatusCode::NO_CONTENT)
-        .body(empty())
-        .unwrap_or_else(|_| Response::new(empty())))
+    Ok(no_content(ctx))
 }

@@ -15,7 +15,7 @@ use super::error::CosError;
 use super::object_ops::stored_headers;
 use super::parts::{UploadInfo, multipart_etag};
 use super::request::{VerifiedRequest, digits};
-use super::response::{Body, Ctx, Refused, drain, empty, etag_response};
+use super::response::{Body, Ctx, Refused, drain, etag_response, no_content};
 use super::store::WriteError;
 use super::xml::{XmlOut, iso8601, malformed};
 
@@ -351,9 +351,7 @@ pub(crate) async fn abort(
     {
         return Err(no_such_upload());
     }
-    ctx.base(StatusCode::NO_CONTENT)
-        .body(empty())
-        .map_err(|e| CosError::internal(format!("bad response: {e}")))
+    Ok(no_content(ctx))
 }
 
 /// GET Object?uploadId=ID: the parts received so far.

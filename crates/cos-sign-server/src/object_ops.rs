@@ -14,7 +14,7 @@ use super::acl::{self, Acl, Resource};
 use super::encryption::{self, SSE_HEADER};
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
-use super::response::{Body, Ctx, Refused, drain, empty, etag_response};
+use super::response::{Body, Ctx, Refused, drain, empty, etag_response, no_content};
 use super::store::{ContentBody, Meta, WriteError};
 use super::tagging::{COUNT_HEADER, STORED_NAME, Tags};
 
@@ -416,10 +416,7 @@ pub(crate) async fn delete(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     match state.store.delete(&vreq.bucket, &vreq.key).await {
-        Ok(()) => Ok(ctx
-            .base(StatusCode::NO_CONTENT)
-            .body(empty())
-            .unwrap_or_else(|_| Response::new(empty()))),
+        Ok(()) => Ok(no_content(ctx)),
         Err(e) => Err(CosError::internal(format!("delete failed: {e}"))),
     }
 }

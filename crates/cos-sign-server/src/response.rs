@@ -76,6 +76,31 @@ pub(crate) fn empty_answer(ctx: &Ctx, status: StatusCode) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(empty()))
 }
 
+/// The empty 204 answer of a DELETE (no `Content-Length`: a 204 has no body to measure).
+pub(crate) fn no_content(ctx: &Ctx) -> Response<Body> {
+    ctx.base(StatusCode::NO_CONTENT)
+        .body(empty())
+        .unwrap_or_else(|_| Response::new(empty()))
+}
+
+/// The answer of an operation whose request body was discarded first: `Connection: close`
+/// when what was left of the body could not all be read (`close`, from [`discard`]).
+pub(crate) fn closing_if(
+    result: Result<Response<Body>, CosError>,
+    close: bool,
+) -> Result<Response<Body>, Refused> {
+    match result {
+        Ok(mut r) => {
+            if close {
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok(r)
+        }
+        Err(error) => Err(Refused { error, close }),
+    }
+}
+
 /// The empty 200 answer of a stored object or part: its quoted `ETag`.
 pub(crate) fn etag_response(ctx: &Ctx, etag: &str) -> Response<Body> {
     ctx.base(StatusCode::OK)

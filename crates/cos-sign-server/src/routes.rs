@@ -8,13 +8,13 @@
 //! `anonymous`); one that did would be refused.
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue};
+use hyper::header::HeaderMap;
 use hyper::{Method, Response};
 
 use super::State;
 use super::error::not_implemented;
 use super::request::VerifiedRequest;
-use super::response::{Body, Ctx, Refused, discard};
+use super::response::{Body, Ctx, Refused, closing_if, discard};
 use super::{
     acl, bucket, bucket_tagging, buckets, copy, cors_ops, delete_multiple, multipart, object_ops,
     tagging,
@@ -181,7 +181,7 @@ pub(crate) async fn dispatch(
     }
     if vreq.service {
         let close = discard(state, headers, body).await;
-        return finish(buckets::service(state, ctx, vreq).await, close);
+        return closing_if(buckets::service(state, ctx, vreq).await, close);
     }
     let (op, _) = op_of(vreq);
     // Operations that read the request body.
@@ -231,25 +231,7 @@ pub(crate) async fn dispatch(
         | Op::Complete
         | Op::DeleteMultiple => Err(not_implemented("unreachable")),
     };
-    finish(result, close)
-}
-
-/// The answer of an operation whose request body was discarded: `Connection: close` when
-/// what was left of the body could not all be read.
-fn finish(
-    result: Result<Response<Body>, super::error::CosError>,
-    close: bool,
-) -> Result<Response<Body>, Refused> {
-    match result {
-        Ok(mut r) => {
-            if close {
-                r.headers_mut()
-                    .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            Ok(r)
-        }
-        Err(error) => Err(Refused { error, close }),
-    }
+    closing_if(result, close)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use super::body::read_checked_body;
 use super::bucket::xml_response;
 use super::error::CosError;
 use super::request::{VerifiedRequest, form_decode};
-use super::response::{Body, Ctx, Refused, empty, empty_answer};
+use super::response::{Body, Ctx, Refused, empty_answer, no_content};
 use super::xml::{XmlOut, malformed, parse};
 
 /// Most tags one object may have.
@@ -290,10 +290,7 @@ pub(crate) async fn delete(
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
     set(state, vreq, &Tags::default()).await?;
-    Ok(ctx
-        .base(StatusCode::NO_CONTENT)
-        .body(empty())
-        .unwrap_or_else(|_| Response::new(empty())))
+    Ok(no_content(ctx))
 }
 
 /// Puts `tags` in place of the object's (none: removes them); its bytes, ETag and
