@@ -46,7 +46,11 @@ pub(crate) async fn dispatch(
     let (op, params) = op_of(vreq);
     let overrides = params.iter().any(|(k, _)| k.starts_with("response-"));
     if op == Op::PutObject {
-        return put(state, ctx, vreq, headers, body).await;
+        let answer = put(state, ctx, vreq, headers, body).await;
+        if answer.is_ok() {
+            super::buckets::written(state, &vreq.bucket, &vreq.host).await;
+        }
+        return answer;
     }
     let close = discard(state, headers, body).await;
     let result = match op {

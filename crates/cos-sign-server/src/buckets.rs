@@ -2,8 +2,10 @@
 //!
 //! Buckets still exist implicitly: every valid name can be written and read without being
 //! created (see `bucket`), and HEAD Bucket answers 200 for any of them. On top of that a
-//! bucket is *known* when PUT Bucket created it, or when it holds objects or multipart
-//! uploads. Its creation is recorded among its settings (`bucket_config`, the setting
+//! bucket is *known* when PUT Bucket created it, or once an object or a multipart upload
+//! was written to it (as on COS, where a bucket that held objects stays until DELETE
+//! Bucket), or while it holds objects or uploads (a disk store written before writes were
+//! recorded). Its creation is recorded among its settings (`bucket_config`, the setting
 //! `bucket`: the time and the region), so on disk it survives a restart.
 //!
 //! - PUT Bucket: 200 for a bucket not known yet, recorded as created now, in the region its
@@ -120,6 +122,32 @@ async fn record_of(state: &State, bucket: &str) -> Result<Option<Record>, CosErr
     }))
 }
 
+/// Records `bucket` as created now, in the region `host` names (else the server's), unless
+/// it is recorded already: called after an object or an upload was written to it, so that
+/// it stays known once emptied (`cos-sign rb --force`, and GET Service, see it as COS
+/// would). Best effort: the write succeeded, and a record that cannot be written leaves the
+/// bucket known only while it holds something.
+pub(crate) async fn written(state: &State, bucket: &str, host: &str) {
+    if !matches!(record_of(state, bucket).await, Ok(None)) {
+        return;
+    }
+    let _one_at_a_time = state.bucket_lock.lock().await;
+    if matches!(record_of(state, bucket).await, Ok(None)) {
+        let _ = state
+            .buckets
+            .put(bucket, RECORD, &record_now(state, host).stored())
+            .await;
+    }
+}
+
+/// A record of a bucket created now, in the region `host` names (else the server's).
+fn record_now(state: &State, host: &str) -> Record {
+    Record {
+        created: super::unix_secs(state.now()),
+        region: region_of_host(host).unwrap_or(&state.region).to_owned(),
+    }
+}
+
 /// PUT Bucket (see the module docs).
 pub(crate) async fn create(
     state: &State,
@@ -139,15 +167,9 @@ pub(crate) async fn create(
     if let Some(acl) = &acl {
         acl::set_bucket(state, bucket, acl).await?;
     }
-    let record = Record {
-        created: super::unix_secs(state.now()),
-        region: region_of_host(&vreq.host)
-            .unwrap_or(&state.region)
-            .to_owned(),
-    };
     state
         .buckets
-        .put(bucket, RECORD, &record.stored())
+        .put(bucket, RECORD, &record_now(state, &vreq.host).stored())
         .await
         .map_err(storage)?;
     Ok(empty_answer(ctx, StatusCode::OK))

@@ -454,7 +454,10 @@ pub(crate) async fn post(
         done: false,
     };
     match upload(state, ctx, &bucket, &mut form).await {
-        Ok((resp, key)) => Ok((resp, format!("{bucket}/{key}"))),
+        Ok((resp, key)) => {
+            super::buckets::written(state, &bucket, &parsed.host).await;
+            Ok((resp, format!("{bucket}/{key}")))
+        }
         Err(e) => Err(refuse(e, !form.done, bucket)),
     }
 }

@@ -184,6 +184,28 @@ pub(crate) async fn dispatch(
         return closing_if(buckets::service(state, ctx, vreq).await, close);
     }
     let (op, _) = op_of(vreq);
+    let answer = run(state, ctx, vreq, headers, body, op).await;
+    // A bucket written to is known from then on (`buckets::written`).
+    if answer.is_ok()
+        && matches!(
+            op,
+            Op::PutObject | Op::Complete | Op::CopyObject | Op::Initiate
+        )
+    {
+        buckets::written(state, &vreq.bucket, &vreq.host).await;
+    }
+    answer
+}
+
+/// The operation `op` of a verified request.
+async fn run(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+    headers: &HeaderMap,
+    body: Incoming,
+    op: Op,
+) -> Result<Response<Body>, Refused> {
     // Operations that read the request body.
     match op {
         Op::PutObject => return object_ops::put(state, ctx, vreq, body).await,
