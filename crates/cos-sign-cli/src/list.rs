@@ -6,11 +6,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use cos_sign_http::{Bucket, ListPage, ObjectSummary};
+use cos_sign_http::{Bucket, ListPage, UploadSummary};
 use futures_util::StreamExt;
 
 use crate::remote::{PagesError, Remote, pages};
 use crate::target::{bucket_key, bucket_prefix, cos_uri, parse_cos_uri};
+use crate::uploads::upload_pages;
 use crate::{CliError, OutputFormat};
 
 #[derive(Args, Debug)]
@@ -29,6 +30,9 @@ pub(crate) struct LsArgs {
     /// After the list, the number of objects and their total size (on stderr with json).
     #[arg(long)]
     pub(crate) summarize: bool,
+    /// The unfinished multipart uploads under the prefix instead of the objects.
+    #[arg(long)]
+    pub(crate) uploads: bool,
     #[command(flatten)]
     pub(crate) remote: Remote,
 }
@@ -42,6 +46,23 @@ pub(crate) fn run(a: &LsArgs) -> Result<ExitCode, CliError> {
     let bucket = a.remote.bucket(&bucket)?;
     let rt = crate::runtime()?;
     let mut out = std::io::stdout().lock();
+    if a.uploads {
+        let mut n = 0u64;
+        upload_pages(&rt, &bucket, &prefix, |page| {
+            n += page.uploads.len() as u64;
+            write_uploads(&mut out, &page.uploads, a.output).map_err(|e| CliError::stdout(&e))
+        })?;
+        if a.summarize {
+            match a.output {
+                OutputFormat::Text => {
+                    writeln!(out, "\nTotal Uploads: {n}").map_err(|e| CliError::stdout(&e))?
+                }
+                OutputFormat::Json => esay!("Total Uploads: {n}"),
+            }
+        }
+        out.flush().map_err(|e| CliError::stdout(&e))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let delimiter = (!a.recursive).then_some("/");
     let (mut objects, mut bytes) = (0u64, 0u64);
     pages(&rt, &bucket, &prefix, delimiter, |page| {
@@ -244,9 +265,13 @@ fn write_page(out: &mut impl Write, page: &ListPage, format: OutputFormat) -> st
     }
     for o in &page.objects {
         match format {
-            OutputFormat::Text => {
-                writeln!(out, "{} {:>10} {}", when(o), o.size, o.key.escape_debug())?
-            }
+            OutputFormat::Text => writeln!(
+                out,
+                "{} {:>10} {}",
+                when(&o.last_modified),
+                o.size,
+                o.key.escape_debug()
+            )?,
             OutputFormat::Json => writeln!(
                 out,
                 "{}",
@@ -263,10 +288,39 @@ fn write_page(out: &mut impl Write, page: &ListPage, format: OutputFormat) -> st
     Ok(())
 }
 
+/// Unfinished uploads: `DATE TIME UPLOAD_ID KEY` (their start) or a JSON object a line.
+fn write_uploads(
+    out: &mut impl Write,
+    uploads: &[UploadSummary],
+    format: OutputFormat,
+) -> std::io::Result<()> {
+    for u in uploads {
+        match format {
+            OutputFormat::Text => writeln!(
+                out,
+                "{} {} {}",
+                when(&u.initiated),
+                u.upload_id.escape_debug(),
+                u.key.escape_debug()
+            )?,
+            OutputFormat::Json => writeln!(
+                out,
+                "{}",
+                serde_json::json!({
+                    "key": u.key,
+                    "upload_id": u.upload_id,
+                    "initiated": u.initiated,
+                    "storage_class": u.storage_class,
+                })
+            )?,
+        }
+    }
+    Ok(())
+}
+
 /// `2024-01-02T03:04:05.000Z` as `2024-01-02 03:04:05` (UTC), 19 columns; another form as
 /// it came.
-fn when(o: &ObjectSummary) -> String {
-    let t = o.last_modified.as_str();
+fn when(t: &str) -> String {
     match t.get(..19) {
         Some(head) if t.get(10..11) == Some("T") => head.replacen('T', " ", 1),
         _ => format!("{t:19}"),
@@ -329,7 +383,8 @@ mod tests {
         let mut out = Vec::new();
         write_page(&mut out, &page, OutputFormat::Text).unwrap();
         assert!(out.is_empty());
-        let o = ObjectSummary::default();
-        assert_eq!(when(&o), " ".repeat(19));
+        let o = cos_sign_http::ObjectSummary::default();
+        assert_eq!(when(&o.last_modified), " ".repeat(19));
+        assert_eq!(when("2024-01-02T03:04:05.000Z"), "2024-01-02 03:04:05");
     }
 }

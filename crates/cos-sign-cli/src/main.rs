@@ -191,11 +191,17 @@ Examples:
   cos-sign ls examplebucket-1250000000                      # the top level: objects, and folders as PRE
   cos-sign ls cos://examplebucket-1250000000/photos/ -r     # every key under photos/
   cos-sign ls examplebucket-1250000000 logs/ --output json  # one JSON object a line
+  cos-sign ls cos://examplebucket-1250000000/ --uploads     # unfinished multipart uploads
 
 Text lines are `DATE TIME SIZE KEY` (UTC; control characters in keys escaped) and
 `PRE PREFIX` for a folder; json lines are {\"key\", \"size\", \"etag\", \"last_modified\",
 \"storage_class\"} and {\"prefix\"}. Keys are in UTF-8 byte order, page after page of List
 Objects (1,000 a page).
+
+With --uploads: the unfinished multipart uploads under the prefix (every key under it),
+`DATE TIME UPLOAD_ID KEY` a line (the upload's start, UTC), or {\"key\", \"upload_id\",
+\"initiated\", \"storage_class\"}; List Multipart Uploads, page after page. `cos-sign rb
+--force` aborts them.
 
 Without a bucket: `DATE TIME REGION NAME` a bucket (its creation, UTC), or {\"name\",
 \"region\", \"creation_date\", \"bucket_type\"}, every region's buckets in name order (GET
@@ -1095,9 +1101,9 @@ fn main() -> ExitCode {
         Command::Get(a) => transfer::get(a),
         Command::Sync(a) => sync::run(a),
         Command::Ls(a) if a.bucket.is_none() => {
-            if a.recursive || a.summarize {
+            if a.recursive || a.summarize || a.uploads {
                 Err(CliError::usage(
-                    "-r and --summarize list the objects of a bucket: name it",
+                    "-r, --summarize and --uploads list what a bucket holds: name it",
                 ))
             } else {
                 buckets::ls(&a.remote, a.output)

@@ -1,11 +1,13 @@
-//! Unfinished multipart uploads: `rb --force` aborts them (List Multipart Uploads, page after
-//! page, then Abort Multipart Upload for each), so a bucket they kept from being empty can go.
+//! Unfinished multipart uploads: `ls --uploads` lists them, `rb --force` aborts them (List
+//! Multipart Uploads, page after page, then Abort Multipart Upload for each), so a bucket
+//! they kept from being empty can go.
 
 use std::io::Write;
 
-use cos_sign_http::{Bucket, ListUploadsOptions};
+use cos_sign_http::{Bucket, ListUploadsOptions, UploadPage};
 
 use crate::CliError;
+use crate::remote::PagesError;
 use crate::target::cos_uri;
 
 /// The aborts of one command: how many were tried and how many failed.
@@ -13,6 +15,49 @@ use crate::target::cos_uri;
 pub(crate) struct Aborts {
     pub(crate) tried: usize,
     pub(crate) failed: usize,
+}
+
+/// Goes through the unfinished uploads of `bucket` under `prefix`, page after page, giving
+/// each page to `each`. A page that cannot be listed, or a next page that would start where
+/// the last one did or at an earlier key (a listing that does not move on would never
+/// end), is
+/// `PagesError::Listing`; an error of `each` stops it as `PagesError::Each`.
+pub(crate) fn upload_pages(
+    rt: &tokio::runtime::Runtime,
+    bucket: &Bucket,
+    prefix: &str,
+    mut each: impl FnMut(&UploadPage) -> Result<(), CliError>,
+) -> Result<(), PagesError> {
+    let mut opts = ListUploadsOptions::new().prefix(prefix);
+    let mut last: Option<(String, String)> = None;
+    loop {
+        let page = rt.block_on(bucket.list_uploads(&opts)).map_err(|e| {
+            let e = CliError::from(e);
+            PagesError::Listing(CliError {
+                message: format!(
+                    "cannot list the unfinished uploads of {}: {}",
+                    cos_uri(bucket.name(), prefix),
+                    e.message
+                ),
+                ..e
+            })
+        })?;
+        each(&page).map_err(PagesError::Each)?;
+        match page.next {
+            // Keys come in order; the upload ids of one key need not sort as text.
+            Some(next) if last.as_ref().is_some_and(|l| next.0 < l.0 || next == *l) => {
+                return Err(PagesError::Listing(CliError::fail(format!(
+                    "the upload listing does not move on: the next page would start after {:?} again",
+                    next.0
+                ))));
+            }
+            Some(next) => {
+                opts = opts.after(next.clone());
+                last = Some(next);
+            }
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Aborts every unfinished upload of `bucket` under `prefix`, each reported on stdout as
@@ -25,16 +70,8 @@ pub(crate) fn abort_under(
     prefix: &str,
 ) -> Result<Aborts, CliError> {
     let mut done = Aborts::default();
-    let mut opts = ListUploadsOptions::new().prefix(prefix);
     let mut out = std::io::stdout().lock();
-    loop {
-        let page = match rt.block_on(bucket.list_uploads(&opts)) {
-            Ok(p) => p,
-            Err(e) => {
-                let what = "uploads not aborted";
-                return Err(crate::stopped(e.into(), done.failed, done.tried, what));
-            }
-        };
+    let listed = upload_pages(rt, bucket, prefix, |page| {
         for u in &page.uploads {
             done.tried += 1;
             let shown = cos_uri(bucket.name(), &u.key);
@@ -48,9 +85,16 @@ pub(crate) fn abort_under(
                 }
             }
         }
-        match page.next {
-            Some(next) => opts = opts.after(next),
-            None => return Ok(done),
-        }
+        Ok(())
+    });
+    match listed {
+        Ok(()) => Ok(done),
+        Err(PagesError::Listing(e)) => Err(crate::stopped(
+            e,
+            done.failed,
+            done.tried,
+            "uploads not aborted",
+        )),
+        Err(PagesError::Each(e)) => Err(e),
     }
 }

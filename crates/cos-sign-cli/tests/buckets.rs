@@ -130,14 +130,42 @@ fn rb_force_with_uploads(
     let first = initiate_direct(server.addr(), FULL, "big/谷 1.bin");
     let second = initiate_direct(server.addr(), FULL, "big/谷 1.bin");
     let third = initiate_direct(server.addr(), FULL, "z");
+    // ls --uploads: the three, by key then id, text and JSON; with a prefix, two.
+    let mut ids = [first.clone(), second.clone()];
+    ids.sort();
+    let o = rb(&["ls", &format!("cos://{FULL}/"), "--uploads"]);
+    assert_exit(&o, 0);
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let tail = |l: &str| l.splitn(3, ' ').nth(2).unwrap_or_default().to_owned();
+    assert_eq!(
+        lines.iter().map(|l| tail(l)).collect::<Vec<_>>(),
+        [
+            format!("{} big/谷 1.bin", ids[0]),
+            format!("{} big/谷 1.bin", ids[1]),
+            format!("{third} z"),
+        ]
+    );
+    let o = rb(&["ls", FULL, "big/", "--uploads", "--output", "json"]);
+    assert_exit(&o, 0);
+    let json: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(json.len(), 2, "{json:?}");
+    assert_eq!(json[0]["key"], "big/谷 1.bin");
+    assert_eq!(json[0]["upload_id"], ids[0].as_str());
+    assert!(
+        json[1]["initiated"].as_str().unwrap().ends_with('Z'),
+        "{json:?}"
+    );
+    assert_exit(&rb(&["ls", "--uploads"]), 2);
     // Not empty, without --force.
     let o = rb(&["rb", FULL]);
     assert_exit(&o, 1);
     assert_has(&stderr(&o), "BucketNotEmpty");
     let o = rb(&["rb", &format!("cos://{FULL}"), "--force"]);
     assert_exit(&o, 0);
-    let mut ids = [first, second];
-    ids.sort();
     assert_eq!(
         stdout(&o),
         format!(
@@ -229,4 +257,47 @@ fn bucket_commands_read_a_profile_file() {
     let o = run(&through(&["ls"], &server.url), &[]);
     assert_exit(&o, 2);
     assert_has(&stderr(&o), "no usable credentials");
+}
+
+/// An upload listing whose next markers do not move on (a broken server) fails instead of
+/// listing, or aborting, the same page forever: `ls --uploads` and `rb --force` stop with
+/// exit 1 after the page was seen twice.
+#[test]
+fn an_upload_listing_that_does_not_move_on_fails() {
+    let stuck = "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>\
+        <NextKeyMarker>k</NextKeyMarker><NextUploadIdMarker>u1</NextUploadIdMarker>\
+        <Upload><Key>k</Key><UploadId>u1</UploadId><Initiated>2024-01-02T03:04:05.000Z</Initiated>\
+        <StorageClass>STANDARD</StorageClass></Upload></ListMultipartUploadsResult>";
+    let (addr, seen) = stand_in(move |method, target| match method {
+        "GET" if target.contains("uploads") => {
+            ("HTTP/1.1 200 OK\r\n".to_owned(), stuck.as_bytes().to_vec())
+        }
+        // Aborts succeed; everything else (the object listing of rb --force) is empty.
+        "DELETE" => ("HTTP/1.1 204 No Content\r\n".to_owned(), Vec::new()),
+        _ => (
+            "HTTP/1.1 200 OK\r\n".to_owned(),
+            b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>".to_vec(),
+        ),
+    });
+    let proxy = format!("http://{addr}");
+    let o = run(&through(&["ls", FULL, "--uploads"], &proxy), PERM);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "the upload listing does not move on");
+    assert_eq!(stdout(&o).lines().count(), 2, "two pages, then the stop");
+    let o = run(&through(&["rb", FULL, "--force"], &proxy), PERM);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "the upload listing does not move on");
+    assert!(!stdout(&o).contains("removed"), "{}", stdout(&o));
+    let deletes = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.starts_with("DELETE"))
+        .count();
+    assert_eq!(
+        deletes,
+        2,
+        "one abort a page seen: {:?}",
+        seen.lock().unwrap()
+    );
 }
