@@ -546,43 +546,10 @@ impl Store {
         }
     }
 
-    /// The earliest Last-Modified of the objects of `bucket`; `None` when it holds none. On
-    /// disk only the files' times are read (an object file's time is its Last-Modified).
+    /// The earliest Last-Modified of the objects of `bucket`; `None` when it holds none.
     pub async fn oldest(&self, bucket: &str) -> io::Result<Option<SystemTime>> {
-        match self {
-            Store::Memory { map, .. } => Ok(map
-                .read()
-                .map_err(|_| io::Error::other("store lock poisoned"))?
-                .iter()
-                .filter(|((b, _), _)| b == bucket)
-                .map(|(_, o)| o.meta.modified)
-                .min()),
-            Store::Disk(dir, _) => {
-                let mut oldest = None;
-                let mut folders = vec![dir.join(bucket)];
-                while let Some(folder) = folders.pop() {
-                    let mut rd = match tokio::fs::read_dir(&folder).await {
-                        Ok(rd) => rd,
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                        Err(e) => return Err(e),
-                    };
-                    while let Some(e) = rd.next_entry().await? {
-                        if e.file_name().to_string_lossy().starts_with('.') {
-                            continue;
-                        }
-                        let Ok(meta) = e.metadata().await else {
-                            continue; // deleted meanwhile
-                        };
-                        if meta.is_dir() {
-                            folders.push(e.path());
-                        } else if let Ok(t) = meta.modified() {
-                            oldest = Some(oldest.map_or(t, |o: SystemTime| o.min(t)));
-                        }
-                    }
-                }
-                Ok(oldest)
-            }
-        }
+        let objects = self.list(bucket, "").await?;
+        Ok(objects.iter().map(|(_, m)| m.modified).min())
     }
 
     /// Starts an upload that will store `headers` with the object.
