@@ -88,7 +88,10 @@ async fn uploads_listed_paged_and_aborted(client: &Client) {
             .0
             .is_empty()
     );
-    b.delete_bucket().await.unwrap_err();
+    // Written to (its uploads), so known until deleted: empty now, it goes; then it is gone.
+    b.delete_bucket().await.unwrap();
+    let e = b.delete_bucket().await.unwrap_err();
+    assert_eq!(e.cos().map(|c| c.code.as_str()), Some("NoSuchBucket"));
 }
 
 #[tokio::test]
