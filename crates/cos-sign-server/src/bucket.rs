@@ -1,9 +1,8 @@
-//! Bucket operations: HEAD Bucket, GET Bucket (List Objects, version 1), GET Bucket
-//! location.
+//! Bucket operations: GET Bucket (List Objects, version 1), GET Bucket location.
 //!
 //! Buckets exist implicitly: every valid bucket name names a bucket, empty until an object is
-//! written to it, so HEAD Bucket answers 200 for any of them. PUT Bucket, DELETE Bucket and
-//! GET Service, which tell created buckets from the others, are in `buckets`.
+//! written to it. HEAD Bucket, PUT Bucket, DELETE Bucket and GET Service, which tell created
+//! and deleted buckets from the others, are in `buckets`.
 
 use hyper::header;
 use hyper::{Response, StatusCode};
@@ -12,7 +11,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use super::State;
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
-use super::response::{Body, Ctx, empty, empty_answer, full};
+use super::response::{Body, Ctx, empty, full};
 use super::xml::{XmlOut, iso8601};
 
 /// The default and largest `max-keys`.
@@ -37,11 +36,6 @@ pub(crate) fn xml_response(ctx: &Ctx, status: StatusCode, body: Vec<u8>) -> Resp
 
 pub(crate) fn invalid_argument(message: impl Into<String>) -> CosError {
     CosError::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
-}
-
-/// HEAD Bucket: every valid bucket exists.
-pub(crate) fn head(ctx: &Ctx) -> Response<Body> {
-    empty_answer(ctx, StatusCode::OK)
 }
 
 /// GET Bucket location: the region the request's host names

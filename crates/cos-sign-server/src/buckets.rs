@@ -1,7 +1,8 @@
 //! The life of a bucket: PUT Bucket (create), DELETE Bucket, GET Service (list buckets).
 //!
 //! Buckets still exist implicitly: every valid name can be written and read without being
-//! created (see `bucket`), and HEAD Bucket answers 200 for any of them. On top of that a
+//! created (see `bucket`), and HEAD Bucket answers 200 for any of them but one that DELETE
+//! Bucket deleted and nothing created or wrote to since (404 `NoSuchBucket`). On top of that a
 //! bucket is *known* when PUT Bucket created it, or once an object or a multipart upload
 //! was written to it (as on COS, where a bucket that held objects stays until DELETE
 //! Bucket), or while it holds objects or uploads (a disk store written before writes were
@@ -44,6 +45,9 @@ use super::xml::{XmlOut, iso8601};
 
 /// The name of a bucket's creation record among its settings.
 const RECORD: &str = "bucket";
+/// The setting DELETE Bucket leaves behind: HEAD Bucket answers 404 until the bucket is
+/// created or written to again.
+const DELETED: &str = "deleted";
 /// The default and largest `max-keys` of GET Service.
 const MAX_BUCKETS: usize = 2000;
 
@@ -133,10 +137,7 @@ pub(crate) async fn written(state: &State, bucket: &str, host: &str) {
     }
     let _one_at_a_time = state.bucket_lock.lock().await;
     if matches!(record_of(state, bucket).await, Ok(None)) {
-        let _ = state
-            .buckets
-            .put(bucket, RECORD, &record_now(state, host).stored())
-            .await;
+        let _ = record(state, bucket, host).await;
     }
 }
 
@@ -167,11 +168,7 @@ pub(crate) async fn create(
     if let Some(acl) = &acl {
         acl::set_bucket(state, bucket, acl).await?;
     }
-    state
-        .buckets
-        .put(bucket, RECORD, &record_now(state, &vreq.host).stored())
-        .await
-        .map_err(storage)?;
+    record(state, bucket, &vreq.host).await?;
     Ok(empty_answer(ctx, StatusCode::OK))
 }
 
@@ -194,7 +191,43 @@ pub(crate) async fn delete(
         return Err(no_such_bucket("The specified bucket does not exist."));
     }
     state.buckets.clear(bucket).await.map_err(storage)?;
+    state
+        .buckets
+        .put(bucket, DELETED, "")
+        .await
+        .map_err(storage)?;
     Ok(no_content(ctx))
+}
+
+/// Whether DELETE Bucket deleted `bucket` and nothing created or wrote to it since.
+async fn deleted(state: &State, bucket: &str) -> Result<bool, CosError> {
+    let mark = state.buckets.get(bucket, DELETED).await.map_err(storage)?;
+    Ok(mark.is_some())
+}
+
+/// Records `bucket` (see [`record_now`]) and lifts a DELETE Bucket's mark.
+async fn record(state: &State, bucket: &str, host: &str) -> Result<(), CosError> {
+    let stored = record_now(state, host).stored();
+    state
+        .buckets
+        .put(bucket, RECORD, &stored)
+        .await
+        .map_err(storage)?;
+    state.buckets.delete(bucket, DELETED).await.map_err(storage)
+}
+
+/// HEAD Bucket: 200 for any valid name (buckets exist implicitly), except 404
+/// `NoSuchBucket` for one DELETE Bucket deleted and nothing created or wrote to since (so
+/// `bucket_exists` after `delete_bucket` answers false, as on COS).
+pub(crate) async fn head(
+    state: &State,
+    ctx: &Ctx,
+    vreq: &VerifiedRequest,
+) -> Result<Response<Body>, CosError> {
+    if deleted(state, &vreq.bucket).await? {
+        return Err(no_such_bucket("The specified bucket does not exist."));
+    }
+    Ok(empty_answer(ctx, StatusCode::OK))
 }
 
 /// A request that names no bucket: GET Service, or 404 `NoSuchBucket` for anything else.

@@ -221,7 +221,7 @@ async fn run(
     }
     let close = discard(state, headers, body).await;
     let result = match op {
-        Op::HeadBucket => Ok(bucket::head(ctx)),
+        Op::HeadBucket => buckets::head(state, ctx, vreq).await,
         Op::BucketLocation => bucket::location(ctx, vreq),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
         Op::PutBucket => buckets::create(state, ctx, vreq).await,

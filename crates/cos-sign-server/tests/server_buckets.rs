@@ -235,12 +235,16 @@ async fn delete_rules(handle: &ServerHandle) {
         answer(got).await,
         (404, "NoSuchCORSConfiguration".to_owned())
     );
-    // Deleted: not known any more, and a new PUT Bucket finds it private.
+    // Deleted: not known any more, HEAD is 404 (a name never used is 200), and a new PUT
+    // Bucket finds it private and HEAD 200 again.
     assert_eq!(
         bucket_call(&c, "DELETE", A).await,
         (404, "NoSuchBucket".to_owned())
     );
+    assert_eq!(bucket_call(&c, "HEAD", A).await.0, 404);
+    assert_eq!(bucket_call(&c, "HEAD", B).await.0, 200);
     assert_eq!(bucket_call(&c, "PUT", A).await.0, 200);
+    assert_eq!(bucket_call(&c, "HEAD", A).await.0, 200);
     let got = send(&c, "GET", &h, "", &[("acl", "")], &[], b"").await;
     let text = got.text().await.unwrap();
     assert!(
@@ -261,6 +265,11 @@ async fn delete_rules(handle: &ServerHandle) {
     assert_eq!(bucket_call(&c, "PUT", C).await.0, 409);
     assert_eq!(bucket_call(&c, "DELETE", C).await.0, 204);
     assert_eq!(bucket_call(&c, "DELETE", C).await.0, 404);
+    // Deleted, then written to again: it exists again (HEAD 200, known: DELETE 409).
+    assert_eq!(bucket_call(&c, "HEAD", C).await.0, 404);
+    put_in(&c, C, "k").await;
+    assert_eq!(bucket_call(&c, "HEAD", C).await.0, 200);
+    assert_eq!(bucket_call(&c, "DELETE", C).await.0, 409);
 }
 
 #[tokio::test]

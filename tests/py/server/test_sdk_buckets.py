@@ -107,15 +107,17 @@ def test_delete_bucket_empty_non_empty_and_unknown(any_server):
     upload = client.create_multipart_upload(Bucket=name, Key="big.bin")["UploadId"]
     assert service_error(lambda: client.delete_bucket(Bucket=name)) == (409, "BucketNotEmpty")
     client.abort_multipart_upload(Bucket=name, Key="big.bin", UploadId=upload)
-    # Empty: deleted (204, the SDK returns None), then unknown.
+    # Empty: deleted (204, the SDK returns None), then unknown: bucket_exists is false.
     assert client.delete_bucket(Bucket=name) is None
     assert service_error(lambda: client.delete_bucket(Bucket=name)) == (404, "NoSuchBucket")
+    assert client.bucket_exists(Bucket=name) is False
     assert service_error(lambda: client.delete_bucket(Bucket=fresh("never"))) == (
         404,
         "NoSuchBucket",
     )
     # Created again: a new bucket, private (the old ACL went with the old one).
     assert client.create_bucket(Bucket=name) is None
+    assert client.bucket_exists(Bucket=name) is True
     acl = client.get_bucket_acl(Bucket=name)
     grants = acl["AccessControlList"]["Grant"]
     grants = grants if isinstance(grants, list) else [grants]
