@@ -170,6 +170,12 @@ impl Acl {
         }
     }
 
+    /// The ACL an object request (PUT, Initiate, POST Object, Copy) gives the object it
+    /// writes: its `x-cos-acl` and `x-cos-grant-*` headers, `default` without any.
+    pub fn of_object_request<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, CosError> {
+        Ok(Self::from_headers(get, Resource::Object)?.unwrap_or_else(Self::inherit))
+    }
+
     /// `private`: the owner only.
     pub fn private() -> Self {
         Self {

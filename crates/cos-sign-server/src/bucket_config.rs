@@ -29,6 +29,10 @@ pub(crate) enum BucketConfig {
     Disk(PathBuf, tokio::sync::Mutex<()>),
 }
 
+fn poisoned() -> io::Error {
+    io::Error::other("bucket settings lock poisoned")
+}
+
 fn too_large() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, "a bucket setting is too large")
 }
@@ -57,7 +61,7 @@ impl BucketConfig {
         match self {
             Self::Memory(map) => Ok(map
                 .read()
-                .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                .map_err(|_| poisoned())?
                 .get(&(bucket.to_owned(), name.to_owned()))
                 .cloned()),
             Self::Disk(root, _) => {
@@ -85,7 +89,7 @@ impl BucketConfig {
         match self {
             Self::Memory(map) => {
                 map.write()
-                    .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                    .map_err(|_| poisoned())?
                     .insert((bucket.to_owned(), name.to_owned()), value.to_owned());
                 Ok(())
             }
@@ -110,7 +114,7 @@ impl BucketConfig {
         match self {
             Self::Memory(map) => {
                 map.write()
-                    .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                    .map_err(|_| poisoned())?
                     .remove(&(bucket.to_owned(), name.to_owned()));
                 Ok(())
             }
@@ -125,15 +129,13 @@ impl BucketConfig {
             }
         }
     }
-}
 
-impl BucketConfig {
     /// Every bucket with the setting `name`, and its value, in no particular order.
     pub async fn with_setting(&self, name: &str) -> io::Result<Vec<(String, String)>> {
         match self {
             Self::Memory(map) => Ok(map
                 .read()
-                .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                .map_err(|_| poisoned())?
                 .iter()
                 .filter(|((_, n), _)| n == name)
                 .map(|((b, _), v)| (b.clone(), v.clone()))
@@ -161,7 +163,7 @@ impl BucketConfig {
         match self {
             Self::Memory(map) => {
                 map.write()
-                    .map_err(|_| io::Error::other("bucket settings lock poisoned"))?
+                    .map_err(|_| poisoned())?
                     .retain(|(b, _), _| b != bucket);
                 Ok(())
             }

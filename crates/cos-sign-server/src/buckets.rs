@@ -65,6 +65,15 @@ impl Record {
         format!("created {} {}\n", self.created, self.region)
     }
 
+    /// The stored record `text`; a damaged one counts as a record from the epoch, in the
+    /// server's region (the bucket stays known).
+    fn read(text: &str, state: &State) -> Self {
+        Self::parse(text).unwrap_or_else(|| Record {
+            created: 0,
+            region: state.region.clone(),
+        })
+    }
+
     fn parse(text: &str) -> Option<Self> {
         let mut words = text.split_whitespace();
         if words.next() != Some("created") {
@@ -114,16 +123,10 @@ async fn held_since(state: &State, bucket: &str) -> Result<Option<SystemTime>, C
     Ok(earliest(object, upload))
 }
 
-/// The record of `bucket`, if PUT Bucket created it (a damaged record counts as one from
-/// the epoch, in the server's region: the bucket stays known).
+/// The record of `bucket`, if it was created or written to ([`Record::read`]).
 async fn record_of(state: &State, bucket: &str) -> Result<Option<Record>, CosError> {
     let stored = state.buckets.get(bucket, RECORD).await.map_err(storage)?;
-    Ok(stored.map(|text| {
-        Record::parse(&text).unwrap_or_else(|| Record {
-            created: 0,
-            region: state.region.clone(),
-        })
-    }))
+    Ok(stored.map(|text| Record::read(&text, state)))
 }
 
 /// Records `bucket` as created now, in the region `host` names (else the server's), unless
@@ -249,10 +252,7 @@ pub(crate) async fn service(
 async fn known_buckets(state: &State) -> Result<BTreeMap<String, Listed>, CosError> {
     let mut out = BTreeMap::new();
     for (bucket, text) in state.buckets.with_setting(RECORD).await.map_err(storage)? {
-        let record = Record::parse(&text).unwrap_or_else(|| Record {
-            created: 0,
-            region: state.region.clone(),
-        });
+        let record = Record::read(&text, state);
         let listed = Listed {
             created: UNIX_EPOCH + Duration::from_secs(record.created),
             region: record.region,

@@ -6,7 +6,7 @@ use hyper::{Response, StatusCode};
 use percent_encoding::percent_decode_str;
 
 use super::State;
-use super::acl::{Acl, Resource};
+use super::acl::Acl;
 use super::bucket::{invalid_argument, xml_response};
 use super::encryption::{self, AES256, SSE_HEADER};
 use super::error::CosError;
@@ -187,9 +187,7 @@ pub(crate) async fn copy(
         .unwrap_or_else(|| Tags::of(&meta.headers))
         .store_in(&mut headers);
     // The copy's ACL is this request's, `default` when it sends none: COS copies no ACL.
-    Acl::from_headers(|n| vreq.header(n), Resource::Object)?
-        .unwrap_or_else(Acl::inherit)
-        .store_in(&mut headers);
+    Acl::of_object_request(|n| vreq.header(n))?.store_in(&mut headers);
     headers.retain(|(n, _)| n != SSE_HEADER);
     if encrypted {
         headers.push((SSE_HEADER.to_owned(), AES256.to_owned()));

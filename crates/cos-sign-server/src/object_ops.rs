@@ -10,7 +10,7 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use super::State;
-use super::acl::{self, Acl, Resource};
+use super::acl::{self, Acl};
 use super::encryption::{self, SSE_HEADER};
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
@@ -106,9 +106,7 @@ pub(crate) fn headers_to_store<'a>(
         ));
     }
     Tags::from_query(get(STORED_NAME).unwrap_or(""))?.store_in(&mut stored);
-    Acl::from_headers(&get, Resource::Object)?
-        .unwrap_or_else(Acl::inherit)
-        .store_in(&mut stored);
+    Acl::of_object_request(&get)?.store_in(&mut stored);
     if let Some(sse) = encryption::requested(&get)? {
         stored.push((SSE_HEADER.to_owned(), sse.to_owned()));
     }
