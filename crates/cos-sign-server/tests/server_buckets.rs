@@ -391,11 +391,23 @@ async fn get_service_lists_exactly_the_known_buckets() {
     assert!(earlier.is_empty());
     let (before_now, _) = service(&c, SERVICE, &[("create-time", &now), ("range", "lte")]).await;
     assert_eq!(before_now, all);
+    // Numbers past 64 bits saturate: max-keys is held to 2,000, a creation time that far
+    // ahead is after every bucket.
+    let huge = "99999999999999999999999999";
+    let (clamped, text) = service(&c, SERVICE, &[("max-keys", huge)]).await;
+    assert_eq!(clamped, all);
+    assert_eq!(xml_field(&text, "MaxKeys").as_deref(), Some("2000"));
+    let (before_far, _) = service(&c, SERVICE, &[("create-time", huge), ("range", "lt")]).await;
+    assert_eq!(before_far, all);
+    let (after_far, _) = service(&c, SERVICE, &[("create-time", huge), ("range", "gte")]).await;
+    assert!(after_far.is_empty());
     for bad in [
         &[("create-time", "x"), ("range", "gt")][..],
         &[("create-time", "1"), ("range", "ge")][..],
         &[("create-time", "1")][..],
         &[("max-keys", "-1")][..],
+        &[("max-keys", "+3")][..],
+        &[("create-time", "+1"), ("range", "gt")][..],
     ] {
         let resp = send(&c, "GET", SERVICE, "", bad, &[], b"").await;
         assert_eq!(
