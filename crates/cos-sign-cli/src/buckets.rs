@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use cos_sign_http::{BucketSummary, ListBucketsOptions};
 
+use crate::filter::Filters;
 use crate::list::{RM_LINES, Removal, remove_under};
 use crate::remote::Remote;
 use crate::target::parse_cos_uri;
@@ -74,7 +75,7 @@ pub(crate) fn rb(a: &RbArgs) -> Result<ExitCode, CliError> {
     let (bucket, rt) = (a.remote.bucket(&name)?, crate::runtime()?);
     if a.force {
         let mut rm = Removal::new(&bucket, &rt, false, RM_LINES);
-        remove_under(&rt, &bucket, "", &mut rm)?;
+        remove_under(&rt, &bucket, "", &Filters::default(), &mut rm)?;
         let (tried, failed) = (rm.tried, rm.failed);
         drop(rm);
         // Past a failed delete too: what can go, goes.

@@ -9,6 +9,7 @@ use clap::Args;
 use cos_sign_http::{Bucket, ListPage, UploadSummary};
 use futures_util::StreamExt;
 
+use crate::filter::{FilterArgs, Filters};
 use crate::remote::{PagesError, Remote, pages};
 use crate::target::{bucket_key, bucket_prefix, cos_uri, parse_cos_uri};
 use crate::uploads::upload_pages;
@@ -98,6 +99,8 @@ pub(crate) struct RmArgs {
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
+    filter: FilterArgs,
+    #[command(flatten)]
     remote: Remote,
 }
 
@@ -145,12 +148,13 @@ pub(crate) fn rm(a: &RmArgs) -> Result<ExitCode, CliError> {
     let (bucket, key) = if a.recursive {
         bucket_prefix(&a.bucket, a.key.as_deref())?
     } else {
+        a.filter.only_with_recursive()?;
         bucket_key(&a.bucket, a.key.as_deref())?
     };
     let (handle, rt) = (a.remote.bucket(&bucket)?, crate::runtime()?);
     let mut rm = Removal::new(&handle, &rt, a.dry_run, RM_LINES);
     if a.recursive {
-        remove_under(&rt, &handle, &key, &mut rm)?;
+        remove_under(&rt, &handle, &key, &a.filter.filters(), &mut rm)?;
     } else {
         rm.delete(&[key.as_str()])?;
     }
@@ -165,10 +169,16 @@ pub(crate) fn remove_under(
     rt: &tokio::runtime::Runtime,
     bucket: &Bucket,
     prefix: &str,
+    filters: &Filters,
     rm: &mut Removal<'_>,
 ) -> Result<(), CliError> {
     let listed = pages(rt, bucket, prefix, None, |page| {
-        let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
+        let keys: Vec<&str> = page
+            .objects
+            .iter()
+            .map(|o| o.key.as_str())
+            .filter(|k| filters.admits_key(prefix, k))
+            .collect();
         rm.delete(&keys)
     });
     match listed {

@@ -30,6 +30,7 @@ macro_rules! esay {
 
 mod buckets;
 mod demo;
+mod filter;
 mod folder;
 mod list;
 mod progress;
@@ -238,7 +239,13 @@ Prints `deleted cos://BUCKET/KEY` for each object (COS answers a delete of a mis
 done). With -r the keys under the prefix are listed page by page, each page deleted 16 at
 a time; a failure is reported and the others go on (exit 1 if any failed); a page that
 cannot be listed stops it (exit 1). Without a prefix, -r deletes every object of the
-bucket.";
+bucket.
+
+--exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's
+filters do: all are taken unless a filter matches, and the last filter that matches a path
+below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
+In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
+it; matching is case-sensitive.";
 
 const CP_HELP: &str = "\
 Examples:
@@ -321,7 +328,13 @@ checked against its MD5. A progress bar is drawn on stderr when it is a terminal
 With -r, FILE is a folder: each file under it goes to PREFIX/<its path below the folder>,
 one after the other, the Content-Type guessed per file. Links to files are followed; linked
 folders, pipes and names that are not UTF-8 are skipped with a warning. Exit 1 if any file
-was not uploaded.";
+was not uploaded.
+
+--exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's
+filters do: all are taken unless a filter matches, and the last filter that matches a path
+below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
+In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
+it; matching is case-sensitive.";
 
 const GET_HELP: &str = "\
 Examples:
@@ -346,7 +359,13 @@ below the prefix (photos/2024/a.jpg as DIR/2024/a.jpg), one after the other. A k
 would not stay inside the folder (a .. or empty part), or whose path a key listed before it
 has (after photos, both photos/a and photosa are a), is skipped and reported; a folder
 marker (a key ending in /) is skipped quietly. Exit 1 if any object was not written, or
-if a page of the listing could not be had (that stops it).";
+if a page of the listing could not be had (that stops it).
+
+--exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's
+filters do: all are taken unless a filter matches, and the last filter that matches a path
+below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
+In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
+it; matching is case-sensitive.";
 
 const SYNC_HELP: &str = "\
 Examples:
@@ -354,6 +373,7 @@ Examples:
   cos-sign sync cos://examplebucket-1250000000/photos/ photos            # download what changed
   cos-sign sync photos cos://examplebucket-1250000000/photos/ --delete   # and delete what photos lacks
   cos-sign sync photos cos://examplebucket-1250000000/photos/ --dryrun   # only say what would be done
+  cos-sign sync . cos://examplebucket-1250000000/site/ --exclude '.git/*' --exclude '*.tmp'
 
 One side is a local folder, the other cos://BUCKET/PREFIX; files and keys match as with
 put -r and get -r (the same links followed, names skipped, folder markers and keys that are
@@ -377,7 +397,13 @@ the others go on (exit 1 at the end).
 anything outside DST, and nothing when a listing failed (the objects of the prefix are
 listed first when uploading: a failed listing stops it; when downloading, page by page as
 get -r does: a failed page stops it and nothing is deleted). Syncing from one cos:// prefix
-to another is not supported (use cos-sign cp).";
+to another is not supported (use cos-sign cp).
+
+--exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's
+filters do: all are taken unless a filter matches, and the last filter that matches a path
+below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
+In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
+it; matching is case-sensitive. With --delete, what the filters leave out on DST is not deleted.";
 
 const DEMO_HELP: &str = "\
 Everything runs on this machine (no network, no account): a local COS server on a free

@@ -22,6 +22,7 @@ use cos_sign_http::{Bucket, ObjectSummary};
 use md5::{Digest, Md5};
 
 use crate::CliError;
+use crate::filter::FilterArgs;
 use crate::folder::{Place, files_below, path_below};
 use crate::list::Removal;
 use crate::remote::{PagesError, Remote, pages};
@@ -54,6 +55,8 @@ pub(crate) struct SyncArgs {
     /// A file and an object of the same size are the same (no content or time check).
     #[arg(long)]
     size_only: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
     #[command(flatten)]
     send: HeaderArgs,
     #[command(flatten)]
@@ -310,14 +313,19 @@ fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCo
             "sync stores the file's MD5 as x-cos-meta-md5 itself; do not give it",
         ));
     }
-    let files = files_below(dir)?;
+    let filters = a.filter.filters();
+    let mut files = files_below(dir)?;
+    files.retain(|(_, rel)| filters.admits(rel));
     let handle = a.remote.bucket(bucket)?;
     let rt = crate::runtime()?;
     let up = FolderUpload::new(&handle, prefix, &rt, &a.parts, &a.send)?;
+    // The objects the filters take: those left out are neither compared nor deleted.
     let mut objects: BTreeMap<String, ObjectSummary> = BTreeMap::new();
     pages(&rt, &handle, prefix, None, |page| {
         for o in &page.objects {
-            objects.insert(o.key.clone(), o.clone());
+            if filters.admits_key(prefix, &o.key) {
+                objects.insert(o.key.clone(), o.clone());
+            }
         }
         Ok(())
     })
@@ -421,12 +429,14 @@ fn download(a: &SyncArgs, bucket: &str, prefix: &str, dir: &Path) -> Result<Exit
     let handle = a.remote.bucket(bucket)?;
     let rt = crate::runtime()?;
     let mut down = FolderDownload::new(&handle, prefix, dir, &rt, &a.parts)?;
-    // The files there before: those no key has are deleted at the end.
-    let before = if a.delete {
+    let filters = a.filter.filters();
+    // The files there before that the filters take: those no key has are deleted at the end.
+    let mut before = if a.delete {
         files_below(dir)?
     } else {
         Vec::new()
     };
+    before.retain(|(_, rel)| filters.admits(rel));
     let cmp = Compare {
         bucket: &handle,
         rt: &rt,
@@ -439,6 +449,9 @@ fn download(a: &SyncArgs, bucket: &str, prefix: &str, dir: &Path) -> Result<Exit
     let dry = if a.dryrun { "(dryrun) " } else { "" };
     let listed = pages(&rt, &handle, prefix, None, |page| {
         for o in &page.objects {
+            if !filters.admits_key(prefix, &o.key) {
+                continue;
+            }
             let shown = cos_uri(bucket, &o.key);
             let path = match down.places.place(&o.key) {
                 Place::At(path) => path,

@@ -24,6 +24,7 @@ use md5::{Digest, Md5};
 use reqwest::{Method, Url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::filter::FilterArgs;
 use crate::folder::{Place, Placement, files_below};
 use crate::progress::Bar;
 use crate::remote::{PagesError, cos_client};
@@ -198,6 +199,8 @@ pub(crate) struct PutArgs {
     #[arg(short, long)]
     recursive: bool,
     #[command(flatten)]
+    filter: FilterArgs,
+    #[command(flatten)]
     transfer: TransferArgs,
 }
 
@@ -223,6 +226,8 @@ pub(crate) struct GetArgs {
     /// -o DIR, each at its key's path below the prefix.
     #[arg(short, long)]
     recursive: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
     #[command(flatten)]
     transfer: TransferArgs,
 }
@@ -561,6 +566,7 @@ pub(crate) fn put(a: &PutArgs) -> Result<ExitCode, CliError> {
     if a.recursive {
         return put_tree(a);
     }
+    a.filter.only_with_recursive()?;
     let t = &a.transfer;
     let target = Target::resolve(t, a.bucket.as_deref(), a.key.as_deref())?;
     let from_stdin = a.file.as_os_str() == "-";
@@ -828,6 +834,7 @@ pub(crate) fn get(a: &GetArgs) -> Result<ExitCode, CliError> {
     if a.recursive {
         return get_tree(a);
     }
+    a.filter.only_with_recursive()?;
     let t = &a.transfer;
     let target = Target::resolve(t, a.bucket.as_deref(), a.key.as_deref())?;
     let to_stdout = a.output.as_os_str() == "-";
@@ -1101,7 +1108,9 @@ fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
         .as_deref()
         .ok_or_else(|| CliError::usage("-r needs BUCKET [PREFIX] or cos://BUCKET/PREFIX"))?;
     let (bucket, prefix) = upload_prefix(first, a.key.as_deref())?;
-    let files = files_below(&a.file)?;
+    let filters = a.filter.filters();
+    let mut files = files_below(&a.file)?;
+    files.retain(|(_, rel)| filters.admits(rel));
     let client = cos_client(&t.endpoint, &t.creds, Some(&bucket), t.proxy.as_deref())?;
     let handle = client.bucket(bucket.as_str());
     let rt = crate::runtime()?;
@@ -1217,10 +1226,14 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
     let handle = client.bucket(bucket.as_str());
     let rt = crate::runtime()?;
     let mut down = FolderDownload::new(&handle, &prefix, &a.output, &rt, &t.parts)?;
+    let filters = a.filter.filters();
     let (mut done, mut failed) = (0usize, 0usize);
     let mut stopped: Option<u8> = None;
     let listed = crate::remote::pages(&rt, &handle, &prefix, None, |page| {
         for o in &page.objects {
+            if !filters.admits_key(&prefix, &o.key) {
+                continue;
+            }
             let shown = cos_uri(&bucket, &o.key);
             let path = match down.places.place(&o.key) {
                 Place::At(path) => path,
