@@ -139,9 +139,13 @@ fn bucket_arg<'a>(obj: &'a Obj<'_>) -> Option<Bucket<'a>> {
 }
 
 /// A key as `uri()` converts it: `None` stays `None`; a falsy value is "Key is required not
-/// empty"; `bytes` are decoded; a lone surrogate fails `to_bytes`; another type fails
-/// `path[0]`. The error is raised after the host checks ([`Stage::Key`]).
-fn key_arg<'a>(py: Python<'_>, obj: &'a Obj<'_>) -> PyResult<Option<Cow<'a, str>>> {
+/// empty"; `bytes` are decoded; a lone surrogate fails `to_bytes`. Another type goes through
+/// the SDK's `path[0]` and `quote(path, '/-_.~')` in Python (their exceptions: a `KeyError`
+/// for a dict, a `TypeError` for an int or a list); one they accept (a `bytearray`) makes the
+/// URL of its UTF-8 text (the SDK strips no `/` from it: `path[0]` is an int), and a signing
+/// call (`signing`) then fails on the SDK's `u'/' + key`. The error is raised after the host
+/// checks ([`Stage::Key`]).
+fn key_arg<'a>(py: Python<'_>, obj: &'a Obj<'_>, signing: bool) -> PyResult<Option<Cow<'a, str>>> {
     let r = if obj.is_none() {
         return Ok(None);
     } else if let Ok(s) = obj.cast::<PyString>() {
@@ -151,17 +155,35 @@ fn key_arg<'a>(py: Python<'_>, obj: &'a Obj<'_>) -> PyResult<Option<Cow<'a, str>
     } else if !obj.is_truthy()? {
         Err(SdkError::client("Key is required not empty"))
     } else {
-        Err(SdkError::not_subscriptable(&type_name(obj)))
+        obj.get_item(0)?;
+        let quote = py.import("urllib.parse")?.getattr("quote")?;
+        quote.call1((obj, "/-_.~"))?;
+        if signing {
+            return Err(PyTypeError::new_err(format!(
+                "can only concatenate str (not \"{}\") to str",
+                type_name(obj)
+            )));
+        }
+        let bytes: Vec<u8> = obj.extract()?;
+        match String::from_utf8(bytes) {
+            // no `/` is stripped: one more for the one uri() strips from a str
+            Ok(t) if t.starts_with('/') => Ok(Cow::Owned(format!("/{t}"))),
+            Ok(t) => Ok(Cow::Owned(t)),
+            Err(_) => Err(SdkError::refused(
+                "a Key of bytes that are not UTF-8 (here a bytearray) is refused by cos_sign",
+            )),
+        }
     };
     r.map(Some).map_err(|e| raise(py, e))
 }
 
-/// Iterates a mapping's items in order (a dict directly, else through `.items()`).
+/// Iterates a mapping's items in order: an exact `dict` directly, anything else through its
+/// `.items()` (as the SDK's `uri_params.items()`, so a subclass's own `items` is used).
 fn for_each_item<'py>(
     obj: &Obj<'py>,
     mut f: impl FnMut(Obj<'py>, Obj<'py>) -> PyResult<()>,
 ) -> PyResult<()> {
-    if let Ok(d) = obj.cast::<PyDict>() {
+    if let Ok(d) = obj.cast_exact::<PyDict>() {
         return d.iter().try_for_each(|(k, v)| f(k, v));
     }
     for item in obj.call_method0("items")?.try_iter()? {
@@ -169,6 +191,11 @@ fn for_each_item<'py>(
         f(k, v)?;
     }
     Ok(())
+}
+
+/// A `str` of a subclass (a `(str, Enum)` member...): its `str()` may differ from its text.
+fn str_subclass(obj: &Obj<'_>) -> bool {
+    obj.is_instance_of::<PyString>() && !obj.is_exact_instance_of::<PyString>()
 }
 
 /// `int(time.time())`, reading `time.time` at every call.
@@ -190,21 +217,40 @@ fn now(py: Python<'_>) -> PyResult<i64> {
     py.get_type::<PyInt>().call1((t,))?.extract()
 }
 
-/// `Expired` as the SDK adds it to an int: ints (and bools) as they are; a float or an int
-/// beyond 64 bits is refused; anything else is the SDK's `TypeError`.
-fn expired_of(py: Python<'_>, expired: Option<&Obj<'_>>) -> PyResult<i64> {
+/// `Expired` as the SDK adds it to `int(time.time())` (`now`, read here when it is needed and
+/// kept in `now` for the signature): an `int` (or `bool`) as it is, beyond 64 bits refused;
+/// any other value is added in Python (`now + Expired`, the SDK's `TypeError` for a type that
+/// does not add) and formatted as the SDK formats the key time's end: an integer text
+/// (`Decimal(300)`, `Fraction(600, 2)`, an `IntEnum`) is that end, anything else (a float,
+/// `Decimal("1.5")`, a complex) is refused, since the SDK would sign a key time that is not
+/// two integers.
+fn expired_of(
+    py: Python<'_>,
+    expired: Option<&Obj<'_>>,
+    now_read: &mut Option<i64>,
+) -> PyResult<i64> {
     let Some(e) = expired else { return Ok(300) };
-    let int = if e.is_instance_of::<PyInt>() || e.is_instance_of::<PyBool>() {
-        e.clone()
-    } else if e.is_instance_of::<PyFloat>() {
-        return Err(raise(py, SdkError::expired_not_integer()));
-    } else if let Ok(i) = e.call_method0("__index__") {
-        i
-    } else {
-        return Err(raise(py, SdkError::expired_type(&type_name(e))));
+    if e.is_exact_instance_of::<PyInt>() || e.is_instance_of::<PyBool>() {
+        return e
+            .extract::<i64>()
+            .map_err(|_| raise(py, SdkError::expired_too_big()));
+    }
+    let start = match *now_read {
+        Some(t) => t,
+        None => *now_read.insert(now(py)?),
     };
-    int.extract::<i64>()
-        .map_err(|_| raise(py, SdkError::expired_too_big()))
+    let end = PyInt::new(py, start).add(e)?;
+    let text = pyo3::intern!(py, "{}").call_method1(pyo3::intern!(py, "format"), (end,))?;
+    let text = text.cast::<PyString>()?.to_string_lossy();
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(raise(py, SdkError::expired_not_integer()));
+    }
+    let end: i64 = text
+        .parse()
+        .map_err(|_| raise(py, SdkError::expired_too_big()))?;
+    end.checked_sub(start)
+        .ok_or_else(|| raise(py, SdkError::expired_too_big()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,7 +410,7 @@ impl CosConfig {
             domain = Some(st.compat.appid_host(appid.as_deref(), endpoint.as_deref()));
         }
         // the host checks come before the key's conversion
-        let key = key_arg(py, &path);
+        let key = key_arg(py, &path, false);
         let r = st.compat.uri(
             b,
             key.as_ref().ok().and_then(|k| k.as_deref()),
@@ -447,6 +493,30 @@ impl CosConfig {
         result.map_err(|e| raise(py, e))
     }
 
+    /// What `CosS3Auth.__init__` reads of this config, fixed then: the secrets (of the
+    /// `CredentialInstance` too: its `secret_id` and `secret_key` are read now, converted when
+    /// signing), `SignHost`, `SignParams` and the rest of the state. A later `set_credential`
+    /// or change of the instance does not reach an auth object made before it.
+    fn _frozen(&self, py: Python<'_>) -> PyResult<CosConfig> {
+        let state = self.snapshot();
+        let cred = match &self.cred {
+            Some(c) if state.compat.secret_id().is_none_or(str::is_empty) => {
+                let c = c.bind(py);
+                let kw = PyDict::new(py);
+                kw.set_item("secret_id", c.getattr(pyo3::intern!(py, "secret_id"))?)?;
+                kw.set_item("secret_key", c.getattr(pyo3::intern!(py, "secret_key"))?)?;
+                let ns = py.import("types")?.getattr("SimpleNamespace")?;
+                Some(ns.call((), Some(&kw))?.unbind())
+            }
+            other => other.as_ref().map(|c| c.clone_ref(py)),
+        };
+        Ok(CosConfig {
+            state: Mutex::new(state),
+            attrs: self.attrs.clone_ref(py),
+            cred,
+        })
+    }
+
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Obj<'py>> {
         self.attrs.bind(py).get_item(name)?.ok_or_else(|| {
             PyAttributeError::new_err(format!("'CosConfig' object has no attribute '{name}'"))
@@ -487,6 +557,10 @@ struct Values<'a> {
     /// The header pairs, then the params.
     pairs: Pairs,
     headers: usize,
+    /// `urlencode(Params)` for a pre-signed URL whose query is not the params' quoted pairs.
+    query: Option<String>,
+    /// `int(time.time())`, when it was read to add a non-`int` `Expired`.
+    now: Option<i64>,
 }
 
 /// A value that failed to convert: where it fails in the SDK's order, and its exception.
@@ -665,7 +739,7 @@ impl CosS3Client {
             None => None,
         };
         let b = bucket_arg(bucket);
-        let (key, mut failed) = match key_arg(py, key) {
+        let (key, mut failed) = match key_arg(py, key, true) {
             Ok(k) => (k, None),
             Err(e) => (None, Some((Stage::Key, e))),
         };
@@ -686,11 +760,15 @@ impl CosS3Client {
             expired: 300,
             pairs: Pairs::default(),
             headers: 0,
+            query: None,
+            now: None,
         };
         // an anonymous config signs "" before looking at anything else
         if failed.is_none() && !cc.anonymous() {
             let args = (expired.as_ref(), headers.as_ref(), params.as_ref());
-            failed = match convert(py, op, method, args, cc, &mut conv) {
+            // CosS3Auth has no `if not Params: Params = dict()`: it calls `items()` on any
+            let all = url.is_some();
+            failed = match convert(py, (op, all), method, args, cc, &mut conv) {
                 Err(f) => Some(f),
                 Ok(_) if poisoned => Some((Stage::Late, raise(py, SdkError::unencodable()))),
                 Ok(f) => f,
@@ -699,13 +777,15 @@ impl CosS3Client {
         let (mut stack, mut heap) = ([("", ""); 8], Vec::new());
         let pairs = conv.pairs.refs(&mut stack, &mut heap);
         let (hs, ps) = pairs.split_at(conv.headers);
-        let now = match failed.is_none() && !cc.anonymous() {
-            true => now(py)?,
-            false => 0,
+        let now = match (conv.now, failed.is_none() && !cc.anonymous()) {
+            (Some(t), _) => t,
+            (None, true) => now(py)?,
+            (None, false) => 0,
         };
         let mut call = SdkCall::new(op, &conv.method, None, key.as_deref(), now);
         call.bucket = b;
         (call.expired, call.headers, call.params) = (conv.expired, hs, ps);
+        call.query = conv.query.as_deref();
         call.headers_kept = true;
         (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
@@ -768,14 +848,13 @@ fn instance_secrets(py: Python<'_>, c: &Obj<'_>) -> PyResult<(String, SdkKey, bo
 /// stops the conversion; `Ok(Some)`: the first value that failed (the others are converted).
 fn convert<'a, 'py>(
     py: Python<'py>,
-    op: Op,
+    (op, all_params): (Op, bool),
     method: &'a Obj<'py>,
     (expired, headers, params): (Option<&Obj<'py>>, Option<&Obj<'py>>, Option<&Obj<'py>>),
     cc: &SdkConfig,
     out: &mut Values<'a>,
 ) -> Result<Option<Failed>, Failed> {
     let filter = |e: PyErr| (Stage::Filter, e);
-    let encode = |e: PyErr| (Stage::Encode, e);
     let late = |e: PyErr| (Stage::Late, e);
     // text that cannot be (the first is raised after the others are converted)
     let mut first: Option<SdkError> = None;
@@ -786,101 +865,163 @@ fn convert<'a, 'py>(
         .map_err(filter)?
         .flatten()
     {
-        if !h.is_instance_of::<PyDict>() && !h.hasattr("items").unwrap_or(false) {
-            // an iterable of names: `str.lower(item)` of each, `data[item]` of the kept ones
-            for item in h.try_iter().map_err(filter)? {
-                let item = item.map_err(filter)?;
-                let e = match item.cast::<PyString>() {
-                    Err(_) => SdkError::lower_descriptor(&type_name(&item)),
-                    Ok(n) if keeps_header(&n.to_string_lossy()) => {
-                        SdkError::str_indices(&type_name(h))
-                    }
-                    Ok(_) => continue,
-                };
-                return Err((Stage::Filter, raise(py, e)));
+        // Anything but an exact dict is filtered as the SDK does it, `for i in data:` and
+        // `headers[i] = data[i]` for a kept name, into a dict (a mapping that lists a name
+        // twice, such as an `email.message.Message`, gives it once, with `data[i]`; a list of
+        // names fails on `data[i]`).
+        let filtered;
+        let h = match h.is_exact_instance_of::<PyDict>() {
+            true => h,
+            false => {
+                filtered = filter_headers(py, h).map_err(filter)?;
+                filtered.as_any()
             }
-        } else {
-            let mut bad_name: Option<SdkError> = None;
-            for_each_item(h, |k, v| {
-                let Ok(ks) = k.cast::<PyString>() else {
-                    bad_name.get_or_insert_with(|| SdkError::lower_descriptor(&type_name(&k)));
-                    return Ok(());
-                };
-                let Ok(name) = ks.to_str() else {
-                    let lower = ks.call_method0("lower")?;
-                    if keeps_header(&lower.cast::<PyString>()?.to_string_lossy()) {
-                        first.get_or_insert_with(SdkError::unencodable);
-                    }
-                    return Ok(());
-                };
-                if keeps_header(name) {
-                    match text_of(&v)? {
-                        Ok(val) => out.pairs.push(name, &val),
-                        Err(e) => {
-                            // The name still counts: the SDK looks for a `host` among the
-                            // kept names (to take none from the URL) before it encodes any
-                            // value. The value is never used: this value's error is raised.
-                            out.pairs.push(name, "");
-                            first.get_or_insert(e);
-                        }
+        };
+        let mut bad_name: Option<SdkError> = None;
+        for_each_item(h, |k, v| {
+            let Ok(ks) = k.cast::<PyString>() else {
+                bad_name.get_or_insert_with(|| SdkError::lower_descriptor(&type_name(&k)));
+                return Ok(());
+            };
+            let Ok(name) = ks.to_str() else {
+                if kept_name(ks)? {
+                    first.get_or_insert_with(SdkError::unencodable);
+                }
+                return Ok(());
+            };
+            if keeps_header(name) {
+                match text_of(&v)? {
+                    Ok(val) => out.pairs.push(name, &val),
+                    Err(e) => {
+                        // The name still counts: the SDK looks for a `host` among the
+                        // kept names (to take none from the URL) before it encodes any
+                        // value. The value is never used: this value's error is raised.
+                        out.pairs.push(name, "");
+                        first.get_or_insert(e);
                     }
                 }
-                Ok(())
-            })
-            .map_err(filter)?;
-            if let Some(e) = bad_name {
-                return Err((Stage::Filter, raise(py, e)));
             }
+            Ok(())
+        })
+        .map_err(filter)?;
+        if let Some(e) = bad_name {
+            return Err((Stage::Filter, raise(py, e)));
         }
     }
     out.headers = out.pairs.len();
     if let Some(e) = first.take() {
         return Err((Stage::Encode, raise(py, e)));
     }
-    // params: converted when signed (and always for the URL of a pre-signed call)
-    let sign_params = cc.sign_params();
-    if let Some(p) = params
-        && p.is_truthy().map_err(encode)?
-        && (sign_params || op == Op::Presign)
-    {
-        for_each_item(p, |k, v| {
-            match (text_of(&k)?, text_of(&v)?) {
-                (Ok(k), Ok(v)) => out.pairs.push(&k, &v),
-                (Err(e), _) | (_, Err(e)) => drop(first.get_or_insert(e)),
-            }
-            Ok(())
-        })
-        .map_err(encode)?;
-    }
-    let deferred = match first.take() {
-        Some(e) if sign_params => return Err((Stage::Encode, raise(py, e))),
-        // not signed: only urlencode(Params), after signing, fails
-        Some(e) => {
-            out.pairs.truncate(out.headers);
-            Some((Stage::Signed, raise(py, e)))
-        }
-        None => None,
-    };
+    let deferred = convert_params(py, (op, all_params), params, cc.sign_params(), out)?;
     // format(): Method.lower(), Expired, then encoding the canonical string
     if let Ok(s) = method.cast::<PyString>() {
-        out.expired = expired_of(py, expired).map_err(late)?;
+        out.expired = expired_of(py, expired, &mut out.now).map_err(late)?;
         out.method = Cow::Borrowed(str_text(s).map_err(|e| late(raise(py, e)))?);
     } else {
         let lowered = method.call_method0(pyo3::intern!(py, "lower"));
         let text = lowered.and_then(|l| l.str()).map_err(late)?;
-        out.expired = expired_of(py, expired).map_err(late)?;
+        out.expired = expired_of(py, expired, &mut out.now).map_err(late)?;
         let m = str_text(&text).map_err(|e| late(raise(py, e)))?;
         out.method = Cow::Owned(m.to_owned());
     }
     Ok(deferred)
 }
 
-/// `urlencode(Params)` of the SDK, for params that were not signed: the same exceptions.
-fn urlencode(py: Python<'_>, params: &Obj<'_>) -> PyResult<()> {
+/// `filter_headers(data)` of a `Headers` that is not an exact dict: `for i in data`, each name
+/// `str.lower`ed (a `TypeError` for one that is not a `str`), `data[i]` of the kept ones.
+fn filter_headers<'py>(py: Python<'py>, data: &Obj<'py>) -> PyResult<Bound<'py, PyDict>> {
+    let kept = PyDict::new(py);
+    for name in data.try_iter()? {
+        let name = name?;
+        let Ok(s) = name.cast::<PyString>() else {
+            return Err(raise(py, SdkError::lower_descriptor(&type_name(&name))));
+        };
+        if kept_name(s)? {
+            kept.set_item(&name, data.get_item(&name)?)?;
+        }
+    }
+    Ok(kept)
+}
+
+/// Whether `filter_headers` keeps a header name (`str.lower(name)` in the allow-list), for a
+/// name with a lone surrogate too (lowered by Python; its text fails later).
+fn kept_name(name: &Bound<'_, PyString>) -> PyResult<bool> {
+    match name.to_str() {
+        Ok(n) => Ok(keeps_header(n)),
+        Err(_) => {
+            let lower = name.call_method0("lower")?;
+            Ok(keeps_header(&lower.cast::<PyString>()?.to_string_lossy()))
+        }
+    }
+}
+
+/// The params: converted when signed (`uri_params.items()`), and for a pre-signed URL, whose
+/// query is `urlencode(Params)`: the same pairs quoted, or, for `Params` that are not an
+/// exact dict or hold a `str` subclass (whose `str()`, which urlencode takes, may differ from
+/// its text), urlencode's own text (`out.query`). `Ok(Some)`: urlencode's error, which the
+/// SDK raises after signing when the params are not signed. `all`: `CosS3Auth`'s params,
+/// whose `items()` is called when they are signed even if they are falsy (`''`, `[]`).
+fn convert_params<'py>(
+    py: Python<'py>,
+    (op, all): (Op, bool),
+    params: Option<&Obj<'py>>,
+    sign_params: bool,
+    out: &mut Values<'_>,
+) -> Result<Option<Failed>, Failed> {
+    let encode = |e: PyErr| (Stage::Encode, e);
+    let Some(p) = params else { return Ok(None) };
+    let skipped = match all && sign_params {
+        true => false,
+        false => !p.is_truthy().map_err(encode)?,
+    };
+    if skipped {
+        return Ok(None);
+    }
+    let presign = op == Op::Presign;
+    let exact = p.is_exact_instance_of::<PyDict>();
+    let mut own_query = !exact;
+    let mut first: Option<SdkError> = None;
+    if sign_params || (presign && exact) {
+        let r = for_each_item(p, |k, v| {
+            own_query |= str_subclass(&k) || str_subclass(&v);
+            match (text_of(&k)?, text_of(&v)?) {
+                (Ok(k), Ok(v)) => out.pairs.push(&k, &v),
+                (Err(e), _) | (_, Err(e)) => drop(first.get_or_insert(e)),
+            }
+            Ok(())
+        });
+        match r {
+            Err(e) if sign_params => return Err(encode(e)),
+            // not signed: only urlencode(Params), after signing, fails
+            Err(_) => own_query = true,
+            Ok(()) => {}
+        }
+    }
+    if let Some(e) = first.take() {
+        if sign_params {
+            return Err((Stage::Encode, raise(py, e)));
+        }
+        out.pairs.truncate(out.headers);
+        return Ok(Some((Stage::Signed, raise(py, e))));
+    }
+    if presign && own_query {
+        if !sign_params {
+            out.pairs.truncate(out.headers);
+        }
+        match urlencode(py, p) {
+            Ok(q) => out.query = Some(q),
+            Err(e) => return Ok(Some((Stage::Signed, e))),
+        }
+    }
+    Ok(None)
+}
+
+/// `urlencode(Params)` of the SDK: its text, or its exception.
+fn urlencode(py: Python<'_>, params: &Obj<'_>) -> PyResult<String> {
     URLENCODE
         .import(py, "urllib.parse", "urlencode")?
-        .call1((params,))
-        .map(drop)
+        .call1((params,))?
+        .extract()
 }
 
 /// The `cos_sign` extension module.

@@ -45,6 +45,11 @@ pub struct SdkCall<'a> {
     pub headers_kept: bool,
     /// `Params`, in the caller's order.
     pub params: &'a [(&'a str, &'a str)],
+    /// A pre-signed URL's `urlencode(Params)` as the caller computed it, when it is not the
+    /// quoted text of `params` (Python's `urlencode` takes `str()` of a `str` subclass, such
+    /// as a `(str, Enum)` member, where the signature encodes its text; `Params` that are not
+    /// a `dict`). `Some` is appended after `&`; `None`: `params` are quoted.
+    pub query: Option<&'a str>,
     /// `SignHost` (`None`: the config's).
     pub sign_host: Option<bool>,
     /// `UseCiEndPoint`.
@@ -79,6 +84,7 @@ impl<'a> SdkCall<'a> {
             headers: &[],
             headers_kept: false,
             params: &[],
+            query: None,
             sign_host: None,
             use_ci_endpoint: false,
             url: None,
@@ -242,11 +248,11 @@ pub fn sign_into(
     // Authorization is split into the URL's pairs
     let queried = texts != Texts::Header;
     // (the params were written after the signature's query form when they were signed)
-    let params = match queried && conf.sign_params() {
+    let params = match queried && conf.sign_params() || call.query.is_some() {
         true => &[][..],
         false => call.params,
     };
-    let mut e = match presigned_url(url, authorization, queried, params) {
+    let mut e = match presigned_url(url, authorization, queried, params, call.query) {
         Ok(()) if call.failed.is_none() => return Ok(()),
         Ok(()) => SdkError::conversion(),
         Err(e) => e,
@@ -308,7 +314,7 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
     if conf.anonymous() {
         return match call.op {
             Op::Auth => None,
-            Op::Presign => presigned_url(&mut url, "", false, &[]).err(),
+            Op::Presign => presigned_url(&mut url, "", false, &[], None).err(),
         };
     }
     if stage > Stage::Filter && call.signs_host(conf) && !rules::has_host(call.headers) {
@@ -398,7 +404,7 @@ fn sign_texts(
         url.push('?');
         QueryOut {
             out: url,
-            params: true,
+            params: call.query.is_none(),
         }
     });
     let header = (texts != Texts::Query).then_some(authorization);
@@ -415,14 +421,15 @@ fn sign_texts(
 }
 
 /// `url + '?' + urlencode(dict([item.split('=', 1) for item in sign.split('&')]))`, then
-/// `'&' + urlencode(Params)` when there are params. `queried`: `url` already ends with that
-/// `?` and urlencode (the signature's query form, written when the Authorization's pairs have
-/// distinct keys and no `&` or `=` in a value).
+/// `'&' + urlencode(Params)` when there are params (`query`: that text as the caller computed
+/// it). `queried`: `url` already ends with that `?` and urlencode (the signature's query form,
+/// written when the Authorization's pairs have distinct keys and no `&` or `=` in a value).
 fn presigned_url(
     out: &mut String,
     authorization: &str,
     queried: bool,
     params: &[(&str, &str)],
+    query: Option<&str>,
 ) -> Result<(), SdkError> {
     let params_len = quoted_room(params);
     if !queried {
@@ -435,6 +442,10 @@ fn presigned_url(
         python::quote_plus_into(out, k);
         out.push('=');
         python::quote_plus_into(out, v);
+    }
+    if let Some(q) = query {
+        out.push('&');
+        out.push_str(q);
     }
     Ok(())
 }

@@ -25,7 +25,8 @@ class CosS3Auth(AuthBase):
     allow-listed headers, and ``params`` (signed unless ``CosConfig(SignParams=False)``)."""
 
     def __init__(self, conf, key=None, params={}, expire=10000, sign_host=None):  # noqa: B006 (the SDK's defaults)
-        self._client = CosS3Client(conf)
+        # the SDK reads the secrets, SignHost and SignParams here, once
+        self._client = CosS3Client(conf._frozen())
         self._anonymous = conf._anonymous
         if key:  # as the SDK: to_unicode(key), then key[0] (a TypeError for an int or a float)
             if isinstance(key, bytes):
