@@ -118,7 +118,7 @@ pub(crate) struct CpArgs {
 
 /// The bucket and key of a `cos://BUCKET/KEY` argument of `cp`; a local path is refused with
 /// the command that moves files.
-fn cos_object(s: &str, put_or_get: &str) -> Result<(String, String), CliError> {
+pub(crate) fn cos_object(s: &str, put_or_get: &str) -> Result<(String, String), CliError> {
     parse_cos_uri(s).unwrap_or_else(|| {
         Err(CliError::usage(format!(
             "{s:?}: cp copies between COS objects (cos://BUCKET/KEY); for a local file use \

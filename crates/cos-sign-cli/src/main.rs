@@ -33,6 +33,7 @@ mod demo;
 mod filter;
 mod folder;
 mod list;
+mod moves;
 mod progress;
 mod remote;
 mod sync;
@@ -172,6 +173,10 @@ enum Command {
     /// Copy an object to another key or bucket on the server side (no download).
     #[command(after_long_help = CP_HELP)]
     Cp(list::CpArgs),
+    /// Move an object (or with -r every object under a prefix) on the server side: a copy,
+    /// then the source deleted.
+    #[command(after_long_help = MV_HELP)]
+    Mv(moves::MvArgs),
     /// Offline demo: local server, pre-signed upload and download of a file, bytes checked.
     #[command(after_long_help = DEMO_HELP)]
     Demo(demo::DemoArgs),
@@ -246,6 +251,24 @@ filters do: all are taken unless a filter matches, and the last filter that matc
 below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
 In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
 it; matching is case-sensitive.";
+
+const MV_HELP: &str = "\
+Examples:
+  cos-sign mv cos://examplebucket-1250000000/a.txt cos://examplebucket-1250000000/old/a.txt
+  cos-sign mv cos://examplebucket-1250000000/tmp/ cos://examplebucket-1250000000/kept/ -r --dry-run
+  cos-sign mv cos://examplebucket-1250000000/logs/ cos://backup-1250000000/logs/ -r --exclude '*' --include '*.gz'
+
+Each object is copied on the server side (PUT Object - Copy: no download, up to 5 GB; the
+target bucket in the same region), then the source is deleted, only once its copy is made:
+`moved cos://SRC to cos://DST` a line. With -r, the keys under SRC are listed first, and each
+goes to DST + its path below SRC (the filters as in rm -r); a key whose new place another
+key listed before it has (after logs, both logs/a and logsa are a) or that is its own new
+place is not moved. A failure is reported and the others go on; exit 1 if any object was
+not moved (a copy that failed leaves its source; a delete that failed leaves both).
+
+--exclude PATTERN and --include PATTERN (repeatable) choose the objects, as aws s3's filters
+do: all are taken unless a filter matches, and the last filter that matches a path below
+the prefix decides.";
 
 const CP_HELP: &str = "\
 Examples:
@@ -1140,6 +1163,7 @@ fn main() -> ExitCode {
         Command::Rb(a) => buckets::rb(a),
         Command::Rm(a) => list::rm(a),
         Command::Cp(a) => list::cp(a),
+        Command::Mv(a) => moves::mv(a),
         Command::Demo(a) => demo::run(a),
         Command::Completions { shell } => {
             let mut buf = Vec::new();
