@@ -1,5 +1,5 @@
-//! `cos-sign`: pre-sign, check, upload, download, sync, list, copy and delete Tencent Cloud
-//! COS objects, make, list and remove buckets (`mb`, `ls`, `rb`), and run a local
+//! `cos-sign`: pre-sign, check, upload, download, sync, list, copy, move and delete Tencent
+//! Cloud COS objects, make, list and remove buckets (`mb`, `ls`, `rb`), and run a local
 //! COS-compatible server. Run `cos-sign --help` (or `cos-sign <command> --help`).
 //!
 //! It is the top layer: arguments, output and exit codes only. Signing is `cos-sign-std`'s
@@ -100,8 +100,8 @@ Exit codes: 0 success (verify: valid), 1 failure (verify: invalid), 2 bad usage 
 130, 143, 129 when stopped by Ctrl-C, SIGTERM, SIGHUP; 141, with no message, when the reader
 of standard output went away (`| head`), as for `cat`.";
 
-/// Sign, verify, upload, download, list, copy and delete Tencent Cloud COS objects; make, list
-/// and remove buckets; run a local COS-compatible server.
+/// Sign, verify, upload, download, list, copy, move and delete Tencent Cloud COS objects;
+/// make, list and remove buckets; run a local COS-compatible server.
 #[derive(Parser, Debug)]
 #[command(name = "cos-sign", version, after_long_help = MAIN_HELP)]
 struct Cli {
