@@ -6,6 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
+use cos_sign_http::bucket::batch_deletable;
 use cos_sign_http::{Bucket, ListPage, UploadSummary};
 use futures_util::StreamExt;
 
@@ -232,29 +233,31 @@ impl<'a> Removal<'a> {
         }
     }
 
-    /// Deletes `keys`, [`DELETES_IN_FLIGHT`] at a time, and reports each in their order
-    /// (`deleted cos://...` on stdout, a failure on stderr); with `dry_run`, only names them.
+    /// Deletes `keys` and reports each in their order (`deleted cos://...` on stdout, a
+    /// failure on stderr); with `dry_run`, only names them. Several keys go in DELETE
+    /// Multiple Objects requests (up to 1,000 keys each, as `aws s3 rm` sends them); a key
+    /// XML cannot carry, and every key of a request refused as a whole (a permission for
+    /// single deletes only, a server without it), go one DELETE each,
+    /// [`DELETES_IN_FLIGHT`] at a time.
     pub(crate) fn delete(&mut self, keys: &[&str]) -> Result<(), CliError> {
-        let bucket = self.bucket;
-        let results: Vec<_> = if self.dry_run {
-            keys.iter().map(|k| (*k, None)).collect()
+        let results: Vec<Option<Result<(), String>>> = if self.dry_run {
+            vec![None; keys.len()]
         } else {
-            let deletes = futures_util::stream::iter(
-                keys.iter()
-                    .map(|k| async move { (*k, Some(bucket.delete(k).await)) }),
-            )
-            .buffered(DELETES_IN_FLIGHT);
-            self.rt.block_on(deletes.collect())
+            self.rt
+                .block_on(delete_all(self.bucket, keys))
+                .into_iter()
+                .map(Some)
+                .collect()
         };
-        for (k, r) in results {
+        for (k, r) in keys.iter().zip(results) {
             let shown = cos_uri(&self.shown, k);
             self.tried += 1;
             match r {
                 None => writeln!(self.out, "{}{shown}", self.lines.1),
-                Some(Ok(_)) => writeln!(self.out, "{}{shown}", self.lines.0),
+                Some(Ok(())) => writeln!(self.out, "{}{shown}", self.lines.0),
                 Some(Err(e)) => {
                     self.failed += 1;
-                    crate::warn(&format!("{shown}: {}", CliError::from(e).message));
+                    crate::warn(&format!("{shown}: {e}"));
                     Ok(())
                 }
             }
@@ -262,6 +265,41 @@ impl<'a> Removal<'a> {
         }
         Ok(())
     }
+}
+
+/// What became of each of `keys` (see [`Removal::delete`]), in their order: `Ok`, or why
+/// not.
+async fn delete_all(bucket: &Bucket, keys: &[&str]) -> Vec<Result<(), String>> {
+    let mut out: Vec<Option<Result<(), String>>> = vec![None; keys.len()];
+    let batched: Vec<usize> = (0..keys.len())
+        .filter(|&i| keys.len() > 1 && batch_deletable(keys[i]))
+        .collect();
+    if !batched.is_empty() {
+        let names: Vec<&str> = batched.iter().map(|&i| keys[i]).collect();
+        match bucket.delete_objects(&names).await {
+            Ok(results) => {
+                for (&i, r) in batched.iter().zip(results) {
+                    out[i] = Some(r.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => tracing::info!(
+                error = %CliError::from(e).message,
+                "DELETE Multiple Objects refused: one DELETE a key"
+            ),
+        }
+    }
+    let single: Vec<usize> = (0..keys.len()).filter(|&i| out[i].is_none()).collect();
+    let deletes = futures_util::stream::iter(single.iter().map(|&i| async move {
+        let r = bucket.delete(keys[i]).await;
+        (i, r.map(drop).map_err(|e| CliError::from(e).message))
+    }))
+    .buffered(DELETES_IN_FLIGHT);
+    for (i, r) in deletes.collect::<Vec<_>>().await {
+        out[i] = Some(r);
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("not deleted".to_owned())))
+        .collect()
 }
 
 /// One page: its common prefixes (`PRE`), then its objects. Keys in text are shown with

@@ -5,6 +5,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use cos_sign_std::method::Method;
 use cos_sign_std::signer::{PresignedRequest, SignOptions};
+use md5::{Digest, Md5};
 use reqwest::Url;
 use reqwest::header::{self, HeaderMap};
 
@@ -318,6 +319,71 @@ impl Bucket {
         Ok(ObjectMeta::from_headers(resp.headers()))
     }
 
+    /// DELETE Multiple Objects (`POST /?delete`): deletes `keys` in requests of at most
+    /// [`DELETE_BATCH`] keys (one request for up to 1,000 keys, where [`delete`](Self::delete)
+    /// takes one each), and returns for each key, in the order given, what COS reported for
+    /// it: `Ok(())` (deleted, or not there: COS reports a missing key as deleted) or its
+    /// [`KeyError`]. Each request is retried as a whole (deleting twice is harmless).
+    ///
+    /// Keys are sent in XML: a key with a character XML 1.0 cannot carry (a control
+    /// character other than tab, line feed and carriage return) is refused with
+    /// [`ClientError::InvalidRequest`] before anything is sent; delete such a key with
+    /// [`delete`](Self::delete).
+    ///
+    /// # Errors
+    /// Such a key; signing, HTTP, a timeout, COS's error answer to a request as a whole (the
+    /// keys of the requests before it were deleted); an answer that does not report a key.
+    pub async fn delete_objects(
+        &self,
+        keys: &[&str],
+    ) -> Result<Vec<Result<(), KeyError>>, ClientError> {
+        if let Some(k) = keys.iter().find(|k| !batch_deletable(k)) {
+            return Err(ClientError::InvalidRequest(format!(
+                "the key {k:?} has a character XML cannot carry: delete it alone"
+            )));
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for batch in keys.chunks(DELETE_BATCH) {
+            let mut xml = String::from("<Delete><Quiet>false</Quiet>");
+            for k in batch {
+                xml.push_str("<Object><Key>");
+                xml.push_str(&xml_text(k));
+                xml.push_str("</Key></Object>");
+            }
+            xml.push_str("</Delete>");
+            let md5 = cos_sign_core::policy_base64(&Md5::digest(xml.as_bytes())).to_string();
+            let body = Bytes::from(xml);
+            let resp = self
+                .call(true, || {
+                    let mut req = self
+                        .client
+                        .bucket_request(Method::Post, &self.name)?
+                        .header(header::CONTENT_TYPE, "application/xml")
+                        .header("Content-MD5", md5.as_str())
+                        .header(header::CONTENT_LENGTH, body.len())
+                        .body(body.clone())
+                        .build()?;
+                    req.url_mut().query_pairs_mut().append_pair("delete", "");
+                    Ok(req)
+                })
+                .await?;
+            let status = resp.status().as_u16();
+            let text = crate::client::read_answer(resp).await?;
+            let reported = parse_delete_result(&text);
+            for k in batch {
+                let r = reported
+                    .get(*k)
+                    .cloned()
+                    .ok_or_else(|| ClientError::UnexpectedAnswer {
+                        status,
+                        detail: format!("a DeleteResult that does not report the key {k:?}"),
+                    })?;
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     /// PUT Object - Copy: copies the object `source_key` of `source_bucket` (a bucket in this
     /// client's region) to `key` of this bucket, on the server side, with its metadata (COS
     /// copies objects up to 5 GiB in one call). Returns the new object's ETag, without
@@ -428,7 +494,6 @@ impl Bucket {
         part_number: u32,
         body: impl Into<Bytes>,
     ) -> Result<String, ClientError> {
-        use md5::Digest;
         let body: Bytes = body.into();
         let resp = self
             .call(true, || {
@@ -615,6 +680,82 @@ async fn read_success(resp: reqwest::Response) -> Result<(u16, HeaderMap, String
         return Err(CosError::from_response(status.max(500), &headers, &text, false).into());
     }
     Ok((status, headers, text))
+}
+
+/// The most keys [`Bucket::delete_objects`] sends in one request (COS's limit).
+pub const DELETE_BATCH: usize = 1000;
+
+/// What COS reported for a key it did not delete ([`Bucket::delete_objects`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    /// COS's error code (`AccessDenied`, ...).
+    pub code: String,
+    /// Its message.
+    pub message: String,
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "COS error {}", self.code)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether [`Bucket::delete_objects`] can send the key `s`: XML 1.0 can carry each of its
+/// characters (as text or a character reference), which excludes the control characters
+/// other than tab, line feed and carriage return.
+pub fn batch_deletable(s: &str) -> bool {
+    !s.chars().any(|c| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+    })
+}
+
+/// `s` as XML text that reads back as `s`: the markup characters escaped, and tab, line feed
+/// and carriage return as character references (a parser would turn a carriage return, and
+/// a line feed after it, into one line feed).
+fn xml_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `DeleteResult`: each key reported, deleted (`Ok`) or with its error.
+fn parse_delete_result(xml: &str) -> std::collections::HashMap<String, Result<(), KeyError>> {
+    let mut out = std::collections::HashMap::new();
+    let (mut key, mut code, mut message) = (String::new(), String::new(), String::new());
+    for (path, text) in crate::error::xml_fields(xml) {
+        match path.as_str() {
+            "Deleted/Key" | "Error/Key" => key = text,
+            "Error/Code" => code = text,
+            "Error/Message" => message = text,
+            "Deleted" => {
+                out.insert(std::mem::take(&mut key), Ok(()));
+            }
+            "Error" => {
+                let e = KeyError {
+                    code: std::mem::take(&mut code),
+                    message: std::mem::take(&mut message),
+                };
+                // a key both deleted and failed is taken as failed
+                out.insert(std::mem::take(&mut key), Err(e));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn xml_escape(s: &str) -> String {

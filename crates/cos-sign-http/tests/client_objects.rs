@@ -391,3 +391,55 @@ async fn copy_from_copies_on_the_server() {
     let cos = e.cos().expect("a COS error");
     assert_eq!((cos.status, cos.code.as_str()), (404, "NoSuchKey"));
 }
+
+/// DELETE Multiple Objects: keys with XML's markup characters, spaces, a tab, line feed and
+/// carriage return, non-ASCII, and one not there (reported deleted, as COS does), in one
+/// request; more than one batch's worth in requests of at most 1,000; a key XML cannot
+/// carry refused before anything is sent.
+#[tokio::test]
+async fn delete_objects_in_batches() {
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(permanent())));
+    let b = client.bucket(BUCKET);
+    let odd = [
+        "a&b<c>d\"e'f",
+        " lead and trail ",
+        "tab\there",
+        "line\nfeed",
+        "cr\rlf\r\n",
+        "谷/ü €",
+    ];
+    for k in odd {
+        b.put(k, k.as_bytes().to_vec()).await.unwrap();
+    }
+    b.put("stays", b"x".to_vec()).await.unwrap();
+    let mut keys: Vec<&str> = odd.to_vec();
+    keys.push("never-there");
+    let got = b.delete_objects(&keys).await.unwrap();
+    assert_eq!(got, vec![Ok(()); keys.len()]);
+    let page = b
+        .list_objects(&cos_sign_http::ListOptions::new())
+        .await
+        .unwrap();
+    let left: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(left, ["stays"]);
+
+    // 1,205 keys: two requests.
+    let many: Vec<String> = (0..1205).map(|i| format!("m/{i:04}")).collect();
+    for k in &many {
+        b.put(k, Vec::new()).await.unwrap();
+    }
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    let got = b.delete_objects(&refs).await.unwrap();
+    assert_eq!(got.len(), 1205);
+    assert!(got.iter().all(Result::is_ok));
+    let page = b
+        .list_objects(&cos_sign_http::ListOptions::new().prefix("m/"))
+        .await
+        .unwrap();
+    assert!(page.objects.is_empty(), "{:?}", page.objects.len());
+
+    let e = b.delete_objects(&["stays", "bell\u{7}"]).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
+    b.head("stays").await.unwrap();
+}
