@@ -13,7 +13,9 @@
 //! - PUT and DELETE Object: when the bucket grants AllUsers `WRITE` (`public-read-write`,
 //!   which only a signed PUT Bucket acl or PUT Bucket can set: the ACL overview says WRITE
 //!   "creates, overwrites and deletes any object in the bucket"). Such a PUT may not set an
-//!   ACL (`x-cos-acl`, `x-cos-grant-*`: that needs `WRITE_ACP`).
+//!   ACL (`x-cos-acl`, `x-cos-grant-*`: that needs `WRITE_ACP`), nor tags (`x-cos-tagging`,
+//!   sent at all: tags are their own permission, `PutObjectTagging`, which no ACL grants; an
+//!   unsigned `PUT ?tagging` is refused too).
 //!
 //! Everything else (every other sub-resource, `?acl` and `?tagging` included, copies,
 //! multipart uploads, HEAD Bucket, other buckets' settings) is refused as an unsigned request
@@ -29,7 +31,7 @@ use super::error::CosError;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, closing_if, discard};
 use super::routes::{Op, op_of};
-use super::{bucket, object_ops};
+use super::{bucket, object_ops, tagging};
 
 fn denied() -> CosError {
     CosError::access_denied("Access Denied.")
@@ -85,7 +87,7 @@ async fn get(state: &State, ctx: &Ctx, vreq: &VerifiedRequest) -> Result<Respons
     .await
 }
 
-/// PUT Object into a bucket that grants AllUsers `WRITE`, without ACL headers.
+/// PUT Object into a bucket that grants AllUsers `WRITE`, without ACL or tagging headers.
 async fn put(
     state: &State,
     ctx: &Ctx,
@@ -95,8 +97,9 @@ async fn put(
 ) -> Result<Response<Body>, Refused> {
     let sets_acl =
         Acl::from_headers(|n| vreq.header(n), Resource::Object).map_or(true, |a| a.is_some());
+    let sets_tags = vreq.header(tagging::STORED_NAME).is_some();
     let refusal = match acl::bucket_acl(state, &vreq.bucket).await {
-        Ok(b) if b.all_users_may(Permission::Write) && !sets_acl => None,
+        Ok(b) if b.all_users_may(Permission::Write) && !sets_acl && !sets_tags => None,
         Ok(_) => Some(denied()),
         Err(e) => Some(e),
     };
