@@ -119,15 +119,32 @@ impl Form<'_> {
         }
     }
 
-    fn find(&self, needle: &[u8]) -> Option<usize> {
-        self.buf.windows(needle.len()).position(|w| w == needle)
+    /// Where `needle` starts in the buffer, looking from `*from` on; when it is not there,
+    /// `*from` moves to where a later search must start (the last `needle.len() - 1` bytes
+    /// could be its beginning). Each loop that fills the buffer and searches again keeps its
+    /// own `from`, so no byte is searched twice: a form sent a byte at a time costs time in
+    /// proportion to its length, not to its square.
+    fn find(&self, needle: &[u8], from: &mut usize) -> Option<usize> {
+        let start = (*from).min(self.buf.len());
+        let found = self
+            .buf
+            .get(start..)
+            .unwrap_or_default()
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| start + i);
+        if found.is_none() {
+            *from = (self.buf.len() + 1).saturating_sub(needle.len());
+        }
+        found
     }
 
     /// Reads up to the first boundary line.
     async fn start(&mut self) -> Result<(), CosError> {
         let first = self.delim.get(2..).unwrap_or_default().to_vec();
+        let mut from = 0;
         loop {
-            if let Some(i) = self.find(&first) {
+            if let Some(i) = self.find(&first, &mut from) {
                 self.buf.advance(i + first.len());
                 return self.after_delimiter().await.map(|_| ());
             }
@@ -148,8 +165,9 @@ impl Form<'_> {
             return Ok(false);
         }
         // Transport padding, then CRLF.
+        let mut from = 0;
         loop {
-            if let Some(i) = self.find(b"\r\n") {
+            if let Some(i) = self.find(b"\r\n", &mut from) {
                 self.buf.advance(i + 2);
                 return Ok(true);
             }
@@ -161,8 +179,9 @@ impl Form<'_> {
 
     /// The headers of the next part.
     async fn part_headers(&mut self) -> Result<Vec<(String, String)>, CosError> {
+        let mut from = 0;
         loop {
-            if let Some(i) = self.find(b"\r\n\r\n") {
+            if let Some(i) = self.find(b"\r\n\r\n", &mut from) {
                 let text =
                     String::from_utf8_lossy(self.buf.get(..i).unwrap_or_default()).into_owned();
                 self.buf.advance(i + 4);
@@ -180,8 +199,10 @@ impl Form<'_> {
 
     /// The value of a (small) field; true when another part follows.
     async fn field_value(&mut self, room: usize) -> Result<(Vec<u8>, bool), CosError> {
+        let delim = self.delim.clone();
+        let mut from = 0;
         loop {
-            if let Some(i) = self.find(&self.delim.clone()) {
+            if let Some(i) = self.find(&delim, &mut from) {
                 let v = self.buf.split_to(i).to_vec();
                 self.buf.advance(self.delim.len());
                 let more = self.after_delimiter().await?;
@@ -199,8 +220,9 @@ impl Form<'_> {
 /// The bytes of the file field, streamed: each call gives the next piece, `None` at its end.
 async fn next_file_piece(form: &mut Form<'_>) -> Result<Option<BytesMut>, CosError> {
     let delim = form.delim.clone();
+    let mut from = 0;
     loop {
-        if let Some(i) = form.find(&delim) {
+        if let Some(i) = form.find(&delim, &mut from) {
             if i == 0 {
                 return Ok(None);
             }

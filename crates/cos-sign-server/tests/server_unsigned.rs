@@ -1,10 +1,15 @@
 //! Requests without a valid signature that try to reach more than COS gives them: tags set
-//! through an anonymous write.
+//! through an anonymous write, and unsigned form uploads that hold the CPU before their
+//! policy is ever checked. Raw TCP where the bytes on the wire matter.
 
 mod server_common;
 
+use std::time::{Duration, Instant};
+
 use cos_sign_server as server;
 use server_common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 fn object_url(key: &str) -> String {
     format!("http://{HOST}{}", url_path(key))
@@ -79,5 +84,143 @@ async fn unsigned_writes_cannot_set_tags() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(!tagging_of(&c, "new.txt").await.contains("<Tag>"));
+    handle.shutdown().await;
+}
+
+const BOUNDARY: &str = "----cos-sign-unsigned";
+
+/// The head of an unsigned form upload with a chunked body, and the opening of its `field`
+/// (its value follows).
+fn form_head(field: &str) -> Vec<u8> {
+    let mut out = format!(
+        "POST / HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: multipart/form-data; \
+         boundary={BOUNDARY}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    out.extend_from_slice(&chunk(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n")
+            .as_bytes(),
+    ));
+    out
+}
+
+/// `data` as one chunk of a chunked body.
+fn chunk(data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// Reads an answer until the server closes the connection or `limit` passes.
+async fn answer_within(stream: &mut tokio::net::tcp::OwnedReadHalf, limit: Duration) -> String {
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(limit, stream.read_to_end(&mut got)).await;
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// A field sent as 60,000 one-byte chunks (a chunked body, one frame each) used to make the
+/// server search the whole field again for the boundary after every chunk: some 1.8e9 byte
+/// comparisons, a minute of CPU in a debug build, before the form's missing signature was
+/// noticed. Each byte is now searched once; the refusal comes at once.
+#[tokio::test]
+async fn unsigned_form_fields_byte_by_byte_cost_linear_time() {
+    let handle = server::spawn(config()).await.unwrap();
+    let mut body = form_head("x-cos-meta-pad");
+    let one = chunk(b"a");
+    for _ in 0..60_000 {
+        body.extend_from_slice(&one);
+    }
+    body.extend_from_slice(&chunk(
+        format!(
+            "\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
+             filename=\"f\"\r\n\r\nbytes\r\n--{BOUNDARY}--\r\n"
+        )
+        .as_bytes(),
+    ));
+    body.extend_from_slice(b"0\r\n\r\n");
+    let stream = TcpStream::connect(handle.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let started = Instant::now();
+    // The write half stays open until the answer is read (hyper drops a connection whose
+    // client shuts its side down mid-request).
+    let writer = tokio::spawn(async move { write.write_all(&body).await.map(|()| write) });
+    let answer = answer_within(&mut read, Duration::from_secs(30)).await;
+    let elapsed = started.elapsed();
+    writer.abort();
+    assert!(
+        answer.starts_with("HTTP/1.1 403 ") && answer.contains("<Code>AccessDenied</Code>"),
+        "after {elapsed:?}: {answer:?}"
+    );
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    handle.shutdown().await;
+}
+
+/// A signed form upload sent a byte per chunk: each boundary is found however the bytes
+/// arrive (split anywhere, a file holding look-alike `\r\n--` runs), and the object stored
+/// is exactly the file's bytes.
+#[tokio::test]
+async fn a_signed_form_sent_byte_by_byte_is_stored_exactly() {
+    use base64::Engine;
+    let handle = server::spawn(config()).await.unwrap();
+    let kt = window();
+    let policy = format!(
+        r#"{{"expiration":"2099-01-01T00:00:00.000Z","conditions":[{{"bucket":"{BUCKET}"}},["starts-with","$key","up/"]]}}"#
+    );
+    let signature = cos_sign_core::SigningKey::derive(KEY.as_bytes(), kt)
+        .sign_post_policy(policy.as_bytes())
+        .signature()
+        .to_owned();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(policy.as_bytes());
+    let kt = kt.to_string();
+    let file: Vec<u8> = format!("a\r\n-\r\n--{}\r\n--\r\nx--{BOUNDARY}", &BOUNDARY[..10])
+        .into_bytes()
+        .into_iter()
+        .chain((0..=255u8).cycle().take(700))
+        .collect();
+    let mut form = Vec::new();
+    for (n, v) in [
+        ("key", "up/${filename}"),
+        ("policy", b64.as_str()),
+        ("q-sign-algorithm", "sha1"),
+        ("q-ak", ID),
+        ("q-key-time", kt.as_str()),
+        ("q-signature", signature.as_str()),
+    ] {
+        form.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    form.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.bin\"\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    form.extend_from_slice(&file);
+    form.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let mut body = format!(
+        "POST / HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: multipart/form-data; \
+         boundary={BOUNDARY}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for b in &form {
+        body.extend_from_slice(&chunk(&[*b]));
+    }
+    body.extend_from_slice(b"0\r\n\r\n");
+    let stream = TcpStream::connect(handle.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    // The write half stays open until the answer is read (hyper drops a connection whose
+    // client shuts its side down mid-request).
+    let writer = tokio::spawn(async move { write.write_all(&body).await.map(|()| write) });
+    let answer = answer_within(&mut read, Duration::from_secs(30)).await;
+    writer.abort();
+    assert!(answer.starts_with("HTTP/1.1 204 "), "{answer:?}");
+    let c = proxy_client(&handle);
+    let resp = c.get(signed("GET", "up/b.bin", &[])).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), file.as_slice());
     handle.shutdown().await;
 }
