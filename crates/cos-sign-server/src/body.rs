@@ -18,6 +18,15 @@ pub(crate) fn closing(error: CosError) -> Refused {
     Refused { error, close: true }
 }
 
+/// 400 `RequestTimeout`: a body (or a form's fields) did not arrive in time.
+pub(crate) fn request_timeout() -> CosError {
+    CosError::new(
+        StatusCode::BAD_REQUEST,
+        "RequestTimeout",
+        "Your socket connection to the server was not read from or written to within the timeout period.",
+    )
+}
+
 /// The next chunk of a request body, within the server's idle timeout.
 pub(crate) async fn next_chunk(
     state: &State,
@@ -25,13 +34,7 @@ pub(crate) async fn next_chunk(
 ) -> Result<Option<Bytes>, CosError> {
     loop {
         let frame = match tokio::time::timeout(state.limits.body_idle_timeout, body.frame()).await {
-            Err(_) => {
-                return Err(CosError::new(
-                    StatusCode::BAD_REQUEST,
-                    "RequestTimeout",
-                    "Your socket connection to the server was not read from or written to within the timeout period.",
-                ));
-            }
+            Err(_) => return Err(request_timeout()),
             Ok(f) => f,
         };
         match frame {

@@ -46,7 +46,8 @@
 //! code as a signed request, and logged with `anonymous`; everything else unsigned is refused
 //! as before (403 `AccessDenied`). A request that carries a signature is always verified.
 //!
-//! **Limits** ([`Limits`], [`limits`]): header-read timeout (30 s, hyper's timer), body idle
+//! **Limits** ([`Limits`], [`limits`]): header-read timeout (30 s, hyper's timer; a form
+//! upload's fields, read before its signature is checked, within the same time), body idle
 //! timeout (60 s), 1,024 connections at once (more wait in the kernel's queue), 5 GiB per PUT
 //! (`EntityTooLarge`), 256 MiB in the memory store (`EntityTooLarge`), 850-byte keys
 //! (`KeyTooLong`); a refused request's body is read (for a client that writes it whole before

@@ -32,7 +32,10 @@ pub const MAX_HEADERS: usize = 100;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Time allowed for a connection to send a whole request head (hyper's header-read
-    /// timeout, on tokio's timer); past it the connection is closed.
+    /// timeout, on tokio's timer); past it the connection is closed. A form upload (POST
+    /// Object) must send its fields before the file within this time too (they are read
+    /// before its signature can be checked); past it 400 `RequestTimeout` and the connection
+    /// closes.
     pub header_read_timeout: Duration,
     /// Time a request body may stay silent; past it the upload fails (`RequestTimeout`) and
     /// the connection is closed.

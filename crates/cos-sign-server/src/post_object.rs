@@ -19,7 +19,7 @@ use hyper::{Response, StatusCode};
 use subtle::ConstantTimeEq;
 
 use super::State;
-use super::body::next_chunk;
+use super::body::{next_chunk, request_timeout};
 use super::bucket::{invalid_argument, xml_response};
 use super::error::CosError;
 use super::object_ops::headers_to_store;
@@ -484,12 +484,22 @@ pub(crate) async fn post(
     }
 }
 
-async fn upload(
+/// The form's fields up to the file (names lowercase), and the file's name. They come before
+/// the signature can be checked, from anyone: they must all arrive within the header-read
+/// timeout, as a request head must (each chunk within the body idle timeout is not enough:
+/// a byte a minute would hold the connection for weeks), else 400 `RequestTimeout`.
+async fn read_fields(
     state: &State,
-    ctx: &Ctx,
-    bucket: &str,
     form: &mut Form<'_>,
-) -> Result<(Response<Body>, String), CosError> {
+) -> Result<(HashMap<String, String>, String), CosError> {
+    tokio::time::timeout(state.limits.header_read_timeout, fields_and_filename(form))
+        .await
+        .unwrap_or_else(|_| Err(request_timeout()))
+}
+
+async fn fields_and_filename(
+    form: &mut Form<'_>,
+) -> Result<(HashMap<String, String>, String), CosError> {
     form.start().await?;
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut used = 0usize;
@@ -528,6 +538,16 @@ async fn upload(
             return Err(malformed_post("The form has no file field."));
         }
     };
+    Ok((fields, filename))
+}
+
+async fn upload(
+    state: &State,
+    ctx: &Ctx,
+    bucket: &str,
+    form: &mut Form<'_>,
+) -> Result<(Response<Body>, String), CosError> {
+    let (mut fields, filename) = read_fields(state, form).await?;
     let key_template = fields
         .get("key")
         .cloned()

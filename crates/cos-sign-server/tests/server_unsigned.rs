@@ -1,12 +1,12 @@
 //! Requests without a valid signature that try to reach more than COS gives them: tags set
-//! through an anonymous write, and unsigned form uploads that hold the CPU before their
-//! policy is ever checked. Raw TCP where the bytes on the wire matter.
+//! through an anonymous write, and unsigned form uploads that hold a connection or the CPU
+//! before their policy is ever checked. Raw TCP where the bytes on the wire matter.
 
 mod server_common;
 
 use std::time::{Duration, Instant};
 
-use cos_sign_server as server;
+use cos_sign_server::{self as server, Limits};
 use server_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -117,6 +117,42 @@ async fn answer_within(stream: &mut tokio::net::tcp::OwnedReadHalf, limit: Durat
     let mut got = Vec::new();
     let _ = tokio::time::timeout(limit, stream.read_to_end(&mut got)).await;
     String::from_utf8_lossy(&got).into_owned()
+}
+
+/// A form upload's fields come before its signature can be checked, from anyone. Sent a
+/// byte every 200 ms (well within the body idle timeout), they used to hold the connection
+/// for as long as the sender liked; now they must all arrive within the header-read
+/// timeout: 400 `RequestTimeout`, and the connection closes.
+#[tokio::test]
+async fn unsigned_form_fields_cannot_trickle_forever() {
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let handle = server::spawn(config().limits(limits)).await.unwrap();
+    let stream = TcpStream::connect(handle.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let started = Instant::now();
+    let writer = tokio::spawn(async move {
+        write.write_all(&form_head("key")).await?;
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            write.write_all(&chunk(b"a")).await?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    let answer = answer_within(&mut read, Duration::from_secs(6)).await;
+    let elapsed = started.elapsed();
+    writer.abort();
+    assert!(
+        answer.starts_with("HTTP/1.1 400 ") && answer.contains("<Code>RequestTimeout</Code>"),
+        "after {elapsed:?}: {answer:?}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // The server still serves others.
+    let c = proxy_client(&handle);
+    put_object(&c, "after.txt", b"ok").await;
+    handle.shutdown().await;
 }
 
 /// A field sent as 60,000 one-byte chunks (a chunked body, one frame each) used to make the

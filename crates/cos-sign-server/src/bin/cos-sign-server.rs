@@ -41,7 +41,8 @@ OPTIONS:
                                  http://*.example.com, or *) for buckets without CORS rules
                                  of their own (PUT Bucket cors): every method and request
                                  header, ETag, Content-* and x-cos-* exposed; repeatable
-    --header-read-timeout SECS   time to send a request head, above 0 [default: 30]
+    --header-read-timeout SECS   time to send a request head (and a POST Object form's
+                                 fields before the file), above 0 [default: 30]
     --body-idle-timeout SECS     time a request body may stay silent, above 0 [default: 60]
     --max-connections N          connections served at once [default: 1024]
     --max-object-size BYTES      largest PUT, EntityTooLarge above [default: 5368709120]
