@@ -560,7 +560,8 @@ struct ServeArgs {
     /// Discouraged (argv is visible to other users): a key to accept, ID:KEY[:TOKEN].
     #[arg(long = "credential", value_name = "ID:KEY[:TOKEN]")]
     credentials: Vec<String>,
-    /// Seconds a connection may take to send a request head (above 0).
+    /// Seconds a connection may take to send a request head, and a POST Object form its fields
+    /// before the file (above 0).
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = server::parse_timeout)]
     header_read_timeout: std::time::Duration,
     /// Seconds a request body may stay silent (above 0).
