@@ -56,6 +56,18 @@ use cos_sign_std::credentials::{
 use cos_sign_std::method::{Method, UnsupportedMethod};
 use cos_sign_std::signer::{SignOptions, Signer};
 
+/// The paragraph on `--exclude` and `--include` the help of each command that takes them
+/// ends with (a macro: `concat!` takes literals).
+macro_rules! filters_help {
+    () => {
+        "--exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's\n\
+         filters do: all are taken unless a filter matches, and the last filter that matches a path\n\
+         below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).\n\
+         In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in\n\
+         it; matching is case-sensitive."
+    };
+}
+
 const MAIN_HELP: &str = "\
 Credentials are read from the environment (COS_SECRET_ID, COS_SECRET_KEY and, for a
 temporary key, COS_SECURITY_TOKEN; or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY/
@@ -234,23 +246,23 @@ each; List Multipart Uploads, page after page), and says on stderr how many of e
 failed delete or abort is reported and the others go on; if any failed, the bucket is kept
 (exit 1).";
 
-const RM_HELP: &str = "\
+const RM_HELP: &str = concat!(
+    "\
 Examples:
   cos-sign rm examplebucket-1250000000 photos/old.jpg
   cos-sign rm cos://examplebucket-1250000000/tmp/ -r --dry-run   # what -r would delete
   cos-sign rm cos://examplebucket-1250000000/tmp/ -r             # every key under tmp/
 
 Prints `deleted cos://BUCKET/KEY` for each object (COS answers a delete of a missing object as
-done). With -r the keys under the prefix are listed page by page, each page deleted 16 at
-a time; a failure is reported and the others go on (exit 1 if any failed); a page that
-cannot be listed stops it (exit 1). Without a prefix, -r deletes every object of the
-bucket.
+done). With -r the keys under the prefix are listed page by page, each page deleted in one
+DELETE Multiple Objects request (a key XML cannot carry, and all of them when the server
+refuses that request, one DELETE each, 16 at a time); a failure is reported and the others
+go on (exit 1 if any failed); a page that cannot be listed stops it (exit 1). Without a
+prefix, -r deletes every object of the bucket.
 
---exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's
-filters do: all are taken unless a filter matches, and the last filter that matches a path
-below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
-In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
-it; matching is case-sensitive.";
+",
+    filters_help!()
+);
 
 const MV_HELP: &str = "\
 Examples:
@@ -331,7 +343,8 @@ Examples:
   cos-sign serve --credentials-file ./cos-test-credentials --data-dir ./cos-data
   curl --proxy http://127.0.0.1:9000 --upload-file a.txt \"$(cos-sign presign -X PUT --scheme http b-1250000000 a.txt)\"";
 
-const PUT_HELP: &str = "\
+const PUT_HELP: &str = concat!(
+    "\
 Examples:
   cos-sign put photo.jpg --url 'https://b-1250000000.cos.ap-guangzhou.myqcloud.com/photo.jpg?q-sign-algorithm=...'
   cos-sign put photo.jpg examplebucket-1250000000 photos/photo.jpg --region ap-beijing
@@ -353,13 +366,10 @@ one after the other, the Content-Type guessed per file. Links to files are follo
 folders, pipes and names that are not UTF-8 are skipped with a warning. Exit 1 if any file
 was not uploaded.
 
---exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's
-filters do: all are taken unless a filter matches, and the last filter that matches a path
-below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
-In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
-it; matching is case-sensitive.";
+", filters_help!());
 
-const GET_HELP: &str = "\
+const GET_HELP: &str = concat!(
+    "\
 Examples:
   cos-sign get --url 'https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.bin?q-sign-algorithm=...' -o a.bin
   cos-sign get examplebucket-1250000000 photos/photo.jpg -o photo.jpg
@@ -384,13 +394,10 @@ has (after photos, both photos/a and photosa are a), is skipped and reported; a 
 marker (a key ending in /) is skipped quietly. Exit 1 if any object was not written, or
 if a page of the listing could not be had (that stops it).
 
---exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's
-filters do: all are taken unless a filter matches, and the last filter that matches a path
-below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
-In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
-it; matching is case-sensitive.";
+", filters_help!());
 
-const SYNC_HELP: &str = "\
+const SYNC_HELP: &str = concat!(
+    "\
 Examples:
   cos-sign sync photos cos://examplebucket-1250000000/photos/            # upload what changed
   cos-sign sync cos://examplebucket-1250000000/photos/ photos            # download what changed
@@ -422,11 +429,7 @@ listed first when uploading: a failed listing stops it; when downloading, page b
 get -r does: a failed page stops it and nothing is deleted). Syncing from one cos:// prefix
 to another is not supported (use cos-sign cp).
 
---exclude PATTERN and --include PATTERN (repeatable) choose the files or objects, as aws s3's
-filters do: all are taken unless a filter matches, and the last filter that matches a path
-below the folder or prefix decides (--exclude '*' --include '*.jpg': only the .jpg files).
-In a pattern, * matches any characters (/ too), ? one, [seq] one of seq, [!seq] one not in
-it; matching is case-sensitive. With --delete, what the filters leave out on DST is not deleted.";
+", filters_help!(), " With --delete, what the filters leave out on DST is not\ndeleted.");
 
 const DEMO_HELP: &str = "\
 Everything runs on this machine (no network, no account): a local COS server on a free

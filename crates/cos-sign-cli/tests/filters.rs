@@ -32,13 +32,18 @@ fn folder(dir: &Path) {
     }
 }
 
+/// A temporary folder holding `up` (see [`folder`]), and a server.
+fn start() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    folder(&dir.path().join("up"));
+    (dir, Server::with_key())
+}
+
 #[test]
 fn put_r_and_get_r_take_what_the_filters_take() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::with_key();
+    let (dir, server) = start();
     let local = |args: &[&str]| run(&through(args, &server.url), PERM);
     let up = dir.path().join("up");
-    folder(&up);
     let up_s = up.to_str().unwrap();
     let site = format!("cos://{BUCKET}/site");
     let o = local(&[
@@ -140,11 +145,9 @@ fn put_r_and_get_r_take_what_the_filters_take() {
 /// on either side.
 #[test]
 fn sync_delete_keeps_what_the_filters_leave_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::with_key();
+    let (dir, server) = start();
     let local = |args: &[&str]| run(&through(args, &server.url), PERM);
     let up = dir.path().join("up");
-    folder(&up);
     let up_s = up.to_str().unwrap();
     let dst = format!("cos://{BUCKET}/s/");
     // Objects the folder lacks: one under an excluded path, one not.
