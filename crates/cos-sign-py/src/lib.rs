@@ -88,17 +88,39 @@ fn text_of<'a>(obj: &'a Obj<'_>) -> PyResult<Result<Cow<'a, str>, SdkError>> {
     Ok(str_text(&s).map(|t| Cow::Owned(t.to_owned())))
 }
 
-/// `"{}".format(obj)`: a `str` as is, anything else `str(obj)` (bytes as `b'...'`).
+/// `"{}".format(obj)` as a Python `str`: an exact `str` is itself; anything else is what its
+/// type's `__format__` gives (a `str` subclass's may differ from its text: a `(str, Enum)`
+/// member formats as `Cls.NAME`; bytes as `b'...'`).
+fn formatted<'py>(py: Python<'py>, obj: &Obj<'py>) -> PyResult<Bound<'py, PyString>> {
+    if let Ok(s) = obj.cast_exact::<PyString>() {
+        return Ok(s.clone());
+    }
+    let text = pyo3::intern!(py, "{}").call_method1(pyo3::intern!(py, "format"), (obj,))?;
+    Ok(text.cast_into::<PyString>()?)
+}
+
+/// [`formatted`] as Rust text (a lone surrogate: the SDK's `to_bytes` error).
 fn format_of(py: Python<'_>, obj: &Obj<'_>) -> PyResult<String> {
-    let s = match obj.cast::<PyString>() {
-        Ok(s) => s.clone(),
-        Err(_) => obj.str()?,
-    };
+    let s = formatted(py, obj)?;
     Ok(str_text(&s).map_err(|e| raise(py, e))?.to_owned())
 }
 
-/// `to_unicode` of a config value used as text (`str()` of other types): `None` stays `None`.
-fn unicode_opt(py: Python<'_>, obj: Option<&Obj<'_>>) -> PyResult<Option<String>> {
+/// `"{}".format` of a `str` subclass, when it differs from its text (`None` for anything
+/// else: an exact `str` formats as itself).
+fn subclass_format(py: Python<'_>, obj: &Obj<'_>) -> PyResult<Option<String>> {
+    let Ok(s) = obj.cast::<PyString>() else {
+        return Ok(None);
+    };
+    if s.is_exact_instance_of::<PyString>() {
+        return Ok(None);
+    }
+    let f = format_of(py, obj)?;
+    Ok((s.to_str().ok() != Some(f.as_str())).then_some(f))
+}
+
+/// `"{}".format(to_unicode(obj))` of a config value the SDK formats into a URL (`None` stays
+/// `None`): bytes decoded, anything else formatted.
+fn unicode_format(py: Python<'_>, obj: Option<&Obj<'_>>) -> PyResult<Option<String>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
     };
@@ -109,8 +131,7 @@ fn unicode_opt(py: Python<'_>, obj: Option<&Obj<'_>>) -> PyResult<Option<String>
                 .to_owned(),
         ));
     }
-    let text = text_of(obj)?.map_err(|e| raise(py, e))?;
-    Ok(Some(text.into_owned()))
+    format_of(py, obj).map(Some)
 }
 
 /// `to_unicode(value)` as a Python object (bytes decoded, anything else unchanged).
@@ -129,13 +150,24 @@ fn truthy(obj: Option<&Obj<'_>>) -> PyResult<bool> {
 }
 
 /// A `Bucket` argument: a `str` (one with a lone surrogate as U+FFFD, which the SDK's pattern
-/// refuses as it refuses the surrogate), another type, or `None`.
-fn bucket_arg<'a>(obj: &'a Obj<'_>) -> Option<Bucket<'a>> {
-    match obj.cast::<PyString>() {
-        _ if obj.is_none() => None,
-        Ok(s) => Some(Bucket::Name(s.to_str().unwrap_or("\u{FFFD}"))),
-        Err(_) => Some(Bucket::NotString),
+/// refuses as it refuses the surrogate), a `str` subclass whose format (kept in `room`)
+/// differs from its text, another type, or `None`.
+fn bucket_arg<'a>(
+    py: Python<'_>,
+    obj: &'a Obj<'_>,
+    room: &'a mut Option<String>,
+) -> PyResult<Option<Bucket<'a>>> {
+    if obj.is_none() {
+        return Ok(None);
     }
+    let Ok(s) = obj.cast::<PyString>() else {
+        return Ok(Some(Bucket::NotString));
+    };
+    let text = s.to_str().unwrap_or("\u{FFFD}");
+    Ok(Some(match subclass_format(py, obj)? {
+        Some(f) => Bucket::Formatted(text, room.insert(f)),
+        None => Bucket::Name(text),
+    }))
 }
 
 /// A key as `uri()` converts it: `None` stays `None`; a falsy value is "Key is required not
@@ -352,6 +384,8 @@ impl CosConfig {
             .enable_internal_domain(flag("enable_internal_domain")?)
             .sign_params(flag("sign_params")?);
         (opts.appid, opts.region, opts.scheme) = (text("appid")?, text("region")?, text("scheme")?);
+        (opts.region_format, opts.scheme_format) = (text("region_format")?, text("scheme_format")?);
+        opts.secret_id_format = text("secret_id_format")?;
         (opts.endpoint, opts.ip, opts.port) = (text("endpoint")?, text("ip")?, text("port")?);
         (opts.domain, opts.endpoint_ci) = (text("domain")?, text("endpoint_ci")?);
         (opts.secret_id, opts.secret_key) = (text("secret_id")?, text("secret_key")?);
@@ -399,9 +433,14 @@ impl CosConfig {
     ) -> PyResult<String> {
         let st = self.snapshot();
         let (bucket, path) = (or_none(py, bucket.as_ref()), or_none(py, path.as_ref()));
-        let endpoint = unicode_opt(py, endpoint.as_ref())?;
-        let mut domain = unicode_opt(py, domain.as_ref())?;
-        let b = bucket_arg(&bucket);
+        // "{bucket}.{endpoint}".format(endpoint=endpoint): not to_unicode'd (bytes as b'...')
+        let endpoint = match endpoint.as_ref().filter(|e| !e.is_none()) {
+            Some(e) => Some(format_of(py, e)?),
+            None => None,
+        };
+        let mut domain = unicode_format(py, domain.as_ref())?;
+        let mut room = None;
+        let b = bucket_arg(py, &bucket, &mut room)?;
         if b.is_none() && domain.is_none() && !st.has_domain && truthy(useAppid.as_ref())? {
             let appid = match self.attrs.bind(py).get_item("_appid")? {
                 Some(a) => Some(format_of(py, &a)?),
@@ -430,7 +469,11 @@ impl CosConfig {
         Bucket: Opt<'_>,
         Appid: Opt<'_>,
     ) -> PyResult<Option<String>> {
-        let b = Bucket.as_ref().and_then(bucket_arg);
+        let mut room = None;
+        let b = match &Bucket {
+            Some(b) => bucket_arg(py, b, &mut room)?,
+            None => None,
+        };
         let appid = match Appid.filter(|a| !a.is_none()) {
             Some(a) => Some(format_of(py, &a)?),
             None => None,
@@ -445,7 +488,7 @@ impl CosConfig {
     #[allow(non_snake_case)]
     fn set_ip_port<'py>(&self, py: Python<'py>, IP: Obj<'py>, Port: Opt<'py>) -> PyResult<()> {
         let ip_u = to_unicode(py, &IP)?;
-        let ip = unicode_opt(py, Some(&ip_u))?;
+        let ip = unicode_format(py, Some(&ip_u))?;
         let port = match Port.as_ref().filter(|p| !p.is_none()) {
             Some(p) => Some(format_of(py, p)?),
             None => None,
@@ -468,6 +511,8 @@ impl CosConfig {
         Token: Opt<'py>,
     ) -> PyResult<()> {
         let (id, _) = secret_text(py, &SecretId)?;
+        // the SDK stores the id object and formats it into the Authorization
+        let id_format = subclass_format(py, &SecretId)?;
         let (key, poisoned) = secret_text(py, &SecretKey)?;
         // the token is converted after the id and key are stored
         let token = Token.filter(|t| !t.is_none()).map(|t| secret_text(py, &t));
@@ -478,7 +523,9 @@ impl CosConfig {
         };
         let mut result = Ok(());
         self.update(|s| {
-            result = s.compat.set_credential(id, key, token);
+            result = s
+                .compat
+                .set_credential_formatted((id, id_format), key, token);
             s.poisoned_key = poisoned;
         });
         let st = self.snapshot();
@@ -553,6 +600,10 @@ struct CosS3Client {
 /// The converted `Method`, `Expired`, headers and params of a call.
 struct Values<'a> {
     method: Cow<'a, str>,
+    /// `method` is the text of `Method.lower()` (not an exact `str`'s).
+    method_lowered: bool,
+    /// The signed path, when it is not the key's text: `"{}".format(Key)`.
+    key_format: Option<String>,
     expired: i64,
     /// The header pairs, then the params.
     pairs: Pairs,
@@ -738,7 +789,9 @@ impl CosS3Client {
             Some(s) => Some(s.is_truthy()?),
             None => None,
         };
-        let b = bucket_arg(bucket);
+        let mut room = None;
+        let b = bucket_arg(py, bucket, &mut room)?;
+        let key_obj = key;
         let (key, mut failed) = match key_arg(py, key, true) {
             Ok(k) => (k, None),
             Err(e) => (None, Some((Stage::Key, e))),
@@ -757,6 +810,8 @@ impl CosS3Client {
         };
         let mut conv = Values {
             method: Cow::Borrowed("get"),
+            method_lowered: false,
+            key_format: None,
             expired: 300,
             pairs: Pairs::default(),
             headers: 0,
@@ -768,7 +823,7 @@ impl CosS3Client {
             let args = (expired.as_ref(), headers.as_ref(), params.as_ref());
             // CosS3Auth has no `if not Params: Params = dict()`: it calls `items()` on any
             let all = url.is_some();
-            failed = match convert(py, (op, all), method, args, cc, &mut conv) {
+            failed = match convert(py, (op, all), (method, key_obj), args, cc, &mut conv) {
                 Err(f) => Some(f),
                 Ok(_) if poisoned => Some((Stage::Late, raise(py, SdkError::unencodable()))),
                 Ok(f) => f,
@@ -784,6 +839,7 @@ impl CosS3Client {
         };
         let mut call = SdkCall::new(op, &conv.method, None, key.as_deref(), now);
         call.bucket = b;
+        (call.method_lowered, call.key_format) = (conv.method_lowered, conv.key_format.as_deref());
         (call.expired, call.headers, call.params) = (conv.expired, hs, ps);
         call.query = conv.query.as_deref();
         call.headers_kept = true;
@@ -849,7 +905,7 @@ fn instance_secrets(py: Python<'_>, c: &Obj<'_>) -> PyResult<(String, SdkKey, bo
 fn convert<'a, 'py>(
     py: Python<'py>,
     (op, all_params): (Op, bool),
-    method: &'a Obj<'py>,
+    (method, key): (&'a Obj<'py>, &Obj<'py>),
     (expired, headers, params): (Option<&Obj<'py>>, Option<&Obj<'py>>, Option<&Obj<'py>>),
     cc: &SdkConfig,
     out: &mut Values<'a>,
@@ -913,18 +969,46 @@ fn convert<'a, 'py>(
         return Err((Stage::Encode, raise(py, e)));
     }
     let deferred = convert_params(py, (op, all_params), params, cc.sign_params(), out)?;
-    // format(): Method.lower(), Expired, then encoding the canonical string
-    if let Ok(s) = method.cast::<PyString>() {
+    // format(): Method.lower() and the path formatted, Expired, then encoding the canonical
+    // string
+    if let Ok(s) = method.cast_exact::<PyString>() {
+        let path = key_format(py, key).map_err(late)?;
         out.expired = expired_of(py, expired, &mut out.now).map_err(late)?;
         out.method = Cow::Borrowed(str_text(s).map_err(|e| late(raise(py, e)))?);
+        out.key_format = path_text(py, path).map_err(late)?;
     } else {
+        // another type's (or a str subclass's) own lower(), formatted: signed as it is
         let lowered = method.call_method0(pyo3::intern!(py, "lower"));
-        let text = lowered.and_then(|l| l.str()).map_err(late)?;
+        let text = lowered.and_then(|l| formatted(py, &l)).map_err(late)?;
+        let path = key_format(py, key).map_err(late)?;
         out.expired = expired_of(py, expired, &mut out.now).map_err(late)?;
         let m = str_text(&text).map_err(|e| late(raise(py, e)))?;
         out.method = Cow::Owned(m.to_owned());
+        out.method_lowered = true;
+        out.key_format = path_text(py, path).map_err(late)?;
     }
     Ok(deferred)
+}
+
+/// The signed path `"{}".format(key)` of a `str` subclass key starting with `/` (which the
+/// SDK signs as it is, `self._path = key`), when it differs from the key's text.
+fn key_format<'py>(py: Python<'py>, key: &Obj<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+    let Ok(s) = key.cast::<PyString>() else {
+        return Ok(None);
+    };
+    if s.is_exact_instance_of::<PyString>() || !s.to_cow().is_ok_and(|t| t.starts_with('/')) {
+        return Ok(None);
+    }
+    let f = formatted(py, key)?;
+    Ok((f.to_cow().ok() != s.to_cow().ok()).then_some(f))
+}
+
+/// [`key_format`]'s text, UTF-8 encoded with the canonical string (the SDK's `to_bytes`).
+fn path_text(py: Python<'_>, path: Option<Bound<'_, PyString>>) -> PyResult<Option<String>> {
+    match path {
+        Some(p) => Ok(Some(str_text(&p).map_err(|e| raise(py, e))?.to_owned())),
+        None => Ok(None),
+    }
 }
 
 /// `filter_headers(data)` of a `Headers` that is not an exact dict: `for i in data`, each name

@@ -32,10 +32,18 @@ pub struct SdkCall<'a> {
     pub op: Op,
     /// `Method`, as given (the SDK signs `Method.lower()`).
     pub method: &'a str,
+    /// `method` is already what `Method.lower()` gave (a `str` subclass's or another type's
+    /// own `lower`): signed as it is, with no ASCII capital letter (which the signing would
+    /// lowercase: such a method is refused).
+    pub method_lowered: bool,
     /// `Bucket` (`None` signs the endpoint's URL).
     pub bucket: Option<Bucket<'a>>,
     /// `Key` (`None`: the path `/`).
     pub key: Option<&'a str>,
+    /// The signed path when it is not the one `key` gives: `"{}".format(Key)` of a `str`
+    /// subclass starting with `/` (a `(str, Enum)` member), which the SDK signs as it is
+    /// (`self._path = key`) and formats into the canonical string.
+    pub key_format: Option<&'a str>,
     /// `Expired` (default 300).
     pub expired: i64,
     /// `Headers`, in the caller's order.
@@ -78,8 +86,10 @@ impl<'a> SdkCall<'a> {
         Self {
             op,
             method,
+            method_lowered: false,
             bucket: bucket.map(Bucket::Name),
             key,
+            key_format: None,
             expired: 300,
             headers: &[],
             headers_kept: false,
@@ -386,7 +396,14 @@ fn sign_texts(
     let headers = &room[..n];
     // The core lowercases ASCII letters itself: only other text needs Python's `str.lower`.
     let lowered;
-    let method = if call.method.is_ascii() {
+    let method = if call.method_lowered {
+        if call.method.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(SdkError::refused(
+                "a Method whose lower() keeps capital letters is refused by cos-sign",
+            ));
+        }
+        call.method
+    } else if call.method.is_ascii() {
         call.method
     } else {
         lowered = python::lower(call.method);
@@ -399,7 +416,10 @@ fn sign_texts(
     };
     let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
     let mut path_room = [0u8; 256];
-    let path = config::signing_path_in(call.key, &mut path_room);
+    let path = match call.key_format {
+        Some(p) => Cow::Borrowed(p),
+        None => config::signing_path_in(call.key, &mut path_room),
+    };
     let query = (texts != Texts::Header).then(|| {
         url.push('?');
         QueryOut {

@@ -87,8 +87,16 @@ pub struct SdkOptions {
     pub appid_not_string: bool,
     /// `Region`.
     pub region: Option<String>,
+    /// `"{}".format(Region)` when it differs from the region's text (a `str` subclass such as
+    /// a `(str, Enum)` member): the SDK formats the region itself into the endpoint when it
+    /// uses it as it is (a region holding `cos.`, a legacy region).
+    pub region_format: Option<String>,
     /// `SecretId`.
     pub secret_id: Option<String>,
+    /// `"{}".format` of the chosen secret id (`SecretId` or an alias) when it differs from
+    /// its text: the SDK checks the text's spaces and formats the object into the
+    /// Authorization.
+    pub secret_id_format: Option<String>,
     /// `SecretKey`.
     pub secret_key: Option<String>,
     /// `Token` (kept, never added to signatures, as the SDK).
@@ -99,6 +107,9 @@ pub struct SdkOptions {
     pub credential_instance: bool,
     /// `Scheme` (default `https`).
     pub scheme: Option<String>,
+    /// `"{}".format(Scheme)` when it differs from the scheme's text: the SDK compares the
+    /// text with `http`/`https` and formats the object into its URLs.
+    pub scheme_format: Option<String>,
     /// `Secret_id` (compatibility alias).
     pub secret_id_alias: Option<String>,
     /// `Secret_key` (compatibility alias).
@@ -166,11 +177,14 @@ setters! {
     appid: text,
     appid_not_string: plain,
     region: text,
+    region_format: text,
     secret_id: text,
+    secret_id_format: text,
     secret_key: text,
     token: text,
     credential_instance: plain,
     scheme: text,
+    scheme_format: text,
     secret_id_alias: text,
     secret_key_alias: text,
     access_id: text,
@@ -194,11 +208,14 @@ impl fmt::Debug for SdkOptions {
             .field("appid", &self.appid)
             .field("appid_not_string", &self.appid_not_string)
             .field("region", &self.region)
+            .field("region_format", &self.region_format)
             .field("secret_id", &self.secret_id)
+            .field("secret_id_format", &self.secret_id_format)
             .field("secret_key", &red(&self.secret_key))
             .field("token", &red(&self.token))
             .field("credential_instance", &self.credential_instance)
             .field("scheme", &self.scheme)
+            .field("scheme_format", &self.scheme_format)
             .field("secret_id_alias", &self.secret_id_alias)
             .field("secret_key_alias", &red(&self.secret_key_alias))
             .field("access_id", &self.access_id)
@@ -246,7 +263,8 @@ pub struct SdkConfig {
     domain: Option<String>,
     sign_host: bool,
     sign_params: bool,
-    scheme: &'static str,
+    /// `http`, `https`, or what a `str` subclass naming one of them formats to.
+    scheme: Cow<'static, str>,
     secret_id: Option<String>,
     /// `secret_id` holds `&` or `=` (looked at once, not at every pre-signed URL).
     secret_id_splits: bool,
@@ -310,7 +328,7 @@ impl SdkConfig {
         let endpoint = if o.domain.is_none() {
             format_endpoint(
                 o.endpoint.as_deref(),
-                o.region.as_deref(),
+                (o.region.as_deref(), o.region_format.as_deref()),
                 "cos.",
                 old,
                 internal,
@@ -323,33 +341,45 @@ impl SdkConfig {
             Some("http") => "http",
             Some(_) => return Err(SdkError::client("Scheme can be only set to http/https")),
         };
+        let scheme = match o.scheme_format {
+            Some(f) if f != scheme => {
+                check_scheme(&f)?;
+                Cow::Owned(f)
+            }
+            _ => Cow::Borrowed(scheme),
+        };
         let endpoint_ci = format_endpoint(
             o.endpoint_ci.as_deref(),
-            o.region.as_deref(),
+            (o.region.as_deref(), o.region_format.as_deref()),
             "ci.",
             true,
             false,
         )?;
         let anonymous = o.anonymous.unwrap_or(false);
-        let (secret_id, secret_key, cred_inst) = if truthy(&o.secret_id) && truthy(&o.secret_key) {
-            let id = convert_secret(o.secret_id.as_deref().unwrap_or_default())?;
-            let key = convert_secret(o.secret_key.as_deref().unwrap_or_default())?;
-            (Some(id), Some(Zeroizing::new(key)), CredInst::Unset)
-        } else if truthy(&o.secret_id_alias) && truthy(&o.secret_key_alias) {
-            let id = convert_secret(o.secret_id_alias.as_deref().unwrap_or_default())?;
-            let key = convert_secret(o.secret_key_alias.as_deref().unwrap_or_default())?;
-            (Some(id), Some(Zeroizing::new(key)), CredInst::Unset)
-        } else if truthy(&o.access_id) && truthy(&o.access_key) {
-            let id = convert_secret(o.access_id.as_deref().unwrap_or_default())?;
-            let key = convert_secret(o.access_key.as_deref().unwrap_or_default())?;
-            (Some(id), Some(Zeroizing::new(key)), CredInst::Unset)
-        } else if o.credential_instance {
-            (None, None, CredInst::Instance(None))
-        } else if anonymous {
-            (None, None, CredInst::Absent)
-        } else {
-            return Err(SdkError::client("SecretId and SecretKey is Required!"));
-        };
+        let (mut secret_id, secret_key, cred_inst) =
+            if truthy(&o.secret_id) && truthy(&o.secret_key) {
+                let id = convert_secret(o.secret_id.as_deref().unwrap_or_default())?;
+                let key = convert_secret(o.secret_key.as_deref().unwrap_or_default())?;
+                (Some(id), Some(Zeroizing::new(key)), CredInst::Unset)
+            } else if truthy(&o.secret_id_alias) && truthy(&o.secret_key_alias) {
+                let id = convert_secret(o.secret_id_alias.as_deref().unwrap_or_default())?;
+                let key = convert_secret(o.secret_key_alias.as_deref().unwrap_or_default())?;
+                (Some(id), Some(Zeroizing::new(key)), CredInst::Unset)
+            } else if truthy(&o.access_id) && truthy(&o.access_key) {
+                let id = convert_secret(o.access_id.as_deref().unwrap_or_default())?;
+                let key = convert_secret(o.access_key.as_deref().unwrap_or_default())?;
+                (Some(id), Some(Zeroizing::new(key)), CredInst::Unset)
+            } else if o.credential_instance {
+                (None, None, CredInst::Instance(None))
+            } else if anonymous {
+                (None, None, CredInst::Absent)
+            } else {
+                return Err(SdkError::client("SecretId and SecretKey is Required!"));
+            };
+        // the SDK stores the object whose text it checked, and formats it when signing
+        if let (Some(id), Some(f)) = (&mut secret_id, o.secret_id_format) {
+            *id = f;
+        }
         Ok(SdkConfig {
             cache: Arc::default(),
             prefix: Arc::default(),
@@ -446,7 +476,7 @@ impl SdkConfig {
                 // room for the quoted key (at most 3 bytes a byte) and a pre-signed query
                 let mut out =
                     String::with_capacity(self.scheme.len() + 4 + url.len() + 3 * p.len() + 512);
-                out.push_str(self.scheme);
+                out.push_str(&self.scheme);
                 out.push_str("://");
                 out.push_str(&url);
                 out.push('/');
@@ -507,8 +537,25 @@ impl SdkConfig {
         secret_key: String,
         token: Option<String>,
     ) -> Result<(), SdkError> {
-        self.secret_id = Some(convert_secret(&secret_id)?);
+        self.set_credential_formatted((secret_id, None), secret_key, token)
+    }
+
+    /// [`set_credential`](Self::set_credential) with a secret id whose `"{}".format` differs
+    /// from its text (`Some`: a `str` subclass): the text's spaces are checked, the format
+    /// is stored (and signed), as the SDK does.
+    ///
+    /// # Errors
+    /// As [`set_credential`](Self::set_credential).
+    pub fn set_credential_formatted(
+        &mut self,
+        (secret_id, format): (String, Option<String>),
+        secret_key: String,
+        token: Option<String>,
+    ) -> Result<(), SdkError> {
+        let checked = convert_secret(&secret_id)?;
+        let secret_id = format.unwrap_or(checked);
         self.secret_id_splits = splits(&secret_id);
+        self.secret_id = Some(secret_id);
         self.secret_key = Some(Zeroizing::new(convert_secret(&secret_key)?));
         match token {
             Some(t) => {
@@ -529,7 +576,7 @@ impl SdkConfig {
 
     /// The scheme.
     pub fn scheme(&self) -> &str {
-        self.scheme
+        &self.scheme
     }
 
     /// `_endpoint` (`None` with a `Domain` and no `Endpoint`).
@@ -673,6 +720,10 @@ pub(crate) struct Prefix {
 pub enum Bucket<'a> {
     /// A `str` (the binding passes a lone surrogate as U+FFFD: the SDK's pattern refuses both).
     Name(&'a str),
+    /// A `str` subclass whose `"{}".format` (the second text) differs from its text (a
+    /// `(str, Enum)` member): the SDK checks the text and formats the object into the host
+    /// (`"{bucket}.{endpoint}"`) unless it appends the appid to it.
+    Formatted(&'a str, &'a str),
     /// A value of another type (`bytes`, `int`...): `format_bucket` raises
     /// "bucket is not string".
     NotString,
@@ -680,31 +731,70 @@ pub enum Bucket<'a> {
 
 /// `format_bucket`, with the newline refusal.
 pub(crate) fn format_bucket(bucket: Bucket<'_>, appid: Option<&str>) -> Result<String, SdkError> {
-    let Bucket::Name(bucket) = bucket else {
-        return Err(SdkError::client("bucket is not string"));
+    let (bucket, format) = match bucket {
+        Bucket::Name(b) => (b, None),
+        Bucket::Formatted(b, f) => (b, Some(f)),
+        Bucket::NotString => return Err(SdkError::client("bucket is not string")),
     };
     refuse_newline("bucket", bucket, b"-", true)?;
-    Ok(config::format_bucket(bucket, appid)?)
+    let name = config::format_bucket(bucket, appid)?;
+    match format {
+        // `bucket + u"-" + appid` is text; the bucket itself (no appid, or one it ends with)
+        // is formatted
+        Some(f) if name == bucket => {
+            config::check_host_part("bucket", f, false)?;
+            Ok(f.to_owned())
+        }
+        _ => Ok(name),
+    }
 }
 
-/// `format_endpoint`, with the newline refusal of a region it uses.
+/// A scheme the SDK formats into its URLs from a `str` subclass it compared equal to `http`
+/// or `https` (`Acl.HTTP`): kept when `urlsplit` reads it as the scheme, so that the host
+/// stays the one that follows it.
+fn check_scheme(scheme: &str) -> Result<(), SdkError> {
+    let mut bytes = scheme.bytes();
+    let first = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    if first && bytes.all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
+        return Ok(());
+    }
+    Err(ConfigError::UnsafeHost {
+        field: "scheme",
+        reason: "its format is not a URL scheme",
+    }
+    .into())
+}
+
+/// `format_endpoint`, with the newline refusal of a region it uses. `region` is the region's
+/// text and, for a `str` subclass, its `"{}".format`, which the SDK writes into the endpoint
+/// when it uses the region as it is (`format_region` returns it unchanged).
 fn format_endpoint(
     endpoint: Option<&str>,
-    region: Option<&str>,
+    (region, format): (Option<&str>, Option<&str>),
     module: &str,
     enable_old_domain: bool,
     enable_internal_domain: bool,
 ) -> Result<Option<String>, SdkError> {
-    if endpoint.is_none_or(str::is_empty)
-        && let Some(r) = region
-    {
+    let from_region = endpoint.is_none_or(str::is_empty);
+    if from_region && let Some(r) = region {
         refuse_newline("region", r, b".-", false)?;
     }
-    Ok(config::format_endpoint(
+    let formatted = config::format_endpoint(
         endpoint,
         region,
         module,
         enable_old_domain,
         enable_internal_domain,
-    )?)
+    )?;
+    if let (true, Some(r), Some(f)) = (from_region && formatted.is_some(), region, format)
+        && config::format_region(r, module, enable_old_domain, enable_internal_domain)? == r
+    {
+        let suffix = if enable_old_domain {
+            "myqcloud.com"
+        } else {
+            "tencentcos.cn"
+        };
+        return Ok(Some(format!("{f}.{suffix}")));
+    }
+    Ok(formatted)
 }

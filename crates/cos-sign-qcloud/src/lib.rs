@@ -49,7 +49,13 @@
 //! 4. a **port** (compat: the text of `str(Port)`) that is not all decimal digits
 //!    (`Port="80@evil.com"` would move the host);
 //! 5. a key time whose start or end is negative (`now - 60 < 0` or `now + Expired < 0`);
-//! 6. more than 4096 params or more than 4096 headers in one signature.
+//! 6. more than 4096 params or more than 4096 headers in one signature;
+//! 7. where the SDK formats a `str` subclass (`"{}".format`, whose text the binding passes
+//!    beside: [`Bucket::Formatted`], [`SdkOptions::region_format`],
+//!    [`SdkOptions::scheme_format`], [`SdkCall::key_format`], [`SdkCall::method_lowered`]), a
+//!    bucket or region format that would not be a safe host part, a scheme format `urlsplit`
+//!    would not read as a scheme, and a method whose own `lower()` keeps ASCII capitals (the
+//!    signature lowercases them).
 //!
 //! The Rust API (`cos_sign_std::config::Endpoint`, `cos_sign_std::signer`) is stricter still about endpoint, domain
 //! and IP: the authority must parse (balanced, valid `[...]` IPv6 brackets) and may end only

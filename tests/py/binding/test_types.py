@@ -14,7 +14,7 @@ import qcloud_cos
 
 import cos_sign
 from gen import evaluate
-from gen_types import Acl, Level, evaluate_auth, generate, generate_auth
+from gen_types import Acl, Conf, Fmt, Level, Low, evaluate_auth, generate, generate_auth
 
 N = int(os.environ.get("COS_SIGN_TYPES_N", "3000"))
 SEED = int(os.environ["COS_SIGN_SEED"])  # set by conftest.py when not given
@@ -60,6 +60,42 @@ PINNED = {
     "bytearray key URL": case("get_object_url", {"Bucket": "b-1250000000", "Key": bytearray(b"/k")}),
     "bytearray key": case("get_presigned_url", {**PRESIGN, "Key": bytearray(b"k")}),
     "IntEnum Expired": case("get_auth", {**AUTH, "Expired": Level.SHORT}),
+    # Where the SDK formats a value ("{}".format), a str subclass gives its format, on Python
+    # 3.11 "Acl.ACL" for a (str, Enum) member; the checks see its text (cos_sign used the text)
+    "str Enum bucket in the host": case("get_object_url", {"Bucket": Acl.ACL, "Key": "k"}),
+    "str Enum bucket ending in the appid": case("get_auth", {**AUTH, "Bucket": Conf.BUCKET}, Appid="1250000000"),
+    "str Enum bucket the appid is appended to": case("get_object_url", {"Bucket": Conf.SHORT, "Key": "k"},
+                                                     Appid="1250000000"),
+    "str Enum key starting with / signed": case("get_auth", {**AUTH, "Key": Acl.SLASH}),
+    "formatted key starting with / signed": case("get_presigned_url", {**PRESIGN, "Key": Fmt("/k")}),
+    "formatted key in the URL": case("get_object_url", {"Bucket": "b", "Key": Fmt("k")}),
+    "str Enum scheme": case("get_presigned_url", PRESIGN, Scheme=Conf.HTTP),
+    "formatted scheme": case("get_auth", AUTH, Scheme=Fmt("https")),
+    "str Enum region with cos.": case("get_auth", AUTH, Region=Conf.COS_REGION),
+    "str Enum legacy region": case("get_object_url", {"Bucket": "b", "Key": "k"}, Region=Conf.LEGACY),
+    "str Enum region on the CI endpoint": case("get_auth", {**AUTH, "UseCiEndPoint": True}, Region=Conf.COS_REGION),
+    "formatted region": case("get_auth", AUTH, Region=Fmt("cos.ap-beijing")),
+    "str Enum SecretId": case("get_presigned_url", PRESIGN, SecretId=Conf.ID),
+    "formatted SecretId with &": case("get_presigned_url", PRESIGN, SecretId=Fmt("AKID&x=1")),
+    "str Enum Endpoint": case("get_auth", AUTH, Endpoint=Conf.ENDPOINT),
+    "str Enum Domain": case("get_auth", AUTH, Domain=Conf.DOMAIN),
+    "str Enum IP": case("get_presigned_url", PRESIGN, IP=Conf.IP),
+    "formatted EndpointCi": case("get_auth", {**AUTH, "UseCiEndPoint": True}, EndpointCi=Fmt("ci.example.com")),
+    "Method whose lower() formats": case("get_auth", {**AUTH, "Method": Low("PUT")}),
+    "useAppid with a str Enum Appid": {"config": {**CFG, "Appid": Conf.APPID}, "call": "uri",
+                                       "kwargs": {"useAppid": True}, "now": NOW},
+    "get_host with a str Enum Appid": {"config": CFG, "call": "get_host", "kwargs": {"Appid": Conf.APPID},
+                                       "now": NOW},
+    "CredentialInstance formatted id": case("get_auth", AUTH, SecretId=None, SecretKey=None,
+                                            CredentialInstance=(Fmt("AKIDinst"), "k", None)),
+    "set_credential with a str Enum id": {**case("get_auth", AUTH), "setup": [("set_credential", [Conf.ID, "k2", "t"])]},
+    "set_ip_port with a formatted IP": {**case("get_object_url", {"Bucket": "b", "Key": "k"}),
+                                        "setup": [("set_ip_port", [Fmt("10.0.0.2"), 80])]},
+    # bytes the SDK formats without decoding: "b'e.example'"
+    "uri with a bytes endpoint": {"config": CFG, "call": "uri", "kwargs": {"bucket": "b", "endpoint": b"e.example"},
+                                  "now": NOW},
+    "get_host with a bytes Endpoint beside a Domain": {"config": {**CFG, "Domain": "d.example", "Endpoint": b"e.x"},
+                                                       "call": "get_host", "kwargs": {"Bucket": "b"}, "now": NOW},
 }
 
 
@@ -95,13 +131,30 @@ def test_pinned_auth_objects_match_the_sdk(name):
     assert evaluate_auth(cos_sign, c) == evaluate_auth(qcloud_cos, c)
 
 
-def test_format_of_a_str_enum_is_a_known_difference():
-    # Known, not reproduced: where the SDK formats the value itself ("{}".format), Python 3.11
-    # gives a (str, Enum) member's str(), "Acl.ACL": the bucket in the URL's host, a key
-    # starting with "/" as the signed path, the config's strings. cos_sign uses the text.
+def test_formatted_values_reach_the_output():
+    # the pinned cases above compare with the SDK; this says what both give
     c = case("get_object_url", {"Bucket": Acl.ACL, "Key": "k"})
-    assert evaluate(qcloud_cos, c) == ("ok", "https://Acl.ACL.cos.ap-beijing.myqcloud.com/k")
-    assert evaluate(cos_sign, c) == ("ok", "https://acl.cos.ap-beijing.myqcloud.com/k")
+    assert evaluate(cos_sign, c) == ("ok", "https://Acl.ACL.cos.ap-beijing.myqcloud.com/k")
+    c = case("get_object_url", {"Bucket": "b", "Key": "k"}, Scheme=Conf.HTTP, Region=Conf.LEGACY)
+    assert evaluate(cos_sign, c) == ("ok", "Conf.HTTP://b.Conf.LEGACY.myqcloud.com/k")
+    c = case("get_auth", AUTH, SecretId=Conf.ID)
+    assert evaluate(cos_sign, c)[1].startswith("q-sign-algorithm=sha1&q-ak=Conf.ID&")
+
+
+class _Evil(str):
+    def __format__(self, spec):
+        return "https://evil.example/?"
+
+
+@pytest.mark.parametrize("config", [{"Port": Conf.PORT, "IP": "10.0.0.1"}, {"Domain": Fmt("x.example/evil")},
+                                    {"Scheme": _Evil("https")}, {"Region": _Evil("cos.ap-beijing")}])
+def test_formats_that_move_the_host_are_refused(config):
+    # the SDK builds "10.0.0.1:Conf.PORT", "f-x.example/evil", "f-https://evil.example/?://...":
+    # cos_sign refuses what would change or break the host (a formatted scheme urlsplit reads
+    # as a scheme is kept: "formatted scheme" above)
+    c = case("get_object_url", {"Bucket": "b", "Key": "k"}, **config)
+    assert evaluate(qcloud_cos, c)[0] == "ok"
+    assert evaluate(cos_sign, c) == ("error", "CosRefusedError")
 
 
 def _run(cases, run):

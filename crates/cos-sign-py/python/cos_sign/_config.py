@@ -58,8 +58,22 @@ def _unicode_opt(v):
 
 
 def _format(v):
-    """``"{}".format(v)``."""
-    return _checked(v if isinstance(v, str) else str(v))
+    """``"{}".format(v)``: an exact ``str`` as is, anything else its ``__format__`` (a ``str``
+    subclass's may differ from its text: a ``(str, Enum)`` member gives ``Cls.NAME``)."""
+    return _checked(v if type(v) is str else "{}".format(v))
+
+
+def _format_opt(v):
+    """``"{}".format(to_unicode(v))`` of a value the SDK formats into a URL; ``None`` stays."""
+    return None if v is None else _format(_to_unicode(v))
+
+
+def _subclass_format(v):
+    """``"{}".format(v)`` of a ``str`` subclass when it differs from its text, else ``None``."""
+    if not isinstance(v, str) or type(v) is str:
+        return None
+    f = _format(v)
+    return None if f == str.__str__(v) else f
 
 
 def _secret(v):
@@ -96,23 +110,27 @@ def convert(Appid=None, Region=None, SecretId=None, SecretKey=None, Token=None, 
     endpoint_truthy = Endpoint is not None and bool(Endpoint)
     endpoint_ci_truthy = EndpointCi is not None and bool(EndpointCi)
     region_truthy = Region is not None and bool(Region)
-    region = None
+    region = region_format = None
     if region_truthy:
         if isinstance(Region, str):
             region = _checked(Region)
+            region_format = _subclass_format(Region)
         elif not (endpoint_ci_truthy and (Domain is not None or endpoint_truthy)):
             raise CosClientError("region is not string type")
+    # What the SDK formats into its URLs ("{bucket}.{endpoint}", "{scheme}://{url}/..."):
+    # to_unicode'd, except an Endpoint stored beside a Domain (get_host formats it as it is).
     if Domain is None:
-        endpoint = _unicode_opt(Endpoint) if endpoint_truthy else None
+        endpoint = _format_opt(Endpoint) if endpoint_truthy else None
     else:
-        endpoint = None if Endpoint is None else _text(Endpoint)
-    scheme = None
+        endpoint = None if Endpoint is None else _format(Endpoint)
+    scheme = scheme_format = None
     if Scheme is not None:
         u = _to_unicode(Scheme)
         scheme = str.__str__(u) if isinstance(u, str) and _encodable(u) else ""
-    endpoint_ci = _unicode_opt(EndpointCi) if endpoint_ci_truthy else None
-    domain = _unicode_opt(Domain)
-    ip = _unicode_opt(ip_u)
+        scheme_format = _subclass_format(u) if scheme in ("http", "https") else None
+    endpoint_ci = _format_opt(EndpointCi) if endpoint_ci_truthy else None
+    domain = _format_opt(Domain)
+    ip = _format_opt(ip_u)
     port = None if Port is None else _format(Port)
     anonymous = Anonymous is not None and bool(Anonymous)
 
@@ -124,6 +142,7 @@ def convert(Appid=None, Region=None, SecretId=None, SecretKey=None, Token=None, 
                and hasattr(CredentialInstance, "token"))
     options = {
         "appid": appid, "appid_not_string": appid_truthy and not appid_is_str, "region": region,
+        "region_format": region_format, "scheme_format": scheme_format, "secret_id_format": None,
         "credential_instance": chosen is None and cred_ok, "scheme": scheme, "endpoint": endpoint,
         "ip": ip, "port": port, "anonymous": anonymous, "domain": domain,
         "sign_host": bool(SignHost), "endpoint_ci": endpoint_ci,
@@ -135,6 +154,7 @@ def convert(Appid=None, Region=None, SecretId=None, SecretKey=None, Token=None, 
     if chosen is not None:
         try:
             secret_id, _ = _secret(chosen[0])
+            options["secret_id_format"] = _subclass_format(_to_unicode(chosen[0]))
             try:
                 secret_key, poisoned_key = _secret(chosen[1])
             except Exception as e:  # noqa: BLE001 (raised after the checks before it)
