@@ -78,6 +78,18 @@ fn bytes_text<'a>(b: &'a Bound<'_, PyBytes>, e: fn() -> SdkError) -> Result<&'a 
 /// The SDK's `to_str` then `to_bytes`: `str` as is, `bytes` decoded, anything else `str()`.
 /// The outer error is `str()`'s exception; the inner, text that cannot be (a compat refusal).
 fn text_of<'a>(obj: &'a Obj<'_>) -> PyResult<Result<Cow<'a, str>, SdkError>> {
+    if let Ok(s) = obj.cast_exact::<PyString>() {
+        return Ok(str_text(s).map(Cow::Borrowed));
+    }
+    match subclass_encoded(obj)? {
+        Some(Ok(b)) => {
+            return Ok(String::from_utf8(b)
+                .map(Cow::Owned)
+                .map_err(|_| SdkError::bad_bytes()));
+        }
+        Some(Err(e)) => return Ok(Err(e)),
+        None => {}
+    }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(str_text(s).map(Cow::Borrowed));
     }
@@ -164,6 +176,10 @@ fn bucket_arg<'a>(
         return Ok(Some(Bucket::NotString));
     };
     let text = s.to_str().unwrap_or("\u{FFFD}");
+    // `if not bucket` asks a subclass's own truthiness: "bucket is required not empty"
+    if !s.is_exact_instance_of::<PyString>() && !obj.is_truthy()? {
+        return Ok(Some(Bucket::Name("")));
+    }
     Ok(Some(match subclass_format(py, obj)? {
         Some(f) => Bucket::Formatted(text, room.insert(f)),
         None => Bucket::Name(text),
@@ -180,8 +196,21 @@ fn bucket_arg<'a>(
 fn key_arg<'a>(py: Python<'_>, obj: &'a Obj<'_>, signing: bool) -> PyResult<Option<Cow<'a, str>>> {
     let r = if obj.is_none() {
         return Ok(None);
-    } else if let Ok(s) = obj.cast::<PyString>() {
+    } else if let Ok(s) = obj.cast_exact::<PyString>() {
         str_text(s).map(Cow::Borrowed)
+    } else if let Ok(s) = obj.cast::<PyString>() {
+        // a subclass: its own truthiness; its own encode unless uri() slices the `/` off
+        match (obj.is_truthy()?, str_text(s)) {
+            (false, _) => Err(SdkError::client("Key is required not empty")),
+            (true, Ok(t)) if t.starts_with('/') => Ok(Cow::Borrowed(t)),
+            (true, t) => match subclass_encoded(obj)? {
+                Some(Ok(b)) => String::from_utf8(b)
+                    .map(Cow::Owned)
+                    .map_err(|_| SdkError::bad_bytes()),
+                Some(Err(e)) => Err(e),
+                None => t.map(Cow::Borrowed),
+            },
+        }
     } else if let Ok(b) = obj.cast::<PyBytes>() {
         bytes_text(b, SdkError::undecodable).map(|t| Cow::Owned(t.to_owned()))
     } else if !obj.is_truthy()? {
@@ -339,7 +368,12 @@ fn secret_text(py: Python<'_>, obj: &Obj<'_>) -> PyResult<(String, bool)> {
             // A lone surrogate: accepted here (the spaces are checked), refused when signing.
             Err(_) => (s.to_string_lossy().into_owned(), true),
         }),
-        Err(_) => Err(raise(py, SdkError::no_endswith(&type_name(obj)))),
+        Err(_) => {
+            // convert_secret_value's value.endswith(' '): its own error (TypeError for a
+            // bytearray), else the AttributeError of a type without it
+            u.call_method1(pyo3::intern!(py, "endswith"), (" ",))?;
+            Err(raise(py, SdkError::no_endswith(&type_name(obj))))
+        }
     }
 }
 
@@ -514,11 +548,12 @@ impl CosConfig {
         // the SDK stores the id object and formats it into the Authorization
         let id_format = subclass_format(py, &SecretId)?;
         let (key, poisoned) = secret_text(py, &SecretKey)?;
-        // the token is converted after the id and key are stored
+        // the token is converted after the id and key are stored (and checked): a token that
+        // fails is passed as "" so that their errors come first
         let token = Token.filter(|t| !t.is_none()).map(|t| secret_text(py, &t));
         let (token, token_err) = match token {
             Some(Ok((t, _))) => (Some(t), None),
-            Some(Err(e)) => (None, Some(e)),
+            Some(Err(e)) => (Some(String::new()), Some(e)),
             None => (None, None),
         };
         let mut result = Ok(());
@@ -531,7 +566,7 @@ impl CosConfig {
         let st = self.snapshot();
         let attrs = self.attrs.bind(py);
         attrs.set_item("_secret_id", st.compat.secret_id())?;
-        if let Some(e) = token_err {
+        if let (Some(e), Ok(())) = (token_err, &result) {
             return Err(e);
         }
         if result.is_ok() {
@@ -550,8 +585,10 @@ impl CosConfig {
             Some(c) if state.compat.secret_id().is_none_or(str::is_empty) => {
                 let c = c.bind(py);
                 let kw = PyDict::new(py);
-                kw.set_item("secret_id", c.getattr(pyo3::intern!(py, "secret_id"))?)?;
-                kw.set_item("secret_key", c.getattr(pyo3::intern!(py, "secret_key"))?)?;
+                let id = instance_read(py, c, pyo3::intern!(py, "secret_id"))?;
+                kw.set_item("secret_id", id)?;
+                let key = instance_read(py, c, pyo3::intern!(py, "secret_key"))?;
+                kw.set_item("secret_key", key)?;
                 let ns = py.import("types")?.getattr("SimpleNamespace")?;
                 Some(ns.call((), Some(&kw))?.unbind())
             }
@@ -627,13 +664,23 @@ impl CosS3Client {
         conf: Bound<'py, CosConfig>,
         retry: Arg<'py>,
         session: Opt<'py>,
-    ) -> Self {
+    ) -> PyResult<Self> {
+        if session.as_ref().is_none_or(|s| s.is_none()) {
+            // the SDK logs "... maxsize=%d,%d" % (PoolConnections, PoolMaxSize), formatted
+            // before the call: its TypeError (a str, None), ValueError (nan), OverflowError
+            let attrs = conf.get().attrs.bind(py);
+            let pool = (
+                or_none(py, attrs.get_item("_pool_connections")?.as_ref()),
+                or_none(py, attrs.get_item("_pool_maxsize")?.as_ref()),
+            );
+            pyo3::intern!(py, "%d,%d").rem(pool)?;
+        }
         let retry = retry.0.unwrap_or_else(|| PyInt::new(py, 3).into_any());
-        CosS3Client {
+        Ok(CosS3Client {
             conf: conf.unbind(),
             retry: retry.unbind(),
             session: or_none(py, session.as_ref()).unbind(),
-        }
+        })
     }
 
     /// The `CosConfig` this client was made with.
@@ -884,10 +931,15 @@ impl CosS3Client {
 /// A `CredentialInstance`'s `secret_id` and `secret_key`, and whether the key holds a lone
 /// surrogate (the SDK refuses it when signing, after everything else).
 fn instance_secrets(py: Python<'_>, c: &Obj<'_>) -> PyResult<(String, SdkKey, bool)> {
-    let id = c.getattr(pyo3::intern!(py, "secret_id"))?;
-    let sk = c.getattr(pyo3::intern!(py, "secret_key"))?;
+    let id = instance_read(py, c, pyo3::intern!(py, "secret_id"))?;
+    let sk = instance_read(py, c, pyo3::intern!(py, "secret_key"))?;
     let id = format_of(py, &id)?;
-    let (sk, poisoned) = if let Ok(s) = sk.cast::<PyString>() {
+    let (sk, poisoned) = if let Some(b) = subclass_encoded(&sk)? {
+        match b {
+            Ok(b) => (SdkKey::bytes(b), false),
+            Err(_) => (SdkKey::text(""), true),
+        }
+    } else if let Ok(s) = sk.cast::<PyString>() {
         match s.to_str() {
             Ok(t) => (SdkKey::text(t), false),
             Err(_) => (SdkKey::text(""), true),
@@ -898,6 +950,36 @@ fn instance_secrets(py: Python<'_>, c: &Obj<'_>) -> PyResult<(String, SdkKey, bo
         (SdkKey::Other(type_name(&sk)), false)
     };
     Ok((id, sk, poisoned))
+}
+
+/// `conf._credential_inst.<name> if conf._credential_inst else None`, as `CosS3Auth` reads
+/// each secret (the instance's truthiness is asked before each read).
+fn instance_read<'py>(
+    py: Python<'py>,
+    c: &Obj<'py>,
+    name: &Bound<'py, PyString>,
+) -> PyResult<Obj<'py>> {
+    match c.is_truthy()? {
+        true => c.getattr(name),
+        false => Ok(py.None().into_bound(py)),
+    }
+}
+
+/// The SDK's `to_bytes(s)` (`s.encode('utf-8')`, its `UnicodeEncodeError` a
+/// `CosClientError`) of a `str` subclass whose own `encode` gives bytes: those bytes (`None`
+/// for anything else, whose text is used).
+fn subclass_encoded(obj: &Obj<'_>) -> PyResult<Option<Result<Vec<u8>, SdkError>>> {
+    if !str_subclass(obj) {
+        return Ok(None);
+    }
+    let py = obj.py();
+    match obj.call_method1(pyo3::intern!(py, "encode"), ("utf-8",)) {
+        Ok(b) => Ok(b.cast::<PyBytes>().ok().map(|b| Ok(b.as_bytes().to_vec()))),
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyUnicodeEncodeError>(py) => {
+            Ok(Some(Err(SdkError::unencodable())))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Converts `Method`, `Expired`, headers and params in the SDK's order. `Err`: a value that
@@ -926,7 +1008,10 @@ fn convert<'a, 'py>(
         // twice, such as an `email.message.Message`, gives it once, with `data[i]`; a list of
         // names fails on `data[i]`).
         let filtered;
-        let h = match h.is_exact_instance_of::<PyDict>() {
+        // filter_headers' `data[i]`: asked again of an exact dict for a key of a str subclass
+        // (whose hash or eq may not find it again); the filtered dict was built with it
+        let lookup = h.is_exact_instance_of::<PyDict>();
+        let h = match lookup {
             true => h,
             false => {
                 filtered = filter_headers(py, h).map_err(filter)?;
@@ -946,6 +1031,20 @@ fn convert<'a, 'py>(
                 return Ok(());
             };
             if keeps_header(name) {
+                let (v, own) = match ks.is_exact_instance_of::<PyString>() {
+                    true => (v, None),
+                    false if lookup => (h.get_item(&k)?, Some(text_of(&k)?)),
+                    false => (v, Some(text_of(&k)?)),
+                };
+                // to_bytes calls a subclass's own encode on the name
+                let name = match &own {
+                    Some(Ok(t)) => t.as_ref(),
+                    Some(Err(e)) => {
+                        first.get_or_insert_with(|| e.clone());
+                        name
+                    }
+                    None => name,
+                };
                 match text_of(&v)? {
                     Ok(val) => out.pairs.push(name, &val),
                     Err(e) => {
@@ -996,8 +1095,13 @@ fn key_format<'py>(py: Python<'py>, key: &Obj<'py>) -> PyResult<Option<Bound<'py
     let Ok(s) = key.cast::<PyString>() else {
         return Ok(None);
     };
-    if s.is_exact_instance_of::<PyString>() || !s.to_cow().is_ok_and(|t| t.starts_with('/')) {
+    if s.is_exact_instance_of::<PyString>() {
         return Ok(None);
+    }
+    if !s.to_cow().is_ok_and(|t| t.starts_with('/')) {
+        // u'/' + key: the text, where the URL took the key's own encode
+        let slashed = PyString::new(py, "/").add(s)?.cast_into::<PyString>()?;
+        return Ok(Some(slashed));
     }
     let f = formatted(py, key)?;
     Ok((f.to_cow().ok() != s.to_cow().ok()).then_some(f))

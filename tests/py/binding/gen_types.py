@@ -59,6 +59,9 @@ class Fmt(str):
     """A ``str`` subclass whose format (``"{}".format``) and ``str()`` differ from its text and
     from each other, so that each place shows which of the three the SDK takes there."""
 
+    def __repr__(self):
+        return f"{type(self).__name__}({str.__repr__(self)})"
+
     def __format__(self, spec):
         return "f-" + str.__str__(self)
 
@@ -69,6 +72,9 @@ class Fmt(str):
 class Low(str):
     """A ``str`` subclass whose ``lower()`` gives a ``Fmt`` (the SDK formats it into the
     canonical string)."""
+
+    def __repr__(self):
+        return f"{type(self).__name__}({str.__repr__(self)})"
 
     def lower(self):
         return Fmt(str.lower(self))
@@ -83,6 +89,9 @@ class Level(enum.IntEnum):
 
 class Text(str):
     """A plain ``str`` subclass."""
+
+    def __repr__(self):
+        return f"{type(self).__name__}({str.__repr__(self)})"
 
 
 class Dict(dict):

@@ -26,7 +26,7 @@ class CosS3Auth(AuthBase):
 
     def __init__(self, conf, key=None, params={}, expire=10000, sign_host=None):  # noqa: B006 (the SDK's defaults)
         # the SDK reads the secrets, SignHost and SignParams here, once
-        self._client = CosS3Client(conf._frozen())
+        self._client = CosS3Client(conf._frozen(), 3, False)  # a session: no pool check
         self._anonymous = conf._anonymous
         if key:  # as the SDK: to_unicode(key), then key[0] (a TypeError for an int or a float)
             if isinstance(key, bytes):

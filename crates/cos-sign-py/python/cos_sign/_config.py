@@ -80,7 +80,18 @@ def _secret(v):
     """``convert_secret_value``'s type handling: (text, has a lone surrogate), or the error."""
     u = _to_unicode(v)
     if not isinstance(u, str):
+        u.endswith(" ")  # its own error (a bytearray's TypeError), if it has the method
         raise AttributeError(f"'{type(v).__name__}' object has no attribute 'endswith'")
+    if type(u) is not str:  # to_bytes calls a subclass's own encode (the key's HMAC bytes)
+        try:
+            b = u.encode("utf-8")
+        except UnicodeEncodeError:
+            b = None
+        if isinstance(b, bytes):
+            try:
+                return b.decode("utf-8"), False
+            except UnicodeDecodeError:
+                pass
     if _encodable(u):
         return str.__str__(u), False
     # accepted here (the spaces are still checked), refused when signing
@@ -127,7 +138,10 @@ def convert(Appid=None, Region=None, SecretId=None, SecretKey=None, Token=None, 
     if Scheme is not None:
         u = _to_unicode(Scheme)
         scheme = str.__str__(u) if isinstance(u, str) and _encodable(u) else ""
-        scheme_format = _subclass_format(u) if scheme in ("http", "https") else None
+        if isinstance(u, str) and type(u) is not str:
+            # the SDK compares with the object's own !=, then formats it into its URLs
+            scheme = "https" if not (u != "http" and u != "https") else ""
+            scheme_format = _format(u) if scheme else None
     endpoint_ci = _format_opt(EndpointCi) if endpoint_ci_truthy else None
     domain = _format_opt(Domain)
     ip = _format_opt(ip_u)
