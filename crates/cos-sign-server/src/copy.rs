@@ -66,6 +66,7 @@ async fn open_source(
     let Some((meta, Some(content))) = found else {
         return Err(CosError::no_such_key());
     };
+    super::append::check_copy_source(&meta.headers)?;
     let cond = evaluate(|n| vreq.header(&format!("x-cos-copy-source-{n}")), &meta);
     if cond != Condition::Proceed {
         return Err(precondition_failed());

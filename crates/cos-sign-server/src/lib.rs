@@ -68,6 +68,7 @@
 
 mod acl;
 mod anonymous;
+mod append;
 mod body;
 mod bucket;
 mod bucket_config;

@@ -16,8 +16,8 @@ use super::error::not_implemented;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, closing_if, discard};
 use super::{
-    acl, bucket, bucket_tagging, buckets, copy, cors_ops, delete_multiple, multipart, object_ops,
-    tagging,
+    acl, append, bucket, bucket_tagging, buckets, copy, cors_ops, delete_multiple, multipart,
+    object_ops, tagging,
 };
 
 /// The operations of this server.
@@ -32,6 +32,7 @@ pub(crate) enum Op {
     DeleteMultiple,
     GetObject,
     PutObject,
+    Append,
     CopyObject,
     DeleteObject,
     Initiate,
@@ -57,10 +58,9 @@ pub(crate) enum Op {
 }
 
 /// Sub-resources (query params) of COS operations this server does not implement.
-pub(crate) const UNSUPPORTED: [&str; 35] = [
+pub(crate) const UNSUPPORTED: [&str; 34] = [
     "accelerate",
     "analytics",
-    "append",
     "domain",
     "domaincertificate",
     "encryption",
@@ -107,6 +107,9 @@ pub(crate) fn route(
         return Op::NotImplemented(sub);
     }
     match (object, method.as_str()) {
+        // APPEND Object is a POST to an object; `append` with anything else is not.
+        (true, "POST") if has("append") => Op::Append,
+        (_, _) if has("append") => Op::NotImplemented("append"),
         (false, "GET" | "HEAD") if has("cors") => Op::GetCors,
         (false, "PUT") if has("cors") => Op::PutCors,
         (false, "DELETE") if has("cors") => Op::DeleteCors,
@@ -189,7 +192,7 @@ pub(crate) async fn dispatch(
     if answer.is_ok()
         && matches!(
             op,
-            Op::PutObject | Op::Complete | Op::CopyObject | Op::Initiate
+            Op::PutObject | Op::Append | Op::Complete | Op::CopyObject | Op::Initiate
         )
     {
         buckets::written(state, &vreq.bucket, &vreq.host).await;
@@ -209,6 +212,7 @@ async fn run(
     // Operations that read the request body.
     match op {
         Op::PutObject => return object_ops::put(state, ctx, vreq, body).await,
+        Op::Append => return append::append(state, ctx, vreq, body).await,
         Op::PutTagging => return tagging::put(state, ctx, vreq, body).await,
         Op::PutCors => return cors_ops::put(state, ctx, vreq, body).await,
         Op::PutObjectAcl => return acl::put_object(state, ctx, vreq, body).await,
@@ -244,6 +248,7 @@ async fn run(
         Op::CopyObject => copy::copy(state, ctx, vreq).await,
         Op::UploadPartCopy => copy::upload_part_copy(state, ctx, vreq).await,
         Op::PutObject
+        | Op::Append
         | Op::PutTagging
         | Op::PutCors
         | Op::PutObjectAcl
@@ -374,6 +379,26 @@ mod tests {
             Op::NotImplemented(_)
         ));
         assert_eq!(r(Method::DELETE, false, &[], false), Op::DeleteBucket);
+        // APPEND Object wins over every other sub-resource and the copy source; `append`
+        // elsewhere is not implemented (a PUT with it is no PUT Object).
+        assert_eq!(
+            r(Method::POST, true, &["append", "position"], false),
+            Op::Append
+        );
+        assert_eq!(
+            r(Method::POST, true, &["append", "acl", "uploads"], true),
+            Op::Append
+        );
+        for (m, object) in [
+            (Method::PUT, true),
+            (Method::GET, true),
+            (Method::POST, false),
+        ] {
+            assert_eq!(
+                r(m, object, &["append", "position"], false),
+                Op::NotImplemented("append")
+            );
+        }
         assert_eq!(
             r(Method::DELETE, false, &["tagging"], false),
             Op::DeleteBucketTagging

@@ -77,6 +77,9 @@ pub(crate) struct Meta {
 pub(crate) struct MemObject {
     meta: Meta,
     data: Bytes,
+    /// Unique to the upload that stored these bytes; kept by a header change (see
+    /// [`Version`]).
+    generation: u64,
     /// Who counts this object's bytes in the memory store's `used` (see [`Claim`]).
     claim: Claim,
 }
@@ -280,6 +283,20 @@ impl Store {
         key: &str,
         head: bool,
     ) -> io::Result<Option<(Meta, Option<Content>)>> {
+        Ok(self
+            .get_versioned(bucket, key, head)
+            .await?
+            .map(|(meta, content, _)| (meta, content)))
+    }
+
+    /// As [`get`](Self::get), with the [`Version`] of the object read, for a change that
+    /// must land only over that very object ([`Upload::commit_over`]).
+    pub async fn get_versioned(
+        &self,
+        bucket: &str,
+        key: &str,
+        head: bool,
+    ) -> io::Result<Option<(Meta, Option<Content>, Version)>> {
         match self {
             Store::Memory { map, .. } => {
                 let map = map
@@ -289,6 +306,7 @@ impl Store {
                     (
                         o.meta.clone(),
                         (!head).then(|| Content::Memory(o.data.clone())),
+                        Version(Some(VersionId::Memory(o.generation))),
                     )
                 }))
             }
@@ -316,11 +334,12 @@ impl Store {
                     headers,
                     modified: fmeta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                 };
+                let version = Version(Some(VersionId::Disk(generation)));
                 if head {
-                    return Ok(Some((meta, None)));
+                    return Ok(Some((meta, None, version)));
                 }
                 file.seek(io::SeekFrom::Start(header_len)).await?;
-                Ok(Some((meta, Some(Content::File(file)))))
+                Ok(Some((meta, Some(Content::File(file)), version)))
             }
         }
     }
@@ -394,6 +413,7 @@ impl Store {
                     Arc::new(MemObject {
                         meta,
                         data: old.data.clone(),
+                        generation: old.generation,
                         claim: Claim::new(),
                     }),
                 );
@@ -423,27 +443,7 @@ impl Store {
             .unwrap_or_default();
         overrides.retain(|(n, _)| n != name);
         overrides.push((name.to_owned(), value.map(str::to_owned)));
-        let mut text = format!("{OVERRIDE_MAGIC}{generation}\n");
-        for (n, v) in &overrides {
-            let n = utf8_percent_encode(n, KEY_SET);
-            match v {
-                Some(v) => text.push_str(&format!("h: {n} {}\n", utf8_percent_encode(v, KEY_SET))),
-                None => text.push_str(&format!("d: {n}\n")),
-            }
-        }
-        let root = dir.join(META_DIR);
-        let dest = override_path(dir, bucket, key);
-        let parent = dest.parent().map(Path::to_path_buf);
-        if let Some(p) = &parent {
-            tokio::fs::create_dir_all(p).await?;
-        }
-        let (mut tmp, mut guard) = TempFile::create(&root).await?;
-        tmp.write_all(text.as_bytes()).await?;
-        tmp.flush().await?;
-        tmp.get_ref().sync_all().await?;
-        drop(tmp);
-        guard.persist(&dest).await?;
-        sync_dir(parent.as_deref()).await?;
+        write_overrides(dir, bucket, key, &generation, &overrides).await?;
         Ok(true)
     }
 
@@ -586,11 +586,11 @@ impl Store {
                 let bucket_dir = dir.join(bucket);
                 tokio::fs::create_dir_all(&bucket_dir).await?;
                 let (mut file, guard) = TempFile::create(&bucket_dir).await?;
+                let generation = new_generation();
                 let mut header = format!(
-                    "{MAGIC}{}\nkey: {}\ng: {}\n",
+                    "{MAGIC}{}\nkey: {}\ng: {generation}\n",
                     etag.clone().unwrap_or_else(|| "0".repeat(32)),
                     utf8_percent_encode(key, KEY_SET),
-                    new_generation(),
                 );
                 for (n, v) in &headers {
                     header.push_str(&format!(
@@ -605,6 +605,7 @@ impl Store {
                     file,
                     guard,
                     dest: Self::object_path(dir, bucket, key),
+                    generation,
                 }
             }
         };
@@ -798,6 +799,8 @@ enum UploadKind {
         file: tokio::io::BufWriter<tokio::fs::File>,
         guard: TempFile,
         dest: PathBuf,
+        /// The `g:` line of the file's header.
+        generation: String,
     },
 }
 
@@ -863,6 +866,33 @@ impl Upload {
     /// Makes the object visible (replacing any previous one), last modified at `now` (the
     /// server's clock). Returns its ETag (MD5 hex, or the one given at the start).
     pub async fn commit(self, store: &Store, now: SystemTime) -> io::Result<String> {
+        self.commit_if(store, now, None)
+            .await?
+            .ok_or_else(|| io::Error::other("an unconditional commit was refused"))
+    }
+
+    /// As [`commit`](Self::commit), but only over the object `over` names (read by
+    /// [`Store::get_versioned`]; [`Version::NONE`]: only where there is none), checked under
+    /// the same lock as the replacement itself: `None`, with nothing stored, when another
+    /// upload or a delete landed since. A change of the object's stored headers alone (its
+    /// ACL or tags, [`Store::set_header`]) is not another object: it is kept (in memory the
+    /// new object takes the current headers; on disk the override file is carried over to
+    /// the new object file).
+    pub async fn commit_over(
+        self,
+        store: &Store,
+        now: SystemTime,
+        over: &Version,
+    ) -> io::Result<Option<String>> {
+        self.commit_if(store, now, Some(over)).await
+    }
+
+    async fn commit_if(
+        self,
+        store: &Store,
+        now: SystemTime,
+        over: Option<&Version>,
+    ) -> io::Result<Option<String>> {
         let preset = self.etag.is_some();
         let etag = self.etag.clone().unwrap_or_else(|| hex(&self.digest()));
         match self.kind {
@@ -873,26 +903,45 @@ impl Upload {
                 let Store::Memory { map, .. } = store else {
                     return Err(io::Error::other("upload and store differ"));
                 };
+                let mut headers = self.headers;
+                let mut map = map
+                    .write()
+                    .map_err(|_| io::Error::other("store lock poisoned"))?;
+                let name = (self.bucket, self.key);
+                if let Some(over) = over {
+                    let current = map.get(&name);
+                    let same = match (&over.0, current) {
+                        (None, None) => true,
+                        (Some(VersionId::Memory(g)), Some(c)) => c.generation == *g,
+                        _ => false,
+                    };
+                    if !same {
+                        // Dropping the reservation gives its bytes back.
+                        return Ok(None);
+                    }
+                    if let Some(c) = current {
+                        headers.clone_from(&c.meta.headers);
+                    }
+                }
                 let obj = MemObject {
                     meta: Meta {
                         len: self.len,
                         etag: etag.clone(),
-                        headers: self.headers,
+                        headers,
                         modified: now,
                     },
                     data: Bytes::from(buf),
+                    generation: MEM_GENERATION.fetch_add(1, Ordering::Relaxed),
                     claim: Claim::new(),
                 };
-                let mut map = map
-                    .write()
-                    .map_err(|_| io::Error::other("store lock poisoned"))?;
-                let old = map.insert((self.bucket, self.key), Arc::new(obj));
+                let old = map.insert(name, Arc::new(obj));
                 reservation.settle(old);
             }
             UploadKind::Disk {
                 mut file,
                 mut guard,
                 dest,
+                generation,
             } => {
                 file.flush().await?;
                 let mut file = file.into_inner();
@@ -909,10 +958,34 @@ impl Upload {
                 if let Some(p) = &parent {
                     tokio::fs::create_dir_all(p).await?;
                 }
-                let Store::Disk(_, replacing) = store else {
+                let Store::Disk(dir, replacing) = store else {
                     return Err(io::Error::other("upload and store differ"));
                 };
                 let replacing = replacing.lock().await;
+                if let Some(over) = over {
+                    let current = match open_if_there(&dest).await? {
+                        Some(mut f) if f.metadata().await?.is_file() => {
+                            Some(read_header(&mut f).await?.4)
+                        }
+                        _ => None,
+                    };
+                    let same = match (&over.0, &current) {
+                        (None, None) => true,
+                        (Some(VersionId::Disk(g)), Some(c)) => g == c,
+                        _ => false,
+                    };
+                    if !same {
+                        // Dropping the guard removes the temporary file.
+                        return Ok(None);
+                    }
+                    if let Some(old) = &current
+                        && let Some(overrides) =
+                            read_overrides(dir, &self.bucket, &self.key, old).await?
+                    {
+                        write_overrides(dir, &self.bucket, &self.key, &generation, &overrides)
+                            .await?;
+                    }
+                }
                 let tmp = guard.persist(&dest).await?;
                 drop(replacing);
                 sync_dir(parent.as_deref()).await?;
@@ -923,9 +996,30 @@ impl Upload {
                 }
             }
         }
-        Ok(etag)
+        Ok(Some(etag))
     }
 }
+
+/// Which object a read found, for a change that must land over that very object
+/// ([`Upload::commit_over`]): the generation of its bytes (a header change keeps it), or
+/// [`Version::NONE`] for no object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Version(Option<VersionId>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum VersionId {
+    Memory(u64),
+    /// The `g:` line of the object file.
+    Disk(String),
+}
+
+impl Version {
+    /// No object.
+    pub const NONE: Version = Version(None);
+}
+
+/// The generation of the next object stored in memory.
+static MEM_GENERATION: AtomicU64 = AtomicU64::new(1);
 
 /// The headers a stored header line list may hold.
 type StoredHeaders = Vec<(String, String)>;
@@ -1074,6 +1168,38 @@ async fn apply_overrides(
         }
     }
     Ok(())
+}
+
+/// Writes the override file of an object file of `generation` (replacing any), under the
+/// store's lock.
+async fn write_overrides(
+    dir: &Path,
+    bucket: &str,
+    key: &str,
+    generation: &str,
+    overrides: &[(String, Option<String>)],
+) -> io::Result<()> {
+    let mut text = format!("{OVERRIDE_MAGIC}{generation}\n");
+    for (n, v) in overrides {
+        let n = utf8_percent_encode(n, KEY_SET);
+        match v {
+            Some(v) => text.push_str(&format!("h: {n} {}\n", utf8_percent_encode(v, KEY_SET))),
+            None => text.push_str(&format!("d: {n}\n")),
+        }
+    }
+    let root = dir.join(META_DIR);
+    let dest = override_path(dir, bucket, key);
+    let parent = dest.parent().map(Path::to_path_buf);
+    if let Some(p) = &parent {
+        tokio::fs::create_dir_all(p).await?;
+    }
+    let (mut tmp, mut guard) = TempFile::create(&root).await?;
+    tmp.write_all(text.as_bytes()).await?;
+    tmp.flush().await?;
+    tmp.get_ref().sync_all().await?;
+    drop(tmp);
+    guard.persist(&dest).await?;
+    sync_dir(parent.as_deref()).await
 }
 
 /// The relative path of a key's file under its bucket folder (see the module docs).
@@ -1365,6 +1491,78 @@ mod tests {
         assert_eq!(used(&store), 30);
         store.delete("b", "k").await.unwrap();
         assert_eq!(used(&store), 0);
+    }
+
+    /// An upload over a version lands only while that version is in place; a header change
+    /// made meanwhile (an ACL) is no other version, and the new object keeps it.
+    async fn commit_over_keeps_to_its_version(store: &Store) {
+        let t = SystemTime::UNIX_EPOCH;
+        let put = |body: &'static [u8]| async move {
+            let mut up = store.begin("b", "k", Vec::new()).await.unwrap();
+            up.write(body).await.unwrap();
+            up.commit(store, t).await.unwrap();
+        };
+        // Over no object: only while there is none.
+        let mut first = store.begin("b", "k", Vec::new()).await.unwrap();
+        first.write(b"a").await.unwrap();
+        put(b"other").await;
+        assert_eq!(
+            first.commit_over(store, t, &Version::NONE).await.unwrap(),
+            None
+        );
+        store.delete("b", "k").await.unwrap();
+        let mut first = store.begin("b", "k", Vec::new()).await.unwrap();
+        first.write(b"a").await.unwrap();
+        assert!(
+            first
+                .commit_over(store, t, &Version::NONE)
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        let (_, _, v) = store.get_versioned("b", "k", true).await.unwrap().unwrap();
+        let mut next = store.begin("b", "k", Vec::new()).await.unwrap();
+        next.write(b"ab").await.unwrap();
+        assert!(
+            store
+                .set_header("b", "k", "x-cos-acl", Some("public-read"))
+                .await
+                .unwrap()
+        );
+        assert!(next.commit_over(store, t, &v).await.unwrap().is_some());
+        let (meta, _) = store.get("b", "k", true).await.unwrap().unwrap();
+        assert_eq!(meta.len, 2);
+        assert_eq!(
+            meta.headers,
+            vec![("x-cos-acl".into(), "public-read".into())]
+        );
+
+        // Another upload landed: the version read is gone.
+        let (_, _, v) = store.get_versioned("b", "k", true).await.unwrap().unwrap();
+        let mut late = store.begin("b", "k", Vec::new()).await.unwrap();
+        late.write(b"abc").await.unwrap();
+        put(b"xyz!").await;
+        assert_eq!(late.commit_over(store, t, &v).await.unwrap(), None);
+        assert_eq!(store.get("b", "k", true).await.unwrap().unwrap().0.len, 4);
+        store.delete("b", "k").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn commit_over_in_memory() {
+        let store = Store::open(&Storage::Memory, 100).await.unwrap();
+        commit_over_keeps_to_its_version(&store).await;
+        assert_eq!(used(&store), 0);
+    }
+
+    #[tokio::test]
+    async fn commit_over_on_disk() {
+        let dir = std::env::temp_dir().join(format!("cos-sign-over-{}", std::process::id()));
+        let store = Store::open(&Storage::Disk(dir.clone()), 0).await.unwrap();
+        commit_over_keeps_to_its_version(&store).await;
+        let left: Vec<_> = std::fs::read_dir(dir.join("b")).unwrap().collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
