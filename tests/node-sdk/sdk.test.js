@@ -372,6 +372,55 @@ describe('objects', () => {
   });
 });
 
+// --- append ----------------------------------------------------------------------------------
+
+describe('appendObject', () => {
+  test('appends build an appendable object: next position, ETag, GET and HEAD', async () => {
+    const key = k('append/log é.txt');
+    const parts = [Buffer.from('first\n'), bytes(70_000), Buffer.alloc(0), bytes(3)];
+    let whole = Buffer.alloc(0);
+    for (const [i, part] of parts.entries()) {
+      const Headers = i === 0 ? { 'Content-Type': 'text/plain', 'x-cos-meta-by': 'node' } : {};
+      const got = await cos.appendObject(obj({ Key: key, Position: whole.length, Body: part, Headers }));
+      whole = Buffer.concat([whole, part]);
+      assert.equal(got.statusCode, 200);
+      assert.equal(got.headers['x-cos-next-append-position'], String(whole.length));
+      assert.equal(got.headers.etag, quoted(md5(whole)));
+    }
+    const got = await cos.getObject(obj({ Key: key }));
+    assert.ok(got.Body.equals(whole), 'the bytes read back are not the appends in order');
+    assert.equal(got.headers['x-cos-object-type'], 'appendable');
+    assert.equal(got.headers['content-type'], 'text/plain');
+    assert.equal(got.headers['x-cos-meta-by'], 'node');
+    // The SDK's sample reads the next position from headObject's Content-Length.
+    const head = await cos.headObject(obj({ Key: key }));
+    assert.equal(head.headers['content-length'], String(whole.length));
+    assert.equal(head.headers['x-cos-object-type'], 'appendable');
+  });
+
+  test('a wrong position is 409 PositionNotEqualToLength; a normal object 409 ObjectNotAppendable', async () => {
+    const key = k('append/positions');
+    await cos.appendObject(obj({ Key: key, Position: 0, Body: Buffer.from('abc') }));
+    for (const wrong of [0, 2, 4]) {
+      await rejectsWith(
+        cos.appendObject(obj({ Key: key, Position: wrong, Body: Buffer.from('x') })),
+        409,
+        'PositionNotEqualToLength'
+      );
+    }
+    await cos.putObject(obj({ Key: key, Body: Buffer.from('normal') }));
+    const head = await cos.headObject(obj({ Key: key }));
+    assert.equal(head.headers['x-cos-object-type'], undefined);
+    await rejectsWith(
+      cos.appendObject(obj({ Key: key, Position: 6, Body: Buffer.from('x') })),
+      409,
+      'ObjectNotAppendable'
+    );
+    const got = await cos.getObject(obj({ Key: key }));
+    assert.equal(got.Body.toString(), 'normal');
+  });
+});
+
 // --- listing ---------------------------------------------------------------------------------
 
 describe('getBucket', () => {
