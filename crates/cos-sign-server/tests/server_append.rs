@@ -479,3 +479,53 @@ async fn racing_appends_on_disk() {
     racing_appends(&handle).await;
     assert!(!dir.bucket_files().iter().any(|n| n.starts_with(".tmp-")));
 }
+
+/// An append cut off mid-body changes nothing and leaves no temporary file.
+#[tokio::test]
+async fn a_cut_append_changes_nothing() {
+    let dir = TempDir::new("append-cut");
+    let handle = start_disk(dir.path()).await;
+    let c = proxy_client(&handle);
+    append_ok(&c, "cut", 0, b"kept", b"kept").await;
+    let params = [("append", ""), ("position", "4")];
+    let auth = authorization("POST", "cut", &params, &[("host", HOST)], ID, KEY, window());
+    let mut s = tokio::net::TcpStream::connect(handle.addr).await.unwrap();
+    let head = format!(
+        "POST /cut?append&position=4 HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {auth}\r\n\
+         Content-Length: 1000000\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&[b'x'; 300_000]).await.unwrap();
+    s.flush().await.unwrap();
+    // The append is under way: a temporary file holds the object and what came of the body.
+    let t = std::time::Instant::now();
+    while !dir.bucket_files().iter().any(|n| n.starts_with(".tmp-")) {
+        assert!(t.elapsed().as_secs() < 5, "{:?}", dir.bucket_files());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    drop(s);
+    let t = std::time::Instant::now();
+    while dir.bucket_files().iter().any(|n| n.starts_with(".tmp-")) {
+        assert!(t.elapsed().as_secs() < 5, "{:?}", dir.bucket_files());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(body_of(&c, "cut").await, (200, b"kept".to_vec()));
+    append_ok(&c, "cut", 4, b"!", b"kept!").await;
+}
+
+/// SSE-COS asked for by the first append is kept and echoed by every append, as PUT echoes it.
+#[tokio::test]
+async fn encryption_of_the_first_append_is_echoed_by_all() {
+    let handle = start_memory().await;
+    let c = proxy_client(&handle);
+    let sse = [("x-cos-server-side-encryption", "AES256")];
+    let resp = append_with(&c, "sse", "0", b"a", &sse).await;
+    assert_eq!(resp.headers()["x-cos-server-side-encryption"], "AES256");
+    let resp = append(&c, "sse", 1, b"b").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-cos-server-side-encryption"], "AES256");
+    let resp = fetch(&c, "HEAD", "sse").await;
+    assert_eq!(resp.headers()["x-cos-server-side-encryption"], "AES256");
+    let plain = append(&c, "plain", 0, b"a").await;
+    assert_eq!(plain.headers().get("x-cos-server-side-encryption"), None);
+}
