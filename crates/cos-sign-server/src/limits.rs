@@ -43,8 +43,9 @@ pub struct Limits {
     /// Connections served at once; further ones wait in the kernel's accept queue (nothing
     /// is allocated for them) until one closes.
     pub max_connections: usize,
-    /// The largest object one PUT may upload; larger is `EntityTooLarge` (a declared
-    /// `Content-Length` is refused before any byte is read).
+    /// The largest object one PUT may upload, and an appendable object may grow to by APPEND
+    /// Object; larger is `EntityTooLarge` (a declared `Content-Length` is refused before any
+    /// byte is read).
     pub max_object_size: u64,
     /// Bytes the memory store may hold: its objects together at most this, and the parts of
     /// its multipart uploads in progress together at most this again (so a Complete, which
