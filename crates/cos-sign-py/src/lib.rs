@@ -164,11 +164,16 @@ fn truthy(obj: Option<&Obj<'_>>) -> PyResult<bool> {
 /// A `Bucket` argument: a `str` (one with a lone surrogate as U+FFFD, which the SDK's pattern
 /// refuses as it refuses the surrogate), a `str` subclass whose format (kept in `room`)
 /// differs from its text, another type, or `None`.
+#[inline]
 fn bucket_arg<'a>(
     py: Python<'_>,
     obj: &'a Obj<'_>,
     room: &'a mut Option<String>,
 ) -> PyResult<Option<Bucket<'a>>> {
+    // the usual bucket, an exact `str`, first
+    if let Ok(s) = obj.cast_exact::<PyString>() {
+        return Ok(Some(Bucket::Name(s.to_str().unwrap_or("\u{FFFD}"))));
+    }
     if obj.is_none() {
         return Ok(None);
     }
@@ -1091,7 +1096,11 @@ fn convert<'a, 'py>(
 
 /// The signed path `"{}".format(key)` of a `str` subclass key starting with `/` (which the
 /// SDK signs as it is, `self._path = key`), when it differs from the key's text.
+#[inline]
 fn key_format<'py>(py: Python<'py>, key: &Obj<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+    if key.is_exact_instance_of::<PyString>() {
+        return Ok(None);
+    }
     let Ok(s) = key.cast::<PyString>() else {
         return Ok(None);
     };
