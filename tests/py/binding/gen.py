@@ -25,7 +25,7 @@ import random
 import string
 import time
 
-__all__ = ["Credential", "evaluate", "frozen_time", "generate", "generate_case", "SDK_ORDER"]
+__all__ = ["Credential", "Draws", "evaluate", "frozen_time", "generate", "generate_case", "SDK_ORDER"]
 
 # Positional order of the SDK's call signatures (qcloud_cos 1.9.44).
 SDK_ORDER = {
@@ -152,7 +152,9 @@ METHODS = ["PUT", "GET", "POST", "DELETE", "HEAD", "OPTIONS", "put", "Get", "gEt
            "PUT\u1c89", "\U00010d50", "\ua7cb\u03a3"]
 
 
-class _G:
+class Draws:
+    """Random draws from a seeded ``random.Random``: the base of each generator's ``_G``."""
+
     def __init__(self, rng):
         self.r = rng
 
@@ -162,6 +164,8 @@ class _G:
     def pick(self, seq):
         return self.r.choice(seq)
 
+
+class _G(Draws):
     def ident(self, n):
         return "".join(self.r.choice(string.ascii_letters + string.digits) for _ in range(n))
 

@@ -17,6 +17,7 @@ import decimal
 import enum
 import random
 
+from gen import Draws
 from gen_types import Conf, Fmt, Low, Text
 
 __all__ = ["evaluate_shape", "generate_shapes", "shape_case"]
@@ -145,16 +146,7 @@ def _instance(spec):
     raise ValueError(kind)
 
 
-class _G:
-    def __init__(self, rng):
-        self.r = rng
-
-    def p(self, prob):
-        return self.r.random() < prob
-
-    def pick(self, seq):
-        return self.r.choice(seq)
-
+class _G(Draws):
     def value(self):
         return self.pick(ODD_TEXT) if self.p(0.5) else self.pick(ODD_VALUES)
 

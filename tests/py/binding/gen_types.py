@@ -21,7 +21,7 @@ import fractions
 import random
 import types
 
-from gen import Credential, frozen_time
+from gen import Credential, Draws, frozen_time
 
 __all__ = ["auth_case", "evaluate_auth", "generate", "generate_auth", "type_case"]
 
@@ -119,16 +119,7 @@ CONTAINERS = ["dict", "dict", "dict", "Dict", "OrderedDict", "Message", "CaseIns
               "pairs", "names", "str", "set"]
 
 
-class _G:
-    def __init__(self, rng):
-        self.r = rng
-
-    def p(self, prob):
-        return self.r.random() < prob
-
-    def pick(self, seq):
-        return self.r.choice(seq)
-
+class _G(Draws):
     def text(self, pool, enums=tuple(Acl)):
         roll = self.r.random()
         s = self.pick(pool)
