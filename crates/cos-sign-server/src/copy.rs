@@ -8,6 +8,7 @@ use percent_encoding::percent_decode_str;
 use super::State;
 use super::acl::Acl;
 use super::bucket::{invalid_argument, xml_response};
+use super::crc64;
 use super::encryption::{self, AES256, SSE_HEADER};
 use super::error::CosError;
 use super::multipart::{
@@ -206,6 +207,7 @@ pub(crate) async fn copy(
         return Err(CosError::internal("the source object changed while copied"));
     }
     let now = state.now();
+    let crc = upload.crc64();
     let etag = upload
         .commit(&state.store, now)
         .await
@@ -213,10 +215,8 @@ pub(crate) async fn copy(
     let mut x = XmlOut::new("CopyObjectResult");
     x.field("ETag", &format!("\"{etag}\""))
         .field("LastModified", &iso8601(now));
-    Ok(encryption::echo(
-        xml_response(ctx, StatusCode::OK, x.finish()),
-        encrypted,
-    ))
+    let resp = xml_response(ctx, StatusCode::OK, x.finish());
+    Ok(crc64::echo(encryption::echo(resp, encrypted), crc))
 }
 
 /// Upload Part - Copy: PUT Object?partNumber=N&uploadId=ID with `x-cos-copy-source` and
@@ -250,6 +250,7 @@ pub(crate) async fn upload_part_copy(
         return Err(CosError::internal("the source object changed while copied"));
     }
     let now = state.now();
+    let crc = part.crc64();
     let etag = part
         .commit(&state.parts, now)
         .await
@@ -258,10 +259,8 @@ pub(crate) async fn upload_part_copy(
     let mut x = XmlOut::new("CopyPartResult");
     x.field("ETag", &format!("\"{etag}\""))
         .field("LastModified", &iso8601(now));
-    Ok(encryption::echo(
-        xml_response(ctx, StatusCode::OK, x.finish()),
-        encrypted,
-    ))
+    let resp = xml_response(ctx, StatusCode::OK, x.finish());
+    Ok(crc64::echo(encryption::echo(resp, encrypted), crc))
 }
 
 #[cfg(test)]

@@ -77,6 +77,7 @@ mod buckets;
 mod copy;
 mod cors;
 mod cors_ops;
+mod crc64;
 mod delete_multiple;
 mod encryption;
 mod error;

@@ -10,6 +10,7 @@ use super::bucket::{
     Listing, common_prefix, enc, invalid_argument, listing_xml, max_param, owner, storage_class,
     url_encoding, xml_response,
 };
+use super::crc64;
 use super::encryption;
 use super::error::CosError;
 use super::object_ops::stored_headers;
@@ -135,12 +136,14 @@ pub(crate) async fn upload_part(
     if expected.is_some_and(|e| e != part.digest()) {
         return Err(CosError::bad_digest().into());
     }
+    let crc = part.crc64();
     let etag = part
         .commit(&state.parts, state.now())
         .await
         .map_err(CosError::storage)?
         .ok_or_else(no_such_upload)?;
-    Ok(encryption::echo(etag_response(ctx, &etag), encrypted))
+    let resp = encryption::echo(etag_response(ctx, &etag), encrypted);
+    Ok(crc64::echo(resp, crc))
 }
 
 /// The `partNumber` of a part request (Upload Part, Upload Part - Copy): 1 to 10000.
@@ -310,6 +313,7 @@ async fn join_parts(
             .await
             .map_err(write_error)?;
     }
+    let crc = upload.crc64();
     upload
         .commit(&state.store, state.now())
         .await
@@ -330,10 +334,8 @@ async fn join_parts(
         .field("Bucket", bucket)
         .field("Key", key)
         .field("ETag", &format!("\"{etag}\""));
-    Ok(encryption::echo(
-        xml_response(ctx, StatusCode::OK, x.finish()),
-        encrypted,
-    ))
+    let resp = xml_response(ctx, StatusCode::OK, x.finish());
+    Ok(crc64::echo(encryption::echo(resp, encrypted), crc))
 }
 
 /// DELETE Object?uploadId=ID.

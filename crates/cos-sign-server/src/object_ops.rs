@@ -11,6 +11,7 @@ use hyper::{Response, StatusCode};
 
 use super::State;
 use super::acl::{self, Acl};
+use super::crc64;
 use super::encryption::{self, SSE_HEADER};
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
@@ -519,11 +520,13 @@ pub(crate) async fn put(
     {
         return Err(CosError::bad_digest().into());
     }
+    let crc = upload.crc64();
     let etag = upload
         .commit(&state.store, state.now())
         .await
         .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
-    Ok(encryption::echo(etag_response(ctx, &etag), encrypted))
+    let resp = encryption::echo(etag_response(ctx, &etag), encrypted);
+    Ok(crc64::echo(resp, crc))
 }
 
 #[cfg(test)]

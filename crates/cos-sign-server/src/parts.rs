@@ -22,6 +22,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use tokio::io::AsyncWriteExt;
 
 use super::Storage;
+use super::crc64::Crc64;
 use super::store::{
     Claim, Content, Held, Reservation, TempFile, hex, release, room_replacing, set_modified,
 };
@@ -284,6 +285,7 @@ impl Parts {
         Ok(Some(PartWriter {
             sink,
             md5: Md5::new(),
+            crc: Crc64::new(),
             len: 0,
             bucket: bucket.to_owned(),
             id: id.to_owned(),
@@ -549,6 +551,7 @@ enum PartSink {
 pub(crate) struct PartWriter {
     sink: PartSink,
     md5: Md5,
+    crc: Crc64,
     len: u64,
     bucket: String,
     id: String,
@@ -571,6 +574,7 @@ impl PartWriter {
             PartSink::Disk { file, .. } => file.write_all(data).await?,
         }
         self.md5.update(data);
+        self.crc.update(data);
         self.len += data.len() as u64;
         Ok(())
     }
@@ -582,6 +586,11 @@ impl PartWriter {
     /// Bytes received so far.
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// The CRC-64 (`x-cos-hash-crc64ecma`) of the bytes received.
+    pub fn crc64(&self) -> u64 {
+        self.crc.value()
     }
 
     /// Stores the part (replacing one of the same number), last modified at `now` (the

@@ -21,6 +21,7 @@ use subtle::ConstantTimeEq;
 use super::State;
 use super::body::{next_chunk, request_timeout};
 use super::bucket::{invalid_argument, xml_response};
+use super::crc64;
 use super::error::CosError;
 use super::object_ops::headers_to_store;
 use super::request::{self, check_key, digits, valid_bucket};
@@ -613,6 +614,7 @@ async fn upload(
     while form.fill().await? {
         form.buf.clear();
     }
+    let crc = up.crc64();
     let etag = format!(
         "\"{}\"",
         up.commit(&state.store, state.now()).await.map_err(io)?
@@ -640,6 +642,7 @@ async fn upload(
                     .map_err(|_| invalid_argument("success_action_redirect is not a valid URL."))?,
             )
             .header(header::ETAG, etag.as_str())
+            .header(crc64::HEADER, crc)
             .header(header::CONTENT_LENGTH, 0)
             .body(empty())
             .map_err(|e| CosError::internal(format!("bad response: {e}")))?;
@@ -662,7 +665,7 @@ async fn upload(
         resp.headers_mut().insert(header::ETAG, e);
         resp.headers_mut().insert(header::LOCATION, l);
     }
-    Ok((resp, key))
+    Ok((crc64::echo(resp, crc), key))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! cos-sign-object 2 <etag: 32 hex, or <32 hex>-<parts> for a completed multipart upload>\n
+//! c: <CRC-64 of the bytes (x-cos-hash-crc64ecma), 20 decimal digits>\n   (files written since)
 //! key: <percent-encoded key>\n
 //! g: <generation: unique to this file>\n
 //! h: <header name> <percent-encoded value>\n      (one line per stored header)
@@ -44,6 +45,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, ReadBuf};
 
 use super::Storage;
+use super::crc64::{self, Crc64};
 
 const MAGIC: &str = "cos-sign-object 2 ";
 const MAGIC_V1: &str = "cos-sign-object 1 ";
@@ -54,6 +56,10 @@ const TMP_PREFIX: &str = ".tmp-";
 /// The folder of override files under the data folder.
 const META_DIR: &str = ".meta";
 const OVERRIDE_MAGIC: &str = "cos-sign-override 1 ";
+/// The line of an object file's CRC-64 (see the module docs), written at a fixed width so
+/// the value can be filled in once the bytes are in.
+const CRC_LINE: &str = "c: ";
+const CRC_DIGITS: usize = 20;
 
 const KEY_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -568,9 +574,11 @@ impl Store {
         &self,
         bucket: &str,
         key: &str,
-        headers: Vec<(String, String)>,
+        mut headers: Vec<(String, String)>,
         etag: Option<String>,
     ) -> io::Result<Upload> {
+        // The CRC is the new bytes' (a copy's headers hold the source's).
+        headers.retain(|(n, _)| n != crc64::HEADER);
         let kind = match self {
             Store::Memory { used, cap, map } => {
                 let map = map
@@ -587,9 +595,14 @@ impl Store {
                 tokio::fs::create_dir_all(&bucket_dir).await?;
                 let (mut file, guard) = TempFile::create(&bucket_dir).await?;
                 let generation = new_generation();
+                let first = format!(
+                    "{MAGIC}{}\n",
+                    etag.clone().unwrap_or_else(|| "0".repeat(32))
+                );
+                let crc_at = (first.len() + CRC_LINE.len()) as u64;
                 let mut header = format!(
-                    "{MAGIC}{}\nkey: {}\ng: {generation}\n",
-                    etag.clone().unwrap_or_else(|| "0".repeat(32)),
+                    "{first}{CRC_LINE}{}\nkey: {}\ng: {generation}\n",
+                    "0".repeat(CRC_DIGITS),
                     utf8_percent_encode(key, KEY_SET),
                 );
                 for (n, v) in &headers {
@@ -606,12 +619,14 @@ impl Store {
                     guard,
                     dest: Self::object_path(dir, bucket, key),
                     generation,
+                    crc_at,
                 }
             }
         };
         Ok(Upload {
             kind,
             md5: Md5::new(),
+            crc: Crc64::new(),
             len: 0,
             bucket: bucket.to_owned(),
             key: key.to_owned(),
@@ -801,6 +816,8 @@ enum UploadKind {
         dest: PathBuf,
         /// The `g:` line of the file's header.
         generation: String,
+        /// Where the digits of the `c:` line start in the file.
+        crc_at: u64,
     },
 }
 
@@ -808,6 +825,7 @@ enum UploadKind {
 pub(crate) struct Upload {
     kind: UploadKind,
     md5: Md5,
+    crc: Crc64,
     len: u64,
     bucket: String,
     key: String,
@@ -849,6 +867,7 @@ impl Upload {
             UploadKind::Disk { file, .. } => file.write_all(data).await.map_err(WriteError::Io)?,
         }
         self.md5.update(data);
+        self.crc.update(data);
         self.len = self.len.saturating_add(n);
         Ok(())
     }
@@ -861,6 +880,11 @@ impl Upload {
     /// The MD5 of everything written.
     pub fn digest(&self) -> [u8; 16] {
         self.md5.clone().finalize().into()
+    }
+
+    /// The CRC-64 (`x-cos-hash-crc64ecma`) of everything written.
+    pub fn crc64(&self) -> u64 {
+        self.crc.value()
     }
 
     /// Makes the object visible (replacing any previous one), last modified at `now` (the
@@ -895,6 +919,7 @@ impl Upload {
     ) -> io::Result<Option<String>> {
         let preset = self.etag.is_some();
         let etag = self.etag.clone().unwrap_or_else(|| hex(&self.digest()));
+        let crc = self.crc64();
         match self.kind {
             UploadKind::Memory {
                 buf,
@@ -923,6 +948,9 @@ impl Upload {
                         headers.clone_from(&c.meta.headers);
                     }
                 }
+                // the bytes' own CRC, never one carried over
+                headers.retain(|(n, _)| n != crc64::HEADER);
+                headers.push((crc64::HEADER.to_owned(), crc.to_string()));
                 let obj = MemObject {
                     meta: Meta {
                         len: self.len,
@@ -942,14 +970,18 @@ impl Upload {
                 mut guard,
                 dest,
                 generation,
+                crc_at,
             } => {
                 file.flush().await?;
                 let mut file = file.into_inner();
                 if !preset {
                     file.seek(io::SeekFrom::Start(MAGIC.len() as u64)).await?;
                     file.write_all(etag.as_bytes()).await?;
-                    file.flush().await?;
                 }
+                file.seek(io::SeekFrom::Start(crc_at)).await?;
+                file.write_all(format!("{crc:0CRC_DIGITS$}").as_bytes())
+                    .await?;
+                file.flush().await?;
                 // The file's time is the object's Last-Modified: the server's clock.
                 set_modified(&file, now).await?;
                 file.sync_all().await?;
@@ -1057,10 +1089,13 @@ async fn read_header(
     let mut key = None;
     let mut generation = String::new();
     let mut headers = Vec::new();
+    let mut crc = None;
     let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
     for line in lines {
         if let Some(k) = line.strip_prefix("key: ") {
             key = Some(decode(k));
+        } else if let Some(c) = line.strip_prefix(CRC_LINE) {
+            crc = Some(c.parse::<u64>().map_err(|_| bad())?);
         } else if let Some(g) = line.strip_prefix("g: ") {
             g.clone_into(&mut generation);
         } else if let Some(c) = line.strip_prefix("content-type: ") {
@@ -1070,6 +1105,10 @@ async fn read_header(
         {
             headers.push((decode(n), decode(v)));
         }
+    }
+    // After the stored headers (`content-type` first), as in memory.
+    if let Some(crc) = crc {
+        headers.push((crc64::HEADER.to_owned(), crc.to_string()));
     }
     Ok((end as u64, etag, key.ok_or_else(bad)?, headers, generation))
 }
@@ -1382,10 +1421,13 @@ mod tests {
                 .unwrap()
         );
         let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+        // CRC-64s of the bytes, from crcmod (see `crc64`).
+        let crc = |v: &str| pair(crc64::HEADER, v);
         assert_eq!(
             headers_of(&store).await,
             vec![
                 pair("content-type", "text/plain"),
+                crc("12326705469913666358"),
                 pair("x-cos-acl", "public-read"),
                 pair("x-cos-tagging", "a=2")
             ]
@@ -1396,14 +1438,70 @@ mod tests {
             headers_of(&store).await,
             vec![
                 pair("content-type", "text/plain"),
+                crc("12326705469913666358"),
                 pair("x-cos-tagging", "a=2")
             ]
         );
         put(b"again").await;
         assert_eq!(
             headers_of(&store).await,
-            vec![pair("content-type", "text/plain")]
+            vec![
+                pair("content-type", "text/plain"),
+                crc("2735178203763289025")
+            ]
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Both stores keep the CRC-64 of the bytes written (in pieces), not one the headers
+    /// given bring (a copy's are its source's); a preset ETag (Complete) keeps its own slot;
+    /// an object file written before CRCs were kept has none, and its bytes read as before.
+    #[tokio::test]
+    async fn the_crc64_of_the_bytes_is_kept() {
+        let dir = std::env::temp_dir().join(format!("cos-sign-crc64-{}", std::process::id()));
+        let disk = Store::open(&Storage::Disk(dir.clone()), 0).await.unwrap();
+        let memory = Store::open(&Storage::Memory, 1 << 20).await.unwrap();
+        let stale = vec![
+            ("content-type".to_owned(), "text/plain".to_owned()),
+            (crc64::HEADER.to_owned(), "1".to_owned()),
+        ];
+        for store in [&disk, &memory] {
+            for etag in [None, Some("0123456789abcdef0123456789abcdef-2".to_owned())] {
+                let mut up = store
+                    .begin_with_etag("b", "k", stale.clone(), etag.clone())
+                    .await
+                    .unwrap();
+                up.write(b"a").await.unwrap();
+                up.write(b"bc").await.unwrap();
+                assert_eq!(up.crc64(), 3_231_342_946_509_354_535);
+                up.commit(store, SystemTime::UNIX_EPOCH).await.unwrap();
+                let (meta, content) = store.get("b", "k", false).await.unwrap().unwrap();
+                let crcs: Vec<&str> = meta
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n == crc64::HEADER)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                assert_eq!(crcs, ["3231342946509354535"]);
+                let want = etag.unwrap_or_else(|| "900150983cd24fb0d6963f7d28e17f72".to_owned());
+                assert_eq!((meta.etag.as_str(), meta.len), (want.as_str(), 3));
+                let mut body = ContentBody::new(content.unwrap(), meta.len);
+                let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(frame.into_data().unwrap(), Bytes::from_static(b"abc"));
+            }
+        }
+        // A file of the same version without a `c:` line.
+        let etag = "0123456789abcdef0123456789abcdef";
+        let file = Store::object_path(&dir, "b", "old");
+        std::fs::write(&file, format!("{MAGIC}{etag}\nkey: old\ng: 1\n\nxyz")).unwrap();
+        let (meta, _) = disk.get("b", "old", true).await.unwrap().unwrap();
+        assert_eq!((meta.len, meta.headers.len()), (3, 0));
+        // A `c:` line that holds no number is no object file.
+        std::fs::write(&file, format!("{MAGIC}{etag}\nc: x\nkey: old\n\nxyz")).unwrap();
+        assert!(disk.get("b", "old", true).await.is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -1475,7 +1573,14 @@ mod tests {
         assert_eq!(used(&store), 60);
         let (meta, _) = store.get("b", "k", true).await.unwrap().unwrap();
         assert_eq!((meta.len, meta.modified), (60, t));
-        assert_eq!(meta.headers, vec![("x-cos-tagging".into(), "a=1".into())]);
+        // (The CRC-64 of the 60 bytes from crcmod, see `crc64`.)
+        assert_eq!(
+            meta.headers,
+            vec![
+                (crc64::HEADER.into(), "17523276967619283551".into()),
+                ("x-cos-tagging".into(), "a=1".into())
+            ]
+        );
         // An upload claimed the object: the retagged one counts anew until the upload ends,
         // then its 30 bytes are all that is counted.
         let mut a = store.begin("b", "k", Vec::new()).await.unwrap();
