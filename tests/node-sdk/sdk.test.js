@@ -346,6 +346,19 @@ describe('objects', () => {
     await rejectsWith(cos.getBucketLifecycle(bucket), 501, 'NotImplemented');
   });
 
+  test('x-cos-hash-crc64ecma on putObject, headObject and a ranged getObject (what downloadFile compares)', async () => {
+    const key = k('crc/hello');
+    // CRC-64/ECMA-182 of "hello" as COS and the SDKs compute it (from Python's crcmod).
+    const crc = '11177612005948864433';
+    const put = await cos.putObject(obj({ Key: key, Body: Buffer.from('hello') }));
+    assert.equal(put.headers['x-cos-hash-crc64ecma'], crc);
+    const head = await cos.headObject(obj({ Key: key }));
+    assert.equal(head.headers['x-cos-hash-crc64ecma'], crc);
+    const part = await cos.getObject(obj({ Key: key, Range: 'bytes=1-2' }));
+    assert.equal(part.Body.toString(), 'el');
+    assert.equal(part.headers['x-cos-hash-crc64ecma'], crc);
+  });
+
   test('object tagging: tags on upload, put/get/delete tagging, x-cos-tagging-count; SSE-COS echoed', async () => {
     const key = k('tagging/x.txt');
     const put = await cos.putObject(obj({
