@@ -346,6 +346,18 @@ describe('objects', () => {
     await rejectsWith(cos.getBucketLifecycle(bucket), 501, 'NotImplemented');
   });
 
+  test('getBucketVersioning: never enabled (no Status); putBucketVersioning is 501', async () => {
+    const bucket = { Bucket: BUCKET, Region: REGION };
+    const v = await cos.getBucketVersioning(bucket);
+    assert.equal(v.statusCode, 200);
+    assert.deepEqual(v.VersioningConfiguration, {});
+    await rejectsWith(
+      cos.putBucketVersioning({ ...bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+      501,
+      'NotImplemented'
+    );
+  });
+
   test('x-cos-hash-crc64ecma on putObject, headObject and a ranged getObject (what downloadFile compares)', async () => {
     const key = k('crc/hello');
     // CRC-64/ECMA-182 of "hello" as COS and the SDKs compute it (from Python's crcmod).

@@ -50,6 +50,17 @@ pub(crate) fn location(ctx: &Ctx, vreq: &VerifiedRequest) -> Result<Response<Bod
     Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 
+/// GET Bucket versioning: this server keeps one version of each object and cannot enable
+/// versioning (PUT Bucket versioning is `NotImplemented`), so every bucket answers as COS
+/// answers for one that never had it enabled: a `VersioningConfiguration` without `Status`.
+pub(crate) fn versioning(ctx: &Ctx) -> Response<Body> {
+    xml_response(
+        ctx,
+        StatusCode::OK,
+        XmlOut::new("VersioningConfiguration").finish(),
+    )
+}
+
 /// The region of a COS host `<bucket>.cos.<region>.<domain>` (`cos-internal.` too), its port
 /// and a trailing dot ignored.
 pub(crate) fn region_of_host(host: &str) -> Option<&str> {

@@ -25,6 +25,7 @@ use super::{
 pub(crate) enum Op {
     HeadBucket,
     BucketLocation,
+    GetBucketVersioning,
     ListObjects,
     PutBucket,
     DeleteBucket,
@@ -103,6 +104,10 @@ pub(crate) fn route(
     copy_source: bool,
 ) -> Op {
     let has = |n: &str| params.iter().any(|(k, _)| k == n);
+    // Reading a bucket's versioning state is answered (never enabled); setting it is not.
+    if !object && matches!(method.as_str(), "GET" | "HEAD") && has("versioning") {
+        return Op::GetBucketVersioning;
+    }
     if let Some(sub) = UNSUPPORTED.iter().find(|s| has(s)) {
         return Op::NotImplemented(sub);
     }
@@ -227,6 +232,7 @@ async fn run(
     let result = match op {
         Op::HeadBucket => buckets::head(state, ctx, vreq).await,
         Op::BucketLocation => bucket::location(ctx, vreq),
+        Op::GetBucketVersioning => Ok(bucket::versioning(ctx)),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
         Op::PutBucket => buckets::create(state, ctx, vreq).await,
         Op::DeleteBucket => buckets::delete(state, ctx, vreq).await,
@@ -314,6 +320,14 @@ mod tests {
         );
         assert_eq!(
             r(Method::PUT, false, &["versioning"], false),
+            Op::NotImplemented("versioning")
+        );
+        assert_eq!(
+            r(Method::GET, false, &["versioning"], false),
+            Op::GetBucketVersioning
+        );
+        assert_eq!(
+            r(Method::GET, true, &["versioning"], false),
             Op::NotImplemented("versioning")
         );
         assert_eq!(r(Method::PUT, true, &["tagging"], false), Op::PutTagging);

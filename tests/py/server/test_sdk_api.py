@@ -413,7 +413,7 @@ def test_delete_objects_raw(server):
 def test_unsupported_operations_answer_not_implemented(client):
     for call in (
         lambda: client.get_bucket_website(Bucket=BUCKET),
-        lambda: client.get_bucket_versioning(Bucket=BUCKET),
+        lambda: client.put_bucket_versioning(Bucket=BUCKET, Status="Enabled"),
         lambda: client.get_bucket_lifecycle(Bucket=BUCKET),
         lambda: client.get_bucket_referer(Bucket=BUCKET),
         # Sub-resources that were taken for List Objects, GET or PUT Object before.

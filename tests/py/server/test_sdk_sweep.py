@@ -5,13 +5,16 @@ Part - Copy) with the CRC-64 of the bytes written, and GET and HEAD with the obj
 ranged GET too); `download_file(EnableCRC=True)` reads it from HEAD and compares it with the
 file it wrote, so without it the call failed with a KeyError. Expected values come from
 `crcmod`, built exactly as qcloud_cos builds it, over the bytes the test sent.
+
+`get_bucket_versioning`: answered 501 before; COS answers a bucket that never had versioning
+enabled with an empty `VersioningConfiguration`, and this server never enables it.
 """
 
 import os
 
 import crcmod
 import pytest
-from qcloud_cos.cos_exception import CosClientError
+from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from server_helpers import BUCKET, REGION, Server, ip_client
 
@@ -149,3 +152,17 @@ def test_disk_store_keeps_the_crc64_across_a_restart_and_tag_changes(server_bina
         assert head["x-cos-tagging-count"] == "1"
     finally:
         s.stop()
+
+
+def test_get_bucket_versioning_is_never_enabled(any_server):
+    client = ip_client(any_server)
+    # The SDK's reading of `<VersioningConfiguration/>`: the root, empty.
+    assert client.get_bucket_versioning(Bucket=BUCKET) == {"VersioningConfiguration": None}
+    with pytest.raises(CosServiceError) as info:
+        client.put_bucket_versioning(Bucket=BUCKET, Status="Enabled")
+    assert (info.value.get_status_code(), info.value.get_error_code()) == (501, "NotImplemented")
+    # Still never enabled, and an object's versions stay unanswered.
+    assert client.get_bucket_versioning(Bucket=BUCKET) == {"VersioningConfiguration": None}
+    with pytest.raises(CosServiceError) as info:
+        client.list_objects_versions(Bucket=BUCKET)
+    assert info.value.get_error_code() == "NotImplemented"
