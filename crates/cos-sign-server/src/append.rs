@@ -9,7 +9,8 @@
 //!   normal object (PUT, Complete, Copy, POST Object) is 409 `ObjectNotAppendable`, and any
 //!   of those over an appendable object makes it normal. A missing or malformed `position`
 //!   is 400 `InvalidArgument`; a body without `Content-Length` 411 `MissingContentLength`.
-//! - The answer is 200 with `x-cos-next-append-position` (the new length) and `ETag`, the
+//! - The answer is 200 with `x-cos-next-append-position` (the new length), the whole
+//!   object's `x-cos-hash-crc64ecma`, and `ETag`, the
 //!   MD5 of the whole object after the append (COS documents it as "the unique identifier of
 //!   the object"; after the first append it is the MD5 of that append, as in COS's example).
 //!   GET and HEAD answer `x-cos-object-type: appendable`; the next position is their
@@ -31,6 +32,7 @@ use md5::{Digest, Md5};
 
 use super::State;
 use super::body::{closing, content_md5, next_chunk};
+use super::crc64;
 use super::encryption;
 use super::error::CosError;
 use super::multipart::write_error;
@@ -197,13 +199,13 @@ pub(crate) async fn append(
     if expected_md5.is_some_and(|e| e != <[u8; 16]>::from(part.finalize())) {
         return Err(CosError::bad_digest().into());
     }
-    let next = upload.len();
+    let (next, crc) = (upload.len(), upload.crc64());
     let etag = upload
         .commit_over(&state.store, state.now(), &base.version)
         .await
         .map_err(CosError::storage)?
         .ok_or_else(position_mismatch)?;
-    let mut resp = encryption::echo(etag_response(ctx, &etag), encrypted);
+    let mut resp = crc64::echo(encryption::echo(etag_response(ctx, &etag), encrypted), crc);
     resp.headers_mut().insert(NEXT_POSITION, next.into());
     Ok(resp)
 }

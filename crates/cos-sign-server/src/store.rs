@@ -1638,9 +1638,18 @@ mod tests {
         assert!(next.commit_over(store, t, &v).await.unwrap().is_some());
         let (meta, _) = store.get("b", "k", true).await.unwrap().unwrap();
         assert_eq!(meta.len, 2);
+        // the ACL kept, and the CRC-64 of the new bytes (not the old object's)
+        // (in any order: the disk store reads the CRC from its own line)
+        let mut crc = Crc64::new();
+        crc.update(b"ab");
+        let mut headers = meta.headers.clone();
+        headers.sort();
         assert_eq!(
-            meta.headers,
-            vec![("x-cos-acl".into(), "public-read".into())]
+            headers,
+            vec![
+                ("x-cos-acl".into(), "public-read".into()),
+                (crc64::HEADER.into(), crc.value().to_string())
+            ]
         );
 
         // Another upload landed: the version read is gone.

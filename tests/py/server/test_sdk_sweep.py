@@ -113,6 +113,22 @@ def test_download_file_with_enable_crc(any_server, tmp_path):
         assert dest.read_bytes() == data
 
 
+def test_appends_carry_the_crc64_of_the_whole_object(any_server, tmp_path):
+    """APPEND Object answers the CRC-64 of the whole object after it, as GET and HEAD do,
+    so `download_file(EnableCRC=True)` of an appendable object checks out."""
+    client = ip_client(any_server)
+    key = "crc/append.log"
+    whole = b""
+    for part in (b"first\n", os.urandom(70_000), b"", b"last\n"):
+        got = client.append_object(Bucket=BUCKET, Key=key, Position=len(whole), Data=part)
+        whole += part
+        assert got[CRC] == str(crc64(whole))
+    assert client.head_object(Bucket=BUCKET, Key=key)[CRC] == str(crc64(whole))
+    dest = tmp_path / "append.log"
+    client.download_file(Bucket=BUCKET, Key=key, DestFilePath=str(dest), EnableCRC=True)
+    assert dest.read_bytes() == whole
+
+
 def test_download_file_with_enable_crc_catches_a_changed_file(any_server, tmp_path, monkeypatch):
     """The check the SDK makes is a real one: a file that differs from the object is refused."""
     import qcloud_cos.resumable_downloader as rd
