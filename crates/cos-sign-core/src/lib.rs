@@ -20,6 +20,10 @@
 //! verified, so a caller acting on such a request must act on that same occurrence (or refuse
 //! duplicates, as the local server does).
 //!
+//! Beside signing, [`crc64`] computes the CRC-64 COS sends as `x-cos-hash-crc64ecma`, with
+//! the combination of two pieces' CRCs, so that clients can check the bytes they send and
+//! receive.
+//!
 //! ```
 //! use cos_sign_core::{KeyTime, Request, SigningKey};
 //!
@@ -45,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod crc64;
 mod encode;
 mod error;
 pub mod fields;
