@@ -5,12 +5,14 @@ use std::time::Instant;
 use bytes::Bytes;
 use cos_sign_std::method::Method;
 use cos_sign_std::signer::{PresignedRequest, SignOptions};
+use futures_util::TryStreamExt;
 use md5::{Digest, Md5};
 use reqwest::Url;
 use reqwest::header::{self, HeaderMap};
 
 use crate::client::{Client, GetOutput, ObjectMeta, Remake, UploadOutput};
-use crate::error::{ClientError, CosError};
+use crate::crc::BodyHash;
+use crate::error::{ClientError, CosError, Crc64Check};
 use crate::options::TransferOptions;
 
 /// A bucket of a [`Client`] (`client.bucket("examplebucket-1250000000")`). Cheap to clone.
@@ -216,10 +218,11 @@ impl Bucket {
     }
 
     /// PUT Object from bytes with options (headers, metadata, content type; headers of the
-    /// allow-list are signed).
+    /// allow-list are signed). When COS answers with `x-cos-hash-crc64ecma`, it must be the
+    /// CRC-64 of `body`.
     ///
     /// # Errors
-    /// Signing, HTTP, a timeout, or COS's error answer.
+    /// Signing, HTTP, a timeout, COS's error answer, [`ClientError::Crc64`].
     pub async fn put_with(
         &self,
         key: &str,
@@ -239,6 +242,8 @@ impl Bucket {
                     .build()?)
             })
             .await?;
+        let sent = cos_sign_core::crc64::checksum(&body);
+        crate::crc::check_answer(Crc64Check::Upload, &resp, sent)?;
         if let Some(p) = opts.progress_mut() {
             p(len, Some(len));
         }
@@ -247,10 +252,12 @@ impl Bucket {
 
     /// PUT Object from a stream of byte chunks. With `content_length` the request carries it
     /// (COS requires it for PUT Object); without, the body is sent chunked. Never retried
-    /// (the stream cannot be replayed).
+    /// (the stream cannot be replayed). The chunks are hashed as they go: COS's
+    /// `x-cos-hash-crc64ecma`, when it answers with it, must be their CRC-64.
     ///
     /// # Errors
-    /// Signing, HTTP, the stream's error, a timeout, or COS's error answer.
+    /// Signing, HTTP, the stream's error, a timeout, COS's error answer,
+    /// [`ClientError::Crc64`].
     pub async fn put_stream<S>(
         &self,
         key: &str,
@@ -269,19 +276,25 @@ impl Bucket {
         if let Some(n) = content_length {
             req = req.header(header::CONTENT_LENGTH, n);
         }
-        let mut once = Some(req.body(reqwest::Body::wrap_stream(stream)).build()?);
+        let hash = BodyHash::shared(false);
+        let chunks = stream.into_stream().map_ok(Bytes::from);
+        let body = crate::crc::hashed_body(chunks, hash.clone());
+        let mut once = Some(req.body(body).build()?);
         let remake: Remake<'_> = Box::new(move || Ok(once.take()));
         let resp = self.client.send(remake, true, true).await?;
+        let sent = BodyHash::snapshot(&hash).crc64();
+        crate::crc::check_answer(Crc64Check::Upload, &resp, sent)?;
         Ok(UploadOutput::single(
             resp.headers(),
             content_length.unwrap_or(0),
         ))
     }
 
-    /// GET Object into memory.
+    /// GET Object into memory. When COS sends `x-cos-hash-crc64ecma`, it must be the CRC-64
+    /// of the bytes received.
     ///
     /// # Errors
-    /// Signing, HTTP, a timeout, or COS's error answer.
+    /// Signing, HTTP, a timeout, COS's error answer, [`ClientError::Crc64`].
     pub async fn get(&self, key: &str) -> Result<GetOutput, ClientError> {
         let started = Instant::now();
         let resp = self
@@ -289,10 +302,13 @@ impl Bucket {
             .await?;
         crate::client::check_get(&resp, false)?;
         let meta = ObjectMeta::from_headers(resp.headers());
+        let cos_crc = crate::crc::reported(resp.status().as_u16(), resp.headers())?;
         let body = resp
             .bytes()
             .await
             .map_err(|e| self.client.transport_error(e, started))?;
+        let got = cos_sign_core::crc64::checksum(&body);
+        crate::crc::compare(Crc64Check::Download, cos_crc, got)?;
         Ok(GetOutput { body, meta })
     }
 
@@ -483,10 +499,12 @@ impl Bucket {
         Ok(b)
     }
 
-    /// Upload Part from bytes: the part's ETag (checked to be the MD5 of `body`).
+    /// Upload Part from bytes: the part's ETag (checked to be the MD5 of `body`; COS's
+    /// `x-cos-hash-crc64ecma`, when it answers with it, checked to be the CRC-64 of `body`).
     ///
     /// # Errors
-    /// Signing, HTTP, a timeout, COS's error answer, [`ClientError::Integrity`].
+    /// Signing, HTTP, a timeout, COS's error answer, [`ClientError::Integrity`],
+    /// [`ClientError::Crc64`].
     pub async fn upload_part(
         &self,
         key: &str,
@@ -514,6 +532,8 @@ impl Bucket {
                 actual: etag,
             });
         }
+        let crc = cos_sign_core::crc64::checksum(&body);
+        crate::crc::check_answer(Crc64Check::Part(part_number), &resp, crc)?;
         Ok(etag)
     }
 
@@ -609,7 +629,10 @@ impl Bucket {
     }
 
     /// Complete Multipart Upload with `(part number, ETag)` in order. Retried (completing
-    /// twice with the same list is harmless). An error inside a 200 answer is an error.
+    /// twice with the same list is harmless). An error inside a 200 answer is an error. The
+    /// answer's `x-cos-hash-crc64ecma` (the whole object's) is in the result's
+    /// [`ObjectMeta::crc64`], for the caller who knows the parts' CRCs to compare
+    /// ([`upload_file`](Self::upload_file) does).
     ///
     /// # Errors
     /// Signing, HTTP, a timeout, COS's error answer.
@@ -619,6 +642,20 @@ impl Bucket {
         upload_id: &str,
         parts: &[(u32, String)],
     ) -> Result<ObjectMeta, ClientError> {
+        Ok(self
+            .complete_multipart_answer(key, upload_id, parts)
+            .await?
+            .0)
+    }
+
+    /// [`complete_multipart`](Self::complete_multipart), with COS's CRC-64 of the object
+    /// when the answer reports it.
+    pub(crate) async fn complete_multipart_answer(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+    ) -> Result<(ObjectMeta, Option<u64>), ClientError> {
         let mut xml = String::from("<CompleteMultipartUpload>");
         for (n, etag) in parts {
             xml.push_str(&format!(
@@ -642,7 +679,8 @@ impl Bucket {
                 Ok(req)
             })
             .await?;
-        let (_, headers, text) = read_success(resp).await?;
+        let (status, headers, text) = read_success(resp).await?;
+        let crc = crate::crc::reported(status, &headers)?;
         let mut meta = ObjectMeta::from_headers(&headers);
         if let Some((_, e)) = crate::error::xml_fields(&text)
             .into_iter()
@@ -650,7 +688,7 @@ impl Bucket {
         {
             meta.etag = Some(e.trim_matches('"').to_owned());
         }
-        Ok(meta)
+        Ok((meta, crc))
     }
 
     /// Abort Multipart Upload.

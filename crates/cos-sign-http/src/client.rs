@@ -18,6 +18,10 @@
 //! * **Files** stream in 256 KiB chunks; downloads go to a temporary file beside the target,
 //!   renamed into place only once complete and checked; it is removed on any failure and when
 //!   the future is dropped.
+//! * **Integrity.** An MD5 ETag is checked against the bytes; COS's `x-cos-hash-crc64ecma`
+//!   (CRC-64/XZ, [`cos_sign_core::crc64`]) against the bytes sent by a PUT or a part and the
+//!   bytes received by a GET of the whole object ([`ClientError::Crc64`]); an answer without
+//!   it is not checked.
 //!
 //! ```no_run
 //! use cos_sign_http::{Client, TransferOptions};
@@ -41,6 +45,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
+use cos_sign_core::crc64::Crc64;
 use cos_sign_std::clock::Clock;
 use cos_sign_std::config::Endpoint;
 use cos_sign_std::credentials::CredentialsProvider;
@@ -53,7 +58,8 @@ use reqwest::{Method, Response, Url};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::error::{ClientError, CosError, TimeoutKind};
+use crate::crc::{BodyHash, SharedHash};
+use crate::error::{ClientError, CosError, Crc64Check, TimeoutKind};
 use crate::hex;
 use crate::options::{ProgressFn, TransferOptions};
 use crate::output::OutputFile;
@@ -268,6 +274,9 @@ pub struct ObjectMeta {
     pub request_id: Option<String>,
     /// `x-cos-meta-*` headers (names without the prefix, lowercase).
     pub metadata: Vec<(String, String)>,
+    /// `x-cos-hash-crc64ecma`: COS's CRC-64/XZ of the whole object (on a ranged GET too),
+    /// or of the part (Upload Part); `None` when absent or not a decimal number.
+    pub crc64: Option<u64>,
 }
 
 impl ObjectMeta {
@@ -286,6 +295,7 @@ impl ObjectMeta {
                     Some((name.to_owned(), v.to_str().ok()?.to_owned()))
                 })
                 .collect(),
+            crc64: get(crate::crc::HEADER).and_then(|v| v.parse().ok()),
         }
     }
 
@@ -334,6 +344,9 @@ pub struct DownloadOutput {
     pub md5: String,
     /// Whether the MD5 was checked against an MD5 ETag (and matched).
     pub md5_checked: bool,
+    /// Whether the CRC-64 of the bytes was checked against COS's `x-cos-hash-crc64ecma`
+    /// (and matched): COS sent it, and the download is the whole object.
+    pub crc64_checked: bool,
     /// Ranged requests used (0: one plain GET).
     pub ranges: u32,
 }
@@ -512,10 +525,11 @@ impl Client {
 
     /// Uploads the file `path` with a `PUT` to a pre-signed URL, streamed, with
     /// `Content-Length` and the options' headers (which the URL must have signed if COS
-    /// requires it). No signer needed. Retried like a signed PUT (the file is re-read).
+    /// requires it). No signer needed. Retried like a signed PUT (the file is re-read). COS's
+    /// `x-cos-hash-crc64ecma`, when it answers with it, must be the CRC-64 of the bytes sent.
     ///
     /// # Errors
-    /// A bad URL, the file, HTTP, a timeout, or COS's error answer.
+    /// A bad URL, the file, HTTP, a timeout, COS's error answer, [`ClientError::Crc64`].
     pub async fn upload_presigned(
         &self,
         url: &str,
@@ -527,8 +541,11 @@ impl Client {
         let len = file_len(path).await?;
         let headers = opts.request_headers()?;
         let (tx, rx) = mpsc::unbounded_channel::<(usize, u64)>();
+        let hash = BodyHash::shared(false);
+        let hasher = hash.clone();
         let remake: Remake<'_> = Box::new(move || {
-            let body = file_body(path, 0, len, Some((0, tx.clone())), None)?;
+            BodyHash::reset(&hasher);
+            let body = file_body(path, 0, len, Some((0, tx.clone())), Some(hasher.clone()))?;
             Ok(Some(
                 self.inner
                     .http
@@ -547,16 +564,19 @@ impl Client {
             opts.progress_mut(),
         )
         .await?;
+        let sent = BodyHash::snapshot(&hash).crc64();
+        crate::crc::check_answer(Crc64Check::Upload, &resp, sent)?;
         Ok(UploadOutput::single(resp.headers(), len))
     }
 
     /// Downloads a pre-signed `GET` URL into the file `path`: streamed into a temporary
     /// file in the same folder, renamed into place once complete (and checked against an
-    /// MD5 ETag). No signer needed.
+    /// MD5 ETag, and against COS's CRC-64 when it sends one and the answer is the whole
+    /// object). No signer needed.
     ///
     /// # Errors
-    /// A bad URL, HTTP, a timeout, COS's error answer, the file, [`ClientError::Length`] or
-    /// [`ClientError::Integrity`].
+    /// A bad URL, HTTP, a timeout, COS's error answer, the file, [`ClientError::Length`],
+    /// [`ClientError::Integrity`] or [`ClientError::Crc64`].
     pub async fn download_presigned(
         &self,
         url: &str,
@@ -685,6 +705,11 @@ impl Client {
     ) -> Result<DownloadOutput, ClientError> {
         check_get(&resp, ranged)?;
         let meta = ObjectMeta::from_headers(resp.headers());
+        // The CRC COS sends is the whole object's: a 206 (a Range asked) is not checked.
+        let cos_crc = match resp.status().as_u16() {
+            200 => crate::crc::reported(200, resp.headers())?,
+            _ => None,
+        };
         let total = resp.content_length().or(meta.content_length);
         let tmp = OutputFile::new(path);
         let mut progress = progress;
@@ -697,12 +722,14 @@ impl Client {
             .await
             .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
         let mut md5 = Md5::new();
+        let mut crc = Crc64::new();
         let mut done = 0u64;
         report(0);
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| self.transport_error(e, started))?;
             md5.update(&chunk);
+            crc.update(&chunk);
             file.write_all(&chunk)
                 .await
                 .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
@@ -726,9 +753,11 @@ impl Client {
         }
         let md5 = hex(&md5.finalize());
         let md5_checked = meta.check_md5(&md5)?;
+        let crc64_checked = crate::crc::compare(Crc64Check::Download, cos_crc, crc.value())?;
         tmp.persist().await?;
         Ok(DownloadOutput {
             md5_checked,
+            crc64_checked,
             meta,
             bytes: done,
             md5,
@@ -861,13 +890,13 @@ pub(crate) async fn file_len(path: &Path) -> Result<u64, ClientError> {
 pub(crate) type ProgressTx = mpsc::UnboundedSender<(usize, u64)>;
 
 /// `len` bytes of the file `path` from `offset` as a streamed body (read in [`CHUNK`]s),
-/// reporting on `progress` and hashing into `md5` as it goes.
+/// reporting on `progress` and hashing into `hash` as it goes.
 pub(crate) fn file_body(
     path: &Path,
     offset: u64,
     len: u64,
     progress: Option<(usize, ProgressTx)>,
-    md5: Option<Arc<std::sync::Mutex<Md5>>>,
+    hash: Option<SharedHash>,
 ) -> Result<reqwest::Body, ClientError> {
     let file = std::fs::File::open(path).map_err(|e| ClientError::io(path, e))?;
     let file = tokio::fs::File::from_std(file);
@@ -875,8 +904,8 @@ pub(crate) fn file_body(
         let _ = tx.send((*slot, 0));
     }
     let stream = futures_util::stream::try_unfold(
-        (file, progress, md5, 0u64, false),
-        move |(mut f, progress, md5, done, positioned)| async move {
+        (file, progress, hash, 0u64, false),
+        move |(mut f, progress, hash, done, positioned)| async move {
             if !positioned && offset > 0 {
                 f.seek(std::io::SeekFrom::Start(offset)).await?;
             }
@@ -895,7 +924,7 @@ pub(crate) fn file_body(
             }
             buf.truncate(want);
             let done = done + buf.len() as u64;
-            if let Some(h) = &md5 {
+            if let Some(h) = &hash {
                 h.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .update(&buf);
@@ -903,7 +932,7 @@ pub(crate) fn file_body(
             if let Some((slot, tx)) = &progress {
                 let _ = tx.send((*slot, done));
             }
-            Ok::<_, std::io::Error>(Some((buf.freeze(), (f, progress, md5, done, true))))
+            Ok::<_, std::io::Error>(Some((buf.freeze(), (f, progress, hash, done, true))))
         },
     );
     Ok(reqwest::Body::wrap_stream(stream))

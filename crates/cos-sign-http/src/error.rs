@@ -204,6 +204,22 @@ impl fmt::Display for TimeoutKind {
     }
 }
 
+/// What a CRC-64 check ([`ClientError::Crc64`]) compared with COS's `x-cos-hash-crc64ecma`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Crc64Check {
+    /// The bytes of a download: one GET of the whole object, or the ranges of a parallel
+    /// download, combined in order.
+    Download,
+    /// The bytes of one PUT.
+    Upload,
+    /// The bytes of this part (its number) of a multipart upload.
+    Part(u32),
+    /// The whole object of a multipart upload (Complete's answer), from the parts' CRCs in
+    /// part order.
+    Complete,
+}
+
 /// Why a client call failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -229,6 +245,16 @@ pub enum ClientError {
         expected: String,
         /// The MD5 of the bytes received (hex).
         actual: String,
+    },
+    /// The CRC-64 COS reports (`x-cos-hash-crc64ecma`) is not the CRC-64 of the bytes sent
+    /// or received: corruption on the way, or in storage.
+    Crc64 {
+        /// What was compared.
+        check: Crc64Check,
+        /// COS's `x-cos-hash-crc64ecma`.
+        cos: u64,
+        /// The CRC-64 of the bytes this client sent (an upload) or received (a download).
+        local: u64,
     },
     /// No credentials (a provider, or a credentials service, failed).
     Credentials(CredentialsError),
@@ -313,6 +339,22 @@ impl fmt::Display for ClientError {
                 f,
                 "downloaded bytes have MD5 {actual}, the object's ETag says {expected}"
             ),
+            ClientError::Crc64 { check, cos, local } => {
+                let (bytes, what) = match check {
+                    Crc64Check::Download => ("the bytes received have", "the object"),
+                    Crc64Check::Upload => ("the bytes sent have", "the object written"),
+                    Crc64Check::Part(_) => ("the bytes sent have", "the part"),
+                    Crc64Check::Complete => ("the parts sent have together", "the object"),
+                };
+                if let Crc64Check::Part(n) = check {
+                    write!(f, "part {n}: ")?;
+                }
+                write!(
+                    f,
+                    "CRC-64 mismatch: {bytes} CRC-64 {local}, COS's x-cos-hash-crc64ecma \
+                     says {cos} for {what}"
+                )
+            }
             ClientError::Credentials(e) => write!(f, "credentials: {e}"),
             ClientError::Timeout { kind, after } => write!(f, "timed out after {after:?}: {kind}"),
             ClientError::Length { expected, actual } => {

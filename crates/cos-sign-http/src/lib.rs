@@ -10,6 +10,9 @@
 //!   uploads to resume or abort;
 //! * [`transfer`]: [`TransferOptions`] and the big-file engines (multipart uploads with
 //!   parallel parts and resume, parallel ranged downloads, checked before the rename);
+//! * integrity: MD5 ETags, and COS's CRC-64 (`x-cos-hash-crc64ecma`) of the bytes sent
+//!   (PUT, each part, Complete from the parts' CRCs) and received (GET, downloads, the
+//!   ranges' CRCs combined), a mismatch being [`ClientError::Crc64`] (see the README);
 //! * [`retry`]: what is retried and how long to wait;
 //! * [`providers`]: network credential providers (CVM role, STS, TKE web identity), async,
 //!   served through std's single-flight [`RefreshingProvider`](cos_sign_std::credentials::RefreshingProvider),
@@ -23,6 +26,7 @@
 
 pub mod bucket;
 pub mod client;
+mod crc;
 pub mod error;
 mod options;
 mod output;
@@ -38,7 +42,7 @@ pub use client::{
 };
 pub use cos_sign_std::method::Method;
 pub use cos_sign_std::signer::PresignedRequest;
-pub use error::{ClientError, CosError, TimeoutKind};
+pub use error::{ClientError, CosError, Crc64Check, TimeoutKind};
 pub use retry::RetryPolicy;
 pub use service::{BucketList, BucketSummary, ListBucketsOptions};
 pub use transfer::TransferOptions;

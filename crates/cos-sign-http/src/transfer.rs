@@ -5,8 +5,11 @@
 //!   Above it: Initiate Multipart Upload, parts of `part_size` (default 16 MiB, at least
 //!   1 MiB, grown when needed so that at most 10,000 parts are used; at most 5 GiB each)
 //!   sent `concurrency` at a time (default 4), each streamed from the file and hashed on the
-//!   way: the ETag COS answers must be the part's MD5. Complete Multipart Upload lists the
-//!   parts. On failure the upload is aborted, unless [`TransferOptions::keep_incomplete`]
+//!   way: the ETag COS answers must be the part's MD5, and its `x-cos-hash-crc64ecma` (when
+//!   COS sends it) the part's CRC-64. Complete Multipart Upload lists the parts; the CRC-64
+//!   COS answers for the object must be the parts' CRCs combined in part order
+//!   ([`cos_sign_core::crc64::combine`]). A single PUT's CRC-64 is checked the same way. On
+//!   failure (a mismatch too) the upload is aborted, unless [`TransferOptions::keep_incomplete`]
 //!   asks to keep it: the error is then [`ClientError::MultipartIncomplete`] with the upload
 //!   id, and [`TransferOptions::resume`] with that id continues it: List Parts tells which
 //!   parts COS has; those whose size and MD5 match the file are not sent again.
@@ -14,8 +17,13 @@
 //!   ranged GETs of `part_size`, `concurrency` at a time, each written at its offset into a
 //!   temporary file beside the target (each answer must be a 206 with the asked
 //!   `Content-Range` and the same ETag). The file must then have the object's length, and
-//!   when the ETag is an MD5 (a simple upload) the file's MD5 must match it, before the file
-//!   is renamed into place. Any failure removes the temporary file.
+//!   when the ETag is an MD5 (a simple upload) the file's MD5 must match it, and when COS
+//!   sends `x-cos-hash-crc64ecma` (the whole object's, on every answer) the ranges' CRC-64s,
+//!   combined in order, must match it, before the file is renamed into place: a multipart
+//!   object, which has no MD5 to check, is checked by its CRC. Two answers with different
+//!   CRCs (or ETags) mean the object changed during the download: an error. One GET is
+//!   checked the same way. Any failure removes the temporary file; the destination is left
+//!   as it was.
 //! * **Memory** stays bounded: bodies stream in 256 KiB chunks, so a transfer holds at most
 //!   about `concurrency` chunks (never a whole part), well under part size × concurrency.
 //!
@@ -23,12 +31,11 @@
 //! [`Bucket::download_file`]: crate::Bucket::download_file
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use cos_sign_core::crc64::{self, Crc64};
 use cos_sign_std::method::Method;
 use futures_util::{StreamExt, TryStreamExt};
-use md5::{Digest, Md5};
 use reqwest::header::{self, HeaderMap};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -38,8 +45,8 @@ use crate::client::{
     CHUNK, DownloadOutput, ObjectMeta, ProgressTx, Remake, UploadOutput, file_body, file_len,
     with_progress,
 };
-use crate::error::ClientError;
-use crate::hex;
+use crate::crc::BodyHash;
+use crate::error::{ClientError, Crc64Check};
 pub use crate::options::{MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, ProgressFn, TransferOptions};
 pub use crate::output::OutputFile;
 
@@ -49,7 +56,8 @@ impl Bucket {
     ///
     /// # Errors
     /// The file, signing, HTTP, a timeout, COS's error answer, [`ClientError::Integrity`]
-    /// (a part's ETag is not its MD5), [`ClientError::MultipartIncomplete`].
+    /// (a part's ETag is not its MD5), [`ClientError::Crc64`] (COS's CRC-64 of the object or
+    /// of a part is not the bytes'), [`ClientError::MultipartIncomplete`].
     pub async fn upload_file(
         &self,
         key: &str,
@@ -60,12 +68,12 @@ impl Bucket {
     }
 
     /// Downloads `key` into the file `path` through a temporary file beside it: one GET up
-    /// to the threshold, else parallel ranges; the length and an MD5 ETag are checked before
-    /// the rename (see [`transfer`](crate::transfer)).
+    /// to the threshold, else parallel ranges; the length, an MD5 ETag and COS's CRC-64 are
+    /// checked before the rename (see [`transfer`](crate::transfer)).
     ///
     /// # Errors
     /// Signing, HTTP, a timeout, COS's error answer, the file, [`ClientError::Length`],
-    /// [`ClientError::Integrity`].
+    /// [`ClientError::Integrity`], [`ClientError::Crc64`].
     pub async fn download_file(
         &self,
         key: &str,
@@ -103,15 +111,15 @@ fn parts(len: u64, size: u64) -> Vec<(u32, u64, u64)> {
         .collect()
 }
 
-/// The MD5 (hex) of `len` bytes of `path` from `offset`.
-async fn range_md5(path: &Path, offset: u64, len: u64) -> Result<String, ClientError> {
+/// The MD5 (hex) and the CRC-64 of `len` bytes of `path` from `offset`.
+async fn range_digest(path: &Path, offset: u64, len: u64) -> Result<(String, u64), ClientError> {
     let mut f = tokio::fs::File::open(path)
         .await
         .map_err(|e| ClientError::io(path, e))?;
     f.seek(std::io::SeekFrom::Start(offset))
         .await
         .map_err(|e| ClientError::io(path, e))?;
-    let mut h = Md5::new();
+    let mut h = BodyHash::new(true);
     let mut left = len;
     let mut buf = vec![0u8; CHUNK];
     while left > 0 {
@@ -129,7 +137,7 @@ async fn range_md5(path: &Path, offset: u64, len: u64) -> Result<String, ClientE
         h.update(&buf[..n]);
         left -= n as u64;
     }
-    Ok(hex(&h.finalize()))
+    Ok((h.md5_hex().unwrap_or_default(), h.crc64()))
 }
 
 pub(crate) async fn upload_file(
@@ -155,35 +163,37 @@ pub(crate) async fn upload_file(
     let (tx, rx) = mpsc::unbounded_channel::<(usize, u64)>();
     let id = upload_id.as_str();
     let work = async {
-        // Parts COS already has (a resumed upload) whose size and MD5 match the file.
-        let mut have: Vec<(u32, String)> = Vec::new();
+        // Parts COS already has (a resumed upload) whose size and MD5 match the file, with
+        // their CRC-64s read from the file.
+        let mut have: Vec<(u32, String, u64)> = Vec::new();
         if resume {
             let listed = b.list_parts(key, id).await?;
             for (n, offset, len) in &plan {
                 if let Some(p) = listed
                     .iter()
                     .find(|p| p.part_number == *n && p.size == *len)
-                    && p.etag
-                        .eq_ignore_ascii_case(&range_md5(path, *offset, *len).await?)
                 {
-                    have.push((*n, p.etag.clone()));
-                    let _ = tx.send(((*n - 1) as usize, *len));
+                    let (md5, crc) = range_digest(path, *offset, *len).await?;
+                    if p.etag.eq_ignore_ascii_case(&md5) {
+                        have.push((*n, p.etag.clone(), crc));
+                        let _ = tx.send(((*n - 1) as usize, *len));
+                    }
                 }
             }
         }
         let skipped = have.len();
         let todo: Vec<(u32, u64, u64)> = plan
             .iter()
-            .filter(|(n, _, _)| !have.iter().any(|(h, _)| h == n))
+            .filter(|(n, _, _)| !have.iter().any(|(h, _, _)| h == n))
             .copied()
             .collect();
-        let sent: Vec<(u32, String)> = futures_util::stream::iter(todo)
+        let sent: Vec<(u32, String, u64)> = futures_util::stream::iter(todo)
             .map(|(n, offset, len)| {
                 let tx = tx.clone();
                 async move {
-                    let etag =
+                    let (etag, crc) =
                         upload_part_from_file(b, key, id, (n, offset, len), path, tx).await?;
-                    Ok::<_, ClientError>((n, etag))
+                    Ok::<_, ClientError>((n, etag, crc))
                 }
             })
             .buffer_unordered(concurrency)
@@ -191,8 +201,17 @@ pub(crate) async fn upload_file(
             .await?;
         let mut all = have;
         all.extend(sent);
-        all.sort_by_key(|(n, _)| *n);
-        let meta = b.complete_multipart(key, id, &all).await?;
+        all.sort_by_key(|(n, _, _)| *n);
+        // The whole file's CRC-64, from the parts' in part order (the plan's sizes).
+        let whole = all
+            .iter()
+            .zip(&plan)
+            .fold(0, |acc, ((_, _, crc), (_, _, len))| {
+                crc64::combine(acc, *crc, *len)
+            });
+        let etags: Vec<(u32, String)> = all.into_iter().map(|(n, e, _)| (n, e)).collect();
+        let (meta, cos_crc) = b.complete_multipart_answer(key, id, &etags).await?;
+        crate::crc::compare(Crc64Check::Complete, cos_crc, whole)?;
         Ok::<_, ClientError>((meta, skipped))
     };
     let result = with_progress(work, rx, plan.len(), Some(len), opts.progress_mut()).await;
@@ -225,8 +244,11 @@ async fn single_put(
     opts: &mut TransferOptions<'_>,
 ) -> Result<UploadOutput, ClientError> {
     let (tx, rx) = mpsc::unbounded_channel::<(usize, u64)>();
+    let hash = BodyHash::shared(false);
+    let hasher = hash.clone();
     let remake: Remake<'_> = Box::new(move || {
-        let body = file_body(path, 0, len, Some((0, tx.clone())), None)?;
+        BodyHash::reset(&hasher);
+        let body = file_body(path, 0, len, Some((0, tx.clone())), Some(hasher.clone()))?;
         Ok(Some(
             b.request(Method::Put, key)?
                 .headers(headers.clone())
@@ -243,11 +265,14 @@ async fn single_put(
         opts.progress_mut(),
     )
     .await?;
+    let sent = BodyHash::snapshot(&hash).crc64();
+    crate::crc::check_answer(Crc64Check::Upload, &resp, sent)?;
     Ok(UploadOutput::single(resp.headers(), len))
 }
 
 /// Uploads part `n` (`len` bytes of `path` at `offset`), streamed and hashed; returns its
-/// ETag, checked against the MD5 of what was sent.
+/// ETag, checked against the MD5 of what was sent, and the CRC-64 of what was sent, checked
+/// against COS's `x-cos-hash-crc64ecma` when the answer has it.
 async fn upload_part_from_file(
     b: &Bucket,
     key: &str,
@@ -255,12 +280,12 @@ async fn upload_part_from_file(
     (n, offset, len): (u32, u64, u64),
     path: &Path,
     tx: ProgressTx,
-) -> Result<String, ClientError> {
-    let md5 = Arc::new(Mutex::new(Md5::new()));
-    let hasher = md5.clone();
+) -> Result<(String, u64), ClientError> {
+    let hash = BodyHash::shared(true);
+    let hasher = hash.clone();
     let slot = (n - 1) as usize;
     let remake: Remake<'_> = Box::new(move || {
-        *hasher.lock().unwrap_or_else(PoisonError::into_inner) = Md5::new();
+        BodyHash::reset(&hasher);
         let body = file_body(
             path,
             offset,
@@ -279,18 +304,16 @@ async fn upload_part_from_file(
     let etag = ObjectMeta::from_headers(resp.headers())
         .etag
         .unwrap_or_default();
-    let sent = hex(&md5
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
-        .finalize());
-    if !etag.eq_ignore_ascii_case(&sent) {
+    let sent = BodyHash::snapshot(&hash);
+    let md5 = sent.md5_hex().unwrap_or_default();
+    if !etag.eq_ignore_ascii_case(&md5) {
         return Err(ClientError::Integrity {
-            expected: sent,
+            expected: md5,
             actual: etag,
         });
     }
-    Ok(etag)
+    crate::crc::check_answer(Crc64Check::Part(n), &resp, sent.crc64())?;
+    Ok((etag, sent.crc64()))
 }
 
 pub(crate) async fn download_file(
@@ -348,11 +371,37 @@ pub(crate) async fn download_file(
                 len,
                 total: size,
             };
-            async move { fetch_range(b, key, headers, range, etag, tmp_path, tx).await }
+            async move {
+                let got = fetch_range(b, key, headers, range, etag, tmp_path, tx).await?;
+                Ok::<_, ClientError>((n, len, got))
+            }
         })
         .buffer_unordered(concurrency)
-        .try_collect::<Vec<()>>();
-    with_progress(work, rx, plan.len(), Some(size), opts.progress_mut()).await?;
+        .try_collect::<Vec<_>>();
+    let mut got = with_progress(work, rx, plan.len(), Some(size), opts.progress_mut()).await?;
+    // Every answer (HEAD's, each range's) carries the whole object's CRC-64: two that differ
+    // mean the object changed during the download. The ranges' CRCs, combined in order, are
+    // the file's.
+    got.sort_by_key(|(n, _, _)| *n);
+    let mut cos_crc = meta.crc64;
+    for (_, _, r) in &got {
+        match (cos_crc, r.cos) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ClientError::UnexpectedAnswer {
+                    status: 206,
+                    detail: format!(
+                        "the object changed during the download (x-cos-hash-crc64ecma {a} \
+                         became {b})"
+                    ),
+                });
+            }
+            (None, b) => cos_crc = b,
+            _ => {}
+        }
+    }
+    let file_crc = got
+        .iter()
+        .fold(0, |acc, (_, len, r)| crc64::combine(acc, r.crc, *len));
     let got = tokio::fs::metadata(tmp.temp_path())
         .await
         .map_err(|e| ClientError::io(tmp.temp_path(), e))?
@@ -363,8 +412,9 @@ pub(crate) async fn download_file(
             actual: got,
         });
     }
-    let md5 = range_md5(tmp.temp_path(), 0, size).await?;
+    let (md5, _) = range_digest(tmp.temp_path(), 0, size).await?;
     let md5_checked = meta.check_md5(&md5)?;
+    let crc64_checked = crate::crc::compare(Crc64Check::Download, cos_crc, file_crc)?;
     let f = tokio::fs::OpenOptions::new()
         .write(true)
         .open(tmp.temp_path())
@@ -377,6 +427,7 @@ pub(crate) async fn download_file(
     tmp.persist().await?;
     Ok(DownloadOutput {
         md5_checked,
+        crc64_checked,
         meta,
         bytes: size,
         md5,
@@ -393,6 +444,15 @@ struct Range {
     total: u64,
 }
 
+/// What one range of a download got.
+#[derive(Debug, Clone, Copy)]
+struct RangeCrc {
+    /// The CRC-64 of the range's bytes.
+    crc: u64,
+    /// The answer's `x-cos-hash-crc64ecma` (the whole object's), if it has one.
+    cos: Option<u64>,
+}
+
 /// GETs `range` of the object into `tmp` at its offset; the answer must carry `etag`.
 async fn fetch_range(
     b: &Bucket,
@@ -402,7 +462,7 @@ async fn fetch_range(
     etag: Option<&str>,
     tmp: &Path,
     tx: ProgressTx,
-) -> Result<(), ClientError> {
+) -> Result<RangeCrc, ClientError> {
     let Range {
         slot,
         offset,
@@ -435,6 +495,7 @@ async fn fetch_range(
         });
     }
     let now_etag = ObjectMeta::from_headers(resp.headers()).etag;
+    let cos = crate::crc::reported(206, resp.headers())?;
     if let (Some(a), Some(b)) = (etag, now_etag.as_deref())
         && a != b
     {
@@ -452,6 +513,7 @@ async fn fetch_range(
         .await
         .map_err(|e| ClientError::io(tmp, e))?;
     let mut done = 0u64;
+    let mut crc = Crc64::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| b.client().transport_error(e, started))?;
@@ -461,6 +523,7 @@ async fn fetch_range(
                 actual: done + chunk.len() as u64,
             });
         }
+        crc.update(&chunk);
         f.write_all(&chunk)
             .await
             .map_err(|e| ClientError::io(tmp, e))?;
@@ -474,7 +537,10 @@ async fn fetch_range(
             actual: done,
         });
     }
-    Ok(())
+    Ok(RangeCrc {
+        crc: crc.value(),
+        cos,
+    })
 }
 
 #[cfg(test)]
