@@ -359,7 +359,9 @@ with --content-type or -H. The file is streamed (never read into memory); standa
 a named pipe (such as <(command)) is first copied to a temporary file, as COS needs the
 length. With credentials, a file above
 --multipart-threshold (64M) goes as a multipart upload, --concurrency parts at a time, each
-checked against its MD5. A progress bar is drawn on stderr when it is a terminal.
+checked against its MD5. With credentials, COS's CRC-64 (x-cos-hash-crc64ecma) of the
+object, or of each part and of the whole, is checked against the bytes sent. A progress bar
+is drawn on stderr when it is a terminal.
 
 With -r, FILE is a folder: each file under it goes to PREFIX/<its path below the folder>,
 one after the other, the Content-Type guessed per file. Links to files are followed; linked
@@ -377,8 +379,9 @@ Examples:
   cos-sign get cos://examplebucket-1250000000/big.bin -H 'Range: bytes=0-1023' -o head.bin
   cos-sign get cos://examplebucket-1250000000/photos/ -r -o photos   # every object under photos/
 
-The object is streamed into a temporary file beside OUTPUT, checked against its length and
-MD5 ETag, and renamed into place only when complete (an existing OUTPUT keeps its
+The object is streamed into a temporary file beside OUTPUT, checked against its length, MD5
+ETag and CRC-64 (x-cos-hash-crc64ecma, when COS sends it; a ranged download combines the
+ranges'), and renamed into place only when complete (an existing OUTPUT keeps its
 permissions; a link's target is written; a device or a pipe such as /dev/null is written
 into). Only 200 (206 to a Range) is the object: a redirect is not followed, and it, an
 error or a transfer slower than 1 KiB a minute fails with exit 1, OUTPUT left as it was.

@@ -740,6 +740,7 @@ async fn download(
     };
     let total = header("content-length").and_then(|v| v.parse::<u64>().ok());
     let etag = header("etag").map(|e| e.trim_matches('"').to_ascii_lowercase());
+    let cos_crc = header("x-cos-hash-crc64ecma");
     let content_type = header("content-type");
     let meta: Vec<(String, String)> = resp
         .headers()
@@ -773,6 +774,7 @@ async fn download(
         Sink::File(out, f)
     };
     let mut md5 = Md5::new();
+    let mut crc = cos_sign_core::crc64::Crc64::new();
     let mut n = 0u64;
     let write_err =
         |e: std::io::Error| CliError::fail(format!("cannot write {}: {e}", a.output.display()));
@@ -787,6 +789,7 @@ async fn download(
         let Some(chunk) = chunk else { break };
         pace.check(chunk.len())?;
         md5.update(&chunk);
+        crc.update(&chunk);
         n += chunk.len() as u64;
         match &mut sink {
             Sink::Stdout(o) => o
@@ -805,6 +808,22 @@ async fn download(
     {
         return Err(CliError::fail(format!(
             "the bytes received do not match the object's ETag: MD5 {md5}, ETag {e}{}",
+            if to_stdout {
+                " (they were written to standard output)"
+            } else {
+                "; nothing written"
+            }
+        )));
+    }
+    // COS's CRC-64 is the whole object's: checked on a 200 only. A value that is not a
+    // number is a mismatch (it cannot vouch for the bytes).
+    if let Some(c) = cos_crc.filter(|_| whole)
+        && c.parse::<u64>().ok() != Some(crc.value())
+    {
+        return Err(CliError::fail(format!(
+            "the bytes received do not match the object's CRC-64: CRC-64 {}, \
+             x-cos-hash-crc64ecma {c}{}",
+            crc.value(),
             if to_stdout {
                 " (they were written to standard output)"
             } else {

@@ -1858,6 +1858,54 @@ fn unexpected_answers_fail_and_outputs_are_written_in_place() {
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
 
+/// `get` of one GET (here a pre-signed URL) checks COS's `x-cos-hash-crc64ecma` (crcmod's
+/// CRC-64 of "fresh" is 17241126404985333312) against the bytes received: a wrong one fails
+/// (exit 1) and leaves the output as it was; the right one, or none, is a success.
+#[test]
+fn a_wrong_crc64_fails_a_get() {
+    const ANSWERS: &[Canned] = &[
+        (
+            "bad",
+            "HTTP/1.1 200 OK\r\nx-cos-hash-crc64ecma: 17241126404985333313\r\n",
+            b"fresh",
+        ),
+        (
+            "good",
+            "HTTP/1.1 200 OK\r\nx-cos-hash-crc64ecma: 17241126404985333312\r\n",
+            b"fresh",
+        ),
+        ("none", "HTTP/1.1 200 OK\r\n", b"fresh"),
+    ];
+    let addr = canned(ANSWERS);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.bin");
+    std::fs::write(&out, "GOOD").unwrap();
+    let get = |path: &str, to: &str| {
+        let url = format!("http://{addr}/{path}/k");
+        run(&["get", "--url", &url, "-o", to], &[])
+    };
+    for to in [out.to_str().unwrap(), "-"] {
+        let o = get("bad", to);
+        assert_exit(&o, 1);
+        assert_has(
+            &stderr(&o),
+            "do not match the object's CRC-64: CRC-64 17241126404985333312, \
+             x-cos-hash-crc64ecma 17241126404985333313",
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "GOOD");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file"
+    );
+    for path in ["good", "none"] {
+        std::fs::write(&out, "GOOD").unwrap();
+        assert_exit(&get(path, out.to_str().unwrap()), 0);
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "fresh", "{path}");
+    }
+}
+
 /// `ls`: one level with folders as PRE, every key with -r, pages of 1,000 followed to the end,
 /// json lines with each object's fields, a control character in a key escaped in text.
 #[test]
