@@ -342,7 +342,8 @@ pub struct DownloadOutput {
     pub bytes: u64,
     /// MD5 of the bytes written (hex).
     pub md5: String,
-    /// Whether the MD5 was checked against an MD5 ETag (and matched).
+    /// Whether the MD5 was checked against an MD5 ETag (and matched): never for a 206 (a
+    /// Range asked), whose bytes are part of the object.
     pub md5_checked: bool,
     /// Whether the CRC-64 of the bytes was checked against COS's `x-cos-hash-crc64ecma`
     /// (and matched): COS sent it, and the download is the whole object.
@@ -705,10 +706,12 @@ impl Client {
     ) -> Result<DownloadOutput, ClientError> {
         check_get(&resp, ranged)?;
         let meta = ObjectMeta::from_headers(resp.headers());
-        // The CRC COS sends is the whole object's: a 206 (a Range asked) is not checked.
-        let cos_crc = match resp.status().as_u16() {
-            200 => crate::crc::reported(200, resp.headers())?,
-            _ => None,
+        // The MD5 ETag and the CRC COS sends are the whole object's: a 206 (a Range asked)
+        // is checked against neither.
+        let whole = resp.status().as_u16() == 200;
+        let cos_crc = match whole {
+            true => crate::crc::reported(200, resp.headers())?,
+            false => None,
         };
         let total = resp.content_length().or(meta.content_length);
         let tmp = OutputFile::new(path);
@@ -752,7 +755,7 @@ impl Client {
             });
         }
         let md5 = hex(&md5.finalize());
-        let md5_checked = meta.check_md5(&md5)?;
+        let md5_checked = whole && meta.check_md5(&md5)?;
         let crc64_checked = crate::crc::compare(Crc64Check::Download, cos_crc, crc.value())?;
         tmp.persist().await?;
         Ok(DownloadOutput {

@@ -68,6 +68,21 @@ async fn presigned_upload_and_download_of_20_mib() {
         std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
         1
     );
+
+    // A Range asked by the caller: the 206's bytes, neither the object's MD5 ETag nor its
+    // CRC-64 compared with them (both are the whole object's).
+    let part = dir.path().join("part.bin");
+    let got = client
+        .download_presigned(
+            &get_url,
+            &part,
+            TransferOptions::new().header("Range", "bytes=1000-1999"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.bytes, 1000);
+    assert!(!got.md5_checked && !got.crc64_checked);
+    assert_eq!(std::fs::read(&part).unwrap(), &data[1000..2000]);
 }
 
 #[tokio::test]
