@@ -52,6 +52,20 @@ def future_server(server_binary, tmp_path_factory):
     s.stop()
 
 
+@pytest.fixture(scope="module")
+def memory_server(server_binary):
+    """A server on the memory store, one a test module."""
+    s = Server(server_binary, None)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(params=["disk", "memory"])
+def any_server(request, server, memory_server):
+    """Each test twice: on the disk store (the session's server) and on the memory store."""
+    return server if request.param == "disk" else memory_server
+
+
 @pytest.fixture
 def client(server):
     return ip_client(server)

@@ -6,10 +6,9 @@ going with delete_bucket, and list_buckets(TagKey=..., TagValue=...), which the 
 GET Service's tagkey/tagvalue (through the server as its HTTP proxy: list_buckets always asks
 service.cos.myqcloud.com). On the disk store and the memory store."""
 
-from test_sdk_buckets import any_server, fresh, listed, memory_server, proxy_client, service_error
+from test_sdk_buckets import fresh, listed, proxy_client, service_error
 from server_helpers import ip_client
 
-__all__ = ["any_server", "memory_server"]
 
 
 def tagging(*pairs):

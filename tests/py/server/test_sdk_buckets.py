@@ -20,21 +20,9 @@ import pytest
 from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
-from server_helpers import BUCKET, PERM_ID, PERM_KEY, REGION, Server, ip_client
+from server_helpers import BUCKET, PERM_ID, PERM_KEY, REGION, ip_client
 
 _SEQ = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def memory_server(server_binary):
-    s = Server(server_binary, None)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(params=["disk", "memory"])
-def any_server(request, server, memory_server):
-    return server if request.param == "disk" else memory_server
 
 
 def fresh(tag):

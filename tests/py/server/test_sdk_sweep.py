@@ -28,18 +28,6 @@ def crc64(data):
     return str(_crc64(data))
 
 
-@pytest.fixture(scope="module")
-def memory_server(server_binary):
-    s = Server(server_binary, None)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(params=["disk", "memory"])
-def any_server(request, server, memory_server):
-    return server if request.param == "disk" else memory_server
-
-
 def test_every_write_and_read_carries_the_crc64_of_the_bytes(any_server):
     client = ip_client(any_server)
     data = os.urandom(5000)
