@@ -19,7 +19,12 @@
 //!
 //! Everything else (every other sub-resource, `?acl` and `?tagging` included, copies,
 //! multipart uploads, HEAD Bucket, other buckets' settings) is refused as an unsigned request
-//! always was: 403 `AccessDenied`, "Access Denied.".
+//! always was: 403 `AccessDenied`, "Access Denied.". APPEND Object (`POST ?append`) too, in
+//! a public-read-write bucket as well: the ACL overview's list of what a bucket's WRITE
+//! allows (PutObject, PutObjectCopy, PostObject, InitiateMultipartUpload, UploadPart,
+//! UploadPartCopy, CompleteMultipartUpload, DeleteObject,
+//! <https://cloud.tencent.com/document/product/436/30752>) does not name AppendObject, and
+//! no COS page says an anonymous append is served.
 
 use hyper::HeaderMap;
 use hyper::Response;

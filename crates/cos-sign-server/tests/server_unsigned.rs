@@ -1,6 +1,7 @@
 //! Requests without a valid signature that try to reach more than COS gives them: tags set
-//! through an anonymous write, and unsigned form uploads that hold a connection or the CPU
-//! before their policy is ever checked. Raw TCP where the bytes on the wire matter.
+//! through an anonymous write, an anonymous append, and unsigned form uploads that hold a
+//! connection or the CPU before their policy is ever checked. Raw TCP where the bytes on the
+//! wire matter.
 
 mod server_common;
 
@@ -15,15 +16,20 @@ fn object_url(key: &str) -> String {
     format!("http://{HOST}{}", url_path(key))
 }
 
-/// Makes the default bucket `public-read-write` with a signed PUT Bucket acl.
-async fn open_bucket_to_writes(c: &reqwest::Client) {
+/// Sets the default bucket's canned ACL with a signed PUT Bucket acl.
+async fn set_bucket_acl(c: &reqwest::Client, acl: &str) {
     let resp = c
         .put(signed("PUT", "", &[("acl", "")]))
-        .header("x-cos-acl", "public-read-write")
+        .header("x-cos-acl", acl)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.status(), 200, "x-cos-acl: {acl}");
+}
+
+/// Makes the default bucket `public-read-write` with a signed PUT Bucket acl.
+async fn open_bucket_to_writes(c: &reqwest::Client) {
+    set_bucket_acl(c, "public-read-write").await;
 }
 
 /// The tags of `key` as GET Object tagging (signed) answers them.
@@ -84,6 +90,58 @@ async fn unsigned_writes_cannot_set_tags() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(!tagging_of(&c, "new.txt").await.contains("<Tag>"));
+    handle.shutdown().await;
+}
+
+/// APPEND Object stays refused unsigned, in a public-read-write bucket too. COS's ACL
+/// overview lists what a bucket's WRITE allows: PutObject, PutObjectCopy, PostObject,
+/// InitiateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, DeleteObject
+/// (<https://cloud.tencent.com/document/product/436/30752>); AppendObject is not among them,
+/// and no COS page says an anonymous append is served. Neither a new object nor an
+/// appendable one changes.
+#[tokio::test]
+async fn unsigned_appends_are_refused_in_every_bucket() {
+    let handle = server::spawn(config()).await.unwrap();
+    let c = proxy_client(&handle);
+    // A signed first append: an appendable object of 3 bytes.
+    let resp = c
+        .post(signed(
+            "POST",
+            "log.txt",
+            &[("append", ""), ("position", "0")],
+        ))
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    for acl in ["private", "public-read", "public-read-write"] {
+        set_bucket_acl(&c, acl).await;
+        for (key, position) in [("log.txt", "3"), ("new.txt", "0")] {
+            let resp = c
+                .post(format!("{}?append&position={position}", object_url(key)))
+                .body("anonymous")
+                .send()
+                .await
+                .unwrap();
+            let (status, code, body) = error_of(resp).await;
+            assert_eq!(
+                (status, code.as_str()),
+                (403, "AccessDenied"),
+                "{key} at {position} in a {acl} bucket: {body}"
+            );
+            assert_eq!(
+                xml_field(&body, "Message").as_deref(),
+                Some("Access Denied.")
+            );
+        }
+    }
+    // Nothing was written.
+    let resp = c.get(signed("GET", "log.txt", &[])).send().await.unwrap();
+    assert_eq!(resp.headers()["x-cos-object-type"], "appendable");
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), b"abc");
+    let resp = c.get(signed("GET", "new.txt", &[])).send().await.unwrap();
+    assert_eq!(error_of(resp).await.1, "NoSuchKey");
     handle.shutdown().await;
 }
 
