@@ -7,6 +7,13 @@
 //! `["starts-with", ...]`, `["content-length-range", min, max]`) are enforced against the
 //! form fields, the bucket and the key (with `${filename}` replaced). The form's fields
 //! come first; the `file` field must be the last, and it is streamed into the store.
+//!
+//! The object's `Content-Type` is the form's `Content-Type` field, else
+//! `application/octet-stream` as for a PUT without one: the file part's own `Content-Type`
+//! (the browser's guess) is ignored, as COS ignores it ("COS does not use the MIME type
+//! provided by the browser. You must explicitly specify the Content-Type form field",
+//! <https://cloud.tencent.com/document/product/436/14690>); policy conditions on
+//! `$Content-Type` see the field only.
 
 use std::collections::HashMap;
 
@@ -516,11 +523,9 @@ async fn fields_and_filename(
         };
         let name = name.to_ascii_lowercase();
         if name == "file" {
-            if let Some((_, t)) = headers.iter().find(|(n, _)| n == "content-type") {
-                fields
-                    .entry("content-type".to_owned())
-                    .or_insert_with(|| t.clone());
-            }
+            // The file part's own headers (a browser's guess at its `Content-Type`) are
+            // not used: only the `Content-Type` field sets the object's type (see the
+            // module docs).
             break filename.unwrap_or_default();
         }
         let (value, more) = form.field_value(MAX_FIELDS.saturating_sub(used)).await?;

@@ -1,6 +1,6 @@
 //! POST Object (the browser form upload) with a policy signed by cos-sign-core: a field that
 //! would be stored as a header, or a redirect, that cannot be sent back is refused before
-//! anything is stored.
+//! anything is stored; the object's type is the form's Content-Type field alone.
 
 mod server_common;
 
@@ -11,9 +11,21 @@ use server_common::*;
 /// A signed form upload of `data` to `key`, with `extra` fields; returns the raw body and
 /// its content type.
 fn form(key: &str, extra: &[(&str, &str)], data: &[u8]) -> (Vec<u8>, String) {
+    form_with(key, extra, "", None, data)
+}
+
+/// [`form`] with more policy `conditions` (JSON list items, each after a comma) and the file
+/// part's own `Content-Type`, as a browser sends it.
+fn form_with(
+    key: &str,
+    extra: &[(&str, &str)],
+    conditions: &str,
+    file_type: Option<&str>,
+    data: &[u8],
+) -> (Vec<u8>, String) {
     let kt = window();
     let policy = format!(
-        r#"{{"expiration":"2099-01-01T00:00:00.000Z","conditions":[{{"bucket":"{BUCKET}"}}]}}"#
+        r#"{{"expiration":"2099-01-01T00:00:00.000Z","conditions":[{{"bucket":"{BUCKET}"}}{conditions}]}}"#
     );
     let signature = SigningKey::derive(KEY.as_bytes(), kt)
         .sign_post_policy(policy.as_bytes())
@@ -44,9 +56,12 @@ fn form(key: &str, extra: &[(&str, &str)], data: &[u8]) -> (Vec<u8>, String) {
     {
         field(n, v.as_bytes());
     }
+    let file_type = file_type
+        .map(|t| format!("Content-Type: {t}\r\n"))
+        .unwrap_or_default();
     body.extend_from_slice(
         format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n\r\n"
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n{file_type}\r\n"
         )
         .as_bytes(),
     );
@@ -137,4 +152,64 @@ async fn unsendable_fields_are_refused_before_anything_is_stored() {
         assert_eq!(resp.bytes().await.unwrap().as_ref(), b"form bytes");
         handle.shutdown().await;
     }
+}
+
+/// The object's `Content-Type` is the form's `Content-Type` field, never the file part's own
+/// (the browser's guess): COS "does not use the MIME type provided by the browser. You must
+/// explicitly specify the Content-Type form field" (POST Object,
+/// <https://cloud.tencent.com/document/product/436/14690>). Without the field the object is
+/// `application/octet-stream`, as after a PUT without one, and a policy condition on
+/// `$Content-Type` sees the field only.
+#[tokio::test]
+async fn the_file_parts_own_content_type_is_ignored() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let send = |body: Vec<u8>, ct: String| {
+        client
+            .post(format!("http://{HOST}/"))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    let cases: [(&str, Option<&str>, &str); 3] = [
+        ("post/typed-by-browser", None, "application/octet-stream"),
+        ("post/typed-by-field", Some("text/plain"), "text/plain"),
+        ("post/typed-empty", Some(""), "application/octet-stream"),
+    ];
+    for (key, field, stored) in cases {
+        let extra: Vec<(&str, &str)> = field.map(|f| ("Content-Type", f)).into_iter().collect();
+        let (body, ct) = form_with(key, &extra, "", Some("text/html"), b"<b>x</b>");
+        let resp = send(body, ct).await.unwrap();
+        assert_eq!(resp.status(), 204, "{key}: {:?}", resp.text().await);
+        let resp = client.get(signed("GET", key, &[])).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{key}");
+        assert_eq!(resp.headers()["content-type"], stored, "{key}");
+    }
+    // A condition on $Content-Type is not met by the file part's type.
+    let condition = r#",["eq","$Content-Type","text/html"]"#;
+    let (body, ct) = form_with("post/cond", &[], condition, Some("text/html"), b"x");
+    let (status, code, body) = error_of(send(body, ct).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{body}");
+    let resp = client
+        .get(signed("GET", "post/cond", &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    // ... and is met by the field.
+    let (body, ct) = form_with(
+        "post/cond",
+        &[("Content-Type", "text/html")],
+        condition,
+        Some("image/png"),
+        b"x",
+    );
+    assert_eq!(send(body, ct).await.unwrap().status(), 204);
+    let resp = client
+        .get(signed("GET", "post/cond", &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/html");
+    handle.shutdown().await;
 }
