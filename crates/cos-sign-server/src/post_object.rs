@@ -14,6 +14,12 @@
 //! provided by the browser. You must explicitly specify the Content-Type form field",
 //! <https://cloud.tencent.com/document/product/436/14690>); policy conditions on
 //! `$Content-Type` see the field only.
+//!
+//! A refusal decided before the form is read (a Host naming no valid bucket, a malformed
+//! request, a content type without a boundary) is answered without reading the body, so a
+//! client that sent `Expect: 100-continue` gets it without a `100 Continue` and sends
+//! nothing; a refusal of the form itself (its fields, signature, policy) needs the fields,
+//! which are in the body.
 
 use std::collections::HashMap;
 
@@ -32,7 +38,7 @@ use super::crc64;
 use super::error::CosError;
 use super::object_ops::headers_to_store;
 use super::request::{self, check_key, digits, valid_bucket};
-use super::response::{Body, Ctx, Refused, drain, empty, empty_answer};
+use super::response::{Body, Ctx, Refused, discard, empty, empty_answer};
 use super::store::WriteError;
 use super::xml::{XmlOut, days_from_civil};
 
@@ -447,12 +453,12 @@ pub(crate) async fn post(
     let parsed = match request::parse(&parts.uri, &parts.headers, state.default_bucket.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            let close = drain(state, body).await;
+            let close = discard(state, &parts.headers, body).await;
             return Err(refuse(e, close, dash()));
         }
     };
     let Some(bucket) = parsed.bucket.clone().filter(|b| valid_bucket(b)) else {
-        let close = drain(state, body).await;
+        let close = discard(state, &parts.headers, body).await;
         return Err(refuse(
             CosError::new(
                 StatusCode::NOT_FOUND,
@@ -469,7 +475,7 @@ pub(crate) async fn post(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let Some(b) = boundary(ct) else {
-        let close = drain(state, body).await;
+        let close = discard(state, &parts.headers, body).await;
         return Err(refuse(
             malformed_post("The form has no boundary."),
             close,

@@ -1,7 +1,7 @@
 //! Requests without a valid signature that try to reach more than COS gives them: tags set
 //! through an anonymous write, an anonymous append, and unsigned form uploads that hold a
-//! connection or the CPU before their policy is ever checked. Raw TCP where the bytes on the
-//! wire matter.
+//! connection or the CPU before their policy is ever checked, or that make a client send a
+//! body the server will not use. Raw TCP where the bytes on the wire matter.
 
 mod server_common;
 
@@ -142,6 +142,49 @@ async fn unsigned_appends_are_refused_in_every_bucket() {
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"abc");
     let resp = c.get(signed("GET", "new.txt", &[])).send().await.unwrap();
     assert_eq!(error_of(resp).await.1, "NoSuchKey");
+    handle.shutdown().await;
+}
+
+/// A form upload whose refusal is known from the request head (a content type without a
+/// boundary, a Host naming no valid bucket, a header sent twice) is answered at once, without
+/// `100 Continue`: a client that waits for it sends no body at all. Before, the server sent
+/// `100 Continue` and read up to 16 MiB for 10 s of a body it would not use.
+#[tokio::test]
+async fn form_refusals_known_from_the_head_send_no_100_continue() {
+    let handle = server::spawn(config()).await.unwrap();
+    let form = "multipart/form-data; boundary=x";
+    let bad_host = "bad_bucket-1250000000.cos.ap-guangzhou.myqcloud.com";
+    let cases: [(&str, &str, &str, &str); 3] = [
+        (HOST, "multipart/form-data", "", "400 MalformedPOSTRequest"),
+        (bad_host, form, "", "404 NoSuchBucket"),
+        (
+            HOST,
+            form,
+            "X-Cos-Meta-A: 1\r\nX-Cos-Meta-A: 2\r\n",
+            "400 InvalidArgument",
+        ),
+    ];
+    for (host, content_type, extra, expected) in cases {
+        let (status, code) = expected.split_once(' ').unwrap();
+        let stream = TcpStream::connect(handle.addr).await.unwrap();
+        let (mut read, mut write) = stream.into_split();
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n{extra}\
+             Content-Length: 100000\r\nExpect: 100-continue\r\n\r\n"
+        );
+        write.write_all(head.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        let answer = answer_within(&mut read, Duration::from_secs(5)).await;
+        let elapsed = started.elapsed();
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} "))
+                && answer.contains(&format!("<Code>{code}</Code>")),
+            "{expected} after {elapsed:?}: {answer:?}"
+        );
+        assert!(!answer.contains("100 Continue"), "{answer:?}");
+        assert!(elapsed < Duration::from_secs(3), "{expected}: {elapsed:?}");
+        drop(write);
+    }
     handle.shutdown().await;
 }
 
