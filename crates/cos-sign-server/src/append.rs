@@ -38,7 +38,7 @@ use super::error::CosError;
 use super::multipart::write_error;
 use super::object_ops::stored_headers;
 use super::request::{VerifiedRequest, digits};
-use super::response::{Body, Ctx, Refused, drain, etag_response};
+use super::response::{Body, Ctx, Refused, discard_expecting, etag_response};
 use super::store::{Content, Version};
 
 /// The stored header that marks an appendable object, returned by GET and HEAD as COS does.
@@ -164,7 +164,8 @@ pub(crate) async fn append(
     let (position, expected_md5, base) = match check(state, vreq, declared).await {
         Ok(c) => c,
         Err(error) => {
-            let close = drain(state, body).await;
+            let expect = vreq.header("expect").map(str::as_bytes);
+            let close = discard_expecting(state, expect, body).await;
             return Err(Refused { error, close });
         }
     };

@@ -15,7 +15,7 @@ use super::crc64;
 use super::encryption::{self, SSE_HEADER};
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
-use super::response::{Body, Ctx, Refused, drain, empty, etag_response, no_content};
+use super::response::{Body, Ctx, Refused, discard_expecting, empty, etag_response, no_content};
 use super::store::{ContentBody, Meta, WriteError};
 use super::tagging::{COUNT_HEADER, STORED_NAME, Tags};
 
@@ -439,7 +439,9 @@ pub(crate) async fn put(
             match decoded {
                 Some(d) => Some(d),
                 None => {
-                    let close = drain(state, body).await;
+                    let close =
+                        discard_expecting(state, vreq.header("expect").map(str::as_bytes), body)
+                            .await;
                     return Err(Refused {
                         error: CosError::new(
                             StatusCode::BAD_REQUEST,
@@ -464,7 +466,8 @@ pub(crate) async fn put(
     let headers = match stored_headers(vreq) {
         Ok(h) => h,
         Err(error) => {
-            let close = drain(state, body).await;
+            let close =
+                discard_expecting(state, vreq.header("expect").map(str::as_bytes), body).await;
             return Err(Refused { error, close });
         }
     };

@@ -114,10 +114,20 @@ pub(crate) fn etag_response(ctx: &Ctx, etag: &str) -> Response<Body> {
 /// `100 Continue` (it has sent nothing). True when the connection must close: the body goes
 /// on past [`DRAIN_LIMIT`], stalls, or was never read.
 pub(crate) async fn discard(state: &State, headers: &hyper::HeaderMap, body: Incoming) -> bool {
-    let waits = headers
+    let expect = headers
         .get(header::EXPECT)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    if waits {
+        .map(hyper::header::HeaderValue::as_bytes);
+    discard_expecting(state, expect, body).await
+}
+
+/// [`discard`], given the request's `Expect` value (a verified request's refusal decided
+/// before its body: the client that waits for `100 Continue` is answered at once).
+pub(crate) async fn discard_expecting(
+    state: &State,
+    expect: Option<&[u8]>,
+    body: Incoming,
+) -> bool {
+    if expect.is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue")) {
         return !hyper::body::Body::is_end_stream(&body);
     }
     drain(state, body).await

@@ -529,3 +529,52 @@ async fn encryption_of_the_first_append_is_echoed_by_all() {
     let plain = append(&c, "plain", 0, b"a").await;
     assert_eq!(plain.headers().get("x-cos-server-side-encryption"), None);
 }
+
+/// A signed PUT or append refused from its head alone (a Content-MD5 that is not one, an
+/// append at the wrong position) is answered at once to a client that waits for
+/// `100 Continue`: before, the server sent `100 Continue` and read the body it would not
+/// use.
+#[tokio::test]
+async fn refusals_known_from_the_head_send_no_100_continue() {
+    let handle = start_memory().await;
+    let client = proxy_client(&handle);
+    let ok = append(&client, "log", 0, b"abc").await;
+    assert_eq!(ok.status(), 200);
+    let put = signed("PUT", "k", &[]);
+    let wrong = signed("POST", "log", &[("append", ""), ("position", "7")]);
+    let cases = [
+        (
+            "PUT",
+            put.as_str(),
+            "Content-MD5: not-an-md5\r\n",
+            "400 InvalidDigest",
+        ),
+        ("POST", wrong.as_str(), "", "409 PositionNotEqualToLength"),
+    ];
+    for (method, url, extra, expected) in cases {
+        let (status, code) = expected.split_once(' ').unwrap();
+        let target = url.split_once(HOST).unwrap().1;
+        let stream = tokio::net::TcpStream::connect(handle.addr).await.unwrap();
+        let (mut read, mut write) = stream.into_split();
+        let head = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {HOST}\r\n{extra}Content-Length: 100000\r\n\
+             Expect: 100-continue\r\n\r\n"
+        );
+        write.write_all(head.as_bytes()).await.unwrap();
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            read.read_to_end(&mut got),
+        )
+        .await;
+        let answer = String::from_utf8_lossy(&got);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} "))
+                && answer.contains(&format!("<Code>{code}</Code>")),
+            "{expected}: {answer:?}"
+        );
+        assert!(!answer.contains("100 Continue"), "{answer:?}");
+        drop(write);
+    }
+    handle.shutdown().await;
+}
