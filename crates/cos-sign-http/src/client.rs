@@ -45,14 +45,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
-use cos_sign_core::crc64::Crc64;
 use cos_sign_std::clock::Clock;
 use cos_sign_std::config::Endpoint;
 use cos_sign_std::credentials::CredentialsProvider;
 use cos_sign_std::method::{Method as CosMethod, UnsupportedMethod};
 use cos_sign_std::signer::{Signer, TOKEN_NAME};
 use futures_util::StreamExt;
-use md5::{Digest, Md5};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, Url};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -60,7 +58,6 @@ use tokio::sync::mpsc;
 
 use crate::crc::{BodyHash, SharedHash};
 use crate::error::{ClientError, CosError, Crc64Check, TimeoutKind};
-use crate::hex;
 use crate::options::{ProgressFn, TransferOptions};
 use crate::output::OutputFile;
 use crate::retry::{RetryPolicy, is_transient_answer, is_transient_failure};
@@ -724,15 +721,13 @@ impl Client {
         let mut file = tokio::fs::File::create(tmp.temp_path())
             .await
             .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
-        let mut md5 = Md5::new();
-        let mut crc = Crc64::new();
+        let mut hash = BodyHash::new(true);
         let mut done = 0u64;
         report(0);
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| self.transport_error(e, started))?;
-            md5.update(&chunk);
-            crc.update(&chunk);
+            hash.update(&chunk);
             file.write_all(&chunk)
                 .await
                 .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
@@ -754,9 +749,9 @@ impl Client {
                 actual: done,
             });
         }
-        let md5 = hex(&md5.finalize());
+        let md5 = hash.md5_hex().unwrap_or_default();
         let md5_checked = whole && meta.check_md5(&md5)?;
-        let crc64_checked = crate::crc::compare(Crc64Check::Download, cos_crc, crc.value())?;
+        let crc64_checked = crate::crc::compare(Crc64Check::Download, cos_crc, hash.crc64())?;
         tmp.persist().await?;
         Ok(DownloadOutput {
             md5_checked,

@@ -36,6 +36,7 @@ use std::time::Instant;
 use cos_sign_core::crc64::{self, Crc64};
 use cos_sign_std::method::Method;
 use futures_util::{StreamExt, TryStreamExt};
+use md5::{Digest, Md5};
 use reqwest::header::{self, HeaderMap};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -111,15 +112,23 @@ fn parts(len: u64, size: u64) -> Vec<(u32, u64, u64)> {
         .collect()
 }
 
-/// The MD5 (hex) and the CRC-64 of `len` bytes of `path` from `offset`.
-async fn range_digest(path: &Path, offset: u64, len: u64) -> Result<(String, u64), ClientError> {
+/// The MD5 (hex) of `len` bytes of `path` from `offset`, and their CRC-64 when `with_crc`
+/// (a resumed upload's parts need it; the check of a finished download, whose ranges were
+/// hashed as they came, does not).
+async fn range_digest(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    with_crc: bool,
+) -> Result<(String, Option<u64>), ClientError> {
     let mut f = tokio::fs::File::open(path)
         .await
         .map_err(|e| ClientError::io(path, e))?;
     f.seek(std::io::SeekFrom::Start(offset))
         .await
         .map_err(|e| ClientError::io(path, e))?;
-    let mut h = BodyHash::new(true);
+    let mut md5 = Md5::new();
+    let mut crc = with_crc.then(Crc64::new);
     let mut left = len;
     let mut buf = vec![0u8; CHUNK];
     while left > 0 {
@@ -134,10 +143,13 @@ async fn range_digest(path: &Path, offset: u64, len: u64) -> Result<(String, u64
                 actual: len - left,
             });
         }
-        h.update(&buf[..n]);
+        md5.update(&buf[..n]);
+        if let Some(c) = &mut crc {
+            c.update(&buf[..n]);
+        }
         left -= n as u64;
     }
-    Ok((h.md5_hex().unwrap_or_default(), h.crc64()))
+    Ok((crate::hex(&md5.finalize()), crc.map(|c| c.value())))
 }
 
 pub(crate) async fn upload_file(
@@ -173,9 +185,9 @@ pub(crate) async fn upload_file(
                     .iter()
                     .find(|p| p.part_number == *n && p.size == *len)
                 {
-                    let (md5, crc) = range_digest(path, *offset, *len).await?;
+                    let (md5, crc) = range_digest(path, *offset, *len, true).await?;
                     if p.etag.eq_ignore_ascii_case(&md5) {
-                        have.push((*n, p.etag.clone(), crc));
+                        have.push((*n, p.etag.clone(), crc.unwrap_or_default()));
                         let _ = tx.send(((*n - 1) as usize, *len));
                     }
                 }
@@ -412,7 +424,7 @@ pub(crate) async fn download_file(
             actual: got,
         });
     }
-    let (md5, _) = range_digest(tmp.temp_path(), 0, size).await?;
+    let (md5, _) = range_digest(tmp.temp_path(), 0, size, false).await?;
     let md5_checked = meta.check_md5(&md5)?;
     let crc64_checked = crate::crc::compare(Crc64Check::Download, cos_crc, file_crc)?;
     let f = tokio::fs::OpenOptions::new()
