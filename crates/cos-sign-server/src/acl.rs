@@ -26,7 +26,7 @@
 //! override file, the object's bytes untouched). A bucket's ACL is kept in the
 //! [`crate::bucket_config`] store (absent: `private`).
 
-use hyper::body::Incoming;
+use super::aws_chunked::ReqBody;
 use hyper::{Response, StatusCode};
 
 use super::State;
@@ -473,7 +473,7 @@ pub(crate) async fn bucket_acl(state: &State, bucket: &str) -> Result<Acl, CosEr
 async fn requested(
     state: &State,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
     resource: Resource,
 ) -> Result<Acl, Refused> {
     let headers = Acl::from_headers(|n| vreq.header(n), resource);
@@ -526,7 +526,7 @@ pub(crate) async fn put_object(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let acl = requested(state, vreq, body, Resource::Object).await?;
     let value = (!acl.is_default()).then(|| acl.stored_value());
@@ -560,7 +560,7 @@ pub(crate) async fn put_bucket(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let acl = requested(state, vreq, body, Resource::Bucket).await?;
     set_bucket(state, &vreq.bucket, &acl).await?;

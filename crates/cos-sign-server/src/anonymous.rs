@@ -26,9 +26,9 @@
 //! <https://cloud.tencent.com/document/product/436/30752>) does not name AppendObject, and
 //! no COS page says an anonymous append is served.
 
+use super::aws_chunked::ReqBody;
 use hyper::HeaderMap;
 use hyper::Response;
-use hyper::body::Incoming;
 
 use super::State;
 use super::acl::{self, Acl, Permission, Resource};
@@ -48,7 +48,7 @@ pub(crate) async fn dispatch(
     ctx: &Ctx,
     vreq: &VerifiedRequest,
     headers: &HeaderMap,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let (op, params) = op_of(vreq);
     let overrides = params.iter().any(|(k, _)| k.starts_with("response-"));
@@ -62,9 +62,13 @@ pub(crate) async fn dispatch(
     let close = discard(state, headers, body).await;
     let result = match op {
         Op::GetObject if !overrides => get(state, ctx, vreq).await,
-        Op::ListObjects => match acl::bucket_acl(state, &vreq.bucket).await {
+        Op::ListObjects | Op::ListObjectsV2 => match acl::bucket_acl(state, &vreq.bucket).await {
             Ok(b) if b.all_users_may(Permission::Read) => {
-                bucket::list_objects(state, ctx, vreq).await
+                if op == Op::ListObjects {
+                    bucket::list_objects(state, ctx, vreq).await
+                } else {
+                    super::list_v2::list_objects_v2(state, ctx, vreq).await
+                }
             }
             Ok(_) => Err(denied()),
             Err(e) => Err(e),
@@ -98,7 +102,7 @@ async fn put(
     ctx: &Ctx,
     vreq: &VerifiedRequest,
     headers: &HeaderMap,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let sets_acl =
         Acl::from_headers(|n| vreq.header(n), Resource::Object).map_or(true, |a| a.is_some());

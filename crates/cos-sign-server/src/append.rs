@@ -26,7 +26,7 @@
 //!
 //! [`Upload::commit_over`]: super::store::Upload::commit_over
 
-use hyper::body::Incoming;
+use super::aws_chunked::ReqBody;
 use hyper::{Response, StatusCode};
 use md5::{Digest, Md5};
 
@@ -158,7 +158,7 @@ pub(crate) async fn append(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    mut body: Incoming,
+    mut body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let declared = hyper::body::Body::size_hint(&body).exact();
     let (position, expected_md5, base) = match check(state, vreq, declared).await {

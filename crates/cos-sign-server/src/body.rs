@@ -1,11 +1,11 @@
 //! Request bodies read whole or chunk by chunk, each chunk within the server's idle timeout,
 //! and the `Content-MD5` a body is checked against.
 
+use super::aws_chunked::ReqBody;
 use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::StatusCode;
-use hyper::body::Incoming;
 use md5::{Digest, Md5};
 
 use super::State;
@@ -30,7 +30,7 @@ pub(crate) fn request_timeout() -> CosError {
 /// The next chunk of a request body, within the server's idle timeout.
 pub(crate) async fn next_chunk(
     state: &State,
-    body: &mut Incoming,
+    body: &mut ReqBody,
 ) -> Result<Option<Bytes>, CosError> {
     loop {
         let frame = match tokio::time::timeout(state.limits.body_idle_timeout, body.frame()).await {
@@ -39,13 +39,7 @@ pub(crate) async fn next_chunk(
         };
         match frame {
             None => return Ok(None),
-            Some(Err(e)) => {
-                return Err(CosError::new(
-                    StatusCode::BAD_REQUEST,
-                    "IncompleteBody",
-                    format!("The request body ended early: {e}"),
-                ));
-            }
+            Some(Err(e)) => return Err(e.into_cos()),
             Some(Ok(f)) => {
                 if let Ok(data) = f.into_data() {
                     return Ok(Some(data));
@@ -58,7 +52,7 @@ pub(crate) async fn next_chunk(
 /// A whole small request body (at most `limit` bytes).
 pub(crate) async fn read_small_body(
     state: &State,
-    mut body: Incoming,
+    mut body: ReqBody,
     limit: usize,
 ) -> Result<Vec<u8>, Refused> {
     let mut out = Vec::new();
@@ -101,12 +95,12 @@ pub(crate) fn content_md5(vreq: &VerifiedRequest) -> Result<Option<[u8; 16]>, Co
 pub(crate) async fn read_checked_body(
     state: &State,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
     limit: usize,
     md5_required: bool,
 ) -> Result<Vec<u8>, Refused> {
     let expected = content_md5(vreq).and_then(|m| match m {
-        None if md5_required => Err(CosError::new(
+        None if md5_required && !vreq.body_covered() => Err(CosError::new(
             StatusCode::BAD_REQUEST,
             "MissingContentMD5",
             "Missing required header for this request: Content-MD5.",

@@ -19,7 +19,7 @@
 //! with the bucket's ACL and CORS rules, survive a restart, and go when DELETE Bucket
 //! removes the bucket's settings.
 
-use hyper::body::Incoming;
+use super::aws_chunked::ReqBody;
 use hyper::{Response, StatusCode};
 
 use super::State;
@@ -97,7 +97,7 @@ pub(crate) async fn put(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let body = read_checked_body(state, vreq, body, MAX_BUCKET_TAGGING_BODY, false).await?;
     let tags = Tags::from_xml_with(&body, &BUCKET_TAGS)?;

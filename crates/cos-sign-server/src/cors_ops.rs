@@ -22,7 +22,7 @@
 
 use std::sync::Arc;
 
-use hyper::body::Incoming;
+use super::aws_chunked::ReqBody;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Response, StatusCode, Uri};
 
@@ -113,7 +113,7 @@ pub(crate) async fn preflight(
     state: &State,
     ctx: &Ctx,
     parts: &hyper::http::request::Parts,
-    body: Incoming,
+    body: ReqBody,
 ) -> (Result<Response<Body>, Refused>, String) {
     let close = discard(state, &parts.headers, body).await;
     let (answer, target) =
@@ -230,7 +230,7 @@ pub(crate) async fn put(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let body = read_checked_body(state, vreq, body, MAX_BODY, false).await?;
     let config = CorsConfig::from_xml(&body)?;

@@ -1,6 +1,6 @@
 //! DELETE Multiple Objects: `POST /?delete` with an XML list of keys and its `Content-MD5`.
 
-use hyper::body::Incoming;
+use super::aws_chunked::ReqBody;
 use hyper::{Response, StatusCode};
 
 use super::State;
@@ -42,7 +42,7 @@ pub(crate) async fn delete(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let body = read_checked_body(state, vreq, body, MAX_XML_BODY, true).await?;
     let (quiet, keys) = delete_list(&body)?;

@@ -11,6 +11,8 @@ pub(crate) struct CosError {
     pub message: String,
     pub string_to_sign: Option<String>,
     pub format_string: Option<String>,
+    /// A SigV4 refusal: `format_string` holds the canonical request (`CanonicalRequest`).
+    pub sigv4: bool,
 }
 
 impl CosError {
@@ -21,6 +23,7 @@ impl CosError {
             message: message.into(),
             string_to_sign: None,
             format_string: None,
+            sigv4: false,
         }
     }
 
@@ -70,7 +73,12 @@ impl CosError {
             field(&mut s, "StringToSign", sts);
         }
         if let Some(fs) = &self.format_string {
-            field(&mut s, "FormatString", fs);
+            let tag = if self.sigv4 {
+                "CanonicalRequest"
+            } else {
+                "FormatString"
+            };
+            field(&mut s, tag, fs);
         }
         s.push_str("</Error>\n");
         s

@@ -12,6 +12,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::State;
+use super::aws_chunked::ReqBody;
 use super::cors_ops;
 use super::error::CosError;
 use super::request::{self, VerifiedRequest, Verifier};
@@ -51,7 +52,9 @@ pub(crate) async fn handle(
         })
     };
     let mut anonymous = false;
-    let (mut resp, code, target) = match serve(&state, &ctx, req, &mut anonymous).await {
+    let mut sigv4 = false;
+    let (mut resp, code, target) = match serve(&state, &ctx, req, &mut anonymous, &mut sigv4).await
+    {
         Ok((resp, target)) => (resp, None, target),
         Err((refused, target)) => {
             let mut r = ctx.error(&refused.error);
@@ -64,6 +67,9 @@ pub(crate) async fn handle(
     };
     if let Some((bucket, origin)) = &cross_origin {
         cors_ops::decorate(&state, bucket, origin, &method, &mut resp).await;
+    }
+    if sigv4 {
+        amz_names(&mut resp);
     }
     let case = state.header_case.clone();
     resp.extensions_mut().extend(case);
@@ -92,31 +98,59 @@ pub(crate) fn log_escape(value: &str) -> String {
     value.escape_debug().to_string()
 }
 
+/// The answer to a SigV4 request also carries each `x-cos-*` header under its `x-amz-*`
+/// name (`x-amz-meta-*`, `x-amz-request-id`, `x-amz-storage-class`, ...), as the AWS SDKs
+/// read them.
+fn amz_names(resp: &mut Response<Body>) {
+    let extra: Vec<(header::HeaderName, HeaderValue)> = resp
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| {
+            let rest = n.as_str().strip_prefix("x-cos-")?;
+            let name = header::HeaderName::from_bytes(format!("x-amz-{rest}").as_bytes()).ok()?;
+            Some((name, v.clone()))
+        })
+        .collect();
+    for (n, v) in extra {
+        if !resp.headers().contains_key(&n) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+}
+
 type Served = Result<(Response<Body>, String), (Refused, String)>;
 
 /// `anonymous` is set for a request served without a signature (see [`crate::anonymous`]).
-async fn serve(state: &State, ctx: &Ctx, req: Request<Incoming>, anonymous: &mut bool) -> Served {
+async fn serve(
+    state: &State,
+    ctx: &Ctx,
+    req: Request<Incoming>,
+    anonymous: &mut bool,
+    sigv4: &mut bool,
+) -> Served {
     let (parts, body) = req.into_parts();
     // A browser's preflight carries no signature and reaches no operation.
     if parts.method == Method::OPTIONS {
-        let (answer, target) = cors_ops::preflight(state, ctx, &parts, body).await;
+        let (answer, target) = cors_ops::preflight(state, ctx, &parts, body.into()).await;
         return answer.map(|r| (r, target.clone())).map_err(|e| (e, target));
     }
     // A browser form upload carries its signature in the form, not in the request line.
     if super::post_object::is_form_upload(&parts.method, parts.uri.path(), &parts.headers) {
-        return super::post_object::post(state, ctx, &parts, body).await;
+        return super::post_object::post(state, ctx, &parts, body.into()).await;
     }
     let checked = precheck(state, &parts);
     let vreq = match checked {
         Ok(v) => v,
         Err((e, target)) => {
-            let close = discard(state, &parts.headers, body).await;
+            let close = discard(state, &parts.headers, body.into()).await;
             return Err((Refused { error: e, close }, target));
         }
     };
     let bucket = if vreq.service { "-" } else { &vreq.bucket };
     let target = format!("{bucket}/{}", vreq.key);
     *anonymous = vreq.anonymous;
+    *sigv4 = vreq.is_sigv4();
+    let body = ReqBody::checked(body, vreq.body_check());
     let result = if vreq.anonymous {
         super::anonymous::dispatch(state, ctx, &vreq, &parts.headers, body).await
     } else {
@@ -138,6 +172,7 @@ fn precheck(
     let verifier = Verifier {
         credentials: &state.credentials,
         now: super::unix_secs(state.now()),
+        region: &state.region,
     };
     route(
         &parts.method,
@@ -183,6 +218,10 @@ pub(crate) fn route(
         if parsed.is_unsigned() {
             return Err((CosError::access_denied("Access Denied."), target));
         }
+        if super::sigv4::is_sigv4(&parsed) {
+            return super::sigv4::verify(verifier, method, parsed, String::new())
+                .map_err(|e| (e, target));
+        }
         let query = uri.query().unwrap_or("");
         return request::verify(verifier, method, query, parsed, String::new())
             .map_err(|e| (e, target));
@@ -196,6 +235,9 @@ pub(crate) fn route(
     })?;
     let target = format!("{bucket}/{}", parsed.key);
     request::check_key(&parsed.key).map_err(|e| (e, target.clone()))?;
+    if super::sigv4::is_sigv4(&parsed) {
+        return super::sigv4::verify(verifier, method, parsed, bucket).map_err(|e| (e, target));
+    }
     if anonymous && parsed.is_unsigned() {
         return Ok(request::anonymous(method, parsed, bucket));
     }

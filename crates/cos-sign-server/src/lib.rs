@@ -69,6 +69,7 @@
 mod acl;
 mod anonymous;
 mod append;
+mod aws_chunked;
 mod body;
 mod bucket;
 mod bucket_config;
@@ -83,6 +84,7 @@ mod encryption;
 mod error;
 mod handler;
 pub mod limits;
+mod list_v2;
 mod multipart;
 mod object_ops;
 mod parts;
@@ -90,6 +92,7 @@ mod post_object;
 pub mod request;
 mod response;
 mod routes;
+mod sigv4;
 mod store;
 mod tagging;
 mod xml;
@@ -662,6 +665,7 @@ pub fn fuzz_entry(
     let verifier = request::Verifier {
         credentials: &credentials,
         now,
+        region: DEFAULT_REGION,
     };
     let default_bucket = default_bucket.map(str::to_ascii_lowercase);
     handler::route(

@@ -1,7 +1,7 @@
 //! Multipart upload: Initiate, Upload Part, Complete, Abort, List Parts, List Multipart
 //! Uploads.
 
-use hyper::body::Incoming;
+use super::aws_chunked::ReqBody;
 use hyper::{Response, StatusCode};
 
 use super::State;
@@ -92,7 +92,7 @@ pub(crate) async fn upload_part(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    mut body: Incoming,
+    mut body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let bucket = vreq.bucket.as_str();
     let checked = async {
@@ -228,7 +228,7 @@ pub(crate) async fn complete(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let (id, info) = match upload_of(state, vreq).await {
         Ok(f) => f,

@@ -4,8 +4,8 @@ use std::time::SystemTime;
 
 use base64::Engine;
 
+use super::aws_chunked::ReqBody;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 
@@ -425,7 +425,7 @@ pub(crate) async fn put(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    mut body: Incoming,
+    mut body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let limits = &state.limits;
     let refuse = |error: CosError| Refused { error, close: true };
@@ -489,13 +489,7 @@ pub(crate) async fn put(
             Ok(None) => break,
             Ok(Some(f)) => f,
         };
-        let frame = frame.map_err(|e| {
-            refuse(CosError::new(
-                StatusCode::BAD_REQUEST,
-                "IncompleteBody",
-                format!("The request body ended early: {e}"),
-            ))
-        })?;
+        let frame = frame.map_err(|e| refuse(e.into_cos()))?;
         if let Ok(data) = frame.into_data() {
             let total = upload.len().saturating_add(data.len() as u64);
             if total > limits.max_object_size {

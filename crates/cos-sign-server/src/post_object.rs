@@ -23,10 +23,10 @@
 
 use std::collections::HashMap;
 
+use super::aws_chunked::ReqBody;
 use base64::Engine;
 use bytes::{Buf, BytesMut};
 use cos_sign_core::{KeyTime, SigningKey};
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
 use subtle::ConstantTimeEq;
@@ -109,7 +109,7 @@ fn disposition(value: &str) -> (Option<String>, Option<String>) {
 /// Reads the request body as form parts.
 struct Form<'s> {
     state: &'s State,
-    body: Incoming,
+    body: ReqBody,
     buf: BytesMut,
     /// `\r\n--boundary`.
     delim: Vec<u8>,
@@ -446,7 +446,7 @@ pub(crate) async fn post(
     state: &State,
     ctx: &Ctx,
     parts: &hyper::http::request::Parts,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<(Response<Body>, String), (Refused, String)> {
     let dash = || "-".to_owned();
     let refuse = |error: CosError, close: bool, t: String| (Refused { error, close }, t);

@@ -64,6 +64,8 @@ pub struct VerifiedRequest {
     signed_headers: Vec<String>,
     /// Names (as sent) of the params the signature covers.
     signed_params: Vec<String>,
+    /// Set for a request signed with AWS Signature Version 4 (see [`crate::sigv4`]).
+    sigv4: Option<crate::sigv4::SigV4Info>,
 }
 
 impl VerifiedRequest {
@@ -109,6 +111,56 @@ impl VerifiedRequest {
     pub fn path(&self) -> String {
         format!("/{}", self.key)
     }
+
+    /// Whether the request was signed with AWS Signature Version 4.
+    pub fn is_sigv4(&self) -> bool {
+        self.sigv4.is_some()
+    }
+
+    /// Whether the signature (a SigV4 payload hash or signed chunks) or a verified
+    /// `x-amz-checksum-*` covers the body's bytes, so no `Content-MD5` is needed.
+    pub(crate) fn body_covered(&self) -> bool {
+        self.sigv4.as_ref().is_some_and(|s| s.body_covered)
+    }
+
+    /// How the body of a SigV4 request is checked as it streams.
+    pub(crate) fn body_check(&self) -> Option<crate::aws_chunked::BodyCheck> {
+        self.sigv4.as_ref().map(|s| s.body.clone())
+    }
+
+    /// A request verified by SigV4 ([`crate::sigv4::verify`]): the headers as the
+    /// operations see them (`x-amz-*` under their `x-cos-*` names), the params without the
+    /// signature's own.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn sigv4(
+        method: &Method,
+        bucket: String,
+        parsed: Parsed,
+        secret_id: String,
+        presigned: bool,
+        service: bool,
+        headers: Vec<(String, String)>,
+        params: Vec<(String, String)>,
+        signed_headers: Vec<String>,
+        signed_params: Vec<String>,
+        info: crate::sigv4::SigV4Info,
+    ) -> Self {
+        Self {
+            method: method.clone(),
+            bucket,
+            key: parsed.key,
+            host: parsed.host,
+            secret_id,
+            presigned,
+            anonymous: false,
+            service,
+            headers,
+            params,
+            signed_headers,
+            signed_params,
+            sigv4: Some(info),
+        }
+    }
 }
 
 /// What verification needs besides the request.
@@ -116,6 +168,8 @@ pub(crate) struct Verifier<'a> {
     pub credentials: &'a HashMap<String, Credential>,
     /// The server's clock, unix seconds.
     pub now: u64,
+    /// The region of a host that names none (SigV4's scope is checked against it).
+    pub region: &'a str,
 }
 
 /// The parts of a request read before verification (see the module docs).
@@ -125,10 +179,10 @@ pub(crate) struct Parsed {
     pub bucket: Option<String>,
     /// The host is a service host, or names no bucket while no default bucket is set.
     pub service: bool,
-    headers: Vec<(String, String)>,
-    params: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub params: Vec<(String, String)>,
     /// Whether the query carried `q-*` fields.
-    presigned: bool,
+    pub presigned: bool,
 }
 
 /// A number read from a request (a `Range` bound, `partNumber`, `max-keys`, a marker, ...):
@@ -273,6 +327,14 @@ pub(crate) fn parse(
 }
 
 impl Parsed {
+    /// The value of a header (lowercase name), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The `Authorization` header, unless absent or blank.
     fn authorization(&self) -> Option<&str> {
         self.headers
@@ -305,6 +367,7 @@ pub(crate) fn anonymous(method: &Method, parsed: Parsed, bucket: String) -> Veri
         params: parsed.params,
         signed_headers: Vec::new(),
         signed_params: Vec::new(),
+        sigv4: None,
     }
 }
 
@@ -407,12 +470,13 @@ pub(crate) fn verify(
         params: parsed.params,
         signed_headers,
         signed_params,
+        sigv4: None,
     })
 }
 
 /// The security token against the key: required and equal (constant time) for a temporary
 /// key, absent for a permanent one.
-fn check_token(cred: &Credential, token: Option<&str>) -> Result<(), CosError> {
+pub(crate) fn check_token(cred: &Credential, token: Option<&str>) -> Result<(), CosError> {
     match (&cred.token, token) {
         (Some(_), None) => Err(CosError::invalid_access_key_id(
             "The temporary Access Key Id needs its x-cos-security-token.",

@@ -1,10 +1,10 @@
 //! What every operation answers with: the body type, the request's [`Ctx`], refusals, and
 //! the reading out of a refused request's body.
 
+use super::aws_chunked::ReqBody;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
 
@@ -113,7 +113,7 @@ pub(crate) fn etag_response(ctx: &Ctx, etag: &str) -> Response<Body> {
 /// Reads what is left of a refused request's body, unless the client waits for
 /// `100 Continue` (it has sent nothing). True when the connection must close: the body goes
 /// on past [`DRAIN_LIMIT`], stalls, or was never read.
-pub(crate) async fn discard(state: &State, headers: &hyper::HeaderMap, body: Incoming) -> bool {
+pub(crate) async fn discard(state: &State, headers: &hyper::HeaderMap, body: ReqBody) -> bool {
     let expect = headers
         .get(header::EXPECT)
         .map(hyper::header::HeaderValue::as_bytes);
@@ -122,11 +122,7 @@ pub(crate) async fn discard(state: &State, headers: &hyper::HeaderMap, body: Inc
 
 /// [`discard`], given the request's `Expect` value (a verified request's refusal decided
 /// before its body: the client that waits for `100 Continue` is answered at once).
-pub(crate) async fn discard_expecting(
-    state: &State,
-    expect: Option<&[u8]>,
-    body: Incoming,
-) -> bool {
+pub(crate) async fn discard_expecting(state: &State, expect: Option<&[u8]>, body: ReqBody) -> bool {
     if expect.is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue")) {
         return !hyper::body::Body::is_end_stream(&body);
     }
@@ -135,7 +131,7 @@ pub(crate) async fn discard_expecting(
 
 /// Reads and discards up to [`DRAIN_LIMIT`] bytes of a body, so a client still sending gets
 /// the answer instead of a reset. True when the body was not read to its end.
-pub(crate) async fn drain(state: &State, mut body: Incoming) -> bool {
+pub(crate) async fn drain(state: &State, mut body: ReqBody) -> bool {
     if hyper::body::Body::size_hint(&body)
         .exact()
         .is_some_and(|n| n > DRAIN_LIMIT)

@@ -7,7 +7,7 @@
 //! (a service host) can only be GET Service. Unsigned requests never reach it (they go to
 //! `anonymous`); one that did would be refused.
 
-use hyper::body::Incoming;
+use super::aws_chunked::ReqBody;
 use hyper::header::HeaderMap;
 use hyper::{Method, Response};
 
@@ -16,8 +16,8 @@ use super::error::not_implemented;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, closing_if, discard};
 use super::{
-    acl, append, bucket, bucket_tagging, buckets, copy, cors_ops, delete_multiple, multipart,
-    object_ops, tagging,
+    acl, append, bucket, bucket_tagging, buckets, copy, cors_ops, delete_multiple, list_v2,
+    multipart, object_ops, tagging,
 };
 
 /// The operations of this server.
@@ -27,6 +27,7 @@ pub(crate) enum Op {
     BucketLocation,
     GetBucketVersioning,
     ListObjects,
+    ListObjectsV2,
     PutBucket,
     DeleteBucket,
     ListUploads,
@@ -135,6 +136,7 @@ pub(crate) fn route(
         (false, "HEAD") => Op::HeadBucket,
         (false, "GET") if has("uploads") => Op::ListUploads,
         (false, "GET") if has("location") => Op::BucketLocation,
+        (false, "GET") if has("list-type") => Op::ListObjectsV2,
         (false, "GET") => Op::ListObjects,
         (false, "PUT") => Op::PutBucket,
         (false, "POST") if has("delete") => Op::DeleteMultiple,
@@ -180,7 +182,7 @@ pub(crate) async fn dispatch(
     ctx: &Ctx,
     vreq: &VerifiedRequest,
     headers: &HeaderMap,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     if vreq.anonymous {
         let close = discard(state, headers, body).await;
@@ -211,7 +213,7 @@ async fn run(
     ctx: &Ctx,
     vreq: &VerifiedRequest,
     headers: &HeaderMap,
-    body: Incoming,
+    body: ReqBody,
     op: Op,
 ) -> Result<Response<Body>, Refused> {
     // Operations that read the request body.
@@ -234,6 +236,7 @@ async fn run(
         Op::BucketLocation => bucket::location(ctx, vreq),
         Op::GetBucketVersioning => Ok(bucket::versioning(ctx)),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
+        Op::ListObjectsV2 => list_v2::list_objects_v2(state, ctx, vreq).await,
         Op::PutBucket => buckets::create(state, ctx, vreq).await,
         Op::DeleteBucket => buckets::delete(state, ctx, vreq).await,
         Op::ListUploads => multipart::list_uploads(state, ctx, vreq).await,
@@ -284,6 +287,10 @@ mod tests {
         assert_eq!(r(Method::HEAD, false, &[], false), Op::HeadBucket);
         assert_eq!(r(Method::GET, false, &["prefix"], false), Op::ListObjects);
         assert_eq!(r(Method::GET, false, &["uploads"], false), Op::ListUploads);
+        assert_eq!(
+            r(Method::GET, false, &["list-type", "prefix"], false),
+            Op::ListObjectsV2
+        );
         assert_eq!(
             r(Method::POST, false, &["delete"], false),
             Op::DeleteMultiple

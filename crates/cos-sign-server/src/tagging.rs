@@ -14,7 +14,7 @@
 //! copy copies them with the rest. GET and HEAD never send that entry back: they send
 //! `x-cos-tagging-count` instead, when there are tags.
 
-use hyper::body::Incoming;
+use super::aws_chunked::ReqBody;
 use hyper::{Response, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -275,7 +275,7 @@ pub(crate) async fn put(
     state: &State,
     ctx: &Ctx,
     vreq: &VerifiedRequest,
-    body: Incoming,
+    body: ReqBody,
 ) -> Result<Response<Body>, Refused> {
     let body = read_checked_body(state, vreq, body, MAX_TAGGING_BODY, false).await?;
     let tags = Tags::from_xml(&body)?;

@@ -1,0 +1,833 @@
+//! The body of a SigV4 request, checked as it streams: the hex SHA-256 of
+//! `x-amz-content-sha256`, the aws-chunked framing of `STREAMING-*` payloads (each chunk's
+//! signature chained from the seed signature, the trailer's signature, or unsigned chunks
+//! with a trailer), `x-amz-decoded-content-length`, and an `x-amz-checksum-*` value sent as
+//! a header or a trailer (CRC-32, CRC-32C, CRC-64/NVME, SHA-1, SHA-256).
+//!
+//! A check that fails is an error of the body stream *before* its end, so the operation
+//! reading it never sees a complete body and stores nothing; the same error is returned
+//! again if the body is polled after it. Chunk header lines are at most [`MAX_LINE`] bytes and
+//! trailers at most [`MAX_TRAILER`] bytes.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use base64::Engine;
+use bytes::{Buf, Bytes, BytesMut};
+use hyper::StatusCode;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::error::CosError;
+use super::sigv4::{hex, sign_hex};
+
+/// The longest chunk header line (`<hex size>;chunk-signature=<64 hex>`) or trailer line.
+pub const MAX_LINE: usize = 4096;
+/// The most trailer bytes.
+pub const MAX_TRAILER: usize = 16 * 1024;
+/// SHA-256 of nothing.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// What `x-amz-content-sha256` says of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// `UNSIGNED-PAYLOAD`: the body is not covered.
+    Unsigned,
+    /// The hex SHA-256 of the body.
+    Sha256([u8; 32]),
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (`trailer`: `-TRAILER`): signed aws-chunked.
+    Signed { trailer: bool },
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: aws-chunked, unsigned chunks, a trailer.
+    UnsignedTrailer,
+}
+
+impl Payload {
+    /// Reads an `x-amz-content-sha256` value.
+    ///
+    /// # Errors
+    /// 501 for ECDSA streaming, 400 `InvalidArgument` for anything else unknown.
+    pub fn parse(v: &str) -> Result<Self, CosError> {
+        match v {
+            "UNSIGNED-PAYLOAD" => return Ok(Self::Unsigned),
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => return Ok(Self::Signed { trailer: false }),
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => {
+                return Ok(Self::Signed { trailer: true });
+            }
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => return Ok(Self::UnsignedTrailer),
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"
+            | "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER" => {
+                return Err(super::error::not_implemented("SigV4a (ECDSA) streaming"));
+            }
+            _ => {}
+        }
+        let mut out = [0u8; 32];
+        let b = v.as_bytes();
+        let nibble = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let ok = b.len() == 64
+            && out.iter_mut().enumerate().all(|(i, o)| {
+                match (nibble(b[2 * i]), nibble(b[2 * i + 1])) {
+                    (Some(h), Some(l)) => {
+                        *o = h << 4 | l;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+        if ok {
+            Ok(Self::Sha256(out))
+        } else {
+            Err(CosError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidArgument",
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER), STREAMING-UNSIGNED-PAYLOAD-TRAILER or a lowercase hex SHA-256.",
+            ))
+        }
+    }
+
+    /// aws-chunked framing.
+    pub fn is_streaming(&self) -> bool {
+        matches!(self, Self::Signed { .. } | Self::UnsignedTrailer)
+    }
+
+    /// A trailer may follow the last chunk.
+    pub fn has_trailer(&self) -> bool {
+        matches!(self, Self::Signed { trailer: true } | Self::UnsignedTrailer)
+    }
+
+    /// The signature covers the body's bytes.
+    pub fn covers_body(&self) -> bool {
+        matches!(self, Self::Sha256(_) | Self::Signed { .. })
+    }
+}
+
+/// An `x-amz-checksum-*` algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumAlgo {
+    Crc32,
+    Crc32c,
+    Crc64Nvme,
+    Sha1,
+    Sha256,
+}
+
+impl ChecksumAlgo {
+    /// The algorithm of a header suffix (`crc32` of `x-amz-checksum-crc32`).
+    pub fn of(name: &str) -> Option<Self> {
+        Some(match name {
+            "crc32" => Self::Crc32,
+            "crc32c" => Self::Crc32c,
+            "crc64nvme" => Self::Crc64Nvme,
+            "sha1" => Self::Sha1,
+            "sha256" => Self::Sha256,
+            _ => return None,
+        })
+    }
+
+    fn len(self) -> usize {
+        match self {
+            Self::Crc32 | Self::Crc32c => 4,
+            Self::Crc64Nvme => 8,
+            Self::Sha1 => 20,
+            Self::Sha256 => 32,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Crc32 => "CRC32",
+            Self::Crc32c => "CRC32C",
+            Self::Crc64Nvme => "CRC64NVME",
+            Self::Sha1 => "SHA1",
+            Self::Sha256 => "SHA256",
+        }
+    }
+
+    /// A base64 value of the right length, decoded.
+    pub fn decode(self, v: &str) -> Option<Vec<u8>> {
+        base64::engine::general_purpose::STANDARD
+            .decode(v.trim())
+            .ok()
+            .filter(|d| d.len() == self.len())
+    }
+}
+
+const fn crc32_table(poly: u32) -> [u32; 256] {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { (c >> 1) ^ poly } else { c >> 1 };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+const fn crc64_table(poly: u64) -> [u64; 256] {
+    let mut t = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u64;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { (c >> 1) ^ poly } else { c >> 1 };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+static CRC32: [u32; 256] = crc32_table(0xEDB8_8320);
+static CRC32C: [u32; 256] = crc32_table(0x82F6_3B78);
+static CRC64NVME: [u64; 256] = crc64_table(0x9A6C_9329_AC4B_C9B5);
+
+/// A running checksum.
+#[derive(Clone)]
+pub enum Summer {
+    Crc32(u32),
+    Crc32c(u32),
+    Crc64(u64),
+    Sha1(sha1::Sha1),
+    Sha256(Sha256),
+}
+
+impl Summer {
+    /// A new sum of `algo`.
+    pub fn new(algo: ChecksumAlgo) -> Self {
+        match algo {
+            ChecksumAlgo::Crc32 => Self::Crc32(!0),
+            ChecksumAlgo::Crc32c => Self::Crc32c(!0),
+            ChecksumAlgo::Crc64Nvme => Self::Crc64(!0),
+            ChecksumAlgo::Sha1 => Self::Sha1(sha1::Sha1::new()),
+            ChecksumAlgo::Sha256 => Self::Sha256(Sha256::new()),
+        }
+    }
+
+    /// Adds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Self::Crc32(c) => {
+                for &b in data {
+                    *c = CRC32[usize::from((*c as u8) ^ b)] ^ (*c >> 8);
+                }
+            }
+            Self::Crc32c(c) => {
+                for &b in data {
+                    *c = CRC32C[usize::from((*c as u8) ^ b)] ^ (*c >> 8);
+                }
+            }
+            Self::Crc64(c) => {
+                for &b in data {
+                    *c = CRC64NVME[usize::from((*c as u8) ^ b)] ^ (*c >> 8);
+                }
+            }
+            Self::Sha1(h) => h.update(data),
+            Self::Sha256(h) => h.update(data),
+        }
+    }
+
+    /// The sum, big-endian bytes (as the base64 value carries it).
+    pub fn finish(self) -> Vec<u8> {
+        match self {
+            Self::Crc32(c) | Self::Crc32c(c) => (!c).to_be_bytes().to_vec(),
+            Self::Crc64(c) => (!c).to_be_bytes().to_vec(),
+            Self::Sha1(h) => h.finalize().to_vec(),
+            Self::Sha256(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// How the body of a verified SigV4 request is checked (see the module docs).
+#[derive(Clone)]
+pub struct BodyCheck {
+    pub(crate) payload: Payload,
+    /// An `x-amz-checksum-*` header: its algorithm and value.
+    pub(crate) checksum: Option<(ChecksumAlgo, Vec<u8>)>,
+    /// The checksum the `x-amz-trailer` header announces.
+    pub(crate) trailer: Option<ChecksumAlgo>,
+    pub(crate) decoded_len: Option<u64>,
+    /// The request's signature: the first chunk's previous signature.
+    pub(crate) seed_signature: String,
+    /// The signing key of the request's scope (for chunk signatures).
+    pub(crate) signing_key: [u8; 32],
+    pub(crate) amz_date: String,
+    pub(crate) scope: String,
+}
+
+impl fmt::Debug for BodyCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BodyCheck")
+            .field("payload", &self.payload)
+            .field("checksum", &self.checksum.as_ref().map(|c| c.0))
+            .field("trailer", &self.trailer)
+            .field("decoded_len", &self.decoded_len)
+            .field("signing_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failure of the body, kept so a later poll returns it again.
+#[derive(Debug, Clone)]
+struct Failure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Failure {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn error(&self) -> CosError {
+        CosError::new(self.status, self.code, self.message.clone())
+    }
+}
+
+fn incomplete(msg: impl Into<String>) -> Failure {
+    Failure::new(StatusCode::BAD_REQUEST, "IncompleteBody", msg)
+}
+
+fn bad_chunk(msg: impl Into<String>) -> Failure {
+    Failure::new(StatusCode::BAD_REQUEST, "InvalidChunkSizeError", msg)
+}
+
+fn chunk_signature_mismatch() -> Failure {
+    Failure::new(
+        StatusCode::FORBIDDEN,
+        "SignatureDoesNotMatch",
+        "The chunk signature we calculated does not match the signature you provided.",
+    )
+}
+
+/// An error of a request body: the connection's, or a check's.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Reading failed (the connection).
+    Io(hyper::Error),
+    /// A check failed: the refusal to answer.
+    Refused(CosError),
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(e) => e.fmt(f),
+            Self::Refused(e) => write!(f, "{}: {}", e.code, e.message),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+impl BodyError {
+    /// The refusal: a check's own, or 400 `IncompleteBody` for the connection's.
+    pub(crate) fn into_cos(self) -> CosError {
+        match self {
+            Self::Io(e) => CosError::new(
+                StatusCode::BAD_REQUEST,
+                "IncompleteBody",
+                format!("The request body ended early: {e}"),
+            ),
+            Self::Refused(e) => e,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Header,
+    Data { left: u64, sig: Option<String> },
+    DataEnd { sig: Option<String>, last: bool },
+    Trailer,
+    Done,
+}
+
+/// The checks of one body.
+struct Checker {
+    check: BodyCheck,
+    sha: Option<Sha256>,
+    sum: Option<Summer>,
+    decoded: u64,
+    buf: BytesMut,
+    state: State,
+    prev_sig: String,
+    chunk_sha: Sha256,
+    trailer_bytes: usize,
+    trailers: Vec<(String, String)>,
+    out: VecDeque<Bytes>,
+}
+
+impl Checker {
+    fn new(check: BodyCheck) -> Self {
+        let sha = matches!(check.payload, Payload::Sha256(_)).then(Sha256::new);
+        let algo = check.checksum.as_ref().map(|c| c.0).or(check.trailer);
+        Self {
+            sha,
+            sum: algo.map(Summer::new),
+            decoded: 0,
+            buf: BytesMut::new(),
+            state: State::Header,
+            prev_sig: check.seed_signature.clone(),
+            chunk_sha: Sha256::new(),
+            trailer_bytes: 0,
+            trailers: Vec::new(),
+            out: VecDeque::new(),
+            check,
+        }
+    }
+
+    fn emit(&mut self, data: Bytes) {
+        if let Some(s) = &mut self.sum {
+            s.update(&data);
+        }
+        self.decoded = self.decoded.saturating_add(data.len() as u64);
+        if !data.is_empty() {
+            self.out.push_back(data);
+        }
+    }
+
+    fn feed(&mut self, data: Bytes) -> Result<(), Failure> {
+        if !self.check.payload.is_streaming() {
+            if let Some(h) = &mut self.sha {
+                h.update(&data);
+            }
+            self.emit(data);
+            return Ok(());
+        }
+        self.buf.extend_from_slice(&data);
+        self.decode()
+    }
+
+    fn line(&mut self) -> Result<Option<String>, Failure> {
+        let Some(pos) = self.buf.windows(2).position(|w| w == b"\r\n") else {
+            if self.buf.len() > MAX_LINE {
+                return Err(bad_chunk("A chunk header or trailer line is too long."));
+            }
+            return Ok(None);
+        };
+        if pos > MAX_LINE {
+            return Err(bad_chunk("A chunk header or trailer line is too long."));
+        }
+        let line = self.buf.split_to(pos);
+        self.buf.advance(2);
+        String::from_utf8(line.to_vec())
+            .map(Some)
+            .map_err(|_| bad_chunk("A chunk header is not UTF-8."))
+    }
+
+    fn chunk_sts(&self, chunk_hash: &str) -> String {
+        format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{EMPTY_SHA256}\n{chunk_hash}",
+            self.check.amz_date, self.check.scope, self.prev_sig
+        )
+    }
+
+    fn verify_chunk(&mut self, sig: Option<String>) -> Result<(), Failure> {
+        let hash = hex(&std::mem::take(&mut self.chunk_sha).finalize());
+        let Some(given) = sig else { return Ok(()) };
+        let expected = sign_hex(&self.check.signing_key, &self.chunk_sts(&hash));
+        if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(chunk_signature_mismatch());
+        }
+        self.prev_sig = expected;
+        Ok(())
+    }
+
+    fn decode(&mut self) -> Result<(), Failure> {
+        let signed = matches!(self.check.payload, Payload::Signed { .. });
+        loop {
+            match std::mem::replace(&mut self.state, State::Done) {
+                State::Header => {
+                    let Some(line) = self.line()? else {
+                        self.state = State::Header;
+                        return Ok(());
+                    };
+                    let (size, ext) = match line.split_once(';') {
+                        Some((s, e)) => (s, Some(e)),
+                        None => (line.as_str(), None),
+                    };
+                    if size.is_empty()
+                        || size.len() > 16
+                        || !size.bytes().all(|b| b.is_ascii_hexdigit())
+                    {
+                        return Err(bad_chunk("A chunk size is not hex."));
+                    }
+                    let size = u64::from_str_radix(size, 16)
+                        .map_err(|_| bad_chunk("A chunk size is not hex."))?;
+                    let sig = match (signed, ext) {
+                        (true, Some(e)) => {
+                            let s = e.strip_prefix("chunk-signature=").ok_or_else(|| {
+                                bad_chunk("A signed chunk needs chunk-signature=.")
+                            })?;
+                            if s.len() != 64 {
+                                return Err(chunk_signature_mismatch());
+                            }
+                            Some(s.to_owned())
+                        }
+                        (true, None) => {
+                            return Err(bad_chunk("A signed chunk needs chunk-signature=."));
+                        }
+                        (false, None) => None,
+                        (false, Some(_)) => {
+                            return Err(bad_chunk("An unsigned chunk has no extensions."));
+                        }
+                    };
+                    if size == 0 {
+                        if self.check.payload.has_trailer() {
+                            self.verify_chunk(sig)?;
+                            self.state = State::Trailer;
+                        } else {
+                            self.state = State::DataEnd { sig, last: true };
+                        }
+                    } else {
+                        self.state = State::Data { left: size, sig };
+                    }
+                }
+                State::Data { left, sig } => {
+                    if self.buf.is_empty() {
+                        self.state = State::Data { left, sig };
+                        return Ok(());
+                    }
+                    let n = usize::try_from(left)
+                        .unwrap_or(usize::MAX)
+                        .min(self.buf.len());
+                    let data = self.buf.split_to(n).freeze();
+                    self.chunk_sha.update(&data);
+                    self.emit(data);
+                    let left = left - n as u64;
+                    self.state = if left == 0 {
+                        State::DataEnd { sig, last: false }
+                    } else {
+                        State::Data { left, sig }
+                    };
+                }
+                State::DataEnd { sig, last } => {
+                    if self.buf.len() < 2 {
+                        self.state = State::DataEnd { sig, last };
+                        return Ok(());
+                    }
+                    if &self.buf[..2] != b"\r\n" {
+                        return Err(bad_chunk("A chunk's data is not followed by CRLF."));
+                    }
+                    self.buf.advance(2);
+                    self.verify_chunk(sig)?;
+                    self.state = if last { State::Done } else { State::Header };
+                }
+                State::Trailer => {
+                    let Some(line) = self.line()? else {
+                        self.state = State::Trailer;
+                        return Ok(());
+                    };
+                    self.trailer_bytes += line.len() + 2;
+                    if self.trailer_bytes > MAX_TRAILER {
+                        return Err(bad_chunk("The trailer is too long."));
+                    }
+                    if line.is_empty() {
+                        self.end_trailer()?;
+                        self.state = State::Done;
+                        continue;
+                    }
+                    let (n, v) = line
+                        .split_once(':')
+                        .ok_or_else(|| bad_chunk("A trailer line is not name:value."))?;
+                    self.trailers
+                        .push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
+                    self.state = State::Trailer;
+                }
+                State::Done => {
+                    if !self.buf.is_empty() {
+                        return Err(bad_chunk("Bytes follow the final chunk."));
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// The trailer's lines: the announced checksum (once), and with signed chunks, the
+    /// trailer signature.
+    fn end_trailer(&mut self) -> Result<(), Failure> {
+        let signed = matches!(self.check.payload, Payload::Signed { .. });
+        let mut canonical = String::new();
+        let mut signature = None;
+        for (n, v) in &self.trailers {
+            if n == "x-amz-trailer-signature" && signed {
+                if signature.replace(v.clone()).is_some() {
+                    return Err(bad_chunk("The trailer signature appears twice."));
+                }
+            } else {
+                canonical.push_str(&format!("{n}:{v}\n"));
+            }
+        }
+        if signed {
+            let given = signature
+                .ok_or_else(|| bad_chunk("A signed trailer needs x-amz-trailer-signature."))?;
+            let sts = format!(
+                "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}",
+                self.check.amz_date,
+                self.check.scope,
+                self.prev_sig,
+                hex(&Sha256::digest(canonical.as_bytes()))
+            );
+            let expected = sign_hex(&self.check.signing_key, &sts);
+            if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+                return Err(chunk_signature_mismatch());
+            }
+        }
+        let Some(algo) = self.check.trailer else {
+            if self
+                .trailers
+                .iter()
+                .any(|(n, _)| n != "x-amz-trailer-signature")
+            {
+                return Err(bad_chunk(
+                    "A trailer was sent that x-amz-trailer did not announce.",
+                ));
+            }
+            return Ok(());
+        };
+        let mut value = None;
+        for (n, v) in &self.trailers {
+            if n == "x-amz-trailer-signature" {
+                continue;
+            }
+            let named = n.strip_prefix("x-amz-checksum-").and_then(ChecksumAlgo::of);
+            if named != Some(algo) || value.is_some() {
+                return Err(bad_chunk(format!(
+                    "The trailer {n} is not the one x-amz-trailer announced."
+                )));
+            }
+            value = Some(algo.decode(v).ok_or_else(|| {
+                Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequest",
+                    format!("Value for {n} trailing header is invalid."),
+                )
+            })?);
+        }
+        let value = value.ok_or_else(|| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "MalformedTrailerError",
+                "The request's trailer lacks the checksum x-amz-trailer announced.",
+            )
+        })?;
+        self.check.checksum = Some((algo, value));
+        Ok(())
+    }
+
+    /// The stream ended: every check that needs the whole body.
+    fn end(&mut self) -> Result<(), Failure> {
+        if self.check.payload.is_streaming() && !matches!(self.state, State::Done) {
+            return Err(incomplete(
+                "The aws-chunked body ended before its final chunk.",
+            ));
+        }
+        if let (Payload::Sha256(expected), Some(h)) = (&self.check.payload, self.sha.take()) {
+            let got = h.finalize();
+            if !bool::from(got.as_slice().ct_eq(expected)) {
+                return Err(Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "XAmzContentSHA256Mismatch",
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                ));
+            }
+        }
+        if let Some(n) = self.check.decoded_len
+            && n != self.decoded
+        {
+            return Err(incomplete(format!(
+                "The body decoded to {} bytes, x-amz-decoded-content-length says {n}.",
+                self.decoded
+            )));
+        }
+        if let (Some((algo, expected)), Some(sum)) = (&self.check.checksum, self.sum.take()) {
+            if sum.finish() != *expected {
+                return Err(Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "BadDigest",
+                    format!(
+                        "The {} you specified did not match the calculated checksum.",
+                        algo.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A request body: the connection's bytes, checked and decoded for a SigV4 request.
+pub struct ReqBody {
+    inner: Incoming,
+    checker: Option<Box<Checker>>,
+    failure: Option<Failure>,
+    ended: bool,
+}
+
+impl From<Incoming> for ReqBody {
+    fn from(inner: Incoming) -> Self {
+        Self {
+            inner,
+            checker: None,
+            failure: None,
+            ended: false,
+        }
+    }
+}
+
+impl ReqBody {
+    /// The body checked as `check` says.
+    pub(crate) fn checked(inner: Incoming, check: Option<BodyCheck>) -> Self {
+        Self {
+            inner,
+            checker: check.map(|c| Box::new(Checker::new(c))),
+            failure: None,
+            ended: false,
+        }
+    }
+}
+
+impl Body for ReqBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = self.get_mut();
+        if let Some(f) = &this.failure {
+            return Poll::Ready(Some(Err(BodyError::Refused(f.error()))));
+        }
+        let Some(checker) = this.checker.as_mut() else {
+            return Pin::new(&mut this.inner)
+                .poll_frame(cx)
+                .map(|o| o.map(|r| r.map_err(BodyError::Io)));
+        };
+        loop {
+            if let Some(data) = checker.out.pop_front() {
+                return Poll::Ready(Some(Ok(Frame::data(data))));
+            }
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            let step = match ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
+                None => {
+                    this.ended = true;
+                    checker.end()
+                }
+                Some(Err(e)) => return Poll::Ready(Some(Err(BodyError::Io(e)))),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => checker.feed(data),
+                    Err(_) => Ok(()),
+                },
+            };
+            if let Err(f) = step {
+                let e = f.error();
+                this.failure = Some(f);
+                checker.out.clear();
+                return Poll::Ready(Some(Err(BodyError::Refused(e))));
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.checker {
+            None => self.inner.is_end_stream(),
+            Some(c) => self.ended && c.out.is_empty() && self.failure.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.checker {
+            None => self.inner.size_hint(),
+            Some(c) if c.check.payload.is_streaming() => match c.check.decoded_len {
+                Some(n) => SizeHint::with_exact(n),
+                None => SizeHint::default(),
+            },
+            Some(_) => self.inner.size_hint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sum(algo: ChecksumAlgo, data: &[u8]) -> Vec<u8> {
+        let mut s = Summer::new(algo);
+        s.update(data);
+        s.finish()
+    }
+
+    #[test]
+    fn checksums_of_the_check_string() {
+        // The check values of the CRC catalogue, for "123456789".
+        assert_eq!(
+            sum(ChecksumAlgo::Crc32, b"123456789"),
+            0xCBF4_3926u32.to_be_bytes()
+        );
+        assert_eq!(
+            sum(ChecksumAlgo::Crc32c, b"123456789"),
+            0xE306_9283u32.to_be_bytes()
+        );
+        assert_eq!(
+            sum(ChecksumAlgo::Crc64Nvme, b"123456789"),
+            0xAE8B_1486_0A79_9888u64.to_be_bytes()
+        );
+        // botocore's x-amz-checksum-crc32 of b"hello", seen on the wire.
+        assert_eq!(
+            ChecksumAlgo::Crc32.decode("NhCmhg=="),
+            Some(sum(ChecksumAlgo::Crc32, b"hello"))
+        );
+    }
+
+    #[test]
+    fn payload_values() {
+        assert_eq!(
+            Payload::parse("UNSIGNED-PAYLOAD").ok(),
+            Some(Payload::Unsigned)
+        );
+        assert!(matches!(
+            Payload::parse(EMPTY_SHA256),
+            Ok(Payload::Sha256(_))
+        ));
+        for bad in [
+            "",
+            "unsigned-payload",
+            &EMPTY_SHA256.to_uppercase(),
+            &EMPTY_SHA256[1..],
+        ] {
+            assert_eq!(
+                Payload::parse(bad).err().map(|e| e.code),
+                Some("InvalidArgument"),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            Payload::parse("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD")
+                .err()
+                .map(|e| e.code),
+            Some("NotImplemented")
+        );
+    }
+}
