@@ -801,6 +801,121 @@ mod tests {
         );
     }
 
+    /// AWS's published chunked upload example ("Signature calculations for the Authorization
+    /// header: transferring payload in multiple chunks"): 65536 + 1024 bytes of `a`, the seed
+    /// signature and the three chunk signatures of the example.
+    fn example_check() -> BodyCheck {
+        BodyCheck {
+            payload: Payload::Signed { trailer: false },
+            checksum: None,
+            trailer: None,
+            decoded_len: Some(66_560),
+            seed_signature: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+                .to_owned(),
+            signing_key: super::super::sigv4::signing_key(
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "20130524",
+                "us-east-1",
+                "s3",
+            ),
+            amz_date: "20130524T000000Z".to_owned(),
+            scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+        }
+    }
+
+    fn example_body() -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n");
+        b.extend_from_slice(&[b'a'; 65_536]);
+        b.extend_from_slice(b"\r\n400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n");
+        b.extend_from_slice(&[b'a'; 1024]);
+        b.extend_from_slice(b"\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n");
+        b
+    }
+
+    /// Feeds `body` in pieces of `step` bytes; the decoded bytes, or the failure's code.
+    fn run(check: BodyCheck, body: &[u8], step: usize) -> Result<Vec<u8>, &'static str> {
+        let mut c = Checker::new(check);
+        let mut out = Vec::new();
+        for piece in body.chunks(step) {
+            c.feed(Bytes::copy_from_slice(piece)).map_err(|f| f.code)?;
+            while let Some(d) = c.out.pop_front() {
+                out.extend_from_slice(&d);
+            }
+        }
+        c.end().map_err(|f| f.code)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn aws_chunked_example_decodes_in_any_pieces() {
+        assert_eq!(example_body().len(), 66_824);
+        for step in [1, 7, 4096, 100_000] {
+            let out = run(example_check(), &example_body(), step);
+            assert_eq!(
+                out.map(|o| (o.len(), o.iter().all(|&b| b == b'a'))),
+                Ok((66_560, true)),
+                "{step}"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_chunked_example_tampered_is_refused() {
+        let body = example_body();
+        // A data byte of the second chunk, a signature byte, the size, the final CRLF.
+        let data_at = body.len() - 120;
+        for (at, byte) in [(data_at, b'b'), (30, b'0'), (2, b'1')] {
+            let mut b = body.clone();
+            b[at] = byte;
+            assert!(run(example_check(), &b, 999).is_err(), "{at}");
+        }
+        assert_eq!(
+            run(example_check(), &body[..body.len() - 2], 999),
+            Err("IncompleteBody")
+        );
+        let mut extra = body.clone();
+        extra.extend_from_slice(b"x");
+        assert!(run(example_check(), &extra, 999).is_err());
+        let mut wrong_seed = example_check();
+        wrong_seed.seed_signature = "0".repeat(64);
+        assert_eq!(run(wrong_seed, &body, 999), Err("SignatureDoesNotMatch"));
+        // The chunks in another order: each signature chains the one before.
+        let mut long = example_check();
+        long.decoded_len = Some(66_561);
+        assert_eq!(run(long, &body, 999), Err("IncompleteBody"));
+    }
+
+    #[test]
+    fn unsigned_trailer_checks_its_checksum() {
+        let check = |algo| BodyCheck {
+            payload: Payload::UnsignedTrailer,
+            checksum: None,
+            trailer: Some(algo),
+            decoded_len: Some(5),
+            seed_signature: String::new(),
+            signing_key: [0; 32],
+            amz_date: String::new(),
+            scope: String::new(),
+        };
+        let body = b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n";
+        assert_eq!(
+            run(check(ChecksumAlgo::Crc32), body, 3),
+            Ok(b"hello".to_vec())
+        );
+        let bad = b"5\r\nhellp\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n";
+        assert_eq!(run(check(ChecksumAlgo::Crc32), bad, 3), Err("BadDigest"));
+        let other = b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32c:NhCmhg==\r\n\r\n";
+        assert!(run(check(ChecksumAlgo::Crc32), other, 3).is_err());
+        let none = b"5\r\nhello\r\n0\r\n\r\n";
+        assert_eq!(
+            run(check(ChecksumAlgo::Crc32), none, 3),
+            Err("MalformedTrailerError")
+        );
+        let huge = b"ffffffffffffffffff\r\n";
+        assert!(run(check(ChecksumAlgo::Crc32), huge, 3).is_err());
+    }
+
     #[test]
     fn payload_values() {
         assert_eq!(
