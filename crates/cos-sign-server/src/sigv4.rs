@@ -588,6 +588,23 @@ pub(crate) fn verify(
     }
     super::request::check_token(cred, token)?;
 
+    // The payload.
+    let payload_hash = match parsed.header("x-amz-content-sha256") {
+        Some(h) => h.to_owned(),
+        None if presigned => "UNSIGNED-PAYLOAD".to_owned(),
+        None => {
+            return Err(invalid_request(
+                "Missing required header for this request: x-amz-content-sha256",
+            ));
+        }
+    };
+    let payload = Payload::parse(&payload_hash)?;
+    if presigned && payload.is_streaming() {
+        return Err(super::error::not_implemented(
+            "a streaming payload in a pre-signed request",
+        ));
+    }
+
     // The signed headers: sorted, lowercase, once each, host among them.
     let signed: Vec<&str> = fields.signed_headers.split(';').collect();
     let well_formed = signed.iter().all(|n| {
@@ -630,23 +647,6 @@ pub(crate) fn verify(
             CosError::access_denied(format!("The signed header {name} is not in the request."))
         })?;
         canonical_headers.push((name, value));
-    }
-
-    // The payload.
-    let payload_hash = match parsed.header("x-amz-content-sha256") {
-        Some(h) => h.to_owned(),
-        None if presigned => "UNSIGNED-PAYLOAD".to_owned(),
-        None => {
-            return Err(invalid_request(
-                "Missing required header for this request: x-amz-content-sha256",
-            ));
-        }
-    };
-    let payload = Payload::parse(&payload_hash)?;
-    if presigned && payload.is_streaming() {
-        return Err(super::error::not_implemented(
-            "a streaming payload in a pre-signed request",
-        ));
     }
 
     // The signature.
