@@ -808,6 +808,11 @@ pub(crate) fn cos_headers(headers: &[(String, String)]) -> Result<Vec<(String, S
         };
         let value = if name == "x-cos-copy-source" {
             copy_source(v)
+        } else if (name == "x-cos-metadata-directive" || name == "x-cos-tagging-directive")
+            && v.trim().eq_ignore_ascii_case("replace")
+        {
+            // S3 says REPLACE where COS says Replaced.
+            "Replaced".to_owned()
         } else if name == "content-encoding" {
             // aws-chunked is the framing of this request, not the object's encoding.
             let kept: Vec<&str> = v
