@@ -12,7 +12,7 @@ rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
 rustup target add thumbv7em-none-eabihf >/dev/null
 rustup component add clippy rustfmt >/dev/null
 
-step "test venv (.venv: qcloud_cos 1.9.44, coscmd 1.9.0.6, maturin, pytest, hypothesis)"
+step "test venv (.venv: qcloud_cos 1.9.44, coscmd 1.9.0.6, boto3 1.44.8, awscli 1.46.3, maturin, pytest, hypothesis)"
 bash scripts/venv.sh
 
 step "format and lints"
@@ -39,7 +39,7 @@ rm -rf target/wheels-test
 .venv/bin/pip install --quiet --force-reinstall --no-deps target/wheels-test/cos_sign-*.whl
 .venv/bin/python -m pytest -q tests/py/binding
 
-step "pytest: the official SDK and coscmd against the local server"
+step "pytest: the official SDK, coscmd, boto3 and the AWS CLI against the local server"
 .venv/bin/python -m pytest -q tests/py/server
 
 step "node: the official Node.js SDK (cos-nodejs-sdk-v5 3.0.0) against the local server"

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::CosError;
-use super::sigv4::{hex, sign_hex};
+use super::sigv4_key::{hex, sign_hex};
 
 /// The longest chunk header line (`<hex size>;chunk-signature=<64 hex>`) or trailer line.
 pub const MAX_LINE: usize = 4096;
@@ -277,6 +277,16 @@ impl fmt::Debug for BodyCheck {
             .field("signing_key", &"<redacted>")
             .finish_non_exhaustive()
     }
+}
+
+/// What verification found, handed to the operations and the body.
+#[derive(Debug, Clone)]
+pub struct SigV4Info {
+    /// How the body is checked as it streams.
+    pub(crate) body: BodyCheck,
+    /// Whether the body's bytes are covered (a hex payload hash, signed chunks, or a
+    /// checksum): such a request needs no `Content-MD5` where COS requires one.
+    pub(crate) body_covered: bool,
 }
 
 /// A failure of the body, kept so a later poll returns it again.
@@ -659,17 +669,17 @@ impl Checker {
                 self.decoded
             )));
         }
-        if let (Some((algo, expected)), Some(sum)) = (&self.check.checksum, self.sum.take()) {
-            if sum.finish() != *expected {
-                return Err(Failure::new(
-                    StatusCode::BAD_REQUEST,
-                    "BadDigest",
-                    format!(
-                        "The {} you specified did not match the calculated checksum.",
-                        algo.name()
-                    ),
-                ));
-            }
+        if let (Some((algo, expected)), Some(sum)) = (&self.check.checksum, self.sum.take())
+            && sum.finish() != *expected
+        {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                "BadDigest",
+                format!(
+                    "The {} you specified did not match the calculated checksum.",
+                    algo.name()
+                ),
+            ));
         }
         Ok(())
     }
@@ -812,7 +822,7 @@ mod tests {
             decoded_len: Some(66_560),
             seed_signature: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
                 .to_owned(),
-            signing_key: super::super::sigv4::signing_key(
+            signing_key: super::super::sigv4_key::signing_key(
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                 "20130524",
                 "us-east-1",

@@ -93,6 +93,7 @@ pub mod request;
 mod response;
 mod routes;
 mod sigv4;
+mod sigv4_key;
 mod store;
 mod tagging;
 mod xml;

@@ -65,7 +65,7 @@ pub struct VerifiedRequest {
     /// Names (as sent) of the params the signature covers.
     signed_params: Vec<String>,
     /// Set for a request signed with AWS Signature Version 4 (see [`crate::sigv4`]).
-    sigv4: Option<crate::sigv4::SigV4Info>,
+    sigv4: Option<crate::aws_chunked::SigV4Info>,
 }
 
 impl VerifiedRequest {
@@ -128,39 +128,38 @@ impl VerifiedRequest {
         self.sigv4.as_ref().map(|s| s.body.clone())
     }
 
-    /// A request verified by SigV4 ([`crate::sigv4::verify`]): the headers as the
-    /// operations see them (`x-amz-*` under their `x-cos-*` names), the params without the
-    /// signature's own.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn sigv4(
-        method: &Method,
-        bucket: String,
-        parsed: Parsed,
-        secret_id: String,
-        presigned: bool,
-        service: bool,
-        headers: Vec<(String, String)>,
-        params: Vec<(String, String)>,
-        signed_headers: Vec<String>,
-        signed_params: Vec<String>,
-        info: crate::sigv4::SigV4Info,
-    ) -> Self {
+    /// A request verified by SigV4 (`crate::sigv4::verify`), with the values it was
+    /// verified over as the operations see them.
+    pub(crate) fn sigv4(method: &Method, bucket: String, parsed: Parsed, v: SigV4Parts) -> Self {
         Self {
             method: method.clone(),
             bucket,
             key: parsed.key,
             host: parsed.host,
-            secret_id,
-            presigned,
+            secret_id: v.secret_id,
+            presigned: v.presigned,
             anonymous: false,
-            service,
-            headers,
-            params,
-            signed_headers,
-            signed_params,
-            sigv4: Some(info),
+            service: parsed.service,
+            headers: v.headers,
+            params: v.params,
+            signed_headers: v.signed_headers,
+            signed_params: v.signed_params,
+            sigv4: Some(v.info),
         }
     }
+}
+
+/// What SigV4 verification found: the headers as the operations see them (`x-amz-*` under
+/// their `x-cos-*` names), the params without the signature's own, and how the body is
+/// checked.
+pub(crate) struct SigV4Parts {
+    pub secret_id: String,
+    pub presigned: bool,
+    pub headers: Vec<(String, String)>,
+    pub params: Vec<(String, String)>,
+    pub signed_headers: Vec<String>,
+    pub signed_params: Vec<String>,
+    pub info: crate::aws_chunked::SigV4Info,
 }
 
 /// What verification needs besides the request.

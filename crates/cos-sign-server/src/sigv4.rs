@@ -30,15 +30,14 @@
 //! headers the operations read are handed to them under their COS names (`x-amz-meta-a` as
 //! `x-cos-meta-a`, `x-amz-copy-source` as `x-cos-copy-source`, ...; see [`cos_headers`]).
 
-use hmac::{Hmac, KeyInit, Mac};
 use hyper::{Method, StatusCode};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::Credential;
-use super::aws_chunked::{BodyCheck, ChecksumAlgo, Payload};
+use super::aws_chunked::{BodyCheck, ChecksumAlgo, Payload, SigV4Info};
 use super::error::CosError;
-use super::request::{Parsed, VerifiedRequest, Verifier, digits};
+use super::request::{Parsed, SigV4Parts, VerifiedRequest, Verifier, digits};
+use super::sigv4_key::{sha256_hex, sign_hex, signing_key};
 
 /// The algorithm name of header and query auth.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -86,46 +85,6 @@ const CONSUMED: [&str; 6] = [
     "x-amz-trailer",
     "x-amz-sdk-checksum-algorithm",
 ];
-
-type HmacSha256 = Hmac<Sha256>;
-
-fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    // An HMAC key of any length is valid; `new_from_slice` cannot fail.
-    let mut m = match HmacSha256::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => return [0; 32],
-    };
-    m.update(msg);
-    m.finalize().into_bytes().into()
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    s
-}
-
-/// Hex of SHA-256.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-/// The signing key: HMAC chain over the date, region, service and `aws4_request`.
-pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-    let k_region = hmac(&k_date, region.as_bytes());
-    let k_service = hmac(&k_region, service.as_bytes());
-    hmac(&k_service, b"aws4_request")
-}
-
-/// `hex(HMAC(key, msg))`.
-pub fn sign_hex(key: &[u8; 32], msg: &str) -> String {
-    hex(&hmac(key, msg.as_bytes()))
-}
 
 /// S3's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~` as `%XX` (uppercase), `/` kept
 /// when `keep_slash`.
@@ -401,16 +360,6 @@ pub fn amz_date(unix: u64) -> String {
         secs / 60 % 60,
         secs % 60
     )
-}
-
-/// What verification found, handed to the operations and the body.
-#[derive(Debug, Clone)]
-pub struct SigV4Info {
-    /// How the body is checked as it streams.
-    pub(crate) body: BodyCheck,
-    /// Whether the body's bytes are covered (a hex payload hash, signed chunks, or a
-    /// checksum): such a request needs no `Content-MD5` where COS requires one.
-    pub(crate) body_covered: bool,
 }
 
 /// Verifies a SigV4 request over exactly the parsed values.
@@ -745,20 +694,16 @@ pub(crate) fn verify(
         .cloned()
         .collect();
     let signed_params = params.iter().map(|(n, _)| n.clone()).collect();
-    let service = parsed.service;
-    Ok(VerifiedRequest::sigv4(
-        method,
-        bucket,
-        parsed,
-        cred.secret_id.clone(),
+    let parts = SigV4Parts {
+        secret_id: cred.secret_id.clone(),
         presigned,
-        service,
         headers,
         params,
-        signed_cos,
+        signed_headers: signed_cos,
         signed_params,
         info,
-    ))
+    };
+    Ok(VerifiedRequest::sigv4(method, bucket, parsed, parts))
 }
 
 /// The `x-amz-checksum-*` header sent, if any (one at most), with its decoded value.

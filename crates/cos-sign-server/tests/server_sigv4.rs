@@ -321,11 +321,6 @@ async fn get(h: &ServerHandle, key: &str) -> Result<Vec<u8>, u16> {
     }
 }
 
-async fn put_ok(h: &ServerHandle, key: &str, body: &[u8]) {
-    let a = send(h, &Req::new("PUT", key).body(body)).await;
-    assert_eq!(a.status, 200, "{}", a.text());
-}
-
 #[tokio::test]
 async fn boto_style_requests_work_and_map_headers() {
     let h = start_memory().await;
