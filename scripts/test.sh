@@ -42,7 +42,7 @@ rm -rf target/wheels-test
 step "pytest: the official SDK, coscmd, boto3 and the AWS CLI against the local server"
 .venv/bin/python -m pytest -q tests/py/server
 
-step "node: the official Node.js SDK (cos-nodejs-sdk-v5 3.0.0) against the local server"
+step "node: the official Node.js SDK (cos-nodejs-sdk-v5 3.0.0) and @aws-sdk/client-s3 3.1175.0 against the local server"
 bash scripts/node-sdk-test.sh
 
 step "RISC-V firmware under qemu-system-riscv32 (virt, riscv32imc)"
