@@ -239,6 +239,9 @@ pub(crate) async fn service(
     ctx: &Ctx,
     vreq: &VerifiedRequest,
 ) -> Result<Response<Body>, CosError> {
+    if vreq.is_sigv4() && !vreq.key.is_empty() {
+        return Err(path_style(vreq));
+    }
     if vreq.method != Method::GET || !vreq.key.is_empty() {
         return Err(no_such_bucket(
             "The request names no bucket (its Host is a service host, or names none and no \
@@ -246,6 +249,24 @@ pub(crate) async fn service(
         ));
     }
     list(state, ctx, vreq).await
+}
+
+/// A SigV4 request on a host that names no bucket, with a path: path-style addressing
+/// (`/<bucket>/<key>`), which this server does not serve. On a regional COS host
+/// (`cos.<region>.myqcloud.com`), COS's answer for buckets created since 2024-01-01
+/// (<https://cloud.tencent.com/document/product/436/102489>): 403 `PathStyleDomainForbidden`.
+fn path_style(vreq: &VerifiedRequest) -> CosError {
+    if matches!(service_host(&vreq.host), Some(ServiceHost::Regional(_))) {
+        return CosError::new(
+            StatusCode::FORBIDDEN,
+            "PathStyleDomainForbidden",
+            "The bucket you are attempting to access must be addressed using COS virtual-styled domain.",
+        );
+    }
+    no_such_bucket(
+        "The request names no bucket: path-style addressing (/<bucket>/<key>) is not served; \
+         address the bucket in the Host (virtual-hosted style, <bucket>.cos.<region>.myqcloud.com).",
+    )
 }
 
 /// Every known bucket, by name.

@@ -481,8 +481,16 @@ pub(crate) fn verify(
             amz_date_str.get(..8).unwrap_or("")
         )));
     }
-    let expected_region = super::bucket::region_of_host(&parsed.host).unwrap_or(v.region);
-    if scope.region != expected_region {
+    // A regional service host names its region; the global one (GET Service of every
+    // region) takes any.
+    let expected_region = match super::request::service_host(&parsed.host) {
+        Some(super::request::ServiceHost::Regional(r)) => Some(r),
+        Some(super::request::ServiceHost::Global) => None,
+        None => Some(super::bucket::region_of_host(&parsed.host).unwrap_or(v.region)),
+    };
+    if let Some(expected_region) = expected_region
+        && scope.region != expected_region
+    {
         return Err(bad(format!(
             "The authorization header is malformed; the region '{}' is wrong; expecting '{expected_region}'.",
             scope.region
@@ -621,7 +629,13 @@ pub(crate) fn verify(
             "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
         );
         e.string_to_sign = Some(sts);
-        e.format_string = Some(creq);
+        // The token is a credential: not echoed.
+        e.format_string = Some(match token {
+            Some(t) if !t.is_empty() => creq
+                .replace(&uri_encode(t, false), "<redacted>")
+                .replace(t, "<redacted>"),
+            _ => creq,
+        });
         e.sigv4 = true;
         return Err(e);
     }

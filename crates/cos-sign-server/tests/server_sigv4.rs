@@ -793,6 +793,57 @@ async fn presigned_urls_expire_and_cover_the_query() {
     h.shutdown().await;
 }
 
+/// Path-style addressing is not served: on a regional COS host it is COS's 403
+/// `PathStyleDomainForbidden`; GET Service there works. A temporary key's token is not
+/// echoed in a `SignatureDoesNotMatch` answer.
+#[tokio::test]
+async fn path_style_service_host_and_token_redaction() {
+    let h = start_memory().await;
+    let mut r = Req::new("PUT", &format!("{BUCKET}/k")).body(b"x");
+    r.host = format!("cos.{REGION}.myqcloud.com");
+    let a = send(&h, &r).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (403, "PathStyleDomainForbidden"),
+        "{}",
+        a.text()
+    );
+    let mut r = Req::new("GET", "");
+    r.host = format!("cos.{REGION}.myqcloud.com");
+    let a = send(&h, &r).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(a.text().contains("ListAllMyBucketsResult"));
+    // The regional host's region is the scope's.
+    r.region = "ap-beijing".into();
+    assert_eq!(send(&h, &r).await.code(), "AuthorizationHeaderMalformed");
+    assert_eq!(get(&h, &format!("{BUCKET}/k")).await, Err(404));
+
+    let mut r = Req::new("GET", "k").header("x-amz-security-token", TOKEN);
+    r.id = TMP_ID.into();
+    r.secret = "wrong".into();
+    let a = send(&h, &r).await;
+    assert_eq!(a.code(), "SignatureDoesNotMatch");
+    assert!(
+        a.text().contains("x-amz-security-token:&lt;redacted&gt;")
+            || a.text().contains("x-amz-security-token:<redacted>"),
+        "{}",
+        a.text()
+    );
+    assert!(
+        !a.text().contains(TOKEN) && !a.text().contains(TMP_KEY),
+        "{}",
+        a.text()
+    );
+    // The right secret with its token works; without the token it is refused.
+    r.secret = TMP_KEY.into();
+    assert_eq!(send(&h, &r).await.status, 404);
+    let mut r = Req::new("GET", "k");
+    r.id = TMP_ID.into();
+    r.secret = TMP_KEY.into();
+    assert_eq!(send(&h, &r).await.code(), "InvalidAccessKeyId");
+    h.shutdown().await;
+}
+
 /// aws-chunked bodies of this test's own signer: signed chunks, and unsigned chunks with a
 /// CRC-32 trailer; a changed chunk, a changed chunk signature or a wrong trailer stores
 /// nothing.

@@ -229,6 +229,24 @@ def test_wrong_secret_or_token_is_refused_and_stores_nothing(any_server):
     assert t.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"temp"
 
 
+def test_list_buckets_and_path_style(server):
+    c = s3(server)
+    c.put_object(Bucket=BUCKET, Key=prefix() + "known", Body=b"x")
+    names = [b["Name"] for b in c.list_buckets()["Buckets"]]
+    assert BUCKET in names
+    path_style = boto3.client(
+        "s3",
+        endpoint_url=ENDPOINT,
+        region_name=REGION,
+        aws_access_key_id=PERM_ID,
+        aws_secret_access_key=PERM_KEY,
+        config=Config(s3={"addressing_style": "path"}, proxies={"http": server.url}, retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as e:
+        path_style.put_object(Bucket=BUCKET, Key="path-style", Body=b"x")
+    assert code_of(e) == "PathStyleDomainForbidden"
+
+
 def test_expired_presigned_url_is_refused(future_server):
     c = s3(future_server)
     url = c.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "any"}, ExpiresIn=3600)
