@@ -219,13 +219,42 @@ fn parse_scope<'a>(
     })
 }
 
-/// Verifies a SigV4 request over exactly the parsed values.
-pub(crate) fn verify(
-    v: &Verifier<'_>,
-    method: &Method,
-    parsed: Parsed,
-    bucket: String,
-) -> Result<VerifiedRequest, CosError> {
+/// The signature's fields, date and (for a pre-signed URL) expiry, as the request carries them.
+struct Auth<'a> {
+    fields: Fields<'a>,
+    /// `yyyymmddThhmmssZ`: `x-amz-date`, `X-Amz-Date`, or the `Date` header converted.
+    amz_date: String,
+    /// `X-Amz-Expires` of a pre-signed URL; `None` for header auth.
+    expires: Option<u64>,
+}
+
+impl Auth<'_> {
+    fn presigned(&self) -> bool {
+        self.expires.is_some()
+    }
+
+    /// The error of a malformed field: S3's code for header or query auth.
+    fn bad(&self, message: String) -> CosError {
+        if self.presigned() {
+            query_error(message)
+        } else {
+            malformed(message)
+        }
+    }
+}
+
+/// The query param `name` (exact spelling), decoded.
+fn param<'a>(parsed: &'a Parsed, name: &str) -> Option<&'a str> {
+    parsed
+        .params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Reads the signature from the `Authorization` header or the `X-Amz-*` query fields (one
+/// mechanism only; no COS `q-*` fields beside it).
+fn read_auth(parsed: &Parsed) -> Result<Auth<'_>, CosError> {
     let header_auth = parsed
         .header("authorization")
         .filter(|a| !a.trim().is_empty());
@@ -247,13 +276,6 @@ pub(crate) fn verify(
             )));
         }
     }
-    let param = |name: &str| {
-        parsed
-            .params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
     let (fields, amz_date_str, expires) = match (header_auth, query_auth) {
         (Some(_), true) => {
             return Err(CosError::new(
@@ -288,7 +310,7 @@ pub(crate) fn verify(
         }
         (None, true) => {
             let need = |name: &str| {
-                param(name).ok_or_else(|| {
+                param(parsed, name).ok_or_else(|| {
                     query_error(format!(
                         "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters ({name} is missing)."
                     ))
@@ -317,20 +339,28 @@ pub(crate) fn verify(
         }
         (None, false) => return Err(CosError::access_denied("Access Denied.")),
     };
-    let presigned = expires.is_some();
-    let bad: &dyn Fn(String) -> CosError = if presigned {
-        &|m| query_error(m)
-    } else {
-        &|m| malformed(m)
-    };
+    Ok(Auth {
+        fields,
+        amz_date: amz_date_str,
+        expires,
+    })
+}
 
-    // The date, the scope and the clock.
-    let when = parse_amz_date(&amz_date_str).ok_or_else(|| {
+/// The date, the credential scope (date, the Host's region, `s3`, `aws4_request`) and the
+/// clock: S3's 15-minute skew for header auth, the expiry of a pre-signed URL.
+fn check_scope_and_clock<'a>(
+    v: &Verifier<'_>,
+    parsed: &Parsed,
+    auth: &'a Auth<'a>,
+) -> Result<Scope<'a>, CosError> {
+    let bad = |m: String| auth.bad(m);
+    let amz_date_str = &auth.amz_date;
+    let when = parse_amz_date(amz_date_str).ok_or_else(|| {
         bad(format!(
             "The date '{amz_date_str}' is not yyyymmddThhmmssZ."
         ))
     })?;
-    let scope = parse_scope(fields.credential, bad)?;
+    let scope = parse_scope(auth.fields.credential, &bad)?;
     if !amz_date_str.starts_with(scope.date) {
         return Err(bad(format!(
             "The credential date '{}' is not the request date '{}'.",
@@ -353,7 +383,7 @@ pub(crate) fn verify(
             scope.region
         )));
     }
-    match expires {
+    match auth.expires {
         None => {
             if when.abs_diff(v.now) > MAX_SKEW_SECS {
                 return Err(CosError::new(
@@ -373,61 +403,24 @@ pub(crate) fn verify(
         }
     }
 
-    // The key and its token.
-    let cred: &Credential = v.credentials.get(scope.access_key).ok_or_else(|| {
-        CosError::invalid_access_key_id(
-            "The AWS Access Key Id you provided does not exist in our records.",
-        )
-    })?;
-    let token = match (
-        parsed.header("x-amz-security-token"),
-        param("X-Amz-Security-Token"),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(invalid_request(
-                "The security token is sent both as a header and as a param.",
-            ));
-        }
-        (t, None) | (None, t) => t,
-    };
-    if parsed.header(super::request::SECURITY_TOKEN).is_some()
-        || parsed
-            .params
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(super::request::SECURITY_TOKEN))
-    {
-        return Err(invalid_request(
-            "A SigV4 request carries its token in x-amz-security-token, not x-cos-security-token.",
-        ));
-    }
-    super::request::check_token(cred, token)?;
+    Ok(scope)
+}
 
-    // The payload.
-    let payload_hash = match parsed.header("x-amz-content-sha256") {
-        Some(h) => h.to_owned(),
-        None if presigned => "UNSIGNED-PAYLOAD".to_owned(),
-        None => {
-            return Err(invalid_request(
-                "Missing required header for this request: x-amz-content-sha256",
-            ));
-        }
-    };
-    let payload = Payload::parse(&payload_hash)?;
-    if presigned && payload.is_streaming() {
-        return Err(super::error::not_implemented(
-            "a streaming payload in a pre-signed request",
-        ));
-    }
+/// The signed header names, and the canonical headers (name, value as received).
+type SignedHeaders<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
 
-    // The signed headers: sorted, lowercase, once each, host among them.
-    let signed: Vec<&str> = fields.signed_headers.split(';').collect();
+/// The signed header names (well formed, `host` among them, every `x-amz-*`, `x-cos-*` and
+/// acted-on header sent among them) and the canonical headers with their values.
+fn signed_headers<'a>(parsed: &'a Parsed, auth: &Auth<'a>) -> Result<SignedHeaders<'a>, CosError> {
+    let presigned = auth.presigned();
+    let signed: Vec<&str> = auth.fields.signed_headers.split(';').collect();
     let well_formed = signed.iter().all(|n| {
         !n.is_empty()
             && n.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     }) && signed.windows(2).all(|w| w[0] < w[1]);
     if !well_formed {
-        return Err(bad(
+        return Err(auth.bad(
             "SignedHeaders must be lowercase header names, sorted, each once, separated by ;."
                 .to_owned(),
         ));
@@ -463,6 +456,75 @@ pub(crate) fn verify(
         canonical_headers.push((name, value));
     }
 
+    Ok((signed, canonical_headers))
+}
+
+/// Verifies a SigV4 request over exactly the parsed values.
+pub(crate) fn verify(
+    v: &Verifier<'_>,
+    method: &Method,
+    parsed: Parsed,
+    bucket: String,
+) -> Result<VerifiedRequest, CosError> {
+    let auth = read_auth(&parsed)?;
+    let presigned = auth.presigned();
+    let scope = check_scope_and_clock(v, &parsed, &auth)?;
+    let fields = &auth.fields;
+    let amz_date_str = &auth.amz_date;
+
+    // The key and its token.
+    let cred: &Credential = v.credentials.get(scope.access_key).ok_or_else(|| {
+        CosError::invalid_access_key_id(
+            "The AWS Access Key Id you provided does not exist in our records.",
+        )
+    })?;
+    let token = match (
+        parsed.header("x-amz-security-token"),
+        param(&parsed, "X-Amz-Security-Token"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(invalid_request(
+                "The security token is sent both as a header and as a param.",
+            ));
+        }
+        (t, None) | (None, t) => t,
+    };
+    if parsed.header(super::request::SECURITY_TOKEN).is_some()
+        || parsed
+            .params
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(super::request::SECURITY_TOKEN))
+    {
+        return Err(invalid_request(
+            "A SigV4 request carries its token in x-amz-security-token, not x-cos-security-token.",
+        ));
+    }
+    if cred.token.is_some() && token.is_none() {
+        return Err(CosError::invalid_access_key_id(
+            "The temporary Access Key Id needs its x-amz-security-token.",
+        ));
+    }
+    super::request::check_token(cred, token)?;
+
+    // The payload.
+    let payload_hash = match parsed.header("x-amz-content-sha256") {
+        Some(h) => h.to_owned(),
+        None if presigned => "UNSIGNED-PAYLOAD".to_owned(),
+        None => {
+            return Err(invalid_request(
+                "Missing required header for this request: x-amz-content-sha256",
+            ));
+        }
+    };
+    let payload = Payload::parse(&payload_hash)?;
+    if presigned && payload.is_streaming() {
+        return Err(super::error::not_implemented(
+            "a streaming payload in a pre-signed request",
+        ));
+    }
+
+    let (signed, canonical_headers) = signed_headers(&parsed, &auth)?;
+
     // The signature.
     let canonical_uri = uri_encode(&format!("/{}", parsed.key), true);
     let query = canonical_query(parsed.params.iter().map(|(n, v)| (n.as_str(), v.as_str())));
@@ -475,7 +537,7 @@ pub(crate) fn verify(
         &payload_hash,
     );
     let scope_string = scope.string();
-    let sts = string_to_sign(&amz_date_str, &scope_string, &creq);
+    let sts = string_to_sign(amz_date_str, &scope_string, &creq);
     let key = signing_key(cred.secret_key.expose(), scope.date, scope.region, "s3");
     let expected = sign_hex(&key, &sts);
     let given = fields.signature;
