@@ -18,8 +18,8 @@
 //! It also verifies **AWS Signature Version 4**, as COS accepts it from the AWS S3 SDKs
 //! (module `sigv4`; the body checks of aws-chunked and `x-amz-content-sha256` in
 //! `aws_chunked`): header and pre-signed query auth, the credential scope against the Host's
-//! region, S3's 15-minute skew and 7-day expiry, `host` and every `x-amz-*`, `x-cos-*` and
-//! acted-on header signed, S3's error codes (`SignatureDoesNotMatch` with its
+//! region, S3's 15-minute skew and 7-day expiry, `host` and every `x-amz-*` and `x-cos-*`
+//! header signed, S3's error codes (`SignatureDoesNotMatch` with its
 //! `CanonicalRequest`, `AuthorizationHeaderMalformed`, `XAmzContentSHA256Mismatch`, ...).
 //! The operations see such a request's `x-amz-*` headers under their `x-cos-*` names.
 //!

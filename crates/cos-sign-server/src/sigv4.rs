@@ -15,9 +15,10 @@
 //!   (`AuthorizationQueryParametersError`); not yet valid or expired → `AccessDenied`;
 //! - the scope: its date is the request date's, its region the one the Host names (the
 //!   server's `--region` for a host that names none), service `s3`, `aws4_request`;
-//! - `host` signed; every `x-amz-*` header sent signed, and every header the server acts on
-//!   ([`ACTED_ON`], `x-cos-*`) signed (`AccessDenied`, "There were headers present in the
-//!   request which were not signed");
+//! - `host` signed, and every `x-amz-*` header sent, as S3 requires, and every `x-cos-*`
+//!   header (their COS counterparts) (`AccessDenied`, "There were headers present in the
+//!   request which were not signed"); other standard headers (`Content-Type`, `Range`,
+//!   `If-*`, ...) need not be, as in S3: a browser's `fetch` of a pre-signed URL adds them;
 //! - the signature recomputed over the method, the decoded key re-encoded, the decoded
 //!   params re-encoded and sorted (the query is signed whole), the signed headers' values as
 //!   received, and the payload hash; compared in constant time (`SignatureDoesNotMatch`,
@@ -48,25 +49,6 @@ use super::sigv4_key::{sign_hex, signing_key};
 pub const MAX_SKEW_SECS: u64 = 15 * 60;
 /// The longest `X-Amz-Expires` (7 days).
 pub const MAX_EXPIRES_SECS: u64 = 7 * 24 * 3600;
-
-/// Headers the operations act on that must be signed when sent (besides every `x-amz-*`
-/// and `x-cos-*` header). Framing (`Content-Length`, `Transfer-Encoding`, `Expect`) and
-/// headers nothing reads (`User-Agent`, `Accept-*`) need not be.
-pub const ACTED_ON: [&str; 13] = [
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "content-md5",
-    "content-type",
-    "expires",
-    "if-match",
-    "if-modified-since",
-    "if-none-match",
-    "if-unmodified-since",
-    "if-range",
-    "range",
-];
 
 /// The query fields of a pre-signed URL.
 const QUERY_FIELDS: [&str; 7] = [
@@ -409,8 +391,8 @@ fn check_scope_and_clock<'a>(
 /// The signed header names, and the canonical headers (name, value as received).
 type SignedHeaders<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
 
-/// The signed header names (well formed, `host` among them, every `x-amz-*`, `x-cos-*` and
-/// acted-on header sent among them) and the canonical headers with their values.
+/// The signed header names (well formed, `host` among them, every `x-amz-*` and `x-cos-*`
+/// header sent among them) and the canonical headers with their values.
 fn signed_headers<'a>(parsed: &'a Parsed, auth: &Auth<'a>) -> Result<SignedHeaders<'a>, CosError> {
     let presigned = auth.presigned();
     let signed: Vec<&str> = auth.fields.signed_headers.split(';').collect();
@@ -434,10 +416,7 @@ fn signed_headers<'a>(parsed: &'a Parsed, auth: &Auth<'a>) -> Result<SignedHeade
         .headers
         .iter()
         .map(|(n, _)| n.as_str())
-        .filter(|n| {
-            (n.starts_with("x-amz-") || n.starts_with("x-cos-") || ACTED_ON.contains(n))
-                && !signed.contains(n)
-        })
+        .filter(|n| (n.starts_with("x-amz-") || n.starts_with("x-cos-")) && !signed.contains(n))
         .collect();
     if !presigned && parsed.header("x-amz-date").is_none() && !signed.contains(&"date") {
         not_signed.push("date");
