@@ -537,10 +537,15 @@ impl Bucket {
         Ok(etag)
     }
 
-    /// List Parts of an upload (all pages).
+    /// List Parts of an upload (all pages). Each page must move on: a truncated page holds
+    /// parts, and the next one starts after a higher part number, at most [`MAX_PARTS`]
+    /// (a server whose markers stand still or go back would be listed forever).
+    ///
+    /// [`MAX_PARTS`]: crate::transfer::MAX_PARTS
     ///
     /// # Errors
-    /// Signing, HTTP, a timeout, COS's error answer.
+    /// Signing, HTTP, a timeout, COS's error answer; [`ClientError::UnexpectedAnswer`] for a
+    /// listing that does not move on or goes past [`MAX_PARTS`] parts.
     pub async fn list_parts(
         &self,
         key: &str,
@@ -562,13 +567,32 @@ impl Bucket {
                     Ok(req)
                 })
                 .await?;
+            let status = resp.status().as_u16();
             let text = crate::client::read_answer(resp).await?;
-            let (parts, next) = parse_parts(&text);
+            let (parts, truncated, next) = parse_parts(&text);
+            // Without NextPartNumberMarker, the page's last part is where the next one starts.
+            let next = next.or_else(|| parts.last().map(|p| p.part_number));
+            let empty = parts.is_empty();
             all.extend(parts);
-            match next {
-                Some(n) if Some(n) != marker && all.len() <= 10_000 => marker = Some(n),
-                _ => return Ok(all),
+            if !truncated {
+                return Ok(all);
             }
+            let limit = crate::transfer::MAX_PARTS;
+            let detail = match next {
+                None => "a truncated List Parts page with no marker to go on from".to_owned(),
+                Some(n) if empty || marker.is_some_and(|m| n <= m) => format!(
+                    "List Parts does not move on: a truncated page would be followed by the \
+                     parts after {n} again"
+                ),
+                Some(n) if u64::from(n) >= limit || all.len() as u64 >= limit => {
+                    format!("List Parts goes on past part {n}; an upload has at most {limit} parts")
+                }
+                Some(n) => {
+                    marker = Some(n);
+                    continue;
+                }
+            };
+            return Err(ClientError::UnexpectedAnswer { status, detail });
         }
     }
 
@@ -843,8 +867,8 @@ fn parse_list(xml: &str) -> Result<ListPage, String> {
     Ok(page)
 }
 
-/// A part as List Parts reports it.
-pub(crate) fn parse_parts(xml: &str) -> (Vec<PartInfo>, Option<u32>) {
+/// A List Parts page: its parts, whether it is truncated, and its `NextPartNumberMarker`.
+pub(crate) fn parse_parts(xml: &str) -> (Vec<PartInfo>, bool, Option<u32>) {
     let mut parts = Vec::new();
     let mut cur = PartInfo::default();
     let mut truncated = false;
@@ -860,7 +884,7 @@ pub(crate) fn parse_parts(xml: &str) -> (Vec<PartInfo>, Option<u32>) {
             _ => {}
         }
     }
-    (parts, if truncated { next } else { None })
+    (parts, truncated, next)
 }
 
 #[cfg(test)]
@@ -914,7 +938,8 @@ mod tests {
 <IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
 <Part><PartNumber>1</PartNumber><ETag>"aa"</ETag><Size>5</Size></Part>
 <Part><PartNumber>2</PartNumber><ETag>&quot;bb&quot;</ETag><Size>6</Size></Part></ListPartsResult>"#;
-        let (p, next) = parse_parts(xml);
+        let (p, truncated, next) = parse_parts(xml);
+        assert!(truncated);
         assert_eq!(next, Some(2));
         assert_eq!(p.len(), 2);
         assert_eq!(

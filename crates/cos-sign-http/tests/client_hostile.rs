@@ -1,0 +1,134 @@
+//! Servers that lie: listings whose markers stand still, go back, or lead nowhere must end
+//! with an error after a bounded number of requests, never loop; an honest listing that
+//! leaves out its marker still goes on to the end.
+
+mod client_common;
+
+use std::time::Duration;
+
+use client_common::*;
+use cos_sign_http::{Client, ClientError, RetryPolicy, Timeouts};
+
+/// A client in IP mode on `addr`, with short timeouts and no retries.
+fn client(addr: std::net::SocketAddr) -> Client {
+    Client::builder()
+        .signer(ip_signer(addr, permanent()))
+        .no_proxy()
+        .timeouts(Timeouts::default().request(Duration::from_secs(20)))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of `name` in the query of a request target.
+fn query_value(target: &str, name: &str) -> Option<String> {
+    let (_, q) = target.split_once('?')?;
+    q.split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A List Parts page of parts `numbers` (1 byte each), truncated when `truncated`, with
+/// `next` as its NextPartNumberMarker when given.
+fn parts_page(numbers: &[u32], truncated: bool, next: Option<u32>) -> Vec<u8> {
+    let mut xml = format!(
+        "<ListPartsResult><Bucket>{BUCKET}</Bucket><UploadId>u</UploadId>\
+         <IsTruncated>{truncated}</IsTruncated>"
+    );
+    if let Some(n) = next {
+        xml.push_str(&format!("<NextPartNumberMarker>{n}</NextPartNumberMarker>"));
+    }
+    for n in numbers {
+        xml.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}\"</ETag><Size>1</Size></Part>"
+        ));
+    }
+    xml.push_str("</ListPartsResult>");
+    xml.into_bytes()
+}
+
+/// After this many requests every stand-in below answers a last page, so that a client that
+/// would loop forever ends (and fails the test's count) instead of hanging it.
+const CAP: usize = 40;
+
+/// A stand-in answering List Parts with `page(marker)` (the `part-number-marker` asked,
+/// if any), until [`CAP`] requests.
+fn list_parts_stand_in(page: impl Fn(Option<u32>) -> Vec<u8> + Send + Sync + 'static) -> StandIn {
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    StandIn::start(move |req| {
+        if n.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= CAP {
+            return Reply::new(200, parts_page(&[], false, None));
+        }
+        let marker = query_value(&req.path, "part-number-marker").and_then(|m| m.parse().ok());
+        Reply::new(200, page(marker))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_parts_that_does_not_move_on_is_an_error() {
+    type Page = fn(Option<u32>) -> Vec<u8>;
+    let cases: [(&str, Page); 3] = [
+        // The marker goes back: 2, then 1, then 2...
+        ("backwards", |m| match m {
+            None => parts_page(&[1, 2], true, Some(2)),
+            Some(2) => parts_page(&[3], true, Some(1)),
+            Some(_) => parts_page(&[2], true, Some(2)),
+        }),
+        // The same marker again.
+        ("standing still", |m| match m {
+            None => parts_page(&[1], true, Some(1)),
+            Some(_) => parts_page(&[2], true, Some(1)),
+        }),
+        // Empty truncated pages whose markers creep on, one part number at a time.
+        ("empty pages", |m| {
+            parts_page(&[], true, Some(m.unwrap_or(0) + 1))
+        }),
+    ];
+    for (what, page) in cases {
+        let s = list_parts_stand_in(page);
+        let got = client(s.addr).bucket(BUCKET).list_parts("obj", "u").await;
+        match &got {
+            Err(ClientError::UnexpectedAnswer {
+                status: 200,
+                detail,
+            }) => {
+                assert!(detail.contains("does not move on"), "{what}: {detail}");
+            }
+            other => panic!("{what}: {other:?} after {} requests", s.count()),
+        }
+        assert!(s.count() <= 3, "{what}: {} requests", s.count());
+    }
+
+    // Markers past COS's 10,000 parts.
+    let s = list_parts_stand_in(|m| {
+        let n = m.unwrap_or(9_998) + 1;
+        parts_page(&[n], true, Some(n))
+    });
+    let e = client(s.addr)
+        .bucket(BUCKET)
+        .list_parts("obj", "u")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("at most 10000 parts"), "{e}");
+    assert!(s.count() <= 3, "{} requests", s.count());
+}
+
+/// An honest truncated page without NextPartNumberMarker: the listing goes on after its
+/// last part (instead of stopping early and reporting fewer parts than the upload has).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_parts_goes_on_after_the_last_part_without_a_marker() {
+    let s = list_parts_stand_in(|m| match m {
+        None => parts_page(&[1, 2], true, None),
+        Some(2) => parts_page(&[3], false, None),
+        Some(other) => panic!("asked after {other}"),
+    });
+    let parts = client(s.addr)
+        .bucket(BUCKET)
+        .list_parts("obj", "u")
+        .await
+        .unwrap();
+    let numbers: Vec<u32> = parts.iter().map(|p| p.part_number).collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    assert_eq!(s.count(), 2);
+}
