@@ -30,6 +30,9 @@ pub(crate) fn upload_pages(
 ) -> Result<(), PagesError> {
     let mut opts = ListUploadsOptions::new().prefix(prefix);
     let mut last: Option<(String, String)> = None;
+    // The upload id markers already given for the key of `last`: ids of one key need not
+    // sort as text, so a listing going round them (u1, u2, u1...) is caught by its repeat.
+    let mut ids_of_key: std::collections::HashSet<String> = std::collections::HashSet::new();
     loop {
         let page = rt.block_on(bucket.list_uploads(&opts)).map_err(|e| {
             let e = CliError::from(e);
@@ -44,14 +47,23 @@ pub(crate) fn upload_pages(
         })?;
         each(&page).map_err(PagesError::Each)?;
         match page.next {
-            // Keys come in order; the upload ids of one key need not sort as text.
-            Some(next) if last.as_ref().is_some_and(|l| next.0 < l.0 || next == *l) => {
+            // Keys come in order; the upload ids of one key need not sort as text, but none
+            // comes twice.
+            Some(next)
+                if last.as_ref().is_some_and(|l| {
+                    next.0 < l.0 || (next.0 == l.0 && ids_of_key.contains(&next.1))
+                }) =>
+            {
                 return Err(PagesError::Listing(CliError::fail(format!(
                     "the upload listing does not move on: the next page would start after {:?} again",
                     next.0
                 ))));
             }
             Some(next) => {
+                if last.as_ref().is_none_or(|l| l.0 != next.0) {
+                    ids_of_key.clear();
+                }
+                ids_of_key.insert(next.1.clone());
                 opts = opts.after(next.clone());
                 last = Some(next);
             }

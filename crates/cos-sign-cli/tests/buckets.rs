@@ -301,3 +301,44 @@ fn an_upload_listing_that_does_not_move_on_fails() {
         seen.lock().unwrap()
     );
 }
+
+/// An upload listing that goes round the upload ids of one key (u1, u2, u1...: ids need not
+/// sort as text, so no order check catches it) fails at the first repeat instead of listing
+/// forever. The stand-in ends the listing after 30 pages, so a client that loops ends too.
+#[test]
+fn an_upload_listing_going_round_one_key_fails() {
+    let page = |id: &str, next: &str| {
+        format!(
+            "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>\
+             <NextKeyMarker>k</NextKeyMarker><NextUploadIdMarker>{next}</NextUploadIdMarker>\
+             <Upload><Key>k</Key><UploadId>{id}</UploadId>\
+             <Initiated>2024-01-02T03:04:05.000Z</Initiated>\
+             <StorageClass>STANDARD</StorageClass></Upload></ListMultipartUploadsResult>"
+        )
+    };
+    let pages = std::sync::atomic::AtomicUsize::new(0);
+    let (addr, _seen) = stand_in(move |_, target| {
+        let ok = "HTTP/1.1 200 OK\r\n".to_owned();
+        if pages.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 30 {
+            let end = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>\
+                       </ListMultipartUploadsResult>";
+            return (ok, end.as_bytes().to_vec());
+        }
+        let body = if target.contains("upload-id-marker=u1") {
+            page("u2", "u2")
+        } else {
+            page("u1", "u1")
+        };
+        (ok, body.into_bytes())
+    });
+    let proxy = format!("http://{addr}");
+    let o = run(&through(&["ls", FULL, "--uploads"], &proxy), PERM);
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "the upload listing does not move on");
+    assert_eq!(
+        stdout(&o).lines().count(),
+        3,
+        "u1, u2, u1 again: then the stop\n{}",
+        stdout(&o)
+    );
+}
