@@ -29,7 +29,8 @@ pub(crate) fn cos_client(
 
 /// The `--proxy` value as a proxy for every request.
 fn proxy_of(p: &str) -> Result<reqwest::Proxy, CliError> {
-    let proxy = reqwest::Proxy::all(p).map_err(|e| CliError::usage(format!("--proxy {p}: {e}")))?;
+    let proxy = reqwest::Proxy::all(p)
+        .map_err(|e| CliError::usage(format!("--proxy {}: {e}", redact_proxy(p))))?;
     tracing::info!(proxy = %redact_proxy(p), "sending through a proxy");
     Ok(proxy)
 }

@@ -3,7 +3,6 @@
 //! diagnostics.
 
 use cos_sign_std::config::format_region;
-use reqwest::Url;
 
 use crate::CliError;
 
@@ -209,13 +208,22 @@ pub(crate) fn redact_token(http_string: &str) -> String {
 }
 
 /// A proxy URL as diagnostics show it: a password in it replaced by `REDACTED`.
+///
+/// Read as text, not as a URL: the value may not parse (it is then shown in the usage
+/// error), or parse as something else than reqwest takes it for (`user:pw@host:port`
+/// parses with the scheme `user`; reqwest adds `http://`). The user info is what comes
+/// before the last `@`; everything in it after its first `:` is hidden.
 pub(crate) fn redact_proxy(proxy: &str) -> String {
-    match Url::parse(proxy) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("REDACTED"));
-            u.to_string()
-        }
-        _ => proxy.to_owned(),
+    let (scheme, rest) = match proxy.split_once("://") {
+        Some((scheme, rest)) => (&proxy[..scheme.len() + 3], rest),
+        None => ("", proxy),
+    };
+    match rest.rsplit_once('@') {
+        Some((info, host)) => match info.split_once(':') {
+            Some((user, _)) => format!("{scheme}{user}:REDACTED@{host}"),
+            None => proxy.to_owned(),
+        },
+        None => proxy.to_owned(),
     }
 }
 
@@ -320,5 +328,16 @@ mod tests {
             redact_url(u),
             "http://h/a?q-ak=AKID&q-signature=REDACTED&x-cos-security-token=REDACTED&p=1"
         );
+        for (proxy, shown) in [
+            ("http://u:pw@h:8080", "http://u:REDACTED@h:8080"),
+            ("u:pw@h:8080", "u:REDACTED@h:8080"),
+            ("http://u:p@w:x@bad host", "http://u:REDACTED@bad host"),
+            ("socks5://u:pw@[::1", "socks5://u:REDACTED@[::1"),
+            ("http://u@h:8080", "http://u@h:8080"),
+            ("http://h:8080", "http://h:8080"),
+            ("h:8080", "h:8080"),
+        ] {
+            assert_eq!(redact_proxy(proxy), shown, "{proxy}");
+        }
     }
 }

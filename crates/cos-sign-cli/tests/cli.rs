@@ -1406,6 +1406,29 @@ fn diagnostics_show_no_secret_or_signature() {
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
 
+/// A password in `--proxy` shows in no diagnostic: not in the usage error of a proxy URL
+/// that does not parse, not in the `-v` log of one written without a scheme (which reqwest
+/// takes as http).
+#[test]
+fn a_proxy_password_is_never_shown() {
+    const PASSWORD: &str = "pr0xyPassw0rd";
+    let obj = format!("cos://{BUCKET}/p/a");
+    for (proxy, code) in [
+        (format!("http://user:{PASSWORD}@bad host:8080"), 2),
+        (format!("http://user:{PASSWORD}@host:99999"), 2),
+        (format!("http://user:{PASSWORD}@[::1"), 2),
+        // Parses, and names a port nothing listens on: the request fails, exit 1.
+        (format!("user:{PASSWORD}@127.0.0.1:9"), 1),
+        (format!("http://user:{PASSWORD}@127.0.0.1:9"), 1),
+    ] {
+        let o = run(&["-v", "get", &obj, "-o", "-", "--proxy", &proxy], PERM);
+        assert_exit(&o, code);
+        let text = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(!text.contains(PASSWORD), "{proxy}:\n{text}");
+        assert_has(&text, "REDACTED");
+    }
+}
+
 #[test]
 fn explicit_profile_beats_the_environment() {
     let f = home().join("profiles.ini");
