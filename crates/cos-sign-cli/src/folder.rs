@@ -69,6 +69,47 @@ pub(crate) fn path_below(dir: &Path, prefix: &str, key: &str) -> Option<PathBuf>
     Some(path)
 }
 
+/// Why the place `path`, below the folder `dir` (a [`path_below`] it), cannot be written by
+/// a download without leaving the folder or writing into something that is no file: a folder
+/// on the way that is a symbolic link (it may lead anywhere) or no folder, or a path that is
+/// a symbolic link (not followed, not replaced), a folder, a named pipe (writing would wait
+/// for a reader forever) or a device. `None`: it can be written (folders that are missing
+/// are made as real folders). `dir` itself, which the user named, may be a link.
+pub(crate) fn unwritable_place(dir: &Path, path: &Path) -> Option<String> {
+    let Ok(rel) = path.strip_prefix(dir) else {
+        return Some(format!("{} is not below {}", path.display(), dir.display()));
+    };
+    let mut at = dir.to_path_buf();
+    let mut parts = rel.components().peekable();
+    while let Some(part) = parts.next() {
+        at.push(part);
+        let last = parts.peek().is_none();
+        let kind = match std::fs::symlink_metadata(&at) {
+            Ok(m) => m.file_type(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => return Some(format!("{}: {e}", at.display())),
+        };
+        let what = if kind.is_symlink() {
+            "a symbolic link"
+        } else if kind.is_dir() {
+            "a folder"
+        } else if kind.is_file() {
+            "a file"
+        } else {
+            "no regular file (a named pipe, a device or a socket)"
+        };
+        let fits = if last { kind.is_file() } else { kind.is_dir() };
+        if !fits {
+            let role = if last { "" } else { " on the way" };
+            return Some(format!(
+                "{}{role} is {what}: not written through or into",
+                at.display()
+            ));
+        }
+    }
+    None
+}
+
 /// Where a listed key goes in the folder.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Place {
@@ -102,6 +143,11 @@ impl Placement {
             prefix: prefix.to_owned(),
             claimed: (!prefix.is_empty() && !prefix.ends_with('/')).then(HashMap::new),
         }
+    }
+
+    /// The folder the keys are placed in.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The place of `key`; a skipped key is reported on stderr (a folder marker is not).
@@ -164,6 +210,32 @@ mod tests {
         ] {
             assert_eq!(at(prefix, key), None, "{prefix:?} {key:?}");
         }
+    }
+
+    #[test]
+    fn places_through_links_or_into_no_file_are_unwritable() {
+        use super::unwritable_place;
+        use std::os::unix::fs::symlink;
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("out");
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("file"), "x").unwrap();
+        symlink(t.path(), d.join("up")).unwrap();
+        symlink(d.join("file"), d.join("alias")).unwrap();
+        for ok in ["new", "file", "sub/new", "sub/deeper/new", "missing/a/b"] {
+            assert_eq!(unwritable_place(&d, &d.join(ok)), None, "{ok}");
+        }
+        for (bad, says) in [
+            ("up/x", "up on the way is a symbolic link"),
+            ("alias", "alias is a symbolic link"),
+            ("sub", "sub is a folder"),
+            ("file/x", "file on the way is a file"),
+        ] {
+            let why = unwritable_place(&d, &d.join(bad)).unwrap_or_default();
+            assert!(why.contains(says), "{bad}: {why}");
+        }
+        let why = unwritable_place(&d, std::path::Path::new("/etc/passwd")).unwrap_or_default();
+        assert!(why.contains("is not below"), "{why}");
     }
 
     #[test]

@@ -1200,13 +1200,18 @@ impl<'a> FolderDownload<'a> {
         })
     }
 
-    /// Downloads `key` to `path` (its place), creating its folder. The outer `Err` is the
-    /// exit status of a signal that stopped it (the temporary file removed).
+    /// Downloads `key` to `path` (its place), creating its folder; never through a symbolic
+    /// link below the folder, nor into something that is no regular file
+    /// ([`unwritable_place`](crate::folder::unwritable_place)). The outer `Err` is the exit
+    /// status of a signal that stopped it (the temporary file removed).
     pub(crate) fn download(
         &self,
         key: &str,
         path: &Path,
     ) -> Result<Result<DownloadOutput, CliError>, u8> {
+        if let Some(why) = crate::folder::unwritable_place(self.places.dir(), path) {
+            return Ok(Err(CliError::fail(why)));
+        }
         if let Some(Err(e)) = path.parent().map(std::fs::create_dir_all) {
             return Ok(Err(CliError::fail(format!(
                 "cannot create its folder: {e}"

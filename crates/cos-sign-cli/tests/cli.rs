@@ -2371,6 +2371,71 @@ fn get_r_goes_on_after_local_failures() {
     assert!(tree(&tmp).is_empty(), "left behind: {:?}", tree(&tmp));
 }
 
+/// Runs `cos-sign ARGS` with `env`, killing it (and failing the test) when it has not ended
+/// within a minute: a download that would wait forever (a named pipe) fails the test
+/// instead of hanging it.
+fn run_bounded(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut child = cmd(args, env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > until {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!("{args:?} did not end within a minute: {}", stderr(&o));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    record(&args.join(" "), &o);
+    o
+}
+
+/// `get -r` and `sync` write nothing outside the folder and into nothing but files: a key
+/// whose place is a symbolic link to a file outside, or whose folder is a link to a folder
+/// outside, or a named pipe, is refused (named, counted as failed); the file outside keeps
+/// its bytes, nothing appears outside, the pipe is not waited on; the other keys are written.
+#[test]
+fn folder_downloads_never_write_through_links_or_into_pipes() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    put_abc(&server, &["lk/f", "lk/fifo", "lk/link/x", "lk/plain"]);
+    let (out, outside) = (dir.path().join("out"), dir.path().join("outside"));
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("target"), "original").unwrap();
+    symlink(outside.join("target"), out.join("f")).unwrap();
+    symlink(&outside, out.join("link")).unwrap();
+    mkfifo(&out.join("fifo"));
+    let src = format!("cos://{BUCKET}/lk/");
+    let out_s = out.to_str().unwrap();
+    for args in [
+        vec!["get", src.as_str(), "-r", "-o", out_s],
+        vec!["sync", src.as_str(), out_s],
+    ] {
+        let o = run_bounded(&through(&args, &server.url), PERM);
+        assert_exit(&o, 1);
+        let err = stderr(&o);
+        for key in ["lk/f", "lk/fifo", "lk/link/x"] {
+            assert_has(&err, &format!("cos://{BUCKET}/{key}: "));
+        }
+        assert_has(&err, "is a symbolic link");
+        assert_has(&err, "named pipe");
+        assert_eq!(
+            std::fs::read(outside.join("target")).unwrap(),
+            b"original",
+            "{args:?}"
+        );
+        assert_eq!(tree(&outside), ["target"], "{args:?}");
+        assert_eq!(tree(&out), ["f", "fifo", "link", "plain"], "{args:?}");
+        assert_eq!(std::fs::read(out.join("plain")).unwrap(), b"abc");
+    }
+}
+
 /// `rm -r` where COS refuses two deletes (403 AccessDenied, with a temporary key's token in
 /// the answer; 500 InternalError, retried): the other deletes are sent and reported, each
 /// refusal names its key and its code without the token, the summary counts them, exit 1.
