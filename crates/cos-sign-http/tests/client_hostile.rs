@@ -132,3 +132,107 @@ async fn list_parts_goes_on_after_the_last_part_without_a_marker() {
     assert_eq!(numbers, [1, 2, 3]);
     assert_eq!(s.count(), 2);
 }
+
+/// Complete Multipart Upload answered `200 OK` with COS's `<Error>` body (COS does that when
+/// it fails after it started to answer): an error with COS's code, never a success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_inside_a_200_complete_is_an_error() {
+    let body = "<?xml version='1.0' encoding='utf-8' ?>\n<Error>\n\t<Code>InternalError</Code>\n\
+                \t<Message>We encountered an internal error. Please try again.</Message>\n</Error>";
+    let s = StandIn::start(move |_| Reply::new(200, body));
+    let e = client(s.addr)
+        .bucket(BUCKET)
+        .complete_multipart("obj", "u", &[(1, "e1".to_owned())])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.cos().map(|c| c.code.as_str()),
+        Some("InternalError"),
+        "{e:?}"
+    );
+}
+
+/// A head that never ends (one header line growing forever) is refused after a bounded
+/// read, quickly, instead of being buffered without limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_head_is_refused() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { break };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let _ = read_request(&mut s);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nX-Pad: ");
+                let pad = [b'a'; 64 * 1024];
+                // Until the client hangs up, or 256 MiB.
+                for _ in 0..4096 {
+                    if s.write_all(&pad).is_err() {
+                        break;
+                    }
+                    counter.fetch_add(pad.len(), std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    let t = std::time::Instant::now();
+    let e = client(addr).bucket(BUCKET).get("k").await.unwrap_err();
+    assert!(matches!(e, ClientError::Http(_)), "{e:?}");
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    let n = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(n < 64 << 20, "{n} bytes of head read before giving up");
+}
+
+/// `Content-Encoding: gzip` is not decoded (no gzip bomb can grow in memory or on disk):
+/// the bytes are the object's as stored, and checked against its MD5 ETag as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_answers_are_not_inflated() {
+    // Bytes said to be gzip (a client that decoded them would fail on them, or inflate them).
+    let gz: &[u8] = &[
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xed, 0xc1, 0x01, 0x0d, 0x00,
+        0x00, 0x00, 0xc2, 0xa0, 0xf7, 0x4f, 0x6d, 0x0e, 0x37, 0xa0, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x80, 0xab, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+    let etag = format!("\"{}\"", md5_hex(gz));
+    let body = gz.to_vec();
+    let s = StandIn::start(move |_| {
+        Reply::new(200, body.clone())
+            .header("Content-Encoding", "gzip")
+            .header("ETag", &etag)
+    });
+    let got = client(s.addr).bucket(BUCKET).get("k").await.unwrap();
+    assert_eq!(&got.body[..], gz);
+    let dir = tempfile::tempdir().unwrap();
+    let out = client(s.addr)
+        .bucket(BUCKET)
+        .download_file(
+            "k",
+            dir.path().join("o"),
+            cos_sign_http::TransferOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(out.md5_checked);
+    assert_eq!(std::fs::read(dir.path().join("o")).unwrap(), gz);
+}
+
+/// An error answer with a body of many MiB: at most 1 MiB of it is read, the error is COS's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_error_body_is_cut_short() {
+    let mut body = b"<Error><Code>AccessDenied</Code><Message>no</Message></Error><!--".to_vec();
+    body.resize(64 << 20, b'x');
+    let s = StandIn::start(move |_| Reply::new(403, body.clone()));
+    let t = std::time::Instant::now();
+    let e = client(s.addr).bucket(BUCKET).get("k").await.unwrap_err();
+    assert_eq!(
+        e.cos().map(|c| c.code.as_str()),
+        Some("AccessDenied"),
+        "{e:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+}
