@@ -182,13 +182,15 @@ impl Bucket {
     /// ```
     ///
     /// # Errors
-    /// No signer or credentials, a bad bucket or key.
+    /// No signer or credentials, a bad bucket or key (the key `/` too: see
+    /// [`Client::object_url`]).
     pub fn presign(
         &self,
         method: Method,
         key: &str,
         opts: &SignOptions,
     ) -> Result<PresignedRequest, ClientError> {
+        crate::client::check_object_key(key)?;
         Ok(self
             .client
             .signer()?

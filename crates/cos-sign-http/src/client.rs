@@ -425,8 +425,10 @@ impl Client {
     /// The URL of an object (endpoint rules of the signer's [`Endpoint`]).
     ///
     /// # Errors
-    /// No signer, a bad bucket or key.
+    /// No signer, a bad bucket or key; the key `/`, whose path is the bucket's own (a
+    /// DELETE of it would be Delete Bucket, a PUT Create Bucket).
     pub fn object_url(&self, bucket: &str, key: &str) -> Result<Url, ClientError> {
+        check_object_key(key)?;
         let url = self.signer()?.object_url(bucket, key)?;
         Url::parse(&url).map_err(|e| ClientError::InvalidRequest(format!("object URL: {e}")))
     }
@@ -826,6 +828,18 @@ pub fn sign_request_with(
     })?;
     auth.set_sensitive(true);
     req.headers_mut().insert(header::AUTHORIZATION, auth);
+    Ok(())
+}
+
+/// Refuses the key `/`: as qcloud_cos builds paths (`/` + key unless the key starts with
+/// `/`), its path is `/`, the bucket itself, so an object call on it would act on the
+/// bucket.
+pub(crate) fn check_object_key(key: &str) -> Result<(), ClientError> {
+    if key == "/" {
+        return Err(ClientError::InvalidRequest(
+            "the key \"/\" names the bucket itself (its path is /), not an object".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -151,3 +151,40 @@ async fn a_stalled_list_is_bounded_by_the_timeout() {
     assert!(e.is_timeout() || matches!(e, ClientError::Http(_)), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// The key `/` names no object: its path is the bucket's own (`/`), so a DELETE of it was
+/// Delete Bucket, a PUT Create Bucket, a GET the bucket's listing. Every object call, and a
+/// pre-signed object URL, refuses it before anything is sent; the bucket stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_slash_is_no_object() {
+    use cos_sign_http::{Method, TransferOptions};
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(permanent())));
+    let b = client.bucket("empty-1250000000");
+    b.create_bucket().await.unwrap();
+    let refused = |e: ClientError| match e {
+        ClientError::InvalidRequest(m) => assert!(m.contains("names the bucket"), "{m}"),
+        e => panic!("{e:?}"),
+    };
+    refused(b.delete("/").await.unwrap_err());
+    refused(b.put("/", "x").await.unwrap_err());
+    refused(b.get("/").await.unwrap_err());
+    refused(b.head("/").await.unwrap_err());
+    refused(b.copy_from("empty-1250000000", "/", "k").await.unwrap_err());
+    refused(b.copy_from("empty-1250000000", "k", "/").await.unwrap_err());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    refused(
+        b.download_file("/", &out, TransferOptions::new())
+            .await
+            .unwrap_err(),
+    );
+    refused(
+        b.presign(Method::Delete, "/", &Default::default())
+            .unwrap_err(),
+    );
+    assert!(!out.exists());
+    // The bucket is still there, empty: deleting it as a bucket works.
+    b.delete_bucket().await.unwrap();
+    server.shutdown().await;
+}
