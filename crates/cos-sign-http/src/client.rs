@@ -430,7 +430,22 @@ impl Client {
     pub fn object_url(&self, bucket: &str, key: &str) -> Result<Url, ClientError> {
         check_object_key(key)?;
         let url = self.signer()?.object_url(bucket, key)?;
-        Url::parse(&url).map_err(|e| ClientError::InvalidRequest(format!("object URL: {e}")))
+        let parsed = Url::parse(&url)
+            .map_err(|e| ClientError::InvalidRequest(format!("object URL: {e}")))?;
+        // Parsing must not move the request elsewhere (dot segments removed, a path made
+        // canonical): the path sent is the one built for the key.
+        let built = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("/");
+        if parsed.path() != built {
+            return Err(ClientError::InvalidRequest(format!(
+                "the key {key:?} does not travel in a URL as it is (its path {built:?} \
+                 would be sent as {:?})",
+                parsed.path()
+            )));
+        }
+        Ok(parsed)
     }
 
     /// Signs `req` in place: removes any `Authorization`, adds `x-cos-security-token` for a
@@ -831,14 +846,26 @@ pub fn sign_request_with(
     Ok(())
 }
 
-/// Refuses the key `/`: as qcloud_cos builds paths (`/` + key unless the key starts with
-/// `/`), its path is `/`, the bucket itself, so an object call on it would act on the
-/// bucket.
+/// Refuses the keys whose URL reaches something else than their object:
+/// * `/`: as qcloud_cos builds paths (`/` + key unless the key starts with `/`), its path is
+///   `/`, the bucket itself;
+/// * a key whose last segment is `.` or `..` (`..`, `a/..`, `a/.`): URLs drop such segments
+///   (`/a/..` is `/`, `/a/.` is `/a/`), in this client and in any other (a `./` inside a key
+///   travels as `.%2F`, which is none).
+///
+/// An object call on one of them would act on the bucket or on another object.
 pub(crate) fn check_object_key(key: &str) -> Result<(), ClientError> {
     if key == "/" {
         return Err(ClientError::InvalidRequest(
             "the key \"/\" names the bucket itself (its path is /), not an object".into(),
         ));
+    }
+    let last = key.rsplit('/').next().unwrap_or(key);
+    if matches!(last, "." | "..") {
+        return Err(ClientError::InvalidRequest(format!(
+            "the key {key:?} ends in a {last:?} path segment, which URLs drop (/a/.. is /, \
+             /a/. is /a/): it would reach another object or the bucket"
+        )));
     }
     Ok(())
 }

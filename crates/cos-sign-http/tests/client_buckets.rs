@@ -188,3 +188,41 @@ async fn the_key_slash_is_no_object() {
     b.delete_bucket().await.unwrap();
     server.shutdown().await;
 }
+
+/// A key whose last segment is `.` or `..` cannot travel in a URL as it is: URLs drop such
+/// segments (`/a/..` is `/`, `/a/.` is `/a/`), so a DELETE of `..` or `a/..` was Delete
+/// Bucket, and one of `a/.` deleted the object `a/`. Such keys are refused before anything
+/// is sent; the bucket and `a/` stay. A `..` inside a key travels as `..%2F` and is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_ending_in_dot_segments_are_refused() {
+    use cos_sign_http::Method;
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(permanent())));
+    let b = client.bucket("dots-1250000000");
+    b.create_bucket().await.unwrap();
+    b.put("a/", "folder").await.unwrap();
+    for key in ["..", ".", "a/..", "a/.", "a/b/..", "/.."] {
+        for e in [
+            b.delete(key).await.unwrap_err(),
+            b.put(key, "x").await.unwrap_err(),
+            b.presign(Method::Get, key, &Default::default())
+                .unwrap_err(),
+        ] {
+            match e {
+                ClientError::InvalidRequest(m) => {
+                    assert!(m.contains("segment"), "{key}: {m}")
+                }
+                e => panic!("{key}: {e:?}"),
+            }
+        }
+    }
+    assert_eq!(&b.get("a/").await.unwrap().body[..], b"folder");
+    // Inside a key, `..` is no segment of the URL: the object is its own.
+    b.put("a/../x", "inner").await.unwrap();
+    assert_eq!(&b.get("a/../x").await.unwrap().body[..], b"inner");
+    assert!(b.head("x").await.is_err(), "no object x was made");
+    b.delete("a/../x").await.unwrap();
+    b.delete("a/").await.unwrap();
+    b.delete_bucket().await.unwrap();
+    server.shutdown().await;
+}
