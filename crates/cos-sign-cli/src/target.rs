@@ -227,18 +227,15 @@ pub(crate) fn redact_proxy(proxy: &str) -> String {
     }
 }
 
-/// Names whose values are secrets or signatures (params and headers).
+/// Names whose values are secrets or signatures (params and headers): the secret headers
+/// of [`cos_sign_http::is_secret_header`] (tokens, Authorization, SSE-C customer keys), and
+/// the signature params.
 pub(crate) fn is_sensitive(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(
-        n.as_str(),
-        "q-signature"
-            | "x-cos-security-token"
-            | "authorization"
-            | "signature"
-            | "proxy-authorization"
-            | "cookie"
-    )
+    cos_sign_http::is_secret_header(name)
+        || matches!(
+            name.to_ascii_lowercase().as_str(),
+            "q-signature" | "signature"
+        )
 }
 
 /// `cos://BUCKET/KEY` as the commands print an object: control characters in the key

@@ -1429,6 +1429,54 @@ fn a_proxy_password_is_never_shown() {
     }
 }
 
+/// Secret header values given with `-H` (a token, an Authorization, an SSE-C customer key)
+/// appear in no `-vv` log line: not in the transfer options logged for a transfer with
+/// credentials, not in the request headers logged for a pre-signed URL.
+#[test]
+fn secret_headers_are_never_logged() {
+    const SECRETS: [&str; 4] = [
+        "T0kenSecret1",
+        "Auth0rSecret2",
+        "SsecKeySecret3",
+        "CopyKeySecret4",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    let f = dir.path().join("s.txt");
+    std::fs::write(&f, "secret headers").unwrap();
+    let headers = [
+        format!("x-cos-security-token: {}", SECRETS[0]),
+        format!("Authorization: {}", SECRETS[1]),
+        format!("X-Cos-Server-Side-Encryption-Customer-Key: {}", SECRETS[2]),
+        format!(
+            "x-cos-copy-source-server-side-encryption-customer-key: {}",
+            SECRETS[3]
+        ),
+    ];
+    let url = presign(&["-X", "PUT", BUCKET, "s/u.txt"], PERM);
+    let obj = format!("cos://{BUCKET}/s/c.txt");
+    let f_s = f.to_str().unwrap();
+    let runs: [Vec<&str>; 3] = [
+        vec!["-vv", "put", f_s, &obj, "--scheme", "http"],
+        vec!["-vv", "get", &obj, "-o", "-", "--scheme", "http"],
+        vec!["-vv", "put", f_s, "--url", &url],
+    ];
+    for base in runs {
+        let mut args = base.clone();
+        for h in &headers {
+            args.extend_from_slice(&["-H", h.as_str()]);
+        }
+        args.extend_from_slice(&["--proxy", &server.url]);
+        let o = run(&args, PERM);
+        let err = stderr(&o);
+        assert_has(&err, "INFO");
+        for secret in SECRETS {
+            assert!(!err.contains(secret), "{base:?}: {secret} in\n{err}");
+        }
+        assert_has(&err, "REDACTED");
+    }
+}
+
 #[test]
 fn explicit_profile_beats_the_environment() {
     let f = home().join("profiles.ini");

@@ -43,6 +43,7 @@ pub use client::{
 pub use cos_sign_std::method::Method;
 pub use cos_sign_std::signer::PresignedRequest;
 pub use error::{ClientError, CosError, Crc64Check, TimeoutKind};
+pub use options::is_secret_header;
 pub use retry::RetryPolicy;
 pub use service::{BucketList, BucketSummary, ListBucketsOptions};
 pub use transfer::TransferOptions;

@@ -47,11 +47,41 @@ pub struct TransferOptions<'a> {
     pub(crate) keep_incomplete: bool,
 }
 
+/// Whether a header's value is a secret, never to be shown (Debug, logs): the
+/// `Authorization` and `Proxy-Authorization`, `Cookie`, the temporary key's
+/// `x-cos-security-token`, and the SSE-C customer keys (`x-cos-server-side-encryption-
+/// customer-key`, and the copy source's). Names in any case.
+pub fn is_secret_header(name: &str) -> bool {
+    const SECRET: [&str; 6] = [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-cos-security-token",
+        "x-cos-server-side-encryption-customer-key",
+        "x-cos-copy-source-server-side-encryption-customer-key",
+    ];
+    SECRET.iter().any(|s| s.eq_ignore_ascii_case(name.trim()))
+}
+
+/// Headers as Debug shows them: the values of [`is_secret_header`] names as `REDACTED`.
+struct Redacted<'a>(&'a [(String, String)]);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, v)| {
+                let v = if is_secret_header(k) { "REDACTED" } else { v };
+                (k.as_str(), v)
+            }))
+            .finish()
+    }
+}
+
 impl fmt::Debug for TransferOptions<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransferOptions")
             .field("progress", &self.progress.is_some())
-            .field("headers", &self.headers)
+            .field("headers", &Redacted(&self.headers))
             .field("metadata", &self.metadata)
             .field("content_type", &self.content_type)
             .field("part_size", &self.part_size)
@@ -166,5 +196,34 @@ impl<'a> TransferOptions<'a> {
             add(&format!("x-cos-meta-{k}"), v)?;
         }
         Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TransferOptions;
+
+    #[test]
+    fn debug_shows_no_secret_header() {
+        let opts = TransferOptions::new()
+            .header("x-cos-security-token", "t0ken")
+            .header("Authorization", "auth0r")
+            .header("X-Cos-Server-Side-Encryption-Customer-Key", "cust0mer")
+            .header(
+                "x-cos-copy-source-server-side-encryption-customer-key",
+                "c0py",
+            )
+            .header(
+                "x-cos-server-side-encryption-customer-key-MD5",
+                "digest-shown",
+            )
+            .header("x-cos-storage-class", "STANDARD_IA");
+        let shown = format!("{opts:?}");
+        for secret in ["t0ken", "auth0r", "cust0mer", "c0py"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        for kept in ["digest-shown", "STANDARD_IA", "REDACTED"] {
+            assert!(shown.contains(kept), "{kept} not in {shown}");
+        }
     }
 }
