@@ -115,7 +115,7 @@ impl Timeouts {
 }
 
 /// Builds a [`Client`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ClientBuilder {
     signer: Option<Arc<Signer>>,
     provider: Option<Arc<dyn CredentialsProvider>>,
@@ -125,6 +125,23 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     retry: RetryPolicy,
     expires: Option<Duration>,
+}
+
+/// Shows whether a proxy is set, not the proxy (reqwest's `Proxy` shows its URL with its
+/// password).
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("signer", &self.signer)
+            .field("provider", &self.provider)
+            .field("http", &self.http)
+            .field("proxy", &self.proxy.as_ref().map(|_| "(set)"))
+            .field("no_proxy", &self.no_proxy)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("expires", &self.expires)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -1128,6 +1145,26 @@ mod tests {
         }
         let body = format!("<Error><Code>{code}</Code><Message>{message}</Message></Error>");
         CosError::from_response(403, &h, &body, false)
+    }
+
+    /// A client's Debug (its reqwest client, proxy, signer) shows no proxy password and
+    /// no secret key.
+    #[test]
+    fn debug_shows_no_secret() {
+        use cos_sign_std::credentials::{Credentials, StaticProvider};
+        let signer = Signer::new(
+            StaticProvider::new(Credentials::new("AKIDdebug", "s3cretKey").with_token("t0ken")),
+            Endpoint::from_region("ap-guangzhou").unwrap(),
+        );
+        let b = Client::builder()
+            .signer(signer)
+            .proxy(reqwest::Proxy::all("http://user:pr0xyPw@proxy.example:3128").unwrap());
+        let builder = format!("{b:?}");
+        let shown = format!("{builder} {:?}", b.build().unwrap());
+        // "user:pr0xyPw" in base64, as a Proxy-Authorization would carry it.
+        for secret in ["s3cretKey", "t0ken", "pr0xyPw", "dXNlcjpwcjB4eVB3"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 
     #[test]
