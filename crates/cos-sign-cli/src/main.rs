@@ -710,7 +710,7 @@ impl From<cos_sign_http::ClientError> for CliError {
 
 /// Prints a warning on stderr.
 pub(crate) fn warn(message: &str) {
-    esay!("cos-sign: warning: {message}");
+    esay!("cos-sign: warning: {}", target::printable(message));
 }
 
 /// Refuses a name given twice (ASCII case aside) among `pairs` (`what`: `header` or
@@ -1189,7 +1189,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             if !e.message.is_empty() {
-                esay!("cos-sign: {}", e.message);
+                esay!("cos-sign: {}", target::printable(&e.message));
             }
             ExitCode::from(e.code)
         }

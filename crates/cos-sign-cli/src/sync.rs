@@ -341,7 +341,7 @@ fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCo
     for (path, rel) in &files {
         let key = up.key(rel);
         let object = objects.remove(&key);
-        let shown = path.display().to_string();
+        let shown = crate::target::shown_path(path);
         let local = Local::stat(path).and_then(|l| l.ok_or_else(|| CliError::fail("it is gone")));
         let mut local = match local {
             Ok(local) => local,
@@ -471,7 +471,7 @@ fn download(a: &SyncArgs, bucket: &str, prefix: &str, dir: &Path) -> Result<Exit
             };
             let line = format!(
                 "{dry}download: {shown} to {} ({})",
-                path.display(),
+                crate::target::shown_path(&path),
                 why.text()
             );
             if a.dryrun {
@@ -519,10 +519,13 @@ fn download(a: &SyncArgs, bucket: &str, prefix: &str, dir: &Path) -> Result<Exit
         };
         match removed {
             Ok(()) => {
-                say!("{dry}delete: {}", path.display());
+                say!("{dry}delete: {}", crate::target::shown_path(path));
                 tally.deleted += 1;
             }
-            Err(e) => tally.fail(&path.display().to_string(), &CliError::fail(e.to_string())),
+            Err(e) => tally.fail(
+                &crate::target::shown_path(path),
+                &CliError::fail(e.to_string()),
+            ),
         }
     }
     tally.end(a.dryrun)

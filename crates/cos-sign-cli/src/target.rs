@@ -238,6 +238,30 @@ pub(crate) fn is_sensitive(name: &str) -> bool {
         )
 }
 
+/// A path as the commands print it: control characters escaped (`\u{1b}`), as in
+/// [`cos_uri`]. The names below a folder come from keys, which the server chooses.
+pub(crate) fn shown_path(p: &std::path::Path) -> String {
+    escape_controls(&p.to_string_lossy(), false)
+}
+
+/// A message as the commands print it on stderr: control characters escaped but line feeds
+/// (which lay out the message), so that no name or answer in it can drive the terminal.
+pub(crate) fn printable(message: &str) -> String {
+    escape_controls(message, true)
+}
+
+fn escape_controls(s: &str, keep_lf: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() && !(keep_lf && c == '\n') {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `cos://BUCKET/KEY` as the commands print an object: control characters in the key
 /// escaped.
 pub(crate) fn cos_uri(bucket: &str, key: &str) -> String {
@@ -316,6 +340,14 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn controls_are_escaped() {
+        let p = std::path::Path::new("out/\u{1b}[2Ja\nb");
+        assert_eq!(shown_path(p), "out/\\u{1b}[2Ja\\nb");
+        assert_eq!(printable("a\u{7}\n  b\r"), "a\\u{7}\n  b\\r");
+        assert_eq!(printable("谷 plain"), "谷 plain");
     }
 
     #[test]

@@ -1145,7 +1145,7 @@ fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
                 done += 1;
                 say!(
                     "uploaded {} to {} ({} bytes)",
-                    path.display(),
+                    crate::target::shown_path(path),
                     cos_uri(&bucket, &up.key(rel)),
                     out.bytes
                 );
@@ -1276,7 +1276,7 @@ fn get_tree(a: &GetArgs) -> Result<ExitCode, CliError> {
                     done += 1;
                     say!(
                         "downloaded {shown} to {} ({} bytes)",
-                        path.display(),
+                        crate::target::shown_path(&path),
                         got.bytes
                     );
                 }

@@ -2484,6 +2484,40 @@ fn folder_downloads_never_write_through_links_or_into_pipes() {
     }
 }
 
+/// Keys are the server's to choose, and the folder's names come from them: a key with a
+/// terminal escape (ESC) reaches the terminal escaped, in the lines of `get -r` and `sync`
+/// (stdout) and in their warnings (stderr), never as a raw control character; the file
+/// keeps its real name.
+#[test]
+fn names_from_keys_reach_the_terminal_escaped() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::with_key();
+    put_abc(&server, &["esc/\u{1b}[31mred", "esc/\u{1b}[2Jlinked"]);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    symlink("/dev/null", out.join("\u{1b}[2Jlinked")).unwrap();
+    let src = format!("cos://{BUCKET}/esc/");
+    let out_s = out.to_str().unwrap();
+    for args in [
+        vec!["get", src.as_str(), "-r", "-o", out_s],
+        vec!["sync", src.as_str(), out_s],
+    ] {
+        // Not there yet: each run downloads it.
+        let _ = std::fs::remove_file(out.join("\u{1b}[31mred"));
+        let o = run_bounded(&through(&args, &server.url), PERM);
+        assert_exit(&o, 1);
+        let (so, se) = (stdout(&o), stderr(&o));
+        assert!(
+            !so.contains('\u{1b}') && !se.contains('\u{1b}'),
+            "{args:?}:\n{so:?}\n{se:?}"
+        );
+        assert_has(&so, "\\u{1b}[31mred");
+        assert_has(&se, "\\u{1b}[2Jlinked");
+        assert_eq!(std::fs::read(out.join("\u{1b}[31mred")).unwrap(), b"abc");
+    }
+}
+
 /// `rm -r` where COS refuses two deletes (403 AccessDenied, with a temporary key's token in
 /// the answer; 500 InternalError, retried): the other deletes are sent and reported, each
 /// refusal names its key and its code without the token, the summary counts them, exit 1.
