@@ -63,6 +63,15 @@ pub fn is_secret_header(name: &str) -> bool {
     SECRET.iter().any(|s| s.eq_ignore_ascii_case(name.trim()))
 }
 
+/// The headers a transfer sets itself, refused as options (lowercase).
+const FRAMING: [&str; 5] = [
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "te",
+];
+
 /// Headers as Debug shows them: the values of [`is_secret_header`] names as `REDACTED`.
 struct Redacted<'a>(&'a [(String, String)]);
 
@@ -195,6 +204,22 @@ impl<'a> TransferOptions<'a> {
         for (k, v) in &self.metadata {
             add(&format!("x-cos-meta-{k}"), v)?;
         }
+        for name in h.keys() {
+            // The transfer frames the body and names the host itself: a second
+            // Content-Length (or a Transfer-Encoding) would make the request ambiguous, a
+            // Host would send it to another bucket than the one signed for.
+            if FRAMING.contains(&name.as_str()) {
+                return Err(ClientError::InvalidRequest(format!(
+                    "the header {name} is the transfer's own (the body's length and the \
+                     bucket's host are set by the client), not an option"
+                )));
+            }
+            if h.get_all(name).iter().nth(1).is_some() {
+                return Err(ClientError::InvalidRequest(format!(
+                    "the header {name} is given twice (COS reads one value)"
+                )));
+            }
+        }
         Ok(h)
     }
 }
@@ -202,6 +227,41 @@ impl<'a> TransferOptions<'a> {
 #[cfg(test)]
 mod tests {
     use super::TransferOptions;
+
+    #[test]
+    fn framing_and_doubled_headers_are_refused() {
+        for (name, value) in [
+            ("Content-Length", "1"),
+            ("transfer-encoding", "chunked"),
+            ("Host", "other-1250000000.cos.ap-guangzhou.myqcloud.com"),
+            ("Connection", "close"),
+        ] {
+            let e = TransferOptions::new()
+                .header(name, value)
+                .request_headers()
+                .unwrap_err();
+            assert!(e.to_string().contains("the transfer's own"), "{name}: {e}");
+        }
+        let e = TransferOptions::new()
+            .header("Content-Type", "text/plain")
+            .content_type("text/html")
+            .request_headers()
+            .unwrap_err();
+        assert!(e.to_string().contains("given twice"), "{e}");
+        let e = TransferOptions::new()
+            .metadata("a", "1")
+            .header("X-Cos-Meta-A", "2")
+            .request_headers()
+            .unwrap_err();
+        assert!(e.to_string().contains("given twice"), "{e}");
+        let ok = TransferOptions::new()
+            .header("Range", "bytes=0-1")
+            .content_type("text/plain")
+            .metadata("a", "1")
+            .request_headers()
+            .unwrap();
+        assert_eq!(ok.len(), 3);
+    }
 
     #[test]
     fn debug_shows_no_secret_header() {
