@@ -335,12 +335,16 @@ pub(crate) async fn download_file(
     mut opts: TransferOptions<'_>,
 ) -> Result<DownloadOutput, ClientError> {
     let headers = opts.request_headers()?;
-    // HEAD answers have no body: when HEAD fails with an answer, the plain GET below gives
-    // COS's own error code (`NoSuchKey`, ...).
-    let head = match b.head(key).await {
-        Ok(meta) => Some(meta),
-        Err(e) if e.cos().is_some() => None,
-        Err(e) => return Err(e),
+    // A Range the caller asks for is one ranged GET (the parallel ranges would send a second
+    // Range header). HEAD answers have no body: when HEAD fails with an answer, the plain GET
+    // below gives COS's own error code (`NoSuchKey`, ...).
+    let head = match headers.contains_key(header::RANGE) {
+        true => None,
+        false => match b.head(key).await {
+            Ok(meta) => Some(meta),
+            Err(e) if e.cos().is_some() => None,
+            Err(e) => return Err(e),
+        },
     };
     let size = head.as_ref().and_then(|m| m.content_length);
     let Some((meta, size)) = head

@@ -263,3 +263,32 @@ async fn failed_multipart_upload_is_aborted() {
         .unwrap_err();
     assert_eq!(e.cos().unwrap().code, "NoSuchUpload");
 }
+
+/// A download of a Range the caller asks for (`TransferOptions::header("Range", ..)`) of an
+/// object above the multipart threshold is that one ranged GET: the bytes asked for, not the
+/// parallel engine's ranges sent with a second Range header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_range_asked_for_is_one_ranged_get() {
+    let server = start(config()).await;
+    let client = proxy_client(server.addr, Some(cos_signer(permanent())));
+    let bucket = client.bucket(BUCKET);
+    let dir = tempfile::tempdir().unwrap();
+    let data = bytes((3 * MIB) as usize, 31);
+    bucket.put("big/ranged.bin", data.clone()).await.unwrap();
+    let dst = dir.path().join("part.bin");
+    let out = bucket
+        .download_file(
+            "big/ranged.bin",
+            &dst,
+            TransferOptions::new()
+                .header("Range", "bytes=1048570-1048589")
+                .part_size(MIB)
+                .multipart_threshold(MIB),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.ranges, 0);
+    assert!(!out.md5_checked && !out.crc64_checked);
+    assert_eq!(std::fs::read(&dst).unwrap(), &data[1_048_570..1_048_590]);
+    server.shutdown().await;
+}
