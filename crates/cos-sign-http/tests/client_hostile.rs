@@ -236,3 +236,68 @@ async fn a_huge_error_body_is_cut_short() {
     );
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
 }
+
+/// A parallel download whose ranges are answered wrongly fails and leaves nothing: a 200
+/// with the whole object instead of a 206, a Content-Range other than the one asked, an
+/// object whose size changed since HEAD, a range body longer than asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_range_answers_fail_the_parallel_download() {
+    const SIZE: usize = 3 << 20;
+    type Answer = fn(&[u8], usize, usize) -> Reply;
+    let cases: [(&str, Answer); 4] = [
+        ("200 instead of 206", |d, _, _| Reply::new(200, d.to_vec())),
+        ("another range", |d, a, b| {
+            Reply::new(206, d[a..=b].to_vec()).header(
+                "Content-Range",
+                &format!("bytes {}-{}/{SIZE}", a + 1, b + 1),
+            )
+        }),
+        ("another size", |d, a, b| {
+            Reply::new(206, d[a..=b].to_vec())
+                .header("Content-Range", &format!("bytes {a}-{b}/{}", SIZE + 1))
+        }),
+        ("a longer body", |d, a, b| {
+            Reply::new(206, d[a..=(b + 10).min(SIZE - 1)].to_vec())
+                .header("Content-Range", &format!("bytes {a}-{b}/{SIZE}"))
+        }),
+    ];
+    for (what, answer) in cases {
+        let data = std::sync::Arc::new(bytes(SIZE, 5));
+        let d = data.clone();
+        let s = StandIn::start(move |req| {
+            if req.method == "HEAD" {
+                return Reply::new(200, "").head_len(SIZE as u64);
+            }
+            let r = req.header("range").unwrap().trim_start_matches("bytes=");
+            let (a, b) = r.split_once('-').unwrap();
+            answer(&d, a.parse().unwrap(), b.parse().unwrap())
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let dst = dir.path().join("out.bin");
+        std::fs::write(&dst, b"old").unwrap();
+        let e = client(s.addr)
+            .bucket(BUCKET)
+            .download_file(
+                "obj",
+                &dst,
+                cos_sign_http::TransferOptions::new()
+                    .part_size(1 << 20)
+                    .multipart_threshold(1 << 20),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ClientError::UnexpectedAnswer { .. } | ClientError::Length { .. }
+            ),
+            "{what}: {e:?}"
+        );
+        assert_eq!(std::fs::read(&dst).unwrap(), b"old", "{what}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "{what}: no temporary file"
+        );
+    }
+}
