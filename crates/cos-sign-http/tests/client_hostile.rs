@@ -301,3 +301,65 @@ async fn wrong_range_answers_fail_the_parallel_download() {
         );
     }
 }
+
+/// A credentials service answering megabytes (announced or chunked), or JSON that is not a
+/// key, is refused after 64 KiB at most, quickly, naming the source and no secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_or_malformed_credentials_answers_are_refused() {
+    use cos_sign_http::providers::{CvmRole, Sts, StsAction};
+    use cos_sign_std::credentials::{CredentialsProvider, StaticProvider};
+    let mut huge = br#"{"TmpSecretId":"AKIDx","TmpSecretKey":"hushhush","Token":""#.to_vec();
+    huge.resize(16 << 20, b'a');
+    huge.extend_from_slice(br#"","ExpiredTime":4102444800,"Code":"Success"}"#);
+    let answers = [
+        ("announced", Reply::new(200, huge.clone())),
+        ("chunked", Reply::new(200, huge).chunked()),
+        ("deep", Reply::new(200, "[".repeat(60_000))),
+        (
+            "not a key",
+            Reply::new(200, r#"{"TmpSecretId":7,"TmpSecretKey":"hushhush"}"#),
+        ),
+        ("a list", Reply::new(200, "[1,2,3]")),
+    ];
+    for (what, reply) in answers {
+        let s = StandIn::start(move |_| reply.clone());
+        let t = std::time::Instant::now();
+        let e = CvmRole::new()
+            .with_base_url(format!("{}{BASE}", s.url()))
+            .with_role("r")
+            .provider()
+            .credentials_async()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{what}: {:?}",
+            t.elapsed()
+        );
+        assert!(e.contains("CVM metadata"), "{what}: {e}");
+        assert!(!e.contains("hushhush"), "{what}: {e}");
+        if what == "announced" || what == "chunked" {
+            assert!(e.contains("larger than 65536 bytes"), "{what}: {e}");
+        }
+    }
+    // STS too.
+    let mut huge = br#"{"Response":{"Credentials":{"TmpSecretKey":""#.to_vec();
+    huge.resize(16 << 20, b'a');
+    let s = StandIn::start(move |_| Reply::new(200, huge.clone()).chunked());
+    let e = Sts::new(
+        StaticProvider::new(permanent()),
+        StsAction::AssumeRole {
+            role_arn: "qcs::cam::uin/1:roleName/r".into(),
+            session_name: "s".into(),
+            policy: None,
+        },
+    )
+    .with_endpoint_url(s.url())
+    .provider()
+    .credentials_async()
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("larger than 65536 bytes"), "{e}");
+}
