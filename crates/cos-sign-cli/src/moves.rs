@@ -79,12 +79,18 @@ impl Move<'_> {
     }
 }
 
+/// The object a key names: as COS builds paths (`/` + key unless the key starts with `/`),
+/// `a` and `/a` are one object, which a move onto itself would copy and then delete.
+fn object_path(key: &str) -> &str {
+    key.strip_prefix('/').unwrap_or(key)
+}
+
 pub(crate) fn mv(a: &MvArgs) -> Result<ExitCode, CliError> {
     if !a.recursive {
         a.filter.only_with_recursive()?;
         let (src_bucket, src_key) = cos_object(&a.source, "put")?;
         let (bucket, key) = cos_object(&a.target, "get")?;
-        if (src_bucket.as_str(), src_key.as_str()) == (bucket.as_str(), key.as_str()) {
+        if src_bucket == bucket && object_path(&src_key) == object_path(&key) {
             return Err(CliError::usage(
                 "SRC and DST are the same object: nothing to move",
             ));
@@ -133,13 +139,13 @@ pub(crate) fn mv(a: &MvArgs) -> Result<ExitCode, CliError> {
             if to.is_empty() {
                 crate::warn(&format!("{shown}: not moved: its new key would be empty"));
                 failed += 1;
-            } else if !claimed.insert(to.clone()) {
+            } else if !claimed.insert(object_path(&to).to_owned()) {
                 crate::warn(&format!(
                     "{shown}: not moved: its place {} is taken by a key listed before it",
                     cos_uri(&bucket, &to)
                 ));
                 failed += 1;
-            } else if src_bucket == bucket && o.key == to {
+            } else if src_bucket == bucket && object_path(&o.key) == object_path(&to) {
                 crate::warn(&format!("{shown}: not moved: it is its own new place"));
                 failed += 1;
             } else {

@@ -151,3 +151,52 @@ fn mv_r_moves_a_prefix() {
     let o = mv(&[dir.path().to_str().unwrap(), &kept]);
     assert_exit(&o, 2);
 }
+
+/// `a` and `/a` are one object (its path is `/a` either way): moving one onto the other
+/// would copy the object onto itself and then delete it. Refused before anything is sent,
+/// with a stand-in that would accept the copy and the delete (COS itself refuses a copy
+/// onto itself without new metadata; other servers need not).
+#[test]
+fn a_move_onto_the_same_object_by_another_name_sends_nothing() {
+    let (addr, seen) = stand_in(|method, _| match method {
+        "GET" => ("HTTP/1.1 200 OK\r\n".to_owned(), list_page(&["p/a"], None)),
+        "PUT" => (
+            "HTTP/1.1 200 OK\r\n".to_owned(),
+            b"<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>".to_vec(),
+        ),
+        _ => ("HTTP/1.1 204 No Content\r\n".to_owned(), Vec::new()),
+    });
+    let proxy = format!("http://{addr}");
+    let o = run(
+        &through(
+            &[
+                "mv",
+                &format!("cos://{BUCKET}/p/a"),
+                &format!("cos://{BUCKET}//p/a"),
+            ],
+            &proxy,
+        ),
+        PERM,
+    );
+    assert_exit(&o, 2);
+    assert_has(&stderr(&o), "the same object");
+    let o = run(
+        &through(
+            &[
+                "mv",
+                "-r",
+                &format!("cos://{BUCKET}/p/"),
+                &format!("cos://{BUCKET}//p/"),
+            ],
+            &proxy,
+        ),
+        PERM,
+    );
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), "its own new place");
+    let sent = seen.lock().unwrap().clone();
+    assert!(
+        sent.iter().all(|r| r.starts_with("GET")),
+        "only the listing: {sent:?}"
+    );
+}
