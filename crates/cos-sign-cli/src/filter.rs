@@ -99,9 +99,10 @@ impl Filters {
             .is_none_or(|r| r.include)
     }
 
-    /// Whether the object `key`, listed under `prefix`, is taken.
+    /// Whether the object `key`, listed under `prefix`, is taken: never when it is not under
+    /// the prefix (a broken or lying server listed it), filters or not.
     pub(crate) fn admits_key(&self, prefix: &str, key: &str) -> bool {
-        self.0.is_empty() || rel_below(prefix, key).is_some_and(|rel| self.admits(rel))
+        rel_below(prefix, key).is_some_and(|rel| self.admits(rel))
     }
 }
 

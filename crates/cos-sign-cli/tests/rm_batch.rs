@@ -65,3 +65,40 @@ fn rm_r_falls_back_to_one_delete_a_key() {
         "{seen:?}"
     );
 }
+
+/// `rm -r` deletes only keys under the prefix it was given, whatever the listing says: a
+/// listing of `tmp/` that also names `important` (a broken or lying server) deletes
+/// `tmp/a` alone (one DELETE), never `important`.
+#[test]
+fn rm_r_deletes_nothing_outside_its_prefix() {
+    let (addr, seen) = stand_in(|method, target| match method {
+        "GET" => (
+            "HTTP/1.1 200 OK\r\n".to_owned(),
+            list_page(&["tmp/a", "important"], None),
+        ),
+        "POST" => (
+            "HTTP/1.1 200 OK\r\n".to_owned(),
+            b"<DeleteResult><Deleted><Key>tmp/a</Key></Deleted>\
+              <Deleted><Key>important</Key></Deleted></DeleteResult>"
+                .to_vec(),
+        ),
+        _ => {
+            assert!(!target.contains("important"), "{target}");
+            ("HTTP/1.1 204 No Content\r\n".to_owned(), Vec::new())
+        }
+    });
+    let proxy = format!("http://{addr}");
+    let o = run(
+        &through(&["rm", "-r", &format!("cos://{BUCKET}/tmp/")], &proxy),
+        PERM,
+    );
+    assert_exit(&o, 0);
+    assert!(!stdout(&o).contains("important"), "{}", stdout(&o));
+    let sent = seen.lock().unwrap().clone();
+    let changes: Vec<&String> = sent.iter().filter(|r| !r.starts_with("GET")).collect();
+    assert_eq!(changes.len(), 1, "{sent:?}");
+    assert!(
+        changes[0].starts_with("DELETE ") && changes[0].ends_with("/tmp/a"),
+        "{sent:?}"
+    );
+}
