@@ -136,7 +136,8 @@ fn write_bucket(
 ) -> std::io::Result<()> {
     match format {
         OutputFormat::Text => {
-            let t = b.creation_date.as_str();
+            let t = crate::target::shown(&b.creation_date);
+            let t = t.as_str();
             let when = match (t.get(..10), t.get(11..19)) {
                 (Some(d), Some(h)) if t.get(10..11) == Some("T") => format!("{d} {h}"),
                 _ => format!("{t:19}"),

@@ -369,6 +369,7 @@ fn write_uploads(
 /// `2024-01-02T03:04:05.000Z` as `2024-01-02 03:04:05` (UTC), 19 columns; another form as
 /// it came.
 fn when(t: &str) -> String {
+    let t = crate::target::shown(t);
     match t.get(..19) {
         Some(head) if t.get(10..11) == Some("T") => head.replacen('T', " ", 1),
         _ => format!("{t:19}"),

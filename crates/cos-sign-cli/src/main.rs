@@ -12,19 +12,37 @@
 //! output went away.
 
 /// `println!` that does not panic when stdout is closed (a write error is ignored: the
-/// reader has gone).
+/// reader has gone). Control characters are escaped (line feeds kept): the lines carry
+/// names and values the server chose.
 macro_rules! say {
-    ($($t:tt)*) => {{
+    () => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($t:tt)+) => {{
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stdout(),
+            "{}",
+            $crate::target::printable(&format!($($t)+))
+        );
     }};
 }
 
-/// `eprintln!` that does not panic when stderr is closed.
+/// `eprintln!` that does not panic when stderr is closed, control characters escaped as
+/// [`say!`] does.
 macro_rules! esay {
-    ($($t:tt)*) => {{
+    () => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($t)*);
+        let _ = writeln!(std::io::stderr());
+    }};
+    ($($t:tt)+) => {{
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            $crate::target::printable(&format!($($t)+))
+        );
     }};
 }
 

@@ -241,7 +241,13 @@ pub(crate) fn is_sensitive(name: &str) -> bool {
 /// A path as the commands print it: control characters escaped (`\u{1b}`), as in
 /// [`cos_uri`]. The names below a folder come from keys, which the server chooses.
 pub(crate) fn shown_path(p: &std::path::Path) -> String {
-    escape_controls(&p.to_string_lossy(), false)
+    shown(&p.to_string_lossy())
+}
+
+/// A value the server chose (a date, an ETag, an upload id) as one line shows it: control
+/// characters escaped, line feeds too.
+pub(crate) fn shown(s: &str) -> String {
+    escape_controls(s, false)
 }
 
 /// A message as the commands print it on stderr: control characters escaped but line feeds

@@ -88,8 +88,12 @@ pub(crate) fn abort_under(
             done.tried += 1;
             let shown = cos_uri(bucket.name(), &u.key);
             match rt.block_on(bucket.abort_multipart(&u.key, &u.upload_id)) {
-                Ok(()) => writeln!(out, "aborted {shown} (upload {})", u.upload_id)
-                    .map_err(|e| CliError::stdout(&e))?,
+                Ok(()) => writeln!(
+                    out,
+                    "aborted {shown} (upload {})",
+                    u.upload_id.escape_debug()
+                )
+                .map_err(|e| CliError::stdout(&e))?,
                 Err(e) => {
                     done.failed += 1;
                     let message = CliError::from(e).message;

@@ -342,3 +342,55 @@ fn an_upload_listing_going_round_one_key_fails() {
         stdout(&o)
     );
 }
+
+/// Values the server chooses reach the terminal escaped: a LastModified, a CreationDate, an
+/// ETag or an upload id with a terminal escape (ESC) in `ls`, `ls` without a bucket, `cp`
+/// and `rb --force` lines, never as a raw control character.
+#[test]
+fn server_values_reach_the_terminal_escaped() {
+    const ESC: &str = "\u{1b}[2J";
+    let (addr, _seen) = stand_in(|method, target| {
+        let ok = "HTTP/1.1 200 OK\r\n".to_owned();
+        let body = match method {
+            "GET" if target.contains("uploads") => format!(
+                "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated><Upload>\
+                 <Key>k</Key><UploadId>u{ESC}</UploadId>\
+                 <Initiated>2024-01-02T03:04:05.000Z{ESC}</Initiated></Upload>\
+                 </ListMultipartUploadsResult>"
+            ),
+            "GET" if !target.contains(FULL) => format!(
+                "<ListAllMyBucketsResult><Buckets><Bucket><Name>{FULL}</Name>\
+                 <Location>ap-guangzhou</Location>\
+                 <CreationDate>{ESC}2024-01-02T03:04:05Z</CreationDate></Bucket></Buckets>\
+                 </ListAllMyBucketsResult>"
+            ),
+            "GET" => format!(
+                "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a</Key>\
+                 <LastModified>{ESC}2024-01-02T03:04:05.000Z</LastModified><Size>1</Size>\
+                 </Contents></ListBucketResult>"
+            ),
+            "PUT" => format!("<CopyObjectResult><ETag>\"e{ESC}\"</ETag></CopyObjectResult>"),
+            "DELETE" => return ("HTTP/1.1 204 No Content\r\n".to_owned(), Vec::new()),
+            _ => String::new(),
+        };
+        (ok, body.into_bytes())
+    });
+    let proxy = format!("http://{addr}");
+    let src = format!("cos://{FULL}/a");
+    let dst = format!("cos://{FULL}/b");
+    for args in [
+        vec!["ls", FULL],
+        vec!["ls", FULL, "--uploads"],
+        vec!["ls"],
+        vec!["cp", src.as_str(), dst.as_str()],
+        vec!["rb", FULL, "--force"],
+    ] {
+        let o = run(&through(&args, &proxy), PERM);
+        let (so, se) = (stdout(&o), stderr(&o));
+        assert!(!so.is_empty(), "{args:?}: {se}");
+        assert!(
+            !so.contains('\u{1b}') && !se.contains('\u{1b}'),
+            "{args:?}:\n{so:?}\n{se:?}"
+        );
+    }
+}
