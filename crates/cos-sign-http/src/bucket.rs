@@ -292,23 +292,55 @@ impl Bucket {
         ))
     }
 
-    /// GET Object into memory. When COS sends `x-cos-hash-crc64ecma`, it must be the CRC-64
-    /// of the bytes received.
+    /// GET Object into memory, at most [`GET_LIMIT`] bytes (1 GiB; [`Bucket::get_at_most`]
+    /// sets another limit, [`Bucket::download`] streams to a file). When COS sends
+    /// `x-cos-hash-crc64ecma`, it must be the CRC-64 of the bytes received.
     ///
     /// # Errors
-    /// Signing, HTTP, a timeout, COS's error answer, [`ClientError::Crc64`].
+    /// Signing, HTTP, a timeout, COS's error answer, [`ClientError::Crc64`], and
+    /// [`ClientError::UnexpectedAnswer`] for an object over the limit (not read further).
     pub async fn get(&self, key: &str) -> Result<GetOutput, ClientError> {
+        self.get_at_most(key, GET_LIMIT).await
+    }
+
+    /// GET Object into memory, refused with [`ClientError::UnexpectedAnswer`] when its
+    /// `Content-Length`, or the bytes that arrive, pass `limit`: what a server sends is never
+    /// read past it.
+    ///
+    /// # Errors
+    /// As [`Bucket::get`].
+    pub async fn get_at_most(&self, key: &str, limit: u64) -> Result<GetOutput, ClientError> {
         let started = Instant::now();
         let resp = self
             .call(true, || Ok(self.request(Method::Get, key)?.build()?))
             .await?;
         crate::client::check_get(&resp, false)?;
         let meta = ObjectMeta::from_headers(resp.headers());
-        let cos_crc = crate::crc::reported(resp.status().as_u16(), resp.headers())?;
-        let body = resp
-            .bytes()
+        let status = resp.status().as_u16();
+        let cos_crc = crate::crc::reported(status, resp.headers())?;
+        let too_big = |size: String| ClientError::UnexpectedAnswer {
+            status,
+            detail: format!(
+                "an object of {size} bytes, more than the {limit} bytes read into memory \
+                 (Bucket::download streams to a file)"
+            ),
+        };
+        if let Some(n) = resp.content_length().filter(|&n| n > limit) {
+            return Err(too_big(n.to_string()));
+        }
+        let mut body = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream
+            .try_next()
             .await
-            .map_err(|e| self.client.transport_error(e, started))?;
+            .map_err(|e| self.client.transport_error(e, started))?
+        {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_big("more than that".to_owned()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = Bytes::from(body);
         let got = cos_sign_core::crc64::checksum(&body);
         crate::crc::compare(Crc64Check::Download, cos_crc, got)?;
         Ok(GetOutput { body, meta })
@@ -748,6 +780,9 @@ async fn read_success(resp: reqwest::Response) -> Result<(u16, HeaderMap, String
 
 /// The most keys [`Bucket::delete_objects`] sends in one request (COS's limit).
 pub const DELETE_BATCH: usize = 1000;
+
+/// The most bytes [`Bucket::get`] reads into memory (1 GiB).
+pub const GET_LIMIT: u64 = 1 << 30;
 
 /// What COS reported for a key it did not delete ([`Bucket::delete_objects`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,7 +36,9 @@ pub mod service;
 pub mod transfer;
 pub mod uploads;
 
-pub use bucket::{Bucket, DELETE_BATCH, KeyError, ListOptions, ListPage, ObjectSummary, PartInfo};
+pub use bucket::{
+    Bucket, DELETE_BATCH, GET_LIMIT, KeyError, ListOptions, ListPage, ObjectSummary, PartInfo,
+};
 pub use client::{
     Client, ClientBuilder, DownloadOutput, GetOutput, ObjectMeta, Timeouts, UploadOutput, check_get,
 };

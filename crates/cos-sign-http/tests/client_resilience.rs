@@ -416,3 +416,34 @@ async fn oversized_answers_are_not_read() {
         .unwrap();
     assert_eq!(id, "u1");
 }
+
+/// `get` reads an object into memory only up to its limit, whether the size is declared or
+/// the bytes just keep coming (chunked); below the limit the whole object arrives.
+#[tokio::test]
+async fn gets_into_memory_stop_at_their_limit() {
+    for reply in [
+        Reply::new(200, vec![b'a'; 4096]),
+        Reply::new(200, vec![b'a'; 4096]).chunked(),
+    ] {
+        let s = scripted(vec![reply]);
+        let e = client(s.addr)
+            .bucket(BUCKET)
+            .get_at_most("k", 4095)
+            .await
+            .unwrap_err();
+        match &e {
+            ClientError::UnexpectedAnswer { status, detail } => {
+                assert_eq!(*status, 200);
+                assert!(detail.contains("more than the 4095 bytes"), "{detail}");
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+    let s = scripted(vec![Reply::new(200, vec![b'a'; 4096]).chunked()]);
+    let got = client(s.addr)
+        .bucket(BUCKET)
+        .get_at_most("k", 4096)
+        .await
+        .unwrap();
+    assert_eq!(got.body.len(), 4096);
+}
