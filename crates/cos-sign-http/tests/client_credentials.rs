@@ -64,12 +64,15 @@ async fn concurrent_callers_cause_exactly_one_fetch() {
         CvmRole::new()
             .with_base_url(format!("{}{BASE}", md2.url()))
             .with_role("r")
-            .provider(),
+            .provider()
+            .with_backoff(Duration::from_millis(100), Duration::from_secs(10)),
     );
     assert_eq!(
         p.credentials_async().await.unwrap().secret_id(),
         "AKIDnear1"
     );
+    // A key that arrives inside the margin is refreshed after the first backoff.
+    tokio::time::sleep(Duration::from_millis(150)).await;
     let started = Instant::now();
     let tasks: Vec<_> = (0..16)
         .map(|i| {
@@ -128,7 +131,9 @@ async fn flapping_service_backs_off_and_keeps_the_valid_key() {
         p.credentials_async().await.unwrap().secret_id(),
         "AKIDflap1"
     );
-    // Inside the margin: a refresh is tried, fails (503), and the valid key is kept.
+    // Inside the margin: a refresh is tried after the first backoff, fails (503), and the
+    // valid key is kept.
+    tokio::time::sleep(Duration::from_millis(450)).await;
     assert_eq!(
         p.credentials_async().await.unwrap().secret_id(),
         "AKIDflap1"

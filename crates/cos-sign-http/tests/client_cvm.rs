@@ -125,7 +125,8 @@ async fn discovers_role_fetches_caches_and_signs_for_real() {
 async fn sync_fetch_refreshes_near_expiry_and_keeps_a_valid_key_on_failure() {
     let md = Metadata::default();
     let path = format!("{BASE}r1");
-    // Expires in 100 s: inside the 5 min margin, so every sync call refetches.
+    // Expires in 100 s: inside the 5 min margin, so a sync call refetches once the first
+    // backoff has passed (100 ms here; a key near its end is not fetched on every call).
     md.set(
         &path,
         200,
@@ -135,7 +136,8 @@ async fn sync_fetch_refreshes_near_expiry_and_keeps_a_valid_key_on_failure() {
     let provider = CvmRole::new()
         .with_base_url(format!("http://{addr}{BASE}"))
         .with_role("r1")
-        .provider();
+        .provider()
+        .with_backoff(Duration::from_millis(100), Duration::from_secs(10));
     // Sync call from inside a runtime: fetched on its own thread.
     let a = provider.credentials().unwrap();
     assert_eq!(a.secret_id(), "AKIDa");
@@ -147,6 +149,10 @@ async fn sync_fetch_refreshes_near_expiry_and_keeps_a_valid_key_on_failure() {
         200,
         &role_json("AKIDb", "kb", "tb", unix_now() + 3600),
     );
+    // Within the backoff: the near-expiry key, no fetch.
+    assert_eq!(provider.credentials().unwrap().secret_id(), "AKIDa");
+    assert_eq!(md.hits(&path), 1);
+    tokio::time::sleep(Duration::from_millis(150)).await;
     let b = provider.credentials().unwrap();
     assert_eq!(b.secret_id(), "AKIDb");
     assert_eq!(md.hits(&path), 2);
@@ -162,9 +168,11 @@ async fn sync_fetch_refreshes_near_expiry_and_keeps_a_valid_key_on_failure() {
     let provider2 = CvmRole::new()
         .with_base_url(format!("http://{addr2}{BASE}"))
         .with_role("r2")
-        .provider();
+        .provider()
+        .with_backoff(Duration::from_millis(100), Duration::from_secs(10));
     assert_eq!(provider2.credentials().unwrap().secret_id(), "AKIDc");
     md2.set(&p2, 500, "boom");
+    tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(provider2.credentials().unwrap().secret_id(), "AKIDc");
     assert_eq!(md2.hits(&p2), 2);
 }

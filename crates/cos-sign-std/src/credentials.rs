@@ -807,7 +807,10 @@ enum Step {
 /// * with no valid key, callers wait for that one fetch (sync callers at most the wait limit,
 ///   default 30 s; async callers as long as the fetch, which bounds itself);
 /// * after a failure no new fetch starts before a backoff (1 s, doubling up to 60 s by
-///   default): callers get the old key while it is valid, else the last error, at once.
+///   default): callers get the old key while it is valid, else the last error, at once;
+/// * a fetched key that is already inside the margin (or past its expiry by this clock) is
+///   served, and the next fetch waits for the first backoff (1 s): a service handing out a
+///   key near its end is not asked again on every call.
 ///
 /// The sync view ([`CredentialsProvider::credentials`]) is the blocking adapter: it runs the
 /// fetch through [`FetchCredentials::fetch_blocking`]. A leader dropped midway (a cancelled
@@ -961,9 +964,13 @@ impl<F: FetchCredentials + ?Sized> RefreshingProvider<F> {
         if let Some(at) = st.retry_at
             && Instant::now() < at
         {
-            return match valid {
-                Some(c) => Step::Serve(c),
-                None => Step::Fail(st.last_error.clone().unwrap_or(CredentialsError::Expired {
+            return match (valid, &st.last_error, &st.cached) {
+                (Some(c), _, _) => Step::Serve(c),
+                // The last fetch succeeded, with a key already past its expiry by this clock
+                // (one behind the service's, or a service handing out old keys): that key,
+                // until the backoff ends, rather than a fetch on every call.
+                (None, None, Some(c)) => Step::Serve(c.clone()),
+                (None, e, _) => Step::Fail(e.clone().unwrap_or(CredentialsError::Expired {
                     source: self.fetcher.source(),
                 })),
             };
@@ -981,9 +988,16 @@ impl<F: FetchCredentials + ?Sized> RefreshingProvider<F> {
         let mut st = self.shared.lock();
         let out = match result {
             Ok(c) => {
-                st.cached = Some(c.clone());
+                // A key that arrives inside the margin (or expired) is served, but the next
+                // fetch waits for the first backoff: a service that keeps handing out the
+                // same near-expiry key is not asked again on every call.
                 st.failures = 0;
-                st.retry_at = None;
+                st.retry_at = if self.judge(&c).1 {
+                    None
+                } else {
+                    Instant::now().checked_add(self.backoff.0)
+                };
+                st.cached = Some(c.clone());
                 st.last_error = None;
                 Ok(c)
             }

@@ -84,8 +84,14 @@ fn concurrent_sync_callers_cause_one_fetch() {
 fn old_key_is_served_while_the_one_refresh_runs() {
     // Expires in 100 s: inside the 300 s margin.
     let s = script(Some(NOW as u64 + 100), 0);
-    let p = Arc::new(RefreshingProvider::from_arc(s.clone()).with_clock(Clock::fixed(NOW)));
+    let p = Arc::new(
+        RefreshingProvider::from_arc(s.clone())
+            .with_clock(Clock::fixed(NOW))
+            .with_backoff(Duration::from_millis(50), Duration::from_secs(1)),
+    );
     assert_eq!(p.credentials().unwrap().secret_id(), "AKID1");
+    // A key that arrived inside the margin is refreshed once the first backoff has passed.
+    std::thread::sleep(Duration::from_millis(80));
     *s.delay.lock().unwrap() = Duration::from_millis(400);
     *s.expiry.lock().unwrap() = Some(NOW as u64 + 3600);
     let leader = {
@@ -115,6 +121,7 @@ fn failures_back_off_and_keep_the_valid_key() {
         .with_clock(Clock::fixed(NOW))
         .with_backoff(Duration::from_millis(300), Duration::from_secs(5));
     assert_eq!(p.credentials().unwrap().secret_id(), "AKID1");
+    std::thread::sleep(Duration::from_millis(350));
     *s.expiry.lock().unwrap() = None; // the service goes down
     for _ in 0..10 {
         assert_eq!(p.credentials().unwrap().secret_id(), "AKID1");
@@ -208,4 +215,24 @@ fn async_callers_share_one_flight_and_a_dropped_leader_hands_over() {
     assert_eq!(c.secret_id(), "AKID3", "forced");
     assert_eq!(p.fetches(), 3);
     let _ = SystemTime::now();
+}
+
+/// A service that hands out a key already inside the margin, or past its expiry by this
+/// clock (one behind the service's), is not asked again on every call: the key is served and
+/// the next fetch waits for the first backoff.
+#[test]
+fn a_key_near_or_past_its_expiry_is_not_fetched_on_every_call() {
+    for expiry in [NOW as u64 + 100, NOW as u64 - 100] {
+        let s = script(Some(expiry), 0);
+        let p = RefreshingProvider::from_arc(s.clone())
+            .with_clock(Clock::fixed(NOW))
+            .with_backoff(Duration::from_millis(300), Duration::from_secs(5));
+        for _ in 0..20 {
+            assert_eq!(p.credentials().unwrap().secret_id(), "AKID1");
+        }
+        assert_eq!(s.calls.load(Ordering::SeqCst), 1, "expiry {expiry}");
+        std::thread::sleep(Duration::from_millis(350));
+        assert_eq!(p.credentials().unwrap().secret_id(), "AKID2");
+        assert_eq!(s.calls.load(Ordering::SeqCst), 2);
+    }
 }
