@@ -73,28 +73,62 @@ pub(crate) fn lower8(x: u64) -> u64 {
 /// ASCII-lowercases `s` into `dst` (as far as both go).
 #[inline(always)]
 pub(crate) fn lower_into(dst: &mut [u8], s: &[u8]) {
-    // Whole words, the last one overlapping the one before (64-bit targets only).
-    #[cfg(target_pointer_width = "64")]
+    let n = dst.len().min(s.len());
+    let (Some(dst), Some(s)) = (dst.get_mut(..n), s.get(..n)) else {
+        return;
+    };
+    // x86_64: 16 to 32 bytes (a long header name) as the first and the last 16, each
+    // lowercased in a register (SSE2), overlapping.
+    #[cfg(target_arch = "x86_64")]
+    if n <= 32
+        && let (Some(a), Some(b)) = (s.first_chunk::<16>(), s.last_chunk::<16>())
     {
-        let n = dst.len().min(s.len());
-        if let (Some(dst), Some(s)) = (dst.get_mut(..n), s.get(..n))
-            && let Some(&last) = s.last_chunk::<8>()
-        {
-            let mut rest = s;
-            let mut out: &mut [u8] = dst;
-            while let (Some((w, tail)), Some((d, out_tail))) = (
-                rest.split_first_chunk::<8>(),
-                core::mem::take(&mut out).split_first_chunk_mut::<8>(),
-            ) {
-                *d = lower8(u64::from_le_bytes(*w)).to_le_bytes();
-                rest = tail;
-                out = out_tail;
-            }
-            if let Some(d) = dst.last_chunk_mut::<8>() {
-                *d = lower8(u64::from_le_bytes(last)).to_le_bytes();
-            }
-            return;
+        let (a, b) = (
+            crate::sse::lower16(crate::sse::load(a)),
+            crate::sse::lower16(crate::sse::load(b)),
+        );
+        if let Some(d) = dst.first_chunk_mut::<16>() {
+            *d = a.into();
         }
+        if let Some(d) = dst.last_chunk_mut::<16>() {
+            *d = b.into();
+        }
+        return;
+    }
+    // 8 to 16 bytes: the first and the last eight, overlapping (64-bit targets only).
+    #[cfg(target_pointer_width = "64")]
+    if n <= 16
+        && let (Some(a), Some(b)) = (s.first_chunk::<8>(), s.last_chunk::<8>())
+    {
+        let (a, b) = (
+            lower8(u64::from_le_bytes(*a)).to_le_bytes(),
+            lower8(u64::from_le_bytes(*b)).to_le_bytes(),
+        );
+        if let Some(d) = dst.first_chunk_mut::<8>() {
+            *d = a;
+        }
+        if let Some(d) = dst.last_chunk_mut::<8>() {
+            *d = b;
+        }
+        return;
+    }
+    // Longer: whole words, the last one overlapping the one before (64-bit targets only).
+    #[cfg(target_pointer_width = "64")]
+    if let Some(&last) = s.last_chunk::<8>() {
+        let mut rest = s;
+        let mut out: &mut [u8] = dst;
+        while let (Some((w, tail)), Some((d, out_tail))) = (
+            rest.split_first_chunk::<8>(),
+            core::mem::take(&mut out).split_first_chunk_mut::<8>(),
+        ) {
+            *d = lower8(u64::from_le_bytes(*w)).to_le_bytes();
+            rest = tail;
+            out = out_tail;
+        }
+        if let Some(d) = dst.last_chunk_mut::<8>() {
+            *d = lower8(u64::from_le_bytes(last)).to_le_bytes();
+        }
+        return;
     }
     for (d, &b) in dst.iter_mut().zip(s) {
         *d = b.to_ascii_lowercase();
@@ -148,6 +182,35 @@ pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
             }
         } else {
             dst.copy_from_slice(src);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `lower_into` lowercases every ASCII text of every length up to 80 (each length class:
+    /// bytes, words, 16-byte halves, the word loop), writes exactly the text's room, and
+    /// stops where the shorter of the two slices ends.
+    #[test]
+    fn lower_into_equals_the_ascii_one() {
+        let text: [u8; 80] = core::array::from_fn(|i| ((i * 37 + 11) % 0x80) as u8);
+        for len in 0..=text.len() {
+            let s = &text[..len];
+            let mut out = [0xAAu8; 96];
+            lower_into(&mut out[..len], s);
+            for (i, (&o, &b)) in out.iter().zip(s).enumerate() {
+                assert_eq!(o, b.to_ascii_lowercase(), "{len} {i}");
+            }
+            assert!(out[len..].iter().all(|&b| b == 0xAA), "{len}");
+            // A shorter destination: only its room is written.
+            let mut short = [0xAAu8; 96];
+            lower_into(&mut short[..len / 2], s);
+            for (i, &b) in s[..len / 2].iter().enumerate() {
+                assert_eq!(short[i], b.to_ascii_lowercase(), "{len} {i}");
+            }
+            assert!(short[len / 2..].iter().all(|&b| b == 0xAA), "{len}");
         }
     }
 }

@@ -291,7 +291,7 @@ impl<const N: usize, const B: usize> Template<N, B> {
         let kt = key.key_time_text();
         let head = |out: &mut SliceOut<'_>, query: bool| {
             let start = out.pos();
-            put_auth_head(out, secret_id, kt, query);
+            put_auth_head(out, secret_id, kt, None, query);
             put_auth_lists(out, (&header_order, headers), (&param_order, params), query);
             span(start, out.pos())
         };

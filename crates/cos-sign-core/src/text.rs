@@ -171,6 +171,15 @@ impl ByteOut for SliceOut<'_> {
     }
 
     #[inline]
+    fn put_byte(&mut self, b: u8) {
+        match self.buf.get_mut(self.pos) {
+            Some(d) => *d = b,
+            None => self.overflow = true,
+        }
+        self.pos = self.pos.saturating_add(1);
+    }
+
+    #[inline]
     fn put_lower(&mut self, s: &[u8]) {
         let end = self.pos.saturating_add(s.len());
         match self.buf.get_mut(self.pos..end) {

@@ -444,6 +444,10 @@ impl Slot {
 }
 
 /// How [`KeyCache::render_into`] signs a call: through a cached template, or whole with the key.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one short-lived value a call, never stored: boxing the key would cost an allocation a call"
+)]
 enum Signing {
     Shape(Arc<Shape>),
     Whole(SigningKey),
