@@ -575,7 +575,7 @@ impl Bucket {
     /// parts, and the next one starts after a higher part number, at most [`MAX_PARTS`]
     /// (a server whose markers stand still or go back would be listed forever).
     ///
-    /// [`MAX_PARTS`]: crate::transfer::MAX_PARTS
+    /// [`MAX_PARTS`]: crate::options::MAX_PARTS
     ///
     /// # Errors
     /// Signing, HTTP, a timeout, COS's error answer; [`ClientError::UnexpectedAnswer`] for a
@@ -611,7 +611,7 @@ impl Bucket {
             if !truncated {
                 return Ok(all);
             }
-            let limit = crate::transfer::MAX_PARTS;
+            let limit = crate::options::MAX_PARTS;
             let detail = match next {
                 None => "a truncated List Parts page with no marker to go on from".to_owned(),
                 Some(n) if empty || marker.is_some_and(|m| n <= m) => format!(
