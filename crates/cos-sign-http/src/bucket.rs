@@ -293,7 +293,7 @@ impl Bucket {
     }
 
     /// GET Object into memory, at most [`GET_LIMIT`] bytes (1 GiB; [`Bucket::get_at_most`]
-    /// sets another limit, [`Bucket::download`] streams to a file). When COS sends
+    /// sets another limit, [`Bucket::download_file`] streams to a file). When COS sends
     /// `x-cos-hash-crc64ecma`, it must be the CRC-64 of the bytes received.
     ///
     /// # Errors
@@ -322,7 +322,7 @@ impl Bucket {
             status,
             detail: format!(
                 "an object of {size} bytes, more than the {limit} bytes read into memory \
-                 (Bucket::download streams to a file)"
+                 (Bucket::download_file streams to a file)"
             ),
         };
         if let Some(n) = resp.content_length().filter(|&n| n > limit) {
