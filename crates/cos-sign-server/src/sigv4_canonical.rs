@@ -3,6 +3,7 @@
 //! Pure functions over strings; [`crate::sigv4`] feeds them the request as parsed.
 
 use super::sigv4_key::sha256_hex;
+use super::xml::{civil_from_days, days_from_civil};
 
 /// The algorithm name of header and query auth.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -86,18 +87,6 @@ pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> S
     )
 }
 
-/// Unix seconds of a civil date (proleptic Gregorian, UTC).
-fn unix_of(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    days * 86_400 + hh * 3600 + mm * 60 + ss
-}
-
 /// `yyyymmddThhmmssZ` as unix seconds (a real date and time, else `None`).
 pub fn parse_amz_date(s: &str) -> Option<u64> {
     let b = s.as_bytes();
@@ -132,22 +121,15 @@ pub fn parse_amz_date(s: &str) -> Option<u64> {
     if !(1..=max_day).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    u64::try_from(unix_of(y, mo, d, h, mi, se)).ok()
+    let days = days_from_civil(y, u32::try_from(mo).ok()?, u32::try_from(d).ok()?);
+    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + se).ok()
 }
 
 /// Unix seconds as `yyyymmddThhmmssZ`.
 pub fn amz_date(unix: u64) -> String {
     let days = i64::try_from(unix / 86_400).unwrap_or(0);
     let secs = unix % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil_from_days(days);
     format!(
         "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
         secs / 3600,
