@@ -12,6 +12,7 @@ use super::State;
 use super::error::CosError;
 use super::request::{VerifiedRequest, digits};
 use super::response::{Body, Ctx, empty, full};
+use super::store::Meta;
 use super::xml::{XmlOut, iso8601};
 
 /// The default and largest `max-keys`.
@@ -152,6 +153,33 @@ impl<'a> Listing<'a> {
     }
 
     /// A `<CommonPrefixes>` element for each of `prefixes`.
+    /// A `Contents` element for each key among `entries` (indexes into `objects`), with an
+    /// `Owner` when one is given.
+    pub(crate) fn contents(
+        &self,
+        x: &mut XmlOut,
+        entries: &[Entry<'_>],
+        objects: &[(String, Meta)],
+        owner: Option<&str>,
+    ) {
+        for e in entries {
+            let Entry::Key(i) = e else { continue };
+            let Some((key, meta)) = objects.get(*i) else {
+                continue;
+            };
+            x.open("Contents")
+                .field("Key", &self.enc(key))
+                .field("LastModified", &iso8601(meta.modified))
+                .field("ETag", &format!("\"{}\"", meta.etag))
+                .field("Size", &meta.len.to_string());
+            if let Some(owner) = owner {
+                x.person("Owner", owner);
+            }
+            x.field("StorageClass", storage_class(&meta.headers))
+                .close("Contents");
+        }
+    }
+
     pub(crate) fn common_prefixes<'p>(
         &self,
         x: &mut XmlOut,
@@ -281,20 +309,7 @@ pub(crate) async fn list_objects(
             Entry::Key(_) => None,
         }),
     );
-    for e in &entries {
-        let Entry::Key(i) = e else { continue };
-        let Some((key, meta)) = objects.get(*i) else {
-            continue;
-        };
-        x.open("Contents")
-            .field("Key", &l.enc(key))
-            .field("LastModified", &iso8601(meta.modified))
-            .field("ETag", &format!("\"{}\"", meta.etag))
-            .field("Size", &meta.len.to_string())
-            .person("Owner", owner)
-            .field("StorageClass", storage_class(&meta.headers))
-            .close("Contents");
-    }
+    l.contents(&mut x, &entries, &objects, Some(owner));
     Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 

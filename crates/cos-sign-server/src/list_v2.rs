@@ -9,13 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hyper::{Response, StatusCode};
 
 use super::State;
-use super::bucket::{
-    Entry, Listing, MAX_KEYS, listing_xml, owner, page, storage_class, xml_response,
-};
+use super::bucket::{Entry, Listing, MAX_KEYS, listing_xml, owner, page, xml_response};
 use super::error::CosError;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx};
-use super::xml::iso8601;
 
 fn bad(message: &str) -> CosError {
     CosError::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
@@ -77,22 +74,7 @@ pub(crate) async fn list_objects_v2(
     if let Some(n) = next {
         x.field("NextContinuationToken", &URL_SAFE_NO_PAD.encode(n));
     }
-    for e in &entries {
-        let Entry::Key(i) = e else { continue };
-        let Some((key, meta)) = objects.get(*i) else {
-            continue;
-        };
-        x.open("Contents")
-            .field("Key", &l.enc(key))
-            .field("LastModified", &iso8601(meta.modified))
-            .field("ETag", &format!("\"{}\"", meta.etag))
-            .field("Size", &meta.len.to_string());
-        if fetch_owner {
-            x.person("Owner", owner);
-        }
-        x.field("StorageClass", storage_class(&meta.headers))
-            .close("Contents");
-    }
+    l.contents(&mut x, &entries, &objects, fetch_owner.then_some(owner));
     l.common_prefixes(
         &mut x,
         entries.iter().filter_map(|e| match e {
