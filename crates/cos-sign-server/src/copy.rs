@@ -6,7 +6,7 @@ use hyper::{Response, StatusCode};
 use percent_encoding::percent_decode_str;
 
 use super::State;
-use super::acl::Acl;
+use super::acl::{Acl, Permission};
 use super::bucket::{invalid_argument, xml_response};
 use super::crc64;
 use super::encryption::{self, AES256, SSE_HEADER};
@@ -53,17 +53,38 @@ pub(crate) fn parse_source(value: &str) -> Result<(String, String), CosError> {
 /// The source object named by `x-cos-copy-source` (already parsed): 404 `NoSuchKey` when
 /// there is none, 412 `PreconditionFailed` when an `x-cos-copy-source-If-*` condition does
 /// not hold (COS answers 412 for each of the four, If-None-Match and If-Modified-Since too).
+///
+/// An unsigned request reads only a source that an unsigned GET could read (see
+/// `anonymous`): one that grants AllUsers `READ` itself, or through its bucket when its ACL
+/// is `default`; anything else is 403 `AccessDenied`, decided on the object read and before
+/// its conditions, so neither its bytes nor whether it matches a condition reach anyone
+/// unsigned. A missing source is 404 only where its bucket grants AllUsers `READ` (anyone
+/// may list it anyway), 403 elsewhere, as for GET.
 async fn open_source(
     state: &State,
     vreq: &VerifiedRequest,
     bucket: &str,
     key: &str,
 ) -> Result<(Meta, Content), CosError> {
+    let bucket_acl = if vreq.anonymous {
+        Some(super::acl::bucket_acl(state, bucket).await?)
+    } else {
+        None
+    };
     let found = state
         .store
         .get(bucket, key, false)
         .await
         .map_err(CosError::storage)?;
+    if let Some(bucket_acl) = &bucket_acl {
+        let readable = match &found {
+            Some((meta, _)) => super::acl::anonymous_may_read(&Acl::of(&meta.headers), bucket_acl),
+            None => bucket_acl.all_users_may(Permission::Read),
+        };
+        if !readable {
+            return Err(CosError::access_denied("Access Denied."));
+        }
+    }
     let Some((meta, Some(content))) = found else {
         return Err(CosError::no_such_key());
     };
@@ -173,6 +194,13 @@ pub(crate) async fn copy(
         ));
     }
     let (meta, content) = open_source(state, vreq, &src_bucket, &src_key).await?;
+    // The source's tags would be copied (the default directive), but reading them is GET
+    // Object tagging's permission and writing them PUT Object tagging's, which no ACL grants
+    // (see `anonymous`): an unsigned copy of a tagged source is refused, not silently
+    // stripped of them.
+    if vreq.anonymous && meta.headers.iter().any(|(n, _)| n == STORED_NAME) {
+        return Err(CosError::access_denied("Access Denied."));
+    }
     if meta.len > state.limits.max_object_size {
         return Err(CosError::new(
             StatusCode::BAD_REQUEST,

@@ -46,7 +46,10 @@ pub(crate) fn no_such_upload() -> CosError {
     )
 }
 
-/// The upload named by `uploadId`, checked to belong to this key.
+/// The upload named by `uploadId`, checked to belong to this key. An unsigned request
+/// reaches only an upload an unsigned request initiated ([`UploadInfo::anonymous`]); one
+/// that a signed request initiated is 403 `AccessDenied` to it, so no one can add parts to,
+/// or complete, the owner's upload without a signature (see `anonymous`).
 pub(crate) async fn upload_of(
     state: &State,
     vreq: &VerifiedRequest,
@@ -58,12 +61,18 @@ pub(crate) async fn upload_of(
         .await
         .map_err(CosError::storage)?
     {
-        Some(info) if info.key == vreq.key => Ok((id.to_owned(), info)),
+        Some(info) if info.key == vreq.key => {
+            if vreq.anonymous && !info.anonymous {
+                return Err(CosError::access_denied("Access Denied."));
+            }
+            Ok((id.to_owned(), info))
+        }
         _ => Err(no_such_upload()),
     }
 }
 
-/// POST Object?uploads.
+/// POST Object?uploads. An unsigned request's upload is marked as such
+/// ([`UploadInfo::anonymous`]).
 pub(crate) async fn initiate(
     state: &State,
     ctx: &Ctx,
@@ -74,7 +83,7 @@ pub(crate) async fn initiate(
     let encrypted = encryption::is_encrypted(&headers);
     let id = state
         .parts
-        .create(bucket, key, headers, state.now())
+        .create(bucket, key, headers, state.now(), vreq.anonymous)
         .await
         .map_err(CosError::storage)?;
     let mut x = XmlOut::new("InitiateMultipartUploadResult");

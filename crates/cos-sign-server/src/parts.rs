@@ -1,8 +1,9 @@
 //! Multipart uploads in progress: their parts, in memory or on disk.
 //!
 //! On disk an upload is a folder `<dir>/.uploads/<bucket>/<upload id>/` (a bucket name never
-//! starts with `.`, so it is never a bucket folder), holding `info` (the key and the
-//! metadata of the object to be) and one file per part, `<part number>.<md5 hex>`. A part is
+//! starts with `.`, so it is never a bucket folder), holding `info` (the key, the
+//! metadata of the object to be, and whether an unsigned request initiated it) and one file
+//! per part, `<part number>.<md5 hex>`. A part is
 //! streamed into a `.tmp-*` file of that folder and renamed into place once it is whole, so
 //! a part is either complete or absent. Nothing here is visible as an object: Complete copies
 //! the parts into a new object file that is renamed into place atomically (see `store`),
@@ -45,6 +46,9 @@ pub(crate) struct UploadInfo {
     /// The headers the object will store (`content-type` first).
     pub headers: Vec<(String, String)>,
     pub initiated: SystemTime,
+    /// Initiated by an unsigned request (see `anonymous`): only such an upload takes unsigned
+    /// parts and an unsigned Complete.
+    pub anonymous: bool,
 }
 
 /// One stored part.
@@ -161,14 +165,15 @@ impl Parts {
         root.join(bucket).join(id)
     }
 
-    /// Starts an upload, initiated at `now` (the server's clock); returns its id (hex,
-    /// ordered by creation time).
+    /// Starts an upload, initiated at `now` (the server's clock), by an unsigned request
+    /// when `anonymous`; returns its id (hex, ordered by creation time).
     pub async fn create(
         &self,
         bucket: &str,
         key: &str,
         headers: Vec<(String, String)>,
         now: SystemTime,
+        anonymous: bool,
     ) -> io::Result<String> {
         let nanos = now
             .duration_since(UNIX_EPOCH)
@@ -183,6 +188,7 @@ impl Parts {
             key: key.to_owned(),
             headers,
             initiated: now,
+            anonymous,
         };
         match self {
             Parts::Memory(m) => {
@@ -203,6 +209,9 @@ impl Parts {
                     utf8_percent_encode(key, ENCODE),
                     secs(now),
                 );
+                if anonymous {
+                    text.push_str("anonymous: 1\n");
+                }
                 for (n, v) in &info.headers {
                     text.push_str(&format!(
                         "meta: {}:{}\n",
@@ -521,12 +530,15 @@ async fn read_info(folder: &Path) -> io::Result<Option<UploadInfo>> {
         key: String::new(),
         headers: Vec::new(),
         initiated: UNIX_EPOCH,
+        anonymous: false,
     };
     for line in text.lines() {
         if let Some(k) = line.strip_prefix("key: ") {
             key = Some(decode(k));
         } else if let Some(t) = line.strip_prefix("initiated: ") {
             info.initiated = UNIX_EPOCH + Duration::from_secs(t.parse().unwrap_or(0));
+        } else if line == "anonymous: 1" {
+            info.anonymous = true;
         } else if let Some((n, v)) = line.strip_prefix("meta: ").and_then(|m| m.split_once(':')) {
             info.headers.push((decode(n), decode(v)));
         }
@@ -716,7 +728,7 @@ mod tests {
     async fn replaced_parts_count_as_freed_and_races_count_each_byte_once() {
         let parts = Parts::open(&Storage::Memory, 100).await.unwrap();
         let t = UNIX_EPOCH;
-        let id = parts.create("b", "k", Vec::new(), t).await.unwrap();
+        let id = parts.create("b", "k", Vec::new(), t, false).await.unwrap();
         // Re-uploading one part near the cap: the replaced part's bytes are freed.
         for n in [60, 90, 100, 60] {
             let mut w = writer(&parts, &id, 1).await;
@@ -758,7 +770,7 @@ mod tests {
         assert!(e.commit(&parts, t).await.unwrap().is_none());
         assert_eq!(used(&parts), 0);
         // Complete removes the upload as Abort does, while a part is being replaced.
-        let id = parts.create("b", "k", Vec::new(), t).await.unwrap();
+        let id = parts.create("b", "k", Vec::new(), t, false).await.unwrap();
         let mut f = writer(&parts, &id, 1).await;
         f.write(&[7; 40]).await.unwrap();
         f.commit(&parts, t).await.unwrap();
@@ -770,8 +782,8 @@ mod tests {
         drop(g);
         assert_eq!(used(&parts), 0);
         // The expiry sweep: a stored part and one being replaced, each given back once.
-        let stale = parts.create("b", "k", Vec::new(), t).await.unwrap();
-        let other = parts.create("b", "k", Vec::new(), t).await.unwrap();
+        let stale = parts.create("b", "k", Vec::new(), t, false).await.unwrap();
+        let other = parts.create("b", "k", Vec::new(), t, false).await.unwrap();
         for (id, n) in [(&stale, 30), (&other, 20)] {
             let mut w = writer(&parts, id, 1).await;
             w.write(&vec![9; n]).await.unwrap();
