@@ -1,14 +1,17 @@
 """ACLs through the official SDK (qcloud_cos 1.9.44) and anonymous reads with plain HTTP:
 `ACL=` on uploads, PUT/GET Object acl and Bucket acl (headers and AccessControlPolicy
 bodies), and the URL of `get_object_url` fetched with `requests` and `urllib` (no signature)
-before and after an object or its bucket is made public; on the disk store (across a
-restart) and the memory store. Each test uses its own bucket, so bucket ACLs do not meet."""
+before and after an object or its bucket is made public; the SDK's anonymous mode
+(`Anonymous=True`) uploading in parts and copying into a public-read-write bucket; on the disk
+store (across a restart) and the memory store. Each test uses its own bucket, so bucket ACLs do not meet."""
 
+import os
 import urllib.error
 import urllib.request
 
 import pytest
 import requests
+from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
 from server_helpers import REGION, Server, ip_client, parse_error
@@ -211,6 +214,55 @@ def test_multipart_and_copy_acls(any_server):
     assert anonymous_get(any_server, bucket, "copy.bin").status_code == 403
     client.copy_object(Bucket=bucket, Key="copy2.bin", CopySource=source, ACL="public-read")
     assert anonymous_get(any_server, bucket, "copy2.bin").status_code == 200
+
+
+def anonymous_client(server):
+    """The SDK with `Anonymous=True`: its requests carry a blank `Authorization`, no signature."""
+    conf = CosConfig(Region=REGION, Anonymous=True, IP="127.0.0.1", Port=server.port, Scheme="http")
+    return CosS3Client(conf, retry=0)
+
+
+def test_anonymous_multipart_upload_and_copy_through_the_sdk(any_server):
+    """qcloud_cos without keys uploads in parts and copies into a public-read-write bucket, the
+    writes COS's ACL overview lists under a bucket's WRITE; Abort and List Parts, which it does
+    not list, and a copy of a private object stay 403."""
+    client = ip_client(any_server)
+    anon = anonymous_client(any_server)
+    bucket = bucket_name("anonmp")
+    key = "mp.bin"
+    client.put_object(Bucket=bucket, Key="public.txt", Body=b"public")
+    client.put_object(Bucket=bucket, Key="secret.txt", Body=b"secret", ACL="private")
+    err = service_error(lambda: anon.create_multipart_upload(Bucket=bucket, Key=key))
+    assert (err.get_status_code(), err.get_error_code()) == (403, "AccessDenied")
+
+    client.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    first, last = os.urandom(1024 * 1024), b"the last part"
+    up = anon.create_multipart_upload(Bucket=bucket, Key=key)
+    etags = [
+        anon.upload_part(Bucket=bucket, Key=key, Body=body, PartNumber=n, UploadId=up["UploadId"], EnableMD5=True)["ETag"]
+        for n, body in ((1, first), (2, last))
+    ]
+    parts = [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, start=1)]
+    anon.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"], MultipartUpload={"Part": parts})
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].get_raw_stream().read() == first + last
+    assert client.get_object_acl(Bucket=bucket, Key=key)["CannedACL"] == "default"
+
+    pending = anon.create_multipart_upload(Bucket=bucket, Key="pending.bin")["UploadId"]
+    for call in (
+        lambda: anon.abort_multipart_upload(Bucket=bucket, Key="pending.bin", UploadId=pending),
+        lambda: anon.list_parts(Bucket=bucket, Key="pending.bin", UploadId=pending),
+    ):
+        err = service_error(call)
+        assert (err.get_status_code(), err.get_error_code()) == (403, "AccessDenied")
+    assert client.list_parts(Bucket=bucket, Key="pending.bin", UploadId=pending)["UploadId"] == pending
+
+    source = {"Bucket": bucket, "Key": "public.txt", "Region": REGION}
+    anon.copy_object(Bucket=bucket, Key="copy.txt", CopySource=source)
+    assert client.get_object(Bucket=bucket, Key="copy.txt")["Body"].get_raw_stream().read() == b"public"
+    secret = {"Bucket": bucket, "Key": "secret.txt", "Region": REGION}
+    err = service_error(lambda: anon.copy_object(Bucket=bucket, Key="leak.txt", CopySource=secret))
+    assert (err.get_status_code(), err.get_error_code()) == (403, "AccessDenied")
+    assert service_error(lambda: client.head_object(Bucket=bucket, Key="leak.txt")).get_status_code() == 404
 
 
 def test_disk_store_keeps_acls_across_a_restart(server_binary, tmp_path):
