@@ -8,22 +8,65 @@ use std::path::{Path, PathBuf};
 use crate::CliError;
 use crate::target::cos_uri;
 
-/// The files under `dir`, with their `/`-joined paths below it, in path order: regular files
-/// and links to files; linked folders are not entered (no loops), other kinds and names that
-/// are not UTF-8 (no key can name them as they are) are skipped with a warning.
-pub(crate) fn files_below(dir: &Path) -> Result<Vec<(PathBuf, String)>, CliError> {
+/// What [`files_below`] found under a folder.
+#[derive(Debug, Default)]
+pub(crate) struct Tree {
+    /// Regular files and links to files, that could be opened: (path, `/`-joined path
+    /// below the folder), in path order.
+    pub(crate) files: Vec<(PathBuf, String)>,
+    /// The rest, not uploaded: linked folders, pipes, devices, sockets, links to nothing,
+    /// files that cannot be opened (not readable) and names that are not UTF-8.
+    pub(crate) skipped: Vec<Skip>,
+}
+
+/// An entry of a folder that is not uploaded.
+#[derive(Debug)]
+pub(crate) struct Skip {
+    pub(crate) path: PathBuf,
+    /// Its `/`-joined path below the folder (`None`: its name is not UTF-8).
+    pub(crate) rel: Option<String>,
+    pub(crate) why: String,
+}
+
+impl Tree {
+    /// The files and the number of skipped entries that `admits` takes (by their path below
+    /// the folder; a name that is not UTF-8 has none and always counts), each of those
+    /// skipped entries reported on stderr as a warning.
+    pub(crate) fn admitted(self, admits: impl Fn(&str) -> bool) -> (Vec<(PathBuf, String)>, usize) {
+        let files = self
+            .files
+            .into_iter()
+            .filter(|(_, rel)| admits(rel))
+            .collect();
+        let mut skipped = 0;
+        for skip in self.skipped {
+            if skip.rel.as_deref().is_none_or(&admits) {
+                crate::warn(&format!("{}: skipped: {}", skip.path.display(), skip.why));
+                skipped += 1;
+            }
+        }
+        (files, skipped)
+    }
+}
+
+/// The files under `dir` (see [`Tree`]): regular files and links to files that can be
+/// opened; linked folders are not entered (no loops); other kinds, files that cannot be
+/// opened and names that are not UTF-8 (no key can name them as they are) are skipped.
+pub(crate) fn files_below(dir: &Path) -> Result<Tree, CliError> {
     let read = |d: &Path, e: std::io::Error| CliError::fail(format!("{}: {e}", d.display()));
-    let mut out = Vec::new();
+    let mut tree = Tree::default();
     let mut folders = vec![(dir.to_path_buf(), String::new())];
     while let Some((d, rel)) = folders.pop() {
         for entry in std::fs::read_dir(&d).map_err(|e| read(&d, e))? {
             let entry = entry.map_err(|e| read(&d, e))?;
             let path = entry.path();
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                crate::warn(&format!(
-                    "{}: skipped: the name is not UTF-8",
-                    path.display()
-                ));
+                let why = "the name is not UTF-8".to_owned();
+                tree.skipped.push(Skip {
+                    path,
+                    rel: None,
+                    why,
+                });
                 continue;
             };
             let rel = if rel.is_empty() {
@@ -34,15 +77,31 @@ pub(crate) fn files_below(dir: &Path) -> Result<Vec<(PathBuf, String)>, CliError
             let kind = entry.file_type().map_err(|e| read(&path, e))?;
             if kind.is_dir() {
                 folders.push((path, rel));
-            } else if kind.is_file() || kind.is_symlink() && path.is_file() {
-                out.push((path, rel));
-            } else {
-                crate::warn(&format!("{}: skipped: not a file", path.display()));
+                continue;
             }
+            let why = if kind.is_file() || kind.is_symlink() && path.is_file() {
+                // Opened (and closed) now, so that an unreadable file is skipped as a pipe
+                // is, not counted as an upload that failed (as `aws s3` skips it).
+                match std::fs::File::open(&path) {
+                    Ok(_) => {
+                        tree.files.push((path, rel));
+                        continue;
+                    }
+                    Err(e) => format!("cannot be read: {e}"),
+                }
+            } else {
+                "not a file".to_owned()
+            };
+            tree.skipped.push(Skip {
+                path,
+                rel: Some(rel),
+                why,
+            });
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(out)
+    tree.files.sort_by(|a, b| a.1.cmp(&b.1));
+    tree.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(tree)
 }
 
 /// Where `get -r` writes `key` (listed under `prefix`) in `dir`: its path below the prefix,

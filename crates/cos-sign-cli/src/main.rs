@@ -383,8 +383,10 @@ is drawn on stderr when it is a terminal.
 
 With -r, FILE is a folder: each file under it goes to PREFIX/<its path below the folder>,
 one after the other, the Content-Type guessed per file. Links to files are followed; linked
-folders, pipes and names that are not UTF-8 are skipped with a warning. Exit 1 if any file
-was not uploaded.
+folders, pipes, devices, files that cannot be read and names that are not UTF-8 are skipped
+with a warning. Exit status with -r: 0 every file uploaded; 1 a file was not uploaded (the
+others were tried); 3 none failed but something was skipped (aws s3 cp --recursive gives 2
+for that, which is bad usage here); 2 bad usage.
 
 ", filters_help!());
 
@@ -441,8 +443,10 @@ lacks it or it differs:
 Uploads go as put -r sends them (-H, --meta, --content-type or the type guessed, multipart
 above --multipart-threshold); downloads as get -r writes them (a temporary file renamed into
 place). Each action is a line on stdout (upload: ..., download: ..., delete: ...), then the
-counts: transferred, unchanged, deleted, failed. A failed file or object is reported and
-the others go on (exit 1 at the end).
+counts: transferred, unchanged, deleted, failed (and skipped, if any). A failed file or
+object is reported and the others go on. Exit status: 0 all done; 1 a file or object failed,
+or a listing did; 3 uploading, none failed but entries of the folder were skipped (as put -r
+skips them; aws s3 sync gives 2 for that, which is bad usage here); 2 bad usage.
 
 --delete deletes, after the transfers, the files or objects under DST that SRC lacks, never
 anything outside DST, and nothing when a listing failed (the objects of the prefix are
@@ -678,6 +682,34 @@ pub(crate) fn ended(failed: usize, total: usize, what: &str) -> Result<ExitCode,
     match failed {
         0 => Ok(ExitCode::SUCCESS),
         n => Err(CliError::fail(format!("{n} of {total} {what}"))),
+    }
+}
+
+/// The exit status of `put -r` and `sync` (uploading) when nothing failed but entries of the
+/// folder were skipped (see [`folder::Tree`]): apart from a failure (1) and bad usage (2).
+/// `aws s3 cp --recursive` and `aws s3 sync` give 2 for it ("some files were skipped"),
+/// which is bad usage here.
+pub(crate) const SKIPPED: u8 = 3;
+
+/// The end of a command that went on past failed items and skipped entries of a folder
+/// (`put -r`, `sync`): success; a failure wins (exit 1, the skipped named too); else
+/// skipped entries give exit [`SKIPPED`].
+pub(crate) fn ended_skipping(
+    failed: usize,
+    skipped: usize,
+    total: usize,
+    what: &str,
+) -> Result<ExitCode, CliError> {
+    match (failed, skipped) {
+        (_, 0) => ended(failed, total, what),
+        (0, s) => Err(CliError {
+            message: format!("{s} skipped, not uploaded (see the warnings)"),
+            code: SKIPPED,
+            http: false,
+        }),
+        (f, s) => Err(CliError::fail(format!(
+            "{f} of {total} {what}; {s} skipped, not uploaded (see the warnings)"
+        ))),
     }
 }
 

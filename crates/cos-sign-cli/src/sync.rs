@@ -232,6 +232,8 @@ struct Tally {
     unchanged: usize,
     deleted: usize,
     failed: usize,
+    /// Entries of the folder an upload skips (see [`crate::folder::Tree`]).
+    skipped: usize,
 }
 
 impl Tally {
@@ -271,8 +273,12 @@ impl Tally {
         } else {
             ("", "transferred", "deleted")
         };
+        let skipped = match self.skipped {
+            0 => String::new(),
+            n => format!(", {n} skipped"),
+        };
         say!(
-            "{dry}sync: {} {transferred}, {} unchanged, {} {deleted}, {} failed",
+            "{dry}sync: {} {transferred}, {} unchanged, {} {deleted}, {} failed{skipped}",
             self.transferred,
             self.unchanged,
             self.deleted,
@@ -280,11 +286,12 @@ impl Tally {
         );
     }
 
-    /// The summary, then exit 0, or 1 when anything failed.
+    /// The summary, then exit 0; 1 when anything failed; else [`crate::SKIPPED`] when
+    /// entries of the folder were skipped.
     fn end(&self, dryrun: bool) -> Result<ExitCode, CliError> {
         self.summary(dryrun);
         let total = self.transferred + self.unchanged + self.deleted + self.failed;
-        crate::ended(self.failed, total, "files or objects failed")
+        crate::ended_skipping(self.failed, self.skipped, total, "files or objects failed")
     }
 
     /// Exit after a signal (`code`).
@@ -314,8 +321,7 @@ fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCo
         ));
     }
     let filters = a.filter.filters();
-    let mut files = files_below(dir)?;
-    files.retain(|(_, rel)| filters.admits(rel));
+    let (files, skipped) = files_below(dir)?.admitted(|rel| filters.admits(rel));
     let handle = a.remote.bucket(bucket)?;
     let rt = crate::runtime()?;
     let up = FolderUpload::new(&handle, prefix, &rt, &a.parts, &a.send)?;
@@ -336,7 +342,10 @@ fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCo
         way: Way::Up,
         size_only: a.size_only,
     };
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        skipped,
+        ..Tally::default()
+    };
     let dry = if a.dryrun { "(dryrun) " } else { "" };
     for (path, rel) in &files {
         let key = up.key(rel);
@@ -431,12 +440,12 @@ fn download(a: &SyncArgs, bucket: &str, prefix: &str, dir: &Path) -> Result<Exit
     let mut down = FolderDownload::new(&handle, prefix, dir, &rt, &a.parts)?;
     let filters = a.filter.filters();
     // The files there before that the filters take: those no key has are deleted at the end.
-    let mut before = if a.delete {
-        files_below(dir)?
+    // (What it skips is only reported: a download does not upload it.)
+    let before = if a.delete {
+        files_below(dir)?.admitted(|rel| filters.admits(rel)).0
     } else {
         Vec::new()
     };
-    before.retain(|(_, rel)| filters.admits(rel));
     let cmp = Compare {
         bucket: &handle,
         rt: &rt,

@@ -1107,7 +1107,8 @@ impl<'a> FolderUpload<'a> {
 }
 
 /// `put -r`: every file under the folder FILE to `PREFIX/<its path below the folder>` (see
-/// [`FolderUpload`]); a failed file does not stop the others (exit 1 at the end).
+/// [`FolderUpload`]); a failed file does not stop the others (exit 1 at the end), and
+/// entries that are skipped (see [`crate::folder::Tree`]) give exit [`crate::SKIPPED`].
 fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
     let t = &a.transfer;
     if t.url.is_some() {
@@ -1128,8 +1129,7 @@ fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
         .ok_or_else(|| CliError::usage("-r needs BUCKET [PREFIX] or cos://BUCKET/PREFIX"))?;
     let (bucket, prefix) = upload_prefix(first, a.key.as_deref())?;
     let filters = a.filter.filters();
-    let mut files = files_below(&a.file)?;
-    files.retain(|(_, rel)| filters.admits(rel));
+    let (files, skipped) = files_below(&a.file)?.admitted(|rel| filters.admits(rel));
     let client = cos_client(&t.endpoint, &t.creds, Some(&bucket), t.proxy.as_deref())?;
     let handle = client.bucket(bucket.as_str());
     let rt = crate::runtime()?;
@@ -1156,7 +1156,7 @@ fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
-    crate::ended(failed, files.len(), "files not uploaded")
+    crate::ended_skipping(failed, skipped, files.len(), "files not uploaded")
 }
 
 /// The downloads of the objects under a prefix into a folder (`get -r`, `sync`): each at
