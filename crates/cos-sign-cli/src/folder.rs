@@ -29,21 +29,25 @@ pub(crate) struct Skip {
 }
 
 impl Tree {
-    /// The files and the number of skipped entries that `admits` takes (by their path below
-    /// the folder; a name that is not UTF-8 has none and always counts), each of those
-    /// skipped entries reported on stderr as a warning.
-    pub(crate) fn admitted(self, admits: impl Fn(&str) -> bool) -> (Vec<(PathBuf, String)>, usize) {
+    /// The files and the skipped entries that `admits` takes (by their path below the
+    /// folder; a name that is not UTF-8 has none and always counts), each of those skipped
+    /// entries reported on stderr as a warning.
+    pub(crate) fn admitted(
+        self,
+        admits: impl Fn(&str) -> bool,
+    ) -> (Vec<(PathBuf, String)>, Vec<Skip>) {
         let files = self
             .files
             .into_iter()
             .filter(|(_, rel)| admits(rel))
             .collect();
-        let mut skipped = 0;
-        for skip in self.skipped {
-            if skip.rel.as_deref().is_none_or(&admits) {
-                crate::warn(&format!("{}: skipped: {}", skip.path.display(), skip.why));
-                skipped += 1;
-            }
+        let skipped: Vec<Skip> = self
+            .skipped
+            .into_iter()
+            .filter(|skip| skip.rel.as_deref().is_none_or(&admits))
+            .collect();
+        for skip in &skipped {
+            crate::warn(&format!("{}: skipped: {}", skip.path.display(), skip.why));
         }
         (files, skipped)
     }

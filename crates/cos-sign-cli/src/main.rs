@@ -448,8 +448,8 @@ object is reported and the others go on. Exit status: 0 all done; 1 a file or ob
 or a listing did; 3 uploading, none failed but entries of the folder were skipped (as put -r
 skips them; aws s3 sync gives 2 for that, which is bad usage here); 2 bad usage.
 
---delete deletes, after the transfers, the files or objects under DST that SRC lacks, never
-anything outside DST, and nothing when a listing failed (the objects of the prefix are
+--delete deletes, after the transfers, the files or objects under DST that SRC lacks (not
+an object where the folder has an entry it skipped), never anything outside DST, and nothing when a listing failed (the objects of the prefix are
 listed first when uploading: a failed listing stops it; when downloading, page by page as
 get -r does: a failed page stops it and nothing is deleted). Syncing from one cos:// prefix
 to another is not supported (use cos-sign cp).

@@ -307,7 +307,7 @@ impl Tally {
 /// A local folder to `cos://BUCKET/PREFIX`: the objects under the prefix are listed first
 /// (a listing that fails stops it, before any transfer), then each file that differs is
 /// uploaded as `put -r` does, with [`MD5_META`]; with `--delete`, the objects left over
-/// are deleted.
+/// are deleted, but for those where the folder has an entry it skipped.
 fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCode, CliError> {
     if !dir.is_dir() {
         return Err(CliError::usage(format!(
@@ -343,7 +343,7 @@ fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCo
         size_only: a.size_only,
     };
     let mut tally = Tally {
-        skipped,
+        skipped: skipped.len(),
         ..Tally::default()
     };
     let dry = if a.dryrun { "(dryrun) " } else { "" };
@@ -389,10 +389,23 @@ fn upload(a: &SyncArgs, dir: &Path, bucket: &str, prefix: &str) -> Result<ExitCo
         }
     }
     if a.delete {
-        // What is left of the listing: the objects the folder has no file for.
+        // What is left of the listing: the objects the folder has no file for. Those at the
+        // path of an entry it skipped (an unreadable file, a pipe) or below it (a linked
+        // folder) are kept: the folder has something there, only not uploaded.
+        let kept: Vec<String> = skipped
+            .iter()
+            .filter_map(|s| s.rel.as_deref())
+            .map(|rel| up.key(rel))
+            .collect();
         let mut keys = Vec::new();
         for key in objects.keys() {
             if key.ends_with('/') {
+                continue;
+            }
+            if kept.iter().any(|k| {
+                key.strip_prefix(k.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            }) {
                 continue;
             }
             if path_below(dir, prefix, key).is_none() {

@@ -1156,7 +1156,7 @@ fn put_tree(a: &PutArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
-    crate::ended_skipping(failed, skipped, files.len(), "files not uploaded")
+    crate::ended_skipping(failed, skipped.len(), files.len(), "files not uploaded")
 }
 
 /// The downloads of the objects under a prefix into a folder (`get -r`, `sync`): each at

@@ -2,7 +2,8 @@
 //! skipped: a pipe, an unreadable file (where permissions apply: not for root). Everything
 //! else is uploaded, each skip is a warning on stderr, and the command ends with exit 3, apart
 //! from a failure (1) and bad usage (2), as `aws s3 cp --recursive` and `aws s3 sync` end
-//! with a status of their own (2) when files were skipped. A failure wins over a skip.
+//! with a status of their own (2) when files were skipped. A failure wins over a skip;
+//! `sync --delete` keeps the objects where the folder has an entry it skipped.
 
 mod cli_common;
 
@@ -123,6 +124,26 @@ fn sync_up_exits_3_when_entries_were_skipped() {
         );
     }
     assert_eq!(listed_keys(&server, "s/"), ["s/a.txt", "s/sub/b.txt"]);
+
+    // --delete keeps an object where the folder has an entry it skipped (the pipe), and
+    // deletes one it lacks.
+    let other = dir.path().join("other.txt");
+    std::fs::write(&other, "o").unwrap();
+    for key in ["s/sub/pipe", "s/gone.txt"] {
+        let o = local(&[
+            "put",
+            other.to_str().unwrap(),
+            &format!("cos://{BUCKET}/{key}"),
+        ]);
+        assert_exit(&o, 0);
+    }
+    let o = sync(&["--delete"]);
+    assert_exit(&o, 3);
+    assert_has(&stdout(&o), &format!("delete: cos://{BUCKET}/s/gone.txt"));
+    assert_eq!(
+        listed_keys(&server, "s/"),
+        ["s/a.txt", "s/sub/b.txt", "s/sub/pipe"]
+    );
 
     // Downloading does not upload what the folder skips: exit 0.
     let back = dir.path().join("back");
