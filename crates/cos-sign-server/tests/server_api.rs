@@ -92,14 +92,15 @@ async fn abandoned_uploads_are_removed() {
     let dir = TempDir::new("sweep");
     let config = config()
         .data_dir(dir.path())
-        .upload_expiry(Duration::from_millis(400));
+        // Long enough for the part to land on a loaded machine (400 ms was not, once).
+        .upload_expiry(Duration::from_millis(1500));
     let handle = server::spawn(config).await.unwrap();
     let client = proxy_client(&handle);
     let key = "abandoned.bin";
     let id = initiate(&client, key).await;
     upload_part(&client, key, &id, 1, vec![1u8; 1000]).await;
     assert_eq!(upload_files(&dir), vec![id.clone()]);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(5000)).await;
     assert!(upload_files(&dir).is_empty(), "{:?}", upload_files(&dir));
     assert_upload_gone(&client, key, &id).await;
     assert!(dir.bucket_files().is_empty());
