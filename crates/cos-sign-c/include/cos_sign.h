@@ -23,8 +23,9 @@
 #define COS_SIGN_MAX_PAIRS 16
 
 // The size of [`CosSignSigningKey`]'s storage in 64-bit words: room for the core's SigningKey
-// (`hex(HMAC-SHA1(SecretKey, KeyTime))` with its HMAC state) on any target.
-#define COS_SIGN_KEY_WORDS 32
+// (`hex(HMAC-SHA1(SecretKey, KeyTime))` with its HMAC state, and on 64-bit targets the
+// Authorization's fields rendered once, 320 bytes in all) on any target.
+#define COS_SIGN_KEY_WORDS 40
 
 // What a function returns.
 typedef enum CosSignStatus {

@@ -121,8 +121,9 @@ pub struct CosSignRequest {
 }
 
 /// The size of [`CosSignSigningKey`]'s storage in 64-bit words: room for the core's SigningKey
-/// (`hex(HMAC-SHA1(SecretKey, KeyTime))` with its HMAC state) on any target.
-pub const COS_SIGN_KEY_WORDS: usize = 32;
+/// (`hex(HMAC-SHA1(SecretKey, KeyTime))` with its HMAC state, and on 64-bit targets the
+/// Authorization's fields rendered once, 320 bytes in all) on any target.
+pub const COS_SIGN_KEY_WORDS: usize = 40;
 const KEY_MAGIC: u64 = 0x636f_732d_7369_676e; // "cos-sign"
 const _: () = assert!(size_of::<SigningKey>() <= COS_SIGN_KEY_WORDS * 8);
 const _: () = assert!(align_of::<SigningKey>() <= align_of::<u64>());
