@@ -159,10 +159,8 @@ impl ByteOut for SliceOut<'_> {
             return s.len();
         }
         #[cfg(target_pointer_width = "64")]
-        if let Some(n) = self
-            .buf
-            .get_mut(self.pos..)
-            .and_then(|d| encode_direct(d, s, form))
+        if let Some(d) = self.buf.get_mut(self.pos..)
+            && let Some(n) = encode_direct(d, s, form)
         {
             self.pos += n;
             return n;
