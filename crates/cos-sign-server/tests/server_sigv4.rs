@@ -226,6 +226,15 @@ impl Req {
     }
 }
 
+/// Applies `f` to the value of each header named `name` (a tamper step).
+fn on_header(hs: &mut [(String, String)], name: &str, f: impl Fn(&mut String)) {
+    for (n, v) in hs.iter_mut() {
+        if n == name {
+            f(v);
+        }
+    }
+}
+
 /// An answer read off the wire.
 #[derive(Debug)]
 struct Answer {
@@ -465,11 +474,9 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "date",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "x-amz-date" {
-                        *v = amz(now() - 1);
-                    }
-                }
+                on_header(hs, "x-amz-date", |v| {
+                    *v = amz(now() - 1);
+                })
             }),
             403,
             "SignatureDoesNotMatch",
@@ -477,11 +484,9 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "scope region",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "authorization" {
-                        *v = v.replace("/ap-guangzhou/", "/ap-beijing/");
-                    }
-                }
+                on_header(hs, "authorization", |v| {
+                    *v = v.replace("/ap-guangzhou/", "/ap-beijing/");
+                })
             }),
             400,
             "AuthorizationHeaderMalformed",
@@ -489,11 +494,9 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "scope service",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "authorization" {
-                        *v = v.replace("/s3/", "/s4/");
-                    }
-                }
+                on_header(hs, "authorization", |v| {
+                    *v = v.replace("/s3/", "/s4/");
+                })
             }),
             400,
             "AuthorizationHeaderMalformed",
@@ -501,13 +504,11 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "scope date",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "authorization" {
-                        let d = amz(now() - 86_400);
-                        let i = v.find("Credential=").unwrap() + "Credential=".len() + ID.len() + 1;
-                        v.replace_range(i..i + 8, &d[..8]);
-                    }
-                }
+                on_header(hs, "authorization", |v| {
+                    let d = amz(now() - 86_400);
+                    let i = v.find("Credential=").unwrap() + "Credential=".len() + ID.len() + 1;
+                    v.replace_range(i..i + 8, &d[..8]);
+                })
             }),
             400,
             "AuthorizationHeaderMalformed",
@@ -515,11 +516,9 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "signed headers list",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "authorization" {
-                        *v = v.replace(";x-amz-meta-a", "");
-                    }
-                }
+                on_header(hs, "authorization", |v| {
+                    *v = v.replace(";x-amz-meta-a", "");
+                })
             }),
             403,
             "AccessDenied",
@@ -545,12 +544,10 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "signature",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "authorization" {
-                        let last = v.pop().unwrap();
-                        v.push(if last == '0' { '1' } else { '0' });
-                    }
-                }
+                on_header(hs, "authorization", |v| {
+                    let last = v.pop().unwrap();
+                    v.push(if last == '0' { '1' } else { '0' });
+                })
             }),
             403,
             "SignatureDoesNotMatch",
@@ -558,15 +555,13 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "signature uppercase",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "authorization" {
-                        let i = v.find("Signature=").unwrap();
-                        let up = v[i..]
-                            .to_ascii_uppercase()
-                            .replace("SIGNATURE=", "Signature=");
-                        v.replace_range(i.., &up);
-                    }
-                }
+                on_header(hs, "authorization", |v| {
+                    let i = v.find("Signature=").unwrap();
+                    let up = v[i..]
+                        .to_ascii_uppercase()
+                        .replace("SIGNATURE=", "Signature=");
+                    v.replace_range(i.., &up);
+                })
             }),
             403,
             "SignatureDoesNotMatch",
@@ -574,11 +569,9 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "access key",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "authorization" {
-                        *v = v.replace(ID, "AKIDnobody");
-                    }
-                }
+                on_header(hs, "authorization", |v| {
+                    *v = v.replace(ID, "AKIDnobody");
+                })
             }),
             403,
             "InvalidAccessKeyId",
@@ -586,11 +579,9 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "malformed",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "authorization" {
-                        *v = v.replace(", SignedHeaders", " SignedHeaders");
-                    }
-                }
+                on_header(hs, "authorization", |v| {
+                    *v = v.replace(", SignedHeaders", " SignedHeaders");
+                })
             }),
             400,
             "AuthorizationHeaderMalformed",
@@ -598,11 +589,9 @@ async fn each_signed_element_changed_is_refused_and_stores_nothing() {
         (
             "host",
             Box::new(|hs, _, _, _| {
-                for (n, v) in hs.iter_mut() {
-                    if n == "host" {
-                        *v = "other-1250000000.cos.ap-guangzhou.myqcloud.com".into();
-                    }
-                }
+                on_header(hs, "host", |v| {
+                    *v = "other-1250000000.cos.ap-guangzhou.myqcloud.com".into();
+                })
             }),
             403,
             "SignatureDoesNotMatch",
