@@ -8,8 +8,9 @@
 //!   anyway); elsewhere 403. `Range` and the `If-*` conditions apply; a `response-*` param is
 //!   refused ("a request with response-* params must be signed", GET Object,
 //!   <https://cloud.tencent.com/document/product/436/7753>).
-//! - GET Bucket (List Objects): when the bucket grants AllUsers `READ` (the ACL overview:
-//!   READ on a bucket lists and reads its objects).
+//! - GET Bucket (List Objects, v1 and v2), HEAD Bucket and List Multipart Uploads: when the
+//!   bucket grants AllUsers `READ` (the ACL overview's bucket table: READ, "列出对象",
+//!   allows "GetBucket，HeadBucket，GetBucketObjectVersions，ListMultipartUploads").
 //! - The writes a bucket's `WRITE` allows, when the bucket grants it to AllUsers
 //!   (`public-read-write`, which only a signed PUT Bucket acl or PUT Bucket can set). COS's
 //!   ACL overview (<https://cloud.tencent.com/document/product/436/30752>, "操作 Permission",
@@ -39,9 +40,7 @@
 //!
 //! Everything else (every other sub-resource, `?acl` and `?tagging` included, other
 //! buckets' settings) is refused as an unsigned request always was: 403 `AccessDenied`,
-//! "Access Denied.". HEAD Bucket and List Multipart Uploads too, although the overview lists
-//! HeadBucket and ListMultipartUploads under a bucket's READ: not served unsigned here yet.
-//! So is POST Object (the form upload) without
+//! "Access Denied.". So is POST Object (the form upload) without
 //! its signature, in a public-read-write bucket as well: although WRITE names PostObject, the
 //! POST Object page (<https://cloud.tencent.com/document/product/436/14690>, "签名保护")
 //! marks `policy`, `q-sign-algorithm`, `q-ak`, `q-key-time` and `q-signature` required
@@ -89,17 +88,18 @@ pub(crate) async fn dispatch(
     let close = discard(state, headers, body).await;
     let result = match op {
         Op::GetObject if !overrides => get(state, ctx, vreq).await,
-        Op::ListObjects | Op::ListObjectsV2 => match acl::bucket_acl(state, &vreq.bucket).await {
-            Ok(b) if b.all_users_may(Permission::Read) => {
-                if op == Op::ListObjects {
-                    bucket::list_objects(state, ctx, vreq).await
-                } else {
-                    super::list_v2::list_objects_v2(state, ctx, vreq).await
-                }
+        Op::ListObjects | Op::ListObjectsV2 | Op::HeadBucket | Op::ListUploads => {
+            match acl::bucket_acl(state, &vreq.bucket).await {
+                Ok(b) if b.all_users_may(Permission::Read) => match op {
+                    Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
+                    Op::ListObjectsV2 => super::list_v2::list_objects_v2(state, ctx, vreq).await,
+                    Op::HeadBucket => super::buckets::head(state, ctx, vreq).await,
+                    _ => multipart::list_uploads(state, ctx, vreq).await,
+                },
+                Ok(_) => Err(denied()),
+                Err(e) => Err(e),
             }
-            Ok(_) => Err(denied()),
-            Err(e) => Err(e),
-        },
+        }
         Op::DeleteObject => match bucket_writable(state, vreq).await {
             Ok(()) => object_ops::delete(state, ctx, vreq).await,
             Err(e) => Err(e),

@@ -526,3 +526,43 @@ async fn unsigned_abort_list_parts_and_unsigned_forms_stay_refused() {
     assert_eq!(object(&c, "form.txt").await, None);
     handle.shutdown().await;
 }
+
+/// The bucket reads the ACL overview lists under a bucket's READ besides GetBucket
+/// ("GetBucket，HeadBucket，GetBucketObjectVersions，ListMultipartUploads"): HEAD Bucket and
+/// List Multipart Uploads, served unsigned where the bucket grants AllUsers READ, refused in
+/// a private bucket.
+#[tokio::test]
+async fn unsigned_head_bucket_and_upload_listing_follow_the_buckets_read() {
+    let handle = start_memory().await;
+    let c = proxy_client(&handle);
+    let resp = c
+        .post(signed("POST", "pending.bin", &[("uploads", "")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let id = xml_field(&resp.text().await.unwrap(), "UploadId").expect("an UploadId");
+    for (acl, open) in [
+        ("private", false),
+        ("public-read", true),
+        ("public-read-write", true),
+    ] {
+        set_bucket_acl(&c, acl).await;
+        let head = unsigned(&c, "HEAD", "", "", &[], vec![]).await;
+        let list = unsigned(&c, "GET", "", "uploads", &[], vec![]).await;
+        if open {
+            assert_eq!(head.status(), 200, "HEAD Bucket, {acl}");
+            assert_eq!(list.status(), 200, "List Multipart Uploads, {acl}");
+            let text = list.text().await.unwrap();
+            assert!(text.contains("<ListMultipartUploadsResult"), "{text}");
+            assert!(
+                text.contains(&format!("<UploadId>{id}</UploadId>")),
+                "{text}"
+            );
+        } else {
+            assert_eq!(head.status(), 403, "HEAD Bucket, {acl}");
+            assert_denied(list, &format!("List Multipart Uploads, {acl}")).await;
+        }
+    }
+    handle.shutdown().await;
+}
