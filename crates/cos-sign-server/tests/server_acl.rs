@@ -15,10 +15,6 @@ use server_common::*;
 const ALL_USERS: &str = "http://cam.qcloud.com/groups/global/AllUsers";
 const OWNER: &str = "qcs::cam::uin/1250000000:uin/1250000000";
 
-fn object_url(key: &str) -> String {
-    format!("http://{HOST}{}", url_path(key))
-}
-
 /// A signed request with `headers` (not signed but `host`) and `body`.
 async fn send(
     client: &reqwest::Client,

@@ -12,21 +12,6 @@ use server_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn object_url(key: &str) -> String {
-    format!("http://{HOST}{}", url_path(key))
-}
-
-/// Sets the default bucket's canned ACL with a signed PUT Bucket acl.
-async fn set_bucket_acl(c: &reqwest::Client, acl: &str) {
-    let resp = c
-        .put(signed("PUT", "", &[("acl", "")]))
-        .header("x-cos-acl", acl)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "x-cos-acl: {acl}");
-}
-
 /// Makes the default bucket `public-read-write` with a signed PUT Bucket acl.
 async fn open_bucket_to_writes(c: &reqwest::Client) {
     set_bucket_acl(c, "public-read-write").await;

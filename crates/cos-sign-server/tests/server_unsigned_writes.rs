@@ -13,10 +13,6 @@ mod server_common;
 use cos_sign_server::ServerHandle;
 use server_common::*;
 
-fn object_url(key: &str) -> String {
-    format!("http://{HOST}{}", url_path(key))
-}
-
 /// An unsigned request: `query` as written on the wire (may be empty).
 async fn unsigned(
     c: &reqwest::Client,
@@ -35,17 +31,6 @@ async fn unsigned(
         req = req.header(*n, *v);
     }
     req.send().await.unwrap()
-}
-
-/// Sets the default bucket's canned ACL with a signed PUT Bucket acl.
-async fn set_bucket_acl(c: &reqwest::Client, acl: &str) {
-    let resp = c
-        .put(signed("PUT", "", &[("acl", "")]))
-        .header("x-cos-acl", acl)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "x-cos-acl: {acl}");
 }
 
 /// A signed PUT of `data` at `key` with `headers`.
@@ -97,18 +82,6 @@ type Call<'a> = (&'a str, &'a str, String, Headers<'a>, Vec<u8>);
 
 fn part_query(n: u32, id: &str) -> String {
     format!("partNumber={n}&uploadId={id}")
-}
-
-fn complete_body(etags: &[&str]) -> Vec<u8> {
-    let mut body = String::from("<CompleteMultipartUpload>");
-    for (i, e) in etags.iter().enumerate() {
-        body.push_str(&format!(
-            "<Part><PartNumber>{}</PartNumber><ETag>{e}</ETag></Part>",
-            i + 1
-        ));
-    }
-    body.push_str("</CompleteMultipartUpload>");
-    body.into_bytes()
 }
 
 /// Asserts 403 `AccessDenied` "Access Denied.".
@@ -203,7 +176,7 @@ async fn public_read_write_buckets_take_unsigned_copies_and_multipart_uploads() 
             "mp.bin",
             &format!("uploadId={id}"),
             &[],
-            complete_body(&[&etag1, &etag2]),
+            complete_body(&[&etag1, &etag2]).into_bytes(),
         )
         .await;
         assert_eq!(resp.status(), 200);
@@ -271,7 +244,7 @@ async fn unsigned_copies_and_multipart_are_refused_where_the_bucket_grants_no_wr
                 "mp.bin",
                 format!("uploadId={id}"),
                 vec![],
-                complete_body(&["\"x\""]),
+                complete_body(&["\"x\""]).into_bytes(),
             ),
         ];
         for (method, key, query, headers, body) in calls {
@@ -393,7 +366,7 @@ async fn unsigned_requests_cannot_touch_a_signed_upload() {
                 "POST",
                 format!("uploadId={id}"),
                 vec![],
-                complete_body(&[&etag]),
+                complete_body(&[&etag]).into_bytes(),
             ),
         ];
         for (method, query, headers, body) in calls {
@@ -470,7 +443,7 @@ async fn acl_and_tagging_headers_on_unsigned_copies_and_multipart_are_refused() 
                 "mp.bin",
                 format!("uploadId={id}"),
                 vec![extra],
-                complete_body(&[&etag]),
+                complete_body(&[&etag]).into_bytes(),
             ),
         ];
         for (method, key, query, headers, body) in calls {

@@ -58,6 +58,11 @@ pub fn url_path(key: &str) -> String {
     format!("/{}", utf8_percent_encode(key, PATH))
 }
 
+/// The URL of `key` in the default bucket, unsigned.
+pub fn object_url(key: &str) -> String {
+    format!("http://{HOST}{}", url_path(key))
+}
+
 /// An `Authorization` header value for the request.
 pub fn authorization(
     method: &str,
@@ -169,6 +174,31 @@ pub async fn upload_part(
     resp.headers()["etag"].to_str().unwrap().to_owned()
 }
 
+/// A Complete Multipart Upload body naming `etags` as parts 1, 2, ...
+pub fn complete_body<E: AsRef<str>>(etags: &[E]) -> String {
+    let mut body = String::from("<CompleteMultipartUpload>");
+    for (i, e) in etags.iter().enumerate() {
+        body.push_str(&format!(
+            "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>",
+            i + 1,
+            e.as_ref()
+        ));
+    }
+    body.push_str("</CompleteMultipartUpload>");
+    body
+}
+
+/// Sets the default bucket's canned ACL with a signed PUT Bucket acl.
+pub async fn set_bucket_acl(c: &reqwest::Client, acl: &str) {
+    let resp = c
+        .put(signed("PUT", "", &[("acl", "")]))
+        .header("x-cos-acl", acl)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "x-cos-acl: {acl}");
+}
+
 /// Completes upload `id` with `etags` as parts 1, 2, ...
 pub async fn complete(
     client: &reqwest::Client,
@@ -176,17 +206,9 @@ pub async fn complete(
     id: &str,
     etags: &[String],
 ) -> reqwest::Response {
-    let mut body = String::from("<CompleteMultipartUpload>");
-    for (i, e) in etags.iter().enumerate() {
-        body.push_str(&format!(
-            "<Part><PartNumber>{}</PartNumber><ETag>{e}</ETag></Part>",
-            i + 1
-        ));
-    }
-    body.push_str("</CompleteMultipartUpload>");
     client
         .post(signed("POST", key, &[("uploadId", id)]))
-        .body(body)
+        .body(complete_body(etags))
         .send()
         .await
         .unwrap()
