@@ -123,14 +123,21 @@ pub(crate) fn all_plain(s: &[u8]) -> bool {
     }
 }
 
-/// The length of the encoding of `s`: the lengths in the escape table, summed.
+/// The escape table of `form` (a name's in both of its forms).
 #[cfg(target_pointer_width = "64")]
-pub(crate) fn encoded_len(s: &[u8], form: Form) -> usize {
-    let table = match form {
+#[inline(always)]
+fn table_of(form: Form) -> &'static [u32; 256] {
+    match form {
         Form::Value => &ESCAPE_VALUE,
         Form::Name | Form::NameInQuery => &ESCAPE_NAME,
         Form::Query => &ESCAPE_QUERY,
-    };
+    }
+}
+
+/// The length of the encoding of `s`: the lengths in the escape table, summed.
+#[cfg(target_pointer_width = "64")]
+pub(crate) fn encoded_len(s: &[u8], form: Form) -> usize {
+    let table = table_of(form);
     let len: usize = s.iter().map(|&b| (table[b as usize] >> 30) as usize).sum();
     if form == Form::NameInQuery {
         // Each escape (3 bytes for 1) is two bytes longer again: `%25XX`.
@@ -242,7 +249,6 @@ fn all_plain8(w: &[u8; 8]) -> bool {
 /// as it is, the eight bytes from its first escape on go through the table.
 #[cfg(target_pointer_width = "64")]
 #[inline(always)]
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn encode_into_words<S: Stage + ?Sized>(
     st: &mut S,
     mut n: usize,
@@ -251,11 +257,7 @@ fn encode_into_words<S: Stage + ?Sized>(
 ) -> (usize, usize) {
     let start = n;
     let mut spilled = 0;
-    let table = match form {
-        Form::Value => &ESCAPE_VALUE,
-        Form::Name | Form::NameInQuery => &ESCAPE_NAME,
-        Form::Query => &ESCAPE_QUERY,
-    };
+    let table = table_of(form);
     let lower = matches!(form, Form::Name | Form::NameInQuery);
     #[cfg(target_arch = "x86_64")]
     let s_rest = {
@@ -398,11 +400,7 @@ fn encode_into_chunks<S: Stage + ?Sized>(
     use safe_arch::m128i;
     let start = n;
     let mut spilled = 0;
-    let table = match form {
-        Form::Value => &ESCAPE_VALUE,
-        Form::Name | Form::NameInQuery => &ESCAPE_NAME,
-        Form::Query => &ESCAPE_QUERY,
-    };
+    let table = table_of(form);
     let lower = matches!(form, Form::Name | Form::NameInQuery);
     let (chunks, tail) = s.as_chunks::<16>();
     for c in chunks {
