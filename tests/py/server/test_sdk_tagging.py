@@ -16,18 +16,6 @@ MIB = 1024 * 1024
 HOST = f"{BUCKET}.cos.ap-guangzhou.myqcloud.com"
 
 
-@pytest.fixture(scope="module")
-def memory_server(server_binary):
-    s = Server(server_binary, None)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(params=["disk", "memory"])
-def any_server(request, server, memory_server):
-    return server if request.param == "disk" else memory_server
-
-
 def service_error(call):
     with pytest.raises(CosServiceError) as info:
         call()
