@@ -84,21 +84,6 @@ fn part_query(n: u32, id: &str) -> String {
     format!("partNumber={n}&uploadId={id}")
 }
 
-/// Asserts 403 `AccessDenied` "Access Denied.".
-async fn assert_denied(resp: reqwest::Response, what: &str) {
-    let (status, code, body) = error_of(resp).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (403, "AccessDenied"),
-        "{what}: {body}"
-    );
-    assert_eq!(
-        xml_field(&body, "Message").as_deref(),
-        Some("Access Denied."),
-        "{what}"
-    );
-}
-
 async fn servers() -> Vec<(ServerHandle, Option<TempDir>)> {
     let dir = TempDir::new("unsigned-writes");
     let disk = start_disk(dir.path()).await;

@@ -199,6 +199,21 @@ pub async fn set_bucket_acl(c: &reqwest::Client, acl: &str) {
     assert_eq!(resp.status(), 200, "x-cos-acl: {acl}");
 }
 
+/// Asserts 403 `AccessDenied` "Access Denied.".
+pub async fn assert_denied(resp: reqwest::Response, what: &str) {
+    let (status, code, body) = error_of(resp).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (403, "AccessDenied"),
+        "{what}: {body}"
+    );
+    assert_eq!(
+        xml_field(&body, "Message").as_deref(),
+        Some("Access Denied."),
+        "{what}"
+    );
+}
+
 /// Completes upload `id` with `etags` as parts 1, 2, ...
 pub async fn complete(
     client: &reqwest::Client,
