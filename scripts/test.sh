@@ -39,7 +39,10 @@ rm -rf target/wheels-test
 .venv/bin/pip install --quiet --force-reinstall --no-deps target/wheels-test/cos_sign-*.whl
 .venv/bin/python -m pytest -q tests/py/binding
 
-step "pytest: the official SDK, coscmd, boto3 and the AWS CLI against the local server"
+step "pytest: the official SDK, coscmd, boto3, the AWS CLI and rclone against the local server"
+command -v rclone >/dev/null 2>&1 || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone >/dev/null
+}
 .venv/bin/python -m pytest -q tests/py/server
 
 step "node: the official Node.js SDK (cos-nodejs-sdk-v5 3.0.0) and @aws-sdk/client-s3 3.1175.0 against the local server"

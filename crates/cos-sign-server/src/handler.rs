@@ -172,7 +172,6 @@ fn precheck(
     let verifier = Verifier {
         credentials: &state.credentials,
         now: super::unix_secs(state.now()),
-        region: &state.region,
     };
     route(
         &parts.method,

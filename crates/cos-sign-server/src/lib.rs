@@ -676,7 +676,6 @@ pub fn fuzz_entry(
     let verifier = request::Verifier {
         credentials: &credentials,
         now,
-        region: DEFAULT_REGION,
     };
     let default_bucket = default_bucket.map(str::to_ascii_lowercase);
     handler::route(

@@ -167,8 +167,6 @@ pub(crate) struct Verifier<'a> {
     pub credentials: &'a HashMap<String, Credential>,
     /// The server's clock, unix seconds.
     pub now: u64,
-    /// The region of a host that names none (SigV4's scope is checked against it).
-    pub region: &'a str,
 }
 
 /// The parts of a request read before verification (see the module docs).

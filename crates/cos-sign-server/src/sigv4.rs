@@ -13,8 +13,12 @@
 //! - query auth (pre-signed URL): `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`,
 //!   `X-Amz-Expires` (1 to 604800), `X-Amz-SignedHeaders`, `X-Amz-Signature`
 //!   (`AuthorizationQueryParametersError`); not yet valid or expired → `AccessDenied`;
-//! - the scope: its date is the request date's, its region the one the Host names (the
-//!   server's `--region` for a host that names none), service `s3`, `aws4_request`;
+//! - the scope: its date is the request date's, service `s3`, `aws4_request`; its region
+//!   is any the client signed with (not compared with the bucket's, unlike S3): the key is
+//!   derived with the region the scope names, so a scope changed after signing still fails
+//!   as `SignatureDoesNotMatch`. COS serves clients that sign with `us-east-1` whatever the
+//!   bucket's region: rclone's `TencentCOS` provider has no region setting and signs with
+//!   `us-east-1`, and Tencent documents rclone with that configuration;
 //! - `host` signed, and every `x-amz-*` header sent, as S3 requires, and every `x-cos-*`
 //!   header (their COS counterparts) (`AccessDenied`, "There were headers present in the
 //!   request which were not signed"); other standard headers (`Content-Type`, `Range`,
@@ -179,7 +183,11 @@ fn parse_scope<'a>(
             "The credential '{credential}' is not AK/yyyymmdd/region/s3/aws4_request."
         )));
     };
-    if access_key.is_empty() || date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+    if access_key.is_empty()
+        || region.is_empty()
+        || date.len() != 8
+        || !date.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(bad(format!(
             "The credential '{credential}' is not AK/yyyymmdd/region/s3/aws4_request."
         )));
@@ -328,13 +336,9 @@ fn read_auth(parsed: &Parsed) -> Result<Auth<'_>, CosError> {
     })
 }
 
-/// The date, the credential scope (date, the Host's region, `s3`, `aws4_request`) and the
+/// The date, the credential scope (date, `s3`, `aws4_request`) and the
 /// clock: S3's 15-minute skew for header auth, the expiry of a pre-signed URL.
-fn check_scope_and_clock<'a>(
-    v: &Verifier<'_>,
-    parsed: &Parsed,
-    auth: &'a Auth<'a>,
-) -> Result<Scope<'a>, CosError> {
+fn check_scope_and_clock<'a>(v: &Verifier<'_>, auth: &'a Auth<'a>) -> Result<Scope<'a>, CosError> {
     let bad = |m: String| auth.bad(m);
     let amz_date_str = &auth.amz_date;
     let when = parse_amz_date(amz_date_str).ok_or_else(|| {
@@ -348,21 +352,6 @@ fn check_scope_and_clock<'a>(
             "The credential date '{}' is not the request date '{}'.",
             scope.date,
             amz_date_str.get(..8).unwrap_or("")
-        )));
-    }
-    // A regional service host names its region; the global one (GET Service of every
-    // region) takes any.
-    let expected_region = match super::request::service_host(&parsed.host) {
-        Some(super::request::ServiceHost::Regional(r)) => Some(r),
-        Some(super::request::ServiceHost::Global) => None,
-        None => Some(super::bucket::region_of_host(&parsed.host).unwrap_or(v.region)),
-    };
-    if let Some(expected_region) = expected_region
-        && scope.region != expected_region
-    {
-        return Err(bad(format!(
-            "The authorization header is malformed; the region '{}' is wrong; expecting '{expected_region}'.",
-            scope.region
         )));
     }
     match auth.expires {
@@ -447,7 +436,7 @@ pub(crate) fn verify(
 ) -> Result<VerifiedRequest, CosError> {
     let auth = read_auth(&parsed)?;
     let presigned = auth.presigned();
-    let scope = check_scope_and_clock(v, &parsed, &auth)?;
+    let scope = check_scope_and_clock(v, &auth)?;
     let fields = &auth.fields;
     let amz_date_str = &auth.amz_date;
 
