@@ -763,14 +763,10 @@ async fn download(
         Sink::Stdout(tokio::io::stdout())
     } else {
         let out = OutputFile::new(&a.output);
-        let f = tokio::fs::File::create(out.temp_path())
+        let f = out
+            .create()
             .await
-            .map_err(|e| {
-                CliError::fail(format!(
-                    "{}: cannot create a temporary file: {e}",
-                    out.temp_path().display()
-                ))
-            })?;
+            .map_err(|e| CliError::fail(format!("cannot create a temporary file: {e}")))?;
         Sink::File(out, f)
     };
     let mut md5 = Md5::new();

@@ -752,9 +752,7 @@ impl Client {
                 p(d, total);
             }
         };
-        let mut file = tokio::fs::File::create(tmp.temp_path())
-            .await
-            .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
+        let mut file = tmp.create().await?;
         let mut hash = BodyHash::new(true);
         let mut done = 0u64;
         report(0);

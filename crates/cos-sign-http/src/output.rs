@@ -26,9 +26,7 @@ use crate::error::ClientError;
 /// use cos_sign_http::transfer::OutputFile;
 /// use tokio::io::AsyncWriteExt;
 /// let out = OutputFile::new("report.pdf");
-/// let mut f = tokio::fs::File::create(out.temp_path()).await.map_err(|e| {
-///     cos_sign_http::ClientError::Io { path: out.temp_path().into(), source: e }
-/// })?;
+/// let mut f = out.create().await?;
 /// f.write_all(b"%PDF").await.ok();
 /// drop(f);
 /// out.persist().await?;
@@ -79,6 +77,21 @@ impl OutputFile {
     /// Where to write the download.
     pub fn temp_path(&self) -> &Path {
         &self.temp
+    }
+
+    /// Creates the temporary file, empty, for writing. It must not exist yet: a file or a
+    /// symbolic link already at that name (planted there to be written through) is an error,
+    /// not followed.
+    ///
+    /// # Errors
+    /// [`ClientError::Io`] of the temporary path.
+    pub async fn create(&self) -> Result<tokio::fs::File, ClientError> {
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&self.temp)
+            .await
+            .map_err(|e| ClientError::io(&self.temp, e))
     }
 
     /// The file the download goes to (a symbolic link resolved).
@@ -222,5 +235,29 @@ mod tests {
             .filter(|n| n.contains("cos-part"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// A symbolic link planted at the temporary name (which a local user could guess) is
+    /// not written through: `create` refuses it, and the file it points to is untouched.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_link_at_the_temporary_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("victim"), "kept").unwrap();
+        let out = OutputFile::new(d.join("download"));
+        std::os::unix::fs::symlink(d.join("victim"), out.temp_path()).unwrap();
+        let err = out.create().await.unwrap_err();
+        assert!(
+            matches!(&err, ClientError::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_to_string(d.join("victim")).unwrap(), "kept");
+        // Without the link, the same call creates the file.
+        std::fs::remove_file(out.temp_path()).unwrap();
+        let f = out.create().await.unwrap();
+        drop(f);
+        out.persist().await.unwrap();
+        assert_eq!(std::fs::read(d.join("download")).unwrap(), b"");
     }
 }

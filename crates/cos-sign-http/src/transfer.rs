@@ -367,9 +367,7 @@ pub(crate) async fn download_file(
     let size_each = plan_part_size(size, opts.part_size)?;
     let plan = parts(size, size_each);
     let tmp = OutputFile::new(path);
-    let file = tokio::fs::File::create(tmp.temp_path())
-        .await
-        .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
+    let file = tmp.create().await?;
     file.set_len(size)
         .await
         .map_err(|e| ClientError::io(tmp.temp_path(), e))?;
