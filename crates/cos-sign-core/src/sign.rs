@@ -3,7 +3,7 @@ use core::fmt;
 
 use crate::encode::{cmp_names, put_name, put_name_in_query, put_query};
 use crate::keytime::TimeText;
-use crate::sha::{HmacSha1, Sha1, hex20, hex20_public};
+use crate::sha::{HmacSha1, Sha1, hex20, hex20_public, hex20_public_into};
 use crate::sink::ByteOut;
 use crate::text::{Render, SliceOut, Text};
 use crate::{Error, KeyTime};
@@ -446,6 +446,16 @@ impl SigningKey {
     pub(crate) fn sign_digest(&self, digest: &[u8; 20]) -> [u8; 40] {
         let kt = &self.key_time_text;
         hex20_public(&self.mac.mac_sts(kt.sts_head(), kt.sts_head_len(), digest))
+    }
+
+    /// [`sign_digest`](Self::sign_digest) written into `out`.
+    #[inline]
+    pub(crate) fn sign_digest_into(&self, digest: &[u8; 20], out: &mut [u8; 40]) {
+        let kt = &self.key_time_text;
+        hex20_public_into(
+            out,
+            &self.mac.mac_sts(kt.sts_head(), kt.sts_head_len(), digest),
+        );
     }
 
     pub(crate) fn mac(&self) -> &HmacSha1 {

@@ -9,11 +9,42 @@ use crate::error::Error;
 use crate::sha::Sha1;
 use crate::sign::{Order, given, put_auth_head, put_auth_lists, put_method_and_path};
 use crate::sink::{ByteOut, Form};
-use crate::text::{FmtOut, SliceOut};
+use crate::text::{Counter, FmtOut, SliceOut};
 
 /// The longest params of a pre-signed query that [`Template::push_presigned_url_query`]
-/// renders before the signature is known.
+/// renders in its buffer after the signature.
 const TAIL: usize = 512;
+
+/// The end of the label before every signature (`&q-signature=`), checked to be UTF-8 with
+/// the signature: the 48 bytes are three whole 16-byte steps of the check, no byte steps.
+const LEAD: &[u8; 8] = b"gnature=";
+
+/// The bytes of [`LEAD`] and a signature.
+const SIGNED: usize = LEAD.len() + 40;
+
+/// A buffer on a word boundary: the UTF-8 check takes its word steps from the first byte.
+#[repr(align(16))]
+struct Signed<const L: usize>([u8; L]);
+
+/// Refuses a text of `len` bytes more than `s` has room for, with the length it would need.
+fn room<const M: usize>(s: &heapless::String<M>, len: usize) -> Result<(), Error> {
+    let needed = s.len() + len;
+    if needed > M {
+        Err(Error::BufferTooSmall {
+            needed,
+            available: M,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Appends a text [`room`] found room for.
+#[inline(always)]
+fn push<const M: usize>(s: &mut heapless::String<M>, text: &str) {
+    // (Cannot fail: the room was checked.)
+    let _ = s.push_str(text);
+}
 
 /// Where a piece of a template's text lies in its buffer.
 #[derive(Clone, Copy)]
@@ -29,11 +60,11 @@ impl Span {
             .unwrap_or_default()
     }
 
-    /// The span of a text whose pieces all start and end on character boundaries.
+    /// A head's text without the [`LEAD`] it ends with (written with the signature).
     #[inline(always)]
-    fn of_str(self, text: &str) -> &str {
-        text.get(usize::from(self.start)..usize::from(self.end))
-            .unwrap_or_default()
+    fn before_lead(self, text: &str) -> &str {
+        let end = usize::from(self.end).saturating_sub(LEAD.len());
+        text.get(usize::from(self.start)..end).unwrap_or_default()
     }
 }
 
@@ -420,95 +451,106 @@ impl<const N: usize, const B: usize> Template<N, B> {
         self.push_texts(fill, Some(header), Some(query))
     }
 
-    /// The push methods: the texts of the strings given, signed once.
+    /// The push methods: the texts of the strings given, signed once. The signature is
+    /// checked to be UTF-8 in one piece with the bytes before it (`gnature=`) and the params
+    /// after it: one check of a length the check's word loop covers (its bytes one by one
+    /// cost more than the words); every length is known before a string is touched.
     #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn push_texts<const M: usize, const Q: usize>(
         &self,
         fill: &Fill<'_>,
-        mut header: Option<&mut heapless::String<M>>,
-        mut query: Option<&mut heapless::String<Q>>,
+        header: Option<&mut heapless::String<M>>,
+        query: Option<&mut heapless::String<Q>>,
     ) -> Result<(), Error> {
         let digest = self.http_digest(fill)?;
+        let mut query = match query {
+            Some(q) if !self.query_params.is_empty() => q,
+            query => {
+                // No params after the signature.
+                let mut signed = Signed([0u8; SIGNED]);
+                self.sign_after_lead(&digest, &mut signed.0);
+                let signed = core::str::from_utf8(&signed.0).unwrap_or_default();
+                return self.push_signed(header, query, signed, 0);
+            }
+        };
         let text = self.text.as_bytes();
-        let starts = (
-            header.as_ref().map(|h| h.len()),
-            query.as_ref().map(|q| q.len()),
-        );
-        let (mut hw, mut qw) = (
-            header.as_deref_mut().map(FmtOut::new),
-            query.as_deref_mut().map(FmtOut::new),
-        );
-        // Copied while the HttpString's last block is compressed.
-        if let Some(w) = &mut hw {
-            w.put_str(self.auth_head.of_str(&self.text));
+        let mut buf = Signed([0u8; SIGNED + TAIL]);
+        let (sig, rest) = buf.0.split_at_mut(SIGNED);
+        // The params after the signature (short ones, as nearly all are; longer ones are
+        // written straight into the string).
+        let mut o = SliceOut::new(rest);
+        self.query_params
+            .put(&mut o, text, fill.params, Form::Query);
+        let params = o.written().ok();
+        if let Some(sig) = sig.first_chunk_mut::<SIGNED>() {
+            self.sign_after_lead(&digest, sig);
         }
-        if let Some(w) = &mut qw {
-            w.put_str(self.query_head.of_str(&self.text));
+        let signed = buf
+            .0
+            .get(..SIGNED + params.unwrap_or(0))
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or_default();
+        if params.is_some() {
+            return self.push_signed(header, Some(query), signed, 0);
         }
-        // The params, rendered and checked while the signature's hashes run (short ones, as
-        // nearly all are; longer ones are written after the signature).
-        // (the scratch is made, and zeroed, only for params)
-        let mut scratch;
-        let params = match &qw {
-            Some(_) if !self.query_params.is_empty() => {
-                scratch = [0u8; TAIL];
-                let mut o = SliceOut::new(&mut scratch);
-                self.query_params
-                    .put(&mut o, text, fill.params, Form::Query);
-                Some(o.into_text())
-            }
-            _ => None,
-        };
-        let signature = self.key.sign_digest(&digest);
-        if let Some(w) = &mut hw {
-            w.put(&signature);
+        let mut c = Counter(0);
+        self.query_params
+            .put(&mut c, text, fill.params, Form::Query);
+        self.push_signed(header, Some(&mut query), signed, c.0)?;
+        let mut w = FmtOut::new(query);
+        self.query_params
+            .put(&mut w, text, fill.params, Form::Query);
+        Ok(())
+    }
+
+    /// Appends its head and `signed` (the [`LEAD`], the signature, and in a query the params
+    /// after it) to each string given, once both have room (the query's with `more` bytes
+    /// past `signed`); the header's refusal first.
+    #[inline(always)]
+    fn push_signed<const M: usize, const Q: usize>(
+        &self,
+        header: Option<&mut heapless::String<M>>,
+        query: Option<&mut heapless::String<Q>>,
+        signed: &str,
+        more: usize,
+    ) -> Result<(), Error> {
+        let text = self.text.as_str();
+        let auth_head = self.auth_head.before_lead(text);
+        let query_head = self.query_head.before_lead(text);
+        if let Some(h) = &header {
+            room(h, auth_head.len() + SIGNED)?;
         }
-        if let Some(w) = &mut qw {
-            w.put(&signature);
-            match params {
-                Some(Ok(params)) => w.put_str(params),
-                Some(Err(_)) => self.query_params.put(w, text, fill.params, Form::Query),
-                None => {}
-            }
+        if let Some(q) = &query {
+            room(q, query_head.len() + signed.len() + more)?;
         }
-        let (h, q) = (hw.map(FmtOut::finish), qw.map(FmtOut::finish));
-        // A string that cannot hold its text: both left as they were.
-        let failed = |w: Option<(usize, fmt::Result)>, start: Option<usize>, room: usize| {
-            w.zip(start)
-                .filter(|((_, r), _)| r.is_err())
-                .map(|((len, _), start)| Error::BufferTooSmall {
-                    needed: start + len,
-                    available: room,
-                })
-        };
-        match failed(h, starts.0, M).or_else(|| failed(q, starts.1, Q)) {
-            Some(e) => {
-                if let (Some(s), Some(at)) = (header, starts.0) {
-                    s.truncate(at);
-                }
-                if let (Some(s), Some(at)) = (query, starts.1) {
-                    s.truncate(at);
-                }
-                Err(e)
-            }
-            None => Ok(()),
+        if let Some(h) = header {
+            push(h, auth_head);
+            push(h, signed.get(..SIGNED).unwrap_or_default());
+        }
+        if let Some(q) = query {
+            push(q, query_head);
+            push(q, signed);
+        }
+        Ok(())
+    }
+
+    /// Writes the bytes before the signature (`gnature=`) and the signature of `digest`
+    /// after them.
+    #[inline(always)]
+    fn sign_after_lead(&self, digest: &[u8; 20], out: &mut [u8; SIGNED]) {
+        let (lead, sig) = out.split_at_mut(LEAD.len());
+        lead.copy_from_slice(LEAD);
+        if let Some(sig) = sig.first_chunk_mut::<40>() {
+            self.key.sign_digest_into(digest, sig);
         }
     }
 
     /// The SHA-1 of one call's HttpString, once `fill` is checked to give each open value.
     #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn http_digest(&self, fill: &Fill<'_>) -> Result<[u8; 20], Error> {
-        for (list, expected, given) in [
-            ("params", self.open.0, fill.params.len()),
-            ("headers", self.open.1, fill.headers.len()),
-        ] {
-            if expected != given {
-                return Err(Error::ValueCount {
-                    list,
-                    expected,
-                    given,
-                });
-            }
+        let given = (fill.params.len(), fill.headers.len());
+        if given != self.open {
+            return Err(self.value_count(given));
         }
         let text = self.text.as_bytes();
         let mut h = Sha1::new();
@@ -517,6 +559,22 @@ impl<const N: usize, const B: usize> Template<N, B> {
         self.http_headers
             .put(&mut h, text, fill.headers, Form::Value);
         Ok(h.finalize())
+    }
+
+    /// The refusal of a call that gives `given` values (params, headers), not one for each
+    /// open value.
+    #[cold]
+    fn value_count(&self, given: (usize, usize)) -> Error {
+        let (list, expected, given) = if given.0 == self.open.0 {
+            ("headers", self.open.1, given.1)
+        } else {
+            ("params", self.open.0, given.0)
+        };
+        Error::ValueCount {
+            list,
+            expected,
+            given,
+        }
     }
 
     /// The signing of the three calls above: the HttpString, then (as `SigningKey`'s
@@ -808,6 +866,43 @@ mod tests {
         let shown = alloc_free_debug(&t);
         assert!(shown.contains("open_params: 3"), "{shown}");
         assert!(!shown.contains("token-like") && !shown.contains(key.expose_hex()));
+    }
+
+    /// The push methods write each head without its last [`LEAD`] bytes and the lead with
+    /// the signature: both heads end with it. Params longer than the push buffer are written
+    /// straight into the string, the same text.
+    #[test]
+    fn lead_and_long_params() {
+        let key = SigningKey::derive(b"secret", KeyTime::new(1, 2));
+        let id = "AKIDEXAMPLE";
+        let t: Template<4, 1024> =
+            Template::new(key.clone(), id, &[("a", None), ("b", Some("1"))], &[]).unwrap();
+        let text = t.text.as_bytes();
+        for head in [t.auth_head, t.query_head] {
+            assert!(head.of(text).ends_with(b"&q-signature="));
+        }
+        assert!(b"&q-signature=".ends_with(LEAD));
+        let mut long: heapless::String<1024> = heapless::String::new();
+        for _ in 0..200 {
+            long.push_str("é ").unwrap();
+        }
+        let values = [long.as_str()];
+        let fill = Fill::new("GET", "/k").params(&values);
+        let mut buf = [0u8; 4096];
+        let whole = t.sign_presigned_url_query_into(&fill, &mut buf).unwrap();
+        assert!(whole.len() > TAIL + 200);
+        let mut s: heapless::String<4096> = heapless::String::try_from("x").unwrap();
+        t.push_presigned_url_query(&fill, &mut s).unwrap();
+        assert_eq!(s.get(1..), Some(whole));
+        let mut short: heapless::String<1024> = heapless::String::new();
+        assert_eq!(
+            t.push_presigned_url_query(&fill, &mut short),
+            Err(Error::BufferTooSmall {
+                needed: whole.len(),
+                available: 1024
+            })
+        );
+        assert!(short.is_empty());
     }
 
     /// `Debug` of `t` into a fixed string.

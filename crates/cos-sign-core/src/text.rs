@@ -59,7 +59,9 @@ fn text_in(buf: &mut [u8], written: Result<usize, usize>) -> Result<&str, Error>
 #[derive(Clone, Copy)]
 pub struct Text<R>(pub(crate) R);
 
-struct Counter(usize);
+/// Counts the bytes put.
+pub(crate) struct Counter(pub(crate) usize);
+
 impl ByteOut for Counter {
     #[inline]
     fn put(&mut self, b: &[u8]) {
@@ -124,7 +126,7 @@ impl<'a> SliceOut<'a> {
 
     /// The length written, or (when the slice ran out) the length the text needed.
     #[inline]
-    fn written(&self) -> Result<usize, usize> {
+    pub(crate) fn written(&self) -> Result<usize, usize> {
         if self.overflow {
             Err(self.pos)
         } else {
@@ -192,37 +194,16 @@ impl ByteOut for SliceOut<'_> {
 pub(crate) struct FmtOut<'a, W: fmt::Write + ?Sized> {
     w: &'a mut W,
     result: fmt::Result,
-    /// Bytes put, written or not (the length a text needs once the writer failed).
-    len: usize,
 }
 
 impl<'a, W: fmt::Write + ?Sized> FmtOut<'a, W> {
     pub(crate) fn new(w: &'a mut W) -> Self {
-        Self {
-            w,
-            result: Ok(()),
-            len: 0,
-        }
-    }
-
-    /// Writes a text that is already a `str` (no check of its bytes).
-    #[inline]
-    pub(crate) fn put_str(&mut self, s: &str) {
-        self.len += s.len();
-        if self.result.is_ok() {
-            self.result = self.w.write_str(s);
-        }
-    }
-
-    /// The bytes put, and whether all of them were written.
-    pub(crate) fn finish(self) -> (usize, fmt::Result) {
-        (self.len, self.result)
+        Self { w, result: Ok(()) }
     }
 }
 
 impl<W: fmt::Write + ?Sized> ByteOut for FmtOut<'_, W> {
     fn put(&mut self, b: &[u8]) {
-        self.len += b.len();
         if self.result.is_ok() {
             self.result = match core::str::from_utf8(b) {
                 Ok(s) => self.w.write_str(s),
