@@ -1092,3 +1092,44 @@ impl fmt::Debug for StringToSignOwned {
         f.debug_struct("StringToSignOwned").finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::sink::Form;
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// Collects what is put.
+    struct Collect(Vec<u8>);
+    impl ByteOut for Collect {
+        fn put(&mut self, b: &[u8]) {
+            self.0.extend_from_slice(b);
+        }
+
+        fn put_encoded(&mut self, _: &[u8], _: Form) -> usize {
+            unreachable!("the method and path are not encoded")
+        }
+    }
+
+    /// `lower(method)\npath` for methods of every length around the 16-byte buffer of a
+    /// usual method, with upper and lower case letters, other ASCII and multi-byte
+    /// characters.
+    #[test]
+    fn method_and_path_equal_the_ascii_lowercase() {
+        let chars = ['G', 'e', 'T', '-', 'Z', '@', '[', 'É', 'ß', '📊'];
+        let mut next = crate::xorshift(0x51ed_2701_99aa_4b3c);
+        for len in 0..24 {
+            for _ in 0..40 {
+                let method: String = (0..len)
+                    .map(|_| chars[(next() % chars.len() as u64) as usize])
+                    .collect();
+                let mut o = Collect(Vec::new());
+                put_method_and_path(&mut o, &method, "/Path/É");
+                let want = std::format!("{}\n/Path/É", method.to_ascii_lowercase());
+                assert_eq!(o.0, want.as_bytes(), "{method:?}");
+            }
+        }
+    }
+}
