@@ -12,7 +12,8 @@
 //! `time` module at call time), exactly like the SDK, so patching `time.time` works.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use cos_sign_qcloud::{
@@ -36,7 +37,16 @@ static URLENCODE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 thread_local! {
     /// The texts of this thread's last call: the next one writes them again, in their buffers.
     static OUT: RefCell<Presigned> = const { RefCell::new(Presigned::new()) };
+    /// The state of the config this thread signed with last, with the config's id and the
+    /// version it had: a call of the same config and version takes it (no lock, no count).
+    static LAST_STATE: Cell<Option<Kept>> = const { Cell::new(None) };
 }
+
+/// A [`State`] kept by [`LAST_STATE`]: its config's id and version.
+type Kept = (u64, u64, Arc<State>);
+
+/// The next `CosConfig`'s id.
+static NEXT_CONFIG_ID: AtomicU64 = AtomicU64::new(0);
 
 // ---------------------------------------------------------------------------------------------
 // exceptions
@@ -267,7 +277,19 @@ fn str_subclass(obj: &Obj<'_>) -> bool {
 /// `int(time.time())`, reading `time.time` at every call.
 fn now(py: Python<'_>) -> PyResult<i64> {
     let time = TIME_MODULE.get_or_try_init(py, || py.import("time").map(Bound::unbind))?;
-    let t = time.bind(py).getattr(pyo3::intern!(py, "time"))?.call0()?;
+    let time = time.bind(py);
+    let name = pyo3::intern!(py, "time");
+    // `time.time` of a plain module is the item of its dict (where patching puts it): looked
+    // up there, without the attribute machinery; else (a module of another class, an item
+    // gone) asked as an attribute
+    let found = match time.is_exact_instance_of::<PyModule>() {
+        true => time.dict().get_item(name)?,
+        false => None,
+    };
+    let t = match found {
+        Some(f) => f.call0()?,
+        None => time.getattr(name)?.call0()?,
+    };
     if let Ok(f) = t.cast::<PyFloat>() {
         let v = f.value().trunc();
         if v.is_finite() && v.abs() < 9.0e18 {
@@ -339,6 +361,10 @@ struct State {
 #[derive(Debug)]
 struct CosConfig {
     state: Mutex<Arc<State>>,
+    /// Unique in the process: which config a state kept by [`LAST_STATE`] belongs to.
+    id: u64,
+    /// Counts the replacements of `state` (a kept state of an older version is not used).
+    version: AtomicU64,
     /// The SDK's attributes (`_region`, `_timeout`, ...), without the secret key.
     attrs: Py<PyDict>,
     /// The `CredentialInstance`, read at every call.
@@ -452,6 +478,8 @@ impl CosConfig {
         };
         Ok(CosConfig {
             state: Mutex::new(Arc::new(state)),
+            id: NEXT_CONFIG_ID.fetch_add(1, Ordering::Relaxed),
+            version: AtomicU64::new(0),
             attrs: attrs.unbind(),
             cred,
         })
@@ -601,6 +629,8 @@ impl CosConfig {
         };
         Ok(CosConfig {
             state: Mutex::new(state),
+            id: NEXT_CONFIG_ID.fetch_add(1, Ordering::Relaxed),
+            version: AtomicU64::new(0),
             attrs: self.attrs.clone_ref(py),
             cred,
         })
@@ -623,6 +653,25 @@ impl CosConfig {
         let mut next = State::clone(&guard);
         f(&mut next);
         *guard = Arc::new(next);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// [`snapshot`](Self::snapshot) for a signing call, with its version: the state this
+    /// thread kept from its last call when it is this config's, of this version (taken out,
+    /// so a call made from Python code during this one takes its own), else a snapshot.
+    /// Give it back with [`keep`](Self::keep).
+    fn take_snapshot(&self) -> Kept {
+        // read before the state: a state newer than its version is only snapshot again
+        let version = self.version.load(Ordering::Acquire);
+        match LAST_STATE.take() {
+            Some(k) if k.0 == self.id && k.1 == version => k,
+            _ => (self.id, version, self.snapshot()),
+        }
+    }
+
+    /// Keeps a state of [`take_snapshot`](Self::take_snapshot) for this thread's next call.
+    fn keep(kept: Kept) {
+        LAST_STATE.set(Some(kept));
     }
 }
 
@@ -831,11 +880,26 @@ impl CosS3Client {
         method: &Obj<'py>,
         bucket: &Obj<'py>,
         key: &Obj<'py>,
-        (expired, headers, params, sign_host, use_ci): Rest<'py>,
+        rest: Rest<'py>,
         url: Option<&str>,
     ) -> PyResult<Bound<'py, PyString>> {
         let conf = self.conf.get();
-        let st = conf.snapshot();
+        let kept = conf.take_snapshot();
+        let r = self.call_in(py, (conf, &kept.2), op, (method, bucket, key), rest, url);
+        CosConfig::keep(kept);
+        r
+    }
+
+    /// [`call`](Self::call) on a snapshot of the config's state.
+    fn call_in<'py>(
+        &self,
+        py: Python<'py>,
+        (conf, st): (&CosConfig, &State),
+        op: Op,
+        (method, bucket, key): (&Obj<'py>, &Obj<'py>, &Obj<'py>),
+        (expired, headers, params, sign_host, use_ci): Rest<'py>,
+        url: Option<&str>,
+    ) -> PyResult<Bound<'py, PyString>> {
         let use_ci = truthy(use_ci.as_ref())?;
         let sign_host = match sign_host.as_ref().filter(|s| !s.is_none()) {
             Some(s) => Some(s.is_truthy()?),
