@@ -216,29 +216,40 @@ pub fn sign_into(
     if let Some(stage) = call.failed.filter(|s| *s < Stage::Signed) {
         return Err(error_before(conf, call, stage).unwrap_or_else(SdkError::conversion));
     }
-    // a bucket's URL: its prefix (and hostname) computed once, the key's path appended
-    let prefix = match (call.url, call.bucket, call.key) {
+    // a bucket's URL: its prefix (and hostname) computed once, the key's path appended; the
+    // hostname copied (on the stack when it fits)
+    let (mut host, mut other) = (heapless::String::<HOSTNAME>::new(), None);
+    let prefixed = match (call.url, call.bucket, call.key) {
         (None, Some(Bucket::Name(b)), Some(k)) if !k.is_empty() => {
-            Some(conf.prefix(b, call.use_ci_endpoint)?)
+            conf.with_prefix(b, call.use_ci_endpoint, |p| {
+                if call.op == Op::Presign || !lean {
+                    // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's
+                    // query: the `q-*` pairs and the quoted params (no second allocation)
+                    let query = match call.op {
+                        Op::Presign => 512 + quoted_room(call.params),
+                        Op::Auth => 0,
+                    };
+                    url.reserve(p.url.len() + 3 * k.len() + query);
+                    url.push_str(&p.url);
+                    config::url_path_into(url, k);
+                }
+                match &p.hostname {
+                    Ok(Some(h)) if host.push_str(h).is_ok() => {}
+                    h => other = Some(h.clone()),
+                }
+            })?;
+            true
         }
-        _ => None,
+        _ => false,
     };
-    match (&prefix, call.key) {
-        (Some(_), _) if call.op == Op::Auth && lean => {}
-        (Some(p), Some(k)) => {
-            // room for the quoted key (at most 3 bytes a byte) and a pre-signed URL's query:
-            // the `q-*` pairs and the quoted params (no second allocation)
-            let query = match call.op {
-                Op::Presign => 512 + quoted_room(call.params),
-                Op::Auth => 0,
-            };
-            url.reserve(p.url.len() + 3 * k.len() + query);
-            url.push_str(&p.url);
-            config::url_path_into(url, k);
-        }
-        _ => *url = request_url(conf, call)?,
+    if !prefixed {
+        *url = request_url(conf, call)?;
+    }
+    let known = match (prefixed, &other) {
+        (false, _) => None,
+        (true, None) => Some(Ok(Some(host.as_str()))),
+        (true, Some(h)) => Some(h.as_ref().map(Option::as_deref).map_err(String::as_str)),
     };
-    let hostname = prefix.as_ref().map(|p| p.hostname.as_ref());
     // the Authorization's 7 pairs have distinct keys and no `&` or `=` in a value unless the
     // SecretId holds one (names in the lists are quoted, the rest is digits, `;` and hex): the
     // URL's pairs are then the signature's query form
@@ -250,7 +261,7 @@ pub fn sign_into(
         (true, false) => Texts::Both,
         (true, true) => Texts::Query,
     };
-    sign_texts(conf, (url, authorization), hostname, call, texts)?;
+    sign_texts(conf, (url, authorization), known, call, texts)?;
     if call.op == Op::Auth && call.failed.is_none() {
         return Ok(());
     }
@@ -270,6 +281,9 @@ pub fn sign_into(
     e.authorization = (texts != Texts::Query).then(|| authorization.clone());
     Err(e)
 }
+
+/// The longest hostname of a bucket's URL copied on the stack.
+const HOSTNAME: usize = 128;
 
 /// Where, in the SDK's order of checks, a value the caller could not convert (a header name
 /// that is not a `str`, text with a lone surrogate, an `Expired` of the wrong type...) fails.
@@ -355,7 +369,7 @@ fn request_url(conf: &SdkConfig, call: &SdkCall<'_>) -> Result<String, SdkError>
 fn sign_texts(
     conf: &SdkConfig,
     (url, authorization): (&mut String, &mut String),
-    known: Option<Result<&Option<String>, &String>>,
+    known: Option<Result<Option<&str>, &str>>,
     call: &SdkCall<'_>,
     texts: Texts,
 ) -> Result<(), SdkError> {
@@ -366,8 +380,10 @@ fn sign_texts(
     let params: &[(&str, &str)] = if conf.sign_params() { call.params } else { &[] };
     // The signed headers and the host: on the stack, or one allocation when there are many.
     let hostname;
-    let (mut stack, mut heap) = ([("", ""); 16], Vec::new());
-    let room = if call.headers.len() < stack.len() {
+    let (mut stack, mut heap) = (heapless::Vec::<(&str, &str), 16>::new(), Vec::new());
+    let room = if call.headers.len() < stack.capacity() {
+        // (room for all of them and the host: nothing is refused)
+        let _ = stack.resize(call.headers.len() + 1, ("", ""));
         &mut stack[..]
     } else {
         heap.resize(call.headers.len() + 1, ("", ""));
@@ -382,8 +398,8 @@ fn sign_texts(
     }
     if call.signs_host(conf) && !rules::has_host(&room[..n]) {
         hostname = match known {
-            Some(Ok(h)) => h.as_deref().map(Cow::Borrowed),
-            Some(Err(e)) => return Err(SdkError::value(e.clone())),
+            Some(Ok(h)) => h.map(Cow::Borrowed),
+            Some(Err(e)) => return Err(SdkError::value(e)),
             None => python::url_hostname(url)
                 .map_err(SdkError::value)?
                 .map(|h| Cow::Owned(h.into_owned())),
@@ -415,7 +431,7 @@ fn sign_texts(
         ));
     };
     let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
-    let mut path_room = [0u8; 256];
+    let mut path_room = heapless::String::<256>::new();
     let path = match call.key_format {
         Some(p) => Cow::Borrowed(p),
         None => config::signing_path_in(call.key, &mut path_room),

@@ -251,7 +251,7 @@ enum CredInst {
 pub struct SdkConfig {
     cache: Arc<KeyCache>,
     /// The last bucket's [`Prefix`] (`set_ip_port` starts a new one).
-    prefix: Arc<Mutex<Option<Arc<Prefix>>>>,
+    prefix: Arc<Mutex<Option<Prefix>>>,
     appid: Option<String>,
     appid_not_string: bool,
     token: Option<Zeroizing<String>>,
@@ -618,26 +618,31 @@ impl SdkConfig {
         self.sign_params
     }
 
-    /// `uri(bucket, None, endpoint)` for a bucket given as a `str` (on the CI endpoint when
-    /// `ci`), and its hostname; computed once for the last bucket asked.
-    pub(crate) fn prefix(&self, bucket: &str, ci: bool) -> Result<Arc<Prefix>, SdkError> {
+    /// `f` of the `uri(bucket, None, endpoint)` of a bucket given as a `str` (on the CI
+    /// endpoint when `ci`) and its hostname, computed once for the last bucket asked; `f` runs
+    /// under the cache's lock (and copies what it needs: no count to take and drop).
+    pub(crate) fn with_prefix<R>(
+        &self,
+        bucket: &str,
+        ci: bool,
+        f: impl FnOnce(&Prefix) -> R,
+    ) -> Result<R, SdkError> {
         let mut last = self.prefix.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(p) = last.as_ref().filter(|p| p.bucket == bucket && p.ci == ci) {
-            return Ok(Arc::clone(p));
+            return Ok(f(p));
         }
         let endpoint = if ci { self.endpoint_ci() } else { None };
         let url = self.uri(Some(Bucket::Name(bucket)), None, endpoint, None)?;
         // the path that follows the prefix's `/` cannot change the netloc
         let hostname = python::url_hostname(&url).map(|h| h.map(Cow::into_owned));
         let bucket = bucket.to_owned();
-        let p = Arc::new(Prefix {
+        let p = last.insert(Prefix {
             bucket,
             ci,
             url,
             hostname,
         });
-        *last = Some(Arc::clone(&p));
-        Ok(p)
+        Ok(f(p))
     }
 
     /// The signing keys derived for this config (and its clones).

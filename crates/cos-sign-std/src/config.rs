@@ -327,21 +327,19 @@ pub fn url_path_into(out: &mut String, key: &str) {
 
 /// The decoded path that is signed: `/` + key unless the key starts with `/`; `/` for no key.
 pub fn signing_path(key: Option<&str>) -> String {
-    signing_path_in(key, &mut []).into_owned()
+    signing_path_in::<0>(key, &mut heapless::String::new()).into_owned()
 }
 
 /// [`signing_path`] written into `buf` when it fits there (no allocation), else allocated.
-pub fn signing_path_in<'a>(key: Option<&'a str>, buf: &'a mut [u8]) -> Cow<'a, str> {
+pub fn signing_path_in<'a, const N: usize>(
+    key: Option<&'a str>,
+    buf: &'a mut heapless::String<N>,
+) -> Cow<'a, str> {
     match key {
         Some(k) if !k.is_empty() && !k.starts_with('/') => {
-            if let Some(room) = buf.get_mut(..=k.len())
-                && let Some((slash, rest)) = room.split_first_mut()
-            {
-                *slash = b'/';
-                rest.copy_from_slice(k.as_bytes());
-                if let Ok(path) = std::str::from_utf8(room) {
-                    return Cow::Borrowed(path);
-                }
+            buf.clear();
+            if buf.push('/').is_ok() && buf.push_str(k).is_ok() {
+                return Cow::Borrowed(buf.as_str());
             }
             let mut path = String::with_capacity(k.len() + 1);
             path.push('/');
@@ -769,11 +767,18 @@ mod tests {
         assert_eq!(signing_path(None), "/");
         assert_eq!(signing_path(Some("")), "/");
         assert_eq!(signing_path(Some("页/b")), "/页/b");
-        for (key, size) in [(Some("a"), 2), (Some("a"), 1), (Some("/a"), 0), (None, 0)] {
-            let mut buf = vec![0u8; size];
-            let in_buf = signing_path_in(key, &mut buf);
+        fn check<const N: usize>(key: Option<&str>) {
+            let mut buf = heapless::String::new();
+            let in_buf = signing_path_in::<N>(key, &mut buf);
             assert_eq!(in_buf, signing_path(key));
-            assert_eq!(matches!(in_buf, Cow::Owned(_)), size == 1, "{key:?} {size}");
+            let fits = key.is_none_or(|k| k.starts_with('/') || k.len() < N);
+            assert_eq!(matches!(in_buf, Cow::Borrowed(_)), fits, "{key:?} {N}");
+        }
+        for key in [Some("a"), Some("/a"), None, Some("页/b")] {
+            check::<0>(key);
+            check::<1>(key);
+            check::<2>(key);
+            check::<8>(key);
         }
     }
 }

@@ -503,17 +503,16 @@ impl Shape {
         query: Option<QueryOut<'_>>,
     ) -> Result<(), CoreError> {
         let (method, path, params, headers) = parts;
-        fn values<'a>(pairs: &[(&str, &'a str)], room: &mut [&'a str]) {
-            for (slot, (_, v)) in room.iter_mut().zip(pairs) {
-                *slot = v;
+        // (the shape has at most SHAPE_PAIRS of each: every value is kept)
+        fn values<'a>(pairs: &[(&str, &'a str)], room: &mut heapless::Vec<&'a str, SHAPE_PAIRS>) {
+            for (_, v) in pairs {
+                let _ = room.push(v);
             }
         }
-        let (mut p, mut h) = ([""; SHAPE_PAIRS], [""; SHAPE_PAIRS]);
+        let (mut p, mut h) = (heapless::Vec::new(), heapless::Vec::new());
         values(params, &mut p);
         values(headers, &mut h);
-        let p = p.get(..params.len()).unwrap_or_default();
-        let h = h.get(..headers.len()).unwrap_or_default();
-        let fill = Fill::new(method, path).params(p).headers(h);
+        let fill = Fill::new(method, path).params(&p).headers(&h);
         let t = &self.template;
         // Appended to strings on the stack (no pass over the texts to check they are UTF-8:
         // the template's fixed text was checked once), then copied.
