@@ -17,7 +17,7 @@
 //! [`Signer`]: crate::signer::Signer
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use cos_sign_core::{Error as CoreError, Fill, KeyTime, Request, SigningKey, Template};
 use zeroize::Zeroizing;
@@ -374,7 +374,7 @@ type ShapeTemplate = Template<SHAPE_PAIRS, 1024>;
 /// ```
 #[derive(Default)]
 pub struct KeyCache {
-    slots: Mutex<Vec<Slot>>,
+    slots: RwLock<Vec<Slot>>,
 }
 
 /// A cached key and the templates made with it.
@@ -596,7 +596,7 @@ impl KeyCache {
 
     /// The signing key of `secret` for `kt`, derived once.
     pub fn get(&self, secret: &[u8], kt: KeyTime) -> SigningKey {
-        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
         Self::slot(&mut slots, secret, kt).key.clone()
     }
 
@@ -635,8 +635,21 @@ impl KeyCache {
             && params.len() <= SHAPE_PAIRS
             && headers.len() <= SHAPE_PAIRS
             && query.as_ref().is_none_or(|q| q.params || params.is_empty());
+        if fits {
+            // a shape with a template already: rendered under the read lock (other calls
+            // render theirs meanwhile; nothing is counted or changed)
+            let slots = self.slots.read().unwrap_or_else(PoisonError::into_inner);
+            let known = (slots.iter())
+                .find(|s| s.key.key_time() == kt && s.secret.as_slice() == secret)
+                .and_then(|slot| {
+                    (slot.shapes.iter()).find(|s| s.matches(secret_id, params, headers))
+                });
+            if let Some(shape) = known {
+                return shape.render_into(parts, header, query);
+            }
+        }
         let signing = {
-            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
             let slot = Self::slot(&mut slots, secret, kt);
             match fits
                 .then(|| slot.shape(secret_id, params, headers))
@@ -654,7 +667,7 @@ impl KeyCache {
 
     /// How many keys are cached.
     pub fn len(&self) -> usize {
-        self.slots.lock().map_or(0, |s| s.len())
+        self.slots.read().map_or(0, |s| s.len())
     }
 
     /// Whether no key is cached.
@@ -665,7 +678,7 @@ impl KeyCache {
     /// How many request shapes the cached keys keep a template for.
     pub fn templates(&self) -> usize {
         self.slots
-            .lock()
+            .read()
             .map_or(0, |s| s.iter().map(|slot| slot.shapes.len()).sum())
     }
 }
