@@ -174,7 +174,7 @@ fn truthy(obj: Option<&Obj<'_>>) -> PyResult<bool> {
 /// A `Bucket` argument: a `str` (one with a lone surrogate as U+FFFD, which the SDK's pattern
 /// refuses as it refuses the surrogate), a `str` subclass whose format (kept in `room`)
 /// differs from its text, another type, or `None`.
-#[inline]
+#[inline(always)]
 fn bucket_arg<'a>(
     py: Python<'_>,
     obj: &'a Obj<'_>,
@@ -184,6 +184,16 @@ fn bucket_arg<'a>(
     if let Ok(s) = obj.cast_exact::<PyString>() {
         return Ok(Some(Bucket::Name(s.to_str().unwrap_or("\u{FFFD}"))));
     }
+    other_bucket_arg(py, obj, room)
+}
+
+/// [`bucket_arg`] of anything but an exact `str`.
+#[inline(never)]
+fn other_bucket_arg<'a>(
+    py: Python<'_>,
+    obj: &'a Obj<'_>,
+    room: &'a mut Option<String>,
+) -> PyResult<Option<Bucket<'a>>> {
     if obj.is_none() {
         return Ok(None);
     }
@@ -208,7 +218,24 @@ fn bucket_arg<'a>(
 /// URL of its UTF-8 text (the SDK strips no `/` from it: `path[0]` is an int), and a signing
 /// call (`signing`) then fails on the SDK's `u'/' + key`. The error is raised after the host
 /// checks ([`Stage::Key`]).
+#[inline(always)]
 fn key_arg<'a>(py: Python<'_>, obj: &'a Obj<'_>, signing: bool) -> PyResult<Option<Cow<'a, str>>> {
+    // the usual key, an exact `str` that is text, first
+    if let Ok(s) = obj.cast_exact::<PyString>()
+        && let Ok(t) = s.to_str()
+    {
+        return Ok(Some(Cow::Borrowed(t)));
+    }
+    other_key_arg(py, obj, signing)
+}
+
+/// [`key_arg`] of anything but an exact `str` that is text.
+#[inline(never)]
+fn other_key_arg<'a>(
+    py: Python<'_>,
+    obj: &'a Obj<'_>,
+    signing: bool,
+) -> PyResult<Option<Cow<'a, str>>> {
     let r = if obj.is_none() {
         return Ok(None);
     } else if let Ok(s) = obj.cast_exact::<PyString>() {
@@ -675,6 +702,16 @@ impl CosConfig {
     }
 }
 
+/// A config freed drops the state (and secrets) this thread kept of it, not at its next call.
+impl Drop for CosConfig {
+    fn drop(&mut self) {
+        let _ = LAST_STATE.try_with(|last| match last.take() {
+            Some(k) if k.0 == self.id => drop(k),
+            other => last.set(other),
+        });
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // CosS3Client
 
@@ -705,8 +742,14 @@ struct Values<'a> {
     now: Option<i64>,
 }
 
-/// A value that failed to convert: where it fails in the SDK's order, and its exception.
-type Failed = (Stage, PyErr);
+/// A value that failed to convert: where it fails in the SDK's order, and its exception
+/// (boxed: the results that carry one stay two words, moved without stalls).
+type Failed = Box<(Stage, PyErr)>;
+
+/// A [`Failed`].
+fn fail(stage: Stage, e: PyErr) -> Failed {
+    Box::new((stage, e))
+}
 
 #[pymethods]
 impl CosS3Client {
@@ -910,7 +953,7 @@ impl CosS3Client {
         let key_obj = key;
         let (key, mut failed) = match key_arg(py, key, true) {
             Ok(k) => (k, None),
-            Err(e) => (None, Some((Stage::Key, e))),
+            Err(e) => (None, Some(fail(Stage::Key, e))),
         };
         // CosS3Auth.__init__: a CredentialInstance is read now, at every call.
         let mut poisoned = st.poisoned_key;
@@ -941,7 +984,7 @@ impl CosS3Client {
             let all = url.is_some();
             failed = match convert(py, (op, all), (method, key_obj), args, cc, &mut conv) {
                 Err(f) => Some(f),
-                Ok(_) if poisoned => Some((Stage::Late, raise(py, SdkError::unencodable()))),
+                Ok(_) if poisoned => Some(fail(Stage::Late, raise(py, SdkError::unencodable()))),
                 Ok(f) => f,
             };
         }
@@ -978,21 +1021,23 @@ impl CosS3Client {
             if o.url.capacity() + o.authorization.capacity() > 1 << 16 {
                 *o = Presigned::new();
             }
-            (r, auth, url)
+            // (an error boxed: the result stays small)
+            (r.map_err(Box::new), auth, url)
         });
         if let (Some(h), Some(auth)) = (h, &auth) {
             h.set_item(pyo3::intern!(py, "Authorization"), auth)?;
         }
         match (r, failed) {
             (Ok(()), _) => Ok(out.or(auth).unwrap_or_else(|| PyString::new(py, ""))),
-            (Err(e), Some((stage, own))) if e.kind == ErrorKind::Conversion => {
+            (Err(e), Some(f)) if e.kind == ErrorKind::Conversion => {
+                let (stage, own) = *f;
                 // urlencode(Params) quotes params the signature did not look at: its error
                 match params.as_ref().filter(|_| stage == Stage::Signed) {
                     Some(p) => Err(urlencode(py, p).err().unwrap_or(own)),
                     None => Err(own),
                 }
             }
-            (Err(e), _) => Err(raise(py, e)),
+            (Err(e), _) => Err(raise(py, *e)),
         }
     }
 }
@@ -1061,8 +1106,8 @@ fn convert<'a, 'py>(
     cc: &SdkConfig,
     out: &mut Values<'a>,
 ) -> Result<Option<Failed>, Failed> {
-    let filter = |e: PyErr| (Stage::Filter, e);
-    let late = |e: PyErr| (Stage::Late, e);
+    let filter = |e: PyErr| fail(Stage::Filter, e);
+    let late = |e: PyErr| fail(Stage::Late, e);
     // text that cannot be (the first is raised after the others are converted)
     let mut first: Option<SdkError> = None;
     // filter_headers: every name must be a str; keep the allow-listed ones.
@@ -1129,12 +1174,12 @@ fn convert<'a, 'py>(
         })
         .map_err(filter)?;
         if let Some(e) = bad_name {
-            return Err((Stage::Filter, raise(py, e)));
+            return Err(fail(Stage::Filter, raise(py, e)));
         }
     }
     out.headers = out.pairs.len();
     if let Some(e) = first.take() {
-        return Err((Stage::Encode, raise(py, e)));
+        return Err(fail(Stage::Encode, raise(py, e)));
     }
     let deferred = convert_params(py, (op, all_params), params, cc.sign_params(), out)?;
     // format(): Method.lower() and the path formatted, Expired, then encoding the canonical
@@ -1229,7 +1274,7 @@ fn convert_params<'py>(
     sign_params: bool,
     out: &mut Values<'_>,
 ) -> Result<Option<Failed>, Failed> {
-    let encode = |e: PyErr| (Stage::Encode, e);
+    let encode = |e: PyErr| fail(Stage::Encode, e);
     let Some(p) = params else { return Ok(None) };
     let skipped = match all && sign_params {
         true => false,
@@ -1260,10 +1305,10 @@ fn convert_params<'py>(
     }
     if let Some(e) = first.take() {
         if sign_params {
-            return Err((Stage::Encode, raise(py, e)));
+            return Err(fail(Stage::Encode, raise(py, e)));
         }
         out.pairs.truncate(out.headers);
-        return Ok(Some((Stage::Signed, raise(py, e))));
+        return Ok(Some(fail(Stage::Signed, raise(py, e))));
     }
     if presign && own_query {
         if !sign_params {
@@ -1271,7 +1316,7 @@ fn convert_params<'py>(
         }
         match urlencode(py, p) {
             Ok(q) => out.query = Some(q),
-            Err(e) => return Ok(Some((Stage::Signed, e))),
+            Err(e) => return Ok(Some(fail(Stage::Signed, e))),
         }
     }
     Ok(None)
