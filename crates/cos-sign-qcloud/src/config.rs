@@ -3,6 +3,7 @@
 //! `set_ip_port`, `set_credential`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -251,7 +252,7 @@ enum CredInst {
 pub struct SdkConfig {
     cache: Arc<KeyCache>,
     /// The last bucket's [`Prefix`] (`set_ip_port` starts a new one).
-    prefix: Arc<Mutex<Option<Prefix>>>,
+    prefix: PrefixCache,
     appid: Option<String>,
     appid_not_string: bool,
     token: Option<Zeroizing<String>>,
@@ -619,29 +620,40 @@ impl SdkConfig {
     }
 
     /// `f` of the `uri(bucket, None, endpoint)` of a bucket given as a `str` (on the CI
-    /// endpoint when `ci`) and its hostname, computed once for the last bucket asked; `f` runs
-    /// under the cache's lock (and copies what it needs: no count to take and drop).
+    /// endpoint when `ci`) and its hostname, computed once for the last bucket asked: this
+    /// thread's copy when it is of this config's cache and this bucket (no lock), else the
+    /// cache's, under its lock (copied for this thread).
     pub(crate) fn with_prefix<R>(
         &self,
         bucket: &str,
         ci: bool,
-        f: impl FnOnce(&Prefix) -> R,
+        mut f: impl FnMut(&Prefix) -> R,
     ) -> Result<R, SdkError> {
-        let mut last = self.prefix.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = last.as_ref().filter(|p| p.bucket == bucket && p.ci == ci) {
-            return Ok(f(p));
-        }
-        let endpoint = if ci { self.endpoint_ci() } else { None };
-        let url = self.uri(Some(Bucket::Name(bucket)), None, endpoint, None)?;
-        // the path that follows the prefix's `/` cannot change the netloc
-        let hostname = python::url_hostname(&url).map(|h| h.map(Cow::into_owned));
-        let bucket = bucket.to_owned();
-        let p = last.insert(Prefix {
-            bucket,
-            ci,
-            url,
-            hostname,
+        let mine = LAST_PREFIX.with_borrow(|last| match last {
+            Some((cell, p)) if Arc::ptr_eq(cell, &self.prefix) && p.is(bucket, ci) => Some(f(p)),
+            _ => None,
         });
+        if let Some(r) = mine {
+            return Ok(r);
+        }
+        let mut last = self.prefix.lock().unwrap_or_else(PoisonError::into_inner);
+        let p = match last.take().filter(|p| p.is(bucket, ci)) {
+            Some(p) => last.insert(p),
+            None => {
+                let endpoint = if ci { self.endpoint_ci() } else { None };
+                let url = self.uri(Some(Bucket::Name(bucket)), None, endpoint, None)?;
+                // the path that follows the prefix's `/` cannot change the netloc
+                let hostname = python::url_hostname(&url).map(|h| h.map(Cow::into_owned));
+                let bucket = bucket.to_owned();
+                last.insert(Prefix {
+                    bucket,
+                    ci,
+                    url,
+                    hostname,
+                })
+            }
+        };
+        LAST_PREFIX.set(Some((Arc::clone(&self.prefix), p.clone())));
         Ok(f(p))
     }
 
@@ -712,12 +724,28 @@ fn refuse_newline(
 }
 
 /// `scheme://host/` of a bucket's URLs, and the hostname `urlsplit` finds there.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Prefix {
     bucket: String,
     ci: bool,
     pub(crate) url: String,
     pub(crate) hostname: Result<Option<String>, String>,
+}
+
+impl Prefix {
+    /// Whether this is the prefix of `bucket` (on the CI endpoint when `ci`).
+    fn is(&self, bucket: &str, ci: bool) -> bool {
+        self.bucket == bucket && self.ci == ci
+    }
+}
+
+/// A config's [`Prefix`] cache (shared by its clones; `set_ip_port` starts a new one).
+type PrefixCache = Arc<Mutex<Option<Prefix>>>;
+
+thread_local! {
+    /// The prefix this thread used last and the cache it came from (kept alive by this, so
+    /// that no other cache can take its address): used again without the cache's lock.
+    static LAST_PREFIX: RefCell<Option<(PrefixCache, Prefix)>> = const { RefCell::new(None) };
 }
 
 /// A `Bucket` argument of the SDK's calls.
