@@ -171,6 +171,14 @@ fn truthy(obj: Option<&Obj<'_>>) -> PyResult<bool> {
     obj.map_or(Ok(false), |o| o.is_truthy())
 }
 
+/// `bool(obj)`: of an exact `dict` (the usual `Headers` and `Params`), whether it has items.
+fn mapping_truthy(obj: &Obj<'_>) -> PyResult<bool> {
+    match obj.cast_exact::<PyDict>() {
+        Ok(d) => Ok(!d.is_empty()),
+        Err(_) => obj.is_truthy(),
+    }
+}
+
 /// A `Bucket` argument: a `str` (one with a lone surrogate as U+FFFD, which the SDK's pattern
 /// refuses as it refuses the surrogate), a `str` subclass whose format (kept in `room`)
 /// differs from its text, another type, or `None`.
@@ -989,7 +997,10 @@ impl CosS3Client {
             };
         }
         let (mut stack, mut heap) = ([("", ""); 8], Vec::new());
-        let pairs = conv.pairs.refs(&mut stack, &mut heap);
+        let pairs = match conv.pairs.is_empty() {
+            true => &[][..],
+            false => conv.pairs.refs(&mut stack, &mut heap),
+        };
         let (hs, ps) = pairs.split_at(conv.headers);
         let now = match (conv.now, failed.is_none() && !cc.anonymous()) {
             (Some(t), _) => t,
@@ -1005,7 +1016,7 @@ impl CosS3Client {
         (call.sign_host, call.use_ci_endpoint, call.url) = (sign_host, use_ci, url);
         call.failed = failed.as_ref().map(|f| f.0);
         // a pre-signed URL's Authorization is made only when it goes into the headers
-        let h = (headers.as_ref()).filter(|h| url.is_none() && h.is_truthy().unwrap_or(false));
+        let h = (headers.as_ref()).filter(|h| url.is_none() && mapping_truthy(h).unwrap_or(false));
         let lean = op == Op::Auth || h.is_none();
         // written into this thread's buffers (kept for its next call), then straight into strs:
         // one for the headers' item and get_auth's result, one for a pre-signed URL
@@ -1112,7 +1123,7 @@ fn convert<'a, 'py>(
     let mut first: Option<SdkError> = None;
     // filter_headers: every name must be a str; keep the allow-listed ones.
     if let Some(h) = headers
-        .map(|h| h.is_truthy().map(|t| t.then_some(h)))
+        .map(|h| mapping_truthy(h).map(|t| t.then_some(h)))
         .transpose()
         .map_err(filter)?
         .flatten()
@@ -1278,7 +1289,7 @@ fn convert_params<'py>(
     let Some(p) = params else { return Ok(None) };
     let skipped = match all && sign_params {
         true => false,
-        false => !p.is_truthy().map_err(encode)?,
+        false => !mapping_truthy(p).map_err(encode)?,
     };
     if skipped {
         return Ok(None);
