@@ -76,6 +76,7 @@ fn type_name(obj: &Obj<'_>) -> String {
 // conversions
 
 /// `str` as is, else a lone surrogate's `to_bytes` error.
+#[inline]
 fn str_text<'a>(s: &'a Bound<'_, PyString>) -> Result<&'a str, SdkError> {
     s.to_str().map_err(|_| SdkError::unencodable())
 }

@@ -333,7 +333,7 @@ pub fn error_before(conf: &SdkConfig, call: &SdkCall<'_>, stage: Stage) -> Optio
         return None;
     }
     if let Err(e) = conf.auth_secrets() {
-        return Some(e);
+        return Some(*e);
     }
     if conf.anonymous() {
         return match call.op {
@@ -373,7 +373,7 @@ fn sign_texts(
     call: &SdkCall<'_>,
     texts: Texts,
 ) -> Result<(), SdkError> {
-    let (secret_id, secret_key) = conf.auth_secrets()?;
+    let (secret_id, secret_key) = conf.auth_secrets().map_err(|e| *e)?;
     if conf.anonymous() {
         return Ok(());
     }
@@ -430,7 +430,7 @@ fn sign_texts(
             "the key time would start or end before 1970 (refused by cos-sign)",
         ));
     };
-    let key_bytes = secret_key.ok_or_else(|| type_error("NoneType"))??;
+    let key_bytes = (secret_key.ok_or_else(|| type_error("NoneType"))?).map_err(|e| *e)?;
     let mut path_room = heapless::String::<256>::new();
     let path = match call.key_format {
         Some(p) => Cow::Borrowed(p),

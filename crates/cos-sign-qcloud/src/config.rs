@@ -663,18 +663,21 @@ impl SdkConfig {
     }
 
     /// `CosS3Auth.__init__`'s choice of id and key: the id, and the key's bytes (or the
-    /// `TypeError` that `hmac.new` raises for a key of another type), borrowed.
+    /// `TypeError` that `hmac.new` raises for a key of another type), borrowed. (The errors
+    /// are boxed: the result a call moves stays small.)
     #[allow(clippy::type_complexity)]
-    pub(crate) fn auth_secrets(&self) -> Result<(&str, Option<Result<&[u8], SdkError>>), SdkError> {
+    pub(crate) fn auth_secrets(
+        &self,
+    ) -> Result<(&str, Option<Result<&[u8], Box<SdkError>>>), Box<SdkError>> {
         let key = match &self.secret_key {
             Some(k) if !k.is_empty() => Some(Ok(k.as_bytes())),
-            _ => self.inst_key()?.map(SdkKey::key_bytes),
+            _ => (self.inst_key().map_err(Box::new)?).map(|k| k.key_bytes().map_err(Box::new)),
         };
         if let (Some(id), true) = (&self.secret_id, truthy(&self.secret_id)) {
             return Ok((id, key));
         }
         let id = match &self.cred_inst {
-            CredInst::Unset => return Err(no_cred_inst()),
+            CredInst::Unset => return Err(Box::new(no_cred_inst())),
             CredInst::Absent => python::STR_NONE,
             CredInst::Instance(v) => v.as_ref().map_or(python::STR_NONE, |(id, _)| id),
         };
