@@ -621,8 +621,9 @@ impl SdkConfig {
 
     /// `f` of the `uri(bucket, None, endpoint)` of a bucket given as a `str` (on the CI
     /// endpoint when `ci`) and its hostname, computed once for the last bucket asked: this
-    /// thread's copy when it is of this config's cache and this bucket (no lock), else the
-    /// cache's, under its lock (copied for this thread).
+    /// thread's when it is of this config's cache and this bucket (no lock, no count), else
+    /// the cache's, under its lock (then kept for this thread: counts, never a copy, so a
+    /// config made for one call allocates nothing more).
     pub(crate) fn with_prefix<R>(
         &self,
         bucket: &str,
@@ -636,25 +637,28 @@ impl SdkConfig {
         if let Some(r) = mine {
             return Ok(r);
         }
-        let mut last = self.prefix.lock().unwrap_or_else(PoisonError::into_inner);
-        let p = match last.take().filter(|p| p.is(bucket, ci)) {
-            Some(p) => last.insert(p),
-            None => {
-                let endpoint = if ci { self.endpoint_ci() } else { None };
-                let url = self.uri(Some(Bucket::Name(bucket)), None, endpoint, None)?;
-                // the path that follows the prefix's `/` cannot change the netloc
-                let hostname = python::url_hostname(&url).map(|h| h.map(Cow::into_owned));
-                let bucket = bucket.to_owned();
-                last.insert(Prefix {
-                    bucket,
-                    ci,
-                    url,
-                    hostname,
-                })
+        let p = {
+            let mut last = self.prefix.lock().unwrap_or_else(PoisonError::into_inner);
+            match last.as_ref().filter(|p| p.is(bucket, ci)) {
+                Some(p) => Arc::clone(p),
+                None => {
+                    let endpoint = if ci { self.endpoint_ci() } else { None };
+                    let url = self.uri(Some(Bucket::Name(bucket)), None, endpoint, None)?;
+                    // the path that follows the prefix's `/` cannot change the netloc
+                    let hostname = python::url_hostname(&url).map(|h| h.map(Cow::into_owned));
+                    let bucket = bucket.to_owned();
+                    Arc::clone(last.insert(Arc::new(Prefix {
+                        bucket,
+                        ci,
+                        url,
+                        hostname,
+                    })))
+                }
             }
         };
-        LAST_PREFIX.set(Some((Arc::clone(&self.prefix), p.clone())));
-        Ok(f(p))
+        let r = f(&p);
+        LAST_PREFIX.set(Some((Arc::clone(&self.prefix), p)));
+        Ok(r)
     }
 
     /// The signing keys derived for this config (and its clones).
@@ -727,7 +731,7 @@ fn refuse_newline(
 }
 
 /// `scheme://host/` of a bucket's URLs, and the hostname `urlsplit` finds there.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Prefix {
     bucket: String,
     ci: bool,
@@ -743,12 +747,12 @@ impl Prefix {
 }
 
 /// A config's [`Prefix`] cache (shared by its clones; `set_ip_port` starts a new one).
-type PrefixCache = Arc<Mutex<Option<Prefix>>>;
+type PrefixCache = Arc<Mutex<Option<Arc<Prefix>>>>;
 
 thread_local! {
     /// The prefix this thread used last and the cache it came from (kept alive by this, so
     /// that no other cache can take its address): used again without the cache's lock.
-    static LAST_PREFIX: RefCell<Option<(PrefixCache, Prefix)>> = const { RefCell::new(None) };
+    static LAST_PREFIX: RefCell<Option<(PrefixCache, Arc<Prefix>)>> = const { RefCell::new(None) };
 }
 
 /// A `Bucket` argument of the SDK's calls.
