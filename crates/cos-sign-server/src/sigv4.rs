@@ -16,9 +16,10 @@
 //! - the scope: its date is the request date's, service `s3`, `aws4_request`; its region
 //!   is any the client signed with (not compared with the bucket's, unlike S3): the key is
 //!   derived with the region the scope names, so a scope changed after signing still fails
-//!   as `SignatureDoesNotMatch`. COS serves clients that sign with `us-east-1` whatever the
-//!   bucket's region: rclone's `TencentCOS` provider has no region setting and signs with
-//!   `us-east-1`, and Tencent documents rclone with that configuration;
+//!   as `SignatureDoesNotMatch`. Clients that sign with `us-east-1` whatever the bucket's
+//!   region are meant to work with COS: rclone's `TencentCOS` provider has no region setting
+//!   and signs with `us-east-1`, and rclone's guides for COS configure it that way (endpoint,
+//!   no region);
 //! - `host` signed, and every `x-amz-*` header sent, as S3 requires, and every `x-cos-*`
 //!   header (their COS counterparts) (`AccessDenied`, "There were headers present in the
 //!   request which were not signed"); other standard headers (`Content-Type`, `Range`,

@@ -1,4 +1,4 @@
-"""rclone against the local server, configured as Tencent documents it for COS: the S3 backend
+"""rclone against the local server, configured as rclone's guides for COS do: the S3 backend
 with `provider = TencentCOS` and the regional endpoint, and no region (rclone's TencentCOS
 provider has no region setting: it signs SigV4 with `us-east-1`, whatever the bucket's region).
 
