@@ -42,7 +42,9 @@ class Rclone:
         if token:
             lines.append(f"session_token = {token}")
         self.conf.write_text("\n".join(lines) + "\n")
-        self.env = {k: v for k, v in os.environ.items() if k not in ("AWS_CA_BUNDLE",)}
+        # rclone 1.60 refuses to start when AWS_CA_BUNDLE is set ("LoadCustomCABundleError":
+        # its HTTP transport takes no custom bundle); the server is plain HTTP anyway.
+        self.env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
         self.env.update(HTTP_PROXY=server.url, http_proxy=server.url, NO_PROXY="", no_proxy="")
 
     def run(self, *args, check=True):
