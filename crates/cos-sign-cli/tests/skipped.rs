@@ -1,15 +1,19 @@
 //! The exit status of `put -r` and `sync` (uploading) when entries of the folder are
-//! skipped: a pipe, an unreadable file (where permissions apply: not for root). Everything
-//! else is uploaded, each skip is a warning on stderr, and the command ends with exit 3, apart
-//! from a failure (1) and bad usage (2), as `aws s3 cp --recursive` and `aws s3 sync` end
-//! with a status of their own (2) when files were skipped. A failure wins over a skip;
-//! `sync --delete` keeps the objects where the folder has an entry it skipped.
+//! skipped: a pipe, an unreadable file. Everything else is uploaded, each skip is a warning on
+//! stderr, and the command ends with exit 3, apart from a failure (1) and bad usage (2), as
+//! `aws s3 cp --recursive` and `aws s3 sync` end with a status of their own (2) when files
+//! were skipped. A failure wins over a skip; `sync --delete` keeps the objects where the
+//! folder has an entry it skipped.
+//!
+//! Root passes file permissions, so where the tests run as root (CI does) the commands run as
+//! uid and gid 65534 (`nobody`), to whom a mode-000 file is as unreadable as to any user.
 
 mod cli_common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::Command;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use cli_common::*;
 
@@ -19,37 +23,83 @@ fn mkfifo(path: &Path) {
     assert!(made.success(), "mkfifo {}", path.display());
 }
 
-/// Makes `path` a file no one may read (mode 000); whether that keeps this process from
-/// opening it (not for root, who passes permissions).
-fn unreadable(path: &Path) -> bool {
-    std::fs::write(path, "secret").unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap();
-    std::fs::File::open(path).is_err()
+/// The unprivileged user and group the commands run as when this process passes permissions.
+const NOBODY: u32 = 65534;
+
+/// Who runs the commands: this process, or (when it passes file permissions) `nobody`, with a
+/// copy of the binary in the test's folder, which it can reach.
+enum Runner {
+    Me,
+    Nobody(PathBuf),
 }
 
-/// A folder `up` holding two readable files, a pipe, and (unless this runs as root) an
-/// unreadable file: the names a skip warning must show.
-fn folder_with_skips(dir: &Path) -> (std::path::PathBuf, Vec<&'static str>) {
+impl Runner {
+    /// `Nobody` when this process can open `locked` (a mode-000 file), after opening the
+    /// test's folder `dir` to it; else `Me`.
+    fn for_locked(dir: &Path, locked: &Path) -> Runner {
+        if std::fs::File::open(locked).is_err() {
+            return Runner::Me;
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let bin = dir.join("cos-sign");
+        std::fs::copy(BIN, &bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cat = Command::new("cat")
+            .arg(locked)
+            .uid(NOBODY)
+            .gid(NOBODY)
+            .output()
+            .unwrap();
+        assert!(!cat.status.success(), "nobody reads a mode-000 file");
+        let runner = Runner::Nobody(bin);
+        assert_exit(&runner.run(&["--version"], &[]), 0);
+        runner
+    }
+
+    /// Runs `cos-sign args` with the permanent credentials through the server at `url`.
+    fn through(&self, args: &[&str], url: &str) -> Output {
+        self.run(&through(args, url), PERM)
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = match self {
+            Runner::Me => cmd(args, env),
+            Runner::Nobody(bin) => cmd_of(bin, args, env),
+        };
+        if let Runner::Nobody(_) = self {
+            c.uid(NOBODY).gid(NOBODY);
+        }
+        let out = c.output().expect("cos-sign runs");
+        record(&args.join(" "), &out);
+        out
+    }
+}
+
+/// A folder `up` holding two readable files, a pipe, and a file no one may read (mode 000):
+/// the folder, the names a skip warning must show, and who runs the commands.
+fn folder_with_skips(dir: &Path) -> (PathBuf, [&'static str; 2], Runner) {
     let up = dir.join("up");
     std::fs::create_dir_all(up.join("sub")).unwrap();
     std::fs::write(up.join("a.txt"), "a").unwrap();
     std::fs::write(up.join("sub").join("b.txt"), "b").unwrap();
     mkfifo(&up.join("sub").join("pipe"));
-    let mut skipped = vec!["pipe: skipped: not a file"];
-    if unreadable(&up.join("locked.txt")) {
-        skipped.push("locked.txt: skipped: cannot be read");
-    } else {
-        std::fs::remove_file(up.join("locked.txt")).unwrap();
-    }
-    (up, skipped)
+    let locked = up.join("locked.txt");
+    std::fs::write(&locked, "secret").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let runner = Runner::for_locked(dir, &locked);
+    let skipped = [
+        "pipe: skipped: not a file",
+        "locked.txt: skipped: cannot be read",
+    ];
+    (up, skipped, runner)
 }
 
 #[test]
 fn put_r_exits_3_when_entries_were_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::with_key();
-    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
-    let (up, skips) = folder_with_skips(dir.path());
+    let (up, skips, runner) = folder_with_skips(dir.path());
+    let local = |args: &[&str]| runner.through(args, &server.url);
     let put = |dst: &str| local(&["put", up.to_str().unwrap(), dst, "-r"]);
 
     let o = put(&format!("cos://{BUCKET}/up/"));
@@ -85,10 +135,7 @@ fn put_r_exits_3_when_entries_were_skipped() {
         "1000",
     ]);
     let dst = format!("cos://{BUCKET}/up/");
-    let o = run(
-        &through(&["put", up.to_str().unwrap(), &dst, "-r"], &small.url),
-        PERM,
-    );
+    let o = runner.through(&["put", up.to_str().unwrap(), &dst, "-r"], &small.url);
     assert_exit(&o, 1);
     assert_has(
         &stderr(&o),
@@ -103,8 +150,8 @@ fn put_r_exits_3_when_entries_were_skipped() {
 fn sync_up_exits_3_when_entries_were_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::with_key();
-    let local = |args: &[&str]| run(&through(args, &server.url), PERM);
-    let (up, skips) = folder_with_skips(dir.path());
+    let (up, skips, runner) = folder_with_skips(dir.path());
+    let local = |args: &[&str]| runner.through(args, &server.url);
     let dst = format!("cos://{BUCKET}/s/");
     let sync = |extra: &[&str]| {
         let mut a = vec!["sync", up.to_str().unwrap(), dst.as_str()];

@@ -31,7 +31,12 @@ pub fn home() -> &'static Path {
 
 /// `cos-sign` with a clean environment: no credentials unless given, an empty HOME.
 pub fn cmd(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(BIN);
+    cmd_of(Path::new(BIN), args, env)
+}
+
+/// As [`cmd`], with the binary at `bin` (a copy of [`BIN`]).
+pub fn cmd_of(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(bin);
     c.args(args)
         .env_clear()
         .env("HOME", home())
