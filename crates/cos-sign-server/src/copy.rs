@@ -15,6 +15,7 @@ use super::multipart::{
     check_part_size, no_such_upload, part_number_of, part_write_error, upload_of, write_error,
 };
 use super::object_ops::{ByteRange, Condition, evaluate, precondition_failed, stored_headers};
+use super::overwrite;
 use super::request::{VerifiedRequest, bucket_from_host, check_key, digits, valid_bucket};
 use super::response::{Body, Ctx};
 use super::store::{Content, ContentBody, Meta};
@@ -22,10 +23,13 @@ use super::tagging::{STORED_NAME, Tags};
 use super::xml::{XmlOut, iso8601};
 
 /// The bucket and key of an `x-cos-copy-source` value:
-/// `<bucket>.cos.<region>.myqcloud.com/<percent-encoded key>`, as the SDKs write it. A
+/// `<bucket>.cos.<region>.myqcloud.com/<percent-encoded key>`, as the COS SDKs write it, or
+/// S3's `[/]<bucket>/<percent-encoded key>` (OpenDAL's COS service sends `/<bucket>/<key>`). A
 /// version (`?versionId=`) is not supported.
 pub(crate) fn parse_source(value: &str) -> Result<(String, String), CosError> {
-    let bad = || invalid_argument("x-cos-copy-source is not <bucket>.<endpoint>/<key>.");
+    let bad = || {
+        invalid_argument("x-cos-copy-source is not <bucket>.<endpoint>/<key> or /<bucket>/<key>.")
+    };
     let value = value.trim();
     let value = value
         .strip_prefix("http://")
@@ -35,8 +39,20 @@ pub(crate) fn parse_source(value: &str) -> Result<(String, String), CosError> {
     if path.contains('?') {
         return Err(super::error::not_implemented("copy of an object version"));
     }
-    let bucket = bucket_from_host(host)
-        .map(str::to_ascii_lowercase)
+    let (host, path) = match host {
+        // `/<bucket>/<key>`
+        "" => path.split_once('/').ok_or_else(bad)?,
+        _ => (host, path),
+    };
+    let named = match host.contains('.') {
+        true => bucket_from_host(host).map(str::to_owned),
+        false => percent_decode_str(host)
+            .decode_utf8()
+            .ok()
+            .map(|b| b.into_owned()),
+    };
+    let bucket = named
+        .map(|b| b.to_ascii_lowercase())
         .filter(|b| valid_bucket(b))
         .ok_or_else(bad)?;
     let key = percent_decode_str(path)
@@ -193,6 +209,8 @@ pub(crate) async fn copy(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata.",
         ));
     }
+    let forbid = overwrite::forbidden(vreq)?;
+    overwrite::check_absent(state, &vreq.bucket, &vreq.key, forbid).await?;
     let (meta, content) = open_source(state, vreq, &src_bucket, &src_key).await?;
     // The source's tags would be copied (the default directive), but reading them is GET
     // Object tagging's permission and writing them PUT Object tagging's, which no ACL grants
@@ -236,10 +254,7 @@ pub(crate) async fn copy(
     }
     let now = state.now();
     let crc = upload.crc64();
-    let etag = upload
-        .commit(&state.store, now)
-        .await
-        .map_err(CosError::storage)?;
+    let etag = overwrite::commit(upload, state, now, forbid).await?;
     let mut x = XmlOut::new("CopyObjectResult");
     x.field("ETag", &format!("\"{etag}\""))
         .field("LastModified", &iso8601(now));
@@ -305,6 +320,25 @@ mod tests {
         assert!(parse_source("examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com/").is_err());
         assert!(parse_source("no-slash").is_err());
         assert!(parse_source("127.0.0.1/key").is_err());
+        // S3's form, with and without the leading slash.
+        let want = ("examplebucket-1250000000".to_owned(), "a/b c".to_owned());
+        assert_eq!(
+            parse_source("/examplebucket-1250000000/a/b%20c").unwrap(),
+            want
+        );
+        assert_eq!(
+            parse_source("examplebucket-1250000000/a/b%20c").unwrap(),
+            want
+        );
+        for bad in [
+            "/examplebucket-1250000000/",
+            "/examplebucket-1250000000",
+            "//k",
+            "/no_such:bucket/k",
+            "/Bad Bucket/k",
+        ] {
+            assert!(parse_source(bad).is_err(), "{bad}");
+        }
         let e = parse_source("b-1.cos.ap-beijing.myqcloud.com/k?versionId=1").unwrap_err();
         assert_eq!(e.code, "NotImplemented");
     }

@@ -96,6 +96,7 @@ pub mod limits;
 mod list_v2;
 mod multipart;
 mod object_ops;
+mod overwrite;
 mod parts;
 mod post_object;
 pub mod request;

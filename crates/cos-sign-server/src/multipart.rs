@@ -14,6 +14,7 @@ use super::crc64;
 use super::encryption;
 use super::error::CosError;
 use super::object_ops::stored_headers;
+use super::overwrite;
 use super::parts::{UploadInfo, multipart_etag};
 use super::request::{VerifiedRequest, digits};
 use super::response::{Body, Ctx, Refused, drain, etag_response, no_content};
@@ -80,6 +81,7 @@ pub(crate) async fn initiate(
 ) -> Result<Response<Body>, CosError> {
     let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
     let headers = stored_headers(vreq)?;
+    overwrite::check_absent(state, bucket, key, overwrite::forbidden(vreq)?).await?;
     let encrypted = encryption::is_encrypted(&headers);
     let id = state
         .parts
@@ -261,6 +263,8 @@ async fn join_parts(
     body: &[u8],
 ) -> Result<Response<Body>, CosError> {
     let (bucket, key) = (vreq.bucket.as_str(), vreq.key.as_str());
+    let forbid = overwrite::forbidden(vreq)?;
+    overwrite::check_absent(state, bucket, key, forbid).await?;
     let wanted = complete_list(body)?;
     if wanted.windows(2).any(|w| w[0].0 >= w[1].0) {
         return Err(CosError::new(
@@ -323,10 +327,7 @@ async fn join_parts(
             .map_err(write_error)?;
     }
     let crc = upload.crc64();
-    upload
-        .commit(&state.store, state.now())
-        .await
-        .map_err(CosError::storage)?;
+    overwrite::commit(upload, state, state.now(), forbid).await?;
     state
         .parts
         .remove(bucket, id)

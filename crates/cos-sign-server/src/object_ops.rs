@@ -1,4 +1,4 @@
-//! Object metadata, PUT and DELETE Object, GET/HEAD with conditions, `Range` and `response-*` overrides.
+//! Object metadata, PUT (with `x-cos-forbid-overwrite`) and DELETE Object, GET/HEAD with conditions, `Range` and `response-*` overrides.
 
 use std::time::SystemTime;
 
@@ -14,6 +14,7 @@ use super::acl::{self, Acl};
 use super::crc64;
 use super::encryption::{self, SSE_HEADER};
 use super::error::CosError;
+use super::overwrite;
 use super::request::{VerifiedRequest, digits};
 use super::response::{Body, Ctx, Refused, discard_expecting, empty, etag_response, no_content};
 use super::store::{ContentBody, Meta, WriteError};
@@ -463,8 +464,14 @@ pub(crate) async fn put(
     {
         return Err(refuse(entity_too_large(max)));
     }
-    let headers = match stored_headers(vreq) {
-        Ok(h) => h,
+    let checked = match (stored_headers(vreq), overwrite::forbidden(vreq)) {
+        (Ok(h), Ok(forbid)) => overwrite::check_absent(state, &vreq.bucket, &vreq.key, forbid)
+            .await
+            .map(|()| (h, forbid)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let (headers, forbid) = match checked {
+        Ok(c) => c,
         Err(error) => {
             let close =
                 discard_expecting(state, vreq.header("expect").map(str::as_bytes), body).await;
@@ -518,10 +525,7 @@ pub(crate) async fn put(
         return Err(CosError::bad_digest().into());
     }
     let crc = upload.crc64();
-    let etag = upload
-        .commit(&state.store, state.now())
-        .await
-        .map_err(|e| CosError::internal(format!("cannot store the object: {e}")))?;
+    let etag = overwrite::commit(upload, state, state.now(), forbid).await?;
     let resp = encryption::echo(etag_response(ctx, &etag), encrypted);
     Ok(crc64::echo(resp, crc))
 }

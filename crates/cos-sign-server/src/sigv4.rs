@@ -653,9 +653,8 @@ pub(crate) fn cos_headers(headers: &[(String, String)]) -> Result<Vec<(String, S
             Some(rest) => format!("x-cos-{rest}"),
             None => n.clone(),
         };
-        let value = if name == "x-cos-copy-source" {
-            copy_source(v)
-        } else if (name == "x-cos-metadata-directive" || name == "x-cos-tagging-directive")
+        // `x-amz-copy-source` keeps S3's `[/]bucket/key`, which PUT Object - Copy reads too.
+        let value = if (name == "x-cos-metadata-directive" || name == "x-cos-tagging-directive")
             && v.trim().eq_ignore_ascii_case("replace")
         {
             // S3 says REPLACE where COS says Replaced.
@@ -684,39 +683,4 @@ pub(crate) fn cos_headers(headers: &[(String, String)]) -> Result<Vec<(String, S
         out.push((name, value));
     }
     Ok(out)
-}
-
-/// S3's `x-amz-copy-source` (`[/]bucket/key`, key URL-encoded) as COS's
-/// `x-cos-copy-source` (`bucket.cos.<region>.myqcloud.com/key`); a value already in the COS
-/// form is kept.
-fn copy_source(v: &str) -> String {
-    let t = v.trim();
-    let t = t.strip_prefix('/').unwrap_or(t);
-    match t.split_once('/') {
-        Some((bucket, key)) if !bucket.contains('.') => {
-            let bucket = percent_encoding::percent_decode_str(bucket)
-                .decode_utf8_lossy()
-                .into_owned();
-            format!("{bucket}.cos.s3-copy.myqcloud.com/{key}")
-        }
-        _ => v.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_source_forms() {
-        assert_eq!(
-            copy_source("b-1/a%20b"),
-            "b-1.cos.s3-copy.myqcloud.com/a%20b"
-        );
-        assert_eq!(copy_source("/b-1/k"), "b-1.cos.s3-copy.myqcloud.com/k");
-        assert_eq!(
-            copy_source("b-1.cos.ap-guangzhou.myqcloud.com/k"),
-            "b-1.cos.ap-guangzhou.myqcloud.com/k"
-        );
-    }
 }
