@@ -39,7 +39,10 @@ rm -rf target/wheels-test
 .venv/bin/pip install --quiet --force-reinstall --no-deps target/wheels-test/cos_sign-*.whl
 .venv/bin/python -m pytest -q tests/py/binding
 
-step "pytest: the official SDK, coscmd, boto3, the AWS CLI and rclone against the local server"
+step "OpenDAL's COS service, the client of tests/py/server/test_opendal.py (tests/opendal, its own lock file)"
+(cd tests/opendal && cargo fmt --check && cargo build --release --locked)
+
+step "pytest: the official SDK, coscmd, boto3, the AWS CLI, rclone and OpenDAL against the local server"
 command -v rclone >/dev/null 2>&1 || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone >/dev/null
 }
