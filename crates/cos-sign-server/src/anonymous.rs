@@ -8,7 +8,8 @@
 //!   anyway); elsewhere 403. `Range` and the `If-*` conditions apply; a `response-*` param is
 //!   refused ("a request with response-* params must be signed", GET Object,
 //!   <https://cloud.tencent.com/document/product/436/7753>).
-//! - GET Bucket (List Objects, v1 and v2), HEAD Bucket and List Multipart Uploads: when the
+//! - GET Bucket (List Objects, v1 and v2), GET Bucket Object versions, HEAD Bucket and List
+//!   Multipart Uploads: when the
 //!   bucket grants AllUsers `READ` (the ACL overview's bucket table: READ, "列出对象",
 //!   allows "GetBucket，HeadBucket，GetBucketObjectVersions，ListMultipartUploads").
 //! - The writes a bucket's `WRITE` allows, when the bucket grants it to AllUsers
@@ -88,18 +89,21 @@ pub(crate) async fn dispatch(
     let close = discard(state, headers, body).await;
     let result = match op {
         Op::GetObject if !overrides => get(state, ctx, vreq).await,
-        Op::ListObjects | Op::ListObjectsV2 | Op::HeadBucket | Op::ListUploads => {
-            match acl::bucket_acl(state, &vreq.bucket).await {
-                Ok(b) if b.all_users_may(Permission::Read) => match op {
-                    Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
-                    Op::ListObjectsV2 => super::list_v2::list_objects_v2(state, ctx, vreq).await,
-                    Op::HeadBucket => super::buckets::head(state, ctx, vreq).await,
-                    _ => multipart::list_uploads(state, ctx, vreq).await,
-                },
-                Ok(_) => Err(denied()),
-                Err(e) => Err(e),
-            }
-        }
+        Op::ListObjects
+        | Op::ListObjectsV2
+        | Op::ListVersions
+        | Op::HeadBucket
+        | Op::ListUploads => match acl::bucket_acl(state, &vreq.bucket).await {
+            Ok(b) if b.all_users_may(Permission::Read) => match op {
+                Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
+                Op::ListObjectsV2 => super::list_v2::list_objects_v2(state, ctx, vreq).await,
+                Op::HeadBucket => super::buckets::head(state, ctx, vreq).await,
+                Op::ListVersions => super::versions::list(state, ctx, vreq).await,
+                _ => multipart::list_uploads(state, ctx, vreq).await,
+            },
+            Ok(_) => Err(denied()),
+            Err(e) => Err(e),
+        },
         Op::DeleteObject => match bucket_writable(state, vreq).await {
             Ok(()) => object_ops::delete(state, ctx, vreq).await,
             Err(e) => Err(e),

@@ -24,8 +24,8 @@ use super::xml::{XmlOut, iso8601};
 
 /// The bucket and key of an `x-cos-copy-source` value:
 /// `<bucket>.cos.<region>.myqcloud.com/<percent-encoded key>`, as the COS SDKs write it, or
-/// S3's `[/]<bucket>/<percent-encoded key>` (OpenDAL's COS service sends `/<bucket>/<key>`). A
-/// version (`?versionId=`) is not supported.
+/// S3's `[/]<bucket>/<percent-encoded key>` (OpenDAL's COS service sends `/<bucket>/<key>`),
+/// maybe with `?versionId=null`.
 pub(crate) fn parse_source(value: &str) -> Result<(String, String), CosError> {
     let bad = || {
         invalid_argument("x-cos-copy-source is not <bucket>.<endpoint>/<key> or /<bucket>/<key>.")
@@ -36,9 +36,12 @@ pub(crate) fn parse_source(value: &str) -> Result<(String, String), CosError> {
         .or_else(|| value.strip_prefix("https://"))
         .unwrap_or(value);
     let (host, path) = value.split_once('/').ok_or_else(bad)?;
-    if path.contains('?') {
-        return Err(super::error::not_implemented("copy of an object version"));
-    }
+    // `?versionId=null` names the object itself (see `versions`); no other version exists.
+    let path = match path.split_once('?') {
+        None => path,
+        Some((path, "versionId=null")) => path,
+        Some(_) => return Err(super::versions::invalid_version()),
+    };
     let (host, path) = match host {
         // `/<bucket>/<key>`
         "" => path.split_once('/').ok_or_else(bad)?,
@@ -340,7 +343,11 @@ mod tests {
             assert!(parse_source(bad).is_err(), "{bad}");
         }
         let e = parse_source("b-1.cos.ap-beijing.myqcloud.com/k?versionId=1").unwrap_err();
-        assert_eq!(e.code, "NotImplemented");
+        assert_eq!(e.code, "InvalidArgument");
+        assert_eq!(
+            parse_source("/b-1/k?versionId=null").unwrap(),
+            ("b-1".to_owned(), "k".to_owned())
+        );
     }
 
     #[test]

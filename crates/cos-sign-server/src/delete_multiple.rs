@@ -1,4 +1,6 @@
 //! DELETE Multiple Objects: `POST /?delete` with an XML list of keys and its `Content-MD5`.
+//! An `<Object>`'s `<VersionId>` may be `null`, the only version of an object here (see
+//! `versions`), echoed in its `<Deleted>`; another id is that key's 400 `InvalidArgument`.
 
 use super::aws_chunked::ReqBody;
 use hyper::{Response, StatusCode};
@@ -10,13 +12,21 @@ use super::error::CosError;
 use super::multipart::MAX_XML_BODY;
 use super::request::{VerifiedRequest, check_key};
 use super::response::{Body, Ctx, Refused};
+use super::versions;
 use super::xml::{XmlOut, malformed, parse};
 
 /// Most keys one request may delete.
 pub(crate) const MAX_OBJECTS: usize = 1000;
 
-/// The keys and the quiet flag of a `<Delete>` body.
-pub(crate) fn delete_list(body: &[u8]) -> Result<(bool, Vec<String>), CosError> {
+/// One `<Object>` of a `<Delete>` body: its key and version id.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Named {
+    pub key: String,
+    pub version: Option<String>,
+}
+
+/// The objects and the quiet flag of a `<Delete>` body.
+pub(crate) fn delete_list(body: &[u8]) -> Result<(bool, Vec<Named>), CosError> {
     let root = parse(body)?;
     if root.name != "Delete" {
         return Err(malformed());
@@ -29,7 +39,14 @@ pub(crate) fn delete_list(body: &[u8]) -> Result<(bool, Vec<String>), CosError> 
     };
     let keys = root
         .all("Object")
-        .map(|o| o.child("Key").map(|k| k.text.clone()).ok_or_else(malformed))
+        .map(|o| {
+            let key = o
+                .child("Key")
+                .map(|k| k.text.clone())
+                .ok_or_else(malformed)?;
+            let version = o.child("VersionId").map(|v| v.text.clone());
+            Ok(Named { key, version })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if keys.is_empty() || keys.len() > MAX_OBJECTS {
         return Err(malformed());
@@ -47,9 +64,12 @@ pub(crate) async fn delete(
     let body = read_checked_body(state, vreq, body, MAX_XML_BODY, true).await?;
     let (quiet, keys) = delete_list(&body)?;
     let mut x = XmlOut::new("DeleteResult");
-    for key in &keys {
+    for Named { key, version } in &keys {
         let result = match check_key(key) {
             Err(e) => Err(e),
+            Ok(()) if version.as_deref().is_some_and(|v| v != versions::NULL) => {
+                Err(versions::invalid_version())
+            }
             Ok(()) if key.is_empty() => Err(CosError::new(
                 StatusCode::BAD_REQUEST,
                 "InvalidArgument",
@@ -64,12 +84,18 @@ pub(crate) async fn delete(
         match result {
             Ok(()) if quiet => {}
             Ok(()) => {
-                x.open("Deleted").field("Key", key).close("Deleted");
+                x.open("Deleted").field("Key", key);
+                if let Some(v) = version {
+                    x.field("VersionId", v);
+                }
+                x.close("Deleted");
             }
             Err(e) => {
-                x.open("Error")
-                    .field("Key", key)
-                    .field("Code", e.code)
+                x.open("Error").field("Key", key);
+                if let Some(v) = version {
+                    x.field("VersionId", v);
+                }
+                x.field("Code", e.code)
                     .field("Message", &e.message)
                     .close("Error");
             }
@@ -89,7 +115,16 @@ mod tests {
         )
         .unwrap();
         assert!(quiet);
-        assert_eq!(keys, ["a", "b&c"]);
+        let named = |key: &str, version: Option<&str>| Named {
+            key: key.to_owned(),
+            version: version.map(str::to_owned),
+        };
+        assert_eq!(keys, [named("a", None), named("b&c", None)]);
+        let (_, keys) = delete_list(
+            b"<Delete><Object><Key>a</Key><VersionId>null</VersionId></Object></Delete>",
+        )
+        .unwrap();
+        assert_eq!(keys, [named("a", Some("null"))]);
         let (quiet, _) = delete_list(b"<Delete><Object><Key>a</Key></Object></Delete>").unwrap();
         assert!(!quiet);
         assert!(delete_list(b"<Delete></Delete>").is_err());

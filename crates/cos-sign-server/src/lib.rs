@@ -107,6 +107,7 @@ mod sigv4_canonical;
 mod sigv4_key;
 mod store;
 mod tagging;
+mod versions;
 mod xml;
 
 pub use limits::Limits;

@@ -17,7 +17,7 @@ use super::request::VerifiedRequest;
 use super::response::{Body, Ctx, Refused, closing_if, discard};
 use super::{
     acl, append, bucket, bucket_tagging, buckets, copy, cors_ops, delete_multiple, list_v2,
-    multipart, object_ops, tagging,
+    multipart, object_ops, tagging, versions,
 };
 
 /// The operations of this server.
@@ -26,6 +26,9 @@ pub(crate) enum Op {
     HeadBucket,
     BucketLocation,
     GetBucketVersioning,
+    ListVersions,
+    /// A `versionId` other than `null` (every object is its version `null`).
+    InvalidVersion,
     ListObjects,
     ListObjectsV2,
     PutBucket,
@@ -60,7 +63,7 @@ pub(crate) enum Op {
 }
 
 /// Sub-resources (query params) of COS operations this server does not implement.
-pub(crate) const UNSUPPORTED: [&str; 34] = [
+pub(crate) const UNSUPPORTED: [&str; 32] = [
     "accelerate",
     "analytics",
     "domain",
@@ -88,9 +91,7 @@ pub(crate) const UNSUPPORTED: [&str; 34] = [
     "style",
     "symlink",
     "torrent",
-    "versionId",
     "versioning",
-    "versions",
     "vod",
     "website",
     "ci-process",
@@ -111,6 +112,13 @@ pub(crate) fn route(
     }
     if let Some(sub) = UNSUPPORTED.iter().find(|s| has(s)) {
         return Op::NotImplemented(sub);
+    }
+    // Versioning was never enabled: `versionId=null` names the object, no other id is one.
+    if params
+        .iter()
+        .any(|(k, v)| k == "versionId" && v != versions::NULL)
+    {
+        return Op::InvalidVersion;
     }
     match (object, method.as_str()) {
         // APPEND Object is a POST to an object; `append` with anything else is not.
@@ -133,6 +141,8 @@ pub(crate) fn route(
         (true, "PUT") if has("tagging") => Op::PutTagging,
         (true, "DELETE") if has("tagging") => Op::DeleteTagging,
         (true, _) if has("tagging") => Op::NotImplemented("tagging"),
+        (false, "GET") if has("versions") => Op::ListVersions,
+        (_, _) if has("versions") => Op::NotImplemented("versions"),
         (false, "HEAD") => Op::HeadBucket,
         (false, "GET") if has("uploads") => Op::ListUploads,
         (false, "GET") if has("location") => Op::BucketLocation,
@@ -235,6 +245,8 @@ async fn run(
         Op::HeadBucket => buckets::head(state, ctx, vreq).await,
         Op::BucketLocation => bucket::location(ctx, vreq),
         Op::GetBucketVersioning => Ok(bucket::versioning(ctx)),
+        Op::ListVersions => versions::list(state, ctx, vreq).await,
+        Op::InvalidVersion => Err(versions::invalid_version()),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
         Op::ListObjectsV2 => list_v2::list_objects_v2(state, ctx, vreq).await,
         Op::PutBucket => buckets::create(state, ctx, vreq).await,
@@ -377,9 +389,36 @@ mod tests {
             r(Method::POST, false, &["tagging"], false),
             Op::NotImplemented("bucket tagging")
         );
+        // Every object is its version `null`.
         assert_eq!(
             r(Method::GET, true, &["tagging", "versionId"], false),
-            Op::NotImplemented("versionId")
+            Op::InvalidVersion
+        );
+        let null = |names: &[&str]| {
+            let mut v = p(names);
+            v.push(("versionId".to_owned(), "null".to_owned()));
+            v
+        };
+        assert_eq!(route(&Method::GET, true, &null(&[]), false), Op::GetObject);
+        assert_eq!(
+            route(&Method::DELETE, true, &null(&[]), false),
+            Op::DeleteObject
+        );
+        assert_eq!(
+            route(&Method::GET, true, &null(&["tagging"]), false),
+            Op::GetTagging
+        );
+        assert_eq!(
+            r(Method::GET, false, &["versions"], false),
+            Op::ListVersions
+        );
+        assert_eq!(
+            r(Method::GET, false, &["versions", "prefix"], false),
+            Op::ListVersions
+        );
+        assert_eq!(
+            r(Method::DELETE, false, &["versions"], false),
+            Op::NotImplemented("versions")
         );
         assert_eq!(r(Method::PUT, false, &["cors"], false), Op::PutCors);
         assert_eq!(r(Method::GET, false, &["cors"], false), Op::GetCors);

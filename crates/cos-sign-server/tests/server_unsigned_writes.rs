@@ -486,9 +486,9 @@ async fn unsigned_abort_list_parts_and_unsigned_forms_stay_refused() {
 }
 
 /// The bucket reads the ACL overview lists under a bucket's READ besides GetBucket
-/// ("GetBucket，HeadBucket，GetBucketObjectVersions，ListMultipartUploads"): HEAD Bucket and
-/// List Multipart Uploads, served unsigned where the bucket grants AllUsers READ, refused in
-/// a private bucket.
+/// ("GetBucket，HeadBucket，GetBucketObjectVersions，ListMultipartUploads"): HEAD Bucket, GET
+/// Bucket Object versions and List Multipart Uploads, served unsigned where the bucket grants
+/// AllUsers READ, refused in a private bucket.
 #[tokio::test]
 async fn unsigned_head_bucket_and_upload_listing_follow_the_buckets_read() {
     let handle = start_memory().await;
@@ -508,7 +508,11 @@ async fn unsigned_head_bucket_and_upload_listing_follow_the_buckets_read() {
         set_bucket_acl(&c, acl).await;
         let head = unsigned(&c, "HEAD", "", "", &[], vec![]).await;
         let list = unsigned(&c, "GET", "", "uploads", &[], vec![]).await;
+        let versions = unsigned(&c, "GET", "", "versions", &[], vec![]).await;
         if open {
+            assert_eq!(versions.status(), 200, "GET Bucket Object versions, {acl}");
+            let text = versions.text().await.unwrap();
+            assert!(text.contains("<ListVersionsResult>"), "{text}");
             assert_eq!(head.status(), 200, "HEAD Bucket, {acl}");
             assert_eq!(list.status(), 200, "List Multipart Uploads, {acl}");
             let text = list.text().await.unwrap();
@@ -520,6 +524,7 @@ async fn unsigned_head_bucket_and_upload_listing_follow_the_buckets_read() {
         } else {
             assert_eq!(head.status(), 403, "HEAD Bucket, {acl}");
             assert_denied(list, &format!("List Multipart Uploads, {acl}")).await;
+            assert_denied(versions, &format!("GET Bucket Object versions, {acl}")).await;
         }
     }
     handle.shutdown().await;

@@ -229,6 +229,37 @@ def test_wrong_secret_or_token_is_refused_and_stores_nothing(any_server):
     assert t.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"temp"
 
 
+def test_object_versions_of_a_bucket_without_versioning(any_server):
+    """ListObjectVersions pages (every object is its one version, `null`), and the resource
+    API's way to empty a bucket of every version."""
+    c = s3(any_server)
+    p = prefix()
+    keys = sorted(p + k for k in ["a", "b/c", "d e", "f+中"])
+    for k in keys:
+        c.put_object(Bucket=BUCKET, Key=k, Body=b"x")
+    pages = c.get_paginator("list_object_versions").paginate(
+        Bucket=BUCKET, Prefix=p, PaginationConfig={"PageSize": 3}
+    )
+    versions = [v for page in pages for v in page.get("Versions", [])]
+    assert [v["Key"] for v in versions] == keys
+    assert all(v["VersionId"] == "null" and v["IsLatest"] and v["Size"] == 1 for v in versions)
+    assert c.head_object(Bucket=BUCKET, Key=keys[0], VersionId="null")["ContentLength"] == 1
+    with pytest.raises(ClientError) as e:
+        c.get_object(Bucket=BUCKET, Key=keys[0], VersionId="3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")
+    assert code_of(e) == "InvalidArgument"
+    resource = boto3.resource(
+        "s3",
+        endpoint_url=ENDPOINT,
+        region_name=REGION,
+        aws_access_key_id=PERM_ID,
+        aws_secret_access_key=PERM_KEY,
+        config=Config(s3={"addressing_style": "virtual"}, proxies={"http": any_server.url}, retries={"max_attempts": 1}),
+    )
+    deleted = resource.Bucket(BUCKET).object_versions.filter(Prefix=p).delete()
+    assert sorted(d["Key"] for r in deleted for d in r["Deleted"]) == keys
+    assert c.list_objects_v2(Bucket=BUCKET, Prefix=p)["KeyCount"] == 0
+
+
 def test_list_buckets_and_path_style(server):
     c = s3(server)
     c.put_object(Bucket=BUCKET, Key=prefix() + "known", Body=b"x")

@@ -154,3 +154,26 @@ def test_signed_in_the_future_is_too_skewed(server, client):
     with mock.patch.object(cos_auth.time, "time", lambda: real() + 3600):
         e = service_error(lambda: client.put_object(Bucket=BUCKET, Body=b"x", Key="early"))
     assert (e.get_status_code(), e.get_error_code()) == (403, "RequestTimeTooSkewed")
+
+
+def test_object_versions_of_a_bucket_without_versioning(client):
+    """The SDK's version listing and a delete of version `null`, as COS answers for a bucket
+    that never had versioning: every object is its one version, `null`."""
+    keys = ["versions/a", "versions/b c", "versions/d/中"]
+    for k in keys:
+        client.put_object(Bucket=BUCKET, Body=b"v", Key=k)
+    seen, key_marker, version_marker = [], "", ""
+    while True:
+        page = client.list_objects_versions(
+            Bucket=BUCKET, Prefix="versions/", MaxKeys=2, KeyMarker=key_marker, VersionIdMarker=version_marker
+        )
+        seen += page.get("Version", [])
+        if page["IsTruncated"] == "false":
+            break
+        key_marker, version_marker = page["NextKeyMarker"], page["NextVersionIdMarker"]
+    assert [v["Key"] for v in seen] == keys
+    assert {(v["VersionId"], v["IsLatest"]) for v in seen} == {("null", "true")}
+    client.delete_object(Bucket=BUCKET, Key="versions/a", VersionId="null")
+    assert service_error(lambda: client.head_object(Bucket=BUCKET, Key="versions/a")).get_status_code() == 404
+    e = service_error(lambda: client.get_object(Bucket=BUCKET, Key="versions/b c", VersionId="abc"))
+    assert (e.get_status_code(), e.get_error_code()) == (400, "InvalidArgument")
