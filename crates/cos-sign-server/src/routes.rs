@@ -26,6 +26,8 @@ pub(crate) enum Op {
     HeadBucket,
     BucketLocation,
     GetBucketVersioning,
+    /// GET of a bucket configuration this server cannot set ([`NEVER_SET`]).
+    NeverSet(&'static str),
     ListVersions,
     /// A `versionId` other than `null` (every object is its version `null`).
     InvalidVersion,
@@ -98,6 +100,52 @@ pub(crate) const UNSUPPORTED: [&str; 32] = [
     "image_process",
 ];
 
+/// Bucket configurations this server cannot set (their PUT is `NotImplemented`): a GET of
+/// one answers as COS answers for a bucket that never had it, 404 with the code the official
+/// SDKs read as "none" (cos-nodejs-sdk-v5 turns each into an empty configuration): the
+/// sub-resource, the code, the message.
+pub(crate) const NEVER_SET: [(&str, &str, &str); 6] = [
+    (
+        "lifecycle",
+        "NoSuchLifecycleConfiguration",
+        "The lifecycle configuration does not exist.",
+    ),
+    (
+        "website",
+        "NoSuchWebsiteConfiguration",
+        "The specified bucket does not have a website configuration.",
+    ),
+    (
+        "referer",
+        "NoSuchRefererConfiguration",
+        "The specified bucket does not have a referer configuration.",
+    ),
+    (
+        "encryption",
+        "NoSuchEncryptionConfiguration",
+        "The server side encryption configuration was not found.",
+    ),
+    (
+        "policy",
+        "NoSuchPolicy",
+        "The specified bucket does not have a bucket policy.",
+    ),
+    (
+        "replication",
+        "ReplicationConfigurationnotFoundError",
+        "The replication configuration was not found.",
+    ),
+];
+
+/// The 404 of a GET of `sub`, one of [`NEVER_SET`].
+fn never_set(sub: &str) -> super::error::CosError {
+    let (code, message) = NEVER_SET
+        .iter()
+        .find(|(s, ..)| *s == sub)
+        .map_or(("NoSuchConfiguration", "Not set."), |(_, c, m)| (*c, *m));
+    super::error::CosError::new(hyper::StatusCode::NOT_FOUND, code, message)
+}
+
 /// Picks the operation.
 pub(crate) fn route(
     method: &Method,
@@ -109,6 +157,12 @@ pub(crate) fn route(
     // Reading a bucket's versioning state is answered (never enabled); setting it is not.
     if !object && matches!(method.as_str(), "GET" | "HEAD") && has("versioning") {
         return Op::GetBucketVersioning;
+    }
+    if !object
+        && matches!(method.as_str(), "GET" | "HEAD")
+        && let Some((sub, ..)) = NEVER_SET.iter().find(|(sub, ..)| has(sub))
+    {
+        return Op::NeverSet(sub);
     }
     if let Some(sub) = UNSUPPORTED.iter().find(|s| has(s)) {
         return Op::NotImplemented(sub);
@@ -246,6 +300,7 @@ async fn run(
         Op::BucketLocation => bucket::location(ctx, vreq),
         Op::GetBucketVersioning => Ok(bucket::versioning(ctx)),
         Op::ListVersions => versions::list(state, ctx, vreq).await,
+        Op::NeverSet(sub) => Err(never_set(sub)),
         Op::InvalidVersion => Err(versions::invalid_version()),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
         Op::ListObjectsV2 => list_v2::list_objects_v2(state, ctx, vreq).await,
@@ -345,6 +400,14 @@ mod tests {
             r(Method::GET, false, &["versioning"], false),
             Op::GetBucketVersioning
         );
+        for (sub, ..) in NEVER_SET {
+            assert_eq!(r(Method::GET, false, &[sub], false), Op::NeverSet(sub));
+            assert_eq!(
+                r(Method::PUT, false, &[sub], false),
+                Op::NotImplemented(sub)
+            );
+            assert_eq!(r(Method::GET, true, &[sub], false), Op::NotImplemented(sub));
+        }
         assert_eq!(
             r(Method::GET, true, &["versioning"], false),
             Op::NotImplemented("versioning")

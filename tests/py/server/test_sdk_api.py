@@ -410,12 +410,29 @@ def test_delete_objects_raw(server):
     assert root.findtext("Deleted/Key") == "raw/a"
 
 
+def test_bucket_configurations_never_set_answer_as_cos_does_for_a_new_bucket(client):
+    """This server cannot set them (PUT is 501), so a GET answers as COS does for a bucket
+    that never had one: 404 with the code the official SDKs read as "none"."""
+    for call, code in (
+        (lambda: client.get_bucket_lifecycle(Bucket=BUCKET), "NoSuchLifecycleConfiguration"),
+        (lambda: client.get_bucket_website(Bucket=BUCKET), "NoSuchWebsiteConfiguration"),
+        (lambda: client.get_bucket_referer(Bucket=BUCKET), "NoSuchRefererConfiguration"),
+        (lambda: client.get_bucket_encryption(Bucket=BUCKET), "NoSuchEncryptionConfiguration"),
+        (lambda: client.get_bucket_policy(Bucket=BUCKET), "NoSuchPolicy"),
+        (lambda: client.get_bucket_replication(Bucket=BUCKET), "ReplicationConfigurationnotFoundError"),
+    ):
+        err = service_error(call)
+        assert (err.get_status_code(), err.get_error_code()) == (404, code)
+    rule = {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}
+    err = service_error(lambda: client.put_bucket_lifecycle(Bucket=BUCKET, LifecycleConfiguration={"Rule": [rule]}))
+    assert (err.get_status_code(), err.get_error_code()) == (501, "NotImplemented")
+    err = service_error(lambda: client.get_bucket_lifecycle(Bucket=BUCKET))
+    assert err.get_error_code() == "NoSuchLifecycleConfiguration"
+
+
 def test_unsupported_operations_answer_not_implemented(client):
     for call in (
-        lambda: client.get_bucket_website(Bucket=BUCKET),
         lambda: client.put_bucket_versioning(Bucket=BUCKET, Status="Enabled"),
-        lambda: client.get_bucket_lifecycle(Bucket=BUCKET),
-        lambda: client.get_bucket_referer(Bucket=BUCKET),
         # Sub-resources that were taken for List Objects, GET or PUT Object before.
         lambda: client.get_bucket_domain_certificate(Bucket=BUCKET, DomainName="a.example"),
         lambda: client.get_bucket_response_control(Bucket=BUCKET),
