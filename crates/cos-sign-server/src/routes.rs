@@ -26,8 +26,8 @@ pub(crate) enum Op {
     HeadBucket,
     BucketLocation,
     GetBucketVersioning,
-    /// GET of a bucket configuration this server cannot set ([`NEVER_SET`]).
-    NeverSet(&'static str),
+    /// GET of a bucket configuration this server cannot set: its entry of [`NEVER_SET`].
+    NeverSet(&'static (&'static str, &'static str, &'static str)),
     ListVersions,
     /// A `versionId` other than `null` (every object is its version `null`).
     InvalidVersion,
@@ -137,15 +137,6 @@ pub(crate) const NEVER_SET: [(&str, &str, &str); 6] = [
     ),
 ];
 
-/// The 404 of a GET of `sub`, one of [`NEVER_SET`].
-fn never_set(sub: &str) -> super::error::CosError {
-    let (code, message) = NEVER_SET
-        .iter()
-        .find(|(s, ..)| *s == sub)
-        .map_or(("NoSuchConfiguration", "Not set."), |(_, c, m)| (*c, *m));
-    super::error::CosError::new(hyper::StatusCode::NOT_FOUND, code, message)
-}
-
 /// Picks the operation.
 pub(crate) fn route(
     method: &Method,
@@ -160,9 +151,9 @@ pub(crate) fn route(
     }
     if !object
         && matches!(method.as_str(), "GET" | "HEAD")
-        && let Some((sub, ..)) = NEVER_SET.iter().find(|(sub, ..)| has(sub))
+        && let Some(entry) = NEVER_SET.iter().find(|(sub, ..)| has(sub))
     {
-        return Op::NeverSet(sub);
+        return Op::NeverSet(entry);
     }
     if let Some(sub) = UNSUPPORTED.iter().find(|s| has(s)) {
         return Op::NotImplemented(sub);
@@ -300,7 +291,11 @@ async fn run(
         Op::BucketLocation => bucket::location(ctx, vreq),
         Op::GetBucketVersioning => Ok(bucket::versioning(ctx)),
         Op::ListVersions => versions::list(state, ctx, vreq).await,
-        Op::NeverSet(sub) => Err(never_set(sub)),
+        Op::NeverSet((_, code, message)) => Err(super::error::CosError::new(
+            hyper::StatusCode::NOT_FOUND,
+            code,
+            *message,
+        )),
         Op::InvalidVersion => Err(versions::invalid_version()),
         Op::ListObjects => bucket::list_objects(state, ctx, vreq).await,
         Op::ListObjectsV2 => list_v2::list_objects_v2(state, ctx, vreq).await,
@@ -400,8 +395,9 @@ mod tests {
             r(Method::GET, false, &["versioning"], false),
             Op::GetBucketVersioning
         );
-        for (sub, ..) in NEVER_SET {
-            assert_eq!(r(Method::GET, false, &[sub], false), Op::NeverSet(sub));
+        for entry in &NEVER_SET {
+            let sub = entry.0;
+            assert_eq!(r(Method::GET, false, &[sub], false), Op::NeverSet(entry));
             assert_eq!(
                 r(Method::PUT, false, &[sub], false),
                 Op::NotImplemented(sub)
