@@ -3,7 +3,9 @@
 //! implementation of the algorithm.
 //!
 //! Environment: `COS_ENDPOINT` (`http://cos.<region>.myqcloud.com`), `COS_BUCKET`,
-//! `COS_SECRET_ID`, `COS_SECRET_KEY`, `COS_PREFIX` (the keys this run may write under), and
+//! `COS_SECRET_ID` and `COS_SECRET_KEY` (or, without them, the key OpenDAL's signer loads from
+//! its own environment: `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY` and, for a
+//! temporary key, `TENCENTCLOUD_TOKEN`), `COS_PREFIX` (the keys this run may write under), and
 //! `HTTP_PROXY` naming the server, through which OpenDAL's HTTP client reaches
 //! `<bucket>.cos.<region>.myqcloud.com`. Prints `ok <step>` for each step that passed; the
 //! first failure ends the run with its reason and exit status 1.
@@ -48,11 +50,12 @@ async fn main() {
 }
 
 async fn run() -> Outcome {
-    let builder = Cos::default()
+    let mut builder = Cos::default()
         .endpoint(&var("COS_ENDPOINT")?)
-        .bucket(&var("COS_BUCKET")?)
-        .secret_id(&var("COS_SECRET_ID")?)
-        .secret_key(&var("COS_SECRET_KEY")?);
+        .bucket(&var("COS_BUCKET")?);
+    if let (Ok(id), Ok(key)) = (var("COS_SECRET_ID"), var("COS_SECRET_KEY")) {
+        builder = builder.secret_id(&id).secret_key(&key);
+    }
     let op = Operator::new(builder).map_err(fail("operator"))?.finish();
     let p = var("COS_PREFIX")?;
     let at = |name: &str| format!("{p}{name}");

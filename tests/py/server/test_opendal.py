@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from server_helpers import BUCKET, PERM_ID, PERM_KEY, REGION, ROOT, ip_client
+from server_helpers import BUCKET, PERM_ID, PERM_KEY, REGION, ROOT, TEMP_ID, TEMP_KEY, TEMP_TOKEN, ip_client
 
 CRATE = ROOT / "tests" / "opendal"
 STEPS = [
@@ -50,7 +50,9 @@ def opendal_check():
     return binary
 
 
-def run_check(binary, server, prefix, secret_id=PERM_ID, secret_key=PERM_KEY):
+def run_check(binary, server, prefix, secret_id=PERM_ID, secret_key=PERM_KEY, env_key=None):
+    """Runs the client; `env_key` (id, key, token): the key from OpenDAL's own environment
+    variables instead."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/"),
@@ -58,10 +60,12 @@ def run_check(binary, server, prefix, secret_id=PERM_ID, secret_key=PERM_KEY):
         "http_proxy": server.url,
         "COS_ENDPOINT": f"http://cos.{REGION}.myqcloud.com",
         "COS_BUCKET": BUCKET,
-        "COS_SECRET_ID": secret_id,
-        "COS_SECRET_KEY": secret_key,
         "COS_PREFIX": prefix,
     }
+    if env_key:
+        env["TENCENTCLOUD_SECRET_ID"], env["TENCENTCLOUD_SECRET_KEY"], env["TENCENTCLOUD_TOKEN"] = env_key
+    else:
+        env["COS_SECRET_ID"], env["COS_SECRET_KEY"] = secret_id, secret_key
     return subprocess.run([str(binary)], env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -95,3 +99,15 @@ def test_opendal_with_a_wrong_key_is_refused(opendal_check, server):
     assert "FAILED: write" in r.stderr and "SignatureDoesNotMatch" in r.stderr, r.stderr
     sdk = ip_client(server)
     assert "Contents" not in sdk.list_objects(Bucket=BUCKET, Prefix=prefix)
+
+
+def test_opendal_with_a_temporary_key(opendal_check, server):
+    """A temporary key from OpenDAL's environment: its signer sends the token as
+    `x-cos-security-token` (and in the pre-signed URLs); a wrong token is refused."""
+    prefix = f"opendal-{uuid.uuid4().hex[:8]}/"
+    r = run_check(opendal_check, server, prefix, env_key=(TEMP_ID, TEMP_KEY, TEMP_TOKEN))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines()[-1] == "all ok"
+    r = run_check(opendal_check, server, prefix + "x/", env_key=(TEMP_ID, TEMP_KEY, TEMP_TOKEN + "x"))
+    assert r.returncode == 1
+    assert "FAILED: write" in r.stderr, r.stderr
