@@ -40,7 +40,7 @@ rm -rf target/wheels-test
 .venv/bin/python -m pytest -q tests/py/binding
 
 step "OpenDAL's COS service, the client of tests/py/server/test_opendal.py (tests/opendal, its own lock file)"
-(cd tests/opendal && cargo fmt --check && cargo build --release --locked)
+(cd tests/opendal && cargo fmt --check && cargo build --locked)
 
 step "pytest: the official SDK, coscmd, boto3, the AWS CLI, rclone and OpenDAL against the local server"
 command -v rclone >/dev/null 2>&1 || {
