@@ -457,7 +457,7 @@ fn encode_into_chunks<S: Stage + ?Sized>(
 /// loads (the first and the last eight or four bytes, overlapping), or three bytes.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn gather(t: &[u8]) -> u128 {
+pub(crate) fn gather(t: &[u8]) -> u128 {
     let r = t.len();
     if let (Some(a), Some(b)) = (t.first_chunk::<8>(), t.last_chunk::<8>()) {
         // The overlap holds the same bytes from both loads.

@@ -144,6 +144,64 @@ impl Sha1 {
         self.pos.saturating_sub(HELD)
     }
 
+    /// [`put_pair`](ByteOut::put_pair), with the name as the Authorization lists it noted
+    /// in `note` (x86_64): a name of up to 32 bytes that needs no escape is lowercased in
+    /// registers and stored both into the block buffer and into the note (nothing is read
+    /// back); another one goes through the encoder, and the note is given up.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    pub(crate) fn put_pair_noted(
+        &mut self,
+        first: bool,
+        name: &[u8],
+        value: &[u8],
+        note: &mut NameNote,
+    ) -> usize {
+        let mut n = self.pos;
+        if !first {
+            if let Some(d) = self.buf.get_mut(n) {
+                *d = b'&';
+            }
+            n += 1;
+        }
+        // (The fill stays below `HELD + 33`: the name, `=` and the encoder's first spill
+        // test fit in the buffer.)
+        let (m, len) = match plain_name(name) {
+            Some((head, tail)) => {
+                if let Some(d) = self
+                    .buf
+                    .get_mut(n..)
+                    .and_then(|r| r.first_chunk_mut::<16>())
+                {
+                    *d = head.into();
+                }
+                if let Some(t) = tail
+                    && let Some(d) = self
+                        .buf
+                        .get_mut(n + name.len() - 16..)
+                        .and_then(|r| r.first_chunk_mut::<16>())
+                {
+                    *d = t.into();
+                }
+                note.add(first, head, tail, name.len());
+                (n + name.len(), name.len())
+            }
+            None => {
+                note.ok = false;
+                encode_into(self, n, name, Form::Name)
+            }
+        };
+        if let Some(d) = self.buf.get_mut(m) {
+            *d = b'=';
+        }
+        let (m, _) = encode_into(self, m + 1, value, Form::Value);
+        self.pos = m;
+        if m >= HELD {
+            self.pos = self.spill_block();
+        }
+        len
+    }
+
     /// The digest (the hasher is spent: its buffer holds the padding).
     pub(crate) fn finalize(&mut self) -> [u8; 20] {
         let pos = self.pos;
@@ -260,6 +318,110 @@ impl ByteOut for Sha1 {
             if self.pos >= HELD {
                 self.pos = self.spill_block();
             }
+        }
+    }
+}
+
+/// A name of 1 to 32 bytes that needs no escape, lowercased: its first 16 bytes (fewer:
+/// zeros after them) and, past 16, its last 16 (x86_64).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn plain_name(name: &[u8]) -> Option<(safe_arch::m128i, Option<safe_arch::m128i>)> {
+    use crate::sse::{load, lower16, plain16};
+    let len = name.len();
+    if len == 0 || len > 32 {
+        return None;
+    }
+    let (head, tail) = match (name.first_chunk::<16>(), name.last_chunk::<16>()) {
+        (Some(h), Some(t)) => (load(h), (len > 16).then(|| load(t))),
+        _ => (safe_arch::m128i::from(crate::encode::gather(name)), None),
+    };
+    let valid = (1u32 << len.min(16)) - 1;
+    if plain16(head) & valid != valid || tail.is_some_and(|t| plain16(t) != 0xffff) {
+        return None;
+    }
+    Some((lower16(head), tail.map(lower16)))
+}
+
+/// The room of a [`NameNote`]: a longer name list is written name by name.
+#[cfg(target_arch = "x86_64")]
+const NOTE: usize = 96;
+
+/// The names of one pair list in signing order, lowercased, joined as the Authorization
+/// (`;`) or the pre-signed query (`%3B`) lists them: noted while the HttpString is hashed
+/// ([`Sha1::put_pair_noted`]), when every name needs no escape (x86_64).
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct NameNote {
+    /// The list, and scratch after it.
+    buf: [u8; NOTE + 32],
+    len: usize,
+    /// The pre-signed query's form.
+    query: bool,
+    /// False once a name was not noted: the list is then written name by name.
+    ok: bool,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl NameNote {
+    pub(crate) const fn new(query: bool) -> Self {
+        Self {
+            buf: [0; NOTE + 32],
+            len: 0,
+            query,
+            ok: true,
+        }
+    }
+
+    /// The list in the form `query` says, if it is the noted form and every name was noted.
+    #[inline]
+    pub(crate) fn list(&self, query: bool) -> Option<&[u8]> {
+        if self.ok && self.query == query {
+            self.buf.get(..self.len)
+        } else {
+            None
+        }
+    }
+
+    /// Notes a name of `len` bytes given as [`plain_name`] gives it, the separator before
+    /// it unless `first` (stored in any case, at the list's end, where a first name
+    /// overwrites it).
+    #[inline(always)]
+    fn add(
+        &mut self,
+        first: bool,
+        head: safe_arch::m128i,
+        tail: Option<safe_arch::m128i>,
+        len: usize,
+    ) {
+        let (sep, sep_len): ([u8; 4], usize) = if self.query {
+            (*b"%3B\0", 3)
+        } else {
+            (*b";\0\0\0", 1)
+        };
+        let off = if first { 0 } else { sep_len };
+        let end = self.len + off + len;
+        match self
+            .buf
+            .get_mut(self.len..)
+            .and_then(|r| r.first_chunk_mut::<{ 3 + 32 }>())
+        {
+            Some(d) if end <= NOTE => {
+                if let Some(s) = d.first_chunk_mut::<4>() {
+                    *s = sep;
+                }
+                if let Some(h) = d.get_mut(off..).and_then(|r| r.first_chunk_mut::<16>()) {
+                    *h = head.into();
+                }
+                if let Some(t) = tail
+                    && let Some(dt) = d
+                        .get_mut(off + len - 16..)
+                        .and_then(|r| r.first_chunk_mut::<16>())
+                {
+                    *dt = t.into();
+                }
+                self.len = end;
+            }
+            _ => self.ok = false,
         }
     }
 }

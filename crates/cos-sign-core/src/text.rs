@@ -112,6 +112,32 @@ impl<'a> SliceOut<'a> {
         at
     }
 
+    /// [`put`](ByteOut::put) for a piece that may be longer than 64 bytes (x86_64): 16-byte
+    /// copies, the last one overlapping, not a `memcpy` call.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    pub(crate) fn put_long(&mut self, b: &[u8]) {
+        let end = self.pos.saturating_add(b.len());
+        match self.buf.get_mut(self.pos..end) {
+            Some(dst) if b.len() >= 16 => {
+                for (d, s) in dst
+                    .as_chunks_mut::<16>()
+                    .0
+                    .iter_mut()
+                    .zip(b.as_chunks::<16>().0)
+                {
+                    *d = *s;
+                }
+                if let (Some(d), Some(s)) = (dst.last_chunk_mut::<16>(), b.last_chunk::<16>()) {
+                    *d = *s;
+                }
+            }
+            Some(dst) => copy_small(dst, b),
+            None => self.overflow = true,
+        }
+        self.pos = end;
+    }
+
     /// Writes the hex of `digest` where [`skip`](Self::skip) left room for it.
     #[inline]
     pub(crate) fn put_hex_at(&mut self, at: usize, digest: &[u8; 20]) {
