@@ -440,8 +440,9 @@ impl SigningKey {
     /// `lists` (with whether the text is the pre-signed query) before the signature, `tail`
     /// after it in the query. All but the signature does not depend on the hashes. Written
     /// between them in the program, the processor runs it while the blocks before it are
-    /// compressed: `head` during the HttpString's last block, `lists` during the HMAC's
-    /// inner blocks, `tail` (after the signature's place) during its outer block.
+    /// compressed: `head` during the HttpString's last block, `lists` and `tail` (after the
+    /// signature's place, left for it) during the HMAC's inner blocks. (Written after the
+    /// outer block in the program, the tail of a typical pre-signed query cost 15 ns more.)
     #[cfg_attr(target_pointer_width = "64", inline(always))]
     pub(crate) fn write_signed<'a, 'b>(
         &self,
@@ -470,10 +471,10 @@ impl SigningKey {
             ho.as_mut().map(|o| o.skip(40)),
             qo.as_mut().map(|o| o.skip(40)),
         );
-        let signature = self.mac.outer_of(inner);
         if let Some(o) = &mut qo {
             tail(o);
         }
+        let signature = self.mac.outer_of(inner);
         if let (Some(o), Some(at)) = (&mut ho, at_h) {
             o.put_hex_at(at, &signature);
         }
