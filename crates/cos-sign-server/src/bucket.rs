@@ -180,6 +180,17 @@ impl<'a> Listing<'a> {
         }
     }
 
+    /// A `<CommonPrefixes>` element for each prefix among `entries`.
+    pub(crate) fn entry_prefixes(&self, x: &mut XmlOut, entries: &[Entry<'_>]) {
+        self.common_prefixes(
+            x,
+            entries.iter().filter_map(|e| match e {
+                Entry::Prefix(p) => Some(*p),
+                Entry::Key(_) => None,
+            }),
+        );
+    }
+
     pub(crate) fn common_prefixes<'p>(
         &self,
         x: &mut XmlOut,
@@ -275,6 +286,19 @@ pub(crate) fn page<'a>(
     (out, None)
 }
 
+/// The objects of `bucket` under `prefix`, in key order, for a listing.
+pub(crate) async fn listed(
+    state: &State,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, Meta)>, CosError> {
+    state
+        .store
+        .list(bucket, prefix)
+        .await
+        .map_err(|e| CosError::internal(format!("cannot list the bucket: {e}")))
+}
+
 /// GET Bucket (List Objects v1).
 pub(crate) async fn list_objects(
     state: &State,
@@ -284,11 +308,7 @@ pub(crate) async fn list_objects(
     let bucket = vreq.bucket.as_str();
     let marker = vreq.param("marker").unwrap_or("");
     let l = Listing::parse(vreq, "max-keys", MAX_KEYS)?;
-    let objects = state
-        .store
-        .list(bucket, l.prefix)
-        .await
-        .map_err(|e| CosError::internal(format!("cannot list the bucket: {e}")))?;
+    let objects = listed(state, bucket, l.prefix).await?;
     let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
     let (entries, next) = page(&keys, l.prefix, l.delimiter, marker, l.max);
     let owner = owner(bucket);
@@ -302,13 +322,7 @@ pub(crate) async fn list_objects(
     if let Some(n) = next {
         x.field("NextMarker", &l.enc(n));
     }
-    l.common_prefixes(
-        &mut x,
-        entries.iter().filter_map(|e| match e {
-            Entry::Prefix(p) => Some(*p),
-            Entry::Key(_) => None,
-        }),
-    );
+    l.entry_prefixes(&mut x, &entries);
     l.contents(&mut x, &entries, &objects, Some(owner));
     Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hyper::{Response, StatusCode};
 
 use super::State;
-use super::bucket::{Entry, Listing, MAX_KEYS, listing_xml, owner, page, xml_response};
+use super::bucket::{Listing, MAX_KEYS, listed, listing_xml, owner, page, xml_response};
 use super::error::CosError;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx};
@@ -50,11 +50,7 @@ pub(crate) async fn list_objects_v2(
         None => start_after.to_owned(),
     };
     let l = Listing::parse(vreq, "max-keys", MAX_KEYS)?;
-    let objects = state
-        .store
-        .list(bucket, l.prefix)
-        .await
-        .map_err(|e| CosError::internal(format!("cannot list the bucket: {e}")))?;
+    let objects = listed(state, bucket, l.prefix).await?;
     let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
     let (entries, next) = page(&keys, l.prefix, l.delimiter, &marker, l.max);
     let owner = owner(bucket);
@@ -75,13 +71,7 @@ pub(crate) async fn list_objects_v2(
         x.field("NextContinuationToken", &URL_SAFE_NO_PAD.encode(n));
     }
     l.contents(&mut x, &entries, &objects, fetch_owner.then_some(owner));
-    l.common_prefixes(
-        &mut x,
-        entries.iter().filter_map(|e| match e {
-            Entry::Prefix(p) => Some(*p),
-            Entry::Key(_) => None,
-        }),
-    );
+    l.entry_prefixes(&mut x, &entries);
     Ok(xml_response(ctx, StatusCode::OK, x.finish()))
 }
 

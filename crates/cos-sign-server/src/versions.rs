@@ -12,8 +12,10 @@
 use hyper::{Response, StatusCode};
 
 use super::State;
-use super::bucket::{Entry, Listing, MAX_KEYS, invalid_argument, listing_xml, owner, page};
-use super::bucket::{storage_class, xml_response};
+use super::bucket::{
+    Entry, Listing, MAX_KEYS, invalid_argument, listed, listing_xml, owner, page, storage_class,
+    xml_response,
+};
 use super::error::CosError;
 use super::request::VerifiedRequest;
 use super::response::{Body, Ctx};
@@ -47,11 +49,7 @@ pub(crate) async fn list(
         }
     }
     let l = Listing::parse(vreq, "max-keys", MAX_KEYS)?;
-    let objects = state
-        .store
-        .list(bucket, l.prefix)
-        .await
-        .map_err(|e| CosError::internal(format!("cannot list the bucket: {e}")))?;
+    let objects = listed(state, bucket, l.prefix).await?;
     let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
     // A key's only version is `null`: the page after a key (its `null` version or all of
     // its versions) starts at the next key.
@@ -75,13 +73,7 @@ pub(crate) async fn list(
         x.field("NextKeyMarker", &l.enc(n))
             .field("NextVersionIdMarker", if after_key { NULL } else { "" });
     }
-    l.common_prefixes(
-        &mut x,
-        entries.iter().filter_map(|e| match e {
-            Entry::Prefix(p) => Some(*p),
-            Entry::Key(_) => None,
-        }),
-    );
+    l.entry_prefixes(&mut x, &entries);
     for e in &entries {
         let Entry::Key(i) = e else { continue };
         let Some((key, meta)) = objects.get(*i) else {
