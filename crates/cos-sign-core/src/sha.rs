@@ -157,13 +157,7 @@ impl Sha1 {
         value: &[u8],
         note: &mut NameNote,
     ) -> usize {
-        let mut n = self.pos;
-        if !first {
-            if let Some(d) = self.buf.get_mut(n) {
-                *d = b'&';
-            }
-            n += 1;
-        }
+        let n = self.pair_start(first);
         // (The fill stays below `HELD + 33`: the name, `=` and the encoder's first spill
         // test fit in the buffer.)
         let (m, len) = match plain_name(name) {
@@ -191,6 +185,30 @@ impl Sha1 {
                 encode_into(self, n, name, Form::Name)
             }
         };
+        self.pair_end(m, value);
+        len
+    }
+
+    /// A pair's start in the block buffer: the `&` before it unless `first`; the fill where
+    /// its name goes.
+    #[cfg(target_pointer_width = "64")]
+    #[inline(always)]
+    fn pair_start(&mut self, first: bool) -> usize {
+        let n = self.pos;
+        if first {
+            return n;
+        }
+        if let Some(d) = self.buf.get_mut(n) {
+            *d = b'&';
+        }
+        n + 1
+    }
+
+    /// A pair's end: `=` at the fill `m` after its name, the encoded `value`, and a spill of
+    /// the held blocks once they are full.
+    #[cfg(target_pointer_width = "64")]
+    #[inline(always)]
+    fn pair_end(&mut self, m: usize, value: &[u8]) {
         if let Some(d) = self.buf.get_mut(m) {
             *d = b'=';
         }
@@ -199,7 +217,6 @@ impl Sha1 {
         if m >= HELD {
             self.pos = self.spill_block();
         }
-        len
     }
 
     /// The digest (the hasher is spent: its buffer holds the padding).
@@ -289,22 +306,9 @@ impl ByteOut for Sha1 {
     #[cfg(target_pointer_width = "64")]
     #[inline(always)]
     fn put_pair(&mut self, first: bool, name: &[u8], value: &[u8]) -> usize {
-        let mut n = self.pos;
-        if !first {
-            if let Some(d) = self.buf.get_mut(n) {
-                *d = b'&';
-            }
-            n += 1;
-        }
+        let n = self.pair_start(first);
         let (m, len) = encode_into(self, n, name, Form::Name);
-        if let Some(d) = self.buf.get_mut(m) {
-            *d = b'=';
-        }
-        let (m, _) = encode_into(self, m + 1, value, Form::Value);
-        self.pos = m;
-        if m >= HELD {
-            self.pos = self.spill_block();
-        }
+        self.pair_end(m, value);
         len
     }
 

@@ -1055,17 +1055,13 @@ fn put_pair_list_noted<const N: usize>(
     pairs: &[(&str, &str)],
     note: &mut NameNote,
 ) -> u64 {
-    let mut plain = 0;
-    if order.len > 0 {
-        for (j, &i) in order.indices().iter().enumerate() {
-            let Some((k, v)) = pairs.get(usize::from(i)) else {
-                continue;
-            };
-            if h.put_pair_noted(j == 0, k.as_bytes(), v.as_bytes(), note) == k.len() {
-                plain |= bit(i);
-            }
-        }
-    }
+    let plain = if order.len == 0 {
+        0
+    } else {
+        pair_loop(order, pairs, |first, k, v| {
+            h.put_pair_noted(first, k, v, note)
+        })
+    };
     h.put_byte(b'\n');
     plain
 }
@@ -1082,12 +1078,23 @@ fn put_pairs<O: ByteOut + ?Sized, const N: usize>(
     order: &Order<N>,
     pairs: &[(&str, &str)],
 ) -> u64 {
+    pair_loop(order, pairs, |first, k, v| o.put_pair(first, k, v))
+}
+
+/// `put(first, name, value)` for each pair in `order` (it returns the name's encoded
+/// length); which names need no escape (bit `i` for pair `i`).
+#[inline(always)]
+fn pair_loop<const N: usize>(
+    order: &Order<N>,
+    pairs: &[(&str, &str)],
+    mut put: impl FnMut(bool, &[u8], &[u8]) -> usize,
+) -> u64 {
     let mut plain = 0;
     for (j, &i) in order.indices().iter().enumerate() {
         let Some((k, v)) = pairs.get(usize::from(i)) else {
             continue;
         };
-        if o.put_pair(j == 0, k.as_bytes(), v.as_bytes()) == k.len() {
+        if put(j == 0, k.as_bytes(), v.as_bytes()) == k.len() {
             plain |= bit(i);
         }
     }
