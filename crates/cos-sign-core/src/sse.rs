@@ -8,7 +8,8 @@ use safe_arch::{
     add_i8_m128i, bitand_m128i, bitor_m128i, bitxor_m128i, byte_shl_imm_u128_m128i,
     byte_shr_imm_u128_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i, cmp_lt_mask_i8_m128i,
     load_unaligned_m128i, m128i, move_mask_i8_m128i, set_i64_m128i_s, set_splat_i8_m128i,
-    shr_imm_u16_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i, zeroed_m128i,
+    shl_all_u64_m128i, shr_all_u64_m128i, shr_imm_u16_m128i, unpack_high_i8_m128i,
+    unpack_low_i8_m128i, zeroed_m128i,
 };
 
 /// The ASCII lowercase hex digits of sixteen nibbles (one a byte, below 16).
@@ -213,6 +214,30 @@ pub(crate) fn key_time21_block(start: u128, end: u128) -> [u8; 64] {
         ],
     );
     block
+}
+
+/// The first block of a message that starts with `head` (its low `k` bytes, `k` from 1 to
+/// 8) and goes on with `rest`, which has at least `64 - k` bytes, stored into `block` as four
+/// whole 16-byte chunks; `None` (nothing stored) when `rest` is shorter. The first chunk is
+/// `head` and the start of `rest` moved up by `k` bytes in a register; the others are
+/// loaded from `rest` where they begin.
+#[inline(always)]
+pub(crate) fn first_block(block: &mut [u8; 64], head: u64, k: usize, rest: &[u8]) -> Option<()> {
+    let at = |i: usize| rest.get(i..).and_then(|r| r.first_chunk::<16>()).map(load);
+    let (first, c1, c2, c3) = (at(0)?, at(16 - k)?, at(32 - k)?, at(48 - k)?);
+    // `first` up by `k` bytes: each 64-bit half up by `8k` bits, and the bits the low half
+    // loses carried into the high one (a shift by 64 or more gives 0).
+    let bits = (8 * k) as i64;
+    let up = bitor_m128i(
+        shl_all_u64_m128i(first, set_i64_m128i_s(bits)),
+        shr_all_u64_m128i(
+            byte_shl_imm_u128_m128i::<8>(first),
+            set_i64_m128i_s(64 - bits),
+        ),
+    );
+    let c0 = bitor_m128i(up, set_i64_m128i_s(head as i64));
+    store(block, [c0, c1, c2, c3]);
+    Some(())
 }
 
 /// 16 bytes in a register.

@@ -7,7 +7,7 @@ use crate::SigningKey;
 use crate::encode::{put_name, put_query, put_value};
 use crate::error::Error;
 use crate::sha::Sha1;
-use crate::sign::{Order, given, put_auth_head, put_auth_lists, put_method_and_path};
+use crate::sign::{Order, given, put_auth_head, put_auth_lists, start_message};
 use crate::sink::{ByteOut, Form};
 use crate::text::{Counter, FmtOut, SliceOut};
 
@@ -554,7 +554,7 @@ impl<const N: usize, const B: usize> Template<N, B> {
         }
         let text = self.text.as_bytes();
         let mut h = Sha1::new();
-        put_method_and_path(&mut h, fill.method, fill.path);
+        start_message::<true>(&mut h, fill.method, fill.path);
         self.http_params.put(&mut h, text, fill.params, Form::Value);
         self.http_headers
             .put(&mut h, text, fill.headers, Form::Value);

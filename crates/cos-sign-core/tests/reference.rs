@@ -4,9 +4,82 @@
 
 mod common;
 
-use common::strategies::{key_time, method, pairs, path, secret_id, secret_key};
-use cos_sign_core::{KeyTime, Request, SigningKey};
+use common::strategies::{key_time, long_path, method, pairs, path, secret_id, secret_key};
+use cos_sign_core::{Fill, KeyTime, Request, SigningKey, Template};
 use proptest::prelude::*;
+
+/// `pairs` as a template's fixed pairs.
+fn fixed(pairs: &[(String, String)]) -> Vec<(&str, Option<&str>)> {
+    pairs
+        .iter()
+        .map(|(n, v)| (n.as_str(), Some(v.as_str())))
+        .collect()
+}
+
+/// The one-call texts, the two-step signature and a template's texts for `method` and
+/// `path` (with `params` and `headers`, all fixed in the template) equal the reference's.
+fn check_against_reference(
+    method: &str,
+    path: &str,
+    params: &[(String, String)],
+    headers: &[(String, String)],
+) -> Result<(), TestCaseError> {
+    let (id, key, kt) = ("AKIDEXAMPLE", b"secret".as_slice(), KeyTime::new(1, 2));
+    let r = common::reference(id, key, "1;2", method, path, params, headers);
+    let sk = SigningKey::derive(key, kt);
+    let (p, h) = (common::borrow(params), common::borrow(headers));
+    let req = Request::new(method, path).params(&p).headers(&h);
+    let signed = sk.sign(&req).unwrap();
+    prop_assert_eq!(signed.signature(), r.signature.as_str());
+    let mut buf = vec![0u8; r.authorization.len()];
+    prop_assert_eq!(
+        sk.sign_authorization_into(&req, id, &mut buf).unwrap(),
+        r.authorization.as_str()
+    );
+    let url_query = if params.is_empty() {
+        r.presigned_query.clone()
+    } else {
+        format!("{}&{}", r.presigned_query, common::params_query(params))
+    };
+    let mut buf = vec![0u8; url_query.len()];
+    prop_assert_eq!(
+        sk.sign_presigned_url_query_into(&req, id, &mut buf)
+            .unwrap(),
+        url_query.as_str()
+    );
+    let (fp, fh) = (fixed(params), fixed(headers));
+    let t: Template<16, 8192> = Template::new(sk, id, &fp, &fh).unwrap();
+    let mut buf = vec![0u8; r.authorization.len()];
+    prop_assert_eq!(
+        t.sign_authorization_into(&Fill::new(method, path), &mut buf)
+            .unwrap(),
+        r.authorization.as_str()
+    );
+    Ok(())
+}
+
+/// Methods of 0 to 8 bytes with paths of lengths around the first block's end (the x86_64
+/// path that stores a first block of method and path as whole chunks takes methods of up to
+/// 7 bytes and paths that fill the block; a multi-byte character cut by the block's end).
+#[test]
+fn method_and_path_around_the_first_block() {
+    let headers = [(
+        "Host".to_owned(),
+        "b-1.cos.ap-beijing.myqcloud.com".to_owned(),
+    )];
+    for method in [
+        "", "g", "PuT", "delete", "OPTIONS", "Options", "PROPFIND", "mkcolumn",
+    ] {
+        for len in 40..80 {
+            let mut path = String::from("/");
+            while path.len() < len {
+                path.push(if path.len() % 7 == 3 { 'É' } else { 'a' });
+            }
+            check_against_reference(method, &path, &[], &headers).unwrap();
+            check_against_reference(method, &path, &[("a".into(), "b".into())], &[]).unwrap();
+        }
+    }
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
@@ -69,6 +142,16 @@ proptest! {
         // A larger capacity signs the same.
         let wide = sk.sign(&req.with_capacity::<64>()).unwrap();
         prop_assert_eq!(wide.signature(), r.signature.as_str());
+    }
+
+    #[test]
+    fn long_paths_equal_reference(
+        method in method(),
+        path in long_path(),
+        params in pairs(3),
+        headers in pairs(3),
+    ) {
+        check_against_reference(&method, &path, &params, &headers)?;
     }
 
     #[test]

@@ -50,6 +50,11 @@ pub fn path() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A path of many pieces: usually longer than a SHA-1 block, sometimes just around it.
+pub fn long_path() -> impl Strategy<Value = String> {
+    prop::collection::vec(piece(), 10..60).prop_map(|v| format!("/{}", v.concat()))
+}
+
 /// Flips the case of the ASCII letters where `flips` says so.
 pub fn recase(s: &str, flips: &[bool]) -> String {
     s.chars()
