@@ -199,12 +199,10 @@ impl Sha1 {
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     pub(crate) fn start_method_path(&mut self, method: &[u8], path: &[u8]) -> bool {
-        // (A path shorter than 56 bytes never fills the block: the one test short requests
-        // pay.)
-        if path.len() < 56 || method.len() > 7 || path.len() + method.len() < 63 {
-            return false;
-        }
-        self.pos == 0 && self.done == 0 && self.start_long_path(method, path)
+        fills_first_block(method, path)
+            && self.pos == 0
+            && self.done == 0
+            && self.start_long_path(method, path)
     }
 
     /// [`start_method_path`](Self::start_method_path) once it applies (out of line: the
@@ -363,6 +361,16 @@ impl ByteOut for Sha1 {
             }
         }
     }
+}
+
+/// Whether `lower(method)\npath` fills a first block the way
+/// [`Sha1::start_method_path`] takes it: a method of at most 7 bytes (with its `\n`, at most
+/// 8: the first chunk's head) and a path of the rest of the block or more (x86_64). (A path
+/// shorter than 56 bytes never does: the one test most requests pay.)
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn fills_first_block(method: &[u8], path: &[u8]) -> bool {
+    path.len() >= 56 && method.len() <= 7 && path.len() + method.len() >= 63
 }
 
 /// A name of 1 to 32 bytes that needs no escape, lowercased: its first 16 bytes (fewer:
