@@ -113,6 +113,8 @@ def http(root, cases, split):
             None
         }} else if req.params.len() + req.headers.len() > 2 {{"""
     replace_once(root, SIGN, old, new)
+    # The plain hashing after it runs only for requests the variant did not hash.
+    replace_once(root, SIGN, "        if notes.is_none() {\n", "        if notes.is_none() && !profiled {\n")
 
 
 def run(cmd, **kw):

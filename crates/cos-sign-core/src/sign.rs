@@ -387,6 +387,12 @@ impl SigningKey {
             )?;
             Some(&noted)
         } else {
+            None
+        };
+        // (No notes elsewhere.)
+        #[cfg(not(target_arch = "x86_64"))]
+        let notes = None::<()>;
+        if notes.is_none() {
             sort_and_hash(
                 &mut h,
                 req.method,
@@ -394,16 +400,7 @@ impl SigningKey {
                 (&mut params, req.params),
                 (&mut headers, req.headers),
             )?;
-            None
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        sort_and_hash(
-            &mut h,
-            req.method,
-            req.path,
-            (&mut params, req.params),
-            (&mut headers, req.headers),
-        )?;
+        }
         let digest = h.finalize();
         let kt = &self.key_time_text;
         self.write_signed(

@@ -56,6 +56,7 @@ def test_http_hashes_each_case_as_given(copy, split):
     assert 'b"get\\x0a/a\\x0a\\x0ahost=x\\x22\\x5c\\xc3\\xa9\\x0a"' in sign
     assert ("h.update(&t[..1]); h.update(&t[1..]);" in sign) == split
     assert "let notes = if profiled {" in sign
+    assert "if notes.is_none() && !profiled {" in sign
 
 
 def test_two_variants_on_one_copy_stop_the_tool(copy):
