@@ -152,7 +152,6 @@ impl<'a> Listing<'a> {
         }
     }
 
-    /// A `<CommonPrefixes>` element for each of `prefixes`.
     /// A `Contents` element for each key among `entries` (indexes into `objects`), with an
     /// `Owner` when one is given.
     pub(crate) fn contents(
@@ -191,6 +190,7 @@ impl<'a> Listing<'a> {
         );
     }
 
+    /// A `<CommonPrefixes>` element for each of `prefixes`.
     pub(crate) fn common_prefixes<'p>(
         &self,
         x: &mut XmlOut,
